@@ -1,0 +1,71 @@
+/* trace: the sink interface through which components record timed, energy-carrying activity.
+ * A sink has a level (none < layer < vector); callers ask trace_wants() before building a record,
+ * so tracing off costs one compare. The in-memory sink here serves tests; the HDF5 sink lives in
+ * its own module. Records are copied by the sink.
+ */
+#ifndef XBARSIM_ENGINE_TRACE_H
+#define XBARSIM_ENGINE_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "simtime.h"
+
+#define TRACE_LEVEL_MAP(X)                                                                         \
+    X(NONE, "none")                                                                                \
+    X(LAYER, "layer")                                                                              \
+    X(VECTOR, "vector")
+
+typedef enum trace_level {
+#define TRACE_ENUM(id, name) TRACE_##id,
+    TRACE_LEVEL_MAP(TRACE_ENUM)
+#undef TRACE_ENUM
+        TRACE_LEVEL_COUNT
+} trace_level;
+
+typedef struct trace_record {
+    uint32_t component; /* component id */
+    uint32_t kind;      /* activity kind, defined by the component */
+    int32_t layer;      /* layer index, -1 when none */
+    int32_t copy;       /* layer copy (replica) index, -1 when none */
+    int64_t inference;  /* inference index, -1 when none */
+    simtime t0, t1;     /* activity interval, ps */
+    double energy_pj;   /* energy charged for it, pJ */
+} trace_record;
+
+typedef struct trace_sink trace_sink;
+typedef struct trace_sink_ops {
+    void (*record)(trace_sink *s, const trace_record *r);
+    int (*flush)(trace_sink *s, err *e); /* 0 or negative with e set */
+    void (*destroy)(trace_sink *s);
+} trace_sink_ops;
+
+struct trace_sink {
+    const trace_sink_ops *ops; /* first member */
+    trace_level level;
+};
+
+/* True when a record at `level` should be built and sent. s may be NULL (no tracing). */
+static inline bool trace_wants(const trace_sink *s, trace_level level)
+{
+    return s && level != TRACE_NONE && level <= s->level;
+}
+
+/* Send r to s, which copies it. */
+void trace_record_send(trace_sink *s, const trace_record *r);
+int trace_flush(trace_sink *s, err *e);
+/* Destroy s (NULL is a no-op). */
+void trace_destroy(trace_sink *s);
+
+const char *trace_level_name(trace_level level);
+/* 0 and *level set, or -1 for an unknown name. */
+int trace_level_parse(const char *name, trace_level *level);
+
+/* In-memory sink keeping every record, for tests and small runs. */
+trace_sink *trace_memory_create(trace_level level);
+size_t trace_memory_count(const trace_sink *s);
+const trace_record *trace_memory_at(const trace_sink *s, size_t i);
+
+#endif
