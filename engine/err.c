@@ -34,7 +34,18 @@ void err_prefix(err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    char old[ERR_MSG_BYTES];
-    memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    /* Shift the old message right by "head: " and truncate it to fit. */
+    size_t hl = strlen(head) + 2;
+    if (hl >= sizeof e->msg)
+        hl = sizeof e->msg - 1;
+    size_t old_len = strlen(e->msg);
+    if (old_len > sizeof e->msg - 1 - hl)
+        old_len = sizeof e->msg - 1 - hl;
+    memmove(e->msg + hl, e->msg, old_len);
+    e->msg[hl + old_len] = '\0';
+    memcpy(e->msg, head, hl - 2);
+    if (hl >= 2) {
+        e->msg[hl - 2] = ':';
+        e->msg[hl - 1] = ' ';
+    }
 }

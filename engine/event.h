@@ -60,13 +60,13 @@ static inline bool event_before(const event *a, const event *b)
 typedef struct event_chunk event_chunk;
 typedef struct event_pool event_pool;
 struct event_pool {
-    event *free;          /* free list head */
-    event_chunk *chunks;  /* every chunk ever allocated (freed at fini) */
-    size_t chunk_events;  /* events per chunk */
-    size_t capacity;      /* events allocated in chunks, count */
-    size_t in_use;        /* events handed out and not yet returned, count */
-    size_t peak_in_use;   /* high-water mark of in_use, count */
-    bool use_malloc;      /* debug: one malloc/free per event so sanitizers see each one */
+    event *free;         /* free list head */
+    event_chunk *chunks; /* every chunk ever allocated (freed at fini) */
+    size_t chunk_events; /* events per chunk */
+    size_t capacity;     /* events allocated in chunks, count */
+    size_t in_use;       /* events handed out and not yet returned, count */
+    size_t peak_in_use;  /* high-water mark of in_use, count */
+    bool use_malloc;     /* debug: one malloc/free per event so sanitizers see each one */
 };
 
 /* Prepare an empty pool. chunk_events 0 picks the default (4096). use_malloc selects the debug

@@ -12,8 +12,8 @@
 
 /* X(ENUM_SUFFIX, name, description, factory): the registry of implementations. */
 #define EVQ_KIND_MAP(X)                                                                            \
-    X(HEAP2, "heap2", "binary heap", evq__heap2_create)                                           \
-    X(HEAP4, "heap4", "4-ary heap", evq__heap4_create)                                            \
+    X(HEAP2, "heap2", "binary heap", evq__heap2_create)                                            \
+    X(HEAP4, "heap4", "4-ary heap", evq__heap4_create)                                             \
     X(LADDER, "ladder", "ladder queue (Tang, Goh and Thng 2005)", evq__ladder_create)
 
 typedef enum evq_kind {

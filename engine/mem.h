@@ -1,6 +1,7 @@
 /* mem: the one allocation wrapper of xbarsim.
- * Every heap allocation goes through here; on failure it prints the size and the purpose and aborts,
- * so callers never check for NULL. Memory returned is owned by the caller and released with free().
+ * Every heap allocation goes through here; on failure it prints the size and the purpose and
+ * aborts, so callers never check for NULL. Memory returned is owned by the caller and released with
+ * free().
  */
 #ifndef XBARSIM_ENGINE_MEM_H
 #define XBARSIM_ENGINE_MEM_H

@@ -19,11 +19,11 @@
 
 struct sim {
     sim_options opt;
-    simtime now;         /* ps */
-    uint64_t next_seq;   /* sequence id of the next scheduled event */
-    uint64_t handled;    /* events handled, count */
-    bool stop;           /* set by sim_stop, cleared when a run returns */
-    size_t n_init;       /* components [0, n_init) have been through init */
+    simtime now;       /* ps */
+    uint64_t next_seq; /* sequence id of the next scheduled event */
+    uint64_t handled;  /* events handled, count */
+    bool stop;         /* set by sim_stop, cleared when a run returns */
+    size_t n_init;     /* components [0, n_init) have been through init */
     evq *queue;
     event_pool pool;
     component **comps;

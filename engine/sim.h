@@ -24,12 +24,12 @@ typedef struct component component;
 
 /* The behaviour of a component kind. Only `kind` and `handle` are required. */
 typedef struct component_ops {
-    const char *kind;                               /* class name, e.g. "tile" */
-    void (*init)(component *c);                     /* before the first event of the run */
-    void (*handle)(component *c, const event *ev);  /* one event addressed to c */
-    void (*finish)(component *c);                   /* once, after the run (close open intervals) */
-    void (*report)(component *c, stats *st);        /* publish derived figures into st */
-    void (*destroy)(component *c);                  /* free what c owns (not c itself) */
+    const char *kind;                              /* class name, e.g. "tile" */
+    void (*init)(component *c);                    /* before the first event of the run */
+    void (*handle)(component *c, const event *ev); /* one event addressed to c */
+    void (*finish)(component *c);                  /* once, after the run (close open intervals) */
+    void (*report)(component *c, stats *st);       /* publish derived figures into st */
+    void (*destroy)(component *c);                 /* free what c owns (not c itself) */
 } component_ops;
 
 struct component {
@@ -52,11 +52,11 @@ typedef struct component_class {
 #define COMPONENT_CLASS_ENTRY(id, type, ops_) [id] = {.size = sizeof(type), .ops = &(ops_)},
 
 typedef struct sim_options {
-    evq_kind queue;              /* event-queue implementation */
-    uint64_t seed;               /* run seed: component RNG streams derive from it */
-    bool event_malloc;           /* debug: malloc each event (sanitizers see every one) */
-    const gsl_rng_type *rng;     /* component RNG type, NULL: RNG_DEFAULT_TYPE */
-    trace_sink *trace;           /* where components record activity; NULL: none. Not owned. */
+    evq_kind queue;          /* event-queue implementation */
+    uint64_t seed;           /* run seed: component RNG streams derive from it */
+    bool event_malloc;       /* debug: malloc each event (sanitizers see every one) */
+    const gsl_rng_type *rng; /* component RNG type, NULL: RNG_DEFAULT_TYPE */
+    trace_sink *trace;       /* where components record activity; NULL: none. Not owned. */
 } sim_options;
 
 typedef enum sim_status {

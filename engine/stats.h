@@ -15,8 +15,8 @@ typedef enum stats_type {
 } stats_type;
 
 typedef struct stats_entry {
-    char *name;      /* e.g. "adc_conversions" */
-    char *unit;      /* e.g. "count", "pJ", "ps" */
+    char *name; /* e.g. "adc_conversions" */
+    char *unit; /* e.g. "count", "pJ", "ps" */
     stats_type type;
     uint64_t count;  /* COUNTER: the count; ACCUM: number of samples */
     double sum;      /* ACCUM: sum of samples; VALUE: the value */

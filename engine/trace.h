@@ -53,19 +53,24 @@ static inline bool trace_wants(const trace_sink *s, trace_level level)
     return s && level != TRACE_NONE && level <= s->level;
 }
 
-/* Send r to s, which copies it. */
+/* Send r to s (not NULL: guard with trace_wants), which copies it; r stays the caller's. */
 void trace_record_send(trace_sink *s, const trace_record *r);
+/* Push buffered records out: 0, or negative with e set. s may be NULL (returns 0). */
 int trace_flush(trace_sink *s, err *e);
 /* Destroy s (NULL is a no-op). */
 void trace_destroy(trace_sink *s);
 
+/* Config name of a level ("none", "layer", "vector"); static storage. */
 const char *trace_level_name(trace_level level);
 /* 0 and *level set, or -1 for an unknown name. */
 int trace_level_parse(const char *name, trace_level *level);
 
-/* In-memory sink keeping every record, for tests and small runs. */
+/* In-memory sink keeping a copy of every record in arrival order, for tests and small runs.
+ * Owned by the caller, released with trace_destroy(); its flush does nothing and returns 0. */
 trace_sink *trace_memory_create(trace_level level);
+/* Records held, count. s must be a memory sink (asserted). */
 size_t trace_memory_count(const trace_sink *s);
+/* The i-th record (i < count, asserted); valid until the next record sent or destroy. */
 const trace_record *trace_memory_at(const trace_sink *s, size_t i);
 
 #endif
