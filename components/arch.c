@@ -1,0 +1,1092 @@
+/* arch: loads the `arch` group of a libconfig text into an arch (see arch.h and
+ * configs/arch/README.md), plus the mapping/mode registries and arch_print.
+ * Invariant: a load either fills *out completely -- every key known, every value range-checked,
+ * every cross-setting rule satisfied -- or leaves *out untouched, owns nothing and sets the err
+ * buffer to "file:line: setting.path: found ..., expected ...".
+ */
+#include "arch.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch_internal.h"
+#include "mem.h"
+
+/* Sanity bounds: far beyond any real chip, close enough to keep every product finite and every
+ * time convertible to simtime ticks. */
+#define MAX_NS         1e9  /* one latency, ns (1 s) */
+#define MAX_PJ         1e15 /* one energy, pJ */
+#define MAX_UW         1e12 /* one power, uW */
+#define MAX_MW         1e9  /* one ADC power, mW */
+#define MIN_CLOCK_MHZ  1e-3 /* 1 kHz: keeps the period below 1e9 ps */
+#define MAX_CLOCK_MHZ  1e6  /* 1 THz: period 1 ps, the simtime tick */
+#define MAX_DIM        65536u
+#define MAX_COUNT      16777216u /* tiles, vector modules */
+#define MAX_CYCLES     1000000u
+#define MAX_SRAM_BYTES 1099511627776ULL /* 1 TiB */
+#define MAX_NAME       64u
+#define PATH_BYTES     256
+#define FOUND_BYTES    96
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
+    } while (0)
+
+/* ---- registries ------------------------------------------------------------------------------ */
+
+static const char *const mapping_names[] = {
+#define X(id, name, cf, extra, rf) name,
+    ARCH_MAPPING_MAP(X)
+#undef X
+};
+static const unsigned mapping_col_factor[] = {
+#define X(id, name, cf, extra, rf) cf,
+    ARCH_MAPPING_MAP(X)
+#undef X
+};
+static const unsigned mapping_extra_cols[] = {
+#define X(id, name, cf, extra, rf) extra,
+    ARCH_MAPPING_MAP(X)
+#undef X
+};
+static const unsigned mapping_row_factor[] = {
+#define X(id, name, cf, extra, rf) rf,
+    ARCH_MAPPING_MAP(X)
+#undef X
+};
+static const char *const mode_names[] = {
+#define X(id, name) name,
+    ARCH_MODE_MAP(X)
+#undef X
+};
+static const char *const bits_kind_names[] = {
+#define X(id, name) name,
+    ARCH_BITS_FN_MAP(X)
+#undef X
+};
+
+void arch_mapping_factors(arch_mapping m, unsigned *col_factor, unsigned *extra_cols,
+                          unsigned *row_factor)
+{
+    assert((unsigned)m < ARCH_MAP_COUNT);
+    *col_factor = mapping_col_factor[m];
+    *extra_cols = mapping_extra_cols[m];
+    *row_factor = mapping_row_factor[m];
+}
+
+const char *arch_mapping_name(arch_mapping m)
+{
+    assert((unsigned)m < ARCH_MAP_COUNT);
+    return mapping_names[m];
+}
+
+int arch_mapping_parse(const char *name, arch_mapping *m)
+{
+    for (unsigned i = 0; i < ARCH_MAP_COUNT; i++)
+        if (strcmp(name, mapping_names[i]) == 0) {
+            *m = (arch_mapping)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *arch_mode_name(arch_mode m)
+{
+    assert((unsigned)m < ARCH_MODE_COUNT);
+    return mode_names[m];
+}
+
+int arch_mode_parse(const char *name, arch_mode *m)
+{
+    for (unsigned i = 0; i < ARCH_MODE_COUNT; i++)
+        if (strcmp(name, mode_names[i]) == 0) {
+            *m = (arch_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- bits-dependent quantities and derived figures ------------------------------------------ */
+
+bool arch_bits_fn_defined(const arch_bits_fn *f, unsigned bits)
+{
+    if (bits < 1 || bits > ARCH_MAX_ADC_BITS)
+        return false;
+    return f->kind != ARCH_BITS_TABLE || f->has[bits];
+}
+
+double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits)
+{
+    assert(arch_bits_fn_defined(f, bits));
+    double b = (double)bits;
+    switch (f->kind) {
+    case ARCH_BITS_VALUE:
+        return f->value;
+    case ARCH_BITS_TABLE:
+        return f->table[bits];
+    case ARCH_BITS_LINEAR:
+        return f->c0 + f->c1 * b;
+    case ARCH_BITS_QUADRATIC:
+        return f->c0 + f->c1 * b * b;
+    case ARCH_BITS_EXPONENTIAL:
+        return f->c0 * pow(f->c1, b);
+    case ARCH_BITS_KIND_COUNT:
+        break;
+    }
+    assert(f->kind < ARCH_BITS_KIND_COUNT); /* not reached for a valid kind */
+    return 0.0;
+}
+
+unsigned arch_adc_bits_needed(const arch *a)
+{
+    assert(a->tiles.rows_active >= 1 && a->tiles.rows_active <= MAX_DIM);
+    assert(a->tiles.cell_bits >= 1 && a->tiles.cell_bits <= 8);
+    assert(a->tiles.dac.bits >= 1 && a->tiles.dac.bits <= 8);
+    /* Largest column sum: every active row at the top cell level times the top input level. */
+    uint64_t max = (uint64_t)a->tiles.rows_active * ((UINT64_C(1) << a->tiles.cell_bits) - 1) *
+                   ((UINT64_C(1) << a->tiles.dac.bits) - 1);
+    unsigned bits = 0;
+    while (bits < 64 && (UINT64_C(1) << bits) <= max) /* smallest n with 2^n >= max + 1 */
+        bits++;
+    return bits;
+}
+
+static unsigned ceil_div(unsigned a, unsigned b)
+{
+    return a / b + (a % b != 0);
+}
+
+/* ---- error reporting ------------------------------------------------------------------------- */
+
+typedef struct ctx {
+    const char *origin; /* names settings that come from no file (a string) */
+    err *e;
+} ctx;
+
+/* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
+static unsigned line_of(const config_setting_t *s)
+{
+    while (s && config_setting_source_line(s) == 0)
+        s = config_setting_parent(s);
+    return s ? config_setting_source_line(s) : 0;
+}
+
+static const char *file_of(const ctx *c, const config_setting_t *s)
+{
+    while (s && !config_setting_source_file(s))
+        s = config_setting_parent(s);
+    return s ? config_setting_source_file(s) : c->origin;
+}
+
+/* Set "file:line: path: <what>" with the location of `at`; returns ERR_INPUT. */
+static int fail(const ctx *c, const config_setting_t *at, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(const ctx *c, const config_setting_t *at, const char *path, const char *fmt, ...)
+{
+    char what[ERR_MSG_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    unsigned line = line_of(at);
+    if (line)
+        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", file_of(c, at), line, path, what);
+    return err_set(c->e, ERR_INPUT, "%s: %s: %s", file_of(c, at), path, what);
+}
+
+static void join(char *buf, const char *group, const char *key)
+{
+    snprintf(buf, PATH_BYTES, "%s.%s", group, key);
+}
+
+/* What a setting holds, for "found ..." (strings are shortened; a message is never unbounded). */
+static void describe(const config_setting_t *s, char *buf)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, FOUND_BYTES, "the integer %lld", config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, FOUND_BYTES, "the number %g", config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_STRING:
+        snprintf(buf, FOUND_BYTES, "the string \"%.40s\"", config_setting_get_string(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        snprintf(buf, FOUND_BYTES, "the boolean %s", config_setting_get_bool(s) ? "true" : "false");
+        break;
+    case CONFIG_TYPE_GROUP:
+        snprintf(buf, FOUND_BYTES, "a group");
+        break;
+    case CONFIG_TYPE_ARRAY:
+        snprintf(buf, FOUND_BYTES, "an array");
+        break;
+    case CONFIG_TYPE_LIST:
+        snprintf(buf, FOUND_BYTES, "a list");
+        break;
+    default:
+        snprintf(buf, FOUND_BYTES, "a setting of unknown type");
+        break;
+    }
+}
+
+static void list_names(char *buf, size_t n, const char *const *names, size_t count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+static size_t count_names(const char *const *names)
+{
+    size_t n = 0;
+    while (names[n])
+        n++;
+    return n;
+}
+
+/* ---- typed getters ---------------------------------------------------------------------------
+ * Each reads g.key (path gpath.key): a missing optional key yields its default, a missing
+ * required key, a wrong type or a value out of range is an error at the key's (or group's) line.
+ */
+
+static int check_keys(const ctx *c, const config_setting_t *g, const char *gpath,
+                      const char *const *keys)
+{
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        bool known = false;
+        for (size_t k = 0; name && keys[k] && !known; k++)
+            known = strcmp(name, keys[k]) == 0;
+        if (!known) {
+            char path[PATH_BYTES], valid[512];
+            join(path, gpath, name ? name : "?");
+            list_names(valid, sizeof valid, keys, count_names(keys));
+            return fail(c, s, path, "found an unknown key, expected one of: %s", valid);
+        }
+    }
+    return 0;
+}
+
+static int get_group(const ctx *c, config_setting_t *g, const char *gpath, const char *key,
+                     bool required, const char *const *keys, config_setting_t **out)
+{
+    char path[PATH_BYTES], found[FOUND_BYTES];
+    join(path, gpath, key);
+    config_setting_t *s = config_setting_get_member(g, key);
+    *out = NULL;
+    if (!s) {
+        if (required)
+            return fail(c, g, path, "missing, expected a group %s = { ... }", key);
+        return 0;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+        describe(s, found);
+        return fail(c, s, path, "found %s, expected a group %s = { ... }", found, key);
+    }
+    TRY(check_keys(c, s, path, keys));
+    *out = s;
+    return 0;
+}
+
+static int get_int(const ctx *c, config_setting_t *g, const char *gpath, const char *key,
+                   long long min, long long max, bool required, long long dflt, long long *out)
+{
+    char path[PATH_BYTES], found[FOUND_BYTES];
+    join(path, gpath, key);
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s) {
+        if (required)
+            return fail(c, g, path, "missing, expected an integer %lld..%lld", min, max);
+        *out = dflt;
+        return 0;
+    }
+    int t = config_setting_type(s);
+    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+        describe(s, found);
+        return fail(c, s, path, "found %s, expected an integer %lld..%lld", found, min, max);
+    }
+    long long v = config_setting_get_int64(s);
+    if (v < min || v > max)
+        return fail(c, s, path, "found %lld, expected an integer %lld..%lld", v, min, max);
+    *out = v;
+    return 0;
+}
+
+static int get_uint(const ctx *c, config_setting_t *g, const char *gpath, const char *key,
+                    unsigned min, unsigned max, bool required, unsigned dflt, unsigned *out)
+{
+    long long v;
+    TRY(get_int(c, g, gpath, key, min, max, required, dflt, &v));
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* "a number lo..hi" / "a number > lo..hi" / "a finite number". */
+static void describe_range(char *buf, double lo, bool lo_open, double hi)
+{
+    if (isinf(lo) && isinf(hi))
+        snprintf(buf, FOUND_BYTES, "a finite number");
+    else
+        snprintf(buf, FOUND_BYTES, "a number %s%g..%g", lo_open ? "> " : "", lo, hi);
+}
+
+/* A number from an int, int64 or float setting s (path names it), finite and in range. */
+static int num_of(const ctx *c, const config_setting_t *s, const char *path, double lo,
+                  bool lo_open, double hi, double *out)
+{
+    char found[FOUND_BYTES], want[FOUND_BYTES];
+    describe_range(want, lo, lo_open, hi);
+    int t = config_setting_type(s);
+    double v;
+    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+        v = (double)config_setting_get_int64(s);
+    else if (t == CONFIG_TYPE_FLOAT)
+        v = config_setting_get_float(s);
+    else {
+        describe(s, found);
+        return fail(c, s, path, "found %s, expected %s", found, want);
+    }
+    if (!isfinite(v) || v < lo || v > hi || (lo_open && v <= lo))
+        return fail(c, s, path, "found %g, expected %s", v, want);
+    *out = v;
+    return 0;
+}
+
+static int get_num(const ctx *c, config_setting_t *g, const char *gpath, const char *key, double lo,
+                   bool lo_open, double hi, bool required, double dflt, double *out)
+{
+    char path[PATH_BYTES], want[FOUND_BYTES];
+    join(path, gpath, key);
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s) {
+        if (required) {
+            describe_range(want, lo, lo_open, hi);
+            return fail(c, g, path, "missing, expected %s", want);
+        }
+        *out = dflt;
+        return 0;
+    }
+    return num_of(c, s, path, lo, lo_open, hi, out);
+}
+
+static int get_bool(const ctx *c, config_setting_t *g, const char *gpath, const char *key,
+                    bool dflt, bool *out)
+{
+    char path[PATH_BYTES], found[FOUND_BYTES];
+    join(path, gpath, key);
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s) {
+        *out = dflt;
+        return 0;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+        describe(s, found);
+        return fail(c, s, path, "found %s, expected true or false", found);
+    }
+    *out = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
+/* A required string; *at receives its setting for later messages. */
+static int get_string(const ctx *c, config_setting_t *g, const char *gpath, const char *key,
+                      const char *want, const char **out, const config_setting_t **at)
+{
+    char path[PATH_BYTES], found[FOUND_BYTES];
+    join(path, gpath, key);
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s)
+        return fail(c, g, path, "missing, expected %s", want);
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        describe(s, found);
+        return fail(c, s, path, "found %s, expected %s", found, want);
+    }
+    *out = config_setting_get_string(s);
+    *at = s;
+    return 0;
+}
+
+/* ---- bits-dependent quantities --------------------------------------------------------------- */
+
+static void domain(const arch_bits_fn *f, unsigned *lo, unsigned *hi)
+{
+    *lo = 0;
+    *hi = 0;
+    for (unsigned b = 1; b <= ARCH_MAX_ADC_BITS; b++)
+        if (arch_bits_fn_defined(f, b)) {
+            if (!*lo)
+                *lo = b;
+            *hi = b;
+        }
+}
+
+/* Every value of f over its domain must be finite and in 0..hi (unit names it). */
+static int check_values(const ctx *c, const config_setting_t *s, const char *path,
+                        const arch_bits_fn *f, double hi, const char *unit)
+{
+    unsigned lo_b, hi_b;
+    domain(f, &lo_b, &hi_b);
+    for (unsigned b = lo_b; b && b <= hi_b; b++) {
+        double v = arch_bits_fn_eval(f, b);
+        if (!isfinite(v) || v < 0.0 || v > hi)
+            return fail(c, s, path,
+                        "found the value %g %s at %u bits, expected 0..%g %s at every bit count "
+                        "%u..%u",
+                        v, unit, b, hi, unit, lo_b, hi_b);
+    }
+    return 0;
+}
+
+static int get_table(const ctx *c, config_setting_t *g, const char *path, double hi,
+                     const char *unit, arch_bits_fn *f)
+{
+    char vpath[PATH_BYTES], epath[PATH_BYTES + 16], found[FOUND_BYTES];
+    unsigned first;
+    TRY(get_uint(c, g, path, "first_bits", 1, ARCH_MAX_ADC_BITS, false, 1, &first));
+    join(vpath, path, "values");
+    config_setting_t *v = config_setting_get_member(g, "values");
+    unsigned room = ARCH_MAX_ADC_BITS - first + 1;
+    if (!v)
+        return fail(c, g, vpath,
+                    "missing, expected an array [ ... ] of 1..%u numbers in %s, for "
+                    "bits %u, %u, ...",
+                    room, unit, first, first + 1);
+    int t = config_setting_type(v);
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+        describe(v, found);
+        return fail(c, v, vpath, "found %s, expected an array [ ... ] of 1..%u numbers", found,
+                    room);
+    }
+    unsigned n = (unsigned)config_setting_length(v);
+    if (n < 1 || n > room)
+        return fail(c, v, vpath,
+                    "found %u values (bits %u..%u), expected 1..%u values: bits run from "
+                    "first_bits = %u to at most %u",
+                    n, first, first + n - 1, room, first, ARCH_MAX_ADC_BITS);
+    f->kind = ARCH_BITS_TABLE;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(epath, sizeof epath, "%s[%u]", vpath, i);
+        double x;
+        TRY(num_of(c, config_setting_get_elem(v, i), epath, 0.0, false, hi, &x));
+        f->table[first + i] = x;
+        f->has[first + i] = true;
+    }
+    return 0;
+}
+
+/* A bits-dependent quantity at s: a number (value), a formula group
+ * { kind = "linear" | "quadratic" | "exponential"; c0 = ..; c1 = ..; }, a table group
+ * { kind = "table"; first_bits = ..; values = [ ... ]; } or { kind = "value"; value = ..; }.
+ * Its values must lie in 0..hi (unit) wherever it is defined. */
+static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, double hi,
+                       const char *unit, arch_bits_fn *f)
+{
+    static const char *const formula_keys[] = {"kind", "c0", "c1", NULL};
+    static const char *const table_keys[] = {"kind", "first_bits", "values", NULL};
+    static const char *const value_keys[] = {"kind", "value", NULL};
+    char found[FOUND_BYTES], kinds[128];
+    memset(f, 0, sizeof *f);
+    int t = config_setting_type(s);
+    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT) {
+        f->kind = ARCH_BITS_VALUE;
+        return num_of(c, s, path, 0.0, false, hi, &f->value);
+    }
+    list_names(kinds, sizeof kinds, bits_kind_names, ARCH_BITS_KIND_COUNT);
+    if (t != CONFIG_TYPE_GROUP) {
+        describe(s, found);
+        return fail(c, s, path,
+                    "found %s, expected a number in %s or a group { kind = ...; } with kind one "
+                    "of: %s",
+                    found, unit, kinds);
+    }
+    const char *kind = NULL;
+    const config_setting_t *kat = NULL;
+    char want[160];
+    snprintf(want, sizeof want, "a string, one of: %s", kinds);
+    TRY(get_string(c, s, path, "kind", want, &kind, &kat));
+    unsigned k = 0;
+    while (k < ARCH_BITS_KIND_COUNT && strcmp(kind, bits_kind_names[k]) != 0)
+        k++;
+    if (k == ARCH_BITS_KIND_COUNT) {
+        char kpath[PATH_BYTES];
+        join(kpath, path, "kind");
+        return fail(c, kat, kpath, "found \"%.40s\", expected one of: %s", kind, kinds);
+    }
+    f->kind = (arch_bits_kind)k;
+    switch (f->kind) {
+    case ARCH_BITS_VALUE:
+        TRY(check_keys(c, s, path, value_keys));
+        TRY(get_num(c, s, path, "value", 0.0, false, hi, true, 0.0, &f->value));
+        break;
+    case ARCH_BITS_TABLE:
+        TRY(check_keys(c, s, path, table_keys));
+        TRY(get_table(c, s, path, hi, unit, f));
+        break;
+    case ARCH_BITS_LINEAR:
+    case ARCH_BITS_QUADRATIC:
+    case ARCH_BITS_EXPONENTIAL:
+        TRY(check_keys(c, s, path, formula_keys));
+        TRY(get_num(c, s, path, "c0", -INFINITY, false, INFINITY, true, 0.0, &f->c0));
+        TRY(get_num(c, s, path, "c1", -INFINITY, false, INFINITY, true, 0.0, &f->c1));
+        break;
+    case ARCH_BITS_KIND_COUNT: /* k < ARCH_BITS_KIND_COUNT above */
+        break;
+    }
+    return check_values(c, s, path, f, hi, unit);
+}
+
+static void describe_domain(const arch_bits_fn *f, char *buf)
+{
+    unsigned lo, hi;
+    domain(f, &lo, &hi);
+    snprintf(buf, FOUND_BYTES, "%u..%u", lo, hi);
+}
+
+/* ---- the groups ------------------------------------------------------------------------------ */
+
+static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
+{
+    static const char *const keys[] = {"bits", "latency_ns", "energy_pj", NULL};
+    const char *p = "arch.tiles.dac";
+    config_setting_t *g;
+    TRY(get_group(c, tiles, "arch.tiles", "dac", true, keys, &g));
+    TRY(get_uint(c, g, p, "bits", 1, 8, true, 0, &a->tiles.dac.bits));
+    TRY(get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, false, 0.0, &a->tiles.dac.latency_ns));
+    TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->tiles.dac.energy_pj));
+    return 0;
+}
+
+/* Exactly one of the keys `a_key` / `b_key` of g; *which is 0 or 1, *s the setting. */
+static int one_of(const ctx *c, config_setting_t *g, const char *gpath, const char *a_key,
+                  const char *b_key, const char *want, int *which, config_setting_t **s)
+{
+    char path[PATH_BYTES];
+    config_setting_t *sa = config_setting_get_member(g, a_key);
+    config_setting_t *sb = config_setting_get_member(g, b_key);
+    if (sa && sb) {
+        join(path, gpath, b_key);
+        return fail(c, sb, path, "found both %s (line %u) and %s, expected exactly one of them",
+                    a_key, line_of(sa), b_key);
+    }
+    if (!sa && !sb) {
+        join(path, gpath, a_key);
+        return fail(c, g, path, "missing, expected %s", want);
+    }
+    *which = sa ? 0 : 1;
+    *s = sa ? sa : sb;
+    return 0;
+}
+
+static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
+{
+    static const char *const keys[] = {"count",       "bits",      "strict_bits", "time_ns",
+                                       "time_cycles", "energy_pj", "power_mw",    NULL};
+    const char *p = "arch.tiles.adc";
+    char path[PATH_BYTES], tpath[PATH_BYTES], epath[PATH_BYTES], dom[FOUND_BYTES];
+    config_setting_t *g, *ts, *es;
+    int which;
+    TRY(get_group(c, tiles, "arch.tiles", "adc", true, keys, &g));
+    TRY(get_uint(c, g, p, "count", 1, a->tiles.cols, true, 0, &a->tiles.adc.count));
+    TRY(get_uint(c, g, p, "bits", 1, ARCH_MAX_ADC_BITS, true, 0, &a->tiles.adc.bits));
+    TRY(get_bool(c, g, p, "strict_bits", false, &a->tiles.adc.strict_bits));
+
+    /* Conversion time: time_ns in any form, or time_cycles (a number) times the clock period. */
+    TRY(one_of(c, g, p, "time_ns", "time_cycles",
+               "the conversion time as time_ns (ns: a number, formula or table) or time_cycles "
+               "(clock cycles)",
+               &which, &ts));
+    join(tpath, p, which ? "time_cycles" : "time_ns");
+    if (which == 0)
+        TRY(get_bits_fn(c, ts, tpath, MAX_NS, "ns", &a->tiles.adc.time_ns));
+    else {
+        double cycles;
+        TRY(num_of(c, ts, tpath, 0.0, false, MAX_CYCLES, &cycles));
+        double ns = cycles * (double)a->cycle_ps / 1e3;
+        if (ns > MAX_NS)
+            return fail(c, ts, tpath, "found %g cycles = %g ns, expected at most %g ns", cycles, ns,
+                        MAX_NS);
+        memset(&a->tiles.adc.time_ns, 0, sizeof a->tiles.adc.time_ns);
+        a->tiles.adc.time_ns.kind = ARCH_BITS_VALUE;
+        a->tiles.adc.time_ns.value = ns;
+    }
+
+    /* Conversion energy: energy_pj in any form, or power_mw x time (mW x ns = pJ), tabulated. */
+    TRY(one_of(c, g, p, "energy_pj", "power_mw",
+               "the conversion energy as energy_pj (pJ) or power_mw (mW while converting); a "
+               "number, formula or table",
+               &which, &es));
+    join(epath, p, which ? "power_mw" : "energy_pj");
+    arch_bits_fn *ef = &a->tiles.adc.energy_pj;
+    if (which == 0)
+        TRY(get_bits_fn(c, es, epath, MAX_PJ, "pJ", ef));
+    else {
+        arch_bits_fn pw;
+        TRY(get_bits_fn(c, es, epath, MAX_MW, "mW", &pw));
+        memset(ef, 0, sizeof *ef);
+        ef->kind = ARCH_BITS_TABLE;
+        bool any = false;
+        for (unsigned b = 1; b <= ARCH_MAX_ADC_BITS; b++)
+            if (arch_bits_fn_defined(&pw, b) && arch_bits_fn_defined(&a->tiles.adc.time_ns, b)) {
+                ef->table[b] =
+                    arch_bits_fn_eval(&pw, b) * arch_bits_fn_eval(&a->tiles.adc.time_ns, b);
+                ef->has[b] = any = true;
+            }
+        if (!any) {
+            char tdom[FOUND_BYTES];
+            describe_domain(&pw, dom);
+            describe_domain(&a->tiles.adc.time_ns, tdom);
+            return fail(c, es, epath,
+                        "found a power defined for bits %s only, expected at least one bit count "
+                        "where %s (defined for bits %s) is defined too",
+                        dom, tpath, tdom);
+        }
+    }
+
+    /* The configured resolution must be one the time and energy are known for. */
+    join(path, p, "bits");
+    const config_setting_t *bs = config_setting_get_member(g, "bits");
+    if (!arch_bits_fn_defined(&a->tiles.adc.time_ns, a->tiles.adc.bits)) {
+        describe_domain(&a->tiles.adc.time_ns, dom);
+        return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)",
+                    a->tiles.adc.bits, tpath, dom);
+    }
+    if (!arch_bits_fn_defined(ef, a->tiles.adc.bits)) {
+        describe_domain(ef, dom);
+        return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)",
+                    a->tiles.adc.bits, epath, dom);
+    }
+    unsigned need = arch_adc_bits_needed(a);
+    if (a->tiles.adc.strict_bits && a->tiles.adc.bits > need)
+        return fail(c, bs, path,
+                    "found %u, expected at most %u: strict_bits is set and a column sum of %u rows "
+                    "x %u-bit cells x %u-bit inputs needs %u bits",
+                    a->tiles.adc.bits, need, a->tiles.rows_active, a->tiles.cell_bits,
+                    a->tiles.dac.bits, need);
+    return 0;
+}
+
+static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
+{
+    static const char *const keys[] = {"read_latency_ns",          "read_energy_pj",
+                                       "execute_ns_per_bit",       "write_ns_per_tile",
+                                       "write_energy_pj_per_cell", NULL};
+    const char *p = "arch.tiles.crossbar";
+    config_setting_t *g;
+    TRY(get_group(c, tiles, "arch.tiles", "crossbar", false, keys, &g));
+    if (g) {
+        TRY(get_num(c, g, p, "read_latency_ns", 0.0, false, MAX_NS, false, 0.0,
+                    &a->tiles.crossbar.read_latency_ns));
+        TRY(get_num(c, g, p, "read_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->tiles.crossbar.read_energy_pj));
+        TRY(get_num(c, g, p, "execute_ns_per_bit", 0.0, false, MAX_NS, false, 0.0,
+                    &a->tiles.crossbar.execute_ns_per_bit));
+        TRY(get_num(c, g, p, "write_ns_per_tile", 0.0, false, MAX_NS, false, 0.0,
+                    &a->tiles.crossbar.write_ns_per_tile));
+        TRY(get_num(c, g, p, "write_energy_pj_per_cell", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->tiles.crossbar.write_energy_pj_per_cell));
+    }
+    /* A reprogram-mode chip rewrites a tile per logical tile: a free write is surely a mistake. */
+    if (a->mode == ARCH_MODE_REPROGRAM && !(a->tiles.crossbar.write_ns_per_tile > 0.0)) {
+        const config_setting_t *s = g ? config_setting_get_member(g, "write_ns_per_tile") : NULL;
+        if (s)
+            return fail(c, s, "arch.tiles.crossbar.write_ns_per_tile",
+                        "found 0, expected a time > 0 ns: arch.mode is reprogram");
+        return fail(c, g ? g : tiles, "arch.tiles.crossbar.write_ns_per_tile",
+                    "missing, expected a time > 0 ns: arch.mode is reprogram");
+    }
+    return 0;
+}
+
+static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"count",
+                                       "rows",
+                                       "cols",
+                                       "cell_bits",
+                                       "rows_active",
+                                       "mapping",
+                                       "static_power_uw",
+                                       "power_gating",
+                                       "gated_power_uw",
+                                       "psum_bits",
+                                       "shift_add_energy_pj",
+                                       "dac",
+                                       "adc",
+                                       "crossbar",
+                                       NULL};
+    const char *p = "arch.tiles";
+    char path[PATH_BYTES], names[160];
+    config_setting_t *g;
+    TRY(get_group(c, root, "arch", "tiles", true, keys, &g));
+    TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->tiles.count));
+    TRY(get_uint(c, g, p, "rows", 1, MAX_DIM, true, 0, &a->tiles.rows));
+    TRY(get_uint(c, g, p, "cols", 1, MAX_DIM, true, 0, &a->tiles.cols));
+    TRY(get_uint(c, g, p, "cell_bits", 1, 8, true, 0, &a->tiles.cell_bits));
+    TRY(get_uint(c, g, p, "rows_active", 1, a->tiles.rows, false, a->tiles.rows,
+                 &a->tiles.rows_active));
+
+    list_names(names, sizeof names, mapping_names, ARCH_MAP_COUNT);
+    char want[200];
+    snprintf(want, sizeof want, "a string, one of: %s", names);
+    const char *mapping = NULL;
+    const config_setting_t *ms = NULL;
+    TRY(get_string(c, g, p, "mapping", want, &mapping, &ms));
+    join(path, p, "mapping");
+    if (arch_mapping_parse(mapping, &a->tiles.mapping) < 0)
+        return fail(c, ms, path, "found \"%.40s\", expected one of: %s", mapping, names);
+    unsigned m = a->tiles.mapping;
+    if (mapping_col_factor[m] + mapping_extra_cols[m] > a->tiles.cols ||
+        mapping_row_factor[m] > a->tiles.rows)
+        return fail(c, ms, path,
+                    "found \"%s\", which needs %u columns and %u rows per weight, expected a "
+                    "mapping that fits a %u x %u crossbar",
+                    mapping, mapping_col_factor[m] + mapping_extra_cols[m], mapping_row_factor[m],
+                    a->tiles.rows, a->tiles.cols);
+
+    TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, true, 0.0,
+                &a->tiles.static_power_uw));
+    TRY(get_bool(c, g, p, "power_gating", false, &a->tiles.power_gating));
+    TRY(get_num(c, g, p, "gated_power_uw", 0.0, false, MAX_UW, false, 0.0,
+                &a->tiles.gated_power_uw));
+    if (a->tiles.gated_power_uw > a->tiles.static_power_uw) {
+        join(path, p, "gated_power_uw");
+        return fail(c, config_setting_get_member(g, "gated_power_uw"), path,
+                    "found %g uW, expected at most arch.tiles.static_power_uw = %g uW (a gated "
+                    "tile cannot draw more than a powered one)",
+                    a->tiles.gated_power_uw, a->tiles.static_power_uw);
+    }
+    TRY(get_uint(c, g, p, "psum_bits", 1, 64, true, 0, &a->tiles.psum_bits));
+    TRY(get_num(c, g, p, "shift_add_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                &a->tiles.shift_add_energy_pj));
+    TRY(get_dac(c, g, a));
+    TRY(get_adc(c, g, a));
+    TRY(get_crossbar(c, g, a));
+    return 0;
+}
+
+static int get_bus(const ctx *c, config_setting_t *groups, const char *key, arch_bus *b)
+{
+    static const char *const keys[] = {"lanes", "lane_bits", "cycles_per_transfer",
+                                       "energy_pj_per_bit", NULL};
+    char p[PATH_BYTES];
+    config_setting_t *g;
+    join(p, "arch.groups", key);
+    TRY(get_group(c, groups, "arch.groups", key, true, keys, &g));
+    TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &b->lanes));
+    TRY(get_uint(c, g, p, "lane_bits", 1, 1024, true, 0, &b->lane_bits));
+    TRY(get_uint(c, g, p, "cycles_per_transfer", 0, MAX_CYCLES, true, 0, &b->cycles_per_transfer));
+    TRY(get_num(c, g, p, "energy_pj_per_bit", 0.0, false, MAX_PJ, false, 0.0,
+                &b->energy_pj_per_bit));
+    return 0;
+}
+
+static int get_groups(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"tiles", "in_bus", "out_bus", NULL};
+    config_setting_t *g;
+    TRY(get_group(c, root, "arch", "groups", true, keys, &g));
+    TRY(get_uint(c, g, "arch.groups", "tiles", 1, a->tiles.count, true, 0, &a->groups.tiles));
+    TRY(get_bus(c, g, "in_bus", &a->groups.in_bus));
+    TRY(get_bus(c, g, "out_bus", &a->groups.out_bus));
+    return 0;
+}
+
+static int get_vector(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"count",
+                                       "lanes",
+                                       "cycles_per_op",
+                                       "sram_bytes",
+                                       "sram_read_pj_per_byte",
+                                       "sram_write_pj_per_byte",
+                                       "leakage_uw",
+                                       "op_energy_pj",
+                                       NULL};
+    const char *p = "arch.vector";
+    config_setting_t *g;
+    long long bytes;
+    TRY(get_group(c, root, "arch", "vector", true, keys, &g));
+    /* One vector module serves each group of tiles (its buses' far end). */
+    unsigned groups = ceil_div(a->tiles.count, a->groups.tiles);
+    TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->vector.count));
+    if (a->vector.count != groups)
+        return fail(c, config_setting_get_member(g, "count"), "arch.vector.count",
+                    "found %u, expected %u: one vector module per group, ceil(arch.tiles.count = "
+                    "%u / arch.groups.tiles = %u)",
+                    a->vector.count, groups, a->tiles.count, a->groups.tiles);
+    TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &a->vector.lanes));
+    TRY(get_uint(c, g, p, "cycles_per_op", 0, MAX_CYCLES, true, 0, &a->vector.cycles_per_op));
+    TRY(get_int(c, g, p, "sram_bytes", 1, (long long)MAX_SRAM_BYTES, true, 0, &bytes));
+    a->vector.sram_bytes = (unsigned long)bytes;
+    TRY(get_num(c, g, p, "sram_read_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
+                &a->vector.sram_read_pj_per_byte));
+    TRY(get_num(c, g, p, "sram_write_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
+                &a->vector.sram_write_pj_per_byte));
+    TRY(get_num(c, g, p, "leakage_uw", 0.0, false, MAX_UW, false, 0.0, &a->vector.leakage_uw));
+    TRY(get_num(c, g, p, "op_energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->vector.op_energy_pj));
+    return 0;
+}
+
+static bool name_char_ok(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '.' || ch == '+';
+}
+
+/* Fill *a from the root of a parsed config; a owns what it holds even on error. */
+static int get_arch(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"name",   "mode",   "clock_mhz", "tiles",
+                                       "groups", "vector", NULL};
+    char names[128], want[200];
+    config_setting_t *g = config_setting_get_member(root, "arch");
+    if (!g)
+        return fail(c, root, "arch", "missing, expected a group arch = { ... };");
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        char found[FOUND_BYTES];
+        describe(g, found);
+        return fail(c, g, "arch", "found %s, expected a group arch = { ... };", found);
+    }
+    TRY(check_keys(c, g, "arch", keys));
+
+    const char *s = NULL;
+    const config_setting_t *at = NULL;
+    TRY(get_string(c, g, "arch", "name", "a string of 1..64 characters A-Z a-z 0-9 _ - . +", &s,
+                   &at));
+    size_t len = strlen(s);
+    bool ok = len >= 1 && len <= MAX_NAME;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = name_char_ok(s[i]);
+    if (!ok)
+        return fail(c, at, "arch.name",
+                    "found \"%.40s\"%s (%zu characters), expected 1..64 characters from A-Z a-z "
+                    "0-9 _ - . +",
+                    s, len > 40 ? "..." : "", len);
+    a->name = mem_strdup(s, "arch name");
+
+    list_names(names, sizeof names, mode_names, ARCH_MODE_COUNT);
+    snprintf(want, sizeof want, "a string, one of: %s", names);
+    TRY(get_string(c, g, "arch", "mode", want, &s, &at));
+    if (arch_mode_parse(s, &a->mode) < 0)
+        return fail(c, at, "arch.mode", "found \"%.40s\", expected one of: %s", s, names);
+
+    TRY(get_num(c, g, "arch", "clock_mhz", MIN_CLOCK_MHZ, false, MAX_CLOCK_MHZ, true, 0.0,
+                &a->clock_mhz));
+    a->cycle_ps = simtime_period_ps(a->clock_mhz);
+
+    TRY(get_tiles(c, g, a));
+    TRY(get_groups(c, g, a));
+    TRY(get_vector(c, g, a));
+    return 0;
+}
+
+/* ---- loading --------------------------------------------------------------------------------- */
+
+/* Parse text (named origin; includes resolved in incdir, or rejected when NULL) and load it. */
+static int load_text(const char *text, size_t len, const char *origin, const char *incdir,
+                     arch *out, err *e)
+{
+    ctx c = {.origin = origin, .e = e};
+    size_t at;
+    int rc = arch__scan(text, len, origin, incdir, &at, e);
+    if (rc < 0)
+        return rc;
+    /* A string libconfig 1.5 would stop at (and leak): give it the text cut just before that
+     * string with a stray `!`, which fails at the same place with the same syntax error. */
+    char *cut = NULL;
+    if (at != SIZE_MAX) {
+        cut = mem_alloc(at + 2, "config text");
+        memcpy(cut, text, at);
+        cut[at] = '!';
+        cut[at + 1] = '\0';
+    }
+
+    config_t cfg;
+    config_init(&cfg);
+    if (incdir)
+        config_set_include_dir(&cfg, incdir);
+    int ok = config_read_string(&cfg, cut ? cut : text);
+    free(cut);
+    if (ok != CONFIG_TRUE || at != SIZE_MAX) { /* (a stray `!` never parses) */
+        const char *file = config_error_file(&cfg) ? config_error_file(&cfg) : origin;
+        const char *what = config_error_text(&cfg) ? config_error_text(&cfg) : "unknown error";
+        if (strcmp(what, "syntax error") == 0)
+            rc = err_set(e, ERR_INPUT,
+                         "%s:%d: syntax error: the text does not follow libconfig "
+                         "grammar (name = value; groups { }, arrays [ ], lists ( ))",
+                         file, config_error_line(&cfg));
+        else
+            rc = err_set(e, ERR_INPUT, "%s:%d: syntax error: %s", file, config_error_line(&cfg),
+                         what);
+        config_destroy(&cfg);
+        return rc;
+    }
+    arch a;
+    memset(&a, 0, sizeof a);
+    rc = get_arch(&c, config_root_setting(&cfg), &a);
+    config_destroy(&cfg);
+    if (rc < 0) {
+        arch_fini(&a);
+        return rc;
+    }
+    a.origin = mem_strdup(origin, "arch origin");
+    *out = a;
+    return 0;
+}
+
+int arch_load_string(const char *text, const char *origin, arch *out, err *e)
+{
+    assert(text && out);
+    return load_text(text, strlen(text), origin ? origin : "(string)", NULL, out, e);
+}
+
+int arch_load_file(const char *path, arch *out, err *e)
+{
+    assert(path && out);
+    size_t len;
+    char *text = arch__read_text(path, &len);
+    if (!text)
+        return err_set(e, ERR_IO, "%s: cannot read the file: %s", path,
+                       errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+    /* Includes resolve next to the including file, not in the working directory. */
+    char dir[PATH_BYTES];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int rc = load_text(text, len, path, dir, out, e);
+    free(text);
+    return rc;
+}
+
+void arch_fini(arch *a)
+{
+    if (!a)
+        return;
+    free(a->origin);
+    free(a->name);
+    a->origin = NULL;
+    a->name = NULL;
+}
+
+/* ---- printing -------------------------------------------------------------------------------- */
+
+static void print_bits_fn(FILE *out, const char *path, const arch_bits_fn *f, unsigned bits,
+                          const char *unit)
+{
+    fprintf(out, "%s = ", path);
+    switch (f->kind) {
+    case ARCH_BITS_VALUE:
+        fprintf(out, "%.10g %s", f->value, unit);
+        break;
+    case ARCH_BITS_TABLE: {
+        fprintf(out, "table {");
+        bool first = true;
+        for (unsigned b = 1; b <= ARCH_MAX_ADC_BITS; b++)
+            if (f->has[b]) {
+                fprintf(out, "%s %u: %.10g", first ? "" : ",", b, f->table[b]);
+                first = false;
+            }
+        fprintf(out, " } %s", unit);
+        break;
+    }
+    case ARCH_BITS_LINEAR:
+        fprintf(out, "linear %.10g + %.10g * b %s", f->c0, f->c1, unit);
+        break;
+    case ARCH_BITS_QUADRATIC:
+        fprintf(out, "quadratic %.10g + %.10g * b^2 %s", f->c0, f->c1, unit);
+        break;
+    case ARCH_BITS_EXPONENTIAL:
+        fprintf(out, "exponential %.10g * %.10g^b %s", f->c0, f->c1, unit);
+        break;
+    case ARCH_BITS_KIND_COUNT:
+        break;
+    }
+    fprintf(out, " (at %u bits: %.10g %s)\n", bits, arch_bits_fn_eval(f, bits), unit);
+}
+
+static void print_bus(FILE *out, const char *name, const arch_bus *b)
+{
+    fprintf(out, "arch.groups.%s.lanes = %u lanes\n", name, b->lanes);
+    fprintf(out, "arch.groups.%s.lane_bits = %u bits\n", name, b->lane_bits);
+    fprintf(out, "arch.groups.%s.cycles_per_transfer = %u cycles\n", name, b->cycles_per_transfer);
+    fprintf(out, "arch.groups.%s.energy_pj_per_bit = %.10g pJ\n", name, b->energy_pj_per_bit);
+}
+
+void arch_print(const arch *a, FILE *out)
+{
+    const unsigned bits = a->tiles.adc.bits;
+    fprintf(out, "# arch loaded from %s\n", a->origin ? a->origin : "(unknown)");
+    fprintf(out, "arch.name = \"%s\"\n", a->name ? a->name : "");
+    fprintf(out, "arch.mode = %s\n", arch_mode_name(a->mode));
+    fprintf(out, "arch.clock_mhz = %.10g MHz\n", a->clock_mhz);
+    fprintf(out, "arch.tiles.count = %u tiles\n", a->tiles.count);
+    fprintf(out, "arch.tiles.rows = %u rows\n", a->tiles.rows);
+    fprintf(out, "arch.tiles.cols = %u columns\n", a->tiles.cols);
+    fprintf(out, "arch.tiles.cell_bits = %u bits\n", a->tiles.cell_bits);
+    fprintf(out, "arch.tiles.rows_active = %u rows\n", a->tiles.rows_active);
+    fprintf(out, "arch.tiles.mapping = %s\n", arch_mapping_name(a->tiles.mapping));
+    fprintf(out, "arch.tiles.static_power_uw = %.10g uW\n", a->tiles.static_power_uw);
+    fprintf(out, "arch.tiles.power_gating = %s\n", a->tiles.power_gating ? "true" : "false");
+    fprintf(out, "arch.tiles.gated_power_uw = %.10g uW\n", a->tiles.gated_power_uw);
+    fprintf(out, "arch.tiles.psum_bits = %u bits\n", a->tiles.psum_bits);
+    fprintf(out, "arch.tiles.shift_add_energy_pj = %.10g pJ\n", a->tiles.shift_add_energy_pj);
+    fprintf(out, "arch.tiles.dac.bits = %u bits\n", a->tiles.dac.bits);
+    fprintf(out, "arch.tiles.dac.latency_ns = %.10g ns\n", a->tiles.dac.latency_ns);
+    fprintf(out, "arch.tiles.dac.energy_pj = %.10g pJ\n", a->tiles.dac.energy_pj);
+    fprintf(out, "arch.tiles.adc.count = %u ADCs\n", a->tiles.adc.count);
+    fprintf(out, "arch.tiles.adc.bits = %u bits\n", bits);
+    fprintf(out, "arch.tiles.adc.strict_bits = %s\n", a->tiles.adc.strict_bits ? "true" : "false");
+    print_bits_fn(out, "arch.tiles.adc.time_ns", &a->tiles.adc.time_ns, bits, "ns");
+    print_bits_fn(out, "arch.tiles.adc.energy_pj", &a->tiles.adc.energy_pj, bits, "pJ");
+    fprintf(out, "arch.tiles.crossbar.read_latency_ns = %.10g ns\n",
+            a->tiles.crossbar.read_latency_ns);
+    fprintf(out, "arch.tiles.crossbar.read_energy_pj = %.10g pJ\n",
+            a->tiles.crossbar.read_energy_pj);
+    fprintf(out, "arch.tiles.crossbar.execute_ns_per_bit = %.10g ns\n",
+            a->tiles.crossbar.execute_ns_per_bit);
+    fprintf(out, "arch.tiles.crossbar.write_ns_per_tile = %.10g ns\n",
+            a->tiles.crossbar.write_ns_per_tile);
+    fprintf(out, "arch.tiles.crossbar.write_energy_pj_per_cell = %.10g pJ\n",
+            a->tiles.crossbar.write_energy_pj_per_cell);
+    fprintf(out, "arch.groups.tiles = %u tiles\n", a->groups.tiles);
+    print_bus(out, "in_bus", &a->groups.in_bus);
+    print_bus(out, "out_bus", &a->groups.out_bus);
+    fprintf(out, "arch.vector.count = %u modules\n", a->vector.count);
+    fprintf(out, "arch.vector.lanes = %u lanes\n", a->vector.lanes);
+    fprintf(out, "arch.vector.cycles_per_op = %u cycles\n", a->vector.cycles_per_op);
+    fprintf(out, "arch.vector.sram_bytes = %lu bytes\n", a->vector.sram_bytes);
+    fprintf(out, "arch.vector.sram_read_pj_per_byte = %.10g pJ\n", a->vector.sram_read_pj_per_byte);
+    fprintf(out, "arch.vector.sram_write_pj_per_byte = %.10g pJ\n",
+            a->vector.sram_write_pj_per_byte);
+    fprintf(out, "arch.vector.leakage_uw = %.10g uW\n", a->vector.leakage_uw);
+    fprintf(out, "arch.vector.op_energy_pj = %.10g pJ\n", a->vector.op_energy_pj);
+
+    uint64_t stored = (uint64_t)a->tiles.count * a->tiles.rows * a->tiles.cols * a->tiles.cell_bits;
+    fprintf(out, "derived.cycle_ps = %llu ps\n", (unsigned long long)a->cycle_ps);
+    fprintf(out, "derived.groups = %u groups\n", ceil_div(a->tiles.count, a->groups.tiles));
+    fprintf(out, "derived.adc_bits_needed = %u bits\n", arch_adc_bits_needed(a));
+    fprintf(out, "derived.bits_stored = %llu bits (%.10g MiB)\n", (unsigned long long)stored,
+            (double)stored / 8.0 / 1048576.0);
+}

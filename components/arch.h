@@ -1,0 +1,173 @@
+/* arch: the parameters of a CIM chip, as loaded from the `arch` group of a libconfig file.
+ * Every quantity carries its unit in its name. A loaded arch is complete and consistent: the
+ * loader range-checks every value and rejects unknown keys, so code reading an arch never checks.
+ * Derived figures (clock period in ps, ADC bits a column sum can need) are computed once here.
+ */
+#ifndef XBARSIM_COMPONENTS_ARCH_H
+#define XBARSIM_COMPONENTS_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "simtime.h"
+
+#define ARCH_MAX_ADC_BITS 16 /* widest ADC the schema accepts, bits */
+
+/* Weight mapping: how a signed weight becomes non-negative cell conductances.
+ * X(ID, config name, column factor, extra columns, row factor) -- columns per logical column and
+ * rows per logical row (differential mappings double one of them; offset adds one reference
+ * column per crossbar). */
+#define ARCH_MAPPING_MAP(X)                                                                        \
+    X(UNSIGNED, "unsigned", 1, 0, 1)                                                               \
+    X(OFFSET, "offset", 1, 1, 1)                                                                   \
+    X(DIFF_COLUMN, "differential_column", 2, 0, 1)                                                 \
+    X(DIFF_ROW, "differential_row", 1, 0, 2)
+
+typedef enum arch_mapping {
+#define ARCH_MAPPING_ENUM(id, name, cf, extra, rf) ARCH_MAP_##id,
+    ARCH_MAPPING_MAP(ARCH_MAPPING_ENUM)
+#undef ARCH_MAPPING_ENUM
+        ARCH_MAP_COUNT
+} arch_mapping;
+
+#define ARCH_MODE_MAP(X)                                                                           \
+    X(WEIGHT_STATIONARY, "weight_stationary")                                                      \
+    X(REPROGRAM, "reprogram")
+
+typedef enum arch_mode {
+#define ARCH_MODE_ENUM(id, name) ARCH_MODE_##id,
+    ARCH_MODE_MAP(ARCH_MODE_ENUM)
+#undef ARCH_MODE_ENUM
+        ARCH_MODE_COUNT
+} arch_mode;
+
+/* A quantity that depends on the ADC resolution b (bits). */
+#define ARCH_BITS_FN_MAP(X)                                                                        \
+    X(VALUE, "value")             /* v                      */                                     \
+    X(TABLE, "table")             /* table[b]               */                                     \
+    X(LINEAR, "linear")           /* c0 + c1 * b            */                                     \
+    X(QUADRATIC, "quadratic")     /* c0 + c1 * b^2          */                                     \
+    X(EXPONENTIAL, "exponential") /* c0 * c1^b              */
+
+typedef enum arch_bits_kind {
+#define ARCH_BITS_ENUM(id, name) ARCH_BITS_##id,
+    ARCH_BITS_FN_MAP(ARCH_BITS_ENUM)
+#undef ARCH_BITS_ENUM
+        ARCH_BITS_KIND_COUNT
+} arch_bits_kind;
+
+typedef struct arch_bits_fn {
+    arch_bits_kind kind;
+    double value;                        /* VALUE */
+    double table[ARCH_MAX_ADC_BITS + 1]; /* TABLE, indexed by bits; valid where has[b] */
+    bool has[ARCH_MAX_ADC_BITS + 1];
+    double c0, c1; /* LINEAR, QUADRATIC, EXPONENTIAL coefficients */
+} arch_bits_fn;
+
+typedef struct arch_bus {
+    unsigned lanes;               /* parallel lanes, count */
+    unsigned lane_bits;           /* width of one lane, bits */
+    unsigned cycles_per_transfer; /* clock cycles to move one lane-width word, cycles */
+    double energy_pj_per_bit;     /* dynamic energy per bit moved, pJ */
+} arch_bus;
+
+/* The chip. Setting paths are given as `arch.<path>`; see configs/arch/README.md. */
+typedef struct arch {
+    char *origin;   /* file the arch was loaded from, or the origin given for a string; owned */
+    char *name;     /* arch.name; owned */
+    arch_mode mode; /* arch.mode */
+
+    double clock_mhz; /* arch.clock_mhz, MHz */
+    simtime cycle_ps; /* clock period, ps: simtime_period_ps(clock_mhz), the only rounding */
+
+    struct {
+        unsigned count;             /* arch.tiles.count: physical tiles (crossbars), count;
+                                       in reprogram mode the crossbars shared in time */
+        unsigned rows, cols;        /* arch.tiles.rows / cols: crossbar size, cells */
+        unsigned cell_bits;         /* arch.tiles.cell_bits: bits per cell */
+        unsigned rows_active;       /* arch.tiles.rows_active: rows driven at once, rows */
+        arch_mapping mapping;       /* arch.tiles.mapping */
+        double static_power_uw;     /* arch.tiles.static_power_uw: per powered tile, uW */
+        bool power_gating;          /* arch.tiles.power_gating: idle tiles drop to gated power */
+        double gated_power_uw;      /* arch.tiles.gated_power_uw: per gated tile, uW */
+        unsigned psum_bits;         /* arch.tiles.psum_bits: partial-sum word out of a tile, bits */
+        double shift_add_energy_pj; /* arch.tiles.shift_add_energy_pj: one column, one step, pJ */
+        struct {
+            unsigned bits;     /* arch.tiles.dac.bits: input bits applied per step, bits */
+            double latency_ns; /* arch.tiles.dac.latency_ns: per step, ns */
+            double energy_pj;  /* arch.tiles.dac.energy_pj: one row, one step, pJ */
+        } dac;
+        struct {
+            unsigned count;         /* arch.tiles.adc.count: ADCs per tile, count */
+            unsigned bits;          /* arch.tiles.adc.bits: default resolution, bits */
+            bool strict_bits;       /* arch.tiles.adc.strict_bits: bits above the column-sum
+                                       need are an error (else allowed) */
+            arch_bits_fn time_ns;   /* one conversion, ns (time_cycles is converted at load) */
+            arch_bits_fn energy_pj; /* one conversion, pJ (power_mw x time converted at load) */
+        } adc;
+        struct {
+            double read_latency_ns;          /* settling per step and row group, ns */
+            double read_energy_pj;           /* per row group driven, per used column, pJ */
+            double execute_ns_per_bit;       /* fixed time per input bit per tile, ns; 0: derive
+                                                from DAC, read and ADC times */
+            double write_ns_per_tile;        /* programming one whole tile, ns */
+            double write_energy_pj_per_cell; /* programming one cell, pJ */
+        } crossbar;
+    } tiles;
+
+    struct {
+        unsigned tiles;   /* arch.groups.tiles: tiles sharing one pair of buses, count */
+        arch_bus in_bus;  /* arch.groups.in_bus: vector module -> tiles */
+        arch_bus out_bus; /* arch.groups.out_bus: tiles -> vector module */
+    } groups;
+
+    struct {
+        unsigned count;                /* arch.vector.count: vector modules, count */
+        unsigned lanes;                /* arch.vector.lanes: lanes per module, count */
+        unsigned cycles_per_op;        /* arch.vector.cycles_per_op: one lane op, cycles */
+        unsigned long sram_bytes;      /* arch.vector.sram_bytes: SRAM per module, bytes */
+        double sram_read_pj_per_byte;  /* arch.vector.sram_read_pj_per_byte, pJ */
+        double sram_write_pj_per_byte; /* arch.vector.sram_write_pj_per_byte, pJ */
+        double leakage_uw;             /* arch.vector.leakage_uw: per module, uW */
+        double op_energy_pj;           /* arch.vector.op_energy_pj: one lane op, pJ */
+    } vector;
+
+} arch;
+
+/* Load the `arch` group of the libconfig file at path into *out. Returns 0, or a negative status
+ * with e holding file:line, the setting path, what was found and what was expected; on error
+ * *out is left untouched (never half-loaded). On success *out owns its strings: arch_fini. */
+int arch_load_file(const char *path, arch *out, err *e);
+/* Same for a config text held in memory; origin names it in messages. */
+int arch_load_string(const char *text, const char *origin, arch *out, err *e);
+/* Release what a loaded arch owns. a may be NULL. */
+void arch_fini(arch *a);
+
+/* Whether f is defined at b bits: 1 <= b <= ARCH_MAX_ADC_BITS and, for a table, has[b]. */
+bool arch_bits_fn_defined(const arch_bits_fn *f, unsigned bits);
+/* Evaluate a bits-dependent quantity at b bits (b must be valid for f: asserted). */
+double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits);
+/* Bits a column sum can need: ceil(log2(rows_active * (2^cell_bits - 1) * (2^dac_bits - 1) + 1)).
+ */
+unsigned arch_adc_bits_needed(const arch *a);
+
+/* Print the resolved architecture to out, one setting per line with its unit, then derived
+ * figures: clock period, ADC bits a column sum needs, bits stored, 8-bit weights per tile, the
+ * time of one 256-row VMM at 8-bit input on one tile, and the peak MAC rate (definitions in
+ * arch.c). a must be loaded. */
+void arch_print(const arch *a, FILE *out);
+
+/* Per-mapping factors: physical columns per weight slice, reference columns per column tile, and
+ * physical rows per weight row (from ARCH_MAPPING_MAP). */
+void arch_mapping_factors(arch_mapping m, unsigned *col_factor, unsigned *extra_cols,
+                          unsigned *row_factor);
+
+/* Registry look-ups: names as in the config. parse returns 0, or -1 for an unknown name. */
+const char *arch_mapping_name(arch_mapping m);
+int arch_mapping_parse(const char *name, arch_mapping *m);
+const char *arch_mode_name(arch_mode m);
+int arch_mode_parse(const char *name, arch_mode *m);
+
+#endif

@@ -1,0 +1,427 @@
+/* arch_scan: the lexical pre-scan of an arch config text (arch_internal.h), run before
+ * libconfig 1.5 parses it. It walks the text with libconfig's own token rules (comments, strings,
+ * names, numbers, includes), so what it reports is exactly what that parser would silently get
+ * wrong: integer literals it truncates, and the first string token it would leak.
+ */
+#include "arch_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+#define PATH_BYTES  256
+#define MAX_INCLUDE 10 /* include nesting, as libconfig */
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
+    } while (0)
+
+#define SCAN_NEST 32 /* group nesting the setting path records */
+
+/* Why the scan exists: libconfig 1.5 (Debian 12) reads an integer literal beyond 32 bits without
+ * the L suffix truncated (4294967296 reads as 0), so range checks would pass on a wrong value; and
+ * when its parser stops at a string token its grammar cannot take (anywhere but after `=`/`:`,
+ * `[`, `(`, another string, or a `,` inside [ ] or ( )) it leaks that token's buffer. */
+
+typedef struct scan {
+    err *e;
+    const char *file;      /* name for messages */
+    const char *incdir;    /* directory includes are resolved in; NULL: includes are rejected */
+    int depth;             /* include nesting */
+    char path[PATH_BYTES]; /* dotted names of the enclosing groups */
+    size_t mark[SCAN_NEST];
+    int nest;
+    char last[64]; /* latest setting name */
+    char prev;     /* class of the latest token: = [ ( , { } ] ) s (string) or x (other) */
+    char *open;    /* the open brackets, innermost last; owned */
+    size_t nopen, capopen;
+    bool has_cut; /* a string at text[cut] that libconfig's grammar cannot take */
+    size_t cut;
+} scan;
+
+static int scan_text(scan *sc, const char *text, size_t len);
+
+static int scan_fail(const scan *sc, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int scan_fail(const scan *sc, unsigned line, const char *fmt, ...)
+{
+    char what[ERR_MSG_BYTES], path[PATH_BYTES * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (sc->last[0])
+        snprintf(path, sizeof path, "%s%s%s", sc->path, sc->path[0] ? "." : "", sc->last);
+    else
+        snprintf(path, sizeof path, "%s", sc->path[0] ? sc->path : "(top level)");
+    return err_set(sc->e, ERR_INPUT, "%s:%u: %s: %s", sc->file, line, path, what);
+}
+
+static bool is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static bool is_name_start(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '*';
+}
+
+/* s[0..n) equals the lower-case word w, ignoring ASCII case (libconfig's true / false). */
+static bool same_nocase(const char *s, const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (ch != w[i])
+            return false;
+    }
+    return true;
+}
+
+static bool is_name_char(char ch)
+{
+    return is_name_start(ch) || is_digit(ch) || ch == '-' || ch == '_';
+}
+
+/* Reads a file whole (at most MAX_FILE_BYTES); returns NULL with errno set on failure. */
+char *arch__read_text(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = mem_alloc(cap + 1, "config text");
+    for (;;) {
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (n < cap) {
+            if (ferror(fp)) {
+                int saved = errno ? errno : EIO;
+                free(buf);
+                fclose(fp);
+                errno = saved;
+                return NULL;
+            }
+            break;
+        }
+        if (cap >= (size_t)ARCH__MAX_FILE_BYTES) {
+            free(buf);
+            fclose(fp);
+            errno = EFBIG;
+            return NULL;
+        }
+        cap *= 2;
+        buf = mem_realloc(buf, cap + 1, 1, "config text");
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The @include directive at text[i] (already matched up to the opening quote at text[q]). */
+static int scan_include(scan *sc, const char *text, size_t len, size_t q, size_t *end,
+                        unsigned line)
+{
+    if (!sc->incdir)
+        return scan_fail(sc, line,
+                         "found @include, expected the settings inline (a config held in memory "
+                         "cannot include files)");
+    char name[PATH_BYTES];
+    size_t n = 0, i = q + 1;
+    for (; i < len && text[i] != '"'; i++) {
+        char ch = text[i];
+        if (ch == '\\' && i + 1 < len && (text[i + 1] == '\\' || text[i + 1] == '"'))
+            ch = text[++i];
+        if (n + 1 < sizeof name)
+            name[n++] = ch;
+    }
+    name[n] = '\0';
+    *end = i < len ? i + 1 : i;
+    if (sc->depth >= MAX_INCLUDE)
+        return 0; /* libconfig reports the nesting itself */
+    char full[PATH_BYTES * 2];
+    snprintf(full, sizeof full, "%s/%s", sc->incdir, name); /* as libconfig 1.5 resolves it */
+    size_t flen;
+    char *sub = arch__read_text(full, &flen);
+    if (!sub)
+        return 0; /* libconfig reports an unreadable include with its own file:line */
+    /* libconfig splices the included tokens into the stream: scan them in the same state. */
+    const char *outer = sc->file;
+    sc->file = full;
+    sc->depth++;
+    int rc = scan_text(sc, sub, flen);
+    sc->depth--;
+    sc->file = outer;
+    free(sub);
+    return rc;
+}
+
+/* Checks the integer literal at text[i] (sign included); *end is one past it. */
+static int scan_number(scan *sc, const char *text, size_t len, size_t i, size_t *end, unsigned line)
+{
+    size_t j = i;
+    bool neg = false;
+    if (text[j] == '+' || text[j] == '-')
+        neg = text[j++] == '-';
+    if (j + 2 < len && text[j] == '0' && (text[j + 1] == 'x' || text[j + 1] == 'X') &&
+        hexval(text[j + 2]) >= 0 && j == i) {
+        /* hex: 32-bit two's complement bit pattern without L, 64-bit with L */
+        unsigned long long v = 0;
+        bool over = false;
+        size_t k = j + 2;
+        for (; k < len && hexval(text[k]) >= 0; k++) {
+            if (v >> 60)
+                over = true;
+            v = v << 4 | (unsigned)hexval(text[k]);
+        }
+        bool l64 = k < len && text[k] == 'L';
+        size_t stop = k + (l64 ? (k + 1 < len && text[k + 1] == 'L' ? 2 : 1) : 0);
+        *end = stop;
+        if (over || (l64 ? v > (unsigned long long)LLONG_MAX : v > (unsigned long long)INT_MAX))
+            return scan_fail(sc, line, "found the hex integer %.*s, expected at most %s",
+                             (int)(stop - i < 40 ? stop - i : 40), text + i,
+                             l64 ? "0x7fffffffffffffffL" : "0x7fffffff (append L for 64 bits)");
+        return 0;
+    }
+    size_t k = j;
+    while (k < len && is_digit(text[k]))
+        k++;
+    /* float: digits* '.' digits* exp? | digits+ exp */
+    bool is_float = false;
+    size_t f = k;
+    if (f < len && text[f] == '.') {
+        is_float = true;
+        f++;
+        while (f < len && is_digit(text[f]))
+            f++;
+    }
+    if (f < len && (text[f] == 'e' || text[f] == 'E') && (k > j || is_float)) {
+        size_t x = f + 1;
+        if (x < len && (text[x] == '+' || text[x] == '-'))
+            x++;
+        if (x < len && is_digit(text[x])) {
+            is_float = true;
+            f = x;
+            while (f < len && is_digit(text[f]))
+                f++;
+        }
+    }
+    if (is_float) {
+        *end = f;
+        return 0;
+    }
+    if (k == j) {
+        *end = j > i ? j : i + 1; /* a lone sign: libconfig's grammar rejects it */
+        return 0;
+    }
+    bool l64 = k < len && text[k] == 'L';
+    size_t stop = k + (l64 ? (k + 1 < len && text[k + 1] == 'L' ? 2 : 1) : 0);
+    *end = stop;
+    unsigned long long v = 0;
+    bool over = false;
+    for (size_t d = j; d < k; d++) {
+        unsigned dig = (unsigned)(text[d] - '0');
+        if (v > (ULLONG_MAX - dig) / 10)
+            over = true;
+        else
+            v = v * 10 + dig;
+    }
+    unsigned long long lim =
+        l64 ? (unsigned long long)LLONG_MAX + neg : (unsigned long long)INT_MAX + neg;
+    if (over || v > lim) {
+        int shown = (int)(stop - i < 40 ? stop - i : 40);
+        if (l64)
+            return scan_fail(sc, line,
+                             "found the integer %.*s, expected -9223372036854775808L.."
+                             "9223372036854775807L",
+                             shown, text + i);
+        return scan_fail(sc, line,
+                         "found the integer %.*s, expected -2147483648..2147483647 (append L for "
+                         "a 64-bit integer, e.g. %.*sL)",
+                         shown, text + i, shown, text + i);
+    }
+    return 0;
+}
+
+static void scan_push(scan *sc)
+{
+    if (sc->nest < SCAN_NEST) {
+        sc->mark[sc->nest] = strlen(sc->path);
+        size_t at = sc->mark[sc->nest];
+        snprintf(sc->path + at, sizeof sc->path - at, "%s%s", at ? "." : "",
+                 sc->prev == '=' && sc->last[0] ? sc->last : "[]");
+    }
+    sc->nest++;
+    sc->last[0] = '\0';
+}
+
+static void scan_pop(scan *sc)
+{
+    if (sc->nest == 0)
+        return;
+    sc->nest--;
+    if (sc->nest < SCAN_NEST)
+        sc->path[sc->mark[sc->nest]] = '\0';
+    sc->last[0] = '\0';
+}
+
+static void scan_open(scan *sc, char bracket)
+{
+    if (sc->nopen == sc->capopen) {
+        sc->capopen = sc->capopen ? 2 * sc->capopen : 64;
+        sc->open = mem_realloc(sc->open, sc->capopen, 1, "config bracket stack");
+    }
+    sc->open[sc->nopen++] = bracket;
+}
+
+/* Whether libconfig's grammar can take a string token after what was scanned so far. */
+static bool string_fits(const scan *sc)
+{
+    char inner = sc->nopen ? sc->open[sc->nopen - 1] : '{';
+    return sc->prev == '=' || sc->prev == '[' || sc->prev == '(' || sc->prev == 's' ||
+           (sc->prev == ',' && (inner == '[' || inner == '('));
+}
+
+static int scan_text(scan *sc, const char *text, size_t len)
+{
+    unsigned line = 1;
+    bool line_start = true;
+    size_t i = 0;
+    while (i < len) {
+        char ch = text[i];
+        if (ch == '\0')
+            return scan_fail(sc, line, "found a NUL byte, expected text");
+        if (line_start) {
+            line_start = false;
+            size_t k = i;
+            while (k < len && (text[k] == ' ' || text[k] == '\t'))
+                k++;
+            if (len - k > 8 && memcmp(text + k, "@include", 8) == 0 &&
+                (text[k + 8] == ' ' || text[k + 8] == '\t')) {
+                size_t q = k + 8;
+                while (q < len && (text[q] == ' ' || text[q] == '\t'))
+                    q++;
+                if (q < len && text[q] == '"') {
+                    TRY(scan_include(sc, text, len, q, &i, line));
+                    continue;
+                }
+            }
+        }
+        if (ch == '\n') {
+            line++;
+            line_start = true;
+            i++;
+        } else if (ch == '/' && i + 1 < len && text[i + 1] == '*') {
+            i += 2;
+            while (i < len && !(text[i] == '*' && i + 1 < len && text[i + 1] == '/')) {
+                if (text[i] == '\0')
+                    return scan_fail(sc, line, "found a NUL byte, expected text");
+                line += text[i++] == '\n';
+            }
+            i = i < len ? i + 2 : len;
+        } else if (ch == '#' || (ch == '/' && i + 1 < len && text[i + 1] == '/')) {
+            while (i < len && text[i] != '\n') {
+                if (text[i] == '\0')
+                    return scan_fail(sc, line, "found a NUL byte, expected text");
+                i++;
+            }
+        } else if (ch == '"') {
+            if (!string_fits(sc)) {
+                if (sc->depth > 0) /* in an included file: no text to cut, say it here */
+                    return err_set(sc->e, ERR_INPUT,
+                                   "%s:%u: syntax error: found a string where libconfig's grammar "
+                                   "takes a setting name or punctuation",
+                                   sc->file, line);
+                sc->has_cut = true;
+                sc->cut = i;
+                return 0; /* libconfig stops at or before this token: nothing after it matters */
+            }
+            sc->prev = 's';
+            i++;
+            while (i < len && text[i] != '"') {
+                if (text[i] == '\\' && i + 1 < len)
+                    i++;
+                if (text[i] == '\0')
+                    return scan_fail(sc, line, "found a NUL byte, expected text");
+                line += text[i++] == '\n';
+            }
+            i = i < len ? i + 1 : len;
+        } else if (is_name_start(ch)) {
+            size_t k = i;
+            while (k < len && is_name_char(text[k]))
+                k++;
+            size_t n = k - i;
+            bool boolean = (n == 4 && same_nocase(text + i, "true", 4)) ||
+                           (n == 5 && same_nocase(text + i, "false", 5));
+            if (!boolean) {
+                if (n >= sizeof sc->last)
+                    n = sizeof sc->last - 1;
+                memcpy(sc->last, text + i, n);
+                sc->last[n] = '\0';
+            }
+            sc->prev = 'x';
+            i = k;
+        } else if (ch == '=' || ch == ':') {
+            sc->prev = '=';
+            i++;
+        } else if (ch == '{' || ch == '[' || ch == '(') {
+            if (ch == '{')
+                scan_push(sc);
+            scan_open(sc, ch);
+            sc->prev = ch;
+            i++;
+        } else if (ch == '}' || ch == ']' || ch == ')') {
+            if (ch == '}')
+                scan_pop(sc);
+            if (sc->nopen)
+                sc->nopen--;
+            sc->prev = ch;
+            i++;
+        } else if (is_digit(ch) || ch == '+' || ch == '-' || ch == '.') {
+            size_t end;
+            TRY(scan_number(sc, text, len, i, &end, line));
+            sc->prev = 'x';
+            i = end > i ? end : i + 1;
+        } else {
+            if (ch == ',' || ch == ';')
+                sc->prev = ch;
+            else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\f')
+                sc->prev = 'x';
+            i++;
+        }
+    }
+    return 0;
+}
+
+int arch__scan(const char *text, size_t len, const char *file, const char *incdir, size_t *cut,
+               err *e)
+{
+    scan sc = {.e = e, .file = file, .incdir = incdir};
+    int rc = scan_text(&sc, text, len);
+    free(sc.open);
+    *cut = rc == 0 && sc.has_cut ? sc.cut : SIZE_MAX;
+    return rc;
+}

@@ -1,0 +1,180 @@
+/* tile: the crossbar component (see tile.h). Every duration and energy is taken from cost.c;
+ * this file only decides when things happen (a 1-server FIFO resource) and what is counted.
+ * Invariant: busy time = sum of the durations of all requests granted (all in the future of
+ * their arrival), so static energy at finish sees exactly the time the crossbar was powered on.
+ */
+#include "tile.h"
+
+#include <assert.h>
+
+#include "trace.h"
+
+/* Packing limits of TILE_EV_VMM word 0. */
+#define FIELD16_MAX 0xffffu
+#define FIELD8_MAX  0xffu
+
+static tile *as_tile(component *c)
+{
+    assert(c->ops == &tile_ops);
+    return (tile *)c;
+}
+
+void tile_setup(component *c, const arch *a, const arch_bus *bus_params)
+{
+    assert(a && !bus_params);
+    (void)bus_params;
+    tile *t = as_tile(c);
+    t->arch = a;
+    resource_init(&t->xbar, c->name, 1);
+    stats *st = &c->stats;
+    t->st_vmms = stats_counter(st, "vmms", "count");
+    t->st_dac_convs = stats_counter(st, "dac_conversions", "count");
+    t->st_adc_convs = stats_counter(st, "adc_conversions", "count");
+    t->st_xbar_reads = stats_counter(st, "xbar_reads", "count");
+    t->st_shift_adds = stats_counter(st, "shift_adds", "count");
+    t->st_writes = stats_counter(st, "writes", "count");
+    t->st_cells_written = stats_counter(st, "cells_written", "count");
+    t->st_vmm_pj = stats_accum(st, "vmm_energy_pj", "pJ");
+    t->st_write_pj = stats_accum(st, "write_energy_pj", "pJ");
+}
+
+tile *tile_create(sim *s, const char *name, const arch *a)
+{
+    return as_tile(chip_component_create(s, CHIP_TILE, name, a, NULL));
+}
+
+resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply)
+{
+    const arch *a = t->arch;
+    sim *s = t->base.sim;
+    cost_vmm_counts n = cost_vmm_count(a, v);
+    cost_energy e = cost_vmm_energy(a, v);
+    resource_grant g = resource_request(&t->xbar, sim_now(s), cost_vmm_ps(a, v));
+
+    stats *st = &t->base.stats;
+    stats_add(st, t->st_vmms, 1);
+    stats_add(st, t->st_dac_convs, n.dac_convs);
+    stats_add(st, t->st_adc_convs, n.adc_convs);
+    stats_add(st, t->st_xbar_reads, n.xbar_reads);
+    stats_add(st, t->st_shift_adds, n.shift_adds);
+    double total_pj = cost_energy_total(&e);
+    stats_sample(st, t->st_vmm_pj, total_pj);
+    t->dac_pj += e.dac_pj;
+    t->xbar_pj += e.xbar_pj;
+    t->adc_pj += e.adc_pj;
+    t->shift_add_pj += e.shift_add_pj;
+
+    chip_trace(&t->base, CHIP_ACT_VMM, reply, g, total_pj);
+    chip_reply_send(s, t->base.id, reply, g);
+    return g;
+}
+
+resource_grant tile_write(tile *t, uint64_t cells, const chip_reply *reply)
+{
+    const arch *a = t->arch;
+    sim *s = t->base.sim;
+    double pj = cost_write_energy_pj(a, cells);
+    resource_grant g = resource_request(&t->xbar, sim_now(s), cost_write_ps(a));
+
+    stats *st = &t->base.stats;
+    stats_add(st, t->st_writes, 1);
+    stats_add(st, t->st_cells_written, cells);
+    stats_sample(st, t->st_write_pj, pj);
+    t->write_pj += pj;
+
+    chip_trace(&t->base, CHIP_ACT_WRITE, reply, g, pj);
+    chip_reply_send(s, t->base.id, reply, g);
+    return g;
+}
+
+double tile_dynamic_pj(const tile *t)
+{
+    return t->dac_pj + t->xbar_pj + t->adc_pj + t->shift_add_pj + t->write_pj;
+}
+
+event_payload tile_pack_vmm(const cost_vmm *v, const chip_reply *reply)
+{
+    assert(v->rows_used >= 1 && v->rows_used - 1 <= FIELD16_MAX);
+    assert(v->cols_used >= 1 && v->cols_used - 1 <= FIELD16_MAX);
+    assert(v->in_bits <= FIELD8_MAX && v->adc_bits <= FIELD8_MAX);
+    event_payload p;
+    p.u[0] = (uint64_t)(v->rows_used - 1) | (uint64_t)(v->cols_used - 1) << 16 |
+             (uint64_t)v->in_bits << 32 | (uint64_t)v->adc_bits << 40;
+    chip_reply_pack(reply, &p);
+    return p;
+}
+
+event_payload tile_pack_write(uint64_t cells, const chip_reply *reply)
+{
+    event_payload p;
+    p.u[0] = cells;
+    chip_reply_pack(reply, &p);
+    return p;
+}
+
+cost_vmm tile_unpack_vmm(const event_payload *p)
+{
+    uint64_t w = p->u[0];
+    cost_vmm v;
+    v.rows_used = (unsigned)(w & FIELD16_MAX) + 1;
+    v.cols_used = (unsigned)(w >> 16 & FIELD16_MAX) + 1;
+    v.in_bits = (unsigned)(w >> 32 & FIELD8_MAX);
+    v.adc_bits = (unsigned)(w >> 40 & FIELD8_MAX);
+    return v;
+}
+
+static void tile_handle(component *c, const event *ev)
+{
+    tile *t = as_tile(c);
+    chip_reply reply = chip_reply_unpack(&ev->payload);
+    switch (ev->kind) {
+    case TILE_EV_VMM: {
+        cost_vmm v = tile_unpack_vmm(&ev->payload);
+        tile_vmm(t, &v, &reply);
+        break;
+    }
+    case TILE_EV_WRITE:
+        tile_write(t, ev->payload.u[0], &reply);
+        break;
+    default:
+        chip_bad_event(c, ev);
+    }
+}
+
+/* Close the run: busy and total time at now, static energy over it (gated when idle if the
+ * arch gates power). Sets rather than adds, so a second finish recomputes the same figures. */
+static void tile_finish(component *c)
+{
+    tile *t = as_tile(c);
+    simtime now = sim_now(c->sim);
+    t->total_ps = now;
+    t->busy_ps = resource_busy_ps(&t->xbar, now);
+    t->static_pj = cost_tile_static_pj(t->arch, t->busy_ps, t->total_ps);
+}
+
+static void tile_report(component *c, stats *st)
+{
+    tile *t = as_tile(c);
+    chip_report_resource(st, &t->xbar, t->total_ps);
+    stats_set(st, stats_value(st, "total_ps", "ps"), (double)t->total_ps);
+    stats_set(st, stats_value(st, "energy_dac_pj", "pJ"), t->dac_pj);
+    stats_set(st, stats_value(st, "energy_xbar_pj", "pJ"), t->xbar_pj);
+    stats_set(st, stats_value(st, "energy_adc_pj", "pJ"), t->adc_pj);
+    stats_set(st, stats_value(st, "energy_shift_add_pj", "pJ"), t->shift_add_pj);
+    stats_set(st, stats_value(st, "energy_write_pj", "pJ"), t->write_pj);
+    stats_set(st, stats_value(st, "energy_static_pj", "pJ"), t->static_pj);
+    stats_set(st, stats_value(st, "energy_total_pj", "pJ"), tile_dynamic_pj(t) + t->static_pj);
+}
+
+static void tile_destroy(component *c)
+{
+    resource_fini(&as_tile(c)->xbar);
+}
+
+const component_ops tile_ops = {
+    .kind = "tile",
+    .handle = tile_handle,
+    .finish = tile_finish,
+    .report = tile_report,
+    .destroy = tile_destroy,
+};

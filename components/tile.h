@@ -1,0 +1,74 @@
+/* tile: one crossbar with its DAC array, ADC pool and shift-add, as an engine component.
+ * A request "multiply this vector slice at in_bits input bits" (or "write the cells") is served
+ * FIFO by a one-server resource, so a request never starts before the previous one ends; its
+ * duration and energy come only from cost.h. Dynamic energy is charged by part when a request
+ * is granted, static energy over the whole run at finish.
+ */
+#ifndef XBARSIM_COMPONENTS_TILE_H
+#define XBARSIM_COMPONENTS_TILE_H
+
+#include <stdint.h>
+
+#include "arch.h"
+#include "chip.h"
+#include "cost.h"
+#include "resource.h"
+#include "sim.h"
+
+typedef struct tile tile;
+struct tile {
+    component base;   /* first: the engine's view */
+    const arch *arch; /* chip parameters, not owned */
+    resource xbar;    /* the crossbar, 1 server: VMMs and writes queue FIFO */
+    /* dynamic energy charged so far, by part, pJ */
+    double dac_pj, xbar_pj, adc_pj, shift_add_pj, write_pj;
+    double static_pj; /* static energy over [0, finish time], set at finish, pJ */
+    simtime busy_ps;  /* crossbar busy time in [0, finish time], set at finish, ps */
+    simtime total_ps; /* finish time, ps */
+    /* stats entry indices */
+    size_t st_vmms, st_dac_convs, st_adc_convs, st_xbar_reads, st_shift_adds;
+    size_t st_writes, st_cells_written, st_vmm_pj, st_write_pj;
+};
+
+/* Event kinds a tile handles (requests posted by a program instead of a direct call). Word 0 of
+ * the payload is the request, words 1..3 the reply (chip_reply_pack):
+ *   TILE_EV_VMM:   u[0] = (rows_used - 1) (bits 0..15) | (cols_used - 1) (bits 16..31) |
+ *                         in_bits (bits 32..39) | adc_bits (bits 40..47)
+ *   TILE_EV_WRITE: u[0] = cells to program, count */
+enum { TILE_EV_VMM = 1, TILE_EV_WRITE = 2 };
+
+/* Statistics the tile keeps (names; units in the entries):
+ *   counters  vmms, dac_conversions, adc_conversions, xbar_reads, shift_adds, writes,
+ *             cells_written (count)
+ *   accums    vmm_energy_pj, write_energy_pj (pJ, one sample per request)
+ *   report    busy_ps, total_ps (ps), utilisation (fraction), energy_dac_pj, energy_xbar_pj,
+ *             energy_adc_pj, energy_shift_add_pj, energy_write_pj, energy_static_pj,
+ *             energy_total_pj (pJ), and the resource figures of chip_report_resource. */
+
+extern const component_ops tile_ops;
+
+/* Create a tile named `name` in s (which owns it) using the parameters a (not copied). */
+tile *tile_create(sim *s, const char *name, const arch *a);
+/* Registry hook (chip_component_create): prepare a fresh tile-class component; bus_params NULL. */
+void tile_setup(component *c, const arch *a, const arch_bus *bus_params);
+
+/* One VMM arriving now (sim_now): duration cost_vmm_ps, energy by part cost_vmm_energy, counts
+ * cost_vmm_count. v must fit the tile (asserted by cost_vmm_count); v->adc_bits must be valid for
+ * the ADC's time and energy functions (asserted). Returns the crossbar grant; when reply is not
+ * NULL (and its target not CHIP_REPLY_NONE) a reply event is scheduled at the grant's end. */
+resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply);
+
+/* Program `cells` cells arriving now: the whole tile's write time cost_write_ps and energy
+ * cost_write_energy_pj(cells); VMMs requested after it start no earlier than its end. */
+resource_grant tile_write(tile *t, uint64_t cells, const chip_reply *reply);
+
+/* Request payloads for TILE_EV_VMM / TILE_EV_WRITE events (layout above). */
+event_payload tile_pack_vmm(const cost_vmm *v, const chip_reply *reply);
+event_payload tile_pack_write(uint64_t cells, const chip_reply *reply);
+/* Inverse of tile_pack_vmm's word 0. */
+cost_vmm tile_unpack_vmm(const event_payload *p);
+
+/* Dynamic energy charged so far (all parts), pJ. */
+double tile_dynamic_pj(const tile *t);
+
+#endif

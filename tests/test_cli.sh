@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# test_cli: end-to-end checks of the `xbarsim` command -- exit status and messages.
+# Usage: test_cli.sh XBARSIM_BINARY SOURCE_DIR. Prints "N passed, N failed".
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect NAME STATUS PATTERN -- CMD...: CMD exits with STATUS and its stdout+stderr match PATTERN.
+expect() {
+    local name=$1 status=$2 pattern=$3
+    shift 4
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" -eq "$status" ] && grep -qE -- "$pattern" <<<"$out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name: exit $rc (expected $status), output:"
+        sed 's/^/    /' <<<"$out" | head -20
+    fi
+}
+
+for p in lrmp chang2022 cimaq puma; do
+    expect "info $p" 0 '^derived\.vmm_ns = ' -- "$bin" info "$src/configs/arch/$p.cfg"
+done
+# LRMP: 8 input bits x ceil(256/9) = 29 row groups x ceil(256/8) = 32 ADC rounds x 5208 ps.
+expect "info lrmp vmm" 0 '^derived\.vmm_ns = 38664\.192 ns' -- "$bin" info "$src/configs/arch/lrmp.cfg"
+# CIM-AQ: 8 input bits x 1.4 us per bit = 11.2 us.
+expect "info cimaq vmm" 0 '^derived\.vmm_ns = 11200 ns' -- "$bin" info "$src/configs/arch/cimaq.cfg"
+expect "help" 0 '^usage: xbarsim COMMAND' -- "$bin" --help
+expect "info help" 0 '^usage: xbarsim info' -- "$bin" info --help
+expect "no command" 2 '^usage:' -- "$bin"
+expect "unknown command" 2 "unknown command 'frobnicate'" -- "$bin" frobnicate
+expect "info no file" 2 'expected one ARCH.cfg' -- "$bin" info
+expect "missing file" 1 'nonexistent\.cfg.*No such file' -- "$bin" info "$tmp/nonexistent.cfg"
+
+# A typo'd key: the message names file:line and the setting path, and lists valid keys.
+sed 's/rows_active = 9;/rows_activ = 9;/' "$src/configs/arch/lrmp.cfg" >"$tmp/typo.cfg"
+line=$(grep -n 'rows_activ = 9;' "$tmp/typo.cfg" | cut -d: -f1)
+expect "unknown key" 1 "typo\.cfg:$line: arch\.tiles\.rows_activ.*rows_active" -- "$bin" info "$tmp/typo.cfg"
+# An ADC wider than the column sum can need, with strict_bits on (LRMP needs 4 bits).
+sed 's/bits = 4;/bits = 6;/' "$src/configs/arch/lrmp.cfg" >"$tmp/adc.cfg"
+expect "strict adc bits" 1 'adc\.cfg:[0-9]+: arch\.tiles\.adc\.bits.*6' -- "$bin" info "$tmp/adc.cfg"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
