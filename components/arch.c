@@ -35,13 +35,6 @@
 #define PATH_BYTES     256
 #define FOUND_BYTES    96
 
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        int rc_ = (x);                                                                             \
-        if (rc_ < 0)                                                                               \
-            return rc_;                                                                            \
-    } while (0)
-
 /* ---- registries ------------------------------------------------------------------------------ */
 
 static const char *const mapping_names[] = {
@@ -302,7 +295,7 @@ static int get_group(const ctx *c, config_setting_t *g, const char *gpath, const
         describe(s, found);
         return fail(c, s, path, "found %s, expected a group %s = { ... }", found, key);
     }
-    TRY(check_keys(c, s, path, keys));
+    ERR_TRY(check_keys(c, s, path, keys));
     *out = s;
     return 0;
 }
@@ -335,7 +328,7 @@ static int get_uint(const ctx *c, config_setting_t *g, const char *gpath, const 
                     unsigned min, unsigned max, bool required, unsigned dflt, unsigned *out)
 {
     long long v;
-    TRY(get_int(c, g, gpath, key, min, max, required, dflt, &v));
+    ERR_TRY(get_int(c, g, gpath, key, min, max, required, dflt, &v));
     *out = (unsigned)v;
     return 0;
 }
@@ -460,7 +453,7 @@ static int get_table(const ctx *c, config_setting_t *g, const char *path, double
 {
     char vpath[PATH_BYTES], epath[PATH_BYTES + 16], found[FOUND_BYTES];
     unsigned first;
-    TRY(get_uint(c, g, path, "first_bits", 1, ARCH_MAX_ADC_BITS, false, 1, &first));
+    ERR_TRY(get_uint(c, g, path, "first_bits", 1, ARCH_MAX_ADC_BITS, false, 1, &first));
     join(vpath, path, "values");
     config_setting_t *v = config_setting_get_member(g, "values");
     unsigned room = ARCH_MAX_ADC_BITS - first + 1;
@@ -485,7 +478,7 @@ static int get_table(const ctx *c, config_setting_t *g, const char *path, double
     for (unsigned i = 0; i < n; i++) {
         snprintf(epath, sizeof epath, "%s[%u]", vpath, i);
         double x;
-        TRY(num_of(c, config_setting_get_elem(v, i), epath, 0.0, false, hi, &x));
+        ERR_TRY(num_of(c, config_setting_get_elem(v, i), epath, 0.0, false, hi, &x));
         f->table[first + i] = x;
         f->has[first + i] = true;
     }
@@ -521,7 +514,7 @@ static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, doub
     const config_setting_t *kat = NULL;
     char want[160];
     snprintf(want, sizeof want, "a string, one of: %s", kinds);
-    TRY(get_string(c, s, path, "kind", want, &kind, &kat));
+    ERR_TRY(get_string(c, s, path, "kind", want, &kind, &kat));
     unsigned k = 0;
     while (k < ARCH_BITS_KIND_COUNT && strcmp(kind, bits_kind_names[k]) != 0)
         k++;
@@ -533,19 +526,19 @@ static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, doub
     f->kind = (arch_bits_kind)k;
     switch (f->kind) {
     case ARCH_BITS_VALUE:
-        TRY(check_keys(c, s, path, value_keys));
-        TRY(get_num(c, s, path, "value", 0.0, false, hi, true, 0.0, &f->value));
+        ERR_TRY(check_keys(c, s, path, value_keys));
+        ERR_TRY(get_num(c, s, path, "value", 0.0, false, hi, true, 0.0, &f->value));
         break;
     case ARCH_BITS_TABLE:
-        TRY(check_keys(c, s, path, table_keys));
-        TRY(get_table(c, s, path, hi, unit, f));
+        ERR_TRY(check_keys(c, s, path, table_keys));
+        ERR_TRY(get_table(c, s, path, hi, unit, f));
         break;
     case ARCH_BITS_LINEAR:
     case ARCH_BITS_QUADRATIC:
     case ARCH_BITS_EXPONENTIAL:
-        TRY(check_keys(c, s, path, formula_keys));
-        TRY(get_num(c, s, path, "c0", -INFINITY, false, INFINITY, true, 0.0, &f->c0));
-        TRY(get_num(c, s, path, "c1", -INFINITY, false, INFINITY, true, 0.0, &f->c1));
+        ERR_TRY(check_keys(c, s, path, formula_keys));
+        ERR_TRY(get_num(c, s, path, "c0", -INFINITY, false, INFINITY, true, 0.0, &f->c0));
+        ERR_TRY(get_num(c, s, path, "c1", -INFINITY, false, INFINITY, true, 0.0, &f->c1));
         break;
     case ARCH_BITS_KIND_COUNT: /* k < ARCH_BITS_KIND_COUNT above */
         break;
@@ -567,10 +560,11 @@ static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
     static const char *const keys[] = {"bits", "latency_ns", "energy_pj", NULL};
     const char *p = "arch.tiles.dac";
     config_setting_t *g;
-    TRY(get_group(c, tiles, "arch.tiles", "dac", true, keys, &g));
-    TRY(get_uint(c, g, p, "bits", 1, 8, true, 0, &a->tiles.dac.bits));
-    TRY(get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, false, 0.0, &a->tiles.dac.latency_ns));
-    TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->tiles.dac.energy_pj));
+    ERR_TRY(get_group(c, tiles, "arch.tiles", "dac", true, keys, &g));
+    ERR_TRY(get_uint(c, g, p, "bits", 1, 8, true, 0, &a->tiles.dac.bits));
+    ERR_TRY(
+        get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, false, 0.0, &a->tiles.dac.latency_ns));
+    ERR_TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->tiles.dac.energy_pj));
     return 0;
 }
 
@@ -603,22 +597,22 @@ static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
     char path[PATH_BYTES], tpath[PATH_BYTES], epath[PATH_BYTES], dom[FOUND_BYTES];
     config_setting_t *g, *ts, *es;
     int which;
-    TRY(get_group(c, tiles, "arch.tiles", "adc", true, keys, &g));
-    TRY(get_uint(c, g, p, "count", 1, a->tiles.cols, true, 0, &a->tiles.adc.count));
-    TRY(get_uint(c, g, p, "bits", 1, ARCH_MAX_ADC_BITS, true, 0, &a->tiles.adc.bits));
-    TRY(get_bool(c, g, p, "strict_bits", false, &a->tiles.adc.strict_bits));
+    ERR_TRY(get_group(c, tiles, "arch.tiles", "adc", true, keys, &g));
+    ERR_TRY(get_uint(c, g, p, "count", 1, a->tiles.cols, true, 0, &a->tiles.adc.count));
+    ERR_TRY(get_uint(c, g, p, "bits", 1, ARCH_MAX_ADC_BITS, true, 0, &a->tiles.adc.bits));
+    ERR_TRY(get_bool(c, g, p, "strict_bits", false, &a->tiles.adc.strict_bits));
 
     /* Conversion time: time_ns in any form, or time_cycles (a number) times the clock period. */
-    TRY(one_of(c, g, p, "time_ns", "time_cycles",
-               "the conversion time as time_ns (ns: a number, formula or table) or time_cycles "
-               "(clock cycles)",
-               &which, &ts));
+    ERR_TRY(one_of(c, g, p, "time_ns", "time_cycles",
+                   "the conversion time as time_ns (ns: a number, formula or table) or time_cycles "
+                   "(clock cycles)",
+                   &which, &ts));
     join(tpath, p, which ? "time_cycles" : "time_ns");
     if (which == 0)
-        TRY(get_bits_fn(c, ts, tpath, MAX_NS, "ns", &a->tiles.adc.time_ns));
+        ERR_TRY(get_bits_fn(c, ts, tpath, MAX_NS, "ns", &a->tiles.adc.time_ns));
     else {
         double cycles;
-        TRY(num_of(c, ts, tpath, 0.0, false, MAX_CYCLES, &cycles));
+        ERR_TRY(num_of(c, ts, tpath, 0.0, false, MAX_CYCLES, &cycles));
         double ns = cycles * (double)a->cycle_ps / 1e3;
         if (ns > MAX_NS)
             return fail(c, ts, tpath, "found %g cycles = %g ns, expected at most %g ns", cycles, ns,
@@ -629,17 +623,17 @@ static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
     }
 
     /* Conversion energy: energy_pj in any form, or power_mw x time (mW x ns = pJ), tabulated. */
-    TRY(one_of(c, g, p, "energy_pj", "power_mw",
-               "the conversion energy as energy_pj (pJ) or power_mw (mW while converting); a "
-               "number, formula or table",
-               &which, &es));
+    ERR_TRY(one_of(c, g, p, "energy_pj", "power_mw",
+                   "the conversion energy as energy_pj (pJ) or power_mw (mW while converting); a "
+                   "number, formula or table",
+                   &which, &es));
     join(epath, p, which ? "power_mw" : "energy_pj");
     arch_bits_fn *ef = &a->tiles.adc.energy_pj;
     if (which == 0)
-        TRY(get_bits_fn(c, es, epath, MAX_PJ, "pJ", ef));
+        ERR_TRY(get_bits_fn(c, es, epath, MAX_PJ, "pJ", ef));
     else {
         arch_bits_fn pw;
-        TRY(get_bits_fn(c, es, epath, MAX_MW, "mW", &pw));
+        ERR_TRY(get_bits_fn(c, es, epath, MAX_MW, "mW", &pw));
         memset(ef, 0, sizeof *ef);
         ef->kind = ARCH_BITS_TABLE;
         bool any = false;
@@ -690,18 +684,18 @@ static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
                                        "write_energy_pj_per_cell", NULL};
     const char *p = "arch.tiles.crossbar";
     config_setting_t *g;
-    TRY(get_group(c, tiles, "arch.tiles", "crossbar", false, keys, &g));
+    ERR_TRY(get_group(c, tiles, "arch.tiles", "crossbar", false, keys, &g));
     if (g) {
-        TRY(get_num(c, g, p, "read_latency_ns", 0.0, false, MAX_NS, false, 0.0,
-                    &a->tiles.crossbar.read_latency_ns));
-        TRY(get_num(c, g, p, "read_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
-                    &a->tiles.crossbar.read_energy_pj));
-        TRY(get_num(c, g, p, "execute_ns_per_bit", 0.0, false, MAX_NS, false, 0.0,
-                    &a->tiles.crossbar.execute_ns_per_bit));
-        TRY(get_num(c, g, p, "write_ns_per_tile", 0.0, false, MAX_NS, false, 0.0,
-                    &a->tiles.crossbar.write_ns_per_tile));
-        TRY(get_num(c, g, p, "write_energy_pj_per_cell", 0.0, false, MAX_PJ, false, 0.0,
-                    &a->tiles.crossbar.write_energy_pj_per_cell));
+        ERR_TRY(get_num(c, g, p, "read_latency_ns", 0.0, false, MAX_NS, false, 0.0,
+                        &a->tiles.crossbar.read_latency_ns));
+        ERR_TRY(get_num(c, g, p, "read_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                        &a->tiles.crossbar.read_energy_pj));
+        ERR_TRY(get_num(c, g, p, "execute_ns_per_bit", 0.0, false, MAX_NS, false, 0.0,
+                        &a->tiles.crossbar.execute_ns_per_bit));
+        ERR_TRY(get_num(c, g, p, "write_ns_per_tile", 0.0, false, MAX_NS, false, 0.0,
+                        &a->tiles.crossbar.write_ns_per_tile));
+        ERR_TRY(get_num(c, g, p, "write_energy_pj_per_cell", 0.0, false, MAX_PJ, false, 0.0,
+                        &a->tiles.crossbar.write_energy_pj_per_cell));
     }
     /* A reprogram-mode chip rewrites a tile per logical tile: a free write is surely a mistake. */
     if (a->mode == ARCH_MODE_REPROGRAM && !(a->tiles.crossbar.write_ns_per_tile > 0.0)) {
@@ -735,20 +729,20 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
     const char *p = "arch.tiles";
     char path[PATH_BYTES], names[160];
     config_setting_t *g;
-    TRY(get_group(c, root, "arch", "tiles", true, keys, &g));
-    TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->tiles.count));
-    TRY(get_uint(c, g, p, "rows", 1, MAX_DIM, true, 0, &a->tiles.rows));
-    TRY(get_uint(c, g, p, "cols", 1, MAX_DIM, true, 0, &a->tiles.cols));
-    TRY(get_uint(c, g, p, "cell_bits", 1, 8, true, 0, &a->tiles.cell_bits));
-    TRY(get_uint(c, g, p, "rows_active", 1, a->tiles.rows, false, a->tiles.rows,
-                 &a->tiles.rows_active));
+    ERR_TRY(get_group(c, root, "arch", "tiles", true, keys, &g));
+    ERR_TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->tiles.count));
+    ERR_TRY(get_uint(c, g, p, "rows", 1, MAX_DIM, true, 0, &a->tiles.rows));
+    ERR_TRY(get_uint(c, g, p, "cols", 1, MAX_DIM, true, 0, &a->tiles.cols));
+    ERR_TRY(get_uint(c, g, p, "cell_bits", 1, 8, true, 0, &a->tiles.cell_bits));
+    ERR_TRY(get_uint(c, g, p, "rows_active", 1, a->tiles.rows, false, a->tiles.rows,
+                     &a->tiles.rows_active));
 
     list_names(names, sizeof names, mapping_names, ARCH_MAP_COUNT);
     char want[200];
     snprintf(want, sizeof want, "a string, one of: %s", names);
     const char *mapping = NULL;
     const config_setting_t *ms = NULL;
-    TRY(get_string(c, g, p, "mapping", want, &mapping, &ms));
+    ERR_TRY(get_string(c, g, p, "mapping", want, &mapping, &ms));
     join(path, p, "mapping");
     if (arch_mapping_parse(mapping, &a->tiles.mapping) < 0)
         return fail(c, ms, path, "found \"%.40s\", expected one of: %s", mapping, names);
@@ -761,11 +755,11 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                     mapping, mapping_col_factor[m] + mapping_extra_cols[m], mapping_row_factor[m],
                     a->tiles.rows, a->tiles.cols);
 
-    TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, true, 0.0,
-                &a->tiles.static_power_uw));
-    TRY(get_bool(c, g, p, "power_gating", false, &a->tiles.power_gating));
-    TRY(get_num(c, g, p, "gated_power_uw", 0.0, false, MAX_UW, false, 0.0,
-                &a->tiles.gated_power_uw));
+    ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, true, 0.0,
+                    &a->tiles.static_power_uw));
+    ERR_TRY(get_bool(c, g, p, "power_gating", false, &a->tiles.power_gating));
+    ERR_TRY(get_num(c, g, p, "gated_power_uw", 0.0, false, MAX_UW, false, 0.0,
+                    &a->tiles.gated_power_uw));
     if (a->tiles.gated_power_uw > a->tiles.static_power_uw) {
         join(path, p, "gated_power_uw");
         return fail(c, config_setting_get_member(g, "gated_power_uw"), path,
@@ -773,12 +767,12 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                     "tile cannot draw more than a powered one)",
                     a->tiles.gated_power_uw, a->tiles.static_power_uw);
     }
-    TRY(get_uint(c, g, p, "psum_bits", 1, 64, true, 0, &a->tiles.psum_bits));
-    TRY(get_num(c, g, p, "shift_add_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
-                &a->tiles.shift_add_energy_pj));
-    TRY(get_dac(c, g, a));
-    TRY(get_adc(c, g, a));
-    TRY(get_crossbar(c, g, a));
+    ERR_TRY(get_uint(c, g, p, "psum_bits", 1, 64, true, 0, &a->tiles.psum_bits));
+    ERR_TRY(get_num(c, g, p, "shift_add_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->tiles.shift_add_energy_pj));
+    ERR_TRY(get_dac(c, g, a));
+    ERR_TRY(get_adc(c, g, a));
+    ERR_TRY(get_crossbar(c, g, a));
     return 0;
 }
 
@@ -789,12 +783,13 @@ static int get_bus(const ctx *c, config_setting_t *groups, const char *key, arch
     char p[PATH_BYTES];
     config_setting_t *g;
     join(p, "arch.groups", key);
-    TRY(get_group(c, groups, "arch.groups", key, true, keys, &g));
-    TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &b->lanes));
-    TRY(get_uint(c, g, p, "lane_bits", 1, 1024, true, 0, &b->lane_bits));
-    TRY(get_uint(c, g, p, "cycles_per_transfer", 0, MAX_CYCLES, true, 0, &b->cycles_per_transfer));
-    TRY(get_num(c, g, p, "energy_pj_per_bit", 0.0, false, MAX_PJ, false, 0.0,
-                &b->energy_pj_per_bit));
+    ERR_TRY(get_group(c, groups, "arch.groups", key, true, keys, &g));
+    ERR_TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &b->lanes));
+    ERR_TRY(get_uint(c, g, p, "lane_bits", 1, 1024, true, 0, &b->lane_bits));
+    ERR_TRY(
+        get_uint(c, g, p, "cycles_per_transfer", 0, MAX_CYCLES, true, 0, &b->cycles_per_transfer));
+    ERR_TRY(get_num(c, g, p, "energy_pj_per_bit", 0.0, false, MAX_PJ, false, 0.0,
+                    &b->energy_pj_per_bit));
     return 0;
 }
 
@@ -802,10 +797,10 @@ static int get_groups(const ctx *c, config_setting_t *root, arch *a)
 {
     static const char *const keys[] = {"tiles", "in_bus", "out_bus", NULL};
     config_setting_t *g;
-    TRY(get_group(c, root, "arch", "groups", true, keys, &g));
-    TRY(get_uint(c, g, "arch.groups", "tiles", 1, a->tiles.count, true, 0, &a->groups.tiles));
-    TRY(get_bus(c, g, "in_bus", &a->groups.in_bus));
-    TRY(get_bus(c, g, "out_bus", &a->groups.out_bus));
+    ERR_TRY(get_group(c, root, "arch", "groups", true, keys, &g));
+    ERR_TRY(get_uint(c, g, "arch.groups", "tiles", 1, a->tiles.count, true, 0, &a->groups.tiles));
+    ERR_TRY(get_bus(c, g, "in_bus", &a->groups.in_bus));
+    ERR_TRY(get_bus(c, g, "out_bus", &a->groups.out_bus));
     return 0;
 }
 
@@ -823,25 +818,26 @@ static int get_vector(const ctx *c, config_setting_t *root, arch *a)
     const char *p = "arch.vector";
     config_setting_t *g;
     long long bytes;
-    TRY(get_group(c, root, "arch", "vector", true, keys, &g));
+    ERR_TRY(get_group(c, root, "arch", "vector", true, keys, &g));
     /* One vector module serves each group of tiles (its buses' far end). */
     unsigned groups = ceil_div(a->tiles.count, a->groups.tiles);
-    TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->vector.count));
+    ERR_TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->vector.count));
     if (a->vector.count != groups)
         return fail(c, config_setting_get_member(g, "count"), "arch.vector.count",
                     "found %u, expected %u: one vector module per group, ceil(arch.tiles.count = "
                     "%u / arch.groups.tiles = %u)",
                     a->vector.count, groups, a->tiles.count, a->groups.tiles);
-    TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &a->vector.lanes));
-    TRY(get_uint(c, g, p, "cycles_per_op", 0, MAX_CYCLES, true, 0, &a->vector.cycles_per_op));
-    TRY(get_int(c, g, p, "sram_bytes", 1, (long long)MAX_SRAM_BYTES, true, 0, &bytes));
+    ERR_TRY(get_uint(c, g, p, "lanes", 1, MAX_DIM, true, 0, &a->vector.lanes));
+    ERR_TRY(get_uint(c, g, p, "cycles_per_op", 0, MAX_CYCLES, true, 0, &a->vector.cycles_per_op));
+    ERR_TRY(get_int(c, g, p, "sram_bytes", 1, (long long)MAX_SRAM_BYTES, true, 0, &bytes));
     a->vector.sram_bytes = (unsigned long)bytes;
-    TRY(get_num(c, g, p, "sram_read_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
-                &a->vector.sram_read_pj_per_byte));
-    TRY(get_num(c, g, p, "sram_write_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
-                &a->vector.sram_write_pj_per_byte));
-    TRY(get_num(c, g, p, "leakage_uw", 0.0, false, MAX_UW, false, 0.0, &a->vector.leakage_uw));
-    TRY(get_num(c, g, p, "op_energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->vector.op_energy_pj));
+    ERR_TRY(get_num(c, g, p, "sram_read_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->vector.sram_read_pj_per_byte));
+    ERR_TRY(get_num(c, g, p, "sram_write_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->vector.sram_write_pj_per_byte));
+    ERR_TRY(get_num(c, g, p, "leakage_uw", 0.0, false, MAX_UW, false, 0.0, &a->vector.leakage_uw));
+    ERR_TRY(
+        get_num(c, g, p, "op_energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->vector.op_energy_pj));
     return 0;
 }
 
@@ -865,12 +861,12 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
         describe(g, found);
         return fail(c, g, "arch", "found %s, expected a group arch = { ... };", found);
     }
-    TRY(check_keys(c, g, "arch", keys));
+    ERR_TRY(check_keys(c, g, "arch", keys));
 
     const char *s = NULL;
     const config_setting_t *at = NULL;
-    TRY(get_string(c, g, "arch", "name", "a string of 1..64 characters A-Z a-z 0-9 _ - . +", &s,
-                   &at));
+    ERR_TRY(get_string(c, g, "arch", "name", "a string of 1..64 characters A-Z a-z 0-9 _ - . +", &s,
+                       &at));
     size_t len = strlen(s);
     bool ok = len >= 1 && len <= MAX_NAME;
     for (size_t i = 0; ok && i < len; i++)
@@ -884,17 +880,17 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 
     list_names(names, sizeof names, mode_names, ARCH_MODE_COUNT);
     snprintf(want, sizeof want, "a string, one of: %s", names);
-    TRY(get_string(c, g, "arch", "mode", want, &s, &at));
+    ERR_TRY(get_string(c, g, "arch", "mode", want, &s, &at));
     if (arch_mode_parse(s, &a->mode) < 0)
         return fail(c, at, "arch.mode", "found \"%.40s\", expected one of: %s", s, names);
 
-    TRY(get_num(c, g, "arch", "clock_mhz", MIN_CLOCK_MHZ, false, MAX_CLOCK_MHZ, true, 0.0,
-                &a->clock_mhz));
+    ERR_TRY(get_num(c, g, "arch", "clock_mhz", MIN_CLOCK_MHZ, false, MAX_CLOCK_MHZ, true, 0.0,
+                    &a->clock_mhz));
     a->cycle_ps = simtime_period_ps(a->clock_mhz);
 
-    TRY(get_tiles(c, g, a));
-    TRY(get_groups(c, g, a));
-    TRY(get_vector(c, g, a));
+    ERR_TRY(get_tiles(c, g, a));
+    ERR_TRY(get_groups(c, g, a));
+    ERR_TRY(get_vector(c, g, a));
     return 0;
 }
 

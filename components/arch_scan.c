@@ -18,12 +18,6 @@
 
 #define PATH_BYTES  256
 #define MAX_INCLUDE 10 /* include nesting, as libconfig */
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        int rc_ = (x);                                                                             \
-        if (rc_ < 0)                                                                               \
-            return rc_;                                                                            \
-    } while (0)
 
 #define SCAN_NEST 32 /* group nesting the setting path records */
 
@@ -325,7 +319,7 @@ static int scan_text(scan *sc, const char *text, size_t len)
                 while (q < len && (text[q] == ' ' || text[q] == '\t'))
                     q++;
                 if (q < len && text[q] == '"') {
-                    TRY(scan_include(sc, text, len, q, &i, line));
+                    ERR_TRY(scan_include(sc, text, len, q, &i, line));
                     continue;
                 }
             }
@@ -402,7 +396,7 @@ static int scan_text(scan *sc, const char *text, size_t len)
             i++;
         } else if (is_digit(ch) || ch == '+' || ch == '-' || ch == '.') {
             size_t end;
-            TRY(scan_number(sc, text, len, i, &end, line));
+            ERR_TRY(scan_number(sc, text, len, i, &end, line));
             sc->prev = 'x';
             i = end > i ? end : i + 1;
         } else {

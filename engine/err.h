@@ -19,6 +19,14 @@ struct err {
     char msg[ERR_MSG_BYTES]; /* human-readable message, NUL-terminated */
 };
 
+/* Return the status of x from the enclosing function when it is negative (an error). */
+#define ERR_TRY(x)                                                                                 \
+    do {                                                                                           \
+        int err_rc_ = (x);                                                                         \
+        if (err_rc_ < 0)                                                                           \
+            return err_rc_;                                                                        \
+    } while (0)
+
 /* Clear e (code 0, empty message). e may be NULL. */
 void err_clear(err *e);
 /* Set e's message from a printf format and return `code` (negative). e may be NULL. */
