@@ -190,14 +190,16 @@ sim_status sim_run_until(sim *s, simtime t_end)
     assert(t_end >= s->now);
     init_new_components(s);
     while (!s->stop) {
-        event *head = evq_peek(s->queue);
-        if (!head)
+        /* Pop first and put back the one event past the end: one queue call per event. */
+        event *ev = evq_pop(s->queue);
+        if (!ev)
             return SIM_EMPTY;
-        if (head->time > t_end) {
+        if (ev->time > t_end) {
+            evq_push(s->queue, ev);
             s->now = t_end;
             return SIM_UNTIL;
         }
-        dispatch(s, evq_pop(s->queue));
+        dispatch(s, ev);
     }
     s->stop = false;
     return SIM_STOPPED;

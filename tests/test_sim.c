@@ -154,7 +154,10 @@ END_TEST
 
 START_TEST(test_sim_run_until_and_stop)
 {
-    sim *s = sim_create(NULL);
+    sim_options o;
+    sim_options_default(&o);
+    o.queue = (evq_kind)_i;
+    sim *s = sim_create(&o);
     recorder *r = (recorder *)sim_create_component(s, &test_classes[TEST_RECORDER], "rec");
     r->stop_on_kind = 7;
     for (uint32_t k = 1; k <= 9; k++) {
@@ -266,7 +269,7 @@ int main(void)
     Suite *s = suite_create("sim");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_sim_ties_pop_by_priority_then_insertion, 0, EVQ_KIND_COUNT);
-    tcase_add_test(tc, test_sim_run_until_and_stop);
+    tcase_add_loop_test(tc, test_sim_run_until_and_stop, 0, EVQ_KIND_COUNT);
     tcase_add_test(tc, test_sim_lifecycle_and_report);
     tcase_add_test(tc, test_sim_pool_steady_state);
     tcase_add_test(tc, test_sim_determinism);
