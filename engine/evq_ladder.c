@@ -112,6 +112,15 @@ static void insertion_sort(entry *a, size_t n)
     }
 }
 
+static void reverse(entry *a, size_t n)
+{
+    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+        entry e = a[i];
+        a[i] = a[j];
+        a[j] = e;
+    }
+}
+
 static void merge(const entry *x, size_t nx, const entry *y, size_t ny, entry *out)
 {
     size_t i = 0, j = 0, k = 0;
@@ -136,6 +145,7 @@ static void sort_entries(ladder *L, entry *a, size_t n)
         return;
     }
     if (n <= SORT_RUN) {
+        reverse(a, n); /* back to push order, usually sorted among ties: O(n) insertion sort */
         insertion_sort(a, n);
         return;
     }
@@ -147,11 +157,7 @@ static void sort_entries(ladder *L, entry *a, size_t n)
     if (up == n)
         return;
     if (down == n) {
-        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
-            entry e = a[i];
-            a[i] = a[j];
-            a[j] = e;
-        }
+        reverse(a, n);
         return;
     }
     if (L->scratch_cap < n) {
@@ -190,7 +196,7 @@ static void bot_grow(ladder *L, size_t need)
     L->bot_cap = cap;
 }
 
-/* Move a bucket list into Bottom (which must be empty) and sort it. Returns the count and the
+/* Copy a bucket list into Bottom (which must be empty), unsorted. Returns the count and the
  * earliest and latest times, ps. */
 static size_t collect(ladder *L, event *list, simtime *tmin, simtime *tmax)
 {
