@@ -8,7 +8,16 @@
 
 #include "arch.h"
 #include "cost.h"
+#include "mapping.h"
+#include "model.h"
+#include "network.h"
+#include "policy.h"
+#include "replication.h"
 #include "err.h"
+
+#ifndef XBARSIM_DATA_DIR
+#define XBARSIM_DATA_DIR "."
+#endif
 
 #ifndef XBARSIM_VERSION
 #define XBARSIM_VERSION "unknown"
@@ -17,10 +26,12 @@
 typedef int (*subcommand_fn)(int argc, char **argv);
 
 static int cmd_info(int argc, char **argv);
+static int cmd_map(int argc, char **argv);
 
 /* X(name, function, one-line summary) */
 #define SUBCOMMAND_MAP(X)                                                                          \
-    X("info", cmd_info, "print a resolved architecture with units and derived figures")
+    X("info", cmd_info, "print a resolved architecture with units and derived figures")            \
+    X("map", cmd_map, "map a network onto an architecture and price it analytically")
 
 static const struct {
     const char *name;
@@ -81,6 +92,109 @@ static int cmd_info(int argc, char **argv)
     cost_print_derived(&a, stdout);
     arch_fini(&a);
     return 0;
+}
+
+/* A network argument: an existing file, or the name of a built-in network in
+ * $XBARSIM_DATA/configs/net/ (default: the source tree the binary was built from). */
+static const char *net_path(const char *arg, char *buf, size_t size)
+{
+    FILE *f = fopen(arg, "r");
+    if (f) {
+        fclose(f);
+        return arg;
+    }
+    const char *data = getenv("XBARSIM_DATA");
+    snprintf(buf, size, "%s/configs/net/%s.cfg", data ? data : XBARSIM_DATA_DIR, arg);
+    return buf;
+}
+
+static int cmd_map(int argc, char **argv)
+{
+    const char *config = NULL, *net_arg = NULL, *policy_spec = "uniform:8";
+    const char *replication_spec = "none";
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            printf(
+                "usage: xbarsim map CONFIG [--net NAME|FILE] [--policy P] [--csv]\n\n"
+                "Map a network onto the architecture of CONFIG (a libconfig file with an `arch`\n"
+                "group, e.g. configs/arch/lrmp.cfg) and print the analytic model: per layer\n"
+                "R x N, bits, tiles, copies, stage times T_in, T_tile, T_out, T_d and the share\n"
+                "of latency; then latency, bottleneck, throughput, tiles, utilisation, energy.\n\n"
+                "  --net NAME|FILE  network: a file, or a built-in name from configs/net/\n"
+                "                   (resnet18, vgg16, vit_b32, ...); default: CONFIG's own\n"
+                "                   `network` group\n"
+                "  --policy P       uniform:B, uniform:W,A, a .csv (layer,wb,ab,adc_bits) or a\n"
+                "                   libconfig file with a `policy` list; default uniform:8\n"
+                "  --csv            one CSV row per layer instead of the table (times in ps,\n"
+                "                   energy in pJ)\n"
+                "Every layer has one copy (replication comes with `xbarsim replicate`).\n");
+            return 0;
+        }
+        if (strcmp(o, "--csv") == 0) {
+            csv = 1;
+        } else if (strcmp(o, "--net") == 0 && i + 1 < argc) {
+            net_arg = argv[++i];
+        } else if (strcmp(o, "--policy") == 0 && i + 1 < argc) {
+            policy_spec = argv[++i];
+        } else if (strcmp(o, "--replication") == 0 && i + 1 < argc) {
+            replication_spec = argv[++i];
+        } else if (o[0] == '-') {
+            fprintf(stderr, "xbarsim map: unknown or incomplete option '%s' (see --help)\n", o);
+            return 2;
+        } else if (!config) {
+            config = o;
+        } else {
+            fprintf(stderr, "xbarsim map: unexpected argument '%s' (see --help)\n", o);
+            return 2;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "xbarsim map: expected a CONFIG argument (see --help)\n");
+        return 2;
+    }
+    err e;
+    err_clear(&e);
+    arch a;
+    if (arch_load_file(config, &a, &e) < 0) {
+        fprintf(stderr, "xbarsim map: %s\n", e.msg);
+        return 1;
+    }
+    char buf[1024];
+    network n;
+    int status = 1;
+    if (net_load_file(net_arg ? net_path(net_arg, buf, sizeof buf) : config, &n, &e) < 0) {
+        fprintf(stderr, "xbarsim map: %s\n", e.msg);
+        arch_fini(&a);
+        return 1;
+    }
+    policy p;
+    unsigned *copies = NULL;
+    mapping m;
+    model mo;
+    if (policy_from_spec(policy_spec, &n, &a, NULL, &p, &e) < 0) {
+        fprintf(stderr, "xbarsim map: %s\n", e.msg);
+    } else {
+        if (replication_from_spec(replication_spec, &n, &copies, &e) < 0 ||
+            mapping_build(&n, &a, &p, copies, &m, &e) < 0) {
+            fprintf(stderr, "xbarsim map: %s\n", e.msg);
+        } else {
+            model_evaluate(&n, &a, &m, &mo);
+            if (csv)
+                model_print_csv(&n, &m, &mo, stdout);
+            else
+                model_print(&n, &a, &m, &mo, stdout);
+            model_fini(&mo);
+            mapping_fini(&m);
+            status = 0;
+        }
+        free(copies);
+        policy_fini(&p);
+    }
+    net_fini(&n);
+    arch_fini(&a);
+    return status;
 }
 
 int main(int argc, char **argv)

@@ -7,7 +7,6 @@
 #include "arch.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
@@ -896,49 +895,14 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 
 /* ---- loading --------------------------------------------------------------------------------- */
 
-/* Parse text (named origin; includes resolved in incdir, or rejected when NULL) and load it. */
-static int load_text(const char *text, size_t len, const char *origin, const char *incdir,
-                     arch *out, err *e)
+/* Fill *out from a parsed config (named origin in messages) and destroy the config. */
+static int load_config(config_t *cfg, const char *origin, arch *out, err *e)
 {
     ctx c = {.origin = origin, .e = e};
-    size_t at;
-    int rc = arch__scan(text, len, origin, incdir, &at, e);
-    if (rc < 0)
-        return rc;
-    /* A string libconfig 1.5 would stop at (and leak): give it the text cut just before that
-     * string with a stray `!`, which fails at the same place with the same syntax error. */
-    char *cut = NULL;
-    if (at != SIZE_MAX) {
-        cut = mem_alloc(at + 2, "config text");
-        memcpy(cut, text, at);
-        cut[at] = '!';
-        cut[at + 1] = '\0';
-    }
-
-    config_t cfg;
-    config_init(&cfg);
-    if (incdir)
-        config_set_include_dir(&cfg, incdir);
-    int ok = config_read_string(&cfg, cut ? cut : text);
-    free(cut);
-    if (ok != CONFIG_TRUE || at != SIZE_MAX) { /* (a stray `!` never parses) */
-        const char *file = config_error_file(&cfg) ? config_error_file(&cfg) : origin;
-        const char *what = config_error_text(&cfg) ? config_error_text(&cfg) : "unknown error";
-        if (strcmp(what, "syntax error") == 0)
-            rc = err_set(e, ERR_INPUT,
-                         "%s:%d: syntax error: the text does not follow libconfig "
-                         "grammar (name = value; groups { }, arrays [ ], lists ( ))",
-                         file, config_error_line(&cfg));
-        else
-            rc = err_set(e, ERR_INPUT, "%s:%d: syntax error: %s", file, config_error_line(&cfg),
-                         what);
-        config_destroy(&cfg);
-        return rc;
-    }
     arch a;
     memset(&a, 0, sizeof a);
-    rc = get_arch(&c, config_root_setting(&cfg), &a);
-    config_destroy(&cfg);
+    int rc = get_arch(&c, config_root_setting(cfg), &a);
+    config_destroy(cfg);
     if (rc < 0) {
         arch_fini(&a);
         return rc;
@@ -951,29 +915,18 @@ static int load_text(const char *text, size_t len, const char *origin, const cha
 int arch_load_string(const char *text, const char *origin, arch *out, err *e)
 {
     assert(text && out);
-    return load_text(text, strlen(text), origin ? origin : "(string)", NULL, out, e);
+    config_t cfg;
+    origin = origin ? origin : "(string)";
+    ERR_TRY(arch__parse(text, strlen(text), origin, NULL, &cfg, e));
+    return load_config(&cfg, origin, out, e);
 }
 
 int arch_load_file(const char *path, arch *out, err *e)
 {
     assert(path && out);
-    size_t len;
-    char *text = arch__read_text(path, &len);
-    if (!text)
-        return err_set(e, ERR_IO, "%s: cannot read the file: %s", path,
-                       errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
-    /* Includes resolve next to the including file, not in the working directory. */
-    char dir[PATH_BYTES];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int rc = load_text(text, len, path, dir, out, e);
-    free(text);
-    return rc;
+    config_t cfg;
+    ERR_TRY(arch__parse_file(path, &cfg, e));
+    return load_config(&cfg, path, out, e);
 }
 
 void arch_fini(arch *a)

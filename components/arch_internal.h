@@ -1,10 +1,13 @@
-/* arch_internal: what arch.c shares with arch_scan.c, its lexical pre-scan; not a public API.
- * The pre-scan sees the raw text before libconfig 1.5 parses it, so it can report what that
- * parser would lose (integer literals it truncates) or mishandle (a token it leaks).
+/* arch_internal: the config-text layer under arch.c (arch_scan.c), not a public API: reading a
+ * file, the lexical pre-scan, and parsing with libconfig 1.5. The pre-scan sees the raw text
+ * before libconfig 1.5 parses it, so it can report what that parser would lose (integer literals
+ * it truncates) or mishandle (a token it leaks). Nothing here knows the arch schema: the network
+ * loader (mapper/network.c) parses its files through arch__parse / arch__parse_file as well.
  */
 #ifndef XBARSIM_COMPONENTS_ARCH_INTERNAL_H
 #define XBARSIM_COMPONENTS_ARCH_INTERNAL_H
 
+#include <libconfig.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -23,5 +26,16 @@ char *arch__read_text(const char *path, size_t *len);
  * parser stops at or before it), or SIZE_MAX. */
 int arch__scan(const char *text, size_t len, const char *file, const char *incdir, size_t *cut,
                err *e);
+
+/* Pre-scan text[0..len) (named origin in messages; @include resolved in incdir, or rejected when
+ * incdir is NULL) and parse it with libconfig into *cfg, which need not be initialised. Returns 0
+ * with *cfg holding the tree (the caller config_destroy()s it), or ERR_INPUT with e holding
+ * "file:line: ..." and *cfg already destroyed. */
+int arch__parse(const char *text, size_t len, const char *origin, const char *incdir, config_t *cfg,
+                err *e);
+
+/* arch__parse on the file at path (named by path in messages; includes resolve next to it).
+ * ERR_IO with "path: cannot read the file: why" when it cannot be read. */
+int arch__parse_file(const char *path, config_t *cfg, err *e);
 
 #endif

@@ -1,7 +1,8 @@
-/* arch_scan: the lexical pre-scan of an arch config text (arch_internal.h), run before
- * libconfig 1.5 parses it. It walks the text with libconfig's own token rules (comments, strings,
- * names, numbers, includes), so what it reports is exactly what that parser would silently get
- * wrong: integer literals it truncates, and the first string token it would leak.
+/* arch_scan: the lexical pre-scan of a config text (arch_internal.h), run before libconfig 1.5
+ * parses it, and the parse itself. The scan walks the text with libconfig's own token rules
+ * (comments, strings, names, numbers, includes), so what it reports is exactly what that parser
+ * would silently get wrong: integer literals it truncates, and the first string token it would
+ * leak. Nothing here knows a schema: arch.c and mapper/network.c both parse through it.
  */
 #include "arch_internal.h"
 
@@ -26,6 +27,14 @@
  * when its parser stops at a string token its grammar cannot take (anywhere but after `=`/`:`,
  * `[`, `(`, another string, or a `,` inside [ ] or ( )) it leaks that token's buffer. */
 
+/* An open bracket; for a list or an array, its name and the index of its current element (so a
+ * group inside a list is named like `network.layers.[3]`). */
+typedef struct bracket {
+    char ch;       /* { [ ( */
+    size_t index;  /* elements before the current one, count */
+    char name[64]; /* setting name of a list or array opened after `=`, else empty */
+} bracket;
+
 typedef struct scan {
     err *e;
     const char *file;      /* name for messages */
@@ -36,7 +45,7 @@ typedef struct scan {
     int nest;
     char last[64]; /* latest setting name */
     char prev;     /* class of the latest token: = [ ( , { } ] ) s (string) or x (other) */
-    char *open;    /* the open brackets, innermost last; owned */
+    bracket *open; /* the open brackets, innermost last; owned */
     size_t nopen, capopen;
     bool has_cut; /* a string at text[cut] that libconfig's grammar cannot take */
     size_t cut;
@@ -265,8 +274,14 @@ static void scan_push(scan *sc)
     if (sc->nest < SCAN_NEST) {
         sc->mark[sc->nest] = strlen(sc->path);
         size_t at = sc->mark[sc->nest];
-        snprintf(sc->path + at, sizeof sc->path - at, "%s%s", at ? "." : "",
-                 sc->prev == '=' && sc->last[0] ? sc->last : "[]");
+        const bracket *list = sc->nopen ? &sc->open[sc->nopen - 1] : NULL;
+        if (sc->prev == '=' && sc->last[0])
+            snprintf(sc->path + at, sizeof sc->path - at, "%s%s", at ? "." : "", sc->last);
+        else if (list && list->ch != '{') /* a group as element `index` of list `name` */
+            snprintf(sc->path + at, sizeof sc->path - at, "%s%s%s[%zu]", at ? "." : "", list->name,
+                     list->name[0] ? "." : "", list->index);
+        else
+            snprintf(sc->path + at, sizeof sc->path - at, "%s[]", at ? "." : "");
     }
     sc->nest++;
     sc->last[0] = '\0';
@@ -282,19 +297,22 @@ static void scan_pop(scan *sc)
     sc->last[0] = '\0';
 }
 
-static void scan_open(scan *sc, char bracket)
+static void scan_open(scan *sc, char ch)
 {
     if (sc->nopen == sc->capopen) {
         sc->capopen = sc->capopen ? 2 * sc->capopen : 64;
-        sc->open = mem_realloc(sc->open, sc->capopen, 1, "config bracket stack");
+        sc->open = mem_realloc(sc->open, sc->capopen, sizeof *sc->open, "config bracket stack");
     }
-    sc->open[sc->nopen++] = bracket;
+    bracket *b = &sc->open[sc->nopen++];
+    b->ch = ch;
+    b->index = 0;
+    snprintf(b->name, sizeof b->name, "%s", ch != '{' && sc->prev == '=' ? sc->last : "");
 }
 
 /* Whether libconfig's grammar can take a string token after what was scanned so far. */
 static bool string_fits(const scan *sc)
 {
-    char inner = sc->nopen ? sc->open[sc->nopen - 1] : '{';
+    char inner = sc->nopen ? sc->open[sc->nopen - 1].ch : '{';
     return sc->prev == '=' || sc->prev == '[' || sc->prev == '(' || sc->prev == 's' ||
            (sc->prev == ',' && (inner == '[' || inner == '('));
 }
@@ -400,6 +418,8 @@ static int scan_text(scan *sc, const char *text, size_t len)
             sc->prev = 'x';
             i = end > i ? end : i + 1;
         } else {
+            if (ch == ',' && sc->nopen && sc->open[sc->nopen - 1].ch != '{')
+                sc->open[sc->nopen - 1].index++; /* the next element of a list or array */
             if (ch == ',' || ch == ';')
                 sc->prev = ch;
             else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\f')
@@ -417,5 +437,64 @@ int arch__scan(const char *text, size_t len, const char *file, const char *incdi
     int rc = scan_text(&sc, text, len);
     free(sc.open);
     *cut = rc == 0 && sc.has_cut ? sc.cut : SIZE_MAX;
+    return rc;
+}
+
+int arch__parse(const char *text, size_t len, const char *origin, const char *incdir, config_t *cfg,
+                err *e)
+{
+    size_t at;
+    config_init(cfg);
+    int rc = arch__scan(text, len, origin, incdir, &at, e);
+    if (rc < 0) {
+        config_destroy(cfg);
+        return rc;
+    }
+    /* A string libconfig 1.5 would stop at (and leak): give it the text cut just before that
+     * string with a stray `!`, which fails at the same place with the same syntax error. */
+    char *cut = NULL;
+    if (at != SIZE_MAX) {
+        cut = mem_alloc(at + 2, "config text");
+        memcpy(cut, text, at);
+        cut[at] = '!';
+        cut[at + 1] = '\0';
+    }
+    if (incdir)
+        config_set_include_dir(cfg, incdir);
+    int ok = config_read_string(cfg, cut ? cut : text);
+    free(cut);
+    if (ok == CONFIG_TRUE && at == SIZE_MAX) /* (a stray `!` never parses) */
+        return 0;
+    const char *file = config_error_file(cfg) ? config_error_file(cfg) : origin;
+    const char *what = config_error_text(cfg) ? config_error_text(cfg) : "unknown error";
+    if (strcmp(what, "syntax error") == 0)
+        rc = err_set(e, ERR_INPUT,
+                     "%s:%d: syntax error: the text does not follow libconfig "
+                     "grammar (name = value; groups { }, arrays [ ], lists ( ))",
+                     file, config_error_line(cfg));
+    else
+        rc = err_set(e, ERR_INPUT, "%s:%d: syntax error: %s", file, config_error_line(cfg), what);
+    config_destroy(cfg);
+    return rc;
+}
+
+int arch__parse_file(const char *path, config_t *cfg, err *e)
+{
+    size_t len;
+    char *text = arch__read_text(path, &len);
+    if (!text)
+        return err_set(e, ERR_IO, "%s: cannot read the file: %s", path,
+                       errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+    /* Includes resolve next to the including file, not in the working directory. */
+    char dir[PATH_BYTES];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int rc = arch__parse(text, len, path, dir, cfg, e);
+    free(text);
     return rc;
 }

@@ -47,5 +47,22 @@ expect "unknown key" 1 "typo\.cfg:$line: arch\.tiles\.rows_activ.*rows_active" -
 sed 's/bits = 4;/bits = 6;/' "$src/configs/arch/lrmp.cfg" >"$tmp/adc.cfg"
 expect "strict adc bits" 1 'adc\.cfg:[0-9]+: arch\.tiles\.adc\.bits.*6' -- "$bin" info "$tmp/adc.cfg"
 
+# map: CIM-AQ's published ResNet-18 latency (REFERENCE.md section 2) and LRMP's bottleneck.
+expect "map cimaq resnet18" 0 '^latency = 1507464\.000 us' -- \
+    "$bin" map "$src/configs/arch/cimaq.cfg" --net resnet18
+expect "map lrmp resnet18" 0 '^bottleneck = conv1,' -- "$bin" map "$src/configs/arch/lrmp.cfg" --net resnet18
+expect "map csv" 0 '^layer,kind,rows,cols' -- "$bin" map "$src/configs/arch/lrmp.cfg" --net lenet5 --csv
+# Replicating conv1 14 times: ceil(12544 / 14) = 896 vectors x (T_in 98.952 + T_tile 22665.216 +
+# T_out 166.656 + T_d 46.872 ns = 22977.696 ns) = 20588.016 us.
+expect "map replication" 0 '^conv1 .* 14 .* 20588\.016 ' -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net resnet18 --replication conv1=14
+expect "map help" 0 '^usage: xbarsim map' -- "$bin" map --help
+expect "map too big" 1 'the chip has 288' -- "$bin" map "$src/configs/arch/chang2022.cfg" --net resnet18
+expect "map bad policy" 1 'uniform:0.*expected uniform:B' -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net lenet5 --policy uniform:0
+expect "map unknown net" 1 'no_such_net' -- "$bin" map "$src/configs/arch/lrmp.cfg" --net no_such_net
+expect "map no config" 2 'expected a CONFIG' -- "$bin" map
+expect "map bad option" 2 "unknown or incomplete option '--frob'" -- "$bin" map x.cfg --frob
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

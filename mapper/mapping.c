@@ -1,0 +1,120 @@
+/* mapping: tiling with bit slicing, replication and placement (see mapping.h). Every footprint
+ * figure comes from cost_weight_footprint, so the mapper and the components agree on tiles. */
+#include "mapping.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "mem.h"
+
+void mapping_fini(mapping *m)
+{
+    if (!m)
+        return;
+    free(m->layers);
+    m->layers = NULL;
+    m->n = 0;
+}
+
+static uint64_t ceil_div(uint64_t a, uint64_t b)
+{
+    return a / b + (a % b != 0);
+}
+
+/* Matrices of footprint fp that fit on one tile's diagonal (1 when one does not fit alone). */
+static unsigned pack_of(const arch *a, const cost_footprint *fp, unsigned repeat)
+{
+    if (repeat < 2 || fp->tiles != 1)
+        return 1;
+    unsigned cf, extra, rf;
+    arch_mapping_factors(a->tiles.mapping, &cf, &extra, &rf);
+    uint64_t by_rows = a->tiles.rows / fp->rows;
+    uint64_t by_cols = (a->tiles.cols - extra) / fp->cols;
+    uint64_t k = by_rows < by_cols ? by_rows : by_cols;
+    return (unsigned)(k < repeat ? k : repeat);
+}
+
+/* Error for a layout needing more tiles than the chip has: totals and the three largest layers. */
+static int too_big(const network *n, const arch *a, const mapping *m, uint64_t need, err *e)
+{
+    unsigned top[3] = {0, 0, 0};
+    unsigned found = 0;
+    for (unsigned k = 0; k < 3 && k < m->n; k++) {
+        unsigned best = m->n;
+        for (unsigned i = 0; i < m->n; i++) {
+            bool taken = false;
+            for (unsigned j = 0; j < k; j++)
+                taken = taken || top[j] == i;
+            uint64_t t = m->layers[i].tiles_per_copy * m->layers[i].copies;
+            if (!taken &&
+                (best == m->n || t > m->layers[best].tiles_per_copy * m->layers[best].copies))
+                best = i;
+        }
+        top[k] = best;
+        found++;
+    }
+    char largest[512] = "";
+    size_t used = 0;
+    for (unsigned k = 0; k < found; k++) {
+        const map_layer *l = &m->layers[top[k]];
+        int w =
+            snprintf(largest + used, sizeof largest - used, "%s%s %llu x %u", k ? ", " : "",
+                     n->layers[l->layer].name, (unsigned long long)l->tiles_per_copy, l->copies);
+        if (w < 0 || (size_t)w >= sizeof largest - used)
+            break;
+        used += (size_t)w;
+    }
+    return err_set(e, ERR_INPUT,
+                   "%s on %s: needs %llu tiles (with group alignment), the chip has %u; largest "
+                   "layers (tiles per copy x copies): %s",
+                   n->name, a->name, (unsigned long long)need, a->tiles.count, largest);
+}
+
+int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
+                  mapping *out, err *e)
+{
+    assert(p->n == n->n_xbar);
+    mapping m = {.n = n->n_xbar};
+    m.layers = mem_calloc(n->n_xbar, sizeof *m.layers, "mapping");
+    for (unsigned i = 0; i < n->n_xbar; i++) {
+        const net_layer *nl = &n->layers[n->xbar[i]];
+        map_layer *l = &m.layers[i];
+        l->layer = n->xbar[i];
+        l->wb = p->layers[i].wb;
+        l->ab = p->layers[i].ab;
+        l->adc = policy_adc_bits(p, a, i);
+        l->fp = cost_weight_footprint(a, nl->xbar.rows, nl->xbar.cols, l->wb);
+        l->repeat = nl->xbar.repeat;
+        l->pack = pack_of(a, &l->fp, l->repeat);
+        l->tiles_per_copy = l->pack > 1 ? ceil_div(l->repeat, l->pack) : l->fp.tiles * l->repeat;
+        l->vectors = nl->xbar.vectors;
+        l->copies = copies ? copies[i] : 1;
+        assert(l->copies >= 1 && l->copies <= l->vectors);
+        l->vectors_max = ceil_div(l->vectors, l->copies);
+        m.tiles_logical += l->tiles_per_copy;
+        m.tiles_used += l->tiles_per_copy * l->copies;
+    }
+    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
+        /* Place copies in layer order; a copy that fits in one group but would straddle the
+         * current group's end starts the next group, so its tiles share one pair of buses. */
+        uint64_t next = 0, group = a->groups.tiles;
+        for (unsigned i = 0; i < m.n; i++) {
+            map_layer *l = &m.layers[i];
+            for (unsigned c = 0; c < l->copies; c++) {
+                uint64_t left = group - next % group;
+                if (l->tiles_per_copy <= group && l->tiles_per_copy > left)
+                    next += left;
+                if (c == 0)
+                    l->first_tile = next;
+                next += l->tiles_per_copy;
+            }
+        }
+        if (next > a->tiles.count) {
+            int rc = too_big(n, a, &m, next, e);
+            mapping_fini(&m);
+            return rc;
+        }
+    }
+    *out = m;
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* mapping: a network at a given precision policy and replication, laid out on a chip.
+ * For each crossbar layer: its weight footprint (slices, rows, columns, tiles per copy), its copies
+ * and how the P input vectors split between them, and which tiles each copy occupies. The analytic
+ * cost of a mapping is in model.h. Built from validated inputs; the only input error left is a
+ * layout that does not fit the chip, which names tiles needed and available and the largest layers.
+ */
+#ifndef XBARSIM_MAPPER_MAPPING_H
+#define XBARSIM_MAPPER_MAPPING_H
+
+#include <stdint.h>
+
+#include "arch.h"
+#include "cost.h"
+#include "err.h"
+#include "network.h"
+#include "policy.h"
+
+typedef struct map_layer {
+    unsigned layer;          /* index in the network */
+    unsigned wb, ab, adc;    /* bits: weight, activation, ADC */
+    cost_footprint fp;       /* footprint of one of the `repeat` matrices */
+    unsigned repeat;         /* independent matrices (groups, heads), count */
+    unsigned pack;           /* matrices per tile, placed block-diagonally (1: unpacked), count */
+    uint64_t tiles_per_copy; /* fp.tiles x repeat, or ceil(repeat / pack) when packed, count */
+    unsigned copies;         /* r: copies of the layer, 1..vectors */
+    uint64_t vectors;        /* P: input vectors per inference, count */
+    uint64_t vectors_max;    /* ceil(P / r): vectors of the busiest copy, count */
+    uint64_t first_tile;     /* weight-stationary: first tile id of copy 0 (copies follow), id */
+} map_layer;
+
+typedef struct mapping {
+    unsigned n;             /* crossbar layers, count */
+    map_layer *layers;      /* by crossbar index; owned */
+    uint64_t tiles_used;    /* weight-stationary: sum of copies x tiles per copy, count */
+    uint64_t tiles_logical; /* sum of tiles per copy of one copy each, count */
+} mapping;
+
+/* Lay network n out on arch a with policy p and copies[i] copies of crossbar layer i (NULL: one
+ * each; 1 <= copies[i] <= vectors, asserted). Weight-stationary: every copy owns its tiles, placed
+ * in layer order, each copy starting a fresh group of arch.groups.tiles when it fits in one and
+ * the current group is partly used; more tiles than the chip has is an error. Reprogram: logical
+ * tiles are time-shared on the arch's crossbars, so nothing is placed.
+ * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
+ * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
+int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
+                  mapping *out, err *e);
+void mapping_fini(mapping *m);
+
+#endif

@@ -1,0 +1,183 @@
+/* network: a DNN as a graph of layers, loaded from the `network` group of a libconfig file
+ * (configs/net/README.md). Every shape is derived and checked at load, and every crossbar layer is
+ * lowered to `repeat` weight matrices of R rows x N columns that P input vectors each multiply.
+ * Invariant: layers are in evaluation order (every input of layer i is the network input or a
+ * layer before i), and a loaded network is complete and consistent: code reading it never checks.
+ */
+#ifndef XBARSIM_MAPPER_NETWORK_H
+#define XBARSIM_MAPPER_NETWORK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define NET_MAX_INPUTS 8    /* inputs of one layer (an add's summands), count */
+#define NET_INPUT      (-1) /* a layer-input index meaning the network input */
+
+/* Layer kinds: X(ID, config name, on crossbar, min inputs, max inputs). Crossbar layers hold
+ * weights in crossbars; the others run on the vector modules. */
+#define NET_LAYER_KIND_MAP(X)                                                                      \
+    X(CONV2D, "conv2d", true, 1, 1)                                                                \
+    X(LINEAR, "linear", true, 1, 1)                                                                \
+    X(MATMUL, "matmul", true, 1, 2)                                                                \
+    X(POOL, "pool", false, 1, 1)                                                                   \
+    X(ADD, "add", false, 2, NET_MAX_INPUTS)                                                        \
+    X(RELU, "relu", false, 1, 1)                                                                   \
+    X(RELU6, "relu6", false, 1, 1)                                                                 \
+    X(GELU, "gelu", false, 1, 1)                                                                   \
+    X(SOFTMAX, "softmax", false, 1, 1)                                                             \
+    X(LAYERNORM, "layernorm", false, 1, 1)                                                         \
+    X(FLATTEN, "flatten", false, 1, 1)                                                             \
+    X(TOKENS, "tokens", false, 1, 1)                                                               \
+    X(SLICE, "slice", false, 1, 1)
+
+typedef enum net_layer_kind {
+#define NET_KIND_ENUM(id, name, xbar, min_in, max_in) NET_KIND_##id,
+    NET_LAYER_KIND_MAP(NET_KIND_ENUM)
+#undef NET_KIND_ENUM
+        NET_KIND_COUNT
+} net_layer_kind;
+
+/* Pooling: a window (max or average, PyTorch's floor rounding) or the average of the whole input
+ * (AdaptiveAvgPool2d(1)). */
+#define NET_POOL_MODE_MAP(X)                                                                       \
+    X(MAX, "max")                                                                                  \
+    X(AVG, "avg")                                                                                  \
+    X(GLOBAL_AVG, "global_avg")
+
+typedef enum net_pool_mode {
+#define NET_POOL_ENUM(id, name) NET_POOL_##id,
+    NET_POOL_MODE_MAP(NET_POOL_ENUM)
+#undef NET_POOL_ENUM
+        NET_POOL_COUNT
+} net_pool_mode;
+
+/* The axis a slice cuts: features (the channels of a feature map) or tokens (its height). */
+#define NET_SLICE_AXIS_MAP(X)                                                                      \
+    X(FEATURES, "features")                                                                        \
+    X(TOKENS, "tokens")
+
+typedef enum net_slice_axis {
+#define NET_AXIS_ENUM(id, name) NET_AXIS_##id,
+    NET_SLICE_AXIS_MAP(NET_AXIS_ENUM)
+#undef NET_AXIS_ENUM
+        NET_AXIS_COUNT
+} net_slice_axis;
+
+/* A tensor: a feature map is channels x height x width; a token stream is features x tokens x 1
+ * (channels = features, height = tokens, width = 1). */
+typedef struct net_shape {
+    unsigned channels; /* channels, or features of a token stream, count */
+    unsigned height;   /* rows, or tokens of a token stream, count */
+    unsigned width;    /* columns; 1 for a token stream, count */
+} net_shape;
+
+typedef struct net_layer {
+    char *name; /* unique within the network; owned */
+    net_layer_kind kind;
+    unsigned line;              /* line of the layer's group in its file, 0 when unknown */
+    unsigned n_inputs;          /* 1..NET_MAX_INPUTS */
+    int inputs[NET_MAX_INPUTS]; /* layer indices below this one's, or NET_INPUT */
+    net_shape in;               /* shape of inputs[0] */
+    net_shape out;              /* shape of the output */
+
+    /* Kind parameters (the member named after the kind is valid). */
+    union {
+        struct {
+            unsigned in_channels, out_channels; /* count */
+            unsigned kernel_h, kernel_w;        /* window, pixels */
+            unsigned stride_h, stride_w;        /* pixels */
+            unsigned pad_h, pad_w;              /* zero padding on each side, pixels */
+            unsigned groups;                    /* channel groups; in_channels = depthwise */
+        } conv;
+        struct {
+            unsigned in_features, out_features; /* count */
+            unsigned tokens;                    /* input vectors, count */
+        } linear;
+        struct {
+            unsigned rows, cols;  /* stored operand of one repeat: contraction dim x outputs */
+            unsigned invocations; /* input vectors per repeat (= input tokens), count */
+            unsigned repeat;      /* independent products, e.g. attention heads, count */
+        } matmul;
+        struct {
+            net_pool_mode mode;
+            unsigned kernel_h, kernel_w; /* window, pixels (global: the input's) */
+            unsigned stride_h, stride_w; /* pixels */
+            unsigned pad_h, pad_w;       /* pixels */
+        } pool;
+        struct {
+            unsigned prepend; /* learned tokens put before the H*W image tokens, count */
+        } tokens;
+        struct {
+            net_slice_axis axis;
+            unsigned start, count; /* the kept range [start, start + count) of the axis */
+        } slice;
+    };
+
+    /* The lowered crossbar view (crossbar layers only; all zero for the others): `repeat`
+     * independent matrices of rows x cols weights, each multiplied by `vectors` input vectors per
+     * inference. conv2d: rows = K_h*K_w*C_in/groups, cols = C_out/groups, vectors = OH*OW,
+     * repeat = groups; linear: in x out features, vectors = tokens; matmul: rows x cols,
+     * vectors = invocations, repeat. */
+    struct {
+        uint64_t rows;    /* R: rows of one matrix, count */
+        uint64_t cols;    /* N: columns of one matrix, count */
+        uint64_t vectors; /* P: input vectors per matrix per inference, count */
+        unsigned repeat;  /* independent R x N matrices, count */
+        uint64_t weights; /* R * N * repeat, count */
+        bool dynamic;     /* written every inference from a layer's output (a matmul's stored
+                             operand), not a trained parameter */
+    } xbar;
+    int xbar_index; /* position among the crossbar layers, -1 for a digital layer */
+
+    /* Digital layers: input elements read per inference (a window pool reads each window,
+     * OH*OW*C*K_h*K_w; an add reads every summand; flatten and slice are views and read none).
+     * 0 for crossbar layers. */
+    uint64_t elements;
+} net_layer;
+
+typedef struct network {
+    char *origin;      /* file loaded, or the origin given for a string; owned */
+    char *name;        /* network.name; owned */
+    net_shape input;   /* network.input */
+    unsigned n_layers; /* count, >= 1 */
+    net_layer *layers; /* in evaluation order; owned */
+    unsigned n_xbar;   /* crossbar layers, count */
+    unsigned *xbar;    /* layer index of each crossbar layer, in order; owned */
+} network;
+
+/* Load the `network` group of the libconfig file at path into *out (other top-level settings are
+ * ignored). Returns 0, or a negative status (ERR_IO: unreadable; ERR_INPUT: bad content) with e
+ * holding "file:line: setting.path: found ..., expected ..."; a layer's settings are named
+ * `network.layers.[i].key (layer "name")`, i from 0. On error *out is untouched (never
+ * half-loaded). On success *out owns everything it points to: net_fini. */
+int net_load_file(const char *path, network *out, err *e);
+/* Same for a config text held in memory (no @include); origin names it in messages. */
+int net_load_string(const char *text, const char *origin, network *out, err *e);
+/* Release what a loaded network owns and zero it. n may be NULL; idempotent. */
+void net_fini(network *n);
+
+/* Index of the layer called name, or -1. */
+int net_find_layer(const network *n, const char *name);
+/* Sum of the weights of the crossbar layers that hold trained parameters (dynamic matmul operands
+ * excluded), count. Biases and normalisation parameters are not crossbar weights. */
+uint64_t net_total_weights(const network *n);
+/* Sum of the weights written every inference (matmuls with a stored operand input), count. */
+uint64_t net_total_dynamic_weights(const network *n);
+/* Element count of a shape. */
+uint64_t net_shape_elements(net_shape s);
+
+/* Print one line per layer (index, name, kind, in -> out shape, R x N x repeat, P, weights or
+ * elements) under a header, then the totals. n must be loaded. */
+void net_print_summary(const network *n, FILE *out);
+
+/* Registry look-ups: names as in the config. parse returns 0, or -1 for an unknown name. */
+const char *net_layer_kind_name(net_layer_kind k);
+bool net_layer_kind_on_crossbar(net_layer_kind k);
+int net_layer_kind_parse(const char *name, net_layer_kind *k);
+const char *net_pool_mode_name(net_pool_mode m);
+const char *net_slice_axis_name(net_slice_axis a);
+
+#endif
