@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch_internal.h"
+#include "cfgfile.h"
 #include "mem.h"
 
 /* Sanity bounds: far beyond any real chip, close enough to keep every product finite and every
@@ -165,21 +165,6 @@ typedef struct ctx {
     err *e;
 } ctx;
 
-/* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
-static unsigned line_of(const config_setting_t *s)
-{
-    while (s && config_setting_source_line(s) == 0)
-        s = config_setting_parent(s);
-    return s ? config_setting_source_line(s) : 0;
-}
-
-static const char *file_of(const ctx *c, const config_setting_t *s)
-{
-    while (s && !config_setting_source_file(s))
-        s = config_setting_parent(s);
-    return s ? config_setting_source_file(s) : c->origin;
-}
-
 /* Set "file:line: path: <what>" with the location of `at`; returns ERR_INPUT. */
 static int fail(const ctx *c, const config_setting_t *at, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -190,59 +175,16 @@ static int fail(const ctx *c, const config_setting_t *at, const char *path, cons
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    unsigned line = line_of(at);
+    unsigned line = cfgfile_line_of(at);
     if (line)
-        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", file_of(c, at), line, path, what);
-    return err_set(c->e, ERR_INPUT, "%s: %s: %s", file_of(c, at), path, what);
+        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", cfgfile_file_of(at, c->origin), line, path,
+                       what);
+    return err_set(c->e, ERR_INPUT, "%s: %s: %s", cfgfile_file_of(at, c->origin), path, what);
 }
 
 static void join(char *buf, const char *group, const char *key)
 {
     snprintf(buf, PATH_BYTES, "%s.%s", group, key);
-}
-
-/* What a setting holds, for "found ..." (strings are shortened; a message is never unbounded). */
-static void describe(const config_setting_t *s, char *buf)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        snprintf(buf, FOUND_BYTES, "the integer %lld", config_setting_get_int64(s));
-        break;
-    case CONFIG_TYPE_FLOAT:
-        snprintf(buf, FOUND_BYTES, "the number %g", config_setting_get_float(s));
-        break;
-    case CONFIG_TYPE_STRING:
-        snprintf(buf, FOUND_BYTES, "the string \"%.40s\"", config_setting_get_string(s));
-        break;
-    case CONFIG_TYPE_BOOL:
-        snprintf(buf, FOUND_BYTES, "the boolean %s", config_setting_get_bool(s) ? "true" : "false");
-        break;
-    case CONFIG_TYPE_GROUP:
-        snprintf(buf, FOUND_BYTES, "a group");
-        break;
-    case CONFIG_TYPE_ARRAY:
-        snprintf(buf, FOUND_BYTES, "an array");
-        break;
-    case CONFIG_TYPE_LIST:
-        snprintf(buf, FOUND_BYTES, "a list");
-        break;
-    default:
-        snprintf(buf, FOUND_BYTES, "a setting of unknown type");
-        break;
-    }
-}
-
-static void list_names(char *buf, size_t n, const char *const *names, size_t count)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < count && used < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
 }
 
 static size_t count_names(const char *const *names)
@@ -271,7 +213,7 @@ static int check_keys(const ctx *c, const config_setting_t *g, const char *gpath
         if (!known) {
             char path[PATH_BYTES], valid[512];
             join(path, gpath, name ? name : "?");
-            list_names(valid, sizeof valid, keys, count_names(keys));
+            cfgfile_list_names(valid, sizeof valid, keys, count_names(keys));
             return fail(c, s, path, "found an unknown key, expected one of: %s", valid);
         }
     }
@@ -291,7 +233,7 @@ static int get_group(const ctx *c, config_setting_t *g, const char *gpath, const
         return 0;
     }
     if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected a group %s = { ... }", found, key);
     }
     ERR_TRY(check_keys(c, s, path, keys));
@@ -313,7 +255,7 @@ static int get_int(const ctx *c, config_setting_t *g, const char *gpath, const c
     }
     int t = config_setting_type(s);
     if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected an integer %lld..%lld", found, min, max);
     }
     long long v = config_setting_get_int64(s);
@@ -354,7 +296,7 @@ static int num_of(const ctx *c, const config_setting_t *s, const char *path, dou
     else if (t == CONFIG_TYPE_FLOAT)
         v = config_setting_get_float(s);
     else {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected %s", found, want);
     }
     if (!isfinite(v) || v < lo || v > hi || (lo_open && v <= lo))
@@ -391,7 +333,7 @@ static int get_bool(const ctx *c, config_setting_t *g, const char *gpath, const 
         return 0;
     }
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected true or false", found);
     }
     *out = config_setting_get_bool(s) != 0;
@@ -408,7 +350,7 @@ static int get_string(const ctx *c, config_setting_t *g, const char *gpath, cons
     if (!s)
         return fail(c, g, path, "missing, expected %s", want);
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected %s", found, want);
     }
     *out = config_setting_get_string(s);
@@ -463,7 +405,7 @@ static int get_table(const ctx *c, config_setting_t *g, const char *path, double
                     room, unit, first, first + 1);
     int t = config_setting_type(v);
     if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-        describe(v, found);
+        cfgfile_describe(v, found, FOUND_BYTES);
         return fail(c, v, vpath, "found %s, expected an array [ ... ] of 1..%u numbers", found,
                     room);
     }
@@ -501,9 +443,9 @@ static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, doub
         f->kind = ARCH_BITS_VALUE;
         return num_of(c, s, path, 0.0, false, hi, &f->value);
     }
-    list_names(kinds, sizeof kinds, bits_kind_names, ARCH_BITS_KIND_COUNT);
+    cfgfile_list_names(kinds, sizeof kinds, bits_kind_names, ARCH_BITS_KIND_COUNT);
     if (t != CONFIG_TYPE_GROUP) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path,
                     "found %s, expected a number in %s or a group { kind = ...; } with kind one "
                     "of: %s",
@@ -577,7 +519,7 @@ static int one_of(const ctx *c, config_setting_t *g, const char *gpath, const ch
     if (sa && sb) {
         join(path, gpath, b_key);
         return fail(c, sb, path, "found both %s (line %u) and %s, expected exactly one of them",
-                    a_key, line_of(sa), b_key);
+                    a_key, cfgfile_line_of(sa), b_key);
     }
     if (!sa && !sb) {
         join(path, gpath, a_key);
@@ -736,7 +678,7 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
     ERR_TRY(get_uint(c, g, p, "rows_active", 1, a->tiles.rows, false, a->tiles.rows,
                      &a->tiles.rows_active));
 
-    list_names(names, sizeof names, mapping_names, ARCH_MAP_COUNT);
+    cfgfile_list_names(names, sizeof names, mapping_names, ARCH_MAP_COUNT);
     char want[200];
     snprintf(want, sizeof want, "a string, one of: %s", names);
     const char *mapping = NULL;
@@ -857,7 +799,7 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
         return fail(c, root, "arch", "missing, expected a group arch = { ... };");
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         char found[FOUND_BYTES];
-        describe(g, found);
+        cfgfile_describe(g, found, FOUND_BYTES);
         return fail(c, g, "arch", "found %s, expected a group arch = { ... };", found);
     }
     ERR_TRY(check_keys(c, g, "arch", keys));
@@ -877,7 +819,7 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
                     s, len > 40 ? "..." : "", len);
     a->name = mem_strdup(s, "arch name");
 
-    list_names(names, sizeof names, mode_names, ARCH_MODE_COUNT);
+    cfgfile_list_names(names, sizeof names, mode_names, ARCH_MODE_COUNT);
     snprintf(want, sizeof want, "a string, one of: %s", names);
     ERR_TRY(get_string(c, g, "arch", "mode", want, &s, &at));
     if (arch_mode_parse(s, &a->mode) < 0)
@@ -917,7 +859,7 @@ int arch_load_string(const char *text, const char *origin, arch *out, err *e)
     assert(text && out);
     config_t cfg;
     origin = origin ? origin : "(string)";
-    ERR_TRY(arch__parse(text, strlen(text), origin, NULL, &cfg, e));
+    ERR_TRY(cfgfile_parse(text, strlen(text), origin, NULL, &cfg, e));
     return load_config(&cfg, origin, out, e);
 }
 
@@ -925,7 +867,7 @@ int arch_load_file(const char *path, arch *out, err *e)
 {
     assert(path && out);
     config_t cfg;
-    ERR_TRY(arch__parse_file(path, &cfg, e));
+    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
     return load_config(&cfg, path, out, e);
 }
 

@@ -12,7 +12,7 @@
 
 #include <libconfig.h>
 
-#include "arch_internal.h"
+#include "cfgfile.h"
 #include "mem.h"
 
 #define LINE_BYTES 1024
@@ -246,7 +246,7 @@ static int cfg_entry(reader *r, const char *group, unsigned i, const config_sett
 static int read_cfg(reader *r, const char *group)
 {
     config_t cfg;
-    ERR_TRY(arch__parse_file(r->path, &cfg, r->e));
+    ERR_TRY(cfgfile_parse_file(r->path, &cfg, r->e));
     const config_setting_t *list = config_lookup(&cfg, group);
     int rc = 0;
     if (!list)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch_internal.h" /* arch__parse, arch__parse_file: the shared libconfig front end */
+#include "cfgfile.h" /* cfgfile_parse, cfgfile_parse_file: the shared libconfig front end */
 #include "mem.h"
 
 /* Sanity bounds: far beyond any real network, small enough that every derived count fits its
@@ -167,21 +167,6 @@ typedef struct grp {
     const char *layer;
 } grp;
 
-/* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
-static unsigned line_of(const config_setting_t *s)
-{
-    while (s && config_setting_source_line(s) == 0)
-        s = config_setting_parent(s);
-    return s ? config_setting_source_line(s) : 0;
-}
-
-static const char *file_of(const ctx *c, const config_setting_t *s)
-{
-    while (s && !config_setting_source_file(s))
-        s = config_setting_parent(s);
-    return s ? config_setting_source_file(s) : c->origin;
-}
-
 /* Set "file:line: group.key (layer "name"): <what>" at the location of `at`; key may be NULL
  * (the group itself). Returns ERR_INPUT. */
 static int fail(const ctx *c, const config_setting_t *at, const grp *g, const char *key,
@@ -199,55 +184,12 @@ static int fail(const ctx *c, const config_setting_t *at, const grp *g, const ch
         size_t used = strlen(where);
         snprintf(where + used, sizeof where - used, " (layer \"%s\")", g->layer);
     }
-    unsigned line = line_of(at ? at : g->s);
+    unsigned line = cfgfile_line_of(at ? at : g->s);
     if (line)
-        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", file_of(c, at ? at : g->s), line, where,
-                       what);
-    return err_set(c->e, ERR_INPUT, "%s: %s: %s", file_of(c, at ? at : g->s), where, what);
-}
-
-/* What a setting holds, for "found ..." (strings are shortened; a message is never unbounded). */
-static void describe(const config_setting_t *s, char *buf)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        snprintf(buf, FOUND_BYTES, "the integer %lld", config_setting_get_int64(s));
-        break;
-    case CONFIG_TYPE_FLOAT:
-        snprintf(buf, FOUND_BYTES, "the number %g", config_setting_get_float(s));
-        break;
-    case CONFIG_TYPE_STRING:
-        snprintf(buf, FOUND_BYTES, "the string \"%.40s\"", config_setting_get_string(s));
-        break;
-    case CONFIG_TYPE_BOOL:
-        snprintf(buf, FOUND_BYTES, "the boolean %s", config_setting_get_bool(s) ? "true" : "false");
-        break;
-    case CONFIG_TYPE_GROUP:
-        snprintf(buf, FOUND_BYTES, "a group");
-        break;
-    case CONFIG_TYPE_ARRAY:
-        snprintf(buf, FOUND_BYTES, "an array");
-        break;
-    case CONFIG_TYPE_LIST:
-        snprintf(buf, FOUND_BYTES, "a list");
-        break;
-    default:
-        snprintf(buf, FOUND_BYTES, "a setting of unknown type");
-        break;
-    }
-}
-
-static void list_names(char *buf, size_t n, const char *const *names, size_t count)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < count && used < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
+        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", cfgfile_file_of(at ? at : g->s, c->origin),
+                       line, where, what);
+    return err_set(c->e, ERR_INPUT, "%s: %s: %s", cfgfile_file_of(at ? at : g->s, c->origin), where,
+                   what);
 }
 
 static void shape_str(net_shape s, char *buf)
@@ -272,7 +214,7 @@ static int check_keys(const ctx *c, const grp *g, const char *const *keys, size_
             known = strcmp(name, keys[k]) == 0;
         if (!known) {
             char valid[512];
-            list_names(valid, sizeof valid, keys, nkeys);
+            cfgfile_list_names(valid, sizeof valid, keys, nkeys);
             return fail(c, s, g, name ? name : "?", "found an unknown key, expected one of: %s",
                         valid);
         }
@@ -287,7 +229,7 @@ static int uint_of(const ctx *c, const grp *g, const config_setting_t *s, const 
     char found[FOUND_BYTES];
     int t = config_setting_type(s);
     if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, g, key, "found %s, expected an integer %u..%u", found, min, max);
     }
     long long v = config_setting_get_int64(s);
@@ -331,7 +273,7 @@ static int get_pair(const ctx *c, const grp *g, const char *key, unsigned min, u
         return 0;
     }
     if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || config_setting_length(s) != 2) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)
             snprintf(found, sizeof found, "an array of %d values", config_setting_length(s));
         return fail(c, s, g, key, "found %s, expected an integer %u..%u or [height, width]", found,
@@ -357,7 +299,7 @@ static int get_string(const ctx *c, const grp *g, const char *key, bool required
         return 0;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, g, key, "found %s, expected %s", found, want);
     }
     *out = config_setting_get_string(s);
@@ -372,7 +314,7 @@ static int get_choice(const ctx *c, const grp *g, const char *key, const char *c
     char valid[256], want[300];
     const char *s;
     const config_setting_t *at;
-    list_names(valid, sizeof valid, names, count);
+    cfgfile_list_names(valid, sizeof valid, names, count);
     snprintf(want, sizeof want, "a string, one of: %s", valid);
     ERR_TRY(get_string(c, g, key, dflt < 0, want, &s, &at));
     if (!s) {
@@ -421,7 +363,7 @@ static int get_input(const ctx *c, const grp *net, network *n)
                     "missing, expected a group input = { channels = ..; height = ..; width = ..; "
                     "} or input = { features = ..; tokens = ..; }");
     if (config_setting_type(g.s) != CONFIG_TYPE_GROUP) {
-        describe(g.s, found);
+        cfgfile_describe(g.s, found, FOUND_BYTES);
         return fail(c, g.s, net, "input", "found %s, expected a group input = { ... }", found);
     }
     ERR_TRY(check_keys(c, &g, keys, sizeof keys / sizeof keys[0]));
@@ -505,7 +447,7 @@ static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers
     }
     int t = config_setting_type(s);
     if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-        describe(s, found);
+        cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, g, "inputs",
                     "found %s, expected an array [\"name\", ...] of earlier layers' names or "
                     "\"input\"",
@@ -522,7 +464,7 @@ static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers
         const config_setting_t *e = config_setting_get_elem(s, k);
         snprintf(ekey, sizeof ekey, "inputs[%u]", k);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            describe(e, found);
+            cfgfile_describe(e, found, FOUND_BYTES);
             return fail(c, e, g, ekey,
                         "found %s, expected the name of an earlier layer or \"input\"", found);
         }
@@ -858,11 +800,11 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
     snprintf(g.path, sizeof g.path, "network.layers.[%u]", i);
     l->xbar_index = -1;
     if (config_setting_type(g.s) != CONFIG_TYPE_GROUP) {
-        describe(g.s, found);
+        cfgfile_describe(g.s, found, FOUND_BYTES);
         return fail(c, g.s, &g, NULL,
                     "found %s, expected a group { name = \"...\"; type = \"...\"; ... }", found);
     }
-    l->line = line_of(g.s);
+    l->line = cfgfile_line_of(g.s);
 
     const char *name;
     const config_setting_t *at;
@@ -932,7 +874,7 @@ static int get_network(const ctx *c, config_setting_t *root, network *n)
     if (!g.s)
         return fail(c, root, &top, "network", "missing, expected a group network = { ... };");
     if (config_setting_type(g.s) != CONFIG_TYPE_GROUP) {
-        describe(g.s, found);
+        cfgfile_describe(g.s, found, FOUND_BYTES);
         return fail(c, g.s, &top, "network", "found %s, expected a group network = { ... };",
                     found);
     }
@@ -949,7 +891,7 @@ static int get_network(const ctx *c, config_setting_t *root, network *n)
                     "missing, expected a list layers = ( { name = ...; type = ...; }, ... )");
     unsigned count = (unsigned)config_setting_length(layers);
     if (config_setting_type(layers) != CONFIG_TYPE_LIST || count < 1 || count > MAX_LAYERS) {
-        describe(layers, found);
+        cfgfile_describe(layers, found, FOUND_BYTES);
         if (config_setting_type(layers) == CONFIG_TYPE_LIST)
             snprintf(found, sizeof found, "a list of %u layers", count);
         return fail(c, layers, &g, "layers",
@@ -994,7 +936,7 @@ int net_load_string(const char *text, const char *origin, network *out, err *e)
     assert(text && out);
     config_t cfg;
     origin = origin ? origin : "(string)";
-    ERR_TRY(arch__parse(text, strlen(text), origin, NULL, &cfg, e));
+    ERR_TRY(cfgfile_parse(text, strlen(text), origin, NULL, &cfg, e));
     return load_config(&cfg, origin, out, e);
 }
 
@@ -1002,7 +944,7 @@ int net_load_file(const char *path, network *out, err *e)
 {
     assert(path && out);
     config_t cfg;
-    ERR_TRY(arch__parse_file(path, &cfg, e));
+    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
     return load_config(&cfg, path, out, e);
 }
 

@@ -6,24 +6,8 @@ bin=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# expect NAME STATUS PATTERN -- CMD...: CMD exits with STATUS and its stdout+stderr match PATTERN.
-expect() {
-    local name=$1 status=$2 pattern=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$status" ] && grep -qE -- "$pattern" <<<"$out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $name: exit $rc (expected $status), output:"
-        sed 's/^/    /' <<<"$out" | head -20
-    fi
-}
+# shellcheck source=tests/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 
 for p in lrmp chang2022 cimaq puma; do
     expect "info $p" 0 '^derived\.vmm_ns = ' -- "$bin" info "$src/configs/arch/$p.cfg"
@@ -64,5 +48,4 @@ expect "map unknown net" 1 'no_such_net' -- "$bin" map "$src/configs/arch/lrmp.c
 expect "map no config" 2 'expected a CONFIG' -- "$bin" map
 expect "map bad option" 2 "unknown or incomplete option '--frob'" -- "$bin" map x.cfg --frob
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

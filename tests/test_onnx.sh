@@ -26,24 +26,8 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# expect NAME STATUS PATTERN -- CMD...: CMD exits with STATUS and its stdout+stderr match PATTERN.
-expect() {
-    local name=$1 status=$2 pattern=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" -eq "$status" ] && grep -qE -- "$pattern" <<<"$out"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $name: exit $rc (expected $status), pattern '$pattern', output:"
-        sed 's/^/    /' <<<"$out" | head -30
-    fi
-}
+# shellcheck source=tests/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 
 # check NAME CONDITION...: a shell test.
 check() {
@@ -199,5 +183,4 @@ echo "not a model" >"$tmp/bad.onnx"
 expect "not a model" 1 'bad\.onnx: not an ONNX model' -- "$py" "$conv" "$tmp/bad.onnx"
 expect "help" 0 '^usage: onnx2xbarsim\.py' -- "$py" "$conv" --help
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -13,7 +13,7 @@ mkdir -p "$(dirname "$out")"
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
     -I"$root/engine" -I"$root/components" \
-    "$root/tests/fuzz/fuzz_arch.c" "$root/components/arch.c" "$root/components/arch_scan.c" \
+    "$root/tests/fuzz/fuzz_arch.c" "$root/components/arch.c" "$root/components/cfgfile.c" \
     "$root/engine/err.c" "$root/engine/mem.c" "$root/engine/simtime.c" \
     $(pkg-config --cflags --libs libconfig) -lm -o "$out"
 echo "built $out"

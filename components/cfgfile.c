@@ -1,10 +1,10 @@
-/* arch_scan: the lexical pre-scan of a config text (arch_internal.h), run before libconfig 1.5
+/* cfgfile: the lexical pre-scan of a config text (cfgfile.h), run before libconfig 1.5
  * parses it, and the parse itself. The scan walks the text with libconfig's own token rules
  * (comments, strings, names, numbers, includes), so what it reports is exactly what that parser
  * would silently get wrong: integer literals it truncates, and the first string token it would
  * leak. Nothing here knows a schema: arch.c and mapper/network.c both parse through it.
  */
-#include "arch_internal.h"
+#include "cfgfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -109,7 +109,7 @@ static bool is_name_char(char ch)
 }
 
 /* Reads a file whole (at most MAX_FILE_BYTES); returns NULL with errno set on failure. */
-char *arch__read_text(const char *path, size_t *len)
+char *cfgfile_read_text(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -129,7 +129,7 @@ char *arch__read_text(const char *path, size_t *len)
             }
             break;
         }
-        if (cap >= (size_t)ARCH__MAX_FILE_BYTES) {
+        if (cap >= (size_t)CFGFILE_MAX_FILE_BYTES) {
             free(buf);
             fclose(fp);
             errno = EFBIG;
@@ -168,7 +168,7 @@ static int scan_include(scan *sc, const char *text, size_t len, size_t q, size_t
     char full[PATH_BYTES * 2];
     snprintf(full, sizeof full, "%s/%s", sc->incdir, name); /* as libconfig 1.5 resolves it */
     size_t flen;
-    char *sub = arch__read_text(full, &flen);
+    char *sub = cfgfile_read_text(full, &flen);
     if (!sub)
         return 0; /* libconfig reports an unreadable include with its own file:line */
     /* libconfig splices the included tokens into the stream: scan them in the same state. */
@@ -430,8 +430,8 @@ static int scan_text(scan *sc, const char *text, size_t len)
     return 0;
 }
 
-int arch__scan(const char *text, size_t len, const char *file, const char *incdir, size_t *cut,
-               err *e)
+int cfgfile_scan(const char *text, size_t len, const char *file, const char *incdir, size_t *cut,
+                 err *e)
 {
     scan sc = {.e = e, .file = file, .incdir = incdir};
     int rc = scan_text(&sc, text, len);
@@ -440,12 +440,12 @@ int arch__scan(const char *text, size_t len, const char *file, const char *incdi
     return rc;
 }
 
-int arch__parse(const char *text, size_t len, const char *origin, const char *incdir, config_t *cfg,
-                err *e)
+int cfgfile_parse(const char *text, size_t len, const char *origin, const char *incdir,
+                  config_t *cfg, err *e)
 {
     size_t at;
     config_init(cfg);
-    int rc = arch__scan(text, len, origin, incdir, &at, e);
+    int rc = cfgfile_scan(text, len, origin, incdir, &at, e);
     if (rc < 0) {
         config_destroy(cfg);
         return rc;
@@ -478,10 +478,10 @@ int arch__parse(const char *text, size_t len, const char *origin, const char *in
     return rc;
 }
 
-int arch__parse_file(const char *path, config_t *cfg, err *e)
+int cfgfile_parse_file(const char *path, config_t *cfg, err *e)
 {
     size_t len;
-    char *text = arch__read_text(path, &len);
+    char *text = cfgfile_read_text(path, &len);
     if (!text)
         return err_set(e, ERR_IO, "%s: cannot read the file: %s", path,
                        errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
@@ -494,7 +494,64 @@ int arch__parse_file(const char *path, config_t *cfg, err *e)
         snprintf(dir, sizeof dir, "/");
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int rc = arch__parse(text, len, path, dir, cfg, e);
+    int rc = cfgfile_parse(text, len, path, dir, cfg, e);
     free(text);
     return rc;
+}
+
+unsigned cfgfile_line_of(const config_setting_t *s)
+{
+    while (s && config_setting_source_line(s) == 0)
+        s = config_setting_parent(s);
+    return s ? config_setting_source_line(s) : 0;
+}
+
+const char *cfgfile_file_of(const config_setting_t *s, const char *origin)
+{
+    while (s && !config_setting_source_file(s))
+        s = config_setting_parent(s);
+    return s ? config_setting_source_file(s) : origin;
+}
+
+void cfgfile_describe(const config_setting_t *s, char *buf, size_t size)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, size, "the integer %lld", config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, size, "the number %g", config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_STRING:
+        snprintf(buf, size, "the string \"%.40s\"", config_setting_get_string(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        snprintf(buf, size, "the boolean %s", config_setting_get_bool(s) ? "true" : "false");
+        break;
+    case CONFIG_TYPE_GROUP:
+        snprintf(buf, size, "a group");
+        break;
+    case CONFIG_TYPE_ARRAY:
+        snprintf(buf, size, "an array");
+        break;
+    case CONFIG_TYPE_LIST:
+        snprintf(buf, size, "a list");
+        break;
+    default:
+        snprintf(buf, size, "a setting of unknown type");
+        break;
+    }
+}
+
+void cfgfile_list_names(char *buf, size_t n, const char *const *names, size_t count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
 }

@@ -1,0 +1,51 @@
+/* cfgfile: the front end every libconfig reader shares -- reading a file, a lexical pre-scan,
+ * parsing with libconfig 1.5, and the pieces of an error message (file, line, what was found).
+ * The pre-scan sees the raw text first, so it can report what libconfig 1.5 would lose (integer
+ * literals it truncates) or mishandle (a token it leaks). Nothing here knows a schema: the arch,
+ * network, policy and replication loaders all parse through cfgfile_parse / cfgfile_parse_file.
+ */
+#ifndef XBARSIM_COMPONENTS_CFGFILE_H
+#define XBARSIM_COMPONENTS_CFGFILE_H
+
+#include <libconfig.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define CFGFILE_MAX_FILE_BYTES (16L * 1024 * 1024) /* largest config file read, bytes */
+
+/* Read the file at path whole into a NUL-terminated buffer the caller frees; *len gets its length
+ * in bytes. NULL with errno set on failure (EFBIG: larger than CFGFILE_MAX_FILE_BYTES). */
+char *cfgfile_read_text(const char *path, size_t *len);
+
+/* Scan text[0..len) (named `file` in messages) with libconfig's token rules. Returns 0, or
+ * ERR_INPUT with e holding "file:line: setting.path: found ..., expected ..." for a NUL byte, an
+ * integer literal beyond its 32-bit (no L suffix) or 64-bit range, or an @include when incdir is
+ * NULL; with incdir, included files (resolved as incdir/name, like libconfig) are scanned too.
+ * On 0, *cut is the offset of the first string token libconfig's grammar cannot take there (its
+ * parser stops at or before it), or SIZE_MAX. */
+int cfgfile_scan(const char *text, size_t len, const char *file, const char *incdir, size_t *cut,
+                 err *e);
+
+/* Pre-scan text[0..len) (named origin in messages; @include resolved in incdir, or rejected when
+ * incdir is NULL) and parse it with libconfig into *cfg, which need not be initialised. Returns 0
+ * with *cfg holding the tree (the caller config_destroy()s it), or ERR_INPUT with e holding
+ * "file:line: ..." and *cfg already destroyed. */
+int cfgfile_parse(const char *text, size_t len, const char *origin, const char *incdir,
+                  config_t *cfg, err *e);
+
+/* cfgfile_parse on the file at path (named by path in messages; includes resolve next to it).
+ * ERR_IO with "path: cannot read the file: why" when it cannot be read. */
+int cfgfile_parse_file(const char *path, config_t *cfg, err *e);
+
+/* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
+unsigned cfgfile_line_of(const config_setting_t *s);
+/* File s was read from (its nearest ancestor's), or origin when it came from no file. */
+const char *cfgfile_file_of(const config_setting_t *s, const char *origin);
+/* What s holds, for "found ..." messages: "the integer 3", "the string \"x\"" (shortened), "a
+ * group", ... into buf of size bytes. */
+void cfgfile_describe(const config_setting_t *s, char *buf, size_t size);
+/* names[0..count) joined by ", " into buf of n bytes (truncated, always terminated). */
+void cfgfile_list_names(char *buf, size_t n, const char *const *names, size_t count);
+
+#endif
