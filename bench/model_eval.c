@@ -47,7 +47,7 @@ static double run(const network *n, const arch *a, unsigned evals, unsigned *see
         mapping m;
         model mo;
         err e;
-        if (mapping_build(n, a, &p, NULL, &m, &e) < 0) {
+        if (mapping_build(n, a, &p, NULL, MAP_PLACE_GROUPS, &m, &e) < 0) {
             fprintf(stderr, "model_eval: %s\n", e.msg);
             exit(1);
         }

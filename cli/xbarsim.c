@@ -112,7 +112,8 @@ static int cmd_map(int argc, char **argv)
 {
     const char *config = NULL, *net_arg = NULL, *policy_spec = "uniform:8";
     const char *replication_spec = "none";
-    int csv = 0;
+    map_placement placement = MAP_PLACE_GROUPS;
+    int csv = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
@@ -134,6 +135,14 @@ static int cmd_map(int argc, char **argv)
         }
         if (strcmp(o, "--csv") == 0) {
             csv = 1;
+        } else if (strcmp(o, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(o, "--placement") == 0 && i + 1 < argc) {
+            if (map_placement_parse(argv[++i], &placement) < 0) {
+                fprintf(stderr, "xbarsim map: --placement: found '%s', expected groups or packed\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (strcmp(o, "--net") == 0 && i + 1 < argc) {
             net_arg = argv[++i];
         } else if (strcmp(o, "--policy") == 0 && i + 1 < argc) {
@@ -152,6 +161,10 @@ static int cmd_map(int argc, char **argv)
     }
     if (!config) {
         fprintf(stderr, "xbarsim map: expected a CONFIG argument (see --help)\n");
+        return 2;
+    }
+    if (csv && json) {
+        fprintf(stderr, "xbarsim map: --csv and --json exclude each other\n");
         return 2;
     }
     err e;
@@ -177,11 +190,13 @@ static int cmd_map(int argc, char **argv)
         fprintf(stderr, "xbarsim map: %s\n", e.msg);
     } else {
         if (replication_from_spec(replication_spec, &n, &copies, &e) < 0 ||
-            mapping_build(&n, &a, &p, copies, &m, &e) < 0) {
+            mapping_build(&n, &a, &p, copies, placement, &m, &e) < 0) {
             fprintf(stderr, "xbarsim map: %s\n", e.msg);
         } else {
             model_evaluate(&n, &a, &m, &mo);
-            if (csv)
+            if (json)
+                model_print_json(&n, &a, &m, &mo, stdout);
+            else if (csv)
                 model_print_csv(&n, &m, &mo, stdout);
             else
                 model_print(&n, &a, &m, &mo, stdout);

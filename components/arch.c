@@ -658,6 +658,7 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                                        "cell_bits",
                                        "rows_active",
                                        "mapping",
+                                       "whole_cell_weights",
                                        "static_power_uw",
                                        "power_gating",
                                        "gated_power_uw",
@@ -696,6 +697,7 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                     mapping, mapping_col_factor[m] + mapping_extra_cols[m], mapping_row_factor[m],
                     a->tiles.rows, a->tiles.cols);
 
+    ERR_TRY(get_bool(c, g, p, "whole_cell_weights", false, &a->tiles.whole_cell_weights));
     ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, true, 0.0,
                     &a->tiles.static_power_uw));
     ERR_TRY(get_bool(c, g, p, "power_gating", false, &a->tiles.power_gating));
@@ -939,6 +941,8 @@ void arch_print(const arch *a, FILE *out)
     fprintf(out, "arch.tiles.rows_active = %u rows\n", a->tiles.rows_active);
     fprintf(out, "arch.tiles.mapping = %s\n", arch_mapping_name(a->tiles.mapping));
     fprintf(out, "arch.tiles.static_power_uw = %.10g uW\n", a->tiles.static_power_uw);
+    fprintf(out, "arch.tiles.whole_cell_weights = %s\n",
+            a->tiles.whole_cell_weights ? "true" : "false");
     fprintf(out, "arch.tiles.power_gating = %s\n", a->tiles.power_gating ? "true" : "false");
     fprintf(out, "arch.tiles.gated_power_uw = %.10g uW\n", a->tiles.gated_power_uw);
     fprintf(out, "arch.tiles.psum_bits = %u bits\n", a->tiles.psum_bits);

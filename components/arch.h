@@ -89,6 +89,8 @@ typedef struct arch {
         unsigned cell_bits;         /* arch.tiles.cell_bits: bits per cell */
         unsigned rows_active;       /* arch.tiles.rows_active: rows driven at once, rows */
         arch_mapping mapping;       /* arch.tiles.mapping */
+        bool whole_cell_weights;    /* arch.tiles.whole_cell_weights: weight bits must be a
+                                       multiple of cell_bits (no partly used slice) */
         double static_power_uw;     /* arch.tiles.static_power_uw: per powered tile, uW */
         bool power_gating;          /* arch.tiles.power_gating: idle tiles drop to gated power */
         double gated_power_uw;      /* arch.tiles.gated_power_uw: per gated tile, uW */

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem.h"
 
@@ -32,6 +33,28 @@ static unsigned pack_of(const arch *a, const cost_footprint *fp, unsigned repeat
     uint64_t by_cols = (a->tiles.cols - extra) / fp->cols;
     uint64_t k = by_rows < by_cols ? by_rows : by_cols;
     return (unsigned)(k < repeat ? k : repeat);
+}
+
+static const char *const placement_names[MAP_PLACE_COUNT] = {
+#define MAP_PLACEMENT_NAME(id, name) [MAP_PLACE_##id] = name,
+    MAP_PLACEMENT_MAP(MAP_PLACEMENT_NAME)
+#undef MAP_PLACEMENT_NAME
+};
+
+const char *map_placement_name(map_placement p)
+{
+    assert(p < MAP_PLACE_COUNT);
+    return placement_names[p];
+}
+
+int map_placement_parse(const char *name, map_placement *p)
+{
+    for (int i = 0; i < MAP_PLACE_COUNT; i++)
+        if (strcmp(name, placement_names[i]) == 0) {
+            *p = (map_placement)i;
+            return 0;
+        }
+    return -1;
 }
 
 /* Error for a layout needing more tiles than the chip has: totals and the three largest layers. */
@@ -65,16 +88,17 @@ static int too_big(const network *n, const arch *a, const mapping *m, uint64_t n
         used += (size_t)w;
     }
     return err_set(e, ERR_INPUT,
-                   "%s on %s: needs %llu tiles (with group alignment), the chip has %u; largest "
+                   "%s on %s: needs %llu tiles (%s placement), the chip has %u; largest "
                    "layers (tiles per copy x copies): %s",
-                   n->name, a->name, (unsigned long long)need, a->tiles.count, largest);
+                   n->name, a->name, (unsigned long long)need, placement_names[m->placement],
+                   a->tiles.count, largest);
 }
 
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
-                  mapping *out, err *e)
+                  map_placement placement, mapping *out, err *e)
 {
     assert(p->n == n->n_xbar);
-    mapping m = {.n = n->n_xbar};
+    mapping m = {.n = n->n_xbar, .placement = placement};
     m.layers = mem_calloc(n->n_xbar, sizeof *m.layers, "mapping");
     for (unsigned i = 0; i < n->n_xbar; i++) {
         const net_layer *nl = &n->layers[n->xbar[i]];
@@ -95,20 +119,23 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
         m.tiles_used += l->tiles_per_copy * l->copies;
     }
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
-        /* Place copies in layer order; a copy that fits in one group but would straddle the
-         * current group's end starts the next group, so its tiles share one pair of buses. */
+        /* Place copies in layer order. `groups`: a copy that fits in one group but would
+         * straddle the current group's end starts the next group. */
         uint64_t next = 0, group = a->groups.tiles;
         for (unsigned i = 0; i < m.n; i++) {
             map_layer *l = &m.layers[i];
             for (unsigned c = 0; c < l->copies; c++) {
                 uint64_t left = group - next % group;
-                if (l->tiles_per_copy <= group && l->tiles_per_copy > left)
+                if (placement == MAP_PLACE_GROUPS && l->tiles_per_copy <= group &&
+                    l->tiles_per_copy > left)
                     next += left;
                 if (c == 0)
                     l->first_tile = next;
                 next += l->tiles_per_copy;
+                l->last_tile = next - 1;
             }
         }
+        m.tiles_span = next;
         if (next > a->tiles.count) {
             int rc = too_big(n, a, &m, next, e);
             mapping_fini(&m);

@@ -15,6 +15,20 @@
 #include "network.h"
 #include "policy.h"
 
+/* Placement strategies: X(ID, name). `groups`: a copy that fits in one group never straddles
+ * two (it starts the next group instead), so its tiles share one pair of buses; `packed`: copies
+ * back to back in layer order, fewest tiles, groups shared freely (for studies of bus sharing). */
+#define MAP_PLACEMENT_MAP(X)                                                                       \
+    X(GROUPS, "groups")                                                                            \
+    X(PACKED, "packed")
+
+typedef enum map_placement {
+#define MAP_PLACEMENT_ENUM(id, name) MAP_PLACE_##id,
+    MAP_PLACEMENT_MAP(MAP_PLACEMENT_ENUM)
+#undef MAP_PLACEMENT_ENUM
+        MAP_PLACE_COUNT
+} map_placement;
+
 typedef struct map_layer {
     unsigned layer;          /* index in the network */
     unsigned wb, ab, adc;    /* bits: weight, activation, ADC */
@@ -25,25 +39,31 @@ typedef struct map_layer {
     unsigned copies;         /* r: copies of the layer, 1..vectors */
     uint64_t vectors;        /* P: input vectors per inference, count */
     uint64_t vectors_max;    /* ceil(P / r): vectors of the busiest copy, count */
-    uint64_t first_tile;     /* weight-stationary: first tile id of copy 0 (copies follow), id */
+    uint64_t first_tile;     /* weight-stationary: first tile id of copy 0, id */
+    uint64_t last_tile;      /* weight-stationary: last tile id of the last copy, id */
 } map_layer;
 
 typedef struct mapping {
-    unsigned n;             /* crossbar layers, count */
-    map_layer *layers;      /* by crossbar index; owned */
+    unsigned n;        /* crossbar layers, count */
+    map_layer *layers; /* by crossbar index; owned */
+    map_placement placement;
     uint64_t tiles_used;    /* weight-stationary: sum of copies x tiles per copy, count */
+    uint64_t tiles_span;    /* weight-stationary: tile ids occupied incl. alignment gaps, count */
     uint64_t tiles_logical; /* sum of tiles per copy of one copy each, count */
 } mapping;
 
 /* Lay network n out on arch a with policy p and copies[i] copies of crossbar layer i (NULL: one
  * each; 1 <= copies[i] <= vectors, asserted). Weight-stationary: every copy owns its tiles, placed
- * in layer order, each copy starting a fresh group of arch.groups.tiles when it fits in one and
- * the current group is partly used; more tiles than the chip has is an error. Reprogram: logical
- * tiles are time-shared on the arch's crossbars, so nothing is placed.
- * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
- * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
+ * in layer order by `placement` (see MAP_PLACEMENT_MAP); more tiles than the chip has is an error.
+ * Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed. Grouped
+ * layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile are
+ * packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
-                  mapping *out, err *e);
+                  map_placement placement, mapping *out, err *e);
+
+const char *map_placement_name(map_placement p);
+/* 0 and *p set, or -1 for an unknown name. */
+int map_placement_parse(const char *name, map_placement *p);
 void mapping_fini(mapping *m);
 
 #endif

@@ -277,3 +277,63 @@ void model_print_csv(const network *n, const mapping *map, const model *m, FILE 
                 (unsigned long long)l->time_ps, e);
     }
 }
+
+/* A JSON string: the names xbarsim accepts need no escapes but quotes and backslashes. */
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*s >= 0x20)
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+void model_print_json(const network *n, const arch *a, const mapping *map, const model *m,
+                      FILE *out)
+{
+    fprintf(out, "{\n  \"network\": ");
+    json_string(out, n->name);
+    fprintf(out, ",\n  \"arch\": ");
+    json_string(out, a->name);
+    fprintf(out, ",\n  \"mode\": \"%s\",\n  \"placement\": \"%s\",\n  \"layers\": [\n",
+            arch_mode_name(a->mode), map_placement_name(map->placement));
+    for (unsigned li = 0; li < n->n_layers; li++) {
+        const net_layer *nl = &n->layers[li];
+        const model_layer *l = &m->layers[li];
+        double e = 0;
+        for (int c = 0; c < MODEL_E_COUNT; c++)
+            e += l->energy_pj[c];
+        fprintf(out, "    {\"name\": ");
+        json_string(out, nl->name);
+        fprintf(out, ", \"kind\": \"%s\"", net_layer_kind_name(nl->kind));
+        if (nl->xbar_index >= 0) {
+            const map_layer *ml = &map->layers[nl->xbar_index];
+            fprintf(out,
+                    ", \"rows\": %llu, \"cols\": %llu, \"repeat\": %u, \"vectors\": %llu, "
+                    "\"wb\": %u, \"ab\": %u, \"adc_bits\": %u, \"tiles_per_copy\": %llu, "
+                    "\"copies\": %u, \"t_in_ps\": %llu, \"t_tile_ps\": %llu, \"t_out_ps\": %llu",
+                    (unsigned long long)nl->xbar.rows, (unsigned long long)nl->xbar.cols,
+                    ml->repeat, (unsigned long long)ml->vectors, ml->wb, ml->ab, ml->adc,
+                    (unsigned long long)ml->tiles_per_copy, ml->copies,
+                    (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
+                    (unsigned long long)l->t_out_ps);
+        }
+        fprintf(out, ", \"t_d_ps\": %llu, \"time_ps\": %llu, \"energy_pj\": %.9g}%s\n",
+                (unsigned long long)l->t_d_ps, (unsigned long long)l->time_ps, e,
+                li + 1 < n->n_layers ? "," : "");
+    }
+    fprintf(out, "  ],\n  \"totals\": {\"latency_ps\": %llu, \"bottleneck\": ",
+            (unsigned long long)m->latency_ps);
+    json_string(out, n->layers[m->bottleneck].name);
+    fprintf(out,
+            ", \"bottleneck_ps\": %llu, \"throughput_per_s\": %.9g, \"tiles_used\": %llu, "
+            "\"utilisation\": %.9g, \"energy_pj\": {",
+            (unsigned long long)m->bottleneck_ps, m->throughput_per_s,
+            (unsigned long long)m->tiles_used, m->utilisation);
+    for (int c = 0; c < MODEL_E_COUNT; c++)
+        fprintf(out, "\"%s\": %.9g, ", energy_names[c], m->energy_pj[c]);
+    fprintf(out, "\"total\": %.9g}}\n}\n", m->energy_total_pj);
+}

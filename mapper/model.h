@@ -71,5 +71,9 @@ const char *model_energy_name(model_energy c);
 /* Per-layer table and totals with units (text), or CSV (one row per layer, header first). */
 void model_print(const network *n, const arch *a, const mapping *map, const model *m, FILE *out);
 void model_print_csv(const network *n, const mapping *map, const model *m, FILE *out);
+/* One JSON object: network, arch, placement, per-layer rows (as the CSV) and totals; times in
+ * ps, energies in pJ, throughput in inferences/s. */
+void model_print_json(const network *n, const arch *a, const mapping *map, const model *m,
+                      FILE *out);
 
 #endif

@@ -52,11 +52,14 @@ int policy_check(const policy *p, const network *n, const arch *a, const policy_
         const char *name = n->layers[n->xbar[i]].name;
         ERR_TRY(check_bits(origin, name, "wb", l->wb, 1, POLICY_MAX_BITS, e));
         ERR_TRY(check_bits(origin, name, "ab", l->ab, 1, POLICY_MAX_BITS, e));
-        if (rules && rules->wb_multiple_of_cell && l->wb % a->tiles.cell_bits != 0)
+        bool whole = a->tiles.whole_cell_weights || (rules && rules->wb_multiple_of_cell);
+        if (whole && l->wb % a->tiles.cell_bits != 0)
             return err_set(e, ERR_INPUT,
                            "%s: layer \"%s\": wb: found %u, expected a multiple of "
-                           "arch.tiles.cell_bits = %u",
-                           origin, name, l->wb, a->tiles.cell_bits);
+                           "arch.tiles.cell_bits = %u (%s)",
+                           origin, name, l->wb, a->tiles.cell_bits,
+                           a->tiles.whole_cell_weights ? "arch.tiles.whole_cell_weights is on"
+                                                       : "the search asks for whole cells");
         if (l->adc_bits == 0)
             continue;
         ERR_TRY(check_bits(origin, name, "adc_bits", l->adc_bits, 1, ARCH_MAX_ADC_BITS, e));

@@ -27,9 +27,10 @@ typedef struct policy {
     policy_layer *layers; /* by crossbar index; owned */
 } policy;
 
-/* Options of the check against the arch. */
+/* Options of the check against the arch (the search sets them; the arch can demand the same). */
 typedef struct policy_rules {
-    bool wb_multiple_of_cell; /* weight bits must be a multiple of arch.tiles.cell_bits */
+    bool wb_multiple_of_cell; /* weight bits must be a multiple of arch.tiles.cell_bits, as
+                                 when arch.tiles.whole_cell_weights is on */
 } policy_rules;
 
 /* Build the policy named by spec for network n on arch a: "uniform:B" (weights and activations

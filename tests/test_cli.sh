@@ -40,6 +40,20 @@ expect "map csv" 0 '^layer,kind,rows,cols' -- "$bin" map "$src/configs/arch/lrmp
 # T_out 166.656 + T_d 46.872 ns = 22977.696 ns) = 20588.016 us.
 expect "map replication" 0 '^conv1 .* 14 .* 20588\.016 ' -- \
     "$bin" map "$src/configs/arch/lrmp.cfg" --net resnet18 --replication conv1=14
+expect "map json" 0 '"totals": \{"latency_ps": 1507464000000,' -- \
+    "$bin" map "$src/configs/arch/cimaq.cfg" --net resnet18 --json
+expect "map json parses" 0 '^ok$' -- sh -c "'$bin' map '$src/configs/arch/lrmp.cfg' --net lenet5 \
+    --json | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(\"ok\" if \
+    d[\"layers\"][0][\"rows\"] == 25 else d[\"layers\"][0])'"
+expect "map packed" 0 '^tiles = ' -- "$bin" map "$src/configs/arch/lrmp.cfg" --net resnet18 --placement packed
+expect "map bad placement" 2 "expected groups or packed" -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net resnet18 --placement spread
+# An arch that demands whole cells (PUMA's 2-bit cells) refuses 3-bit weights, naming the key.
+sed 's/mapping = "unsigned";/mapping = "unsigned"; whole_cell_weights = true;/' \
+    "$src/configs/arch/puma.cfg" >"$tmp/whole.cfg"
+expect "map whole cells" 1 'wb: found 3, expected a multiple of arch\.tiles\.cell_bits = 2 \(arch\.tiles\.whole_cell_weights is on\)' -- \
+    "$bin" map "$tmp/whole.cfg" --net lenet5 --policy uniform:3,8
+expect "map whole cells ok" 0 '^latency = ' -- "$bin" map "$tmp/whole.cfg" --net lenet5 --policy uniform:4,8
 expect "map help" 0 '^usage: xbarsim map' -- "$bin" map --help
 expect "map too big" 1 'the chip has 288' -- "$bin" map "$src/configs/arch/chang2022.cfg" --net resnet18
 expect "map bad policy" 1 'uniform:0.*expected uniform:B' -- \

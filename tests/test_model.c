@@ -80,7 +80,7 @@ static void price(const network *n, const arch *a, unsigned wb, unsigned ab, con
     policy p;
     policy_uniform(&p, n, wb, ab);
     err e;
-    ck_assert_msg(mapping_build(n, a, &p, copies, m, &e) == 0, "%s", e.msg);
+    ck_assert_msg(mapping_build(n, a, &p, copies, MAP_PLACE_GROUPS, m, &e) == 0, "%s", e.msg);
     model_evaluate(n, a, m, mo);
     policy_fini(&p);
 }
@@ -173,6 +173,54 @@ START_TEST(test_model_depthwise_packing)
 }
 END_TEST
 
+START_TEST(test_model_placement)
+{
+    /* The small chip cut into groups of 5 tiles (10 tiles, 2 vector modules). The linear layer
+     * takes 4 tiles per copy; with 2 copies: `groups` puts copy 0 on tiles 0-3 and, since copy 1
+     * would straddle tiles 4-7 across the group end, starts it at tile 5 (span 9); `packed` puts
+     * it on tiles 4-7 (span 8). Three copies need 14 tiles aligned, 12 packed: too many either
+     * way for 10. */
+    char text[2048];
+    snprintf(text, sizeof text, "%s", small_arch);
+    char *p = strstr(text, "count = 64;");
+    memcpy(p, "count = 10;", 11);
+    p = strstr(text, "groups = { tiles = 64;");
+    memcpy(p, "groups = { tiles =  5;", 22);
+    p = strstr(text, "vector = { count = 1;");
+    memcpy(p, "vector = { count = 2;", 21);
+    arch a;
+    network n;
+    load_arch(text, &a);
+    load_net(small_net, &n);
+    policy pol;
+    policy_uniform(&pol, &n, 4, 3);
+    unsigned two[1] = {2}, three[1] = {3};
+    mapping m;
+    err e;
+    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAP_PLACE_GROUPS, &m, &e) == 0, "%s", e.msg);
+    ck_assert_uint_eq(m.layers[0].first_tile, 0);
+    ck_assert_uint_eq(m.layers[0].last_tile, 8);
+    ck_assert_uint_eq(m.tiles_span, 9);
+    ck_assert_uint_eq(m.tiles_used, 8);
+    mapping_fini(&m);
+    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAP_PLACE_PACKED, &m, &e) == 0, "%s", e.msg);
+    ck_assert_uint_eq(m.layers[0].last_tile, 7);
+    ck_assert_uint_eq(m.tiles_span, 8);
+    mapping_fini(&m);
+    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAP_PLACE_PACKED, &m, &e), 0);
+    ck_assert_msg(strstr(e.msg, "needs 12 tiles (packed placement), the chip has 10"), "%s", e.msg);
+    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAP_PLACE_GROUPS, &m, &e), 0);
+    ck_assert_msg(strstr(e.msg, "needs 14 tiles (groups placement)"), "%s", e.msg);
+    map_placement pl;
+    ck_assert_int_eq(map_placement_parse("packed", &pl), 0);
+    ck_assert_int_eq(pl, MAP_PLACE_PACKED);
+    ck_assert_int_eq(map_placement_parse("spread", &pl), -1);
+    policy_fini(&pol);
+    net_fini(&n);
+    arch_fini(&a);
+}
+END_TEST
+
 START_TEST(test_model_cimaq_resnet18_reference)
 {
     /* CIM-AQ (REFERENCE.md section 2): ResNet-18, every layer 8/8, 4-bit cells, one 256x256
@@ -235,13 +283,13 @@ START_TEST(test_model_fewer_bits_never_cost_more)
         mapping m0, m1;
         model o0, o1;
         err e;
-        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, &m0, &e), 0);
+        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m0, &e), 0);
         model_evaluate(&n, &a, &m0, &o0);
         if (trial % 2)
             p.layers[li].wb--;
         else
             p.layers[li].ab--;
-        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, &m1, &e), 0);
+        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m1, &e), 0);
         model_evaluate(&n, &a, &m1, &o1);
         ck_assert_uint_le(m1.layers[li].tiles_per_copy, m0.layers[li].tiles_per_copy);
         unsigned nl = m0.layers[li].layer;
@@ -268,7 +316,7 @@ START_TEST(test_model_too_big_names_needs)
     policy_uniform(&p, &n, 8, 8);
     mapping m = {.n = 77};
     err e;
-    ck_assert_int_lt(mapping_build(&n, &a, &p, NULL, &m, &e), 0);
+    ck_assert_int_lt(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m, &e), 0);
     ck_assert_uint_eq(m.n, 77); /* untouched */
     ck_assert_msg(strstr(e.msg, "the chip has 288") && strstr(e.msg, "needs"), "%s", e.msg);
     ck_assert_msg(strstr(e.msg, "largest layers"), "%s", e.msg);
@@ -285,6 +333,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_model_small_by_hand);
     tcase_add_test(tc, test_model_depthwise_packing);
+    tcase_add_test(tc, test_model_placement);
     tcase_add_test(tc, test_model_cimaq_resnet18_reference);
     tcase_add_test(tc, test_model_lrmp_cycle_formula);
     tcase_add_test(tc, test_model_fewer_bits_never_cost_more);

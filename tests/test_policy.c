@@ -209,6 +209,11 @@ START_TEST(test_policy_arch_checks)
     err e;
     ck_assert_int_eq(policy_from_spec(path, &net, &puma, NULL, &p, &e), 0);
     policy_fini(&p);
+    /* The same demand made by the arch itself. */
+    puma.tiles.whole_cell_weights = true;
+    expect_error(path, NULL, &puma, "layer \"fc2\": wb: found 3",
+                 "arch.tiles.whole_cell_weights is on");
+    puma.tiles.whole_cell_weights = false;
     /* LRMP's ADC is strict: 9 rows of 1-bit cells need 4 bits, 5 is refused. */
     path = write_file("adc.csv", "layer,wb,ab,adc_bits\nfc1,8,8,5\nfc2,8,8,\nfc3,8,8,\n");
     expect_error(path, NULL, &lrmp, "layer \"fc1\": adc_bits: found 5", "at most 4");
