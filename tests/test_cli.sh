@@ -54,6 +54,21 @@ sed 's/mapping = "unsigned";/mapping = "unsigned"; whole_cell_weights = true;/' 
 expect "map whole cells" 1 'wb: found 3, expected a multiple of arch\.tiles\.cell_bits = 2 \(arch\.tiles\.whole_cell_weights is on\)' -- \
     "$bin" map "$tmp/whole.cfg" --net lenet5 --policy uniform:3,8
 expect "map whole cells ok" 0 '^latency = ' -- "$bin" map "$tmp/whole.cfg" --net lenet5 --policy uniform:4,8
+# Every built-in network on every preset either maps (exit 0, a latency line) or is refused
+# for not fitting the chip (exit 1, tiles needed vs available) -- never anything else.
+for net in mlp-lrmp lenet5 resnet18 resnet34 resnet50 vgg11 vgg16 vit_b32 mobilenet_v2; do
+    for p in lrmp chang2022 cimaq puma; do
+        out=$("$bin" map "$src/configs/arch/$p.cfg" --net "$net" 2>&1)
+        rc=$?
+        if { [ $rc -eq 0 ] && grep -q '^latency = ' <<<"$out"; } ||
+            { [ $rc -eq 1 ] && grep -q 'needs [0-9]* tiles .*the chip has' <<<"$out"; }; then
+            pass=$((pass + 1))
+        else
+            fail=$((fail + 1))
+            echo "FAIL: map $net on $p: exit $rc: $(head -3 <<<"$out")"
+        fi
+    done
+done
 expect "map help" 0 '^usage: xbarsim map' -- "$bin" map --help
 expect "map too big" 1 'the chip has 288' -- "$bin" map "$src/configs/arch/chang2022.cfg" --net resnet18
 expect "map bad policy" 1 'uniform:0.*expected uniform:B' -- \
