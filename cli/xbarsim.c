@@ -2,6 +2,8 @@
  * the usage text and `xbarsim help`. Each subcommand parses its own options and returns the exit
  * status: 0 success, 1 bad input (message on stderr says where and what), 2 bad usage.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "model.h"
 #include "network.h"
 #include "policy.h"
+#include "replicate.h"
 #include "replication.h"
 #include "err.h"
 
@@ -27,11 +30,13 @@ typedef int (*subcommand_fn)(int argc, char **argv);
 
 static int cmd_info(int argc, char **argv);
 static int cmd_map(int argc, char **argv);
+static int cmd_replicate(int argc, char **argv);
 
 /* X(name, function, one-line summary) */
 #define SUBCOMMAND_MAP(X)                                                                          \
     X("info", cmd_info, "print a resolved architecture with units and derived figures")            \
-    X("map", cmd_map, "map a network onto an architecture and price it analytically")
+    X("map", cmd_map, "map a network onto an architecture and price it analytically")              \
+    X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")
 
 static const struct {
     const char *name;
@@ -130,7 +135,8 @@ static int cmd_map(int argc, char **argv)
                 "                   libconfig file with a `policy` list; default uniform:8\n"
                 "  --csv            one CSV row per layer instead of the table (times in ps,\n"
                 "                   energy in pJ)\n"
-                "Every layer has one copy (replication comes with `xbarsim replicate`).\n");
+                "  --replication R  copies per layer: NAME=K[,...], a .csv or libconfig file\n"
+                "                   (see `xbarsim replicate -o`); default one each\n");
             return 0;
         }
         if (strcmp(o, "--csv") == 0) {
@@ -207,6 +213,252 @@ static int cmd_map(int argc, char **argv)
         free(copies);
         policy_fini(&p);
     }
+    net_fini(&n);
+    arch_fini(&a);
+    return status;
+}
+
+/* Write the copies to path through a temporary name renamed when complete: CSV (layer,copies)
+ * when path ends in .csv, else a libconfig `replication` list. */
+static int write_replication(const char *path, const network *n, const unsigned *copies)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "xbarsim replicate: -o: cannot write %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    size_t len = strlen(path);
+    if (len >= 4 && strcmp(path + len - 4, ".csv") == 0) {
+        replication_write_csv(copies, n, f);
+    } else {
+        fprintf(f, "# copies per crossbar layer of %s (xbarsim replicate)\nreplication = (\n",
+                n->name);
+        for (unsigned i = 0; i < n->n_xbar; i++)
+            fprintf(f, "    { layer = \"%s\"; copies = %u; }%s\n", n->layers[n->xbar[i]].name,
+                    copies[i], i + 1 < n->n_xbar ? "," : "");
+        fprintf(f, ");\n");
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "xbarsim replicate: -o: cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Price n at pol with copies (NULL: one each) without the chip's tile limit. */
+static void price_unlimited(const network *n, const arch *a, const policy *pol,
+                            const unsigned *copies, map_placement placement, mapping *m, model *mo)
+{
+    arch big = *a; /* shallow: only read */
+    big.tiles.count = UINT_MAX;
+    err e;
+    if (mapping_build(n, &big, pol, copies, placement, m, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg); /* unreachable: no tile limit */
+        abort();
+    }
+    model_evaluate(n, &big, m, mo);
+}
+
+static int cmd_replicate(int argc, char **argv)
+{
+    const char *config = NULL, *net_arg = NULL, *policy_spec = "uniform:8", *out_path = NULL;
+    const char *obj_arg = NULL, *budget_arg = NULL, *solver_arg = NULL;
+    map_placement placement = MAP_PLACE_GROUPS;
+    unsigned time_limit_ms = 10000;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            printf(
+                "usage: xbarsim replicate CONFIG --objective latency|throughput|mix:A --budget B\n"
+                "                         [--net NAME|FILE] [--policy P] [--solver S]\n"
+                "                         [--placement groups|packed] [--time-limit MS] [-o "
+                "FILE]\n\n"
+                "Choose copies r_l (1 <= r_l <= P_l) of every crossbar layer (LRMP's layer\n"
+                "replication) with sum r_l x tiles_l <= B, minimising the latency (sum of layer\n"
+                "times), the slowest layer (pipelined throughput) or A x latency + (1 - A) x\n"
+                "slowest. Prints the copies per layer, latency and throughput before and after,\n"
+                "and the tiles used.\n\n"
+                "  --budget B       tiles: an integer, FACTORx (e.g. 1.5x: times the tiles of the\n"
+                "                   all-8/8 network with one copy each), or chip "
+                "(arch.tiles.count);\n"
+                "                   never more than the chip\n"
+                "  --solver S       exact (DP / bisection, default; not for mix), glpk (MILP,\n"
+                "                   default for mix) or greedy (replicate the bottleneck)\n"
+                "  --placement P    groups (default) or packed, as for map: with groups, copies\n"
+                "                   are aligned to groups and the budget is lowered until the\n"
+                "                   layout fits the chip\n"
+                "  --time-limit MS  GLPK's time limit, ms (default 10000)\n"
+                "  -o FILE          write the copies for `xbarsim map --replication FILE`: CSV\n"
+                "                   (layer,copies) when FILE ends in .csv, else libconfig\n"
+                "  --net, --policy  as for map\n");
+            return 0;
+        }
+        if (strcmp(o, "--objective") == 0 && i + 1 < argc) {
+            obj_arg = argv[++i];
+        } else if (strcmp(o, "--budget") == 0 && i + 1 < argc) {
+            budget_arg = argv[++i];
+        } else if (strcmp(o, "--solver") == 0 && i + 1 < argc) {
+            solver_arg = argv[++i];
+        } else if (strcmp(o, "--net") == 0 && i + 1 < argc) {
+            net_arg = argv[++i];
+        } else if (strcmp(o, "--policy") == 0 && i + 1 < argc) {
+            policy_spec = argv[++i];
+        } else if (strcmp(o, "-o") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strcmp(o, "--time-limit") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v < 1 || v > 86400000) {
+                fprintf(stderr,
+                        "xbarsim replicate: --time-limit: found '%s', expected 1..86400000 ms\n",
+                        argv[i]);
+                return 2;
+            }
+            time_limit_ms = (unsigned)v;
+        } else if (strcmp(o, "--placement") == 0 && i + 1 < argc) {
+            if (map_placement_parse(argv[++i], &placement) < 0) {
+                fprintf(stderr,
+                        "xbarsim replicate: --placement: found '%s', expected groups or packed\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (o[0] == '-') {
+            fprintf(stderr, "xbarsim replicate: unknown or incomplete option '%s' (see --help)\n",
+                    o);
+            return 2;
+        } else if (!config) {
+            config = o;
+        } else {
+            fprintf(stderr, "xbarsim replicate: unexpected argument '%s' (see --help)\n", o);
+            return 2;
+        }
+    }
+    if (!config || !obj_arg || !budget_arg) {
+        fprintf(stderr,
+                "xbarsim replicate: expected CONFIG, --objective and --budget (see --help)\n");
+        return 2;
+    }
+    replicate_objective obj;
+    double alpha;
+    if (replicate_objective_parse(obj_arg, &obj, &alpha) < 0) {
+        fprintf(stderr,
+                "xbarsim replicate: --objective: found '%s', expected latency, throughput or "
+                "mix:A with 0 <= A <= 1\n",
+                obj_arg);
+        return 2;
+    }
+    replicate_solver solver =
+        obj == REPLICATE_OBJ_MIX ? REPLICATE_SOLVER_GLPK : REPLICATE_SOLVER_EXACT;
+    if (solver_arg && replicate_solver_parse(solver_arg, &solver) < 0) {
+        fprintf(stderr, "xbarsim replicate: --solver: found '%s', expected glpk, exact or greedy\n",
+                solver_arg);
+        return 2;
+    }
+    err e;
+    err_clear(&e);
+    arch a;
+    if (arch_load_file(config, &a, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
+        return 1;
+    }
+    char buf[1024];
+    network n;
+    if (net_load_file(net_arg ? net_path(net_arg, buf, sizeof buf) : config, &n, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
+        arch_fini(&a);
+        return 1;
+    }
+    int status = 1;
+    policy pol;
+    replicate_problem p = {0};
+    replicate_result r = {0};
+    unsigned *copies = NULL;
+    if (policy_from_spec(policy_spec, &n, &a, NULL, &pol, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
+        goto done_net;
+    }
+    if (replicate_problem_from_model(&n, &a, &pol, budget_arg, obj, alpha, &p, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
+        goto done_policy;
+    }
+    p.time_limit_ms = time_limit_ms;
+    uint64_t asked = p.budget;
+    if (p.budget > a.tiles.count)
+        p.budget = a.tiles.count;
+    copies = calloc(n.n_xbar ? n.n_xbar : 1, sizeof *copies);
+    if (!copies)
+        abort();
+    mapping m;
+    model after;
+    for (int attempt = 0;; attempt++) {
+        if (replicate_solve(&p, solver, &r, &e) < 0) {
+            fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n.name, a.name, e.msg,
+                    asked > p.budget && attempt == 0 ? " (the budget is capped at the chip's tiles)"
+                                                     : "");
+            goto done_problem;
+        }
+        for (unsigned i = 0; i < n.n_xbar; i++)
+            copies[i] = (unsigned)r.copies[i];
+        price_unlimited(&n, &a, &pol, copies, placement, &m, &after);
+        if (m.tiles_span <= a.tiles.count || attempt == 16)
+            break;
+        /* Group alignment gaps push the layout past the chip: give the solver less. */
+        p.budget -= m.tiles_span - a.tiles.count;
+        model_fini(&after);
+        mapping_fini(&m);
+        replicate_result_fini(&r);
+    }
+    mapping m0;
+    model before;
+    price_unlimited(&n, &a, &pol, NULL, placement, &m0, &before);
+    printf("# %s on %s, policy %s: replication for %s, solver %s\n", n.name, a.name, policy_spec,
+           obj_arg, replicate_solver_name(solver));
+    printf("%-18s %7s %6s %8s %14s %14s\n", "layer", "tiles", "P", "copies", "T_before/us",
+           "T_after/us");
+    for (unsigned i = 0; i < n.n_xbar; i++) {
+        unsigned li = n.xbar[i];
+        printf("%-18s %7llu %6llu %8u %14.3f %14.3f\n", n.layers[li].name,
+               (unsigned long long)m.layers[i].tiles_per_copy,
+               (unsigned long long)m.layers[i].vectors, copies[i],
+               simtime_to_us(before.layers[li].time_ps), simtime_to_us(after.layers[li].time_ps));
+    }
+    printf("latency = %.3f us before, %.3f us after (%.3fx)\n", simtime_to_us(before.latency_ps),
+           simtime_to_us(after.latency_ps), (double)before.latency_ps / (double)after.latency_ps);
+    printf("throughput = %.6g inferences/s before, %.6g after (%.3fx); bottleneck %s after\n",
+           before.throughput_per_s, after.throughput_per_s,
+           (double)before.bottleneck_ps / (double)after.bottleneck_ps,
+           n.layers[after.bottleneck].name);
+    printf("tiles = %llu used (%llu before), budget %llu, span %llu (%s placement), chip %u\n",
+           (unsigned long long)m.tiles_used, (unsigned long long)m0.tiles_used,
+           (unsigned long long)p.budget, (unsigned long long)m.tiles_span,
+           map_placement_name(placement), a.tiles.count);
+    if (p.budget < asked)
+        printf("note: budget %llu lowered to %llu (the chip%s)\n", (unsigned long long)asked,
+               (unsigned long long)p.budget,
+               asked > a.tiles.count && p.budget == a.tiles.count ? "" : " and group alignment");
+    if (m.tiles_span > a.tiles.count)
+        fprintf(
+            stderr,
+            "xbarsim replicate: warning: the layout spans %llu tiles, more than the chip's %u\n",
+            (unsigned long long)m.tiles_span, a.tiles.count);
+    status = 0;
+    if (out_path && write_replication(out_path, &n, copies) < 0)
+        status = 1;
+    model_fini(&before);
+    mapping_fini(&m0);
+    model_fini(&after);
+    mapping_fini(&m);
+    replicate_result_fini(&r);
+done_problem:
+    free(copies);
+    replicate_problem_fini(&p);
+done_policy:
+    policy_fini(&pol);
+done_net:
     net_fini(&n);
     arch_fini(&a);
     return status;

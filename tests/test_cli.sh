@@ -77,4 +77,50 @@ expect "map unknown net" 1 'no_such_net' -- "$bin" map "$src/configs/arch/lrmp.c
 expect "map no config" 2 'expected a CONFIG' -- "$bin" map
 expect "map bad option" 2 "unknown or incomplete option '--frob'" -- "$bin" map x.cfg --frob
 
+# replicate: both objectives write a file that map accepts and that reproduces the latency.
+lrmp="$src/configs/arch/lrmp.cfg"
+expect "replicate help" 0 '^usage: xbarsim replicate' -- "$bin" replicate --help
+expect "replicate latency" 0 '^latency = 980219\.689 us before, ' -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective latency --budget chip -o "$tmp/r.cfg"
+after=$("$bin" replicate "$lrmp" --net resnet18 --objective latency --budget chip |
+    sed -n 's/^latency = .* before, \([0-9.]*\) us after.*/\1/p')
+expect "replicate file maps" 0 "^latency = $after us" -- \
+    "$bin" map "$lrmp" --net resnet18 --replication "$tmp/r.cfg"
+expect "replicate csv" 0 '^tiles = ' -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective throughput --budget 2x -o "$tmp/r.csv"
+expect "replicate csv header" 0 '^layer,copies' -- cat "$tmp/r.csv"
+expect "replicate csv maps" 0 '^latency = ' -- "$bin" map "$lrmp" --net resnet18 --replication "$tmp/r.csv"
+expect "replicate glpk" 0 '^throughput = .*after' -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective throughput --budget 1.5x --solver glpk
+expect "replicate mix" 0 'solver glpk' -- "$bin" replicate "$lrmp" --net lenet5 --objective mix:0.5 --budget 3x
+expect "replicate greedy" 0 'solver greedy' -- \
+    "$bin" replicate "$lrmp" --net lenet5 --objective latency --budget 2x --solver greedy
+expect "replicate exact mix" 1 'expected glpk' -- \
+    "$bin" replicate "$lrmp" --net lenet5 --objective mix:0.5 --budget 3x --solver exact
+expect "replicate too small" 1 'needs at least [0-9]+ tiles for one copy of every layer' -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective latency --budget 100
+expect "replicate bad budget" 1 'budget: found "lots", expected' -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective latency --budget lots
+expect "replicate bad objective" 2 "found 'speed', expected latency, throughput or mix" -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective speed --budget chip
+expect "replicate bad solver" 2 "found 'cplex'" -- \
+    "$bin" replicate "$lrmp" --net resnet18 --objective latency --budget chip --solver cplex
+expect "replicate reprogram" 1 'expected weight_stationary' -- \
+    "$bin" replicate "$src/configs/arch/cimaq.cfg" --net resnet18 --objective latency --budget chip
+expect "replicate missing args" 2 'expected CONFIG, --objective and --budget' -- "$bin" replicate "$lrmp"
+# Every built-in network on lrmp: replicated, or refused with the tiles one copy of each needs.
+for net in mlp-lrmp lenet5 resnet18 resnet34 resnet50 vgg11 vgg16 vit_b32 mobilenet_v2; do
+    for obj in latency throughput; do
+        out=$("$bin" replicate "$lrmp" --net "$net" --objective "$obj" --budget chip 2>&1)
+        rc=$?
+        if { [ $rc -eq 0 ] && grep -q '^tiles = ' <<<"$out"; } ||
+            { [ $rc -eq 1 ] && grep -q 'needs at least [0-9]* tiles for one copy' <<<"$out"; }; then
+            pass=$((pass + 1))
+        else
+            fail=$((fail + 1))
+            echo "FAIL: replicate $net $obj: exit $rc: $(head -3 <<<"$out")"
+        fi
+    done
+done
+
 finish

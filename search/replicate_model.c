@@ -1,0 +1,108 @@
+/* replicate_model: the bridge from a mapped network to a replication problem -- per crossbar layer
+ * P, the per-vector stage time sum of one copy and its tiles, from mapping.h and model.h; the
+ * digital layers' fixed times; the budget from its spec. Invariant: for every layer and every r,
+ * ceil(P / r) x vector_ps is exactly the T_l that model_evaluate prices with r copies.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapping.h"
+#include "model.h"
+#include "replicate.h"
+
+int replicate_budget_parse(const char *spec, uint64_t baseline_tiles, uint64_t chip_tiles,
+                           uint64_t *out, err *e)
+{
+    if (strcmp(spec, "chip") == 0) {
+        *out = chip_tiles;
+        return 0;
+    }
+    size_t len = strlen(spec);
+    char *end;
+    errno = 0;
+    if (len > 1 && (spec[len - 1] == 'x' || spec[len - 1] == 'X')) {
+        double f = strtod(spec, &end);
+        if (end != spec + len - 1 || errno || !(f > 0.0) || f > 1e6)
+            return err_set(e, ERR_INPUT,
+                           "budget: found \"%s\", expected TILES, FACTORx (e.g. 1.5x: times the "
+                           "all-8/8 baseline's %llu tiles) or chip",
+                           spec, (unsigned long long)baseline_tiles);
+        /* A tiny allowance so that 1.1x of 1000 tiles is 1100, not 1099. */
+        *out = (uint64_t)floor(f * (double)baseline_tiles + 1e-9);
+        return 0;
+    }
+    unsigned long long v = strtoull(spec, &end, 10);
+    if (end == spec || *end || errno || spec[0] == '-' || v == 0)
+        return err_set(e, ERR_INPUT,
+                       "budget: found \"%s\", expected TILES (a positive integer), FACTORx (e.g. "
+                       "1.5x) or chip",
+                       spec);
+    *out = v;
+    return 0;
+}
+
+/* Mapping and model of n at pol with one copy each on a copy of a without a tile limit, so a
+ * network larger than the chip still gets its times and tiles. */
+static int price(const network *n, const arch *a, const policy *pol, mapping *m, model *mo, err *e)
+{
+    arch big = *a; /* shallow: only read, never released */
+    big.tiles.count = UINT_MAX;
+    ERR_TRY(mapping_build(n, &big, pol, NULL, MAP_PLACE_PACKED, m, e));
+    model_evaluate(n, &big, m, mo);
+    return 0;
+}
+
+int replicate_problem_from_model(const network *n, const arch *a, const policy *pol,
+                                 const char *budget_spec, replicate_objective obj, double alpha,
+                                 replicate_problem *p, err *e)
+{
+    if (a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+        return err_set(e, ERR_INPUT,
+                       "%s: arch.mode: found %s, expected weight_stationary (copies only exist "
+                       "when weights stay in their tiles)",
+                       a->origin ? a->origin : a->name, arch_mode_name(a->mode));
+    /* Baseline: all 8/8, one copy each. */
+    policy base;
+    policy_uniform(&base, n, 8, 8);
+    mapping bm;
+    model bmo;
+    int rc = price(n, a, &base, &bm, &bmo, e);
+    policy_fini(&base);
+    ERR_TRY(rc);
+    uint64_t baseline = bm.tiles_logical;
+    model_fini(&bmo);
+    mapping_fini(&bm);
+    uint64_t budget;
+    ERR_TRY(replicate_budget_parse(budget_spec, baseline, a->tiles.count, &budget, e));
+
+    mapping m;
+    model mo;
+    ERR_TRY(price(n, a, pol, &m, &mo, e));
+    replicate_problem_init(p, n->n_xbar);
+    p->budget = budget;
+    p->objective = obj;
+    p->alpha = alpha;
+    p->time_limit_ms = 10000;
+    for (unsigned i = 0; i < n->n_xbar; i++) {
+        const map_layer *ml = &m.layers[i];
+        const model_layer *l = &mo.layers[ml->layer];
+        replicate_layer *rl = &p->layers[i];
+        rl->vectors = ml->vectors;
+        rl->vector_ps = l->t_in_ps + l->t_tile_ps + l->t_out_ps + l->t_d_ps;
+        rl->tiles = ml->tiles_per_copy;
+    }
+    for (unsigned li = 0; li < n->n_layers; li++)
+        if (n->layers[li].xbar_index < 0) {
+            uint64_t t = mo.layers[li].time_ps;
+            p->fixed_ps += t;
+            if (t > p->fixed_max_ps)
+                p->fixed_max_ps = t;
+        }
+    model_fini(&mo);
+    mapping_fini(&m);
+    replicate_problem_prepare(p);
+    return 0;
+}
