@@ -299,13 +299,14 @@ START_TEST(test_replicate_networks)
         char what[96];
         snprintf(what, sizeof what, "%s at %s", networks[_i], budgets[b]);
         /* GLPK's branch and bound cannot prove some large instances optimal in reasonable time
-         * (ResNet-50 at 3x, ViT-B/32 at 1.5x, MobileNet-v2 at 3x): those may stop at the limit. */
+         * (ResNet-50 at 3x, ViT-B/32 at 1.5x, MobileNet-v2 at 3x): above 1.0x they may stop at
+         * the limit -- how many do depends on the machine, so it is not asserted (speed belongs
+         * to bench/replicate_bench). At 1.0x the budget leaves no room for extra copies and GLPK
+         * must finish. */
         p.time_limit_ms = 2000;
-        compare(&p, what, 1, &timeouts);
+        compare(&p, what, b != 0, &timeouts);
         replicate_problem_fini(&p);
     }
-    if (!slow_mode())
-        ck_assert_uint_le(timeouts, 4);
     policy_fini(&pol);
     net_fini(&n);
     arch_fini(&a);
