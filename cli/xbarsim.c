@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "cli.h"
 #include "cost.h"
 #include "mapping.h"
 #include "model.h"
@@ -34,6 +35,7 @@ static int cmd_replicate(int argc, char **argv);
 
 /* X(name, function, one-line summary) */
 #define SUBCOMMAND_MAP(X)                                                                          \
+    X("run", cmd_run, "simulate inferences of a mapped network event by event, write HDF5")        \
     X("info", cmd_info, "print a resolved architecture with units and derived figures")            \
     X("map", cmd_map, "map a network onto an architecture and price it analytically")              \
     X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")
@@ -99,8 +101,14 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+const char *cli_data_dir(void)
+{
+    const char *data = getenv("XBARSIM_DATA");
+    return data ? data : XBARSIM_DATA_DIR;
+}
+
 /* A network argument: an existing file, or the name of a built-in network in
- * $XBARSIM_DATA/configs/net/ (default: the source tree the binary was built from). */
+ * cli_data_dir()/configs/net/. */
 static const char *net_path(const char *arg, char *buf, size_t size)
 {
     FILE *f = fopen(arg, "r");
@@ -108,8 +116,7 @@ static const char *net_path(const char *arg, char *buf, size_t size)
         fclose(f);
         return arg;
     }
-    const char *data = getenv("XBARSIM_DATA");
-    snprintf(buf, size, "%s/configs/net/%s.cfg", data ? data : XBARSIM_DATA_DIR, arg);
+    snprintf(buf, size, "%s/configs/net/%s.cfg", cli_data_dir(), arg);
     return buf;
 }
 

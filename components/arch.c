@@ -840,7 +840,7 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 /* ---- loading --------------------------------------------------------------------------------- */
 
 /* Fill *out from a parsed config (named origin in messages) and destroy the config. */
-static int load_config(config_t *cfg, const char *origin, arch *out, err *e)
+int arch_load_config(config_t *cfg, const char *origin, arch *out, err *e)
 {
     ctx c = {.origin = origin, .e = e};
     arch a;
@@ -862,7 +862,7 @@ int arch_load_string(const char *text, const char *origin, arch *out, err *e)
     config_t cfg;
     origin = origin ? origin : "(string)";
     ERR_TRY(cfgfile_parse(text, strlen(text), origin, NULL, &cfg, e));
-    return load_config(&cfg, origin, out, e);
+    return arch_load_config(&cfg, origin, out, e);
 }
 
 int arch_load_file(const char *path, arch *out, err *e)
@@ -870,7 +870,7 @@ int arch_load_file(const char *path, arch *out, err *e)
     assert(path && out);
     config_t cfg;
     ERR_TRY(cfgfile_parse_file(path, &cfg, e));
-    return load_config(&cfg, path, out, e);
+    return arch_load_config(&cfg, path, out, e);
 }
 
 void arch_fini(arch *a)

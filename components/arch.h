@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <libconfig.h>
+
 #include "err.h"
 #include "simtime.h"
 
@@ -145,6 +147,9 @@ int arch_load_file(const char *path, arch *out, err *e);
 /* Same for a config text held in memory; origin names it in messages. */
 int arch_load_string(const char *text, const char *origin, arch *out, err *e);
 /* Release what a loaded arch owns. a may be NULL. */
+/* Load from a parsed tree, which this call takes over (config_destroy()s it, success or not);
+ * origin names it in messages. Otherwise as arch_load_file. */
+int arch_load_config(config_t *cfg, const char *origin, arch *out, err *e);
 void arch_fini(arch *a);
 
 /* Whether f is defined at b bits: 1 <= b <= ARCH_MAX_ADC_BITS and, for a table, has[b]. */

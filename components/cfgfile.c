@@ -555,3 +555,121 @@ void cfgfile_list_names(char *buf, size_t n, const char *const *names, size_t co
         used += (size_t)w;
     }
 }
+
+/* ---- overrides (--set) ------------------------------------------------------------------------
+ */
+
+/* The value's type when it adds a setting: bool, integer, float, else string. */
+static int value_type(const char *v)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+        return CONFIG_TYPE_BOOL;
+    char *end;
+    errno = 0;
+    long long i = strtoll(v, &end, 10);
+    if (*v && !*end && errno == 0)
+        return i >= INT_MIN && i <= INT_MAX ? CONFIG_TYPE_INT : CONFIG_TYPE_INT64;
+    (void)strtod(v, &end);
+    if (*v && !*end)
+        return CONFIG_TYPE_FLOAT;
+    return CONFIG_TYPE_STRING;
+}
+
+static int set_value(config_setting_t *s, const char *assignment, const char *v, err *e)
+{
+    char *end;
+    errno = 0;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: {
+        long long i = strtoll(v, &end, 10);
+        if (!*v || *end || errno || i < INT_MIN || i > INT_MAX)
+            return err_set(e, ERR_INPUT, "--set %s: found '%s', expected a 32-bit integer",
+                           assignment, v);
+        config_setting_set_int(s, (int)i);
+        return 0;
+    }
+    case CONFIG_TYPE_INT64: {
+        long long i = strtoll(v, &end, 10);
+        if (!*v || *end || errno)
+            return err_set(e, ERR_INPUT, "--set %s: found '%s', expected a 64-bit integer",
+                           assignment, v);
+        config_setting_set_int64(s, i);
+        return 0;
+    }
+    case CONFIG_TYPE_FLOAT: {
+        double d = strtod(v, &end);
+        if (!*v || *end || errno)
+            return err_set(e, ERR_INPUT, "--set %s: found '%s', expected a number", assignment, v);
+        config_setting_set_float(s, d);
+        return 0;
+    }
+    case CONFIG_TYPE_BOOL:
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+            return err_set(e, ERR_INPUT, "--set %s: found '%s', expected true or false", assignment,
+                           v);
+        config_setting_set_bool(s, strcmp(v, "true") == 0);
+        return 0;
+    case CONFIG_TYPE_STRING: {
+        size_t n = strlen(v);
+        if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+            char *inner = mem_strdup(v + 1, "override string");
+            inner[n - 2] = '\0';
+            config_setting_set_string(s, inner);
+            free(inner);
+        } else {
+            config_setting_set_string(s, v);
+        }
+        return 0;
+    }
+    default:
+        return err_set(e, ERR_INPUT,
+                       "--set %s: the setting is a group, list or array, expected "
+                       "a path to a single value",
+                       assignment);
+    }
+}
+
+int cfgfile_override(config_t *cfg, const char *assignment, err *e)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return err_set(e, ERR_INPUT, "--set %s: expected PATH=VALUE, e.g. arch.tiles.adc.bits=6",
+                       assignment);
+    char path[512];
+    size_t plen = (size_t)(eq - assignment);
+    while (plen > 0 && assignment[plen - 1] == ' ')
+        plen--;
+    if (plen >= sizeof path)
+        return err_set(e, ERR_INPUT, "--set %s: the path is longer than %zu bytes", assignment,
+                       sizeof path - 1);
+    memcpy(path, assignment, plen);
+    path[plen] = '\0';
+    const char *value = eq + 1;
+    while (*value == ' ')
+        value++;
+    config_setting_t *s = config_lookup(cfg, path);
+    if (s)
+        return set_value(s, assignment, value, e);
+    const char *dot = strrchr(path, '.');
+    config_setting_t *parent = config_root_setting(cfg);
+    const char *leaf = path;
+    if (dot) {
+        char ppath[512];
+        memcpy(ppath, path, (size_t)(dot - path));
+        ppath[dot - path] = '\0';
+        parent = config_lookup(cfg, ppath);
+        leaf = dot + 1;
+        if (!parent || !config_setting_is_group(parent))
+            return err_set(e, ERR_INPUT,
+                           "--set %s: found no group '%s', expected a path to a "
+                           "setting of the configuration (e.g. arch.tiles.adc.bits)",
+                           assignment, ppath);
+    }
+    s = config_setting_add(parent, leaf, value_type(value));
+    if (!s)
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found '%s', expected a setting name (a letter, "
+                       "then letters, digits, '_' or '-')",
+                       assignment, leaf);
+    return set_value(s, assignment, value, e);
+}

@@ -38,6 +38,13 @@ int cfgfile_parse(const char *text, size_t len, const char *origin, const char *
  * ERR_IO with "path: cannot read the file: why" when it cannot be read. */
 int cfgfile_parse_file(const char *path, config_t *cfg, err *e);
 
+/* Apply one override "path=value" (e.g. "arch.tiles.adc.bits=6") to cfg, as a user's --set.
+ * An existing scalar setting takes the value parsed by its own type (int, int64, float -- an
+ * integer is accepted --, bool true/false, string, quotes optional); a missing one is added to its
+ * existing parent group with the type the value reads as. Returns 0, or ERR_INPUT with e holding
+ * "--set ASSIGNMENT: ..." naming what was found and expected. */
+int cfgfile_override(config_t *cfg, const char *assignment, err *e);
+
 /* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
 unsigned cfgfile_line_of(const config_setting_t *s);
 /* File s was read from (its nearest ancestor's), or origin when it came from no file. */

@@ -76,8 +76,14 @@ const char *chip_activity_name(chip_activity act)
 
 chip_reply chip_reply_none(void)
 {
-    return (chip_reply){
-        .target = CHIP_REPLY_NONE, .kind = 0, .tag = 0, .layer = -1, .copy = -1, .inference = -1};
+    return (chip_reply){.target = CHIP_REPLY_NONE,
+                        .kind = 0,
+                        .tag = 0,
+                        .layer = -1,
+                        .copy = -1,
+                        .inference = -1,
+                        .vector = -1,
+                        .vectors = 0};
 }
 
 void chip_reply_send(sim *s, uint32_t source, const chip_reply *reply, resource_grant g)
@@ -128,6 +134,8 @@ chip_reply chip_reply_unpack(const event_payload *p)
     r.layer = (int32_t)from_field(p->u[3] & 0xffff, 16);
     r.copy = (int32_t)from_field(p->u[3] >> 16 & 0xffff, 16);
     r.inference = from_field(p->u[3] >> 32, 32);
+    r.vector = -1; /* not carried by a packed request */
+    r.vectors = 0;
     return r;
 }
 
@@ -145,6 +153,8 @@ void chip_trace(component *c, chip_activity act, const chip_reply *reply, resour
         .layer = reply ? reply->layer : -1,
         .copy = reply ? reply->copy : -1,
         .inference = reply ? reply->inference : -1,
+        .vector = reply ? reply->vector : -1,
+        .vectors = reply ? reply->vectors : 0,
         .t0 = g.start,
         .t1 = g.end,
         .energy_pj = energy_pj,

@@ -50,8 +50,9 @@ int chip_component_parse(const char *name, chip_component_kind *kind);
 /* Reply event priority: the lowest, so a reply fires before same-time events of higher priority. */
 #define CHIP_REPLY_PRIO 0u
 
-/* Who to tell when a request completes and what it belongs to. layer, copy and inference are
- * carried into trace records; -1 when unknown. */
+/* Who to tell when a request completes and what it belongs to. layer, copy, inference and the
+ * vector range are carried into trace records; -1 (vectors 0) when unknown. A packed request
+ * (chip_reply_pack) carries no vector range: it unpacks as -1, 0. */
 typedef struct chip_reply {
     uint32_t target;   /* component id to receive the reply event, or CHIP_REPLY_NONE */
     uint32_t kind;     /* event kind of the reply (meaning defined by the target) */
@@ -59,6 +60,8 @@ typedef struct chip_reply {
     int32_t layer;     /* layer index, -1 when unknown (packed: -1..32767) */
     int32_t copy;      /* layer copy (replica) index, -1 when unknown (packed: -1..32767) */
     int64_t inference; /* inference index, -1 when unknown (packed: -1..2^31-1) */
+    int64_t vector;    /* first input vector served, -1 when unknown (not packed) */
+    uint64_t vectors;  /* input vectors from `vector` on, count (not packed) */
 } chip_reply;
 
 /* Payload of a reply event, scheduled for the request's end time (the event's time):
@@ -96,7 +99,8 @@ chip_reply chip_reply_unpack(const event_payload *p);
     X(VMM, "vmm")             /* a tile multiplies one input vector */                             \
     X(WRITE, "write")         /* a tile's cells are programmed */                                  \
     X(TRANSFER, "transfer")   /* a bus moves one transfer */                                       \
-    X(VECTOR_OP, "vector_op") /* a vector module runs one operation */
+    X(VECTOR_OP, "vector_op") /* a vector module runs one operation */                             \
+    X(LAYER, "layer")         /* a layer copy runs one inference (its controller records it) */
 
 typedef enum chip_activity {
 #define CHIP_ACTIVITY_ENUM(id, name) CHIP_ACT_##id,

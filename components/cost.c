@@ -181,3 +181,15 @@ void cost_print_derived(const arch *a, FILE *out)
                 "derived.peak_macs_per_s = %.10g MAC/s (8-bit weights and inputs, all tiles)\n",
                 (double)a->tiles.count * weights / simtime_to_s(full));
 }
+
+static const char *const category_names[COST_E_COUNT] = {
+#define COST_CATEGORY_NAME(id, name) [COST_E_##id] = name,
+    COST_CATEGORY_MAP(COST_CATEGORY_NAME)
+#undef COST_CATEGORY_NAME
+};
+
+const char *cost_category_name(cost_category c)
+{
+    assert((unsigned)c < COST_E_COUNT);
+    return category_names[c];
+}

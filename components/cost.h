@@ -47,6 +47,30 @@ typedef struct cost_vmm_counts {
     uint64_t shift_adds; /* steps x row_groups x cols_used, count */
 } cost_vmm_counts;
 
+/* Energy categories of a chip, as reported by the analytic model and the simulation: X(ID, name).
+ * Dynamic: dac .. sram; static: tile_static (tile static power, gated or not) and sram_leakage. */
+#define COST_CATEGORY_MAP(X)                                                                       \
+    X(DAC, "dac")                                                                                  \
+    X(XBAR, "crossbar")                                                                            \
+    X(ADC, "adc")                                                                                  \
+    X(SHIFT_ADD, "shift_add")                                                                      \
+    X(WRITE, "write")                                                                              \
+    X(BUS, "bus")                                                                                  \
+    X(VECTOR, "vector")                                                                            \
+    X(SRAM, "sram")                                                                                \
+    X(TILE_STATIC, "tile_static")                                                                  \
+    X(LEAKAGE, "sram_leakage")
+
+typedef enum cost_category {
+#define COST_CATEGORY_ENUM(id, name) COST_E_##id,
+    COST_CATEGORY_MAP(COST_CATEGORY_ENUM)
+#undef COST_CATEGORY_ENUM
+        COST_E_COUNT
+} cost_category;
+
+/* Name of a category ("dac", ...); static storage. */
+const char *cost_category_name(cost_category c);
+
 typedef struct cost_energy {
     double dac_pj, xbar_pj, adc_pj, shift_add_pj; /* by part, pJ */
 } cost_energy;

@@ -16,6 +16,7 @@
 
 /* What an operation is for: X(ID, stats name). */
 #define VECMOD_OP_MAP(X)                                                                           \
+    X(COMBINE, "combine")           /* a crossbar layer's vector: all of the next four */          \
     X(SHIFT_ADD, "shift_add")       /* combine a weight's bit slices */                            \
     X(ROW_SUM, "row_sum")           /* sum partial sums across row tiles */                        \
     X(ACTIVATION, "activation")     /* activation and requantisation */                            \

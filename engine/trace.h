@@ -31,6 +31,8 @@ typedef struct trace_record {
     int32_t layer;      /* layer index, -1 when none */
     int32_t copy;       /* layer copy (replica) index, -1 when none */
     int64_t inference;  /* inference index, -1 when none */
+    int64_t vector;     /* first input vector of the activity, -1 when none */
+    uint64_t vectors;   /* input vectors it covers from `vector` on, count (0 when none) */
     simtime t0, t1;     /* activity interval, ps */
     double energy_pj;   /* energy charged for it, pJ */
 } trace_record;

@@ -12,6 +12,8 @@ void mapping_fini(mapping *m)
 {
     if (!m)
         return;
+    for (unsigned i = 0; m->layers && i < m->n; i++)
+        free(m->layers[i].copy_tile);
     free(m->layers);
     m->layers = NULL;
     m->n = 0;
@@ -124,6 +126,7 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
         uint64_t next = 0, group = a->groups.tiles;
         for (unsigned i = 0; i < m.n; i++) {
             map_layer *l = &m.layers[i];
+            l->copy_tile = mem_calloc(l->copies, sizeof *l->copy_tile, "copy tiles");
             for (unsigned c = 0; c < l->copies; c++) {
                 uint64_t left = group - next % group;
                 if (placement == MAP_PLACE_GROUPS && l->tiles_per_copy <= group &&
@@ -131,6 +134,7 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
                     next += left;
                 if (c == 0)
                     l->first_tile = next;
+                l->copy_tile[c] = next;
                 next += l->tiles_per_copy;
                 l->last_tile = next - 1;
             }
@@ -144,4 +148,46 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
     }
     *out = m;
     return 0;
+}
+
+unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k)
+{
+    const cost_footprint *fp = &ml->fp;
+    unsigned cf, extra, rf;
+    arch_mapping_factors(a->tiles.mapping, &cf, &extra, &rf);
+    unsigned n = 0;
+    if (ml->pack > 1) {
+        uint64_t full = ml->repeat / ml->pack, rest = ml->repeat % ml->pack;
+        if (full)
+            k[n++] = (map_shape){(unsigned)(ml->pack * fp->rows),
+                                 (unsigned)(ml->pack * fp->cols + extra), full};
+        if (rest)
+            k[n++] =
+                (map_shape){(unsigned)(rest * fp->rows), (unsigned)(rest * fp->cols + extra), 1};
+        return n;
+    }
+    uint64_t cw = a->tiles.cols - extra; /* weight columns per tile */
+    unsigned rows[2] = {(unsigned)(fp->rows < a->tiles.rows ? fp->rows : a->tiles.rows),
+                        (unsigned)(fp->rows - (fp->row_tiles - 1) * a->tiles.rows)};
+    unsigned cols[2] = {(unsigned)((fp->cols < cw ? fp->cols : cw) + extra),
+                        (unsigned)(fp->cols - (fp->col_tiles - 1) * cw + extra)};
+    uint64_t nrows[2] = {fp->row_tiles - 1, 1}, ncols[2] = {fp->col_tiles - 1, 1};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (nrows[i] * ncols[j] != 0)
+                k[n++] = (map_shape){rows[i], cols[j], nrows[i] * ncols[j] * ml->repeat};
+    return n;
+}
+
+map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml)
+{
+    const net_layer *nl = &n->layers[ml->layer];
+    map_traffic t;
+    uint64_t psums = ml->fp.row_tiles * ml->fp.cols * ml->repeat;
+    t.in_bits = nl->xbar.rows * ml->ab * ml->repeat;
+    t.out_bits = psums * a->tiles.psum_bits;
+    t.lane_ops = psums + nl->xbar.cols * ml->repeat;
+    t.sram_read_bytes = ceil_div(t.in_bits, 8);
+    t.sram_write_bytes = nl->xbar.cols * ml->repeat;
+    return t;
 }

@@ -41,6 +41,8 @@ typedef struct map_layer {
     uint64_t vectors_max;    /* ceil(P / r): vectors of the busiest copy, count */
     uint64_t first_tile;     /* weight-stationary: first tile id of copy 0, id */
     uint64_t last_tile;      /* weight-stationary: last tile id of the last copy, id */
+    uint64_t *copy_tile;     /* weight-stationary: first tile id of each copy (copies entries),
+                                owned; NULL in reprogram mode */
 } map_layer;
 
 typedef struct mapping {
@@ -60,6 +62,30 @@ typedef struct mapping {
  * packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
                   map_placement placement, mapping *out, err *e);
+
+/* The tiles of one copy come in at most MAP_MAX_SHAPES shapes of (used rows, used columns):
+ * full and edge tiles in each direction, or full and last packed tiles. Shapes are listed in tile
+ * order within a copy (the first `count` tiles have shape 0, and so on); shape 0 is the largest
+ * in both rows and columns. */
+#define MAP_MAX_SHAPES 4
+typedef struct map_shape {
+    unsigned rows, cols; /* used rows and columns (columns include reference columns), cells */
+    uint64_t count;      /* tiles of this shape in one copy (all `repeat` matrices), count */
+} map_shape;
+
+/* Shapes of ml's tiles on arch a into k[MAP_MAX_SHAPES]; returns how many (>= 1). */
+unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k);
+
+/* Data one input vector of a crossbar layer moves and the digital work it causes. */
+typedef struct map_traffic {
+    uint64_t in_bits;          /* R x ab x repeat over the input bus, bits */
+    uint64_t out_bits;         /* row tiles x columns x repeat partial sums of psum_bits, bits */
+    uint64_t lane_ops;         /* partial-sum adds and activations on the vector module, count */
+    uint64_t sram_read_bytes;  /* the input vector read from SRAM, bytes */
+    uint64_t sram_write_bytes; /* the 8-bit outputs written to SRAM, bytes */
+} map_traffic;
+
+map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml);
 
 const char *map_placement_name(map_placement p);
 /* 0 and *p set, or -1 for an unknown name. */

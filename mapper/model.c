@@ -6,9 +6,10 @@
  *   T_d    = (row_tiles x cols + N) x repeat lane ops (slice shift-adds, row-tile sums, activation
  *            and requantisation) on one vector module;
  *   T_l    = ceil(P / r) x (T_in + T_tile + T_out + T_d).
- * Reprogram: the layer's logical tiles take turns on the arch's crossbars, each written and then
- * run for all P vectors: T_l = ceil(tiles x repeat / crossbars) x (write + P x VMM) + P x (T_in +
- * T_out + T_d) -- CIM-AQ's repeat x (tiles x write + P x tiles x steps x execute) for one crossbar.
+ * Reprogram: the layer's logical tiles take turns on the arch's crossbars in rounds, each round
+ * written and then run for all P vectors: T_l = rounds x write + P x sum over rounds of the
+ * round's slowest VMM + P x (T_in + T_out + T_d) -- CIM-AQ's repeat x (tiles x write + P x tiles x
+ * steps x execute) for one crossbar.
  * Digital layers: T_l = T_d = their elements as lane ops on one vector module.
  */
 #include "model.h"
@@ -18,18 +19,6 @@
 
 #include "cost.h"
 #include "mem.h"
-
-static const char *const energy_names[MODEL_E_COUNT] = {
-#define MODEL_ENERGY_NAME(id, name) [MODEL_E_##id] = name,
-    MODEL_ENERGY_MAP(MODEL_ENERGY_NAME)
-#undef MODEL_ENERGY_NAME
-};
-
-const char *model_energy_name(model_energy c)
-{
-    assert(c < MODEL_E_COUNT);
-    return energy_names[c];
-}
 
 void model_fini(model *m)
 {
@@ -45,57 +34,45 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
     return a / b + (a % b != 0);
 }
 
-/* The tiles of a layer copy come in at most four kinds of (used rows, used columns): full and
- * edge tiles in each direction, or full and last packed tiles. `count` covers all `repeat`
- * matrices. Kind 0 is the largest, so it sets the layer's VMM time. */
-typedef struct tile_kind {
-    unsigned rows, cols; /* used rows and columns (columns include a reference column), cells */
-    uint64_t count;      /* tiles of this kind in one copy, count */
-} tile_kind;
-
-static unsigned tile_kinds(const arch *a, const map_layer *ml, tile_kind *k)
-{
-    const cost_footprint *fp = &ml->fp;
-    unsigned cf, extra, rf;
-    arch_mapping_factors(a->tiles.mapping, &cf, &extra, &rf);
-    unsigned n = 0;
-    if (ml->pack > 1) {
-        uint64_t full = ml->repeat / ml->pack, rest = ml->repeat % ml->pack;
-        if (full)
-            k[n++] = (tile_kind){(unsigned)(ml->pack * fp->rows),
-                                 (unsigned)(ml->pack * fp->cols + extra), full};
-        if (rest)
-            k[n++] =
-                (tile_kind){(unsigned)(rest * fp->rows), (unsigned)(rest * fp->cols + extra), 1};
-        return n;
-    }
-    uint64_t cw = a->tiles.cols - extra; /* weight columns per tile */
-    unsigned rows[2] = {(unsigned)(fp->rows < a->tiles.rows ? fp->rows : a->tiles.rows),
-                        (unsigned)(fp->rows - (fp->row_tiles - 1) * a->tiles.rows)};
-    unsigned cols[2] = {(unsigned)((fp->cols < cw ? fp->cols : cw) + extra),
-                        (unsigned)(fp->cols - (fp->col_tiles - 1) * cw + extra)};
-    uint64_t nrows[2] = {fp->row_tiles - 1, 1}, ncols[2] = {fp->col_tiles - 1, 1};
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
-            if (nrows[i] * ncols[j] != 0)
-                k[n++] = (tile_kind){rows[i], cols[j], nrows[i] * ncols[j] * ml->repeat};
-    return n;
-}
-
 static void add_energy(double *acc, const cost_energy *e, double times)
 {
-    acc[MODEL_E_DAC] += e->dac_pj * times;
-    acc[MODEL_E_XBAR] += e->xbar_pj * times;
-    acc[MODEL_E_ADC] += e->adc_pj * times;
-    acc[MODEL_E_SHIFT_ADD] += e->shift_add_pj * times;
+    acc[COST_E_DAC] += e->dac_pj * times;
+    acc[COST_E_XBAR] += e->xbar_pj * times;
+    acc[COST_E_ADC] += e->adc_pj * times;
+    acc[COST_E_SHIFT_ADD] += e->shift_add_pj * times;
+}
+
+/* Reprogram mode: round k runs logical tiles [k x crossbars, (k + 1) x crossbars) at once, so
+ * it lasts as long as the slowest shape it holds. Sum over rounds of that VMM time, ps. */
+static simtime reprogram_vmm_ps(const arch *a, const map_layer *ml, const map_shape *k, unsigned nk)
+{
+    uint64_t xbars = a->tiles.count, logical = ml->tiles_per_copy;
+    simtime total = 0;
+    for (uint64_t first = 0; first < logical; first += xbars) {
+        uint64_t last = first + xbars < logical ? first + xbars : logical; /* exclusive */
+        simtime slowest = 0;
+        uint64_t begin = 0;
+        for (unsigned i = 0; i < nk; i++) {
+            uint64_t end = begin + k[i].count;
+            if (begin < last && end > first) {
+                cost_vmm v = {.rows_used = k[i].rows,
+                              .cols_used = k[i].cols,
+                              .in_bits = ml->ab,
+                              .adc_bits = ml->adc};
+                simtime t = cost_vmm_ps(a, &v);
+                slowest = t > slowest ? t : slowest;
+            }
+            begin = end;
+        }
+        total += slowest;
+    }
+    return total;
 }
 
 static void crossbar_layer(const network *n, const arch *a, const map_layer *ml, model_layer *out)
 {
-    const net_layer *nl = &n->layers[ml->layer];
-    const cost_footprint *fp = &ml->fp;
-    tile_kind kinds[4];
-    unsigned nk = tile_kinds(a, ml, kinds);
+    map_shape kinds[MAP_MAX_SHAPES];
+    unsigned nk = mapping_shapes(a, ml, kinds);
 
     /* Tile time and energy of one input vector through every tile of one copy. */
     cost_vmm v = {.rows_used = kinds[0].rows,
@@ -103,7 +80,7 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
                   .in_bits = ml->ab,
                   .adc_bits = ml->adc};
     simtime t_tile = cost_vmm_ps(a, &v);
-    double e_vec[MODEL_E_COUNT] = {0};
+    double e_vec[COST_E_COUNT] = {0};
     uint64_t busy_vec = 0; /* ps, summed over the copy's tiles */
     for (unsigned i = 0; i < nk; i++) {
         cost_vmm t = {.rows_used = kinds[i].rows,
@@ -115,40 +92,37 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
         busy_vec += kinds[i].count * cost_vmm_ps(a, &t);
     }
 
-    uint64_t in_bits = nl->xbar.rows * ml->ab * ml->repeat;
-    uint64_t psums = fp->row_tiles * fp->cols * ml->repeat;
-    uint64_t out_bits = psums * a->tiles.psum_bits;
-    uint64_t ops = psums + nl->xbar.cols * ml->repeat;
-    out->t_in_ps = cost_bus_transfer_ps(a, &a->groups.in_bus, in_bits, a->groups.in_bus.lanes);
+    map_traffic tr = mapping_traffic(n, a, ml);
+    out->t_in_ps = cost_bus_transfer_ps(a, &a->groups.in_bus, tr.in_bits, a->groups.in_bus.lanes);
     out->t_tile_ps = t_tile;
-    out->t_out_ps = cost_bus_transfer_ps(a, &a->groups.out_bus, out_bits, a->groups.out_bus.lanes);
-    out->t_d_ps = cost_vector_ps(a, ops, a->vector.lanes);
+    out->t_out_ps =
+        cost_bus_transfer_ps(a, &a->groups.out_bus, tr.out_bits, a->groups.out_bus.lanes);
+    out->t_d_ps = cost_vector_ps(a, tr.lane_ops, a->vector.lanes);
     simtime digital = out->t_in_ps + out->t_out_ps + out->t_d_ps;
 
     double p = (double)ml->vectors; /* every vector of every copy costs the same energy */
-    for (int c = 0; c < MODEL_E_COUNT; c++)
+    for (int c = 0; c < COST_E_COUNT; c++)
         out->energy_pj[c] = e_vec[c] * p;
-    out->energy_pj[MODEL_E_BUS] = (cost_bus_energy_pj(&a->groups.in_bus, in_bits) +
-                                   cost_bus_energy_pj(&a->groups.out_bus, out_bits)) *
-                                  p;
-    /* SRAM: the input vector is read (ab bits per element), the outputs written (8-bit). */
-    uint64_t rd = ceil_div(in_bits, 8), wr = nl->xbar.cols * ml->repeat;
-    out->energy_pj[MODEL_E_VECTOR] = cost_vector_energy_pj(a, ops, 0, 0) * p;
-    out->energy_pj[MODEL_E_SRAM] = cost_vector_energy_pj(a, 0, rd, wr) * p;
+    out->energy_pj[COST_E_BUS] = (cost_bus_energy_pj(&a->groups.in_bus, tr.in_bits) +
+                                  cost_bus_energy_pj(&a->groups.out_bus, tr.out_bits)) *
+                                 p;
+    out->energy_pj[COST_E_VECTOR] = cost_vector_energy_pj(a, tr.lane_ops, 0, 0) * p;
+    out->energy_pj[COST_E_SRAM] =
+        cost_vector_energy_pj(a, 0, tr.sram_read_bytes, tr.sram_write_bytes) * p;
     out->busy_tile_ps = busy_vec * ml->vectors;
 
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
         out->write_ps = 0;
         out->time_ps = ml->vectors_max * (t_tile + digital);
     } else {
-        uint64_t logical = ml->tiles_per_copy;
-        simtime per_tile = cost_write_ps(a) + ml->vectors * t_tile;
-        out->write_ps = ceil_div(logical, a->tiles.count) * cost_write_ps(a);
-        out->time_ps = ceil_div(logical, a->tiles.count) * per_tile + ml->vectors * digital;
+        uint64_t rounds = ceil_div(ml->tiles_per_copy, a->tiles.count);
+        out->write_ps = rounds * cost_write_ps(a);
+        out->time_ps = out->write_ps + ml->vectors * reprogram_vmm_ps(a, ml, kinds, nk) +
+                       ml->vectors * digital;
         uint64_t cells = 0;
         for (unsigned i = 0; i < nk; i++)
             cells += kinds[i].count * kinds[i].rows * kinds[i].cols;
-        out->energy_pj[MODEL_E_WRITE] = cost_write_energy_pj(a, cells);
+        out->energy_pj[COST_E_WRITE] = cost_write_energy_pj(a, cells);
     }
 }
 
@@ -157,10 +131,10 @@ static void digital_layer(const network *n, const arch *a, unsigned li, model_la
     uint64_t ops = n->layers[li].elements;
     out->t_d_ps = cost_vector_ps(a, ops, a->vector.lanes);
     out->time_ps = out->t_d_ps;
-    out->energy_pj[MODEL_E_VECTOR] = cost_vector_energy_pj(a, ops, 0, 0);
+    out->energy_pj[COST_E_VECTOR] = cost_vector_energy_pj(a, ops, 0, 0);
     /* 8-bit activations: each element read once, the output written once. */
     uint64_t wr = net_shape_elements(n->layers[li].out);
-    out->energy_pj[MODEL_E_SRAM] = cost_vector_energy_pj(a, 0, ops, wr);
+    out->energy_pj[COST_E_SRAM] = cost_vector_energy_pj(a, 0, ops, wr);
 }
 
 void model_evaluate(const network *n, const arch *a, const mapping *m, model *out)
@@ -181,7 +155,7 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
             r.bottleneck = li;
             r.bottleneck_ps = l->time_ps;
         }
-        for (int c = 0; c < MODEL_E_COUNT; c++)
+        for (int c = 0; c < COST_E_COUNT; c++)
             r.energy_pj[c] += l->energy_pj[c];
         busy += l->busy_tile_ps;
     }
@@ -193,13 +167,14 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     r.tiles_used = powered;
     if (busy > powered * r.latency_ps) /* reprogram: busy is summed over logical tiles */
         busy = powered * r.latency_ps;
-    double per_tile_busy = powered ? (double)busy / (double)powered : 0.0;
-    r.energy_pj[MODEL_E_TILE_STATIC] =
-        (double)powered * cost_tile_static_pj(a, (simtime)per_tile_busy, r.latency_ps) +
+    /* Static power is linear in busy time, so the powered tiles' total is one call on their
+     * summed busy and powered-on times (no per-tile average to round). */
+    r.energy_pj[COST_E_TILE_STATIC] =
+        cost_tile_static_pj(a, busy, powered * r.latency_ps) +
         (double)(a->tiles.count - (powered < a->tiles.count ? powered : a->tiles.count)) *
             cost_tile_static_pj(a, 0, r.latency_ps);
-    r.energy_pj[MODEL_E_LEAKAGE] = a->vector.count * cost_vector_leakage_pj(a, r.latency_ps);
-    for (int c = 0; c < MODEL_E_COUNT; c++)
+    r.energy_pj[COST_E_LEAKAGE] = a->vector.count * cost_vector_leakage_pj(a, r.latency_ps);
+    for (int c = 0; c < COST_E_COUNT; c++)
         r.energy_total_pj += r.energy_pj[c];
     r.utilisation =
         powered && r.latency_ps ? (double)busy / ((double)powered * (double)r.latency_ps) : 0.0;
@@ -245,8 +220,8 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             a->mode == ARCH_MODE_WEIGHT_STATIONARY ? "weight-stationary" : "crossbars shared");
     fprintf(out, "utilisation = %.4f (busy tile time / (tiles x latency))\n", m->utilisation);
     fprintf(out, "energy = %.6g uJ per inference:", m->energy_total_pj * 1e-6);
-    for (int c = 0; c < MODEL_E_COUNT; c++)
-        fprintf(out, " %s %.4g", energy_names[c], m->energy_pj[c] * 1e-6);
+    for (int c = 0; c < COST_E_COUNT; c++)
+        fprintf(out, " %s %.4g", cost_category_name((cost_category)c), m->energy_pj[c] * 1e-6);
     fprintf(out, " (uJ)\n");
     fprintf(out, "edp = %.6g uJ*us\n", m->energy_total_pj * 1e-6 * simtime_to_us(m->latency_ps));
 }
@@ -259,7 +234,7 @@ void model_print_csv(const network *n, const mapping *map, const model *m, FILE 
         const net_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
         double e = 0;
-        for (int c = 0; c < MODEL_E_COUNT; c++)
+        for (int c = 0; c < COST_E_COUNT; c++)
             e += l->energy_pj[c];
         if (nl->xbar_index < 0) {
             fprintf(out, "%s,%s,,,,,,,,,,0,0,0,%llu,%llu,%.9g\n", nl->name,
@@ -304,7 +279,7 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
         const net_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
         double e = 0;
-        for (int c = 0; c < MODEL_E_COUNT; c++)
+        for (int c = 0; c < COST_E_COUNT; c++)
             e += l->energy_pj[c];
         fprintf(out, "    {\"name\": ");
         json_string(out, nl->name);
@@ -333,7 +308,7 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
             "\"utilisation\": %.9g, \"energy_pj\": {",
             (unsigned long long)m->bottleneck_ps, m->throughput_per_s,
             (unsigned long long)m->tiles_used, m->utilisation);
-    for (int c = 0; c < MODEL_E_COUNT; c++)
-        fprintf(out, "\"%s\": %.9g, ", energy_names[c], m->energy_pj[c]);
+    for (int c = 0; c < COST_E_COUNT; c++)
+        fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c), m->energy_pj[c]);
     fprintf(out, "\"total\": %.9g}}\n}\n", m->energy_total_pj);
 }

@@ -16,26 +16,6 @@
 #include "network.h"
 #include "simtime.h"
 
-/* Energy categories: X(ID, name). */
-#define MODEL_ENERGY_MAP(X)                                                                        \
-    X(DAC, "dac")                                                                                  \
-    X(XBAR, "crossbar")                                                                            \
-    X(ADC, "adc")                                                                                  \
-    X(SHIFT_ADD, "shift_add")                                                                      \
-    X(WRITE, "write")                                                                              \
-    X(BUS, "bus")                                                                                  \
-    X(VECTOR, "vector")                                                                            \
-    X(SRAM, "sram")                                                                                \
-    X(TILE_STATIC, "tile_static")                                                                  \
-    X(LEAKAGE, "sram_leakage")
-
-typedef enum model_energy {
-#define MODEL_ENERGY_ENUM(id, name) MODEL_E_##id,
-    MODEL_ENERGY_MAP(MODEL_ENERGY_ENUM)
-#undef MODEL_ENERGY_ENUM
-        MODEL_E_COUNT
-} model_energy;
-
 typedef struct model_layer {
     /* Per input vector of one copy (weight-stationary), ps. */
     simtime t_in_ps;       /* input bits over the group's input bus */
@@ -45,28 +25,26 @@ typedef struct model_layer {
     simtime write_ps;      /* reprogram mode: programming per inference, ps */
     simtime time_ps;       /* T_l with its copies: the layer's time for one inference, ps */
     uint64_t busy_tile_ps; /* sum over the layer's tiles of their VMM time per inference, ps */
-    double energy_pj[MODEL_E_COUNT]; /* dynamic energy per inference by category, pJ */
+    double energy_pj[COST_E_COUNT]; /* dynamic energy per inference by category, pJ */
 } model_layer;
 
 typedef struct model {
-    unsigned n;                      /* network layers, count */
-    model_layer *layers;             /* by network layer index; owned */
-    simtime latency_ps;              /* one inference: sum of T_l, ps */
-    unsigned bottleneck;             /* layer index of the largest T_l */
-    simtime bottleneck_ps;           /* its T_l, ps */
-    double throughput_per_s;         /* pipelined: 1 / bottleneck, inferences/s */
-    double energy_pj[MODEL_E_COUNT]; /* per inference by category (static over latency), pJ */
-    double energy_total_pj;          /* pJ */
-    uint64_t tiles_used;             /* weight-stationary: tiles holding weights, count */
-    double utilisation;              /* busy tile time / (tiles used x latency), fraction */
+    unsigned n;                     /* network layers, count */
+    model_layer *layers;            /* by network layer index; owned */
+    simtime latency_ps;             /* one inference: sum of T_l, ps */
+    unsigned bottleneck;            /* layer index of the largest T_l */
+    simtime bottleneck_ps;          /* its T_l, ps */
+    double throughput_per_s;        /* pipelined: 1 / bottleneck, inferences/s */
+    double energy_pj[COST_E_COUNT]; /* per inference by category (static over latency), pJ */
+    double energy_total_pj;         /* pJ */
+    uint64_t tiles_used;            /* weight-stationary: tiles holding weights, count */
+    double utilisation;             /* busy tile time / (tiles used x latency), fraction */
 } model;
 
 /* Price mapping m of network n on arch a. Never fails: the inputs were validated. *out owned by
  * the caller: model_fini. */
 void model_evaluate(const network *n, const arch *a, const mapping *m, model *out);
 void model_fini(model *m);
-
-const char *model_energy_name(model_energy c);
 
 /* Per-layer table and totals with units (text), or CSV (one row per layer, header first). */
 void model_print(const network *n, const arch *a, const mapping *map, const model *m, FILE *out);

@@ -8,7 +8,7 @@ packages=(
     build-essential cmake pkg-config
     libconfig-dev libhdf5-dev libgsl-dev check libglpk-dev libopenblas-dev
     clang-format valgrind
-    python3 python3-onnx
+    python3 python3-onnx python3-h5py python3-pandas python3-matplotlib
 )
 
 missing=()

@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build xbarsim (Release), run the default job, print its
-# summary. Until `xbarsim run` (the event simulation) exists, the default job is
-#   1. the analytic model of ResNet-18, every layer 8/8, on LRMP's chip (`xbarsim map`), and
-#   2. the PHOLD benchmark of the event kernel at a small size (N=1024 LPs, E=16 events each,
-#      p=0.9, lookahead 0.1, 2 M events per run, median of 3, every queue).
-# Extra arguments are passed to the benchmark (see build/bench/phold --help).
+# The main job: install what is missing, build xbarsim (Release), run the embedded default
+# simulation -- ResNet-18, every layer 8-bit weights and activations, on LRMP's 5688-tile chip
+# (`configs/arch/lrmp.cfg`), one inference, overlap on -- print its summary next to the analytic
+# model, and leave its HDF5 file in traces/run.h5 (schema: traces/README.md).
+# Extra arguments go to `xbarsim run` (see build/cli/xbarsim run --help), e.g.
+#   scripts/run.sh --inferences 100 --replication conv1=14
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$jobs" --target xbarsim phold >/dev/null
-echo "run: analytic model, ResNet-18 all 8/8 on configs/arch/lrmp.cfg (xbarsim map; per-layer"
-echo "     table: build/cli/xbarsim map configs/arch/lrmp.cfg --net resnet18)"
-build/cli/xbarsim map configs/arch/lrmp.cfg --net resnet18 | sed -n '/^latency = /,$p'
-echo
-echo "run: PHOLD benchmark of the event kernel (bench/phold)"
-build/bench/phold --lps 1024 --events 16 --remote 0.9 --lookahead 0.1 --handled 2000000 \
-    --repeat 3 "$@"
+cmake --build build -j "$jobs" --target xbarsim >/dev/null
+build/cli/xbarsim run -o traces/run.h5 "$@"
+/usr/bin/python3 scripts/xbarsim_trace.py check traces/run.h5

@@ -121,9 +121,9 @@ START_TEST(test_model_small_by_hand)
     /* ADC energy: per vector, conversions = steps x row groups x used columns per tile:
      * tiles (8 rows, 8 cols) 3x4x8 = 96, (8, 2) 3x4x2 = 24, (4, 8) 3x2x8 = 48, (4, 2) 3x2x2 = 12:
      * 180 x 0.5 pJ = 90 pJ per vector, 270 pJ for 3 vectors. */
-    ck_assert_double_eq_tol(mo.layers[0].energy_pj[MODEL_E_ADC], 270.0, 1e-9);
+    ck_assert_double_eq_tol(mo.layers[0].energy_pj[COST_E_ADC], 270.0, 1e-9);
     /* Tile static, no gating: all 64 tiles x 10 uW x 2.66 us = 1702.4 pJ. */
-    ck_assert_double_eq_tol(mo.energy_pj[MODEL_E_TILE_STATIC], 1702.4, 1e-6);
+    ck_assert_double_eq_tol(mo.energy_pj[COST_E_TILE_STATIC], 1702.4, 1e-6);
 
     /* Two copies: vectors 3 -> ceil(3/2) = 2 for the busiest copy; 8 tiles used. */
     model_fini(&mo);
@@ -165,7 +165,7 @@ START_TEST(test_model_depthwise_packing)
     /* The full tile: 3 steps x ceil(4/2) = 2 row groups x ceil(8/2) = 4 ADC rounds = 24 cycles. */
     ck_assert_uint_eq(mo.layers[0].t_tile_ps, 240000);
     /* ADC conversions per vector: 2 x (3 x 2 x 8) + (3 x 1 x 4) = 108, x 0.5 pJ x 4 vectors. */
-    ck_assert_double_eq_tol(mo.layers[0].energy_pj[MODEL_E_ADC], 216.0, 1e-9);
+    ck_assert_double_eq_tol(mo.layers[0].energy_pj[COST_E_ADC], 216.0, 1e-9);
     model_fini(&mo);
     mapping_fini(&m);
     net_fini(&n);

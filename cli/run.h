@@ -1,0 +1,74 @@
+/* run: `xbarsim run` -- a mapped network simulated on the chip, its summary on stdout and its
+ * HDF5 file (schema in traces/README.md). run.c loads, maps, simulates and prints; runout.c
+ * writes the file. Invariant: both read the same run_ctx and run_totals, so the printed summary
+ * and /summary agree.
+ */
+#ifndef XBARSIM_CLI_RUN_H
+#define XBARSIM_CLI_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "cost.h"
+#include "err.h"
+#include "exec.h"
+#include "h5file.h"
+#include "mapping.h"
+#include "model.h"
+#include "network.h"
+#include "policy.h"
+#include "program.h"
+#include "sim.h"
+#include "trace.h"
+
+/* Everything one run loaded, built and measured. */
+typedef struct run_ctx {
+    /* options, resolved */
+    const char *config_path; /* CONFIG, or NULL for the embedded default */
+    char *command_line;      /* owned */
+    char *config_text;       /* the resolved configuration as text, owned */
+    uint64_t inferences;     /* count */
+    bool overlap;
+    trace_level trace;
+    uint64_t seed;
+    map_placement placement;
+    /* inputs */
+    arch a;
+    network n;
+    policy pol;
+    unsigned *copies; /* per crossbar layer, owned */
+    mapping m;
+    model mo;
+    program p;
+    /* the simulation */
+    sim *s;
+    exec *x;
+    simtime makespan_ps; /* end of the last event, ps */
+    double wall_s;       /* wall-clock time of the simulation, s */
+    uint64_t events;     /* events handled, count */
+    char start_time[32]; /* UTC, ISO 8601 */
+} run_ctx;
+
+/* Network figures, simulated and analytic, as printed and as written to /summary/network. */
+typedef struct run_totals {
+    simtime latency_ps;             /* inference 0, ps */
+    double throughput_per_s;        /* steady state, inferences/s */
+    double energy_pj[COST_E_COUNT]; /* per inference by category, pJ */
+    double energy_per_inference_pj; /* pJ */
+    uint64_t tiles_used;            /* count */
+    double utilisation;             /* busy tile time / (tiles used x makespan), fraction */
+    double edp_pj_s;                /* energy per inference x latency, pJ*s */
+} run_totals;
+
+void run_totals_compute(const run_ctx *r, run_totals *t);
+
+/* Write the whole file except the trace (which the trace sink appended during the run): /meta,
+ * /mapping/layers, /components, /summary/... Returns 0 or negative with e set. */
+int runout_write(h5file *f, const run_ctx *r, const run_totals *t, err *e);
+
+/* Names of the trace's activity kinds (the chip's), for /trace/events' kind_names. */
+extern const char *const runout_kind_names[];
+extern const size_t runout_kind_count;
+
+#endif

@@ -1,0 +1,729 @@
+/* exec: running a chip program (see exec.h). A task's controller keeps, per copy, how many
+ * requests of each stage it has issued and seen completed for the running inference; a stage
+ * has at most one request in flight per copy, and a request is issued only when its input is
+ * there and the buffer it writes is free (ready()). Invariant: every request goes to a component
+ * (tile, bus, vector module) at the current time, so their FIFO resources see arrivals in order,
+ * and every stage completion comes back as one LAYER_EV_STAGE event to the controller.
+ *
+ * Reprogram mode: a task's vectors are staged into the crossbars' input buffers first (stage IN,
+ * back to back), the tile stage then runs round by round (round k programs the crossbars with
+ * logical tiles [k x crossbars, (k + 1) x crossbars) and multiplies every vector), and the outputs
+ * leave once the last round has produced them. A task holds the crossbars for its whole tile
+ * stage, so two layers never interleave on one crossbar's weights.
+ */
+#include "exec.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "chip.h"
+#include "mem.h"
+#include "tile.h"
+#include "trace.h"
+#include "vecmod.h"
+
+enum { ST_IN, ST_TILE, ST_OUT, ST_VEC, ST_COUNT };
+enum { LAYER_EV_STAGE = 1, LAYER_EV_START = 2 };
+#define TAG_STAGE_BITS 2u
+#define NO_OWNER       (-1)
+
+typedef struct copy_run {
+    uint64_t n;                /* vectors of this copy per inference, count */
+    int64_t first_vector;      /* index of its first vector within the layer, index */
+    uint64_t total[ST_COUNT];  /* requests per inference by stage, count */
+    uint64_t issued[ST_COUNT]; /* requests issued in the running inference, count */
+    uint64_t done[ST_COUNT];   /* requests completed in the running inference, count */
+    bus *in_bus, *out_bus;     /* not owned (components of the sim) */
+    vecmod *vm;                /* not owned */
+    tile **tiles;              /* weight-stationary: the copy's tiles in order; owned array */
+    simtime start_ps;          /* the running inference entered the copy, ps */
+} copy_run;
+
+typedef struct layer_ctl {
+    component base; /* first: the engine's view */
+    exec *x;
+    unsigned task;        /* index in the program */
+    bool running;         /* an inference is in progress */
+    uint64_t inference;   /* the running inference, or the next to start, index */
+    unsigned copies_left; /* copies still working on the running inference, count */
+    simtime start_ps;     /* the running inference entered the task, ps */
+    unsigned n_copies;    /* count */
+    copy_run *copies;     /* owned */
+    uint64_t rounds;      /* reprogram: crossbar rounds per inference (weight-stationary: 1) */
+    bool queued;          /* reprogram: waiting for the crossbars */
+} layer_ctl;
+
+struct exec {
+    sim *s;
+    const arch *a;
+    arch stand_in; /* a with no SRAM leakage: the parameters of private stand-ins */
+    const program *p;
+    exec_options o;
+    bool reprogram;
+    layer_ctl **ctl;                  /* by task */
+    exec_task_result *res;            /* by task */
+    double (*e_vec)[COST_E_COUNT];    /* dynamic energy per vector by task and category, pJ */
+    double *write_pj;                 /* reprogram: cell writes per inference by task, pJ */
+    cost_vmm (*vmm)[PROG_MAX_SHAPES]; /* the VMM of each shape, by task */
+    unsigned *n_consumers;            /* by task, count */
+    unsigned **consumers;             /* by task: consumer task indices; owned */
+    unsigned n_groups;                /* tile groups of the chip, count */
+    tile **tile_by_id;                /* created tiles by tile id (reprogram: crossbar index) */
+    bus **in_bus, **out_bus;          /* shared buses by group (overlap on) */
+    vecmod **vm;                      /* shared vector modules by index (overlap on) */
+    int64_t *comp_group;              /* group by component id; grows */
+    size_t comp_cap;                  /* entries of comp_group, count */
+    uint64_t tiles_used;              /* tiles created, count */
+    simtime *inf_start, *inf_end;     /* by inference, ps */
+    unsigned *inf_tasks;              /* tasks finished by inference, count */
+    uint64_t inf_done;                /* inferences every task finished, count */
+    uint64_t completions;             /* task inference completions, count */
+    int xbar_owner;                   /* reprogram: task holding the crossbars, or NO_OWNER */
+    unsigned *xbar_wait;              /* reprogram: FIFO of tasks waiting for them */
+    unsigned wait_head, wait_len;     /* ring indices into xbar_wait, count */
+};
+
+static const component_ops layer_ops;
+static const component_class layer_class = {.size = sizeof(layer_ctl), .ops = &layer_ops};
+
+static layer_ctl *as_ctl(component *c)
+{
+    assert(c->ops == &layer_ops);
+    return (layer_ctl *)c;
+}
+
+/* ---- building the chip ----------------------------------------------------------------------- */
+
+static void track(exec *x, const component *c, int64_t group)
+{
+    if (c->id >= x->comp_cap) {
+        size_t cap = x->comp_cap ? x->comp_cap * 2 : 64;
+        while (cap <= c->id)
+            cap *= 2;
+        x->comp_group = mem_realloc(x->comp_group, cap, sizeof *x->comp_group, "exec groups");
+        x->comp_cap = cap;
+    }
+    x->comp_group[c->id] = group;
+}
+
+static tile *tile_at(exec *x, uint64_t id)
+{
+    if (!x->tile_by_id[id]) {
+        char name[32];
+        snprintf(name, sizeof name, "tile%llu", (unsigned long long)id);
+        x->tile_by_id[id] = tile_create(x->s, name, x->a);
+        track(x, &x->tile_by_id[id]->base, x->reprogram ? 0 : (int64_t)(id / x->a->groups.tiles));
+        x->tiles_used++;
+    }
+    return x->tile_by_id[id];
+}
+
+static bus *make_bus(exec *x, const char *name, const arch_bus *params, int64_t group)
+{
+    bus *b = bus_create(x->s, name, x->a, params);
+    track(x, &b->base, group);
+    return b;
+}
+
+static vecmod *make_vm(exec *x, const char *name, int64_t group, bool stand_in)
+{
+    vecmod *m = vecmod_create(x->s, name, stand_in ? &x->stand_in : x->a);
+    track(x, &m->base, group);
+    return m;
+}
+
+/* Buses and vector module for a copy served by `group`: the group's shared ones with overlap,
+ * private stand-ins named after the copy without (their vector module leaks nothing: the chip's
+ * SRAM leakage is counted once, in exec_energy). */
+static void attach_io(exec *x, copy_run *cr, const prog_task *t, unsigned c, unsigned group)
+{
+    const arch *a = x->a;
+    char name[256];
+    if (!x->o.overlap) {
+        snprintf(name, sizeof name, "%s.c%u.in_bus", t->name, c);
+        cr->in_bus = make_bus(x, name, &a->groups.in_bus, group);
+        snprintf(name, sizeof name, "%s.c%u.out_bus", t->name, c);
+        cr->out_bus = make_bus(x, name, &a->groups.out_bus, group);
+        snprintf(name, sizeof name, "%s.c%u.vm", t->name, c);
+        cr->vm = make_vm(x, name, group, true); /* the chip's leakage is counted once */
+        return;
+    }
+    if (!x->in_bus[group]) {
+        snprintf(name, sizeof name, "g%u.in_bus", group);
+        x->in_bus[group] = make_bus(x, name, &a->groups.in_bus, group);
+        snprintf(name, sizeof name, "g%u.out_bus", group);
+        x->out_bus[group] = make_bus(x, name, &a->groups.out_bus, group);
+    }
+    unsigned v = group % a->vector.count;
+    if (!x->vm[v]) {
+        snprintf(name, sizeof name, "vm%u", v);
+        x->vm[v] = make_vm(x, name, group, false);
+    }
+    cr->in_bus = x->in_bus[group];
+    cr->out_bus = x->out_bus[group];
+    cr->vm = x->vm[v];
+}
+
+/* Per-vector dynamic energy of a task by category, and its per-inference write energy. */
+static void price_task(exec *x, unsigned ti)
+{
+    const arch *a = x->a;
+    const prog_task *t = &x->p->tasks[ti];
+    double *e = x->e_vec[ti];
+    e[COST_E_VECTOR] = cost_vector_energy_pj(a, t->lane_ops, 0, 0);
+    e[COST_E_SRAM] = cost_vector_energy_pj(a, 0, t->sram_read_bytes, t->sram_write_bytes);
+    if (t->kind != PROG_CROSSBAR)
+        return;
+    for (unsigned k = 0; k < t->n_shapes; k++) {
+        const prog_shape *sh = &t->shapes[k];
+        x->vmm[ti][k] = (cost_vmm){.rows_used = sh->rows,
+                                   .cols_used = sh->cols,
+                                   .in_bits = t->ab,
+                                   .adc_bits = t->adc_bits};
+        cost_energy ce = cost_vmm_energy(a, &x->vmm[ti][k]);
+        double n = (double)sh->count;
+        e[COST_E_DAC] += ce.dac_pj * n;
+        e[COST_E_XBAR] += ce.xbar_pj * n;
+        e[COST_E_ADC] += ce.adc_pj * n;
+        e[COST_E_SHIFT_ADD] += ce.shift_add_pj * n;
+        if (x->reprogram)
+            x->write_pj[ti] += cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * n;
+    }
+    e[COST_E_BUS] = cost_bus_energy_pj(&a->groups.in_bus, t->in_bits) +
+                    cost_bus_energy_pj(&a->groups.out_bus, t->out_bits);
+}
+
+static void build_task(exec *x, unsigned ti)
+{
+    const arch *a = x->a;
+    const prog_task *t = &x->p->tasks[ti];
+    char name[256];
+    snprintf(name, sizeof name, "layer.%s", t->name);
+    layer_ctl *l = as_ctl(sim_create_component(x->s, &layer_class, name));
+    track(x, &l->base, -1);
+    l->x = x;
+    l->task = ti;
+    l->rounds = 1;
+    x->ctl[ti] = l;
+    price_task(x, ti);
+
+    if (t->kind == PROG_DIGITAL) {
+        l->n_copies = 1;
+        l->copies = mem_calloc(1, sizeof *l->copies, "exec copies");
+        l->copies[0].n = 1;
+        l->copies[0].total[ST_VEC] = 1;
+        attach_io(x, &l->copies[0], t, 0, t->group);
+        return;
+    }
+    l->n_copies = t->copies;
+    l->copies = mem_calloc(t->copies, sizeof *l->copies, "exec copies");
+    if (x->reprogram)
+        l->rounds = (t->tiles_per_copy + a->tiles.count - 1) / a->tiles.count;
+    int64_t first = 0;
+    for (unsigned c = 0; c < t->copies; c++) {
+        copy_run *cr = &l->copies[c];
+        cr->n = program_copy_vectors(t, c);
+        cr->first_vector = first;
+        first += (int64_t)cr->n;
+        cr->total[ST_IN] = cr->total[ST_OUT] = cr->total[ST_VEC] = cr->n;
+        cr->total[ST_TILE] = cr->n * l->rounds;
+        if (x->reprogram) {
+            attach_io(x, cr, t, c, 0);
+            continue;
+        }
+        cr->tiles = mem_calloc(t->tiles_per_copy, sizeof *cr->tiles, "exec copy tiles");
+        for (uint64_t k = 0; k < t->tiles_per_copy; k++)
+            cr->tiles[k] = tile_at(x, t->copy_tile[c] + k);
+        attach_io(x, cr, t, c, (unsigned)(t->copy_tile[c] / a->groups.tiles));
+    }
+}
+
+exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o)
+{
+    assert(s && a && p && o && o->inferences >= 1);
+    exec *x = mem_calloc(1, sizeof *x, "exec");
+    x->s = s;
+    x->a = a;
+    x->stand_in = *a; /* shallow: its strings stay a's */
+    x->stand_in.vector.leakage_uw = 0.0;
+    x->p = p;
+    x->o = *o;
+    x->reprogram = a->mode == ARCH_MODE_REPROGRAM;
+    x->xbar_owner = NO_OWNER;
+    unsigned n = p->n;
+    x->ctl = mem_calloc(n, sizeof *x->ctl, "exec controllers");
+    x->res = mem_calloc(n, sizeof *x->res, "exec results");
+    x->e_vec = mem_calloc(n, sizeof *x->e_vec, "exec energies");
+    x->write_pj = mem_calloc(n, sizeof *x->write_pj, "exec write energies");
+    x->vmm = mem_calloc(n, sizeof *x->vmm, "exec vmms");
+    x->n_consumers = mem_calloc(n, sizeof *x->n_consumers, "exec consumers");
+    x->consumers = mem_calloc(n, sizeof *x->consumers, "exec consumer lists");
+    x->xbar_wait = mem_calloc(n, sizeof *x->xbar_wait, "exec crossbar queue");
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned d = 0; d < p->tasks[i].n_deps; d++) {
+            unsigned dep = p->tasks[i].deps[d];
+            assert(dep < i);
+            x->consumers[dep] = mem_realloc(x->consumers[dep], x->n_consumers[dep] + 1,
+                                            sizeof **x->consumers, "exec consumer list");
+            x->consumers[dep][x->n_consumers[dep]++] = i;
+        }
+    x->n_groups = (a->tiles.count + a->groups.tiles - 1) / a->groups.tiles;
+    x->tile_by_id = mem_calloc(a->tiles.count, sizeof *x->tile_by_id, "exec tiles");
+    x->in_bus = mem_calloc(x->n_groups, sizeof *x->in_bus, "exec in buses");
+    x->out_bus = mem_calloc(x->n_groups, sizeof *x->out_bus, "exec out buses");
+    x->vm = mem_calloc(a->vector.count, sizeof *x->vm, "exec vector modules");
+    x->inf_start = mem_calloc(o->inferences, sizeof *x->inf_start, "exec inference starts");
+    x->inf_end = mem_calloc(o->inferences, sizeof *x->inf_end, "exec inference ends");
+    x->inf_tasks = mem_calloc(o->inferences, sizeof *x->inf_tasks, "exec inference counts");
+    for (uint64_t i = 0; i < o->inferences; i++)
+        x->inf_start[i] = SIMTIME_MAX;
+    for (unsigned i = 0; i < n; i++)
+        build_task(x, i);
+    if (x->reprogram) /* the crossbars exist whether or not a layer needs them all */
+        for (uint64_t i = 0; i < a->tiles.count; i++)
+            tile_at(x, i);
+    return x;
+}
+
+void exec_destroy(exec *x)
+{
+    if (!x)
+        return;
+    for (unsigned i = 0; i < x->p->n; i++)
+        free(x->consumers[i]);
+    free(x->consumers);
+    free(x->n_consumers);
+    free(x->ctl); /* the controllers themselves belong to the sim */
+    free(x->res);
+    free(x->e_vec);
+    free(x->write_pj);
+    free(x->vmm);
+    free(x->xbar_wait);
+    free(x->tile_by_id);
+    free(x->in_bus);
+    free(x->out_bus);
+    free(x->vm);
+    free(x->comp_group);
+    free(x->inf_start);
+    free(x->inf_end);
+    free(x->inf_tasks);
+    free(x);
+}
+
+/* ---- running -----------------------------------------------------------------------------------
+ */
+
+static void try_start(layer_ctl *l);
+static void advance(layer_ctl *l, unsigned c);
+
+/* Reprogram: take the crossbars for task l, or queue for them. True when l holds them. */
+static bool acquire_xbars(layer_ctl *l)
+{
+    exec *x = l->x;
+    if (x->xbar_owner == (int)l->task)
+        return true;
+    if (x->xbar_owner == NO_OWNER) {
+        x->xbar_owner = (int)l->task;
+        return true;
+    }
+    if (!l->queued) {
+        assert(x->wait_len < x->p->n);
+        x->xbar_wait[(x->wait_head + x->wait_len++) % x->p->n] = l->task;
+        l->queued = true;
+    }
+    return false;
+}
+
+static void release_xbars(exec *x)
+{
+    x->xbar_owner = NO_OWNER;
+    if (x->wait_len == 0)
+        return;
+    unsigned next = x->xbar_wait[x->wait_head];
+    x->wait_head = (x->wait_head + 1) % x->p->n;
+    x->wait_len--;
+    layer_ctl *w = x->ctl[next];
+    w->queued = false;
+    x->xbar_owner = (int)next;
+    for (unsigned c = 0; c < w->n_copies; c++)
+        advance(w, c);
+}
+
+/* May copy c issue its next request of stage s now? */
+static bool ready(layer_ctl *l, const copy_run *cr, int s)
+{
+    uint64_t j = cr->issued[s];
+    if (j >= cr->total[s] || cr->done[s] != j) /* all issued, or one in flight */
+        return false;
+    const prog_task *t = &l->x->p->tasks[l->task];
+    if (t->kind == PROG_DIGITAL)
+        return true; /* its one vector-module operation */
+    bool overlap = l->x->o.overlap, rp = l->x->reprogram;
+    switch (s) {
+    case ST_IN:
+        if (rp) /* inputs are staged back to back into the crossbars' buffers */
+            return true;
+        return overlap ? cr->issued[ST_TILE] >= j : cr->done[ST_VEC] == j;
+    case ST_TILE: {
+        uint64_t v = j % cr->n;
+        if (rp) {
+            if (!overlap && cr->done[ST_IN] != cr->n)
+                return false;
+            return cr->done[ST_IN] > v && acquire_xbars(l);
+        }
+        return cr->done[ST_IN] > v && (!overlap || cr->issued[ST_OUT] >= j);
+    }
+    case ST_OUT: {
+        uint64_t last = (l->rounds - 1) * cr->n + j; /* the last round's product of vector j */
+        if (cr->done[ST_TILE] <= last)
+            return false;
+        if (!overlap)
+            return cr->done[ST_VEC] == j && (!rp || cr->done[ST_TILE] == cr->total[ST_TILE]);
+        return cr->issued[ST_VEC] >= j;
+    }
+    default:
+        return cr->done[ST_OUT] > j;
+    }
+}
+
+static chip_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
+{
+    const prog_task *t = &l->x->p->tasks[l->task];
+    return (chip_reply){.target = l->base.id,
+                        .kind = LAYER_EV_STAGE,
+                        .tag = (uint64_t)c << TAG_STAGE_BITS | (uint64_t)s,
+                        .layer = (int32_t)t->layer,
+                        .copy = (int32_t)c,
+                        .inference = (int64_t)l->inference,
+                        .vector = cr->first_vector + (int64_t)v,
+                        .vectors = 1};
+}
+
+/* Tile stage of request j: every tile of the copy (weight-stationary) or every crossbar of the
+ * round (reprogram; the round's first vector programs them first). Completes at the slowest. */
+static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
+{
+    exec *x = l->x;
+    const prog_task *t = &x->p->tasks[l->task];
+    uint64_t v = j % cr->n;
+    chip_reply r = stage_reply(l, cr, c, ST_TILE, v);
+    r.target = CHIP_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
+    simtime end = sim_now(x->s);
+    simtime busy = 0;
+    if (!x->reprogram) {
+        uint64_t k = 0;
+        for (unsigned sh = 0; sh < t->n_shapes; sh++)
+            for (uint64_t i = 0; i < t->shapes[sh].count; i++, k++) {
+                resource_grant g = tile_vmm(cr->tiles[k], &x->vmm[l->task][sh], &r);
+                busy += g.end - g.start;
+                end = g.end > end ? g.end : end;
+            }
+    } else {
+        uint64_t xbars = x->a->tiles.count, round = j / cr->n;
+        uint64_t first = round * xbars;
+        uint64_t last = first + xbars < t->tiles_per_copy ? first + xbars : t->tiles_per_copy;
+        for (uint64_t k = first; k < last; k++) {
+            const prog_shape *sh = program_tile_shape(t, k);
+            tile *tl = tile_at(x, k - first);
+            if (v == 0) {
+                resource_grant w = tile_write(tl, (uint64_t)sh->rows * sh->cols, &r);
+                busy += w.end - w.start;
+            }
+            resource_grant g = tile_vmm(tl, &x->vmm[l->task][sh - t->shapes], &r);
+            busy += g.end - g.start;
+            end = g.end > end ? g.end : end;
+        }
+    }
+    x->res[l->task].busy_tile_ps += busy;
+    event_payload p = {{0}};
+    p.u[CHIP_REPLY_WORD_TAG] = (uint64_t)c << TAG_STAGE_BITS | ST_TILE;
+    p.u[CHIP_REPLY_WORD_END] = end;
+    p.u[CHIP_REPLY_WORD_START] = sim_now(x->s);
+    p.u[CHIP_REPLY_WORD_SOURCE] = l->base.id;
+    sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, CHIP_REPLY_PRIO, &p);
+}
+
+static void issue(layer_ctl *l, unsigned c, int s)
+{
+    copy_run *cr = &l->copies[c];
+    const prog_task *t = &l->x->p->tasks[l->task];
+    uint64_t j = cr->issued[s]++;
+    chip_reply r = stage_reply(l, cr, c, s, j % cr->n);
+    switch (s) {
+    case ST_IN:
+        bus_transfer(cr->in_bus, t->in_bits, &r);
+        break;
+    case ST_TILE:
+        issue_tiles(l, cr, c, j);
+        break;
+    case ST_OUT:
+        bus_transfer(cr->out_bus, t->out_bits, &r);
+        break;
+    default:
+        if (t->kind == PROG_DIGITAL) {
+            r.vector = -1;
+            r.vectors = 0;
+        }
+        vecmod_op(cr->vm, t->vec_op, t->lane_ops, t->sram_read_bytes, t->sram_write_bytes, &r);
+    }
+}
+
+/* Issue whatever copy c may issue now, downstream stages first so buffers free up. */
+static void advance(layer_ctl *l, unsigned c)
+{
+    if (!l->running)
+        return;
+    copy_run *cr = &l->copies[c];
+    for (int s = ST_VEC; s >= ST_IN; s--)
+        if (ready(l, cr, s))
+            issue(l, c, s);
+}
+
+static double vector_energy(const exec *x, unsigned task)
+{
+    double e = 0;
+    for (int k = 0; k < COST_E_COUNT; k++)
+        e += x->e_vec[task][k];
+    return e;
+}
+
+static void trace_copy(layer_ctl *l, unsigned c)
+{
+    trace_sink *sink = component_trace(&l->base);
+    if (!trace_wants(sink, TRACE_LAYER))
+        return;
+    const exec *x = l->x;
+    const copy_run *cr = &l->copies[c];
+    const prog_task *t = &x->p->tasks[l->task];
+    bool digital = t->kind == PROG_DIGITAL;
+    trace_record rec = {
+        .component = l->base.id,
+        .kind = CHIP_ACT_LAYER,
+        .layer = (int32_t)t->layer,
+        .copy = (int32_t)c,
+        .inference = (int64_t)l->inference,
+        .vector = digital ? -1 : cr->first_vector,
+        .vectors = digital ? 0 : cr->n,
+        .t0 = cr->start_ps,
+        .t1 = sim_now(x->s),
+        .energy_pj = vector_energy(x, l->task) * (double)cr->n + x->write_pj[l->task],
+    };
+    trace_record_send(sink, &rec);
+}
+
+static void notify(exec *x, unsigned task)
+{
+    if (!x->o.overlap) {
+        try_start(x->ctl[task + 1 < x->p->n ? task + 1 : 0]);
+        return;
+    }
+    try_start(x->ctl[task]);
+    for (unsigned d = 0; d < x->p->tasks[task].n_deps; d++)
+        try_start(x->ctl[x->p->tasks[task].deps[d]]);
+    for (unsigned k = 0; k < x->n_consumers[task]; k++)
+        try_start(x->ctl[x->consumers[task][k]]);
+}
+
+static void task_finished(layer_ctl *l)
+{
+    exec *x = l->x;
+    simtime now = sim_now(x->s);
+    uint64_t i = l->inference;
+    exec_task_result *r = &x->res[l->task];
+    simtime span = now - l->start_ps;
+    if (i == 0) {
+        r->first_start_ps = l->start_ps;
+        r->first_end_ps = now;
+    }
+    r->max_time_ps = span > r->max_time_ps ? span : r->max_time_ps;
+    r->sum_time_ps += (double)span;
+    r->done++;
+    x->completions++;
+    x->inf_end[i] = now > x->inf_end[i] ? now : x->inf_end[i];
+    if (++x->inf_tasks[i] == x->p->n)
+        x->inf_done++;
+    l->running = false;
+    l->inference++;
+    notify(x, l->task);
+}
+
+static void copy_finished(layer_ctl *l, unsigned c)
+{
+    trace_copy(l, c);
+    if (--l->copies_left == 0)
+        task_finished(l);
+}
+
+static bool can_start(const layer_ctl *l)
+{
+    const exec *x = l->x;
+    uint64_t i = l->inference;
+    if (l->running || i >= x->o.inferences)
+        return false;
+    if (!x->o.overlap) {
+        if (l->task == 0)
+            return x->res[x->p->n - 1].done == i;
+        return x->res[l->task - 1].done > i;
+    }
+    const prog_task *t = &x->p->tasks[l->task];
+    for (unsigned d = 0; d < t->n_deps; d++)
+        if (x->res[t->deps[d]].done <= i)
+            return false;
+    for (unsigned k = 0; k < x->n_consumers[l->task]; k++) /* double-buffered outputs */
+        if (x->res[x->consumers[l->task][k]].done + 1 < i)
+            return false;
+    return true;
+}
+
+static void try_start(layer_ctl *l)
+{
+    if (!can_start(l))
+        return;
+    exec *x = l->x;
+    simtime now = sim_now(x->s);
+    l->running = true;
+    l->start_ps = now;
+    l->copies_left = l->n_copies;
+    if (now < x->inf_start[l->inference])
+        x->inf_start[l->inference] = now;
+    for (unsigned c = 0; c < l->n_copies; c++) {
+        copy_run *cr = &l->copies[c];
+        memset(cr->issued, 0, sizeof cr->issued);
+        memset(cr->done, 0, sizeof cr->done);
+        cr->start_ps = now;
+    }
+    for (unsigned c = 0; c < l->n_copies; c++)
+        advance(l, c);
+}
+
+static void layer_handle(component *c, const event *ev)
+{
+    layer_ctl *l = as_ctl(c);
+    if (ev->kind == LAYER_EV_START) {
+        try_start(l);
+        return;
+    }
+    if (ev->kind != LAYER_EV_STAGE)
+        chip_bad_event(c, ev);
+    uint64_t tag = ev->payload.u[CHIP_REPLY_WORD_TAG];
+    unsigned copy = (unsigned)(tag >> TAG_STAGE_BITS);
+    int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
+    assert(l->running && copy < l->n_copies);
+    copy_run *cr = &l->copies[copy];
+    cr->done[s]++;
+    if (s == ST_TILE && l->x->reprogram && cr->done[ST_TILE] == cr->total[ST_TILE])
+        release_xbars(l->x);
+    if (cr->done[ST_VEC] == cr->total[ST_VEC]) {
+        copy_finished(l, copy);
+        return;
+    }
+    advance(l, copy);
+}
+
+static void layer_destroy(component *c)
+{
+    layer_ctl *l = as_ctl(c);
+    for (unsigned k = 0; k < l->n_copies; k++)
+        free(l->copies[k].tiles);
+    free(l->copies);
+}
+
+static const component_ops layer_ops = {
+    .kind = "layer",
+    .handle = layer_handle,
+    .destroy = layer_destroy,
+};
+
+void exec_start(exec *x)
+{
+    for (unsigned i = 0; i < x->p->n; i++)
+        sim_schedule_in(x->s, 0, x->ctl[i]->base.id, LAYER_EV_START, 1, NULL);
+}
+
+/* ---- results ------------------------------------------------------------------------------- */
+
+uint64_t exec_inferences_done(const exec *x)
+{
+    return x->inf_done;
+}
+
+uint64_t exec_task_completions(const exec *x)
+{
+    return x->completions;
+}
+
+const exec_task_result *exec_task(const exec *x, unsigned task)
+{
+    assert(task < x->p->n);
+    exec_task_result *r = &x->res[task];
+    /* Energy per inference is a property of the work, the same for every inference. */
+    for (int k = 0; k < COST_E_COUNT; k++)
+        r->energy_pj[k] =
+            x->e_vec[task][k] *
+            (double)(x->p->tasks[task].kind == PROG_CROSSBAR ? x->p->tasks[task].vectors : 1);
+    r->energy_pj[COST_E_WRITE] += x->write_pj[task];
+    return r;
+}
+
+simtime exec_inference_start(const exec *x, uint64_t i)
+{
+    assert(i < x->o.inferences && x->inf_tasks[i] == x->p->n);
+    return x->inf_start[i];
+}
+
+simtime exec_inference_end(const exec *x, uint64_t i)
+{
+    assert(i < x->o.inferences && x->inf_tasks[i] == x->p->n);
+    return x->inf_end[i];
+}
+
+int64_t exec_component_group(const exec *x, uint32_t id)
+{
+    assert(id < x->comp_cap);
+    return x->comp_group[id];
+}
+
+uint64_t exec_tiles_used(const exec *x)
+{
+    return x->tiles_used;
+}
+
+simtime exec_tile_busy_ps(const exec *x)
+{
+    simtime busy = 0;
+    for (uint64_t i = 0; i < x->a->tiles.count; i++)
+        if (x->tile_by_id[i])
+            busy += x->tile_by_id[i]->busy_ps;
+    return busy;
+}
+
+void exec_energy(const exec *x, simtime makespan, double out[COST_E_COUNT])
+{
+    const arch *a = x->a;
+    memset(out, 0, COST_E_COUNT * sizeof *out);
+    size_t n = sim_component_count(x->s);
+    for (uint32_t id = 0; id < n; id++) {
+        component *c = sim_component(x->s, id);
+        if (c->ops == &tile_ops) {
+            const tile *t = (const tile *)c;
+            out[COST_E_DAC] += t->dac_pj;
+            out[COST_E_XBAR] += t->xbar_pj;
+            out[COST_E_ADC] += t->adc_pj;
+            out[COST_E_SHIFT_ADD] += t->shift_add_pj;
+            out[COST_E_WRITE] += t->write_pj;
+            out[COST_E_TILE_STATIC] += t->static_pj;
+        } else if (c->ops == &bus_ops) {
+            out[COST_E_BUS] += ((const bus *)c)->energy_pj;
+        } else if (c->ops == &vecmod_ops) {
+            const vecmod *m = (const vecmod *)c;
+            out[COST_E_VECTOR] += m->op_pj;
+            out[COST_E_SRAM] += m->sram_read_pj + m->sram_write_pj;
+        }
+    }
+    out[COST_E_TILE_STATIC] +=
+        (double)(a->tiles.count - x->tiles_used) * cost_tile_static_pj(a, 0, makespan);
+    out[COST_E_LEAKAGE] = (double)a->vector.count * cost_vector_leakage_pj(a, makespan);
+}

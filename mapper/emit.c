@@ -1,0 +1,89 @@
+/* emit: lowering a mapping to a chip program (see emit.h). Invariant: a crossbar task's shapes,
+ * traffic and lane work are exactly mapping_shapes / mapping_traffic of its map_layer, and a
+ * digital task's lane work is the layer's elements, as in the analytic model.
+ */
+#include "emit.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "mem.h"
+
+unsigned emit_tile_group(const arch *a, uint64_t tile)
+{
+    return (unsigned)(tile / a->groups.tiles);
+}
+
+/* The vector-module operation a digital layer is. */
+static vecmod_op_kind digital_op(net_layer_kind k)
+{
+    switch (k) {
+    case NET_KIND_POOL:
+        return VECMOD_OP_POOL;
+    case NET_KIND_ADD:
+        return VECMOD_OP_RESIDUAL_ADD;
+    case NET_KIND_RELU:
+    case NET_KIND_RELU6:
+    case NET_KIND_GELU:
+        return VECMOD_OP_ACTIVATION;
+    default:
+        return VECMOD_OP_OTHER;
+    }
+}
+
+static void emit_crossbar(const network *n, const arch *a, const map_layer *ml, prog_task *t)
+{
+    map_shape shapes[MAP_MAX_SHAPES];
+    unsigned ns = mapping_shapes(a, ml, shapes);
+    assert(ns >= 1 && ns <= PROG_MAX_SHAPES);
+    t->kind = PROG_CROSSBAR;
+    t->ab = ml->ab;
+    t->adc_bits = ml->adc;
+    t->vectors = ml->vectors;
+    t->tiles_per_copy = ml->tiles_per_copy;
+    t->n_shapes = ns;
+    for (unsigned k = 0; k < ns; k++)
+        t->shapes[k] = (prog_shape){shapes[k].rows, shapes[k].cols, shapes[k].count};
+    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
+        t->copies = ml->copies;
+        t->copy_tile = mem_calloc(ml->copies, sizeof *t->copy_tile, "program copy tiles");
+        memcpy(t->copy_tile, ml->copy_tile, ml->copies * sizeof *t->copy_tile);
+        t->group = emit_tile_group(a, ml->copy_tile[0]);
+    } else {
+        t->copies = 1; /* time-shared crossbars: copies would only queue for the same ones */
+        t->group = 0;
+    }
+    map_traffic tr = mapping_traffic(n, a, ml);
+    t->vec_op = VECMOD_OP_COMBINE;
+    t->in_bits = tr.in_bits;
+    t->out_bits = tr.out_bits;
+    t->lane_ops = tr.lane_ops;
+    t->sram_read_bytes = tr.sram_read_bytes;
+    t->sram_write_bytes = tr.sram_write_bytes;
+}
+
+void emit_program(const network *n, const arch *a, const mapping *m, program *out)
+{
+    program p;
+    program_init(&p, n->n_layers);
+    for (unsigned li = 0; li < n->n_layers; li++) {
+        const net_layer *nl = &n->layers[li];
+        prog_task *t = &p.tasks[li];
+        t->name = mem_strdup(nl->name, "program task name");
+        t->layer = li;
+        for (unsigned k = 0; k < nl->n_inputs; k++)
+            if (nl->inputs[k] != NET_INPUT)
+                t->deps[t->n_deps++] = (uint32_t)nl->inputs[k];
+        if (nl->xbar_index >= 0) {
+            emit_crossbar(n, a, &m->layers[nl->xbar_index], t);
+            continue;
+        }
+        t->kind = PROG_DIGITAL;
+        t->vec_op = digital_op(nl->kind);
+        t->lane_ops = nl->elements;
+        t->sram_read_bytes = nl->elements; /* 8-bit activations, each element read once */
+        t->sram_write_bytes = net_shape_elements(nl->out);
+        t->group = t->n_deps ? p.tasks[t->deps[0]].group : 0;
+    }
+    *out = p;
+}

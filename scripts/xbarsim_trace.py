@@ -1,0 +1,929 @@
+#!/usr/bin/python3
+"""Read, check and plot the HDF5 file that `xbarsim run` writes (schema: traces/README.md).
+
+Command line (every subcommand takes --help):
+
+    xbarsim_trace.py summary FILE.h5
+        the /meta essentials, the /summary/network row and the per-layer table, with units
+    xbarsim_trace.py check FILE.h5 [--no-events]
+        verify the file's internal consistency (see check()); print the problems and exit 1,
+        or print "consistent" and exit 0
+    xbarsim_trace.py plot FILE.h5 [-o DIR] [--which gantt,utilisation,energy,latency]
+        write <stem>_<plot>.png into DIR (default: FILE's folder) and print each path:
+          gantt        per-layer timeline, one bar per layer per inference (layer events, or
+                       /summary/layers first_start/first_end when the run has no layer trace)
+          utilisation  tile utilisation heat map (tiles in a grid by tile number) and bars for
+                       the buses and vector modules of each group
+          energy       energy per inference by category (stacked), next to the analytic model's
+          latency      per-layer time: simulated (inference 0) vs the analytic model
+    xbarsim_trace.py compare A.h5 B.h5 ... [-o OUT.png] [--labels a,b,...]
+        what-if studies: latency, throughput and energy per inference of each run side by side;
+        prints a CSV table of those figures and their ratios to the first run
+
+From Python:
+
+    import sys; sys.path.insert(0, "scripts")
+    import xbarsim_trace as xt
+    d = xt.load("traces/run.h5")             # dict of pandas DataFrames, plus meta and units
+    d["summary_layers"], d["units"]["summary_layers"]["first_time_ps"]   # -> 'ps'
+    problems = xt.check(d)                   # [] when consistent
+    d = xt.load("traces/run.h5", events=False)        # skip /trace/events (large traces)
+    d = xt.load("traces/run.h5", kinds=["layer"])     # only the layer rows of the trace
+
+Keys of load(): mapping_layers, components, events, summary_layers, summary_components,
+summary_inferences, summary_network (DataFrames, columns as in traces/README.md, fixed-length
+strings decoded to str), meta (dict of the /meta attributes, strings decoded) and units
+(table key -> {column: unit}). The events frame gets three extra columns, `kind_name` (from the
+dataset's `kind_names` attribute), `component_name` and `component_kind` (from /components), as
+pandas categoricals. events.attrs says how it was read: `present` (the dataset exists), `rows`
+(rows in the file), `loaded` (False with events=False) and `kinds` (the kind filter or None).
+
+Run it with /usr/bin/python3 (Debian's python3-h5py, -pandas, -matplotlib).
+"""
+import argparse
+import csv
+import math
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+TABLES = {
+    "mapping_layers": "/mapping/layers",
+    "components": "/components",
+    "events": "/trace/events",
+    "summary_layers": "/summary/layers",
+    "summary_components": "/summary/components",
+    "summary_inferences": "/summary/inferences",
+    "summary_network": "/summary/network",
+}
+
+# /trace/events columns and types (traces/README.md), for the empty frame of a run without one.
+EVENT_COLUMNS = [("t_start_ps", "u8"), ("t_end_ps", "u8"), ("component", "u4"), ("kind", "u4"),
+                 ("layer", "i4"), ("copy", "i4"), ("inference", "i8"), ("vector", "i8"),
+                 ("vectors", "u8"), ("energy_pj", "f8")]
+EVENT_EXTRA = ["kind_name", "component_name", "component_kind"]
+
+# Energy categories of /summary/network (energy_<category>_pj): which are static.
+STATIC_CATEGORIES = ("tile_static", "sram_leakage")
+
+PLOTS = ("gantt", "utilisation", "energy", "latency")
+SLICE_ROWS = 1 << 20  # /trace/events is read this many rows at a time
+
+
+# ---- loading ----------------------------------------------------------------------------------
+
+def _str(x):
+    """A decoded str from bytes / numpy bytes / str."""
+    if isinstance(x, (bytes, np.bytes_)):
+        return x.decode("ascii", errors="replace")
+    return str(x)
+
+
+def _plain(v):
+    """An attribute value as plain Python: str, int, float, or a list of those."""
+    if isinstance(v, (bytes, np.bytes_, str)):
+        return _str(v)
+    if isinstance(v, np.ndarray):
+        return [_plain(x) for x in v.tolist()] if v.ndim else _plain(v[()])
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _strings(v):
+    """An attribute holding an array of strings (fixed or variable length) as a list of str."""
+    if v is None:
+        return []
+    v = np.atleast_1d(v)
+    return [_str(x) for x in v.tolist()]
+
+
+def _frame(arr):
+    """DataFrame of a compound numpy array, string fields decoded to str."""
+    df = pd.DataFrame(arr)
+    for name in arr.dtype.names:
+        kind = arr.dtype[name].kind
+        if kind == "S":
+            df[name] = np.char.decode(arr[name], "ascii", errors="replace").astype(object)
+        elif kind == "O":
+            df[name] = [_str(x) for x in arr[name]]
+    return df
+
+
+def _units(ds):
+    names = ds.dtype.names or ()
+    return dict(zip(names, _strings(ds.attrs.get("units"))))
+
+
+def _empty_events():
+    df = pd.DataFrame({n: pd.Series(dtype=t) for n, t in EVENT_COLUMNS})
+    for n in EVENT_EXTRA:
+        df[n] = pd.Categorical([])
+    return df
+
+
+def _read_events(ds, kinds, kind_names, slice_rows):
+    """The rows of ds, read slice by slice; only those whose kind name is in kinds (if given)."""
+    n = ds.shape[0]
+    codes = None
+    if kinds is not None:
+        codes = [i for i, k in enumerate(kind_names) if k in set(kinds)]
+    parts = []
+    for a in range(0, n, slice_rows):
+        part = ds[a:min(n, a + slice_rows)]
+        if codes is not None:
+            part = part[np.isin(part["kind"], codes)]
+        parts.append(part)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=ds.dtype)
+
+
+def _lookup(idx, values):
+    """Categorical of values[idx]; an index outside values gives NaN."""
+    values = [str(v) for v in values]
+    cats = list(dict.fromkeys(values))
+    pos = {c: i for i, c in enumerate(cats)}
+    code_of = np.array([pos[v] for v in values] + [-1], dtype=np.int64)
+    idx = np.asarray(idx, dtype=np.int64).copy()
+    idx[(idx < 0) | (idx >= len(values))] = len(values)  # -> the trailing -1
+    return pd.Categorical.from_codes(code_of[idx], categories=cats)
+
+
+def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS):
+    """Read an xbarsim HDF5 file into a dict of DataFrames (see the module docstring).
+
+    events=False leaves /trace/events unread (an empty frame with the right columns);
+    kinds=["layer", ...] keeps only the trace rows of those activity kinds (read slice by slice,
+    so memory holds the kept rows only). Raises KeyError naming a missing table.
+    """
+    data = {"units": {}}
+    with h5py.File(path, "r") as f:
+        if "meta" not in f:
+            raise KeyError("%s: no /meta group" % path)
+        data["meta"] = {k: _plain(v) for k, v in f["meta"].attrs.items()}
+        for key, p in TABLES.items():
+            if key == "events":
+                continue
+            if p not in f:
+                raise KeyError("%s: no %s table" % (path, p))
+            ds = f[p]
+            data[key] = _frame(ds[()])
+            data["units"][key] = _units(ds)
+
+        ev = _empty_events()
+        present = TABLES["events"] in f
+        rows = 0
+        if present:
+            ds = f[TABLES["events"]]
+            rows = int(ds.shape[0])
+            kind_names = _strings(ds.attrs.get("kind_names"))
+            data["units"]["events"] = _units(ds)
+            if events and rows:
+                arr = _read_events(ds, kinds, kind_names, slice_rows)
+                if len(arr):
+                    ev = _frame(arr)
+                    ev["kind_name"] = _lookup(arr["kind"], kind_names)
+                    comps = data["components"]
+                    pos = pd.Series(np.arange(len(comps)), index=comps["id"].to_numpy())
+                    pos = pos[~pos.index.duplicated()]
+                    cidx = pos.reindex(arr["component"]).fillna(-1).to_numpy()
+                    ev["component_name"] = _lookup(cidx, comps["name"])
+                    ev["component_kind"] = _lookup(cidx, comps["kind"])
+        else:
+            data["units"]["events"] = {n: u for n, u in zip(
+                [c for c, _ in EVENT_COLUMNS],
+                ["ps", "ps", "id", "-", "index", "index", "index", "index", "count", "pJ"])}
+        ev.attrs.update({"present": present, "rows": rows, "loaded": bool(events),
+                         "kinds": None if kinds is None else list(kinds)})
+        data["events"] = ev
+    return data
+
+
+# ---- checking ---------------------------------------------------------------------------------
+
+def _close(a, b, rel=1e-9, abs_tol=1e-12):
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_tol)
+
+
+def check(data):
+    """Verify the internal consistency of a load()ed file; a list of problems ([] = consistent).
+
+    Structure: every table's `units` attribute names every column; /components and
+    /summary/components list the same components; /mapping/layers and /summary/layers the same
+    layers; /summary/inferences has one row per inference, and meta, /summary/network and it
+    agree on the number of inferences.
+
+    Trace (skipped when events were not loaded or only some kinds were):
+      - every event has t_end >= t_start, a known component, a kind within kind_names, a layer
+        within range (or -1), and ends by the makespan;
+      - a run with trace level layer or vector has /trace/events, one of level none has no rows;
+      - level vector: per component other than layer controllers, the sum of its events'
+        energy_pj equals its energy_dynamic_pj (rel 1e-9);
+      - level vector: per tile with events, the sum of t_end - t_start equals busy_ps (buses and
+        vector modules are skipped: with several servers an event spans its chunks' starts to
+        ends, so its interval is not its busy time);
+      - levels layer and vector: `layer` events sit on layer controllers; there is one per layer
+        copy (mapping copies) and inference; per layer, inference 0's min start / max end are
+        first_start_ps / first_end_ps, and over inferences max(end - start) is max_time_ps and
+        the mean is mean_time_ps; per layer the layer events' energy / inferences is energy_pj;
+        per inference, the min start / max end of its layer events are start_ps / end_ps;
+      - level vector: per layer, the vector-level events' energy equals its layer events'.
+
+    Summaries:
+      - sum over layers of energy_pj x inferences = sum of energy_dynamic_pj (rel 1e-9);
+      - /summary/inferences latency_ps = end_ps - start_ps, and inference 0's is
+        /summary/network latency_ps;
+      - the energy_<category>_pj columns add up to energy_per_inference_pj; the dynamic ones
+        (all but tile_static and sram_leakage) x inferences to the components' energy_dynamic_pj;
+      - energy_per_inference_pj x inferences = the components' energy_total_pj plus the static
+        energy of idle tiles. That last term is only derivable when every tile of the chip is a
+        component (tile rows = tiles_total): then equality is checked (and the static categories
+        against the components' energy_static_pj); otherwise only >= is.
+      - components: energy_total = dynamic + static; utilisation = busy / (servers x makespan);
+      - layers: first_time = first_end - first_start, ratio = first_time / model_time (and 1
+        with overlap off), mean_time <= max_time; model_time_ps equal in both layer tables;
+      - network: makespan >= the last inference's end; model_latency_ps = sum of model_time_ps
+        (to 1 ps a layer, for rounding); model_throughput = 1 / max T_l (rel 1e-6); throughput
+        from /summary/inferences ends; utilisation = tiles' busy / (tiles_used x makespan);
+        edp = energy_per_inference x latency.
+    """
+    problems = []
+    add = problems.append
+    meta = data["meta"]
+    net = data["summary_network"]
+    comps = data["components"]
+    scomps = data["summary_components"]
+    mlay = data["mapping_layers"]
+    slay = data["summary_layers"]
+    sinf = data["summary_inferences"]
+    ev = data["events"]
+
+    # ---- structure ----
+    for key in TABLES:
+        if key == "events" and not ev.attrs.get("present", True):
+            continue
+        cols = [c for c in data[key].columns if c not in EVENT_EXTRA]
+        if key == "events" and not len(data[key]):
+            cols = [c for c, _ in EVENT_COLUMNS]
+        units = data["units"].get(key, {})
+        if set(units) != set(cols):
+            add("%s: units attribute covers %s, columns are %s"
+                % (TABLES[key], sorted(units), sorted(cols)))
+    if len(net) != 1:
+        add("/summary/network: %d rows, expected 1" % len(net))
+        return problems
+    net = net.iloc[0]
+    N = int(net["inferences"])
+    if int(meta.get("inferences", N)) != N:
+        add("meta inferences %s != /summary/network inferences %d" % (meta.get("inferences"), N))
+    if len(sinf) != N or list(sinf["inference"]) != list(range(N)):
+        add("/summary/inferences: inference column is not 0..%d" % (N - 1))
+    if N < 1:
+        add("no inferences")
+        return problems
+    ccols = ["id", "kind", "name", "group"]
+    if not comps[ccols].reset_index(drop=True).equals(scomps[ccols].reset_index(drop=True)):
+        add("/components and /summary/components list different components")
+    if comps["id"].duplicated().any():
+        add("/components: duplicate ids")
+    L = len(mlay)
+    if list(mlay["layer"]) != list(range(L)):
+        add("/mapping/layers: layer column is not 0..%d" % (L - 1))
+    if len(slay) != L or list(slay["layer"]) != list(mlay["layer"]) \
+            or list(slay["name"]) != list(mlay["name"]):
+        add("/summary/layers and /mapping/layers list different layers")
+    else:
+        bad = slay.index[slay["model_time_ps"].to_numpy() != mlay["model_time_ps"].to_numpy()]
+        for i in bad:
+            add("layer %s: model_time_ps %d in /summary/layers, %d in /mapping/layers"
+                % (slay["name"][i], slay["model_time_ps"][i], mlay["model_time_ps"][i]))
+    makespan = int(net["makespan_ps"])
+
+    # ---- summaries ----
+    dyn_total = float(np.sum(scomps["energy_dynamic_pj"].to_numpy()))
+    layers_total = float(np.sum(slay["energy_pj"].to_numpy())) * N
+    if not _close(layers_total, dyn_total, abs_tol=1e-9):
+        add("sum of /summary/layers energy_pj x %d inferences = %.12g pJ != sum of components' "
+            "energy_dynamic_pj = %.12g pJ" % (N, layers_total, dyn_total))
+    for _, r in sinf.iterrows():
+        if int(r["latency_ps"]) != int(r["end_ps"]) - int(r["start_ps"]):
+            add("inference %d: latency_ps %d != end_ps - start_ps = %d"
+                % (r["inference"], r["latency_ps"], int(r["end_ps"]) - int(r["start_ps"])))
+    if int(sinf["latency_ps"].iloc[0]) != int(net["latency_ps"]):
+        add("/summary/inferences latency_ps of inference 0 = %d != /summary/network latency_ps "
+            "= %d" % (sinf["latency_ps"].iloc[0], net["latency_ps"]))
+    if int(sinf["end_ps"].max()) > makespan:
+        add("an inference ends at %d ps, after the makespan %d ps"
+            % (sinf["end_ps"].max(), makespan))
+
+    cats = _energy_categories(net.index)
+    e_inf = float(net["energy_per_inference_pj"])
+    cat_sum = float(np.sum([net[c] for c in cats.values()]))
+    if not _close(cat_sum, e_inf, abs_tol=1e-9):
+        add("energy_<category>_pj add up to %.12g pJ != energy_per_inference_pj %.12g pJ"
+            % (cat_sum, e_inf))
+    dyn_cats = float(np.sum([net[c] for k, c in cats.items() if k not in STATIC_CATEGORIES])) * N
+    if not _close(dyn_cats, dyn_total, abs_tol=1e-9):
+        add("dynamic energy categories x %d inferences = %.12g pJ != components' "
+            "energy_dynamic_pj %.12g pJ" % (N, dyn_cats, dyn_total))
+    total = float(np.sum(scomps["energy_total_pj"].to_numpy()))
+    static = float(np.sum(scomps["energy_static_pj"].to_numpy()))
+    static_cats = float(np.sum([net[c] for k, c in cats.items() if k in STATIC_CATEGORIES])) * N
+    n_tiles = int((scomps["kind"] == "tile").sum())
+    if "tiles_total" in net.index and n_tiles == int(net["tiles_total"]):
+        # every tile is a component: the idle tiles' static energy is in their rows
+        if not _close(e_inf * N, total, abs_tol=1e-9):
+            add("energy_per_inference_pj x %d = %.12g pJ != components' energy_total_pj %.12g pJ"
+                % (N, e_inf * N, total))
+        if not _close(static_cats, static, abs_tol=1e-9):
+            add("static energy categories x %d = %.12g pJ != components' energy_static_pj "
+                "%.12g pJ" % (N, static_cats, static))
+    else:
+        # Idle tiles that are not components: their static energy (makespan x idle or gated
+        # power, arch settings in meta config) is not derivable from the tables, so only a
+        # lower bound can be checked.
+        if e_inf * N < total * (1 - 1e-9) - 1e-9:
+            add("energy_per_inference_pj x %d = %.12g pJ < components' energy_total_pj %.12g pJ"
+                % (N, e_inf * N, total))
+
+    for _, r in scomps.iterrows():
+        name = "component %d (%s)" % (r["id"], r["name"])
+        if not _close(r["energy_total_pj"], r["energy_dynamic_pj"] + r["energy_static_pj"],
+                      abs_tol=1e-9):
+            add("%s: energy_total_pj %.12g != dynamic + static %.12g"
+                % (name, r["energy_total_pj"], r["energy_dynamic_pj"] + r["energy_static_pj"]))
+        if r["servers"] > 0 and makespan > 0:
+            u = int(r["busy_ps"]) / (int(r["servers"]) * makespan)
+            if not _close(r["utilisation"], u):
+                add("%s: utilisation %.12g != busy_ps / (servers x makespan) = %.12g"
+                    % (name, r["utilisation"], u))
+        if int(r["busy_ps"]) > int(r["servers"]) * makespan:
+            add("%s: busy_ps %d > servers x makespan" % (name, r["busy_ps"]))
+
+    overlap_off = str(meta.get("overlap", "")) == "off"
+    for _, r in slay.iterrows():
+        name = "layer %d (%s)" % (r["layer"], r["name"])
+        ft = int(r["first_end_ps"]) - int(r["first_start_ps"])
+        if int(r["first_time_ps"]) != ft:
+            add("%s: first_time_ps %d != first_end_ps - first_start_ps = %d"
+                % (name, r["first_time_ps"], ft))
+        if int(r["model_time_ps"]) > 0:
+            ratio = int(r["first_time_ps"]) / int(r["model_time_ps"])
+            if not _close(r["ratio"], ratio):
+                add("%s: ratio %.12g != first_time / model_time = %.12g"
+                    % (name, r["ratio"], ratio))
+            if overlap_off and not _close(r["ratio"], 1.0):
+                add("%s: ratio %.12g with overlap off (README: 1 exactly)" % (name, r["ratio"]))
+        if int(r["max_time_ps"]) < int(r["first_time_ps"]) \
+                or r["mean_time_ps"] > int(r["max_time_ps"]) * (1 + 1e-12):
+            add("%s: max_time_ps %d below first_time_ps %d or mean_time_ps %.12g"
+                % (name, r["max_time_ps"], r["first_time_ps"], r["mean_time_ps"]))
+
+    model_lat = int(slay["model_time_ps"].astype(np.int64).sum())
+    if abs(int(net["model_latency_ps"]) - model_lat) > max(1, L):
+        add("model_latency_ps %d != sum of layers' model_time_ps %d"
+            % (net["model_latency_ps"], model_lat))
+    tmax = int(slay["model_time_ps"].max()) if L else 0
+    if tmax > 0 and not _close(net["model_throughput_per_s"], 1e12 / tmax, rel=1e-6):
+        add("model_throughput_per_s %.12g != 1 / max T_l = %.12g"
+            % (net["model_throughput_per_s"], 1e12 / tmax))
+    ends = sinf["end_ps"].astype(np.int64).to_numpy()
+    if N >= 2 and ends[-1] > ends[0]:
+        thr = (N - 1) / ((int(ends[-1]) - int(ends[0])) * 1e-12)
+    else:
+        thr = 1 / (int(net["latency_ps"]) * 1e-12) if int(net["latency_ps"]) else float("inf")
+    if not _close(net["throughput_per_s"], thr):
+        add("throughput_per_s %.12g != %.12g from /summary/inferences"
+            % (net["throughput_per_s"], thr))
+    tile_busy = int(scomps.loc[scomps["kind"] == "tile", "busy_ps"].astype(np.int64).sum())
+    if int(net["tiles_used"]) > 0 and makespan > 0:
+        u = tile_busy / (int(net["tiles_used"]) * makespan)
+        if not _close(net["utilisation"], u):
+            add("network utilisation %.12g != tiles' busy_ps / (tiles_used x makespan) = %.12g"
+                % (net["utilisation"], u))
+    edp = e_inf * int(net["latency_ps"]) * 1e-12
+    if not _close(net["edp_pj_s"], edp, abs_tol=0):
+        add("edp_pj_s %.12g != energy_per_inference x latency = %.12g" % (net["edp_pj_s"], edp))
+
+    # ---- trace ----
+    level = str(meta.get("trace_level", "none"))
+    if not ev.attrs.get("present", True):
+        if level in ("layer", "vector"):
+            add("trace level %s but no /trace/events" % level)
+        return problems
+    if level == "none" and ev.attrs.get("rows", len(ev)):
+        add("trace level none but /trace/events has %d rows" % ev.attrs.get("rows", len(ev)))
+    if not ev.attrs.get("loaded", True) or ev.attrs.get("kinds") is not None:
+        return problems
+    if not len(ev):
+        if level in ("layer", "vector"):
+            add("trace level %s but /trace/events has no rows" % level)
+        return problems
+    t0 = ev["t_start_ps"].to_numpy()
+    t1 = ev["t_end_ps"].to_numpy()
+    nb = int((t1 < t0).sum())
+    if nb:
+        add("%d events end before they start" % nb)
+    if int(t1.max()) > makespan:
+        add("an event ends at %d ps, after the makespan %d ps" % (t1.max(), makespan))
+    nb = int(ev["component_name"].isna().sum())
+    if nb:
+        add("%d events name an unknown component" % nb)
+    nb = int(ev["kind_name"].isna().sum())
+    if nb:
+        add("%d events have a kind outside kind_names" % nb)
+    lay = ev["layer"].to_numpy()
+    nb = int(((lay < -1) | (lay >= L)).sum())
+    if nb:
+        add("%d events have a layer outside -1..%d" % (nb, L - 1))
+
+    is_layer = (ev["kind_name"] == "layer").to_numpy()
+    lev = ev[is_layer]
+    vev = ev[~is_layer]
+    if level == "vector":
+        e_by = vev.groupby("component")["energy_pj"].sum()
+        for _, r in scomps[scomps["kind"] != "layer"].iterrows():
+            e = float(e_by.get(r["id"], 0.0))
+            if not _close(e, r["energy_dynamic_pj"], abs_tol=1e-9):
+                add("component %d (%s): events' energy_pj sum %.12g pJ != energy_dynamic_pj "
+                    "%.12g pJ" % (r["id"], r["name"], e, r["energy_dynamic_pj"]))
+        dur = (vev["t_end_ps"] - vev["t_start_ps"]).groupby(vev["component"]).sum()
+        for _, r in scomps[scomps["kind"] == "tile"].iterrows():
+            if r["id"] in dur.index and int(dur[r["id"]]) != int(r["busy_ps"]):
+                add("tile %d (%s): events' durations sum %d ps != busy_ps %d ps"
+                    % (r["id"], r["name"], dur[r["id"]], r["busy_ps"]))
+    if level in ("layer", "vector"):
+        if not len(lev):
+            add("trace level %s but no `layer` events" % level)
+            return problems
+        nb = int((lev["component_kind"] != "layer").sum())
+        if nb:
+            add("%d `layer` events are not on a layer controller" % nb)
+        g = lev.groupby(["layer", "inference"])
+        span = pd.DataFrame({"start": g["t_start_ps"].min(), "end": g["t_end_ps"].max(),
+                             "rows": g.size()})
+        span["time"] = span["end"].astype(np.int64) - span["start"].astype(np.int64)
+        copies = dict(zip(mlay["layer"], mlay["copies"]))
+        for (l, i), r in span.iterrows():
+            if l in copies and int(r["rows"]) != int(copies[l]):
+                add("layer %d inference %d: %d `layer` events, %d copies"
+                    % (l, i, r["rows"], copies[l]))
+        missing = N * L - len(span)
+        if missing > 0:
+            add("%d (layer, inference) pairs have no `layer` event" % missing)
+        lay_e = lev.groupby("layer")["energy_pj"].sum()
+        vec_e = vev[vev["layer"] >= 0].groupby("layer")["energy_pj"].sum()
+        for _, r in slay.iterrows():
+            l = int(r["layer"])
+            name = "layer %d (%s)" % (l, r["name"])
+            if (l, 0) in span.index:
+                s = span.loc[(l, 0)]
+                if int(s["start"]) != int(r["first_start_ps"]) \
+                        or int(s["end"]) != int(r["first_end_ps"]):
+                    add("%s: inference 0's `layer` events span [%d, %d] ps, /summary/layers "
+                        "first_start/first_end [%d, %d] ps"
+                        % (name, s["start"], s["end"], r["first_start_ps"], r["first_end_ps"]))
+            times = span.loc[span.index.get_level_values(0) == l, "time"]
+            if len(times) == N:
+                if int(times.max()) != int(r["max_time_ps"]):
+                    add("%s: max over inferences of its `layer` events' span %d ps != "
+                        "max_time_ps %d" % (name, times.max(), r["max_time_ps"]))
+                if not _close(times.mean(), r["mean_time_ps"]):
+                    add("%s: mean of its `layer` events' span %.12g ps != mean_time_ps %.12g"
+                        % (name, times.mean(), r["mean_time_ps"]))
+            e = float(lay_e.get(l, 0.0)) / N
+            if not _close(e, r["energy_pj"], abs_tol=1e-9):
+                add("%s: `layer` events' energy / %d inferences = %.12g pJ != energy_pj %.12g pJ"
+                    % (name, N, e, r["energy_pj"]))
+            if level == "vector":
+                ev_ = float(vec_e.get(l, 0.0))
+                if not _close(ev_, float(lay_e.get(l, 0.0)), abs_tol=1e-9):
+                    add("%s: vector-level events' energy %.12g pJ != its `layer` events' "
+                        "%.12g pJ" % (name, ev_, float(lay_e.get(l, 0.0))))
+        gi = lev.groupby("inference")
+        ispan = pd.DataFrame({"start": gi["t_start_ps"].min(), "end": gi["t_end_ps"].max()})
+        for _, r in sinf.iterrows():
+            i = int(r["inference"])
+            if i in ispan.index and (int(ispan.loc[i, "start"]) != int(r["start_ps"])
+                                     or int(ispan.loc[i, "end"]) != int(r["end_ps"])):
+                add("inference %d: `layer` events span [%d, %d] ps, /summary/inferences "
+                    "[%d, %d] ps" % (i, ispan.loc[i, "start"], ispan.loc[i, "end"],
+                                     r["start_ps"], r["end_ps"]))
+    return problems
+
+
+def _energy_categories(columns):
+    """{category: column} of the energy_<category>_pj columns of /summary/network, in order."""
+    out = {}
+    for c in columns:
+        m = re.fullmatch(r"energy_(\w+)_pj", c)
+        if m and c != "energy_per_inference_pj":
+            out[m.group(1)] = c
+    return out
+
+
+# ---- plots ------------------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _title(data, what):
+    m = data["meta"]
+    return "%s: %s on %s (%s inferences, overlap %s)" % (
+        what, m.get("network", "?"), m.get("arch", "?"), m.get("inferences", "?"),
+        m.get("overlap", "?"))
+
+
+def _layer_names(data):
+    ml = data["mapping_layers"]
+    return dict(zip(ml["layer"].astype(int), ml["name"]))
+
+
+def _save(fig, out):
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+    return out
+
+
+def _tick_font(n):
+    return 9 if n <= 30 else 7 if n <= 80 else 5
+
+
+def plot_gantt(data, out):
+    """Per-layer timeline: one bar per layer per inference, x in us."""
+    plt = _plt()
+    names = _layer_names(data)
+    L = len(names)
+    ev = data["events"]
+    lev = ev[ev["kind_name"] == "layer"] if len(ev) else ev
+    if len(lev):
+        g = lev.groupby(["layer", "inference"])
+        span = pd.DataFrame({"start": g["t_start_ps"].min(), "end": g["t_end_ps"].max()})
+        span = span.reset_index()
+        source = "layer events"
+    else:
+        sl = data["summary_layers"]
+        span = pd.DataFrame({"layer": sl["layer"].astype(int), "inference": 0,
+                             "start": sl["first_start_ps"], "end": sl["first_end_ps"]})
+        source = "/summary/layers, inference 0 only"
+    fig, ax = plt.subplots(figsize=(11, max(3.0, 0.22 * L + 1.6)))
+    cmap = plt.get_cmap("tab10")
+    infs = sorted(span["inference"].unique())
+    for i in infs:
+        s = span[span["inference"] == i]
+        start = s["start"].astype(float).to_numpy() / 1e6
+        width = (s["end"].astype(float).to_numpy() - s["start"].astype(float).to_numpy()) / 1e6
+        ax.barh(s["layer"].astype(int).to_numpy(), width, left=start, height=0.8,
+                color=cmap(int(i) % 10), label="inference %d" % i)
+    ax.set_yticks(range(L))
+    ax.set_yticklabels([names[k] for k in range(L)], fontsize=_tick_font(L))
+    ax.set_ylim(L - 0.5, -0.5)
+    ax.set_xlabel("time (us)")
+    ax.set_ylabel("layer")
+    ax.set_title(_title(data, "layer timeline") + "\nfrom " + source, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    if len(infs) <= 10:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    else:
+        ax.text(1.01, 1, "%d inferences\n(colours cycle\nover 10)" % len(infs),
+                transform=ax.transAxes, va="top", fontsize=8)
+    return _save(fig, out)
+
+
+def _tile_number(name, fallback):
+    m = re.fullmatch(r"tile(\d+)", name)
+    return int(m.group(1)) if m else fallback
+
+
+def plot_utilisation(data, out):
+    """Tile utilisation heat map (grid by tile number) and bars for buses / vector modules."""
+    plt = _plt()
+    sc = data["summary_components"]
+    net = data["summary_network"].iloc[0]
+    tiles = sc[sc["kind"] == "tile"].reset_index(drop=True)
+    nums = [_tile_number(n, k) for k, n in enumerate(tiles["name"])]
+    total = max([int(net.get("tiles_total", 0))] + [n + 1 for n in nums] + [1])
+    per_group = tiles.groupby("group").size()
+    size = int(per_group.max()) if len(per_group) else 64
+    width = size if 2 <= size <= 128 else 64
+    width = min(width, total)
+    rows = (total + width - 1) // width
+    grid = np.full(rows * width, np.nan)
+    for n, u in zip(nums, tiles["utilisation"].to_numpy(dtype=float)):
+        grid[n] = u
+    grid = grid.reshape(rows, width)
+    others = sc[sc["kind"].isin(["bus", "vecmod"])].copy()
+    h1 = min(9.0, max(1.4, 10.0 * rows / width))
+    if len(others):
+        fig, (ax, bx) = plt.subplots(2, 1, figsize=(11, h1 + 4.2),
+                                     gridspec_kw={"height_ratios": [h1, 3.2]})
+    else:
+        fig, ax = plt.subplots(figsize=(11, h1 + 1.2))
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("lightgrey")
+    im = ax.imshow(grid, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+                   extent=(-0.5, width - 0.5, rows - 0.5, -0.5))
+    fig.colorbar(im, ax=ax, label="utilisation (fraction)", pad=0.01)
+    if rows * width <= 128:
+        for r in range(rows):
+            for c in range(width):
+                if not np.isnan(grid[r, c]):
+                    ax.text(c, r, "tile%d\n%.2f" % (r * width + c, grid[r, c]), ha="center", va="center", fontsize=8,
+                            color="white" if grid[r, c] < 0.6 else "black")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("tile number mod %d" % width)
+    ax.set_ylabel("tile number // %d" % width)
+    ax.set_title(_title(data, "utilisation") + "\ntiles (%d of %d are components; grey: none)"
+                 % (len(tiles), total), fontsize=10)
+    if len(others):
+        others["role"] = [("vecmod" if k == "vecmod" else re.sub(r"^g\d+\.", "", n))
+                          for k, n in zip(others["kind"], others["name"])]
+        roles = list(dict.fromkeys(others["role"]))
+        groups = sorted(others["group"].astype(int).unique())
+        gpos = {g: k for k, g in enumerate(groups)}
+        w = 0.8 / len(roles)
+        for j, role in enumerate(roles):
+            o = others[others["role"] == role]
+            x = np.array([gpos[int(g)] for g in o["group"]]) - 0.4 + w * (j + 0.5)
+            bx.bar(x, o["utilisation"].to_numpy(dtype=float), width=w, label=role)
+        if len(groups) <= 40:
+            bx.set_xticks(range(len(groups)))
+            bx.set_xticklabels([str(g) for g in groups], fontsize=_tick_font(len(groups)))
+        bx.set_xlabel("tile group")
+        bx.set_ylabel("utilisation (fraction)")
+        bx.set_ylim(0, max(0.05, float(others["utilisation"].max()) * 1.15))
+        bx.set_title("buses and vector modules (busy / (servers x makespan))", fontsize=10)
+        bx.legend(fontsize=8)
+        bx.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out)
+
+
+def plot_energy(data, out):
+    """Energy per inference by category (stacked bar), uJ, next to the analytic model's total."""
+    plt = _plt()
+    net = data["summary_network"].iloc[0]
+    cats = _energy_categories(net.index)
+    total = float(net["energy_per_inference_pj"])
+    fig, ax = plt.subplots(figsize=(8, 6))
+    cmap = plt.get_cmap("tab10")
+    bottom = 0.0
+    zero = []
+    for k, (cat, col) in enumerate(cats.items()):
+        v = float(net[col]) * 1e-6
+        if v == 0:
+            zero.append(cat)
+            continue
+        pct = 100 * float(net[col]) / total if total else 0
+        ax.bar(0, v, bottom=bottom, width=0.6, color=cmap(k % 10),
+               label="%s: %.4g uJ (%.1f%%)" % (cat, v, pct))
+        bottom += v
+    if "model_energy_pj" in net.index:
+        ax.bar(1, float(net["model_energy_pj"]) * 1e-6, width=0.6, color="lightgrey",
+               edgecolor="black", label="analytic model: %.4g uJ"
+               % (float(net["model_energy_pj"]) * 1e-6))
+    ax.set_xticks([0, 1])
+    ax.set_xticklabels(["simulated\n(%.4g uJ)" % (total * 1e-6), "analytic model"])
+    ax.set_ylabel("energy per inference (uJ)")
+    ax.set_title(_title(data, "energy per inference"), fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+              title=("zero: " + ", ".join(zero)) if zero else None, title_fontsize=8)
+    return _save(fig, out)
+
+
+def plot_latency(data, out):
+    """Per-layer time: simulated first_time vs analytic model_time, us."""
+    plt = _plt()
+    sl = data["summary_layers"]
+    L = len(sl)
+    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.3 * L + 1.6)))
+    y = np.arange(L)
+    ax.barh(y - 0.2, sl["first_time_ps"].astype(float) / 1e6, height=0.4,
+            label="simulated (inference 0)")
+    ax.barh(y + 0.2, sl["model_time_ps"].astype(float) / 1e6, height=0.4,
+            label="analytic model T_l")
+    ax.set_yticks(y)
+    ax.set_yticklabels(list(sl["name"]), fontsize=_tick_font(L))
+    ax.set_ylim(L - 0.5, -0.5)
+    ax.set_xlabel("layer time (us)")
+    ax.set_ylabel("layer")
+    ax.set_title(_title(data, "per-layer latency"), fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+PLOT_FUNCS = {"gantt": plot_gantt, "utilisation": plot_utilisation, "energy": plot_energy,
+              "latency": plot_latency}
+
+
+def compare_rows(paths, labels):
+    """[{label, file, network, arch, latency_us, throughput_per_s, energy_per_inference_uj,
+    *_ratio}] of each run, ratios to the first run's."""
+    rows = []
+    for p, lab in zip(paths, labels):
+        d = load(p, events=False)
+        net = d["summary_network"].iloc[0]
+        rows.append({"label": lab, "file": p, "network": d["meta"].get("network", ""),
+                     "arch": d["meta"].get("arch", ""),
+                     "latency_us": int(net["latency_ps"]) / 1e6,
+                     "throughput_per_s": float(net["throughput_per_s"]),
+                     "energy_per_inference_uj": float(net["energy_per_inference_pj"]) * 1e-6})
+    for r in rows:
+        for k, rk in RATIOS.items():
+            base = rows[0][k]
+            r[rk] = r[k] / base if base else float("nan")
+    return rows
+
+
+RATIOS = {"latency_us": "latency_ratio", "throughput_per_s": "throughput_ratio",
+          "energy_per_inference_uj": "energy_ratio"}
+COMPARE_FIELDS = ["label", "file", "network", "arch", "latency_us", "throughput_per_s",
+                  "energy_per_inference_uj", "latency_ratio", "throughput_ratio", "energy_ratio"]
+
+
+def plot_compare(rows, out):
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(max(10, 1.3 * len(rows) * 3), 4.8))
+    specs = [("latency_us", "latency_ratio", "latency of inference 0 (us)", "latency"),
+             ("throughput_per_s", "throughput_ratio", "throughput (inferences/s)",
+              "throughput"),
+             ("energy_per_inference_uj", "energy_ratio", "energy per inference (uJ)", "energy")]
+    cmap = plt.get_cmap("tab10")
+    x = np.arange(len(rows))
+    for ax, (k, rk, ylabel, what) in zip(axes, specs):
+        vals = [r[k] for r in rows]
+        bars = ax.bar(x, vals, color=[cmap(i % 10) for i in range(len(rows))])
+        for b, r in zip(bars, rows):
+            ax.annotate("%.4g\nx%.3f" % (r[k], r[rk]), (b.get_x() + b.get_width() / 2,
+                                                          b.get_height()),
+                        ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x)
+        ax.set_xticklabels([r["label"] for r in rows], rotation=30 if len(rows) > 3 else 0,
+                           ha="right" if len(rows) > 3 else "center", fontsize=8)
+        ax.set_xlabel("run")
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, max(vals) * 1.25 if max(vals) > 0 else 1)
+        ax.set_title(what, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    nets = ", ".join(dict.fromkeys(str(r["network"]) for r in rows))
+    archs = ", ".join(dict.fromkeys(str(r["arch"]) for r in rows))
+    fig.suptitle("what-if comparison: %s on %s (ratios to %s)" % (nets, archs, rows[0]["label"]),
+                 fontsize=11)
+    fig.tight_layout()
+    return _save(fig, out)
+
+
+# ---- summary ----------------------------------------------------------------------------------
+
+def summary_text(data):
+    m = data["meta"]
+    lines = ["%s on %s: %s inferences, overlap %s, trace level %s, seed %s, xbarsim %s (%s)"
+             % (m.get("network"), m.get("arch"), m.get("inferences"), m.get("overlap"),
+                m.get("trace_level"), m.get("seed"), m.get("xbarsim_version"),
+                m.get("git_describe")), "", "/summary/network"]
+    net = data["summary_network"]
+    u = data["units"]["summary_network"]
+    t = pd.DataFrame({"column": list(net.columns),
+                      "value": ["%.6g" % v if isinstance(v, float) else str(v)
+                                for v in net.iloc[0].tolist()],
+                      "unit": [u.get(c, "?") for c in net.columns]})
+    lines.append(t.to_string(index=False))
+    lines += ["", "/summary/layers"]
+    sl = data["summary_layers"]
+    ul = data["units"]["summary_layers"]
+    sl = sl.rename(columns={c: ("%s [%s]" % (c, ul[c]) if ul.get(c, "-") not in ("-", "index")
+                                else c) for c in sl.columns})
+    with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                           "display.width", 250, "display.float_format", "{:.6g}".format):
+        lines.append(sl.to_string(index=False))
+    return "\n".join(lines)
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def cmd_summary(a):
+    print(summary_text(load(a.file, events=False)))
+    return 0
+
+
+def cmd_check(a):
+    problems = check(load(a.file, events=not a.no_events))
+    if problems:
+        for p in problems[:a.max]:
+            print(p)
+        if len(problems) > a.max:
+            print("... and %d more" % (len(problems) - a.max))
+        print("%d problems" % len(problems))
+        return 1
+    print("consistent")
+    return 0
+
+
+def cmd_plot(a):
+    which = [w.strip() for w in a.which.split(",") if w.strip()]
+    bad = [w for w in which if w not in PLOTS]
+    if bad:
+        raise SystemExit("plot: unknown plot %s (choose from %s)" % (", ".join(bad),
+                                                                     ",".join(PLOTS)))
+    outdir = a.outdir or os.path.dirname(os.path.abspath(a.file))
+    os.makedirs(outdir, exist_ok=True)
+    # gantt needs the layer rows of the trace only; the others none of it
+    data = load(a.file, events="gantt" in which, kinds=["layer"])
+    for w in which:
+        out = os.path.join(outdir, "%s_%s.png" % (_stem(a.file), w))
+        PLOT_FUNCS[w](data, out)
+        print(out)
+    return 0
+
+
+def cmd_compare(a):
+    labels = [s.strip() for s in a.labels.split(",")] if a.labels else [_stem(p) for p in a.files]
+    if len(labels) != len(a.files):
+        raise SystemExit("compare: %d labels for %d files" % (len(labels), len(a.files)))
+    rows = compare_rows(a.files, labels)
+    w = csv.DictWriter(sys.stdout, fieldnames=COMPARE_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("%.9g" % v if isinstance(v, float) else v) for k, v in r.items()})
+    out = a.out or os.path.join(os.path.dirname(os.path.abspath(a.files[0])),
+                                "%s_compare.png" % _stem(a.files[0]))
+    d = os.path.dirname(os.path.abspath(out))
+    os.makedirs(d, exist_ok=True)
+    sys.stdout.flush()
+    plot_compare(rows, out)
+    print("wrote %s" % out, file=sys.stderr)
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog="xbarsim_trace.py",
+        description="Read, check and plot the HDF5 file of `xbarsim run` (schema: "
+                    "traces/README.md).")
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("summary", help="print the network summary and the per-layer table",
+                       description="Print the /meta essentials, the /summary/network row "
+                                   "(column, value, unit) and /summary/layers with units.")
+    p.add_argument("file", metavar="FILE.h5")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("check", help="verify the file's internal consistency",
+                       description="Verify the file's internal consistency (trace energies and "
+                                   "busy times against the summaries, layer spans, energy "
+                                   "totals, ...). Prints the problems and exits 1, or prints "
+                                   "'consistent' and exits 0.")
+    p.add_argument("file", metavar="FILE.h5")
+    p.add_argument("--no-events", action="store_true",
+                   help="skip /trace/events (check the summaries only)")
+    p.add_argument("--max", type=int, default=50, help="print at most this many problems")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plot", help="write PNG plots of one run",
+                       description="Write <stem>_<plot>.png for each plot into DIR and print "
+                                   "each path. gantt: per-layer timeline (us); utilisation: "
+                                   "tile heat map and bus / vector-module bars; energy: "
+                                   "energy per inference by category (uJ); latency: per-layer "
+                                   "simulated vs analytic time (us).")
+    p.add_argument("file", metavar="FILE.h5")
+    p.add_argument("-o", "--outdir", metavar="DIR", help="output folder (default: FILE's)")
+    p.add_argument("--which", default=",".join(PLOTS),
+                   help="comma-separated plots (default %(default)s)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("compare", help="compare runs side by side (what-if studies)",
+                       description="Bars of latency, throughput and energy per inference of "
+                                   "each run side by side; prints a CSV of those figures and "
+                                   "their ratios to the first run.")
+    p.add_argument("files", nargs="+", metavar="FILE.h5")
+    p.add_argument("-o", "--out", metavar="OUT.png",
+                   help="output PNG (default: <first stem>_compare.png next to the first file)")
+    p.add_argument("--labels", help="comma-separated labels (default: the file stems)")
+    p.set_defaults(func=cmd_compare)
+
+    a = ap.parse_args(argv)
+    try:
+        return a.func(a)
+    except (OSError, KeyError) as e:
+        print("xbarsim_trace.py %s: %s" % (a.cmd, e), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test_run: end-to-end checks of `xbarsim run` -- the default run and its HDF5 file, the identity
+# with the analytic model (overlap off), what-if overrides, bad input (exit 2, file:line), an
+# unwritable or interrupted output (nothing left behind), and the Python reader on real output.
+# Usage: test_run.sh XBARSIM_BINARY SOURCE_DIR. Prints "N passed, N failed".
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tests/testlib.sh
+source "$(dirname "$0")/testlib.sh"
+py=/usr/bin/python3
+tr="$src/scripts/xbarsim_trace.py"
+cd "$tmp" || exit 1
+
+expect "default run" 0 'latency of inference 0 \(us\) +[0-9.]+ +980219\.689 ' -- "$bin" run
+expect "default file" 0 'consistent' -- $py "$tr" check traces/run.h5
+expect "help" 0 'embedded default: ResNet-18' -- "$bin" run --help
+
+# Overlap off: the simulation is the analytic model, to the picosecond, layer by layer.
+expect "identity resnet18" 0 'latency of inference 0 \(us\) +980219\.689 +980219\.689 +1\.0000' \
+    -- "$bin" run --overlap off -o off.h5
+bad=$("$bin" run --overlap off -q -o off2.h5 --net resnet34 && $py -c "
+import h5py; f = h5py.File('off2.h5'); l = f['/summary/layers'][()]
+print(sum(l['first_time_ps'] != l['model_time_ps']))")
+expect "identity resnet34 every layer" 0 '^0$' -- echo "$bad"
+
+# What-if: rows_active 18 instead of 9 halves the row groups of every VMM; ADC bits override.
+expect "set rows_active" 0 'arch.tiles.rows_active = 18' -- "$bin" info \
+    <(sed 's/rows_active = 9;/rows_active = 18;/' "$src/configs/arch/lrmp.cfg")
+a=$("$bin" run -q -o a.h5 --net lenet5 && $py "$tr" summary a.h5 | grep -c .)
+expect "lenet5 run" 0 '^[0-9]+$' -- echo "$a"
+expect "set override applies" 0 'arch.tiles.rows_active = 18' -- sh -c \
+    "'$bin' run -q -o b.h5 --net lenet5 --set arch.tiles.rows_active=18 && $py -c \"
+import h5py; print(h5py.File('b.h5')['/meta'].attrs['config'])\""
+expect "set bad value" 2 '--set arch.tiles.rows_active=many: found .many., expected a 32-bit' \
+    -- "$bin" run -q --set arch.tiles.rows_active=many
+expect "set out of range" 2 'lrmp.cfg:[0-9]+: arch.tiles.rows_active' \
+    -- "$bin" run -q --set arch.tiles.rows_active=0
+expect "set unknown group" 2 "found no group 'arch.tilez'" \
+    -- "$bin" run -q --set arch.tilez.rows=1
+
+# Bad input: file, line and setting; exit 2; nothing written.
+printf 'run = {\n  arch = "lrmp";\n  network = "resnet18";\n  inferences = "many";\n};\n' > bad1.cfg
+expect "bad run value" 2 'bad1.cfg:4: run.inferences: found the string' -- "$bin" run bad1.cfg
+printf 'run = {\n  arch = "lrmp";\n  netwrk = "resnet18";\n};\n' > bad2.cfg
+expect "unknown run key" 2 'bad2.cfg:3: run.netwrk: found an unknown setting' -- "$bin" run bad2.cfg
+printf 'run = { arch = "lrmp"; network = "resnet18"; policy = "pol.csv"; };\n' > bad3.cfg
+printf 'layer,wb,ab\nconv1,8,8\nnosuch,4,4\n' > pol.csv
+expect "bad policy file" 2 'pol.csv:3' -- "$bin" run bad3.cfg
+expect "missing config" 2 'nosuch.cfg' -- "$bin" run nosuch.cfg
+expect "bad trace level" 2 'trace: found .loud., expected none, layer or vector' \
+    -- "$bin" run --trace loud
+expect "nothing written on bad input" 0 '^0$' -- sh -c 'ls traces | grep -v "^run.h5$" | wc -l'
+
+# Output that cannot be written: exit 1, message, nothing left.
+expect "unwritable output" 1 'cannot create HDF5 file' -- "$bin" run -q -o nodir/x.h5
+expect "no partial file" 0 '^0$' -- sh -c 'ls nodir 2>/dev/null | wc -l'
+
+# Interrupted: a long run killed by SIGTERM leaves neither the file nor its temporary.
+"$bin" run -q --net resnet50 --inferences 2000 --trace vector -o killed.h5 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+expect "killed run leaves nothing" 0 '^0$' -- sh -c 'ls killed.h5* 2>/dev/null | wc -l'
+
+# Config with its own arch and network groups, a policy and the vector trace.
+{
+    sed -n '/^arch = {/,/^};/p' "$src/configs/arch/chang2022.cfg"
+    sed -n '/^network = {/,/^};/p' "$src/configs/net/lenet5.cfg"
+    printf 'run = { inferences = 4; trace = "vector"; policy = "uniform:4"; };\n'
+} > own.cfg
+expect "own groups" 0 'lenet5 on chang2022' -- "$bin" run own.cfg -o own.h5
+expect "own groups consistent" 0 'consistent' -- $py "$tr" check own.h5
+
+# The Python reader and plots on a real pipelined run with the vector trace.
+"$bin" run -q --inferences 3 --trace vector --replication conv1=4 -o v.h5
+expect "python reader on real output" 0 ' passed, 0 failed' -- $py "$src/tests/test_trace_py.py" v.h5
+finish

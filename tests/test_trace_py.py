@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""Test scripts/xbarsim_trace.py against the schema in traces/README.md.
+
+    tests/test_trace_py.py [FILE.h5]
+
+With no argument the files come from tests/make_fake_trace.py (a consistent one, one made
+inconsistent with --break, and layer-level, untraced and single-inference variants), written
+into a temporary folder. With FILE.h5 (e.g. the output of `xbarsim run`) that file is tested
+instead, and the tests that need the fakes are skipped. The expected columns and units are
+parsed from traces/README.md itself, so the test follows the contract. Prints one line per test
+and "N passed, N failed" last; exits 1 on any failure. Needs /usr/bin/python3 (Debian's h5py,
+pandas, matplotlib).
+"""
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SCRIPT = os.path.join(ROOT, "scripts", "xbarsim_trace.py")
+README = os.path.join(ROOT, "traces", "README.md")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import make_fake_trace  # noqa: E402
+import xbarsim_trace as xt  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EVENT_EXTRA = {"kind_name", "component_name", "component_kind"}
+
+
+# ---- the contract, from traces/README.md ------------------------------------------------------
+
+def parse_readme(path=README):
+    """({table key: [(column, unit)]}, [meta attribute names]) from the README's tables."""
+    tables, meta = {}, []
+    section = None
+    header = None
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^## `([^`]+)`", line)
+            if m:
+                section, header = m.group(1), None
+                continue
+            if line.startswith("## "):
+                section, header = None, None
+                continue
+            if section is None or not line.startswith("|"):
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if header is None:
+                header = [c.lower() for c in cells]
+                continue
+            if set(line.strip()) <= set("|-: "):
+                continue
+            names = re.findall(r"`([^`]+)`", cells[0])
+            if section == "/meta":
+                meta += names
+                continue
+            unit = cells[header.index("unit")] if "unit" in header else ""
+            key = "events" if section == "/trace/events" else section.strip("/").replace("/",
+                                                                                        "_")
+            rows = tables.setdefault(key, [])
+            for n in names:
+                if "<category>" in n:
+                    cats = dict.fromkeys(re.findall(r"`([^`]+)`", cells[-1]))
+                    rows += [(n.replace("<category>", c), unit) for c in cats]
+                else:
+                    rows.append((n, unit))
+    # "as in /components": columns with no unit of their own take /components'
+    comp_units = dict(tables["components"])
+    for key, rows in tables.items():
+        tables[key] = [(n, u if u else comp_units.get(n, u)) for n, u in rows]
+    return tables, meta
+
+
+EXPECTED, META_ATTRS = parse_readme()
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+
+class Files:
+    good = None      # the file under test
+    broken = None    # the --break fake (None with a file argument)
+    variants = []    # further consistent fakes: layer level, no trace, one inference
+    tmp = None
+    fake = True
+
+
+def run(args, **kw):
+    return subprocess.run([sys.executable, SCRIPT] + args, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, **kw)
+
+
+# ---- tests ------------------------------------------------------------------------------------
+
+def test_readme_parsed():
+    assert set(EXPECTED) == {"mapping_layers", "components", "events", "summary_layers",
+                             "summary_components", "summary_inferences", "summary_network"}, \
+        sorted(EXPECTED)
+    assert ("energy_tile_static_pj", "pJ") in EXPECTED["summary_network"]
+    assert ("t_start_ps", "ps") in EXPECTED["events"]
+    assert "trace_level" in META_ATTRS and "events" in META_ATTRS
+
+
+def test_load_keys_and_columns():
+    for path in [Files.good] + Files.variants:
+        d = xt.load(path)
+        assert set(d) == set(EXPECTED) | {"meta", "units"}, sorted(d)
+        for key, cols in EXPECTED.items():
+            want = [c for c, _ in cols]
+            got = list(d[key].columns)
+            if key == "events":
+                assert set(got) - set(want) == EVENT_EXTRA, (path, key, got)
+                got = [c for c in got if c not in EVENT_EXTRA]
+            assert set(got) == set(want), (path, key, sorted(set(got) ^ set(want)))
+            assert len(got) == len(want), (path, key, "duplicate columns")
+
+
+def test_units_match_readme():
+    d = xt.load(Files.good, events=False)
+    for key, cols in EXPECTED.items():
+        for col, unit in cols:
+            if key == "events" and not d["events"].attrs["present"]:
+                continue
+            assert d["units"][key].get(col) == unit, (key, col, d["units"][key].get(col), unit)
+    assert d["units"]["events"]["t_start_ps"] == "ps"
+    assert d["units"]["events"]["energy_pj"] == "pJ"
+    assert d["units"]["summary_network"]["throughput_per_s"] == "inferences/s"
+    assert d["units"]["summary_components"]["utilisation"] == "fraction"
+
+
+def test_meta_and_strings_decoded():
+    d = xt.load(Files.good)
+    missing = [a for a in META_ATTRS if a not in d["meta"]]
+    assert not missing, missing
+    for a in ("network", "arch", "trace_level", "overlap", "config", "start_time"):
+        assert isinstance(d["meta"][a], str), (a, type(d["meta"][a]))
+    assert isinstance(d["meta"]["inferences"], int)
+    assert d["meta"]["trace_level"] in ("none", "layer", "vector")
+    assert d["meta"]["overlap"] in ("on", "off")
+    for key in ("mapping_layers", "components", "summary_layers", "summary_components"):
+        for col in ("name", "kind"):
+            if col in d[key].columns:
+                assert all(isinstance(v, str) for v in d[key][col]), (key, col)
+                assert all("\x00" not in v for v in d[key][col]), (key, col)
+    ev = d["events"]
+    if len(ev):
+        assert not ev["kind_name"].isna().any()
+        assert not ev["component_name"].isna().any()
+        assert isinstance(ev["kind_name"].iloc[0], str)
+
+
+def test_check_consistent():
+    for path in [Files.good] + Files.variants:
+        problems = xt.check(xt.load(path))
+        assert problems == [], (path, problems[:10])
+
+
+def test_check_broken():
+    if not Files.fake:
+        return "skipped (file given)"
+    problems = xt.check(xt.load(Files.broken))
+    assert problems, "check() found nothing in the --break file"
+    assert any("tile1" in p and "energy" in p for p in problems), problems
+
+
+def test_events_energy_per_component():
+    d = xt.load(Files.good)
+    if d["meta"]["trace_level"] != "vector":
+        return "skipped (trace level %s)" % d["meta"]["trace_level"]
+    ev = d["events"]
+    ev = ev[ev["kind_name"] != "layer"]
+    by = ev.groupby("component")["energy_pj"].sum()
+    sc = d["summary_components"]
+    for _, r in sc[sc["kind"] != "layer"].iterrows():
+        e = float(by.get(r["id"], 0.0))
+        assert abs(e - r["energy_dynamic_pj"]) <= 1e-9 * max(abs(e), 1e-3), (r["name"], e,
+                                                                              r["energy_dynamic_pj"])
+
+
+def test_load_without_events():
+    d = xt.load(Files.good, events=False)
+    ev = d["events"]
+    assert len(ev) == 0 and not ev.attrs["loaded"]
+    assert set(ev.columns) == {c for c, _ in EXPECTED["events"]} | EVENT_EXTRA
+    assert xt.check(d) == [], xt.check(d)[:10]
+    full = xt.load(Files.good)
+    rows = max(int(full["events"].attrs["rows"]), 1)
+    small = xt.load(Files.good, slice_rows=max(7, rows // 13 + 1))  # several slices
+    assert len(small["events"]) == len(full["events"]) == full["events"].attrs["rows"]
+    if len(full["events"]):
+        assert np.array_equal(small["events"]["t_end_ps"].to_numpy(),
+                              full["events"]["t_end_ps"].to_numpy())
+    lay = xt.load(Files.good, kinds=["layer"])["events"]
+    assert set(lay["kind_name"].astype(str)) <= {"layer"}
+    assert len(lay) == int((full["events"]["kind_name"] == "layer").sum())
+
+
+def test_cli_check():
+    r = run(["check", Files.good])
+    assert r.returncode == 0 and r.stdout.strip() == "consistent", (r.returncode, r.stdout,
+                                                                   r.stderr)
+    if Files.fake:
+        r = run(["check", Files.broken])
+        assert r.returncode == 1 and "tile1" in r.stdout, (r.returncode, r.stdout, r.stderr)
+
+
+def test_cli_summary():
+    r = run(["summary", Files.good])
+    assert r.returncode == 0, r.stderr
+    for s in ("/summary/network", "/summary/layers", "latency_ps", "first_time_ps [ps]",
+              "energy_pj [pJ]", "inferences/s"):
+        assert s in r.stdout, s
+
+
+def _png(path):
+    assert os.path.isfile(path), path
+    assert os.path.getsize(path) > len(PNG_MAGIC), path
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_MAGIC, path
+
+
+def test_cli_plot_each():
+    out = os.path.join(Files.tmp, "plots")
+    stem = os.path.splitext(os.path.basename(Files.good))[0]
+    for w in xt.PLOTS:
+        r = run(["plot", Files.good, "-o", out, "--which", w])
+        assert r.returncode == 0, (w, r.stderr)
+        path = os.path.join(out, "%s_%s.png" % (stem, w))
+        assert r.stdout.strip() == path, (r.stdout, path)
+        _png(path)
+
+
+def test_cli_plot_default_dir_and_variants():
+    # default: next to FILE; variants exercise the gantt fallback (no trace) and one inference
+    for path in Files.variants or [Files.good]:
+        copy = os.path.join(Files.tmp, "next_to", os.path.basename(path))
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        if not os.path.exists(copy):
+            os.symlink(path, copy)  # a link: a real trace may be large
+        r = run(["plot", copy])
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.split()
+        assert len(lines) == len(xt.PLOTS), lines
+        for p in lines:
+            assert os.path.dirname(p) == os.path.dirname(copy), p
+            _png(p)
+
+
+def test_cli_compare():
+    b = Files.broken if Files.fake else Files.good
+    out = os.path.join(Files.tmp, "cmp", "compare.png")
+    r = run(["compare", Files.good, b, "-o", out, "--labels", "base,whatif"])
+    assert r.returncode == 0, r.stderr
+    _png(out)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 2, r.stdout
+    assert [x["label"] for x in rows] == ["base", "whatif"]
+    for k in ("latency_ratio", "throughput_ratio", "energy_ratio"):
+        assert float(rows[0][k]) == 1.0, (k, rows[0][k])
+    for k in ("latency_us", "throughput_per_s", "energy_per_inference_uj"):
+        assert float(rows[0][k]) > 0, (k, rows[0][k])
+    d = xt.load(Files.good, events=False)
+    lat = int(d["summary_network"]["latency_ps"].iloc[0]) / 1e6
+    assert abs(float(rows[0]["latency_us"]) - lat) <= 1e-8 * lat
+    # default labels are the stems
+    out2 = os.path.join(Files.tmp, "cmp", "compare2.png")
+    r = run(["compare", Files.good, Files.good, "-o", out2])
+    assert r.returncode == 0, r.stderr
+    _png(out2)
+    stem = os.path.splitext(os.path.basename(Files.good))[0]
+    assert [x["label"] for x in csv.DictReader(io.StringIO(r.stdout))] == [stem, stem]
+
+
+def test_cli_help_and_errors():
+    for args in (["--help"], ["plot", "--help"], ["check", "--help"], ["summary", "--help"],
+                 ["compare", "--help"]):
+        r = run(args)
+        assert r.returncode == 0 and "usage" in r.stdout.lower(), (args, r.stderr)
+    r = run(["plot", Files.good, "--which", "nonsense", "-o", Files.tmp])
+    assert r.returncode != 0
+    r = run(["check", os.path.join(Files.tmp, "no_such_file.h5")])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+
+
+TESTS = [v for k, v in list(globals().items()) if k.startswith("test_") and callable(v)]
+
+
+def main(argv):
+    if len(argv) > 2 or (len(argv) == 2 and argv[1] in ("-h", "--help")):
+        print(__doc__)
+        return 0 if len(argv) == 2 else 2
+    Files.tmp = tempfile.mkdtemp(prefix="test_trace_py.")
+    try:
+        if len(argv) == 2:
+            Files.good = os.path.abspath(argv[1])
+            Files.fake = False
+        else:
+            Files.good = make_fake_trace.make(os.path.join(Files.tmp, "fake.h5"))
+            Files.broken = make_fake_trace.make(os.path.join(Files.tmp, "fake_broken.h5"),
+                                                broken=True)
+            Files.variants = [
+                make_fake_trace.make(os.path.join(Files.tmp, "fake_layer.h5"), level="layer"),
+                make_fake_trace.make(os.path.join(Files.tmp, "fake_none.h5"), level="none"),
+                make_fake_trace.make(os.path.join(Files.tmp, "fake_one.h5"), inferences=1),
+            ]
+        passed = failed = 0
+        for t in TESTS:
+            try:
+                note = t()
+                passed += 1
+                print("PASS %s%s" % (t.__name__, " (%s)" % note if note else ""))
+            except Exception:
+                failed += 1
+                print("FAIL %s" % t.__name__)
+                traceback.print_exc(file=sys.stdout)
+        print("%d passed, %d failed" % (passed, failed))
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(Files.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
