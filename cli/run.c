@@ -494,8 +494,10 @@ static void print_summary(const run_ctx *r, const run_totals *t)
     printf("%-34s %16.3f %16.3f %10.4f\n", "latency of inference 0 (us)",
            simtime_to_us(t->latency_ps), simtime_to_us(r->mo.latency_ps),
            ratio((double)t->latency_ps, (double)r->mo.latency_ps));
-    printf("%-34s %16.6g %16.6g %10.4f\n", "throughput (inferences/s)", t->throughput_per_s,
-           r->mo.throughput_per_s, ratio(t->throughput_per_s, r->mo.throughput_per_s));
+    printf("%-34s %16.6g %16.6g %10.4f%s\n", "throughput (inferences/s)", t->throughput_per_s,
+           r->mo.throughput_per_s, ratio(t->throughput_per_s, r->mo.throughput_per_s),
+           r->inferences < 2 ? "  (1 inference: 1 / latency; steady state needs --inferences 2+)"
+                             : "");
     printf("%-34s %16.6g %16.6g %10.4f\n", "energy per inference (uJ)",
            t->energy_per_inference_pj * 1e-6, r->mo.energy_total_pj * 1e-6,
            ratio(t->energy_per_inference_pj, r->mo.energy_total_pj));

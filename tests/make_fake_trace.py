@@ -299,7 +299,7 @@ def make(path, broken=False, level="vector", inferences=2):
             ("layer", "u4", "index"), ("name", S_NAME, "-"), ("model_time_ps", "u8", "ps"),
             ("first_time_ps", "u8", "ps"), ("mean_time_ps", "f8", "ps"),
             ("max_time_ps", "u8", "ps"), ("ratio", "f8", "-"), ("first_start_ps", "u8", "ps"),
-            ("first_end_ps", "u8", "ps"), ("busy_ps", "u8", "ps"), ("energy_pj", "f8", "pJ"),
+            ("first_end_ps", "u8", "ps"), ("busy_tile_ps", "u8", "ps"), ("energy_pj", "f8", "pJ"),
             ("model_energy_pj", "f8", "pJ"),
         ], sum_layers, "One row per network layer: simulated and analytic time and energy.")
 
