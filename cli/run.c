@@ -512,6 +512,16 @@ static void print_summary(const run_ctx *r, const run_totals *t)
     double model_edp = r->mo.energy_total_pj * simtime_to_s(r->mo.latency_ps);
     printf("%-34s %16.6g %16.6g %10.4f\n", "EDP (uJ x us)", t->edp_pj_s * 1e0, model_edp * 1e0,
            ratio(t->edp_pj_s, model_edp));
+    unsigned need = arch_adc_bits_needed(&r->a), short_layers = 0, fewest = need;
+    for (unsigned i = 0; i < r->m.n; i++)
+        if (r->m.layers[i].adc < need) {
+            short_layers++;
+            fewest = r->m.layers[i].adc < fewest ? r->m.layers[i].adc : fewest;
+        }
+    if (short_layers)
+        printf("note: %u crossbar layer%s convert with as few as %u ADC bits where a full column "
+               "sum needs %u: their outputs clip (accuracy, not modelled in time or energy)\n",
+               short_layers, short_layers == 1 ? "" : "s", fewest, need);
     printf("chip: %u tiles; makespan %.3f us; %llu events in %.3f s\n", r->a.tiles.count,
            simtime_to_us(r->makespan_ps), (unsigned long long)r->events, r->wall_s);
 }

@@ -1,6 +1,7 @@
 /* xbarsim: the command-line entry point. One table of subcommands (X-macro) gives the dispatch,
  * the usage text and `xbarsim help`. Each subcommand parses its own options and returns the exit
- * status: 0 success, 1 bad input (message on stderr says where and what), 2 bad usage.
+ * status: 0 success, 1 a failure while working (an output that cannot be written, a solver error),
+ * 2 bad input (the message on stderr says where and what) or bad usage.
  */
 #include <errno.h>
 #include <limits.h>
@@ -93,7 +94,7 @@ static int cmd_info(int argc, char **argv)
     err_clear(&e);
     if (arch_load_file(argv[1], &a, &e) < 0) {
         fprintf(stderr, "xbarsim info: %s\n", e.msg);
-        return 1;
+        return 2;
     }
     arch_print(&a, stdout);
     cost_print_derived(&a, stdout);
@@ -185,15 +186,15 @@ static int cmd_map(int argc, char **argv)
     arch a;
     if (arch_load_file(config, &a, &e) < 0) {
         fprintf(stderr, "xbarsim map: %s\n", e.msg);
-        return 1;
+        return 2;
     }
     char buf[1024];
     network n;
-    int status = 1;
+    int status = 2; /* every failure below is bad input */
     if (net_load_file(net_arg ? net_path(net_arg, buf, sizeof buf) : config, &n, &e) < 0) {
         fprintf(stderr, "xbarsim map: %s\n", e.msg);
         arch_fini(&a);
-        return 1;
+        return 2;
     }
     policy p;
     unsigned *copies = NULL;
@@ -370,16 +371,16 @@ static int cmd_replicate(int argc, char **argv)
     arch a;
     if (arch_load_file(config, &a, &e) < 0) {
         fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
-        return 1;
+        return 2;
     }
     char buf[1024];
     network n;
     if (net_load_file(net_arg ? net_path(net_arg, buf, sizeof buf) : config, &n, &e) < 0) {
         fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
         arch_fini(&a);
-        return 1;
+        return 2;
     }
-    int status = 1;
+    int status = 2; /* bad input, unless a step below says otherwise */
     policy pol;
     replicate_problem p = {0};
     replicate_result r = {0};
@@ -403,6 +404,7 @@ static int cmd_replicate(int argc, char **argv)
     model after;
     for (int attempt = 0;; attempt++) {
         if (replicate_solve(&p, solver, &r, &e) < 0) {
+            status = e.code == ERR_INPUT ? 2 : 1;
             fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n.name, a.name, e.msg,
                     asked > p.budget && attempt == 0 ? " (the budget is capped at the chip's tiles)"
                                                      : "");
