@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,18 +170,29 @@ resource_grant chip_spread(resource *r, simtime now, uint64_t units, simtime uni
         return g;
     uint64_t chunks = units < r->servers ? units : r->servers;
     uint64_t base = units / chunks, extra = units % chunks; /* first `extra` chunks get base+1 */
-    for (uint64_t i = 0; i < chunks; i++) {
-        uint64_t n = base + (i < extra);
-        assert(unit_ps == 0 || n <= SIMTIME_MAX / unit_ps);
-        resource_grant c = resource_request(r, now, n * unit_ps);
-        if (i == 0) {
-            g = c;
-            continue;
+    enum { BATCH = 64 };
+    simtime dur[BATCH];
+    resource_grant got[BATCH];
+    bool first = true;
+    for (uint64_t i = 0; i < chunks;) {
+        size_t k = 0;
+        for (; k < BATCH && i < chunks; k++, i++) {
+            uint64_t n = base + (i < extra);
+            assert(unit_ps == 0 || n <= SIMTIME_MAX / unit_ps);
+            dur[k] = n * unit_ps;
         }
-        if (c.start < g.start)
-            g.start = c.start;
-        if (c.end > g.end)
-            g.end = c.end;
+        resource_request_many(r, now, k, dur, got);
+        for (size_t j = 0; j < k; j++) {
+            if (first) {
+                g = got[j];
+                first = false;
+                continue;
+            }
+            if (got[j].start < g.start)
+                g.start = got[j].start;
+            if (got[j].end > g.end)
+                g.end = got[j].end;
+        }
     }
     return g;
 }

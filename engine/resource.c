@@ -8,6 +8,7 @@
 #include "resource.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "mem.h"
@@ -20,7 +21,9 @@ void resource_init(resource *r, const char *name, unsigned servers)
     r->name = mem_strdup(name, "resource name");
     r->servers = servers;
     r->free_at = mem_calloc(servers, sizeof *r->free_at, "resource server free times");
+    r->heap = mem_calloc(servers, sizeof *r->heap, "resource server heap");
     r->last_arrival = 0;
+    r->latest_free = 0;
     r->window_start = 0;
     r->served = 0;
     r->busy_done_ps = 0;
@@ -41,6 +44,7 @@ void resource_fini(resource *r)
         return;
     free(r->name);
     free(r->free_at);
+    free(r->heap);
     free(r->ring);
     r->name = NULL;
     r->free_at = NULL;
@@ -110,37 +114,38 @@ static size_t waiting_after(const resource *r, simtime t)
     return r->ring_len - lo;
 }
 
-resource_grant resource_request(resource *r, simtime now, simtime duration)
+/* Retire what has ended by now: later queries are at >= now, so its clipped busy time is final.
+ * Only the front is examined, so an early-ending interval may wait behind a later one; it still
+ * counts correctly through the outstanding-interval sum until retired. */
+static void arrive(resource *r, simtime now)
 {
     assert(now >= r->last_arrival && now >= r->window_start);
     r->last_arrival = now;
-
-    /* Retire what has ended by now: later queries are at >= now, so its clipped busy time is
-     * final. Only the front is examined, so an early-ending interval may wait behind a later one;
-     * it still counts correctly through the outstanding-interval sum until retired. */
     while (r->ring_len > 0 && ring_at(r, 0)->end <= now) {
         const resource_interval *iv = ring_at(r, 0);
         r->busy_done_ps += clip(iv->start, iv->end, r->window_start, SIMTIME_MAX);
         ring_pop(r);
     }
+}
 
-    /* The server that can start soonest; among those idle now, the lowest index. */
-    unsigned server = 0;
-    simtime best = r->free_at[0] > now ? r->free_at[0] : now;
-    for (unsigned i = 1; i < r->servers && best > now; i++) {
-        simtime ready = r->free_at[i] > now ? r->free_at[i] : now;
-        if (ready < best) {
-            best = ready;
-            server = i;
-        }
-    }
+/* When server i can start a request arriving now, ps. */
+static simtime ready_at(const resource *r, unsigned i, simtime now)
+{
+    return r->free_at[i] > now ? r->free_at[i] : now;
+}
 
+/* Serve a request arriving now for `duration` ps on `server` (the soonest, found by the caller),
+ * and account for it. */
+static resource_grant grant(resource *r, simtime now, unsigned server, simtime duration)
+{
     resource_grant g;
     g.server = server;
-    g.start = best;
+    g.start = ready_at(r, server, now);
     assert(duration <= SIMTIME_MAX - g.start);
     g.end = g.start + duration;
     r->free_at[server] = g.end;
+    if (g.end > r->latest_free)
+        r->latest_free = g.end;
 
     assert(r->ring_len == 0 || ring_at(r, r->ring_len - 1)->start <= g.start);
     ring_push(r, (resource_interval){.arrival = now, .start = g.start, .end = g.end});
@@ -158,6 +163,80 @@ resource_grant resource_request(resource *r, simtime now, simtime duration)
             r->queue_max = q;
     }
     return g;
+}
+
+resource_grant resource_request(resource *r, simtime now, simtime duration)
+{
+    arrive(r, now);
+    /* The server that can start soonest; among those idle now, the lowest index. */
+    unsigned server = 0;
+    simtime best = ready_at(r, 0, now);
+    for (unsigned i = 1; i < r->servers && best > now; i++) {
+        simtime ready = ready_at(r, i, now);
+        if (ready < best) {
+            best = ready;
+            server = i;
+        }
+    }
+    return grant(r, now, server, duration);
+}
+
+/* Heap order of servers for a batch arriving at now: soonest start first, then lowest index --
+ * the same choice resource_request makes. */
+static bool before(const resource *r, unsigned a, unsigned b, simtime now)
+{
+    simtime ra = ready_at(r, a, now), rb = ready_at(r, b, now);
+    return ra < rb || (ra == rb && a < b);
+}
+
+static void sift_down(resource *r, size_t i, simtime now)
+{
+    unsigned *h = r->heap;
+    size_t n = r->servers;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && before(r, h[l], h[m], now))
+            m = l;
+        if (l + 1 < n && before(r, h[l + 1], h[m], now))
+            m = l + 1;
+        if (m == i)
+            return;
+        unsigned t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+void resource_request_many(resource *r, simtime now, size_t n, const simtime *durations,
+                           resource_grant *out)
+{
+    if (n < 2 || r->servers == 1) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = resource_request(r, now, durations[i]);
+        return;
+    }
+    arrive(r, now);
+    if (r->latest_free <= now && n <= r->servers) {
+        /* Every server idle: request i takes server i unless an earlier one freed a lower server
+         * at once (zero duration), which the general path handles. */
+        size_t i = 0;
+        for (; i < n && (i == 0 || durations[i - 1] > 0); i++)
+            out[i] = grant(r, now, (unsigned)i, durations[i]);
+        if (i == n)
+            return;
+        for (; i < n; i++)
+            out[i] = resource_request(r, now, durations[i]);
+        return;
+    }
+    for (unsigned i = 0; i < r->servers; i++)
+        r->heap[i] = i;
+    for (size_t i = r->servers / 2; i-- > 0;)
+        sift_down(r, i, now);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = grant(r, now, r->heap[0], durations[i]); /* the root's key grows: sift it */
+        sift_down(r, 0, now);
+    }
 }
 
 void resource_window_begin(resource *r, simtime t)

@@ -27,6 +27,8 @@ struct resource {
     char *name;           /* owned copy */
     unsigned servers;     /* k, count */
     simtime *free_at;     /* per server: time it is next free, ps */
+    unsigned *heap;       /* scratch: server indices for resource_request_many */
+    simtime latest_free;  /* the largest free_at: every server is idle from then on, ps */
     simtime last_arrival; /* latest arrival seen, ps (arrivals must not go back) */
     simtime window_start; /* start of the statistics window, ps */
     /* statistics over the window */
@@ -52,6 +54,12 @@ void resource_fini(resource *r);
 /* Grant a request arriving at `now` for `duration` ps. Never fails. Asserted: now is not before
  * the last arrival nor the window start. Allocates only when the interval ring must grow. */
 resource_grant resource_request(resource *r, simtime now, simtime duration);
+
+/* Grant n requests arriving together at `now`, request i lasting durations[i] ps, into out[i]:
+ * exactly what n calls of resource_request(r, now, durations[i]) in order would grant, in
+ * O(servers + n log servers) instead of O(n x servers). */
+void resource_request_many(resource *r, simtime now, size_t n, const simtime *durations,
+                           resource_grant *out);
 
 /* Start a fresh statistics window at t (>= last arrival and >= the current window start):
  * served and wait counters are cleared (they count requests arriving from t on), service before t

@@ -476,6 +476,46 @@ START_TEST(test_resource_random_vs_brute_force)
 }
 END_TEST
 
+/* A batch granted at one time equals the same requests made one by one, grant for grant and in
+ * every statistic, whatever the servers' state: random arrival times, batch sizes (beyond the
+ * server count too) and durations (zeros included) on 1..9 servers. */
+START_TEST(test_resource_many_equals_sequential)
+{
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    for (unsigned k = 1; k <= 9; k++) {
+        resource a, b;
+        resource_init(&a, "batch", k);
+        resource_init(&b, "one by one", k);
+        simtime now = 0;
+        for (int round = 0; round < 400; round++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += x % 7;
+            size_t n = (size_t)(x >> 8) % (2 * k + 2);
+            simtime dur[32];
+            resource_grant ga[32], gb;
+            for (size_t i = 0; i < n; i++)
+                dur[i] = (x >> (12 + i)) % 9;
+            resource_request_many(&a, now, n, dur, ga);
+            for (size_t i = 0; i < n; i++) {
+                gb = resource_request(&b, now, dur[i]);
+                ck_assert_uint_eq(ga[i].server, gb.server);
+                ck_assert_uint_eq(ga[i].start, gb.start);
+                ck_assert_uint_eq(ga[i].end, gb.end);
+            }
+            ck_assert_uint_eq(a.served, b.served);
+            ck_assert_uint_eq(a.wait_total_ps, b.wait_total_ps);
+            ck_assert_uint_eq(a.wait_max_ps, b.wait_max_ps);
+            ck_assert_uint_eq(a.queue_max, b.queue_max);
+            ck_assert_uint_eq(resource_busy_ps(&a, now), resource_busy_ps(&b, now));
+        }
+        resource_fini(&a);
+        resource_fini(&b);
+    }
+}
+END_TEST
+
 static Suite *resource_suite(void)
 {
     Suite *s = suite_create("resource");
@@ -490,6 +530,7 @@ static Suite *resource_suite(void)
     tcase_add_test(tc, test_resource_zero_duration);
     tcase_add_test(tc, test_resource_ring_growth);
     tcase_add_test(tc, test_resource_random_vs_brute_force);
+    tcase_add_test(tc, test_resource_many_equals_sequential);
     suite_add_tcase(s, tc);
     return s;
 }
