@@ -4,11 +4,22 @@
 #ifndef XBARSIM_CLI_CLI_H
 #define XBARSIM_CLI_CLI_H
 
+#include <stdint.h>
+
+#include "err.h"
+#include "h5file.h"
+
 /* The folder holding configs/arch/ and configs/net/: $XBARSIM_DATA, else the source tree the
  * binary was built from. Static storage. */
 const char *cli_data_dir(void);
 
-/* `xbarsim run` (run.c): returns the exit status. */
+/* `xbarsim run` (run.c) and `xbarsim search` (cmd_search.c): return the exit status. */
 int cmd_run(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+
+/* Write the /meta attributes every xbarsim file has (traces/README.md): version, git describe,
+ * command line, resolved configuration text, seed, start time (UTC, ISO 8601) and host. */
+int cli_meta_write(h5file *f, const char *command_line, const char *config_text, uint64_t seed,
+                   const char *start_time, err *e);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "bus.h"
 #include "chip.h"
+#include "cli.h"
 #include "mem.h"
 #include "run.h"
 #include "tile.h"
@@ -31,11 +32,6 @@ const char *const runout_kind_names[] = {
 };
 const size_t runout_kind_count = CHIP_ACTIVITY_COUNT;
 
-#define COL(type, field, h5type, unit)                                                             \
-    {                                                                                              \
-#field, h5type, offsetof(type, field), sizeof(((type *)0)->field), unit                    \
-    }
-
 static void put(char *dst, size_t size, const char *src)
 {
     strncpy(dst, src, size - 1);
@@ -44,18 +40,24 @@ static void put(char *dst, size_t size, const char *src)
 
 /* ---- /meta ----------------------------------------------------------------------------------- */
 
-static int write_meta(h5file *f, const run_ctx *r, err *e)
+int cli_meta_write(h5file *f, const char *command_line, const char *config_text, uint64_t seed,
+                   const char *start_time, err *e)
 {
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
     ERR_TRY(h5file_group(f, "/meta", e));
     ERR_TRY(h5file_attr_str(f, "/meta", "xbarsim_version", XBARSIM_VERSION, e));
     ERR_TRY(h5file_attr_str(f, "/meta", "git_describe", XBARSIM_GIT_DESCRIBE, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "command_line", r->command_line, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "config", r->config_text, e));
-    ERR_TRY(h5file_attr_u64(f, "/meta", "seed", r->seed, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "start_time", r->start_time, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "host", host, e));
+    ERR_TRY(h5file_attr_str(f, "/meta", "command_line", command_line, e));
+    ERR_TRY(h5file_attr_str(f, "/meta", "config", config_text, e));
+    ERR_TRY(h5file_attr_u64(f, "/meta", "seed", seed, e));
+    ERR_TRY(h5file_attr_str(f, "/meta", "start_time", start_time, e));
+    return h5file_attr_str(f, "/meta", "host", host, e);
+}
+
+static int write_meta(h5file *f, const run_ctx *r, err *e)
+{
+    ERR_TRY(cli_meta_write(f, r->command_line, r->config_text, r->seed, r->start_time, e));
     ERR_TRY(h5file_attr_str(f, "/meta", "network", r->n.name, e));
     ERR_TRY(h5file_attr_str(f, "/meta", "arch", r->a.name, e));
     ERR_TRY(h5file_attr_u64(f, "/meta", "inferences", r->inferences, e));
@@ -64,19 +66,6 @@ static int write_meta(h5file *f, const run_ctx *r, err *e)
     ERR_TRY(h5file_attr_f64(f, "/meta", "wall_seconds", r->wall_s, e));
     ERR_TRY(h5file_attr_u64(f, "/meta", "events", r->events, e));
     return 0;
-}
-
-/* ---- a table written whole ---------------------------------------------------------------------
- */
-
-static int write_table(h5file *f, const char *path, const char *description, const h5col *cols,
-                       size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e)
-{
-    h5table *t;
-    ERR_TRY(h5table_create(f, path, description, cols, ncols, row_bytes, n ? n : 1, &t, e));
-    int rc = h5table_append(t, rows, n, e);
-    int rc2 = h5table_close(t, rc < 0 ? NULL : e);
-    return rc < 0 ? rc : rc2;
 }
 
 /* ---- /mapping/layers
@@ -98,27 +87,27 @@ typedef struct map_row {
 } map_row;
 
 static const h5col map_cols[] = {
-    COL(map_row, layer, H5COL_U32, "index"),
-    COL(map_row, name, H5COL_STR, "-"),
-    COL(map_row, kind, H5COL_STR, "-"),
-    COL(map_row, crossbar, H5COL_U8, "-"),
-    COL(map_row, rows, H5COL_U64, "count"),
-    COL(map_row, cols, H5COL_U64, "count"),
-    COL(map_row, repeat, H5COL_U32, "count"),
-    COL(map_row, vectors, H5COL_U64, "count"),
-    COL(map_row, wb, H5COL_U32, "bits"),
-    COL(map_row, ab, H5COL_U32, "bits"),
-    COL(map_row, adc_bits, H5COL_U32, "bits"),
-    COL(map_row, tiles_per_copy, H5COL_U64, "count"),
-    COL(map_row, copies, H5COL_U32, "count"),
-    COL(map_row, first_tile, H5COL_I64, "id"),
-    COL(map_row, last_tile, H5COL_I64, "id"),
-    COL(map_row, group, H5COL_I64, "index"),
-    COL(map_row, model_t_in_ps, H5COL_U64, "ps"),
-    COL(map_row, model_t_tile_ps, H5COL_U64, "ps"),
-    COL(map_row, model_t_out_ps, H5COL_U64, "ps"),
-    COL(map_row, model_t_d_ps, H5COL_U64, "ps"),
-    COL(map_row, model_time_ps, H5COL_U64, "ps"),
+    H5COL(map_row, layer, H5COL_U32, "index"),
+    H5COL(map_row, name, H5COL_STR, "-"),
+    H5COL(map_row, kind, H5COL_STR, "-"),
+    H5COL(map_row, crossbar, H5COL_U8, "-"),
+    H5COL(map_row, rows, H5COL_U64, "count"),
+    H5COL(map_row, cols, H5COL_U64, "count"),
+    H5COL(map_row, repeat, H5COL_U32, "count"),
+    H5COL(map_row, vectors, H5COL_U64, "count"),
+    H5COL(map_row, wb, H5COL_U32, "bits"),
+    H5COL(map_row, ab, H5COL_U32, "bits"),
+    H5COL(map_row, adc_bits, H5COL_U32, "bits"),
+    H5COL(map_row, tiles_per_copy, H5COL_U64, "count"),
+    H5COL(map_row, copies, H5COL_U32, "count"),
+    H5COL(map_row, first_tile, H5COL_I64, "id"),
+    H5COL(map_row, last_tile, H5COL_I64, "id"),
+    H5COL(map_row, group, H5COL_I64, "index"),
+    H5COL(map_row, model_t_in_ps, H5COL_U64, "ps"),
+    H5COL(map_row, model_t_tile_ps, H5COL_U64, "ps"),
+    H5COL(map_row, model_t_out_ps, H5COL_U64, "ps"),
+    H5COL(map_row, model_t_d_ps, H5COL_U64, "ps"),
+    H5COL(map_row, model_time_ps, H5COL_U64, "ps"),
 };
 
 static int write_mapping(h5file *f, const run_ctx *r, err *e)
@@ -163,11 +152,11 @@ static int write_mapping(h5file *f, const run_ctx *r, err *e)
     }
     int rc = h5file_group(f, "/mapping", e);
     if (rc == 0)
-        rc = write_table(f, "/mapping/layers",
-                         "one row per network layer: its mapping and "
-                         "the analytic model's stage times",
-                         map_cols, sizeof map_cols / sizeof map_cols[0], sizeof *rows, rows,
-                         n->n_layers, e);
+        rc = h5table_write(f, "/mapping/layers",
+                           "one row per network layer: its mapping and "
+                           "the analytic model's stage times",
+                           map_cols, sizeof map_cols / sizeof map_cols[0], sizeof *rows, rows,
+                           n->n_layers, e);
     free(rows);
     return rc;
 }
@@ -182,10 +171,10 @@ typedef struct comp_row {
 } comp_row;
 
 static const h5col comp_cols[] = {
-    COL(comp_row, id, H5COL_U32, "id"),
-    COL(comp_row, kind, H5COL_STR, "-"),
-    COL(comp_row, name, H5COL_STR, "-"),
-    COL(comp_row, group, H5COL_I64, "index"),
+    H5COL(comp_row, id, H5COL_U32, "id"),
+    H5COL(comp_row, kind, H5COL_STR, "-"),
+    H5COL(comp_row, name, H5COL_STR, "-"),
+    H5COL(comp_row, group, H5COL_I64, "index"),
 };
 
 typedef struct comp_sum_row {
@@ -201,19 +190,19 @@ typedef struct comp_sum_row {
 } comp_sum_row;
 
 static const h5col comp_sum_cols[] = {
-    COL(comp_sum_row, id, H5COL_U32, "id"),
-    COL(comp_sum_row, kind, H5COL_STR, "-"),
-    COL(comp_sum_row, name, H5COL_STR, "-"),
-    COL(comp_sum_row, group, H5COL_I64, "index"),
-    COL(comp_sum_row, busy_ps, H5COL_U64, "ps"),
-    COL(comp_sum_row, servers, H5COL_U32, "count"),
-    COL(comp_sum_row, utilisation, H5COL_F64, "fraction"),
-    COL(comp_sum_row, requests, H5COL_U64, "count"),
-    COL(comp_sum_row, wait_total_ps, H5COL_U64, "ps"),
-    COL(comp_sum_row, wait_max_ps, H5COL_U64, "ps"),
-    COL(comp_sum_row, energy_dynamic_pj, H5COL_F64, "pJ"),
-    COL(comp_sum_row, energy_static_pj, H5COL_F64, "pJ"),
-    COL(comp_sum_row, energy_total_pj, H5COL_F64, "pJ"),
+    H5COL(comp_sum_row, id, H5COL_U32, "id"),
+    H5COL(comp_sum_row, kind, H5COL_STR, "-"),
+    H5COL(comp_sum_row, name, H5COL_STR, "-"),
+    H5COL(comp_sum_row, group, H5COL_I64, "index"),
+    H5COL(comp_sum_row, busy_ps, H5COL_U64, "ps"),
+    H5COL(comp_sum_row, servers, H5COL_U32, "count"),
+    H5COL(comp_sum_row, utilisation, H5COL_F64, "fraction"),
+    H5COL(comp_sum_row, requests, H5COL_U64, "count"),
+    H5COL(comp_sum_row, wait_total_ps, H5COL_U64, "ps"),
+    H5COL(comp_sum_row, wait_max_ps, H5COL_U64, "ps"),
+    H5COL(comp_sum_row, energy_dynamic_pj, H5COL_F64, "pJ"),
+    H5COL(comp_sum_row, energy_static_pj, H5COL_F64, "pJ"),
+    H5COL(comp_sum_row, energy_total_pj, H5COL_F64, "pJ"),
 };
 
 static double stat(const component *c, const char *name)
@@ -277,13 +266,13 @@ static int write_components(h5file *f, const run_ctx *r, err *e)
         sr->wait_total_ps = (uint64_t)stat(c, "wait_total_ps");
         sr->wait_max_ps = (uint64_t)stat(c, "wait_max_ps");
     }
-    int rc = write_table(f, "/components", "one row per simulated component", comp_cols,
-                         sizeof comp_cols / sizeof comp_cols[0], sizeof *rows, rows, n, e);
+    int rc = h5table_write(f, "/components", "one row per simulated component", comp_cols,
+                           sizeof comp_cols / sizeof comp_cols[0], sizeof *rows, rows, n, e);
     if (rc == 0)
-        rc = write_table(f, "/summary/components",
-                         "one row per component: service, queueing and energy over the run",
-                         comp_sum_cols, sizeof comp_sum_cols / sizeof comp_sum_cols[0],
-                         sizeof *sums, sums, n, e);
+        rc = h5table_write(f, "/summary/components",
+                           "one row per component: service, queueing and energy over the run",
+                           comp_sum_cols, sizeof comp_sum_cols / sizeof comp_sum_cols[0],
+                           sizeof *sums, sums, n, e);
     free(rows);
     free(sums);
     return rc;
@@ -303,18 +292,18 @@ typedef struct layer_sum_row {
 } layer_sum_row;
 
 static const h5col layer_sum_cols[] = {
-    COL(layer_sum_row, layer, H5COL_U32, "index"),
-    COL(layer_sum_row, name, H5COL_STR, "-"),
-    COL(layer_sum_row, model_time_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, first_time_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, mean_time_ps, H5COL_F64, "ps"),
-    COL(layer_sum_row, max_time_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, ratio, H5COL_F64, "-"),
-    COL(layer_sum_row, first_start_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, first_end_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, busy_tile_ps, H5COL_U64, "ps"),
-    COL(layer_sum_row, energy_pj, H5COL_F64, "pJ"),
-    COL(layer_sum_row, model_energy_pj, H5COL_F64, "pJ"),
+    H5COL(layer_sum_row, layer, H5COL_U32, "index"),
+    H5COL(layer_sum_row, name, H5COL_STR, "-"),
+    H5COL(layer_sum_row, model_time_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, first_time_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, mean_time_ps, H5COL_F64, "ps"),
+    H5COL(layer_sum_row, max_time_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, ratio, H5COL_F64, "-"),
+    H5COL(layer_sum_row, first_start_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, first_end_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, busy_tile_ps, H5COL_U64, "ps"),
+    H5COL(layer_sum_row, energy_pj, H5COL_F64, "pJ"),
+    H5COL(layer_sum_row, model_energy_pj, H5COL_F64, "pJ"),
 };
 
 static int write_layer_summary(h5file *f, const run_ctx *r, err *e)
@@ -340,7 +329,7 @@ static int write_layer_summary(h5file *f, const run_ctx *r, err *e)
             w->model_energy_pj += ml->energy_pj[c];
         }
     }
-    int rc = write_table(
+    int rc = h5table_write(
         f, "/summary/layers", "one row per network layer: simulated and analytic time and energy",
         layer_sum_cols, sizeof layer_sum_cols / sizeof layer_sum_cols[0], sizeof *rows, rows, n, e);
     free(rows);
@@ -355,10 +344,10 @@ typedef struct inf_row {
 } inf_row;
 
 static const h5col inf_cols[] = {
-    COL(inf_row, inference, H5COL_U64, "index"),
-    COL(inf_row, start_ps, H5COL_U64, "ps"),
-    COL(inf_row, end_ps, H5COL_U64, "ps"),
-    COL(inf_row, latency_ps, H5COL_U64, "ps"),
+    H5COL(inf_row, inference, H5COL_U64, "index"),
+    H5COL(inf_row, start_ps, H5COL_U64, "ps"),
+    H5COL(inf_row, end_ps, H5COL_U64, "ps"),
+    H5COL(inf_row, latency_ps, H5COL_U64, "ps"),
 };
 
 static int write_inferences(h5file *f, const run_ctx *r, err *e)
@@ -397,14 +386,14 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
 {
     h5col cols[32];
     size_t k = 0;
-    cols[k++] = (h5col)COL(net_row, inferences, H5COL_U64, "count");
-    cols[k++] = (h5col)COL(net_row, makespan_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)COL(net_row, latency_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)COL(net_row, model_latency_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)COL(net_row, throughput_per_s, H5COL_F64, "inferences/s");
-    cols[k++] = (h5col)COL(net_row, model_throughput_per_s, H5COL_F64, "inferences/s");
-    cols[k++] = (h5col)COL(net_row, energy_per_inference_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)COL(net_row, model_energy_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, inferences, H5COL_U64, "count");
+    cols[k++] = (h5col)H5COL(net_row, makespan_ps, H5COL_U64, "ps");
+    cols[k++] = (h5col)H5COL(net_row, latency_ps, H5COL_U64, "ps");
+    cols[k++] = (h5col)H5COL(net_row, model_latency_ps, H5COL_U64, "ps");
+    cols[k++] = (h5col)H5COL(net_row, throughput_per_s, H5COL_F64, "inferences/s");
+    cols[k++] = (h5col)H5COL(net_row, model_throughput_per_s, H5COL_F64, "inferences/s");
+    cols[k++] = (h5col)H5COL(net_row, energy_per_inference_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, model_energy_pj, H5COL_F64, "pJ");
     char names[COST_E_COUNT][48];
     for (int c = 0; c < COST_E_COUNT; c++) {
         snprintf(names[c], sizeof names[c], "energy_%s_pj", cost_category_name((cost_category)c));
@@ -412,11 +401,11 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
                             offsetof(net_row, energy_cat_pj) + (size_t)c * sizeof(double),
                             sizeof(double), "pJ"};
     }
-    cols[k++] = (h5col)COL(net_row, tiles_used, H5COL_U64, "count");
-    cols[k++] = (h5col)COL(net_row, tiles_total, H5COL_U64, "count");
-    cols[k++] = (h5col)COL(net_row, utilisation, H5COL_F64, "fraction");
-    cols[k++] = (h5col)COL(net_row, model_utilisation, H5COL_F64, "fraction");
-    cols[k++] = (h5col)COL(net_row, edp_pj_s, H5COL_F64, "pJ*s");
+    cols[k++] = (h5col)H5COL(net_row, tiles_used, H5COL_U64, "count");
+    cols[k++] = (h5col)H5COL(net_row, tiles_total, H5COL_U64, "count");
+    cols[k++] = (h5col)H5COL(net_row, utilisation, H5COL_F64, "fraction");
+    cols[k++] = (h5col)H5COL(net_row, model_utilisation, H5COL_F64, "fraction");
+    cols[k++] = (h5col)H5COL(net_row, edp_pj_s, H5COL_F64, "pJ*s");
 
     net_row row = {
         .inferences = r->inferences,
@@ -434,8 +423,8 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
         .edp_pj_s = t->edp_pj_s,
     };
     memcpy(row.energy_cat_pj, t->energy_pj, sizeof row.energy_cat_pj);
-    return write_table(f, "/summary/network", "network totals, simulated and analytic", cols, k,
-                       sizeof row, &row, 1, e);
+    return h5table_write(f, "/summary/network", "network totals, simulated and analytic", cols, k,
+                         sizeof row, &row, 1, e);
 }
 
 int runout_write(h5file *f, const run_ctx *r, const run_totals *t, err *e)

@@ -549,3 +549,13 @@ int h5table_close(h5table *t, err *e)
     free(t);
     return rc;
 }
+
+int h5table_write(h5file *f, const char *path, const char *description, const h5col *cols,
+                  size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e)
+{
+    h5table *t;
+    ERR_TRY(h5table_create(f, path, description, cols, ncols, row_bytes, n ? n : 1, &t, e));
+    int rc = h5table_append(t, rows, n, e);
+    int rc2 = h5table_close(t, rc < 0 ? NULL : e);
+    return rc < 0 ? rc : rc2;
+}

@@ -111,4 +111,15 @@ uint64_t h5table_rows(const h5table *t);
  * e set if HDF5 failed to close the dataset (e.g. could not write cached chunks). */
 int h5table_close(h5table *t, err *e);
 
+/* Create a table at path, append rows[0 .. n-1] and close it: the three calls above in one, for
+ * tables written whole (chunks of n rows, at least 1). 0, or ERR_IO with e set. */
+int h5table_write(h5file *f, const char *path, const char *description, const h5col *cols,
+                  size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e);
+
+/* h5col initialiser for field `field` of row struct `type`: H5COL(type, field, H5COL_U64, "ps"). */
+/* clang-format off */
+#define H5COL(type, field, h5type, unit) \
+    { #field, h5type, offsetof(type, field), sizeof(((type *)0)->field), unit }
+/* clang-format on */
+
 #endif

@@ -1,0 +1,561 @@
+/* env: the precision-search environment (see env.h). Costs are the analytic model's on a copy of
+ * the arch without a tile limit (weight-stationary; packed placement), so exploring never fails
+ * for size; the lrmp
+ * mode replicates with the exact solver inside its tile budget. Rewards, per mode:
+ *   haq    R = 0.1 x (acc - ref) in percentage points (HAQ's reward; the budget is a hard wall)
+ *   cimaq  target = ref - allowed drop; acc < target: R = -10 (target - acc), else
+ *          R = 100 (1 / cost_ratio - 1) + 0.1 (acc - target); points; cost = latency (REFERENCE 2)
+ *   lrmp   R = lambda (acc - ref) + alpha g(T_8bit / T), T the latency or the slowest layer after
+ *          replication, g = log2 (or x - 1); points
+ *   huang  C = sum_l base^adc_l (f_in,l ab_l + f_w,l wb_l) / max_bits, f the layer's share of the
+ *          network's input activations and weights; R = -T(loss) - C with T(x) = x below the
+ *          threshold and 100 + x above it (a finite stand-in for Huang's infinity)
+ * A failed accuracy evaluation scores ENV_FAILED_REWARD.
+ */
+#include "env.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mapping.h"
+#include "mem.h"
+#include "model.h"
+
+#define ENV_FAILED_REWARD   (-100.0)
+#define ENV_STATIC_FEATURES 8 /* normalised per column over the layers */
+
+struct env {
+    const network *n;
+    const arch *a;
+    arch big; /* a without a tile limit (shallow copy) */
+    env_config c;
+    acc_backend *acc;
+    unsigned layers;                     /* crossbar layers, count */
+    unsigned per_layer;                  /* decisions per layer: 2, or 3 in huang mode */
+    double (*feat)[ENV_STATIC_FEATURES]; /* by crossbar layer, normalised to [0, 1] */
+    double *f_in, *f_w; /* huang: share of input activations and of weights by layer */
+    policy pol;         /* the episode's policy */
+    unsigned *copies;   /* the episode's copies by crossbar layer */
+    unsigned t;         /* next decision, index */
+    unsigned prev_bits; /* bits of the previous decision */
+    simtime base_latency_ps, base_bottleneck_ps; /* all 8/8, one copy each, ps */
+    double base_energy_pj;                       /* pJ */
+    uint64_t base_tiles;                         /* count */
+};
+
+static const char *const mode_names[ENV_MODE_COUNT] = {
+#define ENV_MODE_NAME(id, name) [ENV_MODE_##id] = name,
+    ENV_MODE_MAP(ENV_MODE_NAME)
+#undef ENV_MODE_NAME
+};
+
+static const char *const budget_names[ENV_BUDGET_COUNT] = {
+#define ENV_BUDGET_NAME(id, name) [ENV_BUDGET_##id] = name,
+    ENV_BUDGET_MAP(ENV_BUDGET_NAME)
+#undef ENV_BUDGET_NAME
+};
+
+const char *env_mode_name(env_mode m)
+{
+    assert(m < ENV_MODE_COUNT);
+    return mode_names[m];
+}
+
+int env_mode_parse(const char *s, env_mode *m)
+{
+    for (int i = 0; i < ENV_MODE_COUNT; i++)
+        if (strcmp(s, mode_names[i]) == 0) {
+            *m = (env_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *env_budget_name(env_budget b)
+{
+    assert(b < ENV_BUDGET_COUNT);
+    return budget_names[b];
+}
+
+int env_budget_parse(const char *s, env_budget *b)
+{
+    for (int i = 0; i < ENV_BUDGET_COUNT; i++)
+        if (strcmp(s, budget_names[i]) == 0) {
+            *b = (env_budget)i;
+            return 0;
+        }
+    return -1;
+}
+
+void env_config_default(env_config *c, env_mode mode, unsigned episodes)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = mode;
+    c->min_bits = 2;
+    c->max_bits = 8;
+    c->adc_min = 1;
+    c->adc_max = 9;
+    c->fix_ends = mode == ENV_MODE_CIMAQ;
+    c->cell_aligned = mode == ENV_MODE_CIMAQ;
+    c->budget_kind = ENV_BUDGET_LATENCY;
+    c->budget = 0.5;
+    c->allowed_drop_pp = 1.0;
+    c->objective = REPLICATE_OBJ_LATENCY;
+    c->budget_start = 0.35;
+    c->budget_end = 0.2;
+    c->episodes = episodes;
+    c->tile_budget = "1.0x";
+    c->lambda = 1.0;
+    c->alpha = 1.0;
+    c->gain_log = true;
+    c->huang_base = 1.25;
+    c->huang_threshold_pp = 1.0;
+}
+
+unsigned env_action_bits(double a, unsigned min, unsigned max)
+{
+    if (!(a > 0.0))
+        a = 0.0;
+    if (a > 1.0)
+        a = 1.0;
+    double b = round((double)(max - min + 1) * a + (double)min - 0.5);
+    if (b < min)
+        return min;
+    if (b > max)
+        return max;
+    return (unsigned)b;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- pricing ------------------------------------------------------------------------------- */
+
+/* Map pol with copies (NULL: one each) on the unlimited chip and evaluate. */
+static int price(env *v, const unsigned *copies, mapping *m, model *mo, err *e)
+{
+    ERR_TRY(mapping_build(v->n, &v->big, &v->pol, copies, MAP_PLACE_PACKED, m, e));
+    model_evaluate(v->n, v->a, m, mo); /* the real chip: its idle tiles' static energy */
+    return 0;
+}
+
+/* lrmp: copies for v->pol inside the tile budget (exact solver) into v->copies. */
+static int replicate(env *v, err *e)
+{
+    replicate_problem p;
+    ERR_TRY(replicate_problem_from_model(v->n, v->a, &v->pol, v->c.tile_budget, v->c.objective, 0.5,
+                                         &p, e));
+    replicate_result r;
+    int rc = replicate_solve(&p, REPLICATE_SOLVER_EXACT, &r, e);
+    if (rc == 0) {
+        for (unsigned i = 0; i < v->layers; i++)
+            v->copies[i] = (unsigned)r.copies[i];
+        replicate_result_fini(&r);
+    }
+    replicate_problem_fini(&p);
+    return rc;
+}
+
+/* The budgeted figure of the current policy as a fraction of the 8-bit baseline. */
+static int budget_cost(env *v, double *cost, double *t_rep, double *t_cost, err *e)
+{
+    double t0 = now_s();
+    bool lrmp = v->c.mode == ENV_MODE_LRMP;
+    if (lrmp)
+        ERR_TRY(replicate(v, e));
+    double t1 = now_s();
+    mapping m;
+    model mo;
+    ERR_TRY(price(v, lrmp ? v->copies : NULL, &m, &mo, e));
+    if (lrmp)
+        *cost = v->c.objective == REPLICATE_OBJ_THROUGHPUT
+                    ? (double)mo.bottleneck_ps / (double)v->base_bottleneck_ps
+                    : (double)mo.latency_ps / (double)v->base_latency_ps;
+    else if (v->c.budget_kind == ENV_BUDGET_LATENCY)
+        *cost = (double)mo.latency_ps / (double)v->base_latency_ps;
+    else if (v->c.budget_kind == ENV_BUDGET_ENERGY)
+        *cost = mo.energy_total_pj / v->base_energy_pj;
+    else
+        *cost = (double)m.tiles_used / (double)v->base_tiles;
+    model_fini(&mo);
+    mapping_fini(&m);
+    *t_rep += t1 - t0;
+    *t_cost += now_s() - t1;
+    return 0;
+}
+
+/* The budget of episode ep: haq's fixed one, or lrmp's tightening exponentially from start to
+ * end over the configured episodes; 0 for modes without one. */
+static double budget_of(const env *v, unsigned ep)
+{
+    if (v->c.mode == ENV_MODE_HAQ)
+        return v->c.budget;
+    if (v->c.mode != ENV_MODE_LRMP)
+        return 0.0;
+    double x = v->c.episodes > 1 ? (double)ep / (double)(v->c.episodes - 1) : 1.0;
+    if (x > 1.0)
+        x = 1.0;
+    return v->c.budget_start * pow(v->c.budget_end / v->c.budget_start, x);
+}
+
+/* Lower a weight's bits by one step (a cell's bits when aligned); false at the minimum. */
+static bool lower_wb(env *v, unsigned i)
+{
+    unsigned step = v->c.cell_aligned ? v->a->tiles.cell_bits : 1;
+    if (v->pol.layers[i].wb < v->c.min_bits + step)
+        return false;
+    v->pol.layers[i].wb -= step;
+    return true;
+}
+
+/* HAQ's action wall: while over budget, sweep layers from last to first, lowering activation bits
+ * then weight bits by one, checking after each. Returns 0 (met, or every layer at the minimum:
+ * note says so) or a pricing error. */
+static int wall(env *v, double budget, env_outcome *out, err *e)
+{
+    double cost;
+    ERR_TRY(budget_cost(v, &cost, &out->t_replicate_s, &out->t_cost_s, e));
+    unsigned lowered = 0;
+    bool moved = true;
+    while (cost > budget && moved) {
+        moved = false;
+        for (unsigned k = v->layers; k-- > 0 && cost > budget;) {
+            bool fixed = v->c.fix_ends && (k == 0 || k + 1 == v->layers);
+            if (fixed)
+                continue;
+            if (v->pol.layers[k].ab > v->c.min_bits) {
+                v->pol.layers[k].ab--;
+                moved = true;
+                lowered++;
+                ERR_TRY(budget_cost(v, &cost, &out->t_replicate_s, &out->t_cost_s, e));
+            }
+            if (cost > budget && lower_wb(v, k)) {
+                moved = true;
+                lowered++;
+                ERR_TRY(budget_cost(v, &cost, &out->t_replicate_s, &out->t_cost_s, e));
+            }
+        }
+    }
+    out->cost = cost;
+    if (cost > budget)
+        snprintf(out->note, sizeof out->note,
+                 "budget %.4g x not met: %.4g x with every free layer at the minimum bits", budget,
+                 cost);
+    else if (lowered)
+        snprintf(out->note, sizeof out->note, "action wall lowered %u bit%s", lowered,
+                 lowered == 1 ? "" : "s");
+    return 0;
+}
+
+/* ---- creation and the episode --------------------------------------------------------------- */
+
+static void layer_features(const net_layer *nl, unsigned index, double *f)
+{
+    double in = 0, out = 0, stride = 1, kernel = 1, fm = 0, type = 0;
+    switch (nl->kind) {
+    case NET_KIND_CONV2D:
+        type = 1;
+        in = nl->conv.in_channels;
+        out = nl->conv.out_channels;
+        stride = nl->conv.stride_h;
+        kernel = nl->conv.kernel_h;
+        fm = (double)nl->in.height * nl->in.width;
+        break;
+    case NET_KIND_LINEAR:
+        in = nl->linear.in_features;
+        out = nl->linear.out_features;
+        fm = nl->linear.tokens;
+        break;
+    default: /* matmul */
+        type = 0.5;
+        in = (double)nl->xbar.rows;
+        out = (double)nl->xbar.cols;
+        fm = (double)nl->xbar.vectors;
+        break;
+    }
+    double vals[ENV_STATIC_FEATURES] = {
+        type, in, out, stride, kernel, (double)nl->xbar.weights, fm, (double)index};
+    memcpy(f, vals, sizeof vals);
+}
+
+static void normalise(double (*f)[ENV_STATIC_FEATURES], unsigned n)
+{
+    for (unsigned k = 0; k < ENV_STATIC_FEATURES; k++) {
+        double lo = f[0][k], hi = f[0][k];
+        for (unsigned i = 1; i < n; i++) {
+            lo = f[i][k] < lo ? f[i][k] : lo;
+            hi = f[i][k] > hi ? f[i][k] : hi;
+        }
+        for (unsigned i = 0; i < n; i++)
+            f[i][k] = hi > lo ? (f[i][k] - lo) / (hi - lo) : 0.0;
+    }
+}
+
+static int check_config(const network *n, const arch *a, const env_config *c, err *e)
+{
+    if (n->n_xbar == 0)
+        return err_set(e, ERR_INPUT, "%s: no crossbar layer to search over", n->name);
+    if (c->min_bits < 1 || c->max_bits > POLICY_MAX_BITS || c->min_bits > c->max_bits)
+        return err_set(e, ERR_INPUT, "search bits: found %u..%u, expected 1 <= min <= max <= %d",
+                       c->min_bits, c->max_bits, POLICY_MAX_BITS);
+    if (c->mode == ENV_MODE_LRMP && a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+        return err_set(e, ERR_INPUT,
+                       "%s: arch.mode: found %s, expected weight_stationary for the lrmp mode "
+                       "(copies only exist when weights stay in their tiles)",
+                       a->origin ? a->origin : a->name, arch_mode_name(a->mode));
+    if (c->mode == ENV_MODE_LRMP && !(c->budget_start > 0 && c->budget_end > 0))
+        return err_set(e, ERR_INPUT, "lrmp budget: found %g -> %g, expected positive fractions",
+                       c->budget_start, c->budget_end);
+    if (c->mode == ENV_MODE_HAQ && !(c->budget > 0))
+        return err_set(e, ERR_INPUT, "haq budget: found %g, expected a positive fraction",
+                       c->budget);
+    if (c->cell_aligned && c->max_bits < a->tiles.cell_bits)
+        return err_set(e, ERR_INPUT,
+                       "search bits: max %u is below arch.tiles.cell_bits = %u, so no weight "
+                       "width is a whole number of cells",
+                       c->max_bits, a->tiles.cell_bits);
+    if (c->mode == ENV_MODE_HUANG) {
+        if (c->adc_min < 1 || c->adc_min > c->adc_max || c->adc_max > ARCH_MAX_ADC_BITS)
+            return err_set(e, ERR_INPUT, "ADC bits: found %u..%u, expected 1 <= min <= max <= %d",
+                           c->adc_min, c->adc_max, ARCH_MAX_ADC_BITS);
+        for (unsigned b = c->adc_min; b <= c->adc_max; b++)
+            if (!arch_bits_fn_defined(&a->tiles.adc.time_ns, b) ||
+                !arch_bits_fn_defined(&a->tiles.adc.energy_pj, b))
+                return err_set(e, ERR_INPUT,
+                               "%s: arch.tiles.adc: the time or energy of a %u-bit conversion is "
+                               "not defined, expected every width in %u..%u for the huang mode",
+                               a->origin ? a->origin : a->name, b, c->adc_min, c->adc_max);
+    }
+    return 0;
+}
+
+int env_create(const network *n, const arch *a, const env_config *c, acc_backend *acc, env **out,
+               err *e)
+{
+    ERR_TRY(check_config(n, a, c, e));
+    env *v = mem_calloc(1, sizeof *v, "search environment");
+    v->n = n;
+    v->a = a;
+    v->big = *a;
+    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) /* reprogram: the count is the shared crossbars */
+        v->big.tiles.count = UINT_MAX;
+    v->c = *c;
+    v->acc = acc;
+    v->layers = n->n_xbar;
+    v->per_layer = c->mode == ENV_MODE_HUANG ? 3 : 2;
+    v->feat = mem_calloc(v->layers, sizeof *v->feat, "search features");
+    v->f_in = mem_calloc(v->layers, sizeof *v->f_in, "search input shares");
+    v->f_w = mem_calloc(v->layers, sizeof *v->f_w, "search weight shares");
+    v->copies = mem_calloc(v->layers, sizeof *v->copies, "search copies");
+    double sum_in = 0, sum_w = 0;
+    for (unsigned i = 0; i < v->layers; i++) {
+        const net_layer *nl = &n->layers[n->xbar[i]];
+        layer_features(nl, i, v->feat[i]);
+        v->f_in[i] = (double)(nl->xbar.rows * nl->xbar.vectors * nl->xbar.repeat);
+        v->f_w[i] = (double)nl->xbar.weights;
+        sum_in += v->f_in[i];
+        sum_w += v->f_w[i];
+        v->copies[i] = 1;
+    }
+    for (unsigned i = 0; i < v->layers; i++) {
+        v->f_in[i] /= sum_in;
+        v->f_w[i] /= sum_w;
+    }
+    normalise(v->feat, v->layers);
+
+    policy_uniform(&v->pol, n, 8, 8);
+    mapping m;
+    model mo;
+    if (price(v, NULL, &m, &mo, e) < 0) {
+        env_destroy(v);
+        return ERR_INPUT;
+    }
+    v->base_latency_ps = mo.latency_ps;
+    v->base_bottleneck_ps = mo.bottleneck_ps;
+    v->base_energy_pj = mo.energy_total_pj;
+    v->base_tiles = m.tiles_used;
+    model_fini(&mo);
+    mapping_fini(&m);
+    *out = v;
+    return 0;
+}
+
+void env_destroy(env *v)
+{
+    if (!v)
+        return;
+    free(v->feat);
+    free(v->f_in);
+    free(v->f_w);
+    free(v->copies);
+    policy_fini(&v->pol);
+    free(v);
+}
+
+unsigned env_decisions(const env *v)
+{
+    return v->layers * v->per_layer;
+}
+
+void env_reset(env *v)
+{
+    v->t = 0;
+    v->prev_bits = v->c.max_bits;
+    for (unsigned i = 0; i < v->layers; i++) {
+        v->pol.layers[i] = (policy_layer){8, 8, 0};
+        v->copies[i] = 1;
+    }
+}
+
+void env_state(const env *v, double *state)
+{
+    assert(v->t < env_decisions(v));
+    unsigned layer = v->t / v->per_layer, kind = v->t % v->per_layer;
+    memcpy(state, v->feat[layer], sizeof v->feat[layer]);
+    unsigned prev_max = v->c.mode == ENV_MODE_HUANG && kind == 0 ? v->c.adc_max : v->c.max_bits;
+    state[8] = (double)v->prev_bits / (double)prev_max;
+    state[9] = (double)kind / (double)(v->per_layer - 1); /* weight 0, activation 1 (ADC 1) */
+}
+
+unsigned env_step(env *v, double action)
+{
+    assert(v->t < env_decisions(v));
+    unsigned layer = v->t / v->per_layer, kind = v->t % v->per_layer;
+    bool fixed = v->c.fix_ends && (layer == 0 || layer + 1 == v->layers);
+    policy_layer *pl = &v->pol.layers[layer];
+    unsigned bits;
+    if (kind == 2) {
+        bits = env_action_bits(action, v->c.adc_min, v->c.adc_max);
+        pl->adc_bits = bits;
+    } else if (fixed) {
+        bits = 8;
+    } else {
+        bits = env_action_bits(action, v->c.min_bits, v->c.max_bits);
+        if (kind == 0 && v->c.cell_aligned) { /* round up to whole cells, within max */
+            unsigned cb = v->a->tiles.cell_bits;
+            unsigned up = (bits + cb - 1) / cb * cb;
+            bits = up <= v->c.max_bits ? up : v->c.max_bits / cb * cb;
+        }
+        if (kind == 0)
+            pl->wb = bits;
+        else
+            pl->ab = bits;
+    }
+    v->prev_bits = bits;
+    v->t++;
+    return bits;
+}
+
+static double gain(const env *v, double speedup)
+{
+    return v->c.gain_log ? log2(speedup) : speedup - 1.0;
+}
+
+static double reward(const env *v, const env_outcome *o, const model *mo)
+{
+    double acc_pp = 100.0 * o->accuracy, ref_pp = 100.0 * o->reference;
+    switch (v->c.mode) {
+    case ENV_MODE_HAQ:
+        return 0.1 * (acc_pp - ref_pp);
+    case ENV_MODE_CIMAQ: {
+        double target = ref_pp - v->c.allowed_drop_pp;
+        double ratio = (double)mo->latency_ps / (double)v->base_latency_ps;
+        if (acc_pp < target)
+            return -10.0 * (target - acc_pp);
+        return 100.0 * (1.0 / ratio - 1.0) + 0.1 * (acc_pp - target);
+    }
+    case ENV_MODE_LRMP: {
+        double speedup = v->c.objective == REPLICATE_OBJ_THROUGHPUT
+                             ? (double)v->base_bottleneck_ps / (double)mo->bottleneck_ps
+                             : (double)v->base_latency_ps / (double)mo->latency_ps;
+        return v->c.lambda * (acc_pp - ref_pp) + v->c.alpha * gain(v, speedup);
+    }
+    default: {
+        double c = 0;
+        for (unsigned i = 0; i < v->layers; i++) {
+            const policy_layer *pl = &v->pol.layers[i];
+            c += pow(v->c.huang_base, (double)pl->adc_bits) *
+                 (v->f_in[i] * pl->ab + v->f_w[i] * pl->wb) / (double)v->c.max_bits;
+        }
+        double loss = ref_pp - acc_pp;
+        double t = loss > v->c.huang_threshold_pp ? 100.0 + loss : loss;
+        return -t - c;
+    }
+    }
+}
+
+void env_finish(env *v, unsigned episode, env_outcome *out)
+{
+    assert(v->t == env_decisions(v));
+    memset(out, 0, sizeof *out);
+    out->budget = budget_of(v, episode);
+    err e;
+    err_clear(&e);
+    int rc = 0;
+    if (v->c.mode == ENV_MODE_HAQ || v->c.mode == ENV_MODE_LRMP)
+        rc = wall(v, out->budget, out, &e);
+    mapping m;
+    model mo;
+    double t0 = now_s();
+    if (rc == 0)
+        rc = price(v, v->c.mode == ENV_MODE_LRMP ? v->copies : NULL, &m, &mo, &e);
+    out->t_cost_s += now_s() - t0;
+    if (rc < 0) { /* pricing failed: the policy cannot be mapped (a bug or an unusable arch) */
+        out->failed = true;
+        out->reward = ENV_FAILED_REWARD;
+        snprintf(out->note, sizeof out->note, "%.250s", e.msg);
+        return;
+    }
+    out->latency_ps = mo.latency_ps;
+    out->bottleneck_ps = mo.bottleneck_ps;
+    out->throughput_per_s = mo.throughput_per_s;
+    out->energy_pj = mo.energy_total_pj;
+    out->tiles = m.tiles_used;
+    if (v->c.mode == ENV_MODE_CIMAQ)
+        out->cost = (double)mo.latency_ps / (double)v->base_latency_ps;
+
+    t0 = now_s();
+    acc_result ar;
+    rc = acc_evaluate(v->acc, v->n, &v->pol, v->a, &ar, &e);
+    out->t_accuracy_s = now_s() - t0;
+    if (rc < 0) {
+        out->failed = true;
+        out->reward = ENV_FAILED_REWARD;
+        snprintf(out->note, sizeof out->note, "accuracy: %.240s", e.msg);
+    } else {
+        out->accuracy = ar.accuracy;
+        out->reference = ar.reference;
+        out->estimate = ar.estimate;
+        out->reward = reward(v, out, &mo);
+    }
+    model_fini(&mo);
+    mapping_fini(&m);
+}
+
+const policy *env_policy(const env *v)
+{
+    return &v->pol;
+}
+
+const unsigned *env_copies(const env *v)
+{
+    return v->copies;
+}
+
+void env_baseline(const env *v, simtime *latency_ps, simtime *bottleneck_ps, double *energy_pj,
+                  uint64_t *tiles)
+{
+    *latency_ps = v->base_latency_ps;
+    *bottleneck_ps = v->base_bottleneck_ps;
+    *energy_pj = v->base_energy_pj;
+    *tiles = v->base_tiles;
+}
