@@ -28,7 +28,8 @@ typedef struct opts {
     const char *tile_budget;
     env_mode mode;
     bool have_mode;
-    long long episodes, seed, warmup, hidden, min_bits, max_bits, checkpoint_every;
+    long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
+        checkpoint_every;
     double budget, timeout_s, budget_start, budget_end, reference;
     int fix_ends, cell_aligned; /* -1: the mode's default */
     bool resume, stop_on_failure, quiet;
@@ -78,6 +79,7 @@ static void usage(void)
         "  --budget-start F     lrmp: the first episode's latency budget (default 0.35)\n"
         "  --budget-kind K      haq: latency (default), energy or tiles\n"
         "  --min-bits B, --max-bits B   weight and activation bits (default 2..8)\n"
+        "  --adc-min B, --adc-max B     huang: ADC bits (default 1..9)\n"
         "  --fix-ends on|off    first and last crossbar layers at 8/8 (default: on for cimaq)\n"
         "  --cell-aligned on|off   weight bits whole cells (default: on for cimaq)\n"
         "  --warmup N           random warm-up episodes (default 20); --hidden H: hidden width\n"
@@ -195,6 +197,10 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->min_bits);
         else if (strcmp(a, "--max-bits") == 0)
             rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->max_bits);
+        else if (strcmp(a, "--adc-min") == 0)
+            rc = parse_num(a, v, 1, 16, &o->adc_min);
+        else if (strcmp(a, "--adc-max") == 0)
+            rc = parse_num(a, v, 1, 16, &o->adc_max);
         else if (strcmp(a, "--checkpoint-every") == 0)
             rc = parse_num(a, v, 0, 10000000, &o->checkpoint_every);
         else if (strcmp(a, "--budget") == 0)
@@ -232,6 +238,10 @@ static int make_env_config(const opts *o, unsigned episodes, env_config *c, err 
         c->min_bits = (unsigned)o->min_bits;
     if (o->max_bits > 0)
         c->max_bits = (unsigned)o->max_bits;
+    if (o->adc_min > 0)
+        c->adc_min = (unsigned)o->adc_min;
+    if (o->adc_max > 0)
+        c->adc_max = (unsigned)o->adc_max;
     if (o->fix_ends >= 0)
         c->fix_ends = o->fix_ends;
     if (o->cell_aligned >= 0)

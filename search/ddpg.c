@@ -392,7 +392,7 @@ double ddpg_act(ddpg *d, const double *state, unsigned episode)
         if (a >= 0.0 && a <= 1.0)
             return a;
     }
-    return mu < 0.0 ? 0.0 : mu > 1.0 ? 1.0 : mu;
+    return mu > 1.0 ? 1.0 : mu >= 0.0 ? mu : 0.0; /* NaN (diverged nets) gives 0 */
 }
 
 static void replay_push(ddpg *d, const double *s, double a, double r, const double *s2)

@@ -13,7 +13,14 @@
 #include "err.h"
 #include "nn.h"
 
-/* Stream id of the agent's RNG under the run seed (engine/rng.h). */
+/* Bit-reproducibility. Equal config, seed and calls give equal bits only with the same OpenBLAS
+ * kernel and thread count. The kernel is picked per CPU at load time (DYNAMIC_ARCH: e.g.
+ * Cooperlake natively, Haswell under valgrind; force one with OPENBLAS_CORETYPE). Threads: dgemm
+ * splits a product over threads only above m n k ~ 262k (HAQ's batch 64 x 300 x 300 is above; the
+ * tests' nets are below), and then the last bits do change with the thread count -- hence
+ * blas_threads, 1 by default. Checkpoints resume bit for bit under the same two conditions.
+ *
+ * Stream id of the agent's RNG under the run seed (engine/rng.h). */
 #define DDPG_RNG_STREAM UINT64_C(0x6464706761676e74)
 
 /* Checkpoint format: magic "XBDP" then a format version. */
@@ -55,15 +62,16 @@ typedef struct ddpg_config {
     ddpg_baseline_mode baseline_mode; /* where the baseline is taken (EPISODE) */
     double init_w;                    /* final-layer weight init range of both nets (3e-3) */
     uint64_t seed;                    /* run seed of the agent's RNG stream (1) */
-    int blas_threads;                 /* OpenBLAS threads set by create/load, process-wide; 0 leaves
-                                         OpenBLAS's setting alone (1) */
+    int blas_threads;                 /* OpenBLAS threads set by create/load, process-wide (see
+                                         above); 0 leaves OpenBLAS's own setting (1) */
 } ddpg_config;
 
 typedef struct ddpg ddpg;
 
 /* HAQ's settings for states of state_dim values: hidden 300/300, lr actor 1e-4, critic 1e-3,
  * tau 0.01, discount 1.0, replay 128 per decision, batch 64, warm-up 20 episodes, sigma0 0.5,
- * decay 0.99, baseline alpha 0.5, init_w 3e-3, seed 1, blas_threads 1; decisions_per_episode 0. */
+ * decay 0.99, baseline alpha 0.5 per episode (EPISODE), init_w 3e-3, seed 1, blas_threads 1;
+ * decisions_per_episode 0 (the caller sets it). */
 void ddpg_config_default(ddpg_config *c, unsigned state_dim);
 /* 0 when c is usable, else ERR_INPUT or ERR_LIMIT with e naming the field, the value found and
  * the range expected. */
@@ -94,19 +102,22 @@ double ddpg_sigma(const ddpg *d, unsigned episode);
 
 /* End of an episode of T >= 1 decisions: states (T x state_dim) and actions (T) as taken, and the
  * episode's one reward. In order:
- * 1. every transition t stores (states[t], actions[t], reward - b, states[t+1], not terminal),
- *    the last one terminal (next state stored as zeros, never read), where b is the baseline
- *    before this episode -- for the first episode b = reward, so its transitions store 0;
- * 2. the baseline moves: b <- reward on the first episode, else b <- b + alpha (reward - b)
- *    (alpha = baseline_alpha; 0.5 weighs this episode as much as all before it);
+ * 1. every transition t stores (states[t], actions[t], r, states[t+1], not terminal), the last one
+ *    terminal (next state stored as zeros, never read). EPISODE mode: r = reward - b with b the
+ *    baseline before this episode (for the first episode b = reward, so its transitions store 0).
+ *    BATCH mode: r = reward;
+ * 2. EPISODE mode: the baseline moves, b <- reward on the first episode, else
+ *    b <- b + alpha (reward - b) (alpha = baseline_alpha; 0.5 weighs this episode as much as all
+ *    before it together);
  * 3. when episode >= warmup, T updates (HAQ's one per stored transition), each: a batch of `batch`
- *    indices drawn uniformly with replacement (gsl_rng_uniform_int) from the replay; critic target
+ *    indices drawn uniformly with replacement (gsl_rng_uniform_int) from the replay; BATCH mode
+ *    only: b <- the batch's mean r on the first update, else b <- b + alpha (mean r - b), and b is
+ *    subtracted from the batch's r (what HAQ's update_policy does); critic target
  *    y = r + discount (1 - done) Q'(s', mu'(s')); one Adam step of the critic on the mean squared
  *    error (Q(s, a) - y)^2; one Adam step of the actor on -mean Q(s, mu(s)) (gradient through the
  *    critic's action input, critic held fixed); soft update of actor then critic targets.
- * HAQ differs in step 1-2: it stores the raw reward and subtracts, inside every update, a moving
- * average (alpha 0.5) of the sampled batches' mean rewards. The replay is a ring of
- * replay_per_decision x decisions_per_episode transitions, oldest overwritten first. */
+ * The replay is a ring of replay_per_decision x decisions_per_episode transitions, oldest
+ * overwritten first. */
 void ddpg_observe_episode(ddpg *d, const double *states, const double *actions, unsigned T,
                           double reward, unsigned episode);
 
@@ -114,7 +125,7 @@ void ddpg_observe_episode(ddpg *d, const double *states, const double *actions, 
 double ddpg_update_seconds(const ddpg *d);
 /* Updates done since create, count (checkpointed). */
 uint64_t ddpg_update_count(const ddpg *d);
-/* The reward baseline after the episodes observed so far (0 before the first). */
+/* The reward baseline b now (0 before the first average is taken). */
 double ddpg_baseline(const ddpg *d);
 /* Transitions in the replay, count (<= its capacity). */
 unsigned ddpg_replay_size(const ddpg *d);

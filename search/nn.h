@@ -1,10 +1,8 @@
-/* nn: a small dense-network library for the precision search's DDPG agent -- layers y = W x + b,
- * activations, backward passes, Adam, target-network updates and binary checkpoints.
- * Invariant: a net's parameters are one flat array, layer by layer W (out x in, row-major) then
- * b (out); gradients and both Adam moments use the same layout, so every optimiser and update is
- * one loop over n_params. Batches are row-major, one sample per row. Matrix products go through
- * CBLAS (OpenBLAS); see ddpg.h for thread count and bit-reproducibility.
- */
+/* nn: small dense networks for the precision search's DDPG agent -- layers y = W x + b over CBLAS
+ * (OpenBLAS; see ddpg.h on bit-reproducibility), activations, backward passes, Adam, target
+ * updates. Invariant: a net's parameters are one flat array, layer by layer W (out x in, row-major)
+ * then b (out); gradients and both Adam moments share that layout. Batches are row-major, one
+ * sample per row. */
 #ifndef XBARSIM_SEARCH_NN_H
 #define XBARSIM_SEARCH_NN_H
 

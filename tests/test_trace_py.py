@@ -47,6 +47,8 @@ def parse_readme(path=README):
     header = None
     with open(path) as f:
         for line in f:
+            if line.startswith("# The output of `xbarsim search`"):
+                break  # the search file's schema follows: not part of a run's file
             m = re.match(r"^## `([^`]+)`", line)
             if m:
                 section, header = m.group(1), None
