@@ -17,6 +17,11 @@ const char *cli_data_dir(void);
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 
+/* "xbarsim" and the arguments, space-separated; owned by the caller (free). */
+char *cli_command_line(int argc, char **argv);
+/* A monotonic wall clock, s. */
+double cli_wall_s(void);
+
 /* Write the /meta attributes every xbarsim file has (traces/README.md): version, git describe,
  * command line, resolved configuration text, seed, start time (UTC, ISO 8601) and host. */
 int cli_meta_write(h5file *f, const char *command_line, const char *config_text, uint64_t seed,

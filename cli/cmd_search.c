@@ -29,7 +29,7 @@ typedef struct opts {
     env_mode mode;
     bool have_mode;
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
-        checkpoint_every;
+        checkpoint_every, threads;
     double budget, timeout_s, budget_start, budget_end, reference;
     int fix_ends, cell_aligned; /* -1: the mode's default */
     bool resume, stop_on_failure, quiet;
@@ -84,7 +84,9 @@ static void usage(void)
         "  --cell-aligned on|off   weight bits whole cells (default: on for cimaq)\n"
         "  --warmup N           random warm-up episodes (default 20); --hidden H: hidden width\n"
         "                       of both nets (default 300)\n"
-        "  --seed S             the agent's seed (default 1); same seed, same search\n"
+        "  --seed S             the agent's seed (default 1); same seed and --threads, same\n"
+        "                       search, bit for bit\n"
+        "  --threads N          OpenBLAS threads of the agent's updates (default 1)\n"
         "  -o FILE.h5           output (default traces/search.h5); the best policy and copies\n"
         "                       go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
         "                       to FILE.ckpt (every 25 episodes; --checkpoint-every N)\n"
@@ -197,6 +199,8 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->min_bits);
         else if (strcmp(a, "--max-bits") == 0)
             rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->max_bits);
+        else if (strcmp(a, "--threads") == 0)
+            rc = parse_num(a, v, 1, 256, &o->threads);
         else if (strcmp(a, "--adc-min") == 0)
             rc = parse_num(a, v, 1, 16, &o->adc_min);
         else if (strcmp(a, "--adc-max") == 0)
@@ -293,17 +297,10 @@ typedef struct progress_ctx {
     bool tty, shown;
 } progress_ctx;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void on_episode(const search_log *log, unsigned episodes, void *vctx)
 {
     progress_ctx *p = vctx;
-    double el = now_s() - p->started;
+    double el = cli_wall_s() - p->started;
     if (!p->tty || el < 1.0)
         return;
     unsigned fresh = log->n - log->resumed_at;
@@ -566,20 +563,6 @@ static void print_summary(const network *n, const arch *a, const env *v, const s
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
-static char *join_args(int argc, char **argv)
-{
-    size_t len = 16;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = mem_alloc(len, "command line");
-    strcpy(s, "xbarsim");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 int cmd_search(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -640,6 +623,8 @@ int cmd_search(int argc, char **argv)
         so.ddpg.warmup = (unsigned)o.warmup;
     if (o.hidden > 0)
         so.ddpg.hidden1 = so.ddpg.hidden2 = (unsigned)o.hidden;
+    if (o.threads > 0)
+        so.ddpg.blas_threads = (int)o.threads;
     if (o.checkpoint_every >= 0)
         so.checkpoint_every = (unsigned)o.checkpoint_every;
     so.stop_on_failure = o.stop_on_failure;
@@ -659,7 +644,7 @@ int cmd_search(int argc, char **argv)
         goto done;
     }
 
-    progress_ctx pc = {.started = now_s(), .tty = isatty(STDERR_FILENO) != 0};
+    progress_ctx pc = {.started = cli_wall_s(), .tty = isatty(STDERR_FILENO) != 0};
     time_t t0 = time(NULL);
     char start_time[32];
     strftime(start_time, sizeof start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
@@ -674,7 +659,7 @@ int cmd_search(int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "xbarsim search: %s (the %u episodes so far are written)\n", e.msg, log.n);
 
-    char *cmdline = join_args(argc, argv);
+    char *cmdline = cli_command_line(argc, argv);
     char cfgtext[1024];
     snprintf(cfgtext, sizeof cfgtext,
              "search.mode = \"%s\"\nsearch.network = \"%s\"\nsearch.arch = \"%s\"\n"

@@ -376,32 +376,11 @@ static char *config_text(const run_ctx *r, const run_opts *o)
     return text;
 }
 
-static char *join_args(int argc, char **argv)
-{
-    size_t len = 16;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = mem_alloc(len, "command line");
-    strcpy(s, "xbarsim");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
 /* ---- the simulation ----------------------------------------------------------------------- */
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void progress(const run_ctx *r, double started, bool *shown)
 {
-    if (wall_now() - started < 1.0)
+    if (cli_wall_s() - started < 1.0)
         return;
     uint64_t total = (uint64_t)r->p.n * r->inferences;
     uint64_t done = exec_task_completions(r->x);
@@ -409,14 +388,14 @@ static void progress(const run_ctx *r, double started, bool *shown)
     fprintf(stderr, "\r[%.*s%*s] %3d%%  %llu/%llu inferences  %.1f s", fill,
             "########################################", width - fill, "",
             total ? (int)(100 * done / total) : 100, (unsigned long long)exec_inferences_done(r->x),
-            (unsigned long long)r->inferences, wall_now() - started);
+            (unsigned long long)r->inferences, cli_wall_s() - started);
     *shown = true;
 }
 
 /* Run to the end; with a bar on stderr when it is a terminal and the run takes over a second. */
 static void simulate(run_ctx *r)
 {
-    double started = wall_now();
+    double started = cli_wall_s();
     bool bar = !r->p.n ? false : isatty(STDERR_FILENO), shown = false;
     exec_start(r->x);
     if (!bar) {
@@ -430,7 +409,7 @@ static void simulate(run_ctx *r)
             fputc('\n', stderr);
         }
     }
-    r->wall_s = wall_now() - started;
+    r->wall_s = cli_wall_s() - started;
     r->events = sim_events_handled(r->s);
     /* The last event's time: sim_run_until may have moved now past it. */
     r->makespan_ps = 0;
@@ -618,7 +597,7 @@ int cmd_run(int argc, char **argv)
     r.config_path = o.config;
     if (load_inputs(&r, &o, o.config ? &cfg : NULL, &e) < 0)
         goto fail_input;
-    r.command_line = join_args(argc, argv);
+    r.command_line = cli_command_line(argc, argv);
     r.config_text = config_text(&r, &o);
 
     /* The output exists (under its temporary name) before the run, so a bad path fails fast. */

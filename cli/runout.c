@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "chip.h"
@@ -15,12 +14,6 @@
 #include "tile.h"
 #include "vecmod.h"
 
-#ifndef XBARSIM_VERSION
-#define XBARSIM_VERSION "unknown"
-#endif
-#ifndef XBARSIM_GIT_DESCRIBE
-#define XBARSIM_GIT_DESCRIBE "unknown"
-#endif
 
 #define NAME_BYTES 128 /* fixed-length string columns, bytes (names longer are cut) */
 #define KIND_BYTES 16
@@ -39,21 +32,6 @@ static void put(char *dst, size_t size, const char *src)
 }
 
 /* ---- /meta ----------------------------------------------------------------------------------- */
-
-int cli_meta_write(h5file *f, const char *command_line, const char *config_text, uint64_t seed,
-                   const char *start_time, err *e)
-{
-    char host[256] = "unknown";
-    gethostname(host, sizeof host - 1);
-    ERR_TRY(h5file_group(f, "/meta", e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "xbarsim_version", XBARSIM_VERSION, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "git_describe", XBARSIM_GIT_DESCRIBE, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "command_line", command_line, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "config", config_text, e));
-    ERR_TRY(h5file_attr_u64(f, "/meta", "seed", seed, e));
-    ERR_TRY(h5file_attr_str(f, "/meta", "start_time", start_time, e));
-    return h5file_attr_str(f, "/meta", "host", host, e);
-}
 
 static int write_meta(h5file *f, const run_ctx *r, err *e)
 {

@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "replication.h"
 #include "sim.h"
+#include "testload.h"
 #include "testutil.h"
 #include "trace.h"
 
@@ -67,42 +68,14 @@ typedef struct run {
     simtime makespan; /* ps */
 } run;
 
-static void load_arch(const char *text_or_preset, arch *a)
-{
-    err e;
-    int rc;
-    if (strchr(text_or_preset, '{'))
-        rc = arch_load_string(text_or_preset, "small.cfg", a, &e);
-    else {
-        char path[512];
-        snprintf(path, sizeof path, "%s/configs/arch/%s.cfg", XBARSIM_SOURCE_DIR, text_or_preset);
-        rc = arch_load_file(path, a, &e);
-    }
-    ck_assert_msg(rc == 0, "%s", e.msg);
-}
-
-static void load_net(const char *name, network *n)
-{
-    err e;
-    int rc;
-    if (strchr(name, '{'))
-        rc = net_load_string(name, "tiny.cfg", n, &e);
-    else {
-        char path[512];
-        snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, name);
-        rc = net_load_file(path, n, &e);
-    }
-    ck_assert_msg(rc == 0, "%s", e.msg);
-}
-
 /* Map (uniform wb/ab, replication spec), price and simulate. Returns 0, or -1 when the network
  * does not fit the chip (nothing left to free then). */
 static int run_start(run *r, const char *arch_text, const char *net, unsigned bits,
                      const char *replication, uint64_t inferences, bool overlap, trace_level level)
 {
     memset(r, 0, sizeof *r);
-    load_arch(arch_text, &r->a);
-    load_net(net, &r->n);
+    testload_arch(arch_text, &r->a);
+    testload_net(net, &r->n);
     policy pol;
     policy_uniform(&pol, &r->n, bits, bits);
     unsigned *copies = NULL;

@@ -10,6 +10,7 @@
 #include "model.h"
 #include "network.h"
 #include "policy.h"
+#include "testload.h"
 #include "testutil.h"
 
 #ifndef XBARSIM_SOURCE_DIR
@@ -45,34 +46,6 @@ static const char *const small_net =
     "  );\n"
     "};\n";
 
-static void load_arch(const char *text_or_preset, arch *a)
-{
-    err e;
-    int rc;
-    if (strchr(text_or_preset, '{'))
-        rc = arch_load_string(text_or_preset, "small.cfg", a, &e);
-    else {
-        char path[512];
-        snprintf(path, sizeof path, "%s/configs/arch/%s.cfg", XBARSIM_SOURCE_DIR, text_or_preset);
-        rc = arch_load_file(path, a, &e);
-    }
-    ck_assert_msg(rc == 0, "%s", e.msg);
-}
-
-static void load_net(const char *name, network *n)
-{
-    err e;
-    int rc;
-    if (strchr(name, '{'))
-        rc = net_load_string(name, "tiny.cfg", n, &e);
-    else {
-        char path[512];
-        snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, name);
-        rc = net_load_file(path, n, &e);
-    }
-    ck_assert_msg(rc == 0, "%s", e.msg);
-}
-
 /* Map with a uniform policy and the given copies, and evaluate. */
 static void price(const network *n, const arch *a, unsigned wb, unsigned ab, const unsigned *copies,
                   mapping *m, model *mo)
@@ -89,8 +62,8 @@ START_TEST(test_model_small_by_hand)
 {
     arch a;
     network n;
-    load_arch(small_arch, &a);
-    load_net(small_net, &n);
+    testload_arch(small_arch, &a);
+    testload_net(small_net, &n);
     mapping m;
     model mo;
     price(&n, &a, 4, 3, NULL, &m, &mo);
@@ -155,8 +128,8 @@ START_TEST(test_model_depthwise_packing)
         "};\n";
     arch a;
     network n;
-    load_arch(small_arch, &a);
-    load_net(dw, &n);
+    testload_arch(small_arch, &a);
+    testload_net(dw, &n);
     mapping m;
     model mo;
     price(&n, &a, 4, 3, NULL, &m, &mo);
@@ -190,8 +163,8 @@ START_TEST(test_model_placement)
     memcpy(p, "vector = { count = 2;", 21);
     arch a;
     network n;
-    load_arch(text, &a);
-    load_net(small_net, &n);
+    testload_arch(text, &a);
+    testload_net(small_net, &n);
     policy pol;
     policy_uniform(&pol, &n, 4, 3);
     unsigned two[1] = {2}, three[1] = {3};
@@ -227,8 +200,8 @@ START_TEST(test_model_cimaq_resnet18_reference)
      * crossbar, 56 us per tile write, 1.4 us per execute: 1 507 464.0 us. */
     arch a;
     network n;
-    load_arch("cimaq", &a);
-    load_net("resnet18", &n);
+    testload_arch("cimaq", &a);
+    testload_net("resnet18", &n);
     mapping m;
     model mo;
     price(&n, &a, 8, 8, NULL, &m, &mo);
@@ -247,8 +220,8 @@ START_TEST(test_model_lrmp_cycle_formula)
      * columns; 8 x ceil(147/9) = 17 x 32 = 4352 cycles of 5208 ps = 22 665 216 ps; P = 112^2. */
     arch a;
     network n;
-    load_arch("lrmp", &a);
-    load_net("resnet18", &n);
+    testload_arch("lrmp", &a);
+    testload_net("resnet18", &n);
     mapping m;
     model mo;
     price(&n, &a, 8, 8, NULL, &m, &mo);
@@ -269,8 +242,8 @@ START_TEST(test_model_fewer_bits_never_cost_more)
     /* Lowering one layer's weight or activation bits by one never increases its tiles or time. */
     arch a;
     network n;
-    load_arch("lrmp", &a);
-    load_net("resnet18", &n);
+    testload_arch("lrmp", &a);
+    testload_net("resnet18", &n);
     unsigned seed = 12345;
     for (int trial = 0; trial < 40; trial++) {
         policy p;
@@ -310,8 +283,8 @@ START_TEST(test_model_too_big_names_needs)
 {
     arch a;
     network n;
-    load_arch("chang2022", &a);
-    load_net("resnet18", &n);
+    testload_arch("chang2022", &a);
+    testload_net("resnet18", &n);
     policy p;
     policy_uniform(&p, &n, 8, 8);
     mapping m = {.n = 77};

@@ -312,6 +312,7 @@ START_TEST(test_search_resume_equals_uninterrupted)
     ck_assert(memcmp(resumed.copies, full.copies, cells * sizeof *full.copies) == 0);
     ck_assert_int_eq(resumed.best, full.best);
     /* A checkpoint of another search is refused, naming what differs. */
+    search_log_fini(&resumed);
     o.seed = 8;
     ck_assert_int_eq(search_run(f.v, &o, &resumed, NULL, NULL, &e), ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "seed 7"));
