@@ -14,7 +14,6 @@
 #include "tile.h"
 #include "vecmod.h"
 
-
 #define NAME_BYTES 128 /* fixed-length string columns, bytes (names longer are cut) */
 #define KIND_BYTES 16
 
