@@ -3,7 +3,10 @@
  */
 #include "cli.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,4 +53,36 @@ int cli_meta_write(h5file *f, const char *command_line, const char *config_text,
     ERR_TRY(h5file_attr_u64(f, "/meta", "seed", seed, e));
     ERR_TRY(h5file_attr_str(f, "/meta", "start_time", start_time, e));
     return h5file_attr_str(f, "/meta", "host", host, e);
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+const char *cli_resolve(const char *name, const char *config, const char *kind, char *buf,
+                        size_t size)
+{
+    if (config && name[0] != '/') {
+        const char *slash = strrchr(config, '/');
+        if (slash) {
+            snprintf(buf, size, "%.*s/%s", (int)(slash - config), config, name);
+            if (is_file(buf))
+                return buf;
+        }
+    }
+    if (is_file(name))
+        return name;
+    snprintf(buf, size, "%s/configs/%s/%s.cfg", cli_data_dir(), kind, name);
+    return buf;
+}
+
+const char *cli_resolve_spec(const char *spec, const char *config, char *buf, size_t size)
+{
+    if (!config || is_file(spec) || spec[0] == '/' || !strrchr(config, '/'))
+        return spec;
+    const char *slash = strrchr(config, '/');
+    snprintf(buf, size, "%.*s/%s", (int)(slash - config), config, spec);
+    return is_file(buf) ? buf : spec;
 }

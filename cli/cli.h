@@ -4,6 +4,7 @@
 #ifndef XBARSIM_CLI_CLI_H
 #define XBARSIM_CLI_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -16,6 +17,19 @@ const char *cli_data_dir(void);
 /* `xbarsim run` (run.c) and `xbarsim search` (cmd_search.c): return the exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+
+/* `xbarsim sweep` and `xbarsim merge` (sweep.c). */
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* A file named `name` next to the file `config` (if config is not NULL and name is relative),
+ * else `name` itself if it is a file, else cli_data_dir()/configs/KIND/NAME.cfg (kind "arch" or
+ * "net"), written into buf. Returns the path chosen (name, or buf). */
+const char *cli_resolve(const char *name, const char *config, const char *kind, char *buf,
+                        size_t size);
+/* A policy or replication spec naming a file next to `config` is rewritten to that path (in
+ * buf); any other spec is returned as it is. */
+const char *cli_resolve_spec(const char *spec, const char *config, char *buf, size_t size);
 
 /* "xbarsim" and the arguments, space-separated; owned by the caller (free). */
 char *cli_command_line(int argc, char **argv);

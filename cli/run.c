@@ -263,42 +263,6 @@ static int read_run_group(config_t *cfg, const char *origin, run_opts *o, err *e
     return 0;
 }
 
-/* ---- resolving names ----------------------------------------------------------------------- */
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* A file named `name` next to CONFIG, else as given, else dir/name.cfg in the data folder. */
-static const char *resolve(const char *name, const char *config, const char *dir, char *buf,
-                           size_t size)
-{
-    if (config && name[0] != '/') {
-        const char *slash = strrchr(config, '/');
-        if (slash) {
-            snprintf(buf, size, "%.*s/%s", (int)(slash - config), config, name);
-            if (is_file(buf))
-                return buf;
-        }
-    }
-    if (is_file(name))
-        return name;
-    snprintf(buf, size, "%s/configs/%s/%s.cfg", cli_data_dir(), dir, name);
-    return buf;
-}
-
-/* A policy or replication spec naming a file next to CONFIG is rewritten to that path. */
-static const char *resolve_spec(const char *spec, const char *config, char *buf, size_t size)
-{
-    if (!config || is_file(spec) || spec[0] == '/' || !strrchr(config, '/'))
-        return spec;
-    const char *slash = strrchr(config, '/');
-    snprintf(buf, size, "%.*s/%s", (int)(slash - config), config, spec);
-    return is_file(buf) ? buf : spec;
-}
-
 /* ---- loading ------------------------------------------------------------------------------- */
 
 static int load_arch(run_ctx *r, const run_opts *o, config_t *cfg, err *e)
@@ -307,7 +271,7 @@ static int load_arch(run_ctx *r, const run_opts *o, config_t *cfg, err *e)
     config_t own;
     const char *origin;
     if (o->arch) {
-        origin = resolve(o->arch, o->config, "arch", buf, sizeof buf);
+        origin = cli_resolve(o->arch, o->config, "arch", buf, sizeof buf);
         ERR_TRY(cfgfile_parse_file(origin, &own, e));
     } else if (cfg && config_lookup(cfg, "arch")) {
         origin = o->config;
@@ -331,7 +295,7 @@ static int load_inputs(run_ctx *r, run_opts *o, config_t *cfg, err *e)
     ERR_TRY(load_arch(r, o, cfg, e));
     char buf[1024];
     if (o->net)
-        ERR_TRY(net_load_file(resolve(o->net, o->config, "net", buf, sizeof buf), &r->n, e));
+        ERR_TRY(net_load_file(cli_resolve(o->net, o->config, "net", buf, sizeof buf), &r->n, e));
     else if (o->config && cfg && config_lookup(cfg, "network"))
         ERR_TRY(net_load_file(o->config, &r->n, e));
     else
@@ -340,10 +304,10 @@ static int load_inputs(run_ctx *r, run_opts *o, config_t *cfg, err *e)
                        "or --net NAME|FILE",
                        o->config ? o->config : "(default config)");
     char sbuf[1024];
-    ERR_TRY(policy_from_spec(resolve_spec(o->policy, o->config, sbuf, sizeof sbuf), &r->n, &r->a,
-                             NULL, &r->pol, e));
-    ERR_TRY(replication_from_spec(resolve_spec(o->replication, o->config, sbuf, sizeof sbuf), &r->n,
-                                  &r->copies, e));
+    ERR_TRY(policy_from_spec(cli_resolve_spec(o->policy, o->config, sbuf, sizeof sbuf), &r->n,
+                             &r->a, NULL, &r->pol, e));
+    ERR_TRY(replication_from_spec(cli_resolve_spec(o->replication, o->config, sbuf, sizeof sbuf),
+                                  &r->n, &r->copies, e));
     ERR_TRY(mapping_build(&r->n, &r->a, &r->pol, r->copies, r->placement, &r->m, e));
     model_evaluate(&r->n, &r->a, &r->m, &r->mo);
     emit_program(&r->n, &r->a, &r->m, &r->p);
@@ -392,11 +356,11 @@ static void progress(const run_ctx *r, double started, bool *shown)
     *shown = true;
 }
 
-/* Run to the end; with a bar on stderr when it is a terminal and the run takes over a second. */
-static void simulate(run_ctx *r)
+void run_simulate(run_ctx *r, bool bar)
 {
     double started = cli_wall_s();
-    bool bar = !r->p.n ? false : isatty(STDERR_FILENO), shown = false;
+    bool shown = false;
+    bar = bar && r->p.n;
     exec_start(r->x);
     if (!bar) {
         sim_run(r->s);
@@ -631,7 +595,7 @@ int cmd_run(int argc, char **argv)
     r.s = sim_create(&so);
     exec_options xo = {.inferences = r.inferences, .overlap = r.overlap};
     r.x = exec_create(r.s, &r.a, &r.p, &xo);
-    simulate(&r);
+    run_simulate(&r, isatty(STDERR_FILENO));
     run_totals t;
     run_totals_compute(&r, &t);
     if (!o.quiet)

@@ -63,6 +63,10 @@ typedef struct run_totals {
 
 void run_totals_compute(const run_ctx *r, run_totals *t);
 
+/* Simulate r (sim and exec created) to the end, with a progress bar on stderr when bar is true
+ * and the run takes over a second; sets wall_s, events and makespan_ps, and finishes the sim. */
+void run_simulate(run_ctx *r, bool bar);
+
 /* Write the whole file except the trace (which the trace sink appended during the run): /meta,
  * /mapping/layers, /components, /summary/... Returns 0 or negative with e set. */
 int runout_write(h5file *f, const run_ctx *r, const run_totals *t, err *e);

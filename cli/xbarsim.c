@@ -40,7 +40,9 @@ static int cmd_replicate(int argc, char **argv);
     X("search", cmd_search, "search per-layer precision (and copies) with DDPG: lrmp, cimaq, ...") \
     X("info", cmd_info, "print a resolved architecture with units and derived figures")            \
     X("map", cmd_map, "map a network onto an architecture and price it analytically")              \
-    X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")
+    X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")    \
+    X("sweep", cmd_sweep, "evaluate a parameter sweep: threads, MPI ranks or Slurm shards")        \
+    X("merge", cmd_merge, "join the result files of a sweep's shards")
 
 static const struct {
     const char *name;

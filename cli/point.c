@@ -1,0 +1,573 @@
+/* point: one study point, evaluated from its settings (see point.h). Everything a point builds is
+ * local to point_eval and released before it returns; the only process-wide state it reads is the
+ * data folder (cli_data_dir). Failures are the point's, reported in its result, never printed.
+ */
+#include "point.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accuracy.h"
+#include "arch.h"
+#include "cfgfile.h"
+#include "cli.h"
+#include "emit.h"
+#include "env.h"
+#include "mapping.h"
+#include "mem.h"
+#include "model.h"
+#include "network.h"
+#include "policy.h"
+#include "replicate.h"
+#include "replication.h"
+#include "run.h"
+#include "search.h"
+
+#define MAX_OVERRIDES 64 /* arch.* settings of one point, count */
+
+/* ---- registries ----------------------------------------------------------------------------- */
+
+static const char *const job_names[] = {
+#define JOB_NAME(id, name, what) name,
+    POINT_JOBS(JOB_NAME)
+#undef JOB_NAME
+};
+
+static const struct {
+    const char *name, *unit, *meaning;
+    unsigned jobs;
+} metrics[] = {
+#define METRIC_ROW(id, name, unit, jobs, what) {name, unit, what, jobs},
+    POINT_METRICS(METRIC_ROW)
+#undef METRIC_ROW
+};
+
+typedef enum path_id {
+#define PATH_ENUM(id, path, kind, what) PATH_##id,
+    POINT_PATHS(PATH_ENUM)
+#undef PATH_ENUM
+        PATH_COUNT
+} path_id;
+
+static const struct {
+    const char *path;
+    char kind;
+} paths[] = {
+#define PATH_ROW(id, path, kind, what) {path, kind},
+    POINT_PATHS(PATH_ROW)
+#undef PATH_ROW
+};
+
+const char *point_job_name(point_job j)
+{
+    return (unsigned)j < POINT_JOB_COUNT ? job_names[j] : "?";
+}
+
+int point_job_parse(const char *name, point_job *out)
+{
+    for (unsigned j = 0; j < POINT_JOB_COUNT; j++)
+        if (strcmp(name, job_names[j]) == 0) {
+            *out = (point_job)j;
+            return 0;
+        }
+    return -1;
+}
+
+const char *point_metric_name(point_metric m)
+{
+    return metrics[m].name;
+}
+
+const char *point_metric_unit(point_metric m)
+{
+    return metrics[m].unit;
+}
+
+const char *point_metric_meaning(point_metric m)
+{
+    return metrics[m].meaning;
+}
+
+int point_metric_parse(const char *name, point_metric *out)
+{
+    for (unsigned m = 0; m < POINT_METRIC_COUNT; m++)
+        if (strcmp(name, metrics[m].name) == 0) {
+            *out = (point_metric)m;
+            return 0;
+        }
+    return -1;
+}
+
+bool point_metric_of(point_metric m, point_job j)
+{
+    return (metrics[m].jobs >> j) & 1u;
+}
+
+/* ---- settings ------------------------------------------------------------------------------- */
+
+static int parse_unsigned(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!*text || *text == '-')
+        return -1;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *text, bool *out)
+{
+    if (strcmp(text, "true") == 0 || strcmp(text, "on") == 0 || strcmp(text, "1") == 0)
+        *out = true;
+    else if (strcmp(text, "false") == 0 || strcmp(text, "off") == 0 || strcmp(text, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_number(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || *end || errno || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int find_path(const char *path)
+{
+    for (int i = 0; i < PATH_COUNT; i++)
+        if (strcmp(path, paths[i].path) == 0)
+            return i;
+    return -1;
+}
+
+int point_setting_check(const char *path, const char *text, err *e)
+{
+    if (strncmp(path, "arch.", 5) == 0)
+        return 0;
+    int id = find_path(path);
+    if (id < 0) {
+        char known[512] = "";
+        for (int i = 0; i < PATH_COUNT; i++) {
+            strncat(known, paths[i].path, sizeof known - strlen(known) - 1);
+            strncat(known, ", ", sizeof known - strlen(known) - 1);
+        }
+        return err_set(e, ERR_INPUT,
+                       "%s: unknown setting path, expected arch.GROUP.NAME or one of %s", path,
+                       known);
+    }
+    unsigned long long u;
+    bool b;
+    double x;
+    switch (paths[id].kind) {
+    case 'u':
+        if (parse_unsigned(text, &u) < 0)
+            return err_set(e, ERR_INPUT, "%s: found '%s', expected a non-negative integer", path,
+                           text);
+        break;
+    case 'b':
+        if (parse_bool(text, &b) < 0)
+            return err_set(e, ERR_INPUT, "%s: found '%s', expected true or false", path, text);
+        break;
+    case 'x':
+        if (parse_number(text, &x) == 0 && x <= 0)
+            return err_set(e, ERR_INPUT, "%s: found %s, expected a positive factor", path, text);
+        break;
+    default:
+        if (!*text)
+            return err_set(e, ERR_INPUT, "%s: found an empty string, expected a name", path);
+        break;
+    }
+    return 0;
+}
+
+/* The settings of one point, resolved (last one of a path wins). */
+typedef struct pset {
+    const char *value[PATH_COUNT];          /* by path_id, NULL: unset */
+    const point_setting *ov[MAX_OVERRIDES]; /* arch.* in order */
+    unsigned n_ov;
+    char policy_buf[32]; /* "uniform:B" from policy.uniform */
+    char budget_buf[64]; /* "Fx" from a numeric budget */
+} pset;
+
+static int collect(pset *p, const point_setting *s, unsigned n, err *e)
+{
+    memset(p, 0, sizeof *p);
+    for (unsigned i = 0; i < n; i++) {
+        ERR_TRY(point_setting_check(s[i].path, s[i].text, e));
+        if (strncmp(s[i].path, "arch.", 5) == 0) {
+            if (p->n_ov == MAX_OVERRIDES)
+                return err_set(e, ERR_INPUT, "more than %d arch.* settings", MAX_OVERRIDES);
+            p->ov[p->n_ov++] = &s[i];
+            continue;
+        }
+        int id = find_path(s[i].path);
+        p->value[id] = s[i].text;
+        if (id == PATH_POLICY_UNIFORM)
+            p->value[PATH_POLICY] = NULL; /* the later of the two wins */
+        if (id == PATH_POLICY)
+            p->value[PATH_POLICY_UNIFORM] = NULL;
+    }
+    if (p->value[PATH_POLICY_UNIFORM]) {
+        snprintf(p->policy_buf, sizeof p->policy_buf, "uniform:%s", p->value[PATH_POLICY_UNIFORM]);
+        p->value[PATH_POLICY] = p->policy_buf;
+    }
+    double x;
+    if (p->value[PATH_BUDGET] && parse_number(p->value[PATH_BUDGET], &x) == 0) {
+        snprintf(p->budget_buf, sizeof p->budget_buf, "%.17gx", x);
+        p->value[PATH_BUDGET] = p->budget_buf;
+    }
+    if (!p->value[PATH_ARCH])
+        return err_set(e, ERR_INPUT, "arch: not set, expected a preset name or file");
+    if (!p->value[PATH_NETWORK])
+        return err_set(e, ERR_INPUT, "network: not set, expected a built-in name or file");
+    return 0;
+}
+
+static const char *get(const pset *p, path_id id, const char *fallback)
+{
+    return p->value[id] ? p->value[id] : fallback;
+}
+
+static unsigned long long get_u(const pset *p, path_id id, unsigned long long fallback)
+{
+    unsigned long long v;
+    return p->value[id] && parse_unsigned(p->value[id], &v) == 0 ? v : fallback;
+}
+
+/* ---- the inputs ------------------------------------------------------------------------------ */
+
+/* Everything a point loads; released by inputs_fini whatever was loaded. */
+typedef struct inputs {
+    arch a;
+    network n;
+    policy pol;
+    unsigned *copies;
+    bool have_a, have_n, have_pol;
+    map_placement placement;
+} inputs;
+
+static int load_arch(const pset *p, const char *dir, arch *a, err *e)
+{
+    char buf[1024], here[1024];
+    snprintf(here, sizeof here, "%s/.", dir ? dir : ".");
+    const char *path = cli_resolve(p->value[PATH_ARCH], here, "arch", buf, sizeof buf);
+    config_t cfg;
+    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
+    for (unsigned i = 0; i < p->n_ov; i++) {
+        char assignment[512];
+        snprintf(assignment, sizeof assignment, "%s=%s", p->ov[i]->path, p->ov[i]->text);
+        if (cfgfile_override(&cfg, assignment, e) < 0) {
+            config_destroy(&cfg);
+            return ERR_INPUT;
+        }
+    }
+    return arch_load_config(&cfg, path, a, e);
+}
+
+static int inputs_load(inputs *in, const pset *p, const char *dir, err *e)
+{
+    memset(in, 0, sizeof *in);
+    ERR_TRY(load_arch(p, dir, &in->a, e));
+    in->have_a = true;
+    char buf[1024], here[1024], sbuf[1024];
+    snprintf(here, sizeof here, "%s/.", dir ? dir : ".");
+    ERR_TRY(net_load_file(cli_resolve(p->value[PATH_NETWORK], here, "net", buf, sizeof buf), &in->n,
+                          e));
+    in->have_n = true;
+    const char *spec = cli_resolve_spec(get(p, PATH_POLICY, "uniform:8"), here, sbuf, sizeof sbuf);
+    ERR_TRY(policy_from_spec(spec, &in->n, &in->a, NULL, &in->pol, e));
+    in->have_pol = true;
+    spec = cli_resolve_spec(get(p, PATH_COPIES, "none"), here, sbuf, sizeof sbuf);
+    ERR_TRY(replication_from_spec(spec, &in->n, &in->copies, e));
+    const char *place = get(p, PATH_PLACEMENT, "groups");
+    if (map_placement_parse(place, &in->placement) < 0)
+        return err_set(e, ERR_INPUT, "placement: found '%s', expected groups or packed", place);
+    return 0;
+}
+
+static void inputs_fini(inputs *in)
+{
+    free(in->copies);
+    if (in->have_pol)
+        policy_fini(&in->pol);
+    if (in->have_n)
+        net_fini(&in->n);
+    if (in->have_a)
+        arch_fini(&in->a);
+}
+
+/* The proxy's accuracy estimate of the point's policy. */
+static int proxy_accuracy(const inputs *in, double *out, err *e)
+{
+    acc_config c;
+    memset(&c, 0, sizeof c);
+    acc_backend *b;
+    ERR_TRY(acc_create(ACC_BACKEND_PROXY, &c, &b, e));
+    acc_result r;
+    int rc = acc_evaluate(b, &in->n, &in->pol, &in->a, &r, e);
+    acc_destroy(b);
+    *out = r.accuracy;
+    return rc;
+}
+
+/* ---- jobs ----------------------------------------------------------------------------------- */
+
+static void put_model(const model *mo, double *m)
+{
+    double latency_us = simtime_to_us(mo->latency_ps);
+    m[POINT_METRIC_LATENCY] = latency_us;
+    m[POINT_METRIC_THROUGHPUT] = mo->throughput_per_s;
+    m[POINT_METRIC_ENERGY] = mo->energy_total_pj * 1e-6;
+    m[POINT_METRIC_EDP] = mo->energy_total_pj * 1e-6 * latency_us * 1e-3;
+    m[POINT_METRIC_TILES] = (double)mo->tiles_used;
+    m[POINT_METRIC_UTILISATION] = mo->utilisation;
+}
+
+static int job_map(inputs *in, double *m, err *e)
+{
+    mapping map;
+    ERR_TRY(mapping_build(&in->n, &in->a, &in->pol, in->copies, in->placement, &map, e));
+    model mo;
+    model_evaluate(&in->n, &in->a, &map, &mo);
+    put_model(&mo, m);
+    model_fini(&mo);
+    mapping_fini(&map);
+    return proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+}
+
+static int job_run(inputs *in, const pset *p, double *m, err *e)
+{
+    unsigned long long inferences = get_u(p, PATH_INFERENCES, 1);
+    bool overlap = true;
+    if (p->value[PATH_OVERLAP])
+        parse_bool(p->value[PATH_OVERLAP], &overlap);
+    if (inferences < 1 || inferences > 1000000)
+        return err_set(e, ERR_INPUT, "run.inferences: found %llu, expected 1..1000000", inferences);
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    r.inferences = inferences;
+    r.overlap = overlap;
+    ERR_TRY(mapping_build(&in->n, &in->a, &in->pol, in->copies, in->placement, &r.m, e));
+    model_evaluate(&in->n, &in->a, &r.m, &r.mo);
+    emit_program(&in->n, &in->a, &r.m, &r.p);
+    sim_options so;
+    sim_options_default(&so);
+    so.seed = get_u(p, PATH_SEED, 1);
+    r.s = sim_create(&so);
+    exec_options xo = {.inferences = r.inferences, .overlap = r.overlap};
+    r.x = exec_create(r.s, &in->a, &r.p, &xo);
+    run_simulate(&r, false);
+    run_totals t;
+    run_totals_compute(&r, &t);
+    double latency_us = simtime_to_us(t.latency_ps);
+    m[POINT_METRIC_LATENCY] = latency_us;
+    m[POINT_METRIC_THROUGHPUT] = t.throughput_per_s;
+    m[POINT_METRIC_ENERGY] = t.energy_per_inference_pj * 1e-6;
+    m[POINT_METRIC_EDP] = t.energy_per_inference_pj * 1e-6 * latency_us * 1e-3;
+    m[POINT_METRIC_TILES] = (double)t.tiles_used;
+    m[POINT_METRIC_UTILISATION] = t.utilisation;
+    m[POINT_METRIC_MODEL_LATENCY] = simtime_to_us(r.mo.latency_ps);
+    m[POINT_METRIC_MODEL_THROUGHPUT] = r.mo.throughput_per_s;
+    m[POINT_METRIC_MODEL_ENERGY] = r.mo.energy_total_pj * 1e-6;
+    m[POINT_METRIC_EVENTS] = (double)r.events;
+    exec_destroy(r.x);
+    sim_destroy(r.s);
+    program_fini(&r.p);
+    model_fini(&r.mo);
+    mapping_fini(&r.m);
+    return proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+}
+
+/* The model of the point's network with copies, on a chip that is never too small (the layout's
+ * fit is checked by the caller through tiles_span). */
+static int price(inputs *in, const unsigned *copies, mapping *map, model *mo, err *e)
+{
+    arch big = in->a;
+    big.tiles.count = UINT32_MAX / 2;
+    ERR_TRY(mapping_build(&in->n, &big, &in->pol, copies, in->placement, map, e));
+    model_evaluate(&in->n, &in->a, map, mo);
+    return 0;
+}
+
+static int job_replicate(inputs *in, const pset *p, double *m, err *e)
+{
+    replicate_objective obj;
+    double alpha;
+    const char *obj_name = get(p, PATH_OBJECTIVE, "latency");
+    if (replicate_objective_parse(obj_name, &obj, &alpha) < 0 || obj == REPLICATE_OBJ_MIX)
+        return err_set(e, ERR_INPUT,
+                       "replication.objective: found '%s', expected latency or "
+                       "throughput",
+                       obj_name);
+    replicate_problem prob = {0};
+    ERR_TRY(replicate_problem_from_model(&in->n, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"), obj,
+                                         alpha, &prob, e));
+    if (prob.budget > in->a.tiles.count)
+        prob.budget = in->a.tiles.count;
+    unsigned *copies = mem_calloc(in->n.n_xbar ? in->n.n_xbar : 1, sizeof *copies, "copies");
+    mapping before_map, after_map;
+    model before, after;
+    int rc = 0;
+    /* Group alignment can push the layout past the chip: give the solver less and solve again. */
+    for (int attempt = 0;; attempt++) {
+        replicate_result r = {0};
+        if ((rc = replicate_solve(&prob, REPLICATE_SOLVER_EXACT, &r, e)) < 0)
+            goto done;
+        for (unsigned i = 0; i < in->n.n_xbar; i++)
+            copies[i] = (unsigned)r.copies[i];
+        replicate_result_fini(&r);
+        if ((rc = price(in, copies, &after_map, &after, e)) < 0)
+            goto done;
+        if (after_map.tiles_span <= in->a.tiles.count)
+            break;
+        uint64_t over = after_map.tiles_span - in->a.tiles.count;
+        model_fini(&after);
+        mapping_fini(&after_map);
+        if (attempt == 16 || over >= prob.budget) {
+            rc = err_set(e, ERR_INPUT, "the copies do not fit the chip's %u tiles in groups",
+                         in->a.tiles.count);
+            goto done;
+        }
+        prob.budget -= over;
+    }
+    if ((rc = price(in, NULL, &before_map, &before, e)) < 0) {
+        model_fini(&after);
+        mapping_fini(&after_map);
+        goto done;
+    }
+    put_model(&after, m);
+    m[POINT_METRIC_LATENCY_GAIN] = (double)before.latency_ps / (double)after.latency_ps;
+    m[POINT_METRIC_THROUGHPUT_GAIN] = (double)before.bottleneck_ps / (double)after.bottleneck_ps;
+    m[POINT_METRIC_BUDGET_TILES] = (double)prob.budget;
+    model_fini(&before);
+    mapping_fini(&before_map);
+    model_fini(&after);
+    mapping_fini(&after_map);
+    rc = proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+done:
+    free(copies);
+    replicate_problem_fini(&prob);
+    return rc;
+}
+
+static int job_search(inputs *in, const pset *p, double *m, err *e)
+{
+    env_mode mode;
+    const char *mode_name = get(p, PATH_MODE, "lrmp");
+    if (env_mode_parse(mode_name, &mode) < 0)
+        return err_set(e, ERR_INPUT, "search.mode: found '%s', expected lrmp, cimaq, haq or huang",
+                       mode_name);
+    unsigned long long episodes = get_u(p, PATH_EPISODES, 100);
+    if (episodes < 1 || episodes > 1000000)
+        return err_set(e, ERR_INPUT, "search.episodes: found %llu, expected 1..1000000", episodes);
+    env_config ec;
+    env_config_default(&ec, mode, (unsigned)episodes);
+    acc_config ac;
+    memset(&ac, 0, sizeof ac);
+    acc_backend *acc = NULL;
+    env *v = NULL;
+    search_log log = {0};
+    int rc;
+    if ((rc = acc_create(ACC_BACKEND_PROXY, &ac, &acc, e)) < 0 ||
+        (rc = env_create(&in->n, &in->a, &ec, acc, &v, e)) < 0)
+        goto done;
+    search_options so;
+    search_options_default(&so, v);
+    so.episodes = (unsigned)episodes;
+    so.seed = get_u(p, PATH_SEED, so.seed);
+    so.ddpg.blas_threads = 0; /* the sweep sets OpenBLAS's threads once for the process */
+    const char *agent = get(p, PATH_AGENT, "ddpg");
+    if (search_agent_parse(agent, &so.agent) < 0) {
+        rc = err_set(e, ERR_INPUT, "search.agent: found '%s', expected ddpg or random", agent);
+        goto done;
+    }
+    if ((rc = search_run(v, &so, &log, NULL, NULL, e)) < 0)
+        goto done;
+    if (log.best < 0) {
+        rc = err_set(e, ERR_INPUT, "no episode of the search succeeded");
+        goto done;
+    }
+    const env_outcome *b = &log.ep[log.best].out;
+    simtime bl, bb;
+    double be;
+    uint64_t bt;
+    env_baseline(v, &bl, &bb, &be, &bt);
+    m[POINT_METRIC_LATENCY] = simtime_to_us(b->latency_ps);
+    m[POINT_METRIC_THROUGHPUT] = b->throughput_per_s;
+    m[POINT_METRIC_ENERGY] = b->energy_pj * 1e-6;
+    m[POINT_METRIC_TILES] = (double)b->tiles;
+    m[POINT_METRIC_ACCURACY] = b->accuracy;
+    m[POINT_METRIC_LATENCY_GAIN] = (double)bl / (double)b->latency_ps;
+    m[POINT_METRIC_THROUGHPUT_GAIN] = b->throughput_per_s * simtime_to_s(bb);
+    m[POINT_METRIC_REWARD] = b->reward;
+    m[POINT_METRIC_BEST_EPISODE] = (double)log.best;
+done:
+    search_log_fini(&log);
+    env_destroy(v);
+    acc_destroy(acc);
+    return rc;
+}
+
+/* ---- the point ------------------------------------------------------------------------------ */
+
+static int eval(point_job job, const point_setting *s, unsigned n, const char *dir, double *m,
+                err *e)
+{
+    pset p;
+    ERR_TRY(collect(&p, s, n, e));
+    inputs in;
+    int rc = inputs_load(&in, &p, dir, e);
+    if (rc == 0) {
+        m[POINT_METRIC_ADC_NEEDED] = arch_adc_bits_needed(&in.a);
+        switch (job) {
+        case POINT_JOB_MAP:
+            rc = job_map(&in, m, e);
+            break;
+        case POINT_JOB_RUN:
+            rc = job_run(&in, &p, m, e);
+            break;
+        case POINT_JOB_REPLICATE:
+            rc = job_replicate(&in, &p, m, e);
+            break;
+        case POINT_JOB_SEARCH:
+            rc = job_search(&in, &p, m, e);
+            break;
+        default:
+            rc = err_set(e, ERR_INPUT, "unknown job %d", (int)job);
+            break;
+        }
+    }
+    inputs_fini(&in);
+    return rc;
+}
+
+void point_eval(point_job job, const point_setting *s, unsigned n, const char *dir,
+                point_result *out)
+{
+    double started = cli_wall_s();
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < POINT_METRIC_COUNT; i++)
+        out->metric[i] = NAN;
+    err e;
+    err_clear(&e);
+    out->ok = eval(job, s, n, dir, out->metric, &e) == 0;
+    if (!out->ok) {
+        size_t len = strnlen(e.msg, sizeof out->message - 1);
+        memcpy(out->message, e.msg, len); /* cut to the column's width */
+        out->message[len] = '\0';
+        for (unsigned i = 0; i < POINT_METRIC_COUNT; i++)
+            out->metric[i] = NAN;
+    }
+    out->wall_s = cli_wall_s() - started;
+}

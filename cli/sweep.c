@@ -1,0 +1,499 @@
+/* sweep: the `xbarsim sweep` command -- every point of a sweep file evaluated on OpenMP threads,
+ * or on MPI ranks fed from a dynamic work queue, or a Slurm shard's share of them; results kept
+ * in a journal as they finish and written to HDF5 (sweepout.h). Exit status: 0 every point of the
+ * share evaluated (failed points included: they are results); 1 interrupted or the output could
+ * not be written (the journal keeps what was done: the same command resumes); 2 bad input.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <omp.h>
+#ifdef XBARSIM_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+#include "mem.h"
+#include "nn.h"
+#include "point.h"
+#include "sweepcfg.h"
+#include "sweepout.h"
+
+typedef struct sweep_opts {
+    const char *file;  /* SWEEP.cfg */
+    const char *out;   /* results .h5 */
+    int threads;       /* OpenMP threads, 0: OpenMP's default */
+    unsigned shard;    /* this shard */
+    unsigned shards;   /* shards in all (1: no sharding) */
+    double snapshot_s; /* rewrite the HDF5 file at most this often while running, s */
+    bool list;         /* print the points, run nothing */
+    bool quiet;        /* no summary */
+} sweep_opts;
+
+/* A running sweep: what every worker thread (or rank 0) records into, under one lock. */
+typedef struct runner {
+    const sweep_spec *spec;
+    sweep_store st;
+    sweep_journal j;
+    const sweep_opts *o;
+    char *command_line;   /* owned */
+    char start_time[32];  /* UTC, ISO 8601 */
+    double started;       /* wall clock at start, s */
+    double last_snapshot; /* wall clock of the last HDF5 write, s */
+    uint64_t todo;        /* points to evaluate in this session, count */
+    uint64_t done_now;    /* of which finished, count */
+    bool tty;             /* progress bar on stderr */
+    bool io_failed;       /* the journal or the file could not be written: stop */
+    err io_err;
+} runner;
+
+static volatile sig_atomic_t stop_requested; /* SIGINT / SIGTERM: finish the points in flight */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(void)
+{
+    printf(
+        "usage: xbarsim sweep SWEEP.cfg [-o FILE.h5] [-j THREADS] [--shard I/N] [--snapshot S]\n"
+        "                     [--list] [-q]\n\n"
+        "Evaluate every point of a parameter sweep: the base settings with one value of each\n"
+        "axis (all combinations, or the axes zipped), running the sweep's job at each point --\n"
+        "map (analytic model), run (event simulation), replicate (copies under a tile budget)\n"
+        "or search (precision search) -- and keep the metrics it names. Results go to\n"
+        "/sweep/points of FILE.h5, one row per point (axis values, metrics, status, message,\n"
+        "wall time; schema in traces/README.md; scripts/xbarsim_trace.py sweep reads and plots\n"
+        "it). A point that fails (say, a combination that does not fit the chip) is recorded\n"
+        "with its message and the sweep goes on. Sweep files: configs/sweep/README.md.\n\n"
+        "  -o FILE.h5     output (default traces/sweep.h5). While the sweep runs, every finished\n"
+        "                 point is appended to FILE.h5.journal; killed and started again with\n"
+        "                 the same command, it skips the points already done\n"
+        "  -j THREADS     OpenMP threads evaluating points (default: OMP_NUM_THREADS or the\n"
+        "                 cores); results do not depend on it\n"
+        "  --shard I/N    evaluate only points k with k mod N = I (0 <= I < N), e.g. one task of\n"
+        "                 a Slurm job array; join the shard files with `xbarsim merge`\n"
+        "  --snapshot S   rewrite FILE.h5 with the points so far at most every S s (default 60;\n"
+        "                 0: only at the end)\n"
+        "  --list         print the points' settings and exit\n"
+        "  -q             no summary\n\n"
+        "Under `mpirun -n K xbarsim sweep ...` (built with Open MPI) the ranks take points from a\n"
+        "dynamic queue that rank 0 serves between its own points; rank 0 writes the file.\n\n"
+        "Exit status: 0 every point evaluated (failed points are results); 1 interrupted or the\n"
+        "output could not be written (run the same command again to resume); 2 bad input.\n");
+}
+
+static int parse_args(int argc, char **argv, sweep_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
+        if (strcmp(a, "--list") == 0) {
+            o->list = true;
+        } else if (strcmp(a, "-q") == 0) {
+            o->quiet = true;
+        } else if (a[0] != '-') {
+            if (o->file) {
+                fprintf(stderr, "xbarsim sweep: unexpected argument '%s' (see --help)\n", a);
+                return -1;
+            }
+            o->file = a;
+        } else if (!v) {
+            fprintf(stderr, "xbarsim sweep: unknown or incomplete option '%s' (see --help)\n", a);
+            return -1;
+        } else if (strcmp(a, "-o") == 0) {
+            o->out = argv[++i];
+        } else if (strcmp(a, "-j") == 0) {
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 1024) {
+                fprintf(stderr, "xbarsim sweep: -j: found '%s', expected 1..1024 threads\n", v);
+                return -1;
+            }
+            o->threads = (int)t;
+            i++;
+        } else if (strcmp(a, "--shard") == 0) {
+            if (sweep_shard_parse(v, &o->shard, &o->shards) < 0) {
+                fprintf(stderr,
+                        "xbarsim sweep: --shard: found '%s', expected I/N with 0 <= I < N\n", v);
+                return -1;
+            }
+            i++;
+        } else if (strcmp(a, "--snapshot") == 0) {
+            o->snapshot_s = strtod(v, &end);
+            if (*end || !(o->snapshot_s >= 0)) {
+                fprintf(stderr, "xbarsim sweep: --snapshot: found '%s', expected seconds >= 0\n",
+                        v);
+                return -1;
+            }
+            i++;
+        } else {
+            fprintf(stderr, "xbarsim sweep: unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+    }
+    if (!o->file) {
+        fprintf(stderr, "xbarsim sweep: expected a SWEEP.cfg argument (see --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- evaluating and recording -------------------------------------------------------------- */
+
+static void eval_point(const sweep_spec *s, uint64_t k, point_result *res)
+{
+    point_setting *set = mem_calloc(s->n_base + s->n_axes + 1, sizeof *set, "point settings");
+    unsigned n = sweep_point_settings(s, k, set);
+    point_eval(s->job, set, n, s->dir, res);
+    free(set);
+}
+
+static void progress(runner *r, bool last)
+{
+    if (!r->tty || r->o->quiet)
+        return;
+    double t = cli_wall_s() - r->started;
+    if (!last && t < 1.0)
+        return;
+    double eta = r->done_now ? t * (double)(r->todo - r->done_now) / (double)r->done_now : 0;
+    int width = 40, fill = r->todo ? (int)(40 * r->done_now / r->todo) : width;
+    fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 " points  %.1f points/s  ETA %.0f s   ",
+            fill, "########################################", width - fill, "", r->done_now,
+            r->todo, t > 0 ? (double)r->done_now / t : 0.0, eta);
+    if (last)
+        fputc('\n', stderr);
+}
+
+/* Record point k (called under the lock): memory, journal, a snapshot when one is due. */
+static void record(runner *r, uint64_t k, const point_result *res)
+{
+    if (r->io_failed)
+        return;
+    sweep_store_add(&r->st, k, res);
+    r->done_now++;
+    if (sweep_journal_append(&r->j, &r->st, k, res, &r->io_err) < 0) {
+        r->io_failed = true;
+        return;
+    }
+    double now = cli_wall_s();
+    if (r->o->snapshot_s > 0 && now - r->last_snapshot >= r->o->snapshot_s &&
+        r->done_now < r->todo) {
+        if (sweep_output_write(r->o->out, &r->st, r->command_line, r->start_time, &r->io_err) < 0)
+            r->io_failed = true;
+        r->last_snapshot = now;
+    }
+    progress(r, false);
+}
+
+static void run_threads(runner *r, const uint64_t *pending, uint64_t n)
+{
+    int threads = r->o->threads > 0 ? r->o->threads : omp_get_max_threads();
+    int64_t count = (int64_t)n;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t i = 0; i < count; i++) {
+        bool skip;
+#pragma omp atomic read
+        skip = r->io_failed;
+        if (skip || stop_requested)
+            continue;
+        point_result res;
+        eval_point(r->spec, pending[i], &res);
+#pragma omp critical(sweep_record)
+        record(r, pending[i], &res);
+    }
+}
+
+/* ---- MPI: rank 0 serves a queue between its own points -------------------------------------- */
+
+#ifdef XBARSIM_MPI
+enum { TAG_ASSIGN = 1, TAG_RESULT = 2 };
+#define NO_POINT UINT64_MAX
+
+typedef struct wire {
+    uint64_t point; /* index, NO_POINT: nothing more */
+    point_result r; /* the result (TAG_RESULT) */
+} wire;
+
+static bool mpi_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+/* Send worker w its next point, or NO_POINT; *qi advances. */
+static void assign(int w, const uint64_t *pending, uint64_t n, uint64_t *qi, uint64_t *out)
+{
+    uint64_t k = NO_POINT;
+    if (*qi < n && !stop_requested)
+        k = pending[(*qi)++];
+    if (k != NO_POINT)
+        (*out)++;
+    MPI_Send(&k, 1, MPI_UINT64_T, w, TAG_ASSIGN, MPI_COMM_WORLD);
+}
+
+static void take_result(runner *r, const uint64_t *pending, uint64_t n, uint64_t *qi, uint64_t *out,
+                        bool block)
+{
+    int flag = 1;
+    MPI_Status s;
+    if (!block)
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &s);
+    while (flag) {
+        wire w;
+        MPI_Recv(&w, (int)sizeof w, MPI_BYTE, MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &s);
+        (*out)--;
+        record(r, w.point, &w.r);
+        assign(s.MPI_SOURCE, pending, n, qi, out);
+        if (block)
+            return;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &s);
+    }
+}
+
+/* Rank 0: two points in hand for every worker, then one more per result it sends back. */
+static void run_rank0(runner *r, const uint64_t *pending, uint64_t n, int ranks)
+{
+    uint64_t qi = 0, out = 0;
+    for (int w = 1; w < ranks; w++)
+        for (int i = 0; i < 2; i++)
+            assign(w, pending, n, &qi, &out);
+    while (qi < n && !stop_requested && !r->io_failed) {
+        take_result(r, pending, n, &qi, &out, false);
+        if (qi >= n)
+            break;
+        uint64_t k = pending[qi++];
+        point_result res;
+        eval_point(r->spec, k, &res);
+        record(r, k, &res);
+    }
+    while (out > 0)
+        take_result(r, pending, n, &qi, &out, true);
+}
+
+/* A worker: evaluate what rank 0 assigns until it says there is no more and nothing is owed. */
+static void run_worker(const sweep_spec *spec)
+{
+    uint64_t fifo[4];
+    unsigned held = 0;
+    uint64_t received = 0, sent = 0;
+    bool none = false;
+    for (;;) {
+        int flag = held == 0 && received < 2 + sent;
+        if (!flag)
+            MPI_Iprobe(0, TAG_ASSIGN, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+        while (flag) {
+            uint64_t k;
+            MPI_Recv(&k, 1, MPI_UINT64_T, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            received++;
+            if (k == NO_POINT)
+                none = true;
+            else
+                fifo[held++] = k;
+            flag = 0;
+            if (held < 4 && received < 2 + sent)
+                MPI_Iprobe(0, TAG_ASSIGN, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+        }
+        if (held == 0) {
+            if (none && received == 2 + sent)
+                return;
+            continue;
+        }
+        wire w;
+        memset(&w, 0, sizeof w);
+        w.point = fifo[0];
+        memmove(fifo, fifo + 1, --held * sizeof *fifo);
+        eval_point(spec, w.point, &w.r);
+        MPI_Send(&w, (int)sizeof w, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        sent++;
+    }
+}
+#endif
+
+/* ---- the command ---------------------------------------------------------------------------- */
+
+static void list_points(const sweep_spec *s, const sweep_store *st)
+{
+    printf("# %s: job %s, %" PRIu64 " points (%s), shard %u/%u: %" PRIu64 " points\n", s->origin,
+           point_job_name(s->job), s->points, s->combine == SWEEP_ZIP ? "zip" : "product",
+           st->shard, st->shards, st->share);
+    point_setting *set = mem_calloc(s->n_base + s->n_axes + 1, sizeof *set, "point settings");
+    for (uint64_t k = 0; k < s->points; k++) {
+        if (!sweep_store_mine(st, k))
+            continue;
+        printf("%" PRIu64 ":", k);
+        for (unsigned a = 0; a < s->n_axes; a++)
+            printf(" %s=%s", s->axes[a].path, s->axes[a].values[sweep_point_value(s, k, a)].text);
+        printf("\n");
+    }
+    free(set);
+}
+
+static void summary(const runner *r, double wall_s)
+{
+    printf("# xbarsim sweep %s: job %s, %" PRIu64 " points in the share %u/%u\n", r->spec->origin,
+           point_job_name(r->spec->job), r->st.share, r->st.shard, r->st.shards);
+    printf("evaluated %" PRIu64 " now (%" PRIu64 " were done before) in %.3f s: %.1f points/s\n",
+           r->done_now, r->st.n - r->done_now, wall_s,
+           wall_s > 0 ? (double)r->done_now / wall_s : 0.0);
+    printf("%" PRIu64 " of %" PRIu64 " points done, %" PRIu64 " failed\n", r->st.n, r->st.share,
+           r->st.failed);
+    for (uint64_t i = 0, shown = 0; i < r->st.n && shown < 3; i++)
+        if (!r->st.ok[i]) {
+            printf("  point %" PRIu64 " failed: %s\n", r->st.point[i], r->st.message[i]);
+            shown++;
+        }
+}
+
+/* Load what is done (output file, then journal); the points still to do into *pending. */
+static int prepare(runner *r, uint64_t **pending, uint64_t *n, err *e)
+{
+    ERR_TRY(sweep_output_load(r->o->out, &r->st, e));
+    ERR_TRY(sweep_journal_open(&r->j, r->o->out, &r->st, e));
+    *pending = mem_calloc(r->st.share ? r->st.share : 1, sizeof **pending, "pending points");
+    *n = 0;
+    for (uint64_t k = r->st.shard; k < r->spec->points; k += r->st.shards)
+        if (!r->st.done[k])
+            (*pending)[(*n)++] = k;
+    return 0;
+}
+
+static int finish(runner *r, uint64_t pending)
+{
+    double wall = cli_wall_s() - r->started;
+    progress(r, true);
+    bool complete = r->st.n == r->st.share;
+    int status = 0;
+    if (!r->io_failed &&
+        sweep_output_write(r->o->out, &r->st, r->command_line, r->start_time, &r->io_err) < 0)
+        r->io_failed = true;
+    if (r->io_failed) {
+        fprintf(stderr, "xbarsim sweep: %s\n", r->io_err.msg);
+        status = 1;
+    } else if (!complete) {
+        fprintf(stderr,
+                "xbarsim sweep: interrupted: %" PRIu64 " of %" PRIu64 " points done; the same "
+                "command resumes\n",
+                r->st.n, r->st.share);
+        status = 1;
+    }
+    sweep_journal_close(&r->j, status == 0 && complete);
+    if (!r->o->quiet) {
+        summary(r, wall);
+        if (status == 0)
+            printf("wrote %s\n", r->o->out);
+    }
+    (void)pending;
+    return status;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 0;
+        }
+    sweep_opts o = {.shards = 1, .snapshot_s = 60};
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    if (!o.out)
+        o.out = "traces/sweep.h5";
+    int rank = 0, ranks = 1;
+#ifdef XBARSIM_MPI
+    bool mpi = mpi_launched();
+    if (mpi) {
+        MPI_Init(&argc, &argv);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    }
+#endif
+    err e;
+    err_clear(&e);
+    sweep_spec spec;
+    int status = 2;
+    if (sweep_spec_load(o.file, &spec, &e) < 0) {
+        if (rank == 0)
+            fprintf(stderr, "xbarsim sweep: %s\n", e.msg);
+#ifdef XBARSIM_MPI
+        if (mpi)
+            MPI_Finalize();
+#endif
+        return 2;
+    }
+    nn_blas_set_threads(1); /* points run in parallel; each search's BLAS runs on one thread */
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.spec = &spec;
+    r.o = &o;
+    sweep_store_init(&r.st, &spec, o.shard, o.shards);
+    uint64_t *pending = NULL, n = 0;
+    int go = 1;
+    if (o.list) {
+        if (rank == 0)
+            list_points(&spec, &r.st);
+        status = 0;
+        go = 0;
+    } else if (rank == 0) {
+        if (strcmp(o.out, "traces/sweep.h5") == 0)
+            (void)mkdir("traces", 0777);
+        if (prepare(&r, &pending, &n, &e) < 0) {
+            fprintf(stderr, "xbarsim sweep: %s\n", e.msg);
+            status = e.code == ERR_IO ? 1 : 2;
+            go = 0;
+        }
+    }
+#ifdef XBARSIM_MPI
+    if (mpi && !o.list) {
+        MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        uint64_t id = spec.id;
+        MPI_Bcast(&id, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        if (go && id != spec.id) {
+            fprintf(stderr, "xbarsim sweep: rank %d read another sweep than rank 0\n", rank);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
+#endif
+    if (go) {
+        if (rank == 0) {
+            r.command_line = cli_command_line(argc, argv);
+            time_t now = time(NULL);
+            strftime(r.start_time, sizeof r.start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+            r.started = r.last_snapshot = cli_wall_s();
+            r.todo = n;
+            r.tty = isatty(STDERR_FILENO);
+            signal(SIGINT, on_signal);
+            signal(SIGTERM, on_signal);
+        }
+#ifdef XBARSIM_MPI
+        if (mpi && ranks > 1) {
+            if (rank == 0)
+                run_rank0(&r, pending, n, ranks);
+            else
+                run_worker(&spec);
+        } else
+#endif
+            run_threads(&r, pending, n);
+        if (rank == 0)
+            status = finish(&r, n);
+        else
+            status = 0;
+    }
+    free(pending);
+    free(r.command_line);
+    sweep_store_fini(&r.st);
+    sweep_spec_fini(&spec);
+#ifdef XBARSIM_MPI
+    if (mpi)
+        MPI_Finalize();
+#endif
+    (void)ranks;
+    return status;
+}
