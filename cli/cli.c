@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,9 +16,18 @@
 #ifndef XBARSIM_VERSION
 #define XBARSIM_VERSION "unknown"
 #endif
+#ifndef XBARSIM_DATA_DIR
+#define XBARSIM_DATA_DIR "."
+#endif
 #ifndef XBARSIM_GIT_DESCRIBE
 #define XBARSIM_GIT_DESCRIBE "unknown"
 #endif
+
+const char *cli_data_dir(void)
+{
+    const char *data = getenv("XBARSIM_DATA");
+    return data ? data : XBARSIM_DATA_DIR;
+}
 
 char *cli_command_line(int argc, char **argv)
 {

@@ -159,8 +159,9 @@ int point_setting_check(const char *path, const char *text, err *e)
     if (id < 0) {
         char known[512] = "";
         for (int i = 0; i < PATH_COUNT; i++) {
+            if (i)
+                strncat(known, ", ", sizeof known - strlen(known) - 1);
             strncat(known, paths[i].path, sizeof known - strlen(known) - 1);
-            strncat(known, ", ", sizeof known - strlen(known) - 1);
         }
         return err_set(e, ERR_INPUT,
                        "%s: unknown setting path, expected arch.GROUP.NAME or one of %s", path,

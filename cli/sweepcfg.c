@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfgfile.h"
+#include "arch.h"
 #include "cli.h"
 #include "mem.h"
 
@@ -270,15 +271,65 @@ static const char *base_value(const sweep_spec *s, const char *path)
     return v;
 }
 
+/* A setting the base arch file does not hold (one left at its default) is added by the override;
+ * the arch loader then says whether it knows the key. Try each such path alone on the base tree:
+ * an unknown key is the sweep file's error, any other complaint is left to the points (it may be
+ * a combination that does not fit). */
+static int check_new_key(const sweep_spec *s, const char *arch_path, const char *assignment,
+                         const char *where, unsigned line, err *e)
+{
+    config_t cfg;
+    ERR_TRY(cfgfile_parse_file(arch_path, &cfg, e));
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)strcspn(assignment, "="), assignment);
+    if (config_lookup(&cfg, key)) {
+        config_destroy(&cfg);
+        return 0;
+    }
+    err le;
+    if (cfgfile_override(&cfg, assignment, &le) < 0) {
+        config_destroy(&cfg);
+        return 0; /* reported with its line by the caller */
+    }
+    arch a;
+    if (arch_load_config(&cfg, arch_path, &a, &le) == 0) {
+        arch_fini(&a);
+        return 0;
+    }
+    if (strstr(le.msg, "unknown key"))
+        return err_set(e, ERR_INPUT, "%s:%u: %s: %s", s->origin, line, where, le.msg);
+    return 0;
+}
+
+static int check_new_keys(const sweep_spec *s, const char *arch_path, err *e)
+{
+    for (unsigned i = 0; i < s->n_base; i++) {
+        if (strncmp(s->base[i].path, "arch.", 5) != 0)
+            continue;
+        char a[512];
+        snprintf(a, sizeof a, "%s=%s", s->base[i].path, s->base[i].text);
+        ERR_TRY(check_new_key(s, arch_path, a, "sweep.base", 0, e));
+    }
+    for (unsigned k = 0; k < s->n_axes; k++) {
+        if (strncmp(s->axes[k].path, "arch.", 5) != 0)
+            continue;
+        char a[512], where[64];
+        snprintf(a, sizeof a, "%s=%s", s->axes[k].path, s->axes[k].values[0].text);
+        snprintf(where, sizeof where, "sweep.axes.[%u]", k);
+        ERR_TRY(check_new_key(s, arch_path, a, where, s->axes[k].line, e));
+    }
+    return 0;
+}
+
 /* Every arch.* setting (base and axes) must name a setting of the base architecture and parse
  * by its type: try each on the base arch's tree. (With an `arch` axis the first value's tree.) */
 static int check_arch_paths(sweep_spec *s, const config_setting_t *root, err *e)
 {
-    const char *arch = base_value(s, "arch");
-    for (unsigned k = 0; !arch && k < s->n_axes; k++)
+    const char *arch_name = base_value(s, "arch");
+    for (unsigned k = 0; !arch_name && k < s->n_axes; k++)
         if (strcmp(s->axes[k].path, "arch") == 0)
-            arch = s->axes[k].values[0].text;
-    if (!arch)
+            arch_name = s->axes[k].values[0].text;
+    if (!arch_name)
         return fail(e, s, root, "sweep.base.arch",
                     "missing: expected a preset name or file "
                     "(or an axis of path \"arch\")");
@@ -289,13 +340,13 @@ static int check_arch_paths(sweep_spec *s, const config_setting_t *root, err *e)
         return fail(e, s, root, "sweep.base.network",
                     "missing: expected a built-in name or file (or an axis of path \"network\")");
     char buf[1024];
-    const char *path = cli_resolve(arch, s->origin, "arch", buf, sizeof buf);
+    const char *path = cli_resolve(arch_name, s->origin, "arch", buf, sizeof buf);
     config_t cfg;
     if (cfgfile_parse_file(path, &cfg, e) < 0) {
         err_prefix(e, "%s: sweep.base.arch", s->origin);
         return ERR_INPUT;
     }
-    int rc = 0;
+    int rc = check_new_keys(s, path, e);
     for (unsigned i = 0; rc == 0 && i < s->n_base; i++) {
         if (strncmp(s->base[i].path, "arch.", 5) != 0)
             continue;

@@ -20,10 +20,6 @@
 #include "replication.h"
 #include "err.h"
 
-#ifndef XBARSIM_DATA_DIR
-#define XBARSIM_DATA_DIR "."
-#endif
-
 #ifndef XBARSIM_VERSION
 #define XBARSIM_VERSION "unknown"
 #endif
@@ -103,12 +99,6 @@ static int cmd_info(int argc, char **argv)
     cost_print_derived(&a, stdout);
     arch_fini(&a);
     return 0;
-}
-
-const char *cli_data_dir(void)
-{
-    const char *data = getenv("XBARSIM_DATA");
-    return data ? data : XBARSIM_DATA_DIR;
 }
 
 /* A network argument: an existing file, or the name of a built-in network in

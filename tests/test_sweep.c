@@ -1,0 +1,447 @@
+/* test_sweep: sweep files (ranges, product and zip enumeration, identity, errors with file:line),
+ * study points (settings reach the model; every job on many threads gives the same bits as one
+ * after the other: no global state), the journal (bit-exact round trip, torn lines cut) and the
+ * results file (written and read back).
+ */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "mapping.h"
+#include "model.h"
+#include "network.h"
+#include "point.h"
+#include "policy.h"
+#include "sweepcfg.h"
+#include "sweepout.h"
+#include "testload.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/xbarsim-sweep-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("XBARSIM_DATA", XBARSIM_SOURCE_DIR, 1);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Write text to dir/name; the path into buf. */
+static const char *put(const char *name, const char *text, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+    FILE *f = fopen(buf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return buf;
+}
+
+static int load(const char *text, sweep_spec *s, err *e)
+{
+    char path[128];
+    err_clear(e);
+    return sweep_spec_load(put("s.cfg", text, path, sizeof path), s, e);
+}
+
+#define BASE "base = { arch = \"lrmp\"; network = \"resnet18\"; };\n"
+
+START_TEST(test_sweep_ranges)
+{
+    sweep_spec s;
+    err e;
+    /* 1..4 in 7 linear steps, rounded half to even: 1 2 2 2 3 4 4 -> 1 2 3 4. */
+    ck_assert_int_eq(load("sweep = { " BASE "axes = ( { path = \"arch.tiles.adc.bits\"; range = "
+                          "{ from = 1; to = 4; count = 7; integer = true; }; } ); };",
+                          &s, &e),
+                     0);
+    ck_assert_uint_eq(s.axes[0].n, 4);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_double_eq(s.axes[0].values[i].num, i + 1.0);
+    ck_assert_str_eq(s.axes[0].values[3].text, "4");
+    sweep_spec_fini(&s);
+    /* Log, rounded: 1, 10, 100, 1000. Step: 8, 16, ..., 64. */
+    ck_assert_int_eq(
+        load("sweep = { " BASE "axes = ( { path = \"arch.tiles.rows_active\"; "
+             "range = { from = 1.0; to = 1000.0; count = 4; scale = \"log\"; integer = true; }; },"
+             "{ path = \"arch.tiles.cols\"; range = { from = 8; to = 64; step = 8; "
+             "}; } ); };",
+             &s, &e),
+        0);
+    ck_assert_uint_eq(s.axes[0].n, 4);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_double_eq(s.axes[0].values[i].num, pow(10.0, i));
+    ck_assert_uint_eq(s.axes[1].n, 8);
+    ck_assert_double_eq(s.axes[1].values[7].num, 64.0);
+    ck_assert_uint_eq(s.points, 32);
+    sweep_spec_fini(&s);
+}
+END_TEST
+
+START_TEST(test_sweep_product_and_zip)
+{
+    sweep_spec s;
+    err e;
+    ck_assert_int_eq(
+        load("sweep = { base = { arch = \"lrmp\"; network = \"lenet5\"; policy = "
+             "\"uniform:8\"; }; axes = ( { path = \"policy.uniform\"; values = [2, 4, "
+             "6]; }, { path = \"network\"; values = [\"resnet18\", \"lenet5\"]; } ); };",
+             &s, &e),
+        0);
+    ck_assert_uint_eq(s.points, 6);
+    ck_assert(s.axes[0].numeric);
+    ck_assert(!s.axes[1].numeric);
+    /* Product, first axis slowest: point 3 = (4, lenet5). */
+    point_setting set[8];
+    unsigned n = sweep_point_settings(&s, 3, set);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_str_eq(set[3].path, "policy.uniform");
+    ck_assert_str_eq(set[3].text, "4");
+    ck_assert_str_eq(set[4].text, "lenet5");
+    ck_assert_uint_eq(sweep_point_value(&s, 5, 0), 2);
+    ck_assert_uint_eq(sweep_point_value(&s, 5, 1), 1);
+    uint64_t id = s.id;
+    sweep_spec_fini(&s);
+    /* The same sweep written differently has the same id; another value, another id. */
+    ck_assert_int_eq(load("sweep = {\n  base = { arch = \"lrmp\";\n network = \"lenet5\";\n "
+                          "policy = \"uniform:8\"; };\n axes = ( { path = \"policy.uniform\"; "
+                          "values = [2, 4, 6]; },\n { path = \"network\"; values = [\"resnet18\","
+                          "\"lenet5\"]; } ); job = \"map\"; };",
+                          &s, &e),
+                     0);
+    ck_assert_uint_eq(s.id, id);
+    sweep_spec_fini(&s);
+    ck_assert_int_eq(
+        load("sweep = { base = { arch = \"lrmp\"; network = \"lenet5\"; policy = "
+             "\"uniform:8\"; }; axes = ( { path = \"policy.uniform\"; values = [2, 4, "
+             "7]; }, { path = \"network\"; values = [\"resnet18\", \"lenet5\"]; } ); };",
+             &s, &e),
+        0);
+    ck_assert_uint_ne(s.id, id);
+    sweep_spec_fini(&s);
+    /* Zip pairs the i-th values. */
+    ck_assert_int_eq(load("sweep = { " BASE "combine = \"zip\"; axes = ( { path = "
+                          "\"arch.tiles.adc.bits\"; values = [3, 4, 5]; }, { path = "
+                          "\"arch.tiles.rows_active\"; values = [4, 9, 18]; } ); };",
+                          &s, &e),
+                     0);
+    ck_assert_uint_eq(s.points, 3);
+    n = sweep_point_settings(&s, 2, set);
+    ck_assert_str_eq(set[n - 2].text, "5");
+    ck_assert_str_eq(set[n - 1].text, "18");
+    sweep_spec_fini(&s);
+}
+END_TEST
+
+/* Each bad file fails with ERR_INPUT and a message holding `want` (and the line when given). */
+START_TEST(test_sweep_errors)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"sweep = { " BASE "combine = \"zip\";\naxes = ( { path = \"arch.tiles.adc.bits\"; values "
+         "= [3, 4]; },\n{ path = \"arch.tiles.rows_active\"; values = [4, 9, 18]; } ); };",
+         "s.cfg:4: sweep.axes.[1]: zipped axes differ in length"},
+        {"sweep = { " BASE "\naxes = ( { path = \"arch.tiles.adc.bitz\"; values = [3]; } ); };",
+         "arch.tiles.adc.bitz"},
+        {"sweep = { " BASE "\naxes = ( { path = \"polcy\"; values = [3]; } ); };",
+         "s.cfg:3: sweep.axes.[0].values: polcy: unknown setting path"},
+        {"sweep = { " BASE "\naxes = ( { path = \"arch.tiles.adc.bits\"; values = [\"many\"]; } "
+         "); };",
+         "arch.tiles.adc.bits"},
+        {"sweep = { " BASE "\nmetrics = [\"latency_us\", \"events\"]; };",
+         "s.cfg:3: sweep.metrics: found 'events', expected one of the map job's:"},
+        {"sweep = { base = { arch = \"lrmp\"; }; };", "sweep.base.network: missing"},
+        {"sweep = { " BASE "\njob = \"simulate\"; };", "sweep.job: expected map, run"},
+        {"sweep = { " BASE "\naxes = ( { path = \"run.inferences\"; values = [-1]; } ); };",
+         "run.inferences: found '-1', expected a non-negative integer"},
+        {"sweep = { " BASE "\naxes = ( { path = \"seed\"; range = { from = 1; to = 5; }; } ); };",
+         "expected exactly one of count and step"},
+        {"sweep = { " BASE "\nextra = 1; };", "s.cfg:3: sweep.extra: unknown setting"},
+        {"sweeps = { };", "sweep: missing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sweep_spec s;
+        err e;
+        ck_assert_int_eq(load(cases[i].text, &s, &e), ERR_INPUT);
+        ck_assert_msg(strstr(e.msg, cases[i].want), "case %zu: '%s' lacks '%s'", i, e.msg,
+                      cases[i].want);
+    }
+}
+END_TEST
+
+START_TEST(test_sweep_missing_ranges)
+{
+    uint8_t have[12] = {1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0};
+    char buf[128];
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 6);
+    ck_assert_str_eq(buf, "1-3, 6, 10-11");
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 1), 6);
+    ck_assert_str_eq(buf, "1-3, ...");
+    memset(have, 1, sizeof have);
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 0);
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+/* The point's settings reach the model: its latency equals the model of the same mapping built
+ * here from an arch with the same override. */
+START_TEST(test_sweep_point_reaches_model)
+{
+    point_setting set[] = {{"arch", "lrmp"},
+                           {"network", "resnet18"},
+                           {"policy.uniform", "6"},
+                           {"arch.tiles.rows_active", "18"},
+                           {"arch.tiles.adc.strict_bits", "false"}};
+    point_result r;
+    point_eval(POINT_JOB_MAP, set, 5, NULL, &r);
+    ck_assert_msg(r.ok, "%s", r.message);
+    arch a;
+    testload_arch("lrmp", &a);
+    a.tiles.rows_active = 18;
+    network n;
+    testload_net("resnet18", &n);
+    policy p;
+    policy_uniform(&p, &n, 6, 6);
+    mapping m;
+    err e;
+    ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m, &e), 0);
+    model mo;
+    model_evaluate(&n, &a, &m, &mo);
+    ck_assert_double_eq(r.metric[POINT_METRIC_LATENCY], simtime_to_us(mo.latency_ps));
+    ck_assert_double_eq(r.metric[POINT_METRIC_TILES], (double)mo.tiles_used);
+    ck_assert_double_eq(r.metric[POINT_METRIC_ADC_NEEDED], arch_adc_bits_needed(&a));
+    ck_assert(isnan(r.metric[POINT_METRIC_EVENTS])); /* not a map metric */
+    model_fini(&mo);
+    mapping_fini(&m);
+    policy_fini(&p);
+    net_fini(&n);
+    arch_fini(&a);
+    /* A combination that does not fit is the point's failure, with the reason. */
+    point_setting bad[] = {{"arch", "lrmp"}, {"network", "resnet18"}, {"arch.tiles.count", "10"}};
+    point_eval(POINT_JOB_MAP, bad, 3, NULL, &r);
+    ck_assert(!r.ok);
+    ck_assert_msg(strstr(r.message, "tiles"), "%s", r.message);
+    ck_assert(isnan(r.metric[POINT_METRIC_LATENCY]));
+}
+END_TEST
+
+/* Points of every job, evaluated one after the other and then on 2 threads in turn, several
+ * times: bit-identical metrics. Any hidden global state shared between points would show. */
+START_TEST(test_sweep_points_parallel_equal_serial)
+{
+    enum { N = 8 };
+    static const point_setting sets[N][4] = {
+        {{"arch", "lrmp"}, {"network", "resnet18"}, {"policy.uniform", "4"}, {"seed", "1"}},
+        {{"arch", "cimaq"}, {"network", "vgg11"}, {"policy.uniform", "6"}, {"seed", "1"}},
+        {{"arch", "lrmp"}, {"network", "lenet5"}, {"run.inferences", "3"}, {"seed", "1"}},
+        {{"arch", "chang2022"}, {"network", "lenet5"}, {"run.overlap", "false"}, {"seed", "2"}},
+        {{"arch", "lrmp"}, {"network", "resnet18"}, {"replication.budget", "1.5"}, {"seed", "1"}},
+        {{"arch", "lrmp"},
+         {"network", "mlp-lrmp"},
+         {"replication.objective", "throughput"},
+         {"seed", "1"}},
+        {{"arch", "lrmp"}, {"network", "lenet5"}, {"search.episodes", "4"}, {"seed", "3"}},
+        {{"arch", "lrmp"}, {"network", "lenet5"}, {"search.agent", "random"}, {"seed", "4"}},
+    };
+    static const point_job jobs[N] = {POINT_JOB_MAP,    POINT_JOB_MAP,       POINT_JOB_RUN,
+                                      POINT_JOB_RUN,    POINT_JOB_REPLICATE, POINT_JOB_REPLICATE,
+                                      POINT_JOB_SEARCH, POINT_JOB_SEARCH};
+    point_setting episodes[5];
+    static point_result serial[N], parallel[3][N];
+    for (int i = 0; i < N; i++) {
+        const point_setting *s = sets[i];
+        unsigned n = 4;
+        if (jobs[i] == POINT_JOB_SEARCH && i == 7) { /* a short random search */
+            memcpy(episodes, sets[i], sizeof sets[i]);
+            episodes[4] = (point_setting){"search.episodes", "5"};
+            s = episodes;
+            n = 5;
+        }
+        point_eval(jobs[i], s, n, NULL, &serial[i]);
+        ck_assert_msg(serial[i].ok, "point %d: %s", i, serial[i].message);
+    }
+    for (int round = 0; round < 3; round++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(2)
+        for (int i = 0; i < N; i++) {
+            point_setting local[5];
+            unsigned n = 4;
+            memcpy(local, sets[i], sizeof sets[i]);
+            if (i == 7)
+                local[n++] = (point_setting){"search.episodes", "5"};
+            point_eval(jobs[i], local, n, NULL, &parallel[round][i]);
+        }
+        for (int i = 0; i < N; i++) {
+            ck_assert_msg(parallel[round][i].ok, "round %d point %d: %s", round, i,
+                          parallel[round][i].message);
+            ck_assert_msg(
+                memcmp(serial[i].metric, parallel[round][i].metric, sizeof serial[i].metric) == 0,
+                "round %d point %d: metrics differ (latency %.17g vs %.17g)", round, i,
+                serial[i].metric[POINT_METRIC_LATENCY],
+                parallel[round][i].metric[POINT_METRIC_LATENCY]);
+        }
+    }
+    /* The jobs gave what they promise. */
+    ck_assert(serial[2].metric[POINT_METRIC_EVENTS] > 0);
+    ck_assert(serial[4].metric[POINT_METRIC_LATENCY_GAIN] >= 1.0);
+    ck_assert(serial[4].metric[POINT_METRIC_TILES] <= serial[4].metric[POINT_METRIC_BUDGET_TILES]);
+    ck_assert(!isnan(serial[6].metric[POINT_METRIC_REWARD]));
+}
+END_TEST
+
+static sweep_spec journal_spec(err *e)
+{
+    sweep_spec s;
+    ck_assert_int_eq(load("sweep = { " BASE "axes = ( { path = \"arch.tiles.adc.bits\"; values = "
+                          "[1, 2, 3, 4, 5]; } ); metrics = [\"latency_us\", \"energy_uj\"]; };",
+                          &s, e),
+                     0);
+    return s;
+}
+
+static point_result result(bool ok, double latency, double energy, const char *msg)
+{
+    point_result r;
+    memset(&r, 0, sizeof r);
+    for (int i = 0; i < POINT_METRIC_COUNT; i++)
+        r.metric[i] = NAN;
+    r.ok = ok;
+    r.metric[POINT_METRIC_LATENCY] = latency;
+    r.metric[POINT_METRIC_ENERGY] = energy;
+    r.wall_s = 0.1 + latency;
+    snprintf(r.message, sizeof r.message, "%s", msg);
+    return r;
+}
+
+/* Journal lines come back bit for bit (hex floats); a torn last line is cut off and its point
+ * runs again; a journal of another sweep is refused. */
+START_TEST(test_sweep_journal)
+{
+    err e;
+    sweep_spec s = journal_spec(&e);
+    char out[128];
+    snprintf(out, sizeof out, "%s/r.h5", dir);
+    sweep_store st;
+    sweep_store_init(&st, &s, 0, 1);
+    sweep_journal j;
+    ck_assert_int_eq(sweep_journal_open(&j, out, &st, &e), 0);
+    point_result r[3] = {result(true, 1.0 / 3.0, -2.5e-300, ""),
+                         result(false, NAN, NAN, "does not fit: 10 tiles"),
+                         result(true, 123456.789, 0.1, "")};
+    uint64_t k[3] = {4, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        sweep_store_add(&st, k[i], &r[i]);
+        ck_assert_int_eq(sweep_journal_append(&j, &st, k[i], &r[i], &e), 0);
+    }
+    sweep_journal_close(&j, false);
+    sweep_store_fini(&st);
+    char path[160];
+    snprintf(path, sizeof path, "%s.journal", out);
+    FILE *f = fopen(path, "a");
+    fputs("3 1 0x1p-3 0x1p+1", f); /* torn: no newline */
+    fclose(f);
+
+    sweep_store_init(&st, &s, 0, 1);
+    ck_assert_int_eq(sweep_journal_open(&j, out, &st, &e), 0);
+    ck_assert_uint_eq(st.n, 3);
+    ck_assert(!st.done[3] && st.done[4] && st.done[1] && st.done[2] && !st.done[0]);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(st.point[i], k[i]);
+        ck_assert_int_eq(st.ok[i], r[i].ok);
+        ck_assert_int_eq(memcmp(&st.metric[2 * i], &r[i].metric[POINT_METRIC_LATENCY], 8), 0);
+        ck_assert_int_eq(memcmp(&st.metric[2 * i + 1], &r[i].metric[POINT_METRIC_ENERGY], 8), 0);
+        ck_assert_int_eq(memcmp(&st.wall_s[i], &r[i].wall_s, 8), 0);
+    }
+    ck_assert_str_eq(st.message[1], "does not fit: 10 tiles");
+    ck_assert_uint_eq(st.failed, 1);
+    /* Appending after the cut gives a clean line. */
+    point_result r3 = result(true, 7.0, 8.0, "");
+    sweep_store_add(&st, 3, &r3);
+    ck_assert_int_eq(sweep_journal_append(&j, &st, 3, &r3, &e), 0);
+    sweep_journal_close(&j, false);
+    sweep_store_fini(&st);
+    sweep_store_init(&st, &s, 0, 1);
+    ck_assert_int_eq(sweep_journal_open(&j, out, &st, &e), 0);
+    ck_assert_uint_eq(st.n, 4);
+    sweep_journal_close(&j, false);
+    sweep_store_fini(&st);
+    /* Another shard of the same file name: refused, the journal untouched. */
+    sweep_store_init(&st, &s, 1, 2);
+    ck_assert_int_eq(sweep_journal_open(&j, out, &st, &e), ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, "another sweep or shard"), "%s", e.msg);
+    sweep_store_fini(&st);
+    sweep_spec_fini(&s);
+}
+END_TEST
+
+/* The results file is read back into the same rows; a shard's file refuses another shard. */
+START_TEST(test_sweep_output_roundtrip)
+{
+    err e;
+    sweep_spec s = journal_spec(&e);
+    char out[128];
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    sweep_store st;
+    sweep_store_init(&st, &s, 1, 2); /* points 1 and 3 */
+    ck_assert_uint_eq(st.share, 2);
+    point_result a = result(true, 5.5, 6.5, ""), b = result(false, NAN, NAN, "why");
+    sweep_store_add(&st, 3, &a);
+    sweep_store_add(&st, 1, &b);
+    ck_assert_int_eq(sweep_output_write(out, &st, "xbarsim test", "2026-01-01T00:00:00Z", &e), 0);
+    sweep_store back;
+    sweep_store_init(&back, &s, 1, 2);
+    ck_assert_int_eq(sweep_output_load(out, &back, &e), 0);
+    ck_assert_uint_eq(back.n, 2);
+    /* Written sorted by point: point 1 first. */
+    ck_assert_uint_eq(back.point[0], 1);
+    ck_assert(!back.ok[0]);
+    ck_assert_str_eq(back.message[0], "why");
+    ck_assert_uint_eq(back.point[1], 3);
+    ck_assert_double_eq(back.metric[2], 5.5);
+    ck_assert_double_eq(back.metric[3], 6.5);
+    sweep_store_fini(&back);
+    sweep_store_init(&back, &s, 0, 2);
+    ck_assert_int_eq(sweep_output_load(out, &back, &e), ERR_INPUT);
+    sweep_store_fini(&back);
+    sweep_store_fini(&st);
+    sweep_spec_fini(&s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *t = tcase_create("sweep");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 240);
+    tcase_add_test(t, test_sweep_ranges);
+    tcase_add_test(t, test_sweep_product_and_zip);
+    tcase_add_test(t, test_sweep_errors);
+    tcase_add_test(t, test_sweep_missing_ranges);
+    tcase_add_test(t, test_sweep_point_reaches_model);
+    tcase_add_test(t, test_sweep_points_parallel_equal_serial);
+    tcase_add_test(t, test_sweep_journal);
+    tcase_add_test(t, test_sweep_output_roundtrip);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
