@@ -90,6 +90,11 @@ static void usage(void)
         "dynamic queue that rank 0 serves between its own points; rank 0 writes the file.\n\n"
         "Exit status: 0 every point evaluated (failed points are results); 1 interrupted or the\n"
         "output could not be written (run the same command again to resume); 2 bad input.\n");
+#ifdef XBARSIM_MPI
+    printf("\nThis build: MPI built in.\n");
+#else
+    printf("\nThis build: MPI not built in (ranks would each run the whole sweep).\n");
+#endif
 }
 
 static int parse_args(int argc, char **argv, sweep_opts *o)

@@ -20,6 +20,11 @@ Command line (every subcommand takes --help):
         what-if studies: latency, throughput and energy per inference of each run side by side;
         prints a CSV table of those figures and their ratios to the first run
 
+    xbarsim_trace.py sweep FILE.h5 METRIC --x AXIS [--hue AXIS2] [-o OUT.png] [--logx] [--logy]
+        /sweep/points of `xbarsim sweep`: METRIC against one axis, one line per value of a
+        second axis (points with other axes are averaged, failed points left out); prints the
+        plotted table as CSV and writes the PNG (default <stem>_<METRIC>.png)
+
 From Python:
 
     import sys; sys.path.insert(0, "scripts")
@@ -29,6 +34,8 @@ From Python:
     problems = xt.check(d)                   # [] when consistent
     d = xt.load("traces/run.h5", events=False)        # skip /trace/events (large traces)
     d = xt.load("traces/run.h5", kinds=["layer"])     # only the layer rows of the trace
+
+    df, attrs = xt.load_sweep("traces/sweep.h5")   # /sweep/points and the /sweep attributes
 
 Keys of load(): mapping_layers, components, events, summary_layers, summary_components,
 summary_inferences, summary_network (DataFrames, columns as in traces/README.md, fixed-length
@@ -812,6 +819,76 @@ def summary_text(data):
 
 # ---- command line -----------------------------------------------------------------------------
 
+def load_sweep(path):
+    """/sweep/points of a sweep file as a DataFrame (strings decoded; status "ok" / "failed"),
+    and the /sweep attributes as a dict (job, axes, metrics, points_total, complete, ...). The
+    frame's attrs["units"] maps each column to its unit."""
+    with h5py.File(path, "r") as f:
+        if "sweep/points" not in f:
+            raise KeyError("%s: no /sweep/points (not a file of xbarsim sweep)" % path)
+        ds = f["sweep/points"]
+        df = _frame(ds[:])
+        df.attrs["units"] = _units(ds)
+        attrs = {k: _plain(v) for k, v in f["sweep"].attrs.items()}
+    for key in ("axes", "metrics"):
+        attrs[key] = attrs.get(key) or []
+        if isinstance(attrs[key], str):
+            attrs[key] = [attrs[key]]
+    return df, attrs
+
+
+def sweep_table(df, metric, x, hue=None):
+    """The mean of `metric` over the ok points, by x (and hue): a DataFrame indexed by x with
+    one column per hue value (or one column named metric)."""
+    for c in (metric, x) + ((hue,) if hue else ()):
+        if c not in df.columns:
+            raise KeyError("no column %r (columns: %s)" % (c, ", ".join(df.columns)))
+    ok = df[df["status"] == "ok"]
+    if hue:
+        return ok.groupby([x, hue])[metric].mean().unstack(hue).sort_index()
+    return ok.groupby(x)[metric].mean().to_frame(metric).sort_index()
+
+
+def plot_sweep(df, metric, x, out, hue=None, logx=False, logy=False):
+    plt = _plt()
+    t = sweep_table(df, metric, x, hue)
+    unit = df.attrs.get("units", {})
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    numeric = pd.api.types.is_numeric_dtype(t.index)
+    xs = t.index if numeric else range(len(t.index))
+    for col in t.columns:
+        label = "%s = %s" % (hue, col) if hue else None
+        ax.plot(xs, t[col].values, marker="o", label=label)
+    if not numeric:
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([str(v) for v in t.index], rotation=30, ha="right")
+    ax.set_xlabel("%s (%s)" % (x, unit.get(x, "-")))
+    ax.set_ylabel("%s (%s)" % (metric, unit.get(metric, "-")))
+    if logx and numeric:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if hue:
+        ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    ax.set_title("%s vs %s" % (metric, x))
+    _save(fig, out)
+    return t
+
+
+def cmd_sweep(a):
+    df, attrs = load_sweep(a.file)
+    out = a.out or os.path.join(os.path.dirname(os.path.abspath(a.file)),
+                                "%s_%s.png" % (_stem(a.file), a.metric))
+    t = plot_sweep(df, a.metric, a.x, out, hue=a.hue, logx=a.logx, logy=a.logy)
+    sys.stdout.write(t.to_csv())
+    failed = int((df["status"] != "ok").sum())
+    print("%d points (%d failed) of %s; wrote %s" % (len(df), failed,
+                                                     attrs.get("points_total", "?"), out),
+          file=sys.stderr)
+    return 0
+
+
 def _stem(path):
     return os.path.splitext(os.path.basename(path))[0]
 
@@ -916,6 +993,20 @@ def main(argv=None):
                    help="output PNG (default: <first stem>_compare.png next to the first file)")
     p.add_argument("--labels", help="comma-separated labels (default: the file stems)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sweep", help="plot a metric of a sweep against its axes",
+                       description="Plot METRIC of /sweep/points (xbarsim sweep) against axis X, "
+                                   "one line per value of axis HUE; other axes are averaged, "
+                                   "failed points left out. Prints the plotted table as CSV.")
+    p.add_argument("file", metavar="FILE.h5")
+    p.add_argument("metric", metavar="METRIC")
+    p.add_argument("--x", required=True, metavar="AXIS", help="axis on the x axis")
+    p.add_argument("--hue", metavar="AXIS", help="one line per value of this axis")
+    p.add_argument("-o", "--out", metavar="OUT.png",
+                   help="output PNG (default: <stem>_<METRIC>.png next to FILE)")
+    p.add_argument("--logx", action="store_true")
+    p.add_argument("--logy", action="store_true")
+    p.set_defaults(func=cmd_sweep)
 
     a = ap.parse_args(argv)
     try:
