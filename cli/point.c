@@ -251,20 +251,118 @@ static unsigned long long get_u(const pset *p, path_id id, unsigned long long fa
 /* Everything a point loads; released by inputs_fini whatever was loaded. */
 typedef struct inputs {
     arch a;
-    network n;
+    const network *net; /* the cache's, or own */
+    network own;        /* when there is no cache */
     policy pol;
     unsigned *copies;
-    bool have_a, have_n, have_pol;
+    bool have_a, have_own, have_pol;
     map_placement placement;
 } inputs;
 
-static int load_arch(const pset *p, const char *dir, arch *a, err *e)
+/* What one worker keeps between its points: the last network file read and parsed, and the
+ * text of the last architecture file (its tree is built again per point, to take the point's
+ * overrides). Only ever used by one thread at a time. */
+enum { RES_ARCH, RES_NET, RES_POLICY, RES_COPIES, RES_COUNT }; /* names resolved */
+
+struct point_cache {
+    char *name[RES_COUNT];     /* the last name resolved of each kind; NULL: none */
+    char *resolved[RES_COUNT]; /* what it resolved to (file names do not change during a sweep) */
+    char *net_path;            /* resolved path of the network held; NULL: none */
+    network net;
+    char *arch_path; /* resolved path of the arch text held; NULL: none */
+    char *arch_text;
+    size_t arch_len; /* bytes */
+};
+
+point_cache *point_cache_create(void)
+{
+    return mem_calloc(1, sizeof(point_cache), "point cache");
+}
+
+void point_cache_destroy(point_cache *c)
+{
+    if (!c)
+        return;
+    if (c->net_path)
+        net_fini(&c->net);
+    for (int i = 0; i < RES_COUNT; i++) {
+        free(c->name[i]);
+        free(c->resolved[i]);
+    }
+    free(c->net_path);
+    free(c->arch_path);
+    free(c->arch_text);
+    free(c);
+}
+
+/* name resolved as cli_resolve (kind "arch", "net") or cli_resolve_spec (kind NULL) does it,
+ * remembered in slot `slot` of c (NULL: not remembered). The result lives in buf or in c. */
+static const char *resolve(point_cache *c, int slot, const char *name, const char *here,
+                           const char *kind, char *buf, size_t size)
+{
+    if (c && c->name[slot] && strcmp(c->name[slot], name) == 0)
+        return c->resolved[slot];
+    const char *r =
+        kind ? cli_resolve(name, here, kind, buf, size) : cli_resolve_spec(name, here, buf, size);
+    if (!c)
+        return r;
+    free(c->name[slot]);
+    free(c->resolved[slot]);
+    c->name[slot] = mem_strdup(name, "cached name");
+    c->resolved[slot] = mem_strdup(r, "cached resolution");
+    return c->resolved[slot];
+}
+
+/* The network at path: the cache's (loaded into it when it holds another), or loaded into own. */
+static int load_network(inputs *in, const char *path, point_cache *c, err *e)
+{
+    if (!c) {
+        ERR_TRY(net_load_file(path, &in->own, e));
+        in->have_own = true;
+        in->net = &in->own;
+        return 0;
+    }
+    if (!c->net_path || strcmp(c->net_path, path) != 0) {
+        if (c->net_path)
+            net_fini(&c->net);
+        free(c->net_path);
+        c->net_path = NULL;
+        ERR_TRY(net_load_file(path, &c->net, e));
+        c->net_path = mem_strdup(path, "cached network path");
+    }
+    in->net = &c->net;
+    return 0;
+}
+
+/* Parse the arch file at path into cfg, from the cache's copy of its text when it has one. */
+static int parse_arch(const char *path, point_cache *c, config_t *cfg, err *e)
+{
+    if (!c)
+        return cfgfile_parse_file(path, cfg, e);
+    if (!c->arch_path || strcmp(c->arch_path, path) != 0) {
+        size_t len;
+        char *text = cfgfile_read_text(path, &len);
+        if (!text)
+            return err_set(e, ERR_IO, "%s: cannot read the file: %s", path, strerror(errno));
+        free(c->arch_path);
+        free(c->arch_text);
+        c->arch_path = mem_strdup(path, "cached arch path");
+        c->arch_text = text;
+        c->arch_len = len;
+    }
+    char incdir[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(incdir, sizeof incdir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    return cfgfile_parse(c->arch_text, c->arch_len, path, incdir, cfg, e);
+}
+
+static int load_arch(const pset *p, const char *dir, point_cache *c, arch *a, err *e)
 {
     char buf[1024], here[1024];
     snprintf(here, sizeof here, "%s/.", dir ? dir : ".");
-    const char *path = cli_resolve(p->value[PATH_ARCH], here, "arch", buf, sizeof buf);
+    const char *path = resolve(c, RES_ARCH, p->value[PATH_ARCH], here, "arch", buf, sizeof buf);
     config_t cfg;
-    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
+    ERR_TRY(parse_arch(path, c, &cfg, e));
     for (unsigned i = 0; i < p->n_ov; i++) {
         char assignment[512];
         snprintf(assignment, sizeof assignment, "%s=%s", p->ov[i]->path, p->ov[i]->text);
@@ -276,21 +374,21 @@ static int load_arch(const pset *p, const char *dir, arch *a, err *e)
     return arch_load_config(&cfg, path, a, e);
 }
 
-static int inputs_load(inputs *in, const pset *p, const char *dir, err *e)
+static int inputs_load(inputs *in, const pset *p, const char *dir, point_cache *c, err *e)
 {
     memset(in, 0, sizeof *in);
-    ERR_TRY(load_arch(p, dir, &in->a, e));
+    ERR_TRY(load_arch(p, dir, c, &in->a, e));
     in->have_a = true;
     char buf[1024], here[1024], sbuf[1024];
     snprintf(here, sizeof here, "%s/.", dir ? dir : ".");
-    ERR_TRY(net_load_file(cli_resolve(p->value[PATH_NETWORK], here, "net", buf, sizeof buf), &in->n,
-                          e));
-    in->have_n = true;
-    const char *spec = cli_resolve_spec(get(p, PATH_POLICY, "uniform:8"), here, sbuf, sizeof sbuf);
-    ERR_TRY(policy_from_spec(spec, &in->n, &in->a, NULL, &in->pol, e));
+    const char *net = resolve(c, RES_NET, p->value[PATH_NETWORK], here, "net", buf, sizeof buf);
+    ERR_TRY(load_network(in, net, c, e));
+    const char *spec =
+        resolve(c, RES_POLICY, get(p, PATH_POLICY, "uniform:8"), here, NULL, sbuf, sizeof sbuf);
+    ERR_TRY(policy_from_spec(spec, in->net, &in->a, NULL, &in->pol, e));
     in->have_pol = true;
-    spec = cli_resolve_spec(get(p, PATH_COPIES, "none"), here, sbuf, sizeof sbuf);
-    ERR_TRY(replication_from_spec(spec, &in->n, &in->copies, e));
+    spec = resolve(c, RES_COPIES, get(p, PATH_COPIES, "none"), here, NULL, sbuf, sizeof sbuf);
+    ERR_TRY(replication_from_spec(spec, in->net, &in->copies, e));
     const char *place = get(p, PATH_PLACEMENT, "groups");
     if (map_placement_parse(place, &in->placement) < 0)
         return err_set(e, ERR_INPUT, "placement: found '%s', expected groups or packed", place);
@@ -302,8 +400,8 @@ static void inputs_fini(inputs *in)
     free(in->copies);
     if (in->have_pol)
         policy_fini(&in->pol);
-    if (in->have_n)
-        net_fini(&in->n);
+    if (in->have_own)
+        net_fini(&in->own);
     if (in->have_a)
         arch_fini(&in->a);
 }
@@ -316,7 +414,7 @@ static int proxy_accuracy(const inputs *in, double *out, err *e)
     acc_backend *b;
     ERR_TRY(acc_create(ACC_BACKEND_PROXY, &c, &b, e));
     acc_result r;
-    int rc = acc_evaluate(b, &in->n, &in->pol, &in->a, &r, e);
+    int rc = acc_evaluate(b, in->net, &in->pol, &in->a, &r, e);
     acc_destroy(b);
     *out = r.accuracy;
     return rc;
@@ -338,9 +436,9 @@ static void put_model(const model *mo, double *m)
 static int job_map(inputs *in, double *m, err *e)
 {
     mapping map;
-    ERR_TRY(mapping_build(&in->n, &in->a, &in->pol, in->copies, in->placement, &map, e));
+    ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &map, e));
     model mo;
-    model_evaluate(&in->n, &in->a, &map, &mo);
+    model_evaluate(in->net, &in->a, &map, &mo);
     put_model(&mo, m);
     model_fini(&mo);
     mapping_fini(&map);
@@ -359,9 +457,9 @@ static int job_run(inputs *in, const pset *p, double *m, err *e)
     memset(&r, 0, sizeof r);
     r.inferences = inferences;
     r.overlap = overlap;
-    ERR_TRY(mapping_build(&in->n, &in->a, &in->pol, in->copies, in->placement, &r.m, e));
-    model_evaluate(&in->n, &in->a, &r.m, &r.mo);
-    emit_program(&in->n, &in->a, &r.m, &r.p);
+    ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &r.m, e));
+    model_evaluate(in->net, &in->a, &r.m, &r.mo);
+    emit_program(in->net, &in->a, &r.m, &r.p);
     sim_options so;
     sim_options_default(&so);
     so.seed = get_u(p, PATH_SEED, 1);
@@ -396,8 +494,8 @@ static int price(inputs *in, const unsigned *copies, mapping *map, model *mo, er
 {
     arch big = in->a;
     big.tiles.count = UINT32_MAX / 2;
-    ERR_TRY(mapping_build(&in->n, &big, &in->pol, copies, in->placement, map, e));
-    model_evaluate(&in->n, &in->a, map, mo);
+    ERR_TRY(mapping_build(in->net, &big, &in->pol, copies, in->placement, map, e));
+    model_evaluate(in->net, &in->a, map, mo);
     return 0;
 }
 
@@ -412,11 +510,11 @@ static int job_replicate(inputs *in, const pset *p, double *m, err *e)
                        "throughput",
                        obj_name);
     replicate_problem prob = {0};
-    ERR_TRY(replicate_problem_from_model(&in->n, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"), obj,
-                                         alpha, &prob, e));
+    ERR_TRY(replicate_problem_from_model(in->net, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"),
+                                         obj, alpha, &prob, e));
     if (prob.budget > in->a.tiles.count)
         prob.budget = in->a.tiles.count;
-    unsigned *copies = mem_calloc(in->n.n_xbar ? in->n.n_xbar : 1, sizeof *copies, "copies");
+    unsigned *copies = mem_calloc(in->net->n_xbar ? in->net->n_xbar : 1, sizeof *copies, "copies");
     mapping before_map, after_map;
     model before, after;
     int rc = 0;
@@ -425,7 +523,7 @@ static int job_replicate(inputs *in, const pset *p, double *m, err *e)
         replicate_result r = {0};
         if ((rc = replicate_solve(&prob, REPLICATE_SOLVER_EXACT, &r, e)) < 0)
             goto done;
-        for (unsigned i = 0; i < in->n.n_xbar; i++)
+        for (unsigned i = 0; i < in->net->n_xbar; i++)
             copies[i] = (unsigned)r.copies[i];
         replicate_result_fini(&r);
         if ((rc = price(in, copies, &after_map, &after, e)) < 0)
@@ -481,7 +579,7 @@ static int job_search(inputs *in, const pset *p, double *m, err *e)
     search_log log = {0};
     int rc;
     if ((rc = acc_create(ACC_BACKEND_PROXY, &ac, &acc, e)) < 0 ||
-        (rc = env_create(&in->n, &in->a, &ec, acc, &v, e)) < 0)
+        (rc = env_create(in->net, &in->a, &ec, acc, &v, e)) < 0)
         goto done;
     search_options so;
     search_options_default(&so, v);
@@ -522,13 +620,13 @@ done:
 
 /* ---- the point ------------------------------------------------------------------------------ */
 
-static int eval(point_job job, const point_setting *s, unsigned n, const char *dir, double *m,
-                err *e)
+static int eval(point_job job, const point_setting *s, unsigned n, const char *dir, point_cache *c,
+                double *m, err *e)
 {
     pset p;
     ERR_TRY(collect(&p, s, n, e));
     inputs in;
-    int rc = inputs_load(&in, &p, dir, e);
+    int rc = inputs_load(&in, &p, dir, c, e);
     if (rc == 0) {
         m[POINT_METRIC_ADC_NEEDED] = arch_adc_bits_needed(&in.a);
         switch (job) {
@@ -554,7 +652,7 @@ static int eval(point_job job, const point_setting *s, unsigned n, const char *d
 }
 
 void point_eval(point_job job, const point_setting *s, unsigned n, const char *dir,
-                point_result *out)
+                point_cache *cache, point_result *out)
 {
     double started = cli_wall_s();
     memset(out, 0, sizeof *out);
@@ -562,7 +660,7 @@ void point_eval(point_job job, const point_setting *s, unsigned n, const char *d
         out->metric[i] = NAN;
     err e;
     err_clear(&e);
-    out->ok = eval(job, s, n, dir, out->metric, &e) == 0;
+    out->ok = eval(job, s, n, dir, cache, out->metric, &e) == 0;
     if (!out->ok) {
         size_t len = strnlen(e.msg, sizeof out->message - 1);
         memcpy(out->message, e.msg, len); /* cut to the column's width */

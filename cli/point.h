@@ -1,8 +1,9 @@
 /* point: one point of a study -- a list of settings (path = text) turned into an architecture, a
  * network, a policy and copies, the job run on them (the analytic model, the event simulation,
- * replication, or a precision search) and the metrics it yields. Invariant: point_eval keeps no
- * state between calls and touches no global state, so points may be evaluated on any number of
- * threads at once and give the same bits as one after the other.
+ * replication, or a precision search) and the metrics it yields. Invariant: point_eval touches no
+ * global state and keeps nothing between calls but the caller's per-thread cache of parsed files,
+ * so points may be evaluated on any number of threads at once and give the same bits as one
+ * after the other.
  */
 #ifndef XBARSIM_CLI_POINT_H
 #define XBARSIM_CLI_POINT_H
@@ -101,12 +102,20 @@ typedef struct point_result {
     double wall_s;                     /* evaluation wall time, s */
 } point_result;
 
+/* What a worker may keep between points to skip reading and parsing the same files again (the
+ * last network, the last architecture file's text). One per thread: never shared. Results are
+ * the same with or without one. */
+typedef struct point_cache point_cache;
+point_cache *point_cache_create(void);
+void point_cache_destroy(point_cache *c); /* NULL: no-op */
+
 /* Evaluate job on settings s[0 .. n-1] (a later setting of a path wins over an earlier one);
  * relative file names resolve in dir first (NULL: the current folder only), then as presets and
- * built-in networks. Always fills *out: ok, or not ok with the reason in message (a setting that
- * does not parse, a combination that does not fit the chip, ...). Never prints. */
+ * built-in networks; cache (NULL: none) is the calling thread's. Always fills *out: ok, or not ok
+ * with the reason in message (a setting that does not parse, a combination that does not fit the
+ * chip, ...). Never prints. */
 void point_eval(point_job job, const point_setting *s, unsigned n, const char *dir,
-                point_result *out);
+                point_cache *cache, point_result *out);
 
 /* Check a non-arch setting's path and value without evaluating anything: 0, or ERR_INPUT with
  * e holding "PATH: found ..., expected ..." (unknown path: the list of known ones). arch.* paths

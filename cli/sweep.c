@@ -154,11 +154,11 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
 
 /* ---- evaluating and recording -------------------------------------------------------------- */
 
-static void eval_point(const sweep_spec *s, uint64_t k, point_result *res)
+static void eval_point(const sweep_spec *s, uint64_t k, point_cache *c, point_result *res)
 {
     point_setting *set = mem_calloc(s->n_base + s->n_axes + 1, sizeof *set, "point settings");
     unsigned n = sweep_point_settings(s, k, set);
-    point_eval(s->job, set, n, s->dir, res);
+    point_eval(s->job, set, n, s->dir, c, res);
     free(set);
 }
 
@@ -203,17 +203,22 @@ static void run_threads(runner *r, const uint64_t *pending, uint64_t n)
 {
     int threads = r->o->threads > 0 ? r->o->threads : omp_get_max_threads();
     int64_t count = (int64_t)n;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t i = 0; i < count; i++) {
-        bool skip;
+#pragma omp parallel num_threads(threads)
+    {
+        point_cache *c = point_cache_create(); /* this thread's */
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t i = 0; i < count; i++) {
+            bool skip;
 #pragma omp atomic read
-        skip = r->io_failed;
-        if (skip || stop_requested)
-            continue;
-        point_result res;
-        eval_point(r->spec, pending[i], &res);
+            skip = r->io_failed;
+            if (skip || stop_requested)
+                continue;
+            point_result res;
+            eval_point(r->spec, pending[i], c, &res);
 #pragma omp critical(sweep_record)
-        record(r, pending[i], &res);
+            record(r, pending[i], &res);
+        }
+        point_cache_destroy(c);
     }
 }
 
@@ -267,6 +272,7 @@ static void take_result(runner *r, const uint64_t *pending, uint64_t n, uint64_t
 static void run_rank0(runner *r, const uint64_t *pending, uint64_t n, int ranks)
 {
     uint64_t qi = 0, out = 0;
+    point_cache *c = point_cache_create();
     for (int w = 1; w < ranks; w++)
         for (int i = 0; i < 2; i++)
             assign(w, pending, n, &qi, &out);
@@ -276,9 +282,10 @@ static void run_rank0(runner *r, const uint64_t *pending, uint64_t n, int ranks)
             break;
         uint64_t k = pending[qi++];
         point_result res;
-        eval_point(r->spec, k, &res);
+        eval_point(r->spec, k, c, &res);
         record(r, k, &res);
     }
+    point_cache_destroy(c);
     while (out > 0)
         take_result(r, pending, n, &qi, &out, true);
 }
@@ -290,6 +297,7 @@ static void run_worker(const sweep_spec *spec)
     unsigned held = 0;
     uint64_t received = 0, sent = 0;
     bool none = false;
+    point_cache *c = point_cache_create();
     for (;;) {
         int flag = held == 0 && received < 2 + sent;
         if (!flag)
@@ -308,17 +316,18 @@ static void run_worker(const sweep_spec *spec)
         }
         if (held == 0) {
             if (none && received == 2 + sent)
-                return;
+                break;
             continue;
         }
         wire w;
         memset(&w, 0, sizeof w);
         w.point = fifo[0];
         memmove(fifo, fifo + 1, --held * sizeof *fifo);
-        eval_point(spec, w.point, &w.r);
+        eval_point(spec, w.point, c, &w.r);
         MPI_Send(&w, (int)sizeof w, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
         sent++;
     }
+    point_cache_destroy(c);
 }
 #endif
 

@@ -250,6 +250,11 @@ static int read_axis(sweep_spec *s, sweep_axis *a, const config_setting_t *g, un
     ERR_TRY(values ? read_values(s, a, values, sub, e) : read_range(s, a, range, sub, e));
     if (a->n == 0)
         return fail(e, s, g, sub, "found no values, expected at least one");
+    int link = 0;
+    config_setting_lookup_bool(g, "link", &link);
+    if (link && k == 0)
+        return fail(e, s, g, where, "link: the first axis has no axis before it to link to");
+    a->link = link;
     a->numeric = true;
     for (unsigned i = 0; i < a->n; i++) {
         a->numeric = a->numeric && a->values[i].numeric;
@@ -434,6 +439,14 @@ static int count_points(sweep_spec *s, const config_setting_t *g, err *e)
     }
     uint64_t n = 1;
     for (unsigned k = 0; k < s->n_axes; k++) {
+        if (s->axes[k].link) {
+            if (s->axes[k].n != s->axes[k - 1].n)
+                return err_set(e, ERR_INPUT,
+                               "%s:%u: sweep.axes.[%u]: a linked axis has %u values, the axis "
+                               "before it %u: expected as many",
+                               s->origin, s->axes[k].line, k, s->axes[k].n, s->axes[k - 1].n);
+            continue;
+        }
         n *= s->axes[k].n;
         if (n > SWEEP_MAX_POINTS)
             return fail(e, s, g, "sweep.axes", "more than 100 000 000 points");
@@ -454,7 +467,7 @@ static void make_canonical(sweep_spec *s)
     for (unsigned i = 0; i < s->n_base; i++)
         fprintf(f, "base %s = %s\n", s->base[i].path, s->base[i].text);
     for (unsigned k = 0; k < s->n_axes; k++) {
-        fprintf(f, "axis %s =", s->axes[k].path);
+        fprintf(f, "axis %s%s =", s->axes[k].path, s->axes[k].link ? " (linked)" : "");
         for (unsigned i = 0; i < s->axes[k].n; i++)
             fprintf(f, "%s %s", i ? "," : "", s->axes[k].values[i].text);
         fputc('\n', f);
@@ -573,7 +586,8 @@ unsigned sweep_point_value(const sweep_spec *s, uint64_t k, unsigned a)
         return (unsigned)k;
     uint64_t stride = 1;
     for (unsigned b = a + 1; b < s->n_axes; b++)
-        stride *= s->axes[b].n;
+        if (!s->axes[b].link)
+            stride *= s->axes[b].n;
     return (unsigned)((k / stride) % s->axes[a].n);
 }
 

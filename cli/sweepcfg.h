@@ -32,6 +32,8 @@ typedef struct sweep_axis {
     unsigned n;          /* values, count */
     sweep_value *values; /* [n], owned */
     bool numeric;        /* every value numeric: the results column is float64, else a string */
+    bool link;           /* zipped with the axis before it (same length), e.g. tiles.count with
+                            vector.count; the product runs over groups of linked axes */
     unsigned line;       /* line of the axis in the sweep file */
 } sweep_axis;
 

@@ -401,7 +401,7 @@ static int write_points(h5file *f, const sweep_store *st, err *e)
     int rc = h5table_create(f, "/sweep/points",
                             "one row per finished point, sorted by point: the axis values, the "
                             "metrics (NaN when failed), status, message and wall time",
-                            cols, ncols, row_bytes, 0, &t, e);
+                            cols, ncols, row_bytes, 1024, &t, e);
     const uint64_t chunk = 4096;
     unsigned char *buf = mem_calloc(chunk, row_bytes, "sweep rows");
     for (uint64_t i = 0; rc == 0 && i < st->n; i += chunk) {

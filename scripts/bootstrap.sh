@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libconfig-dev libhdf5-dev libgsl-dev check libglpk-dev libopenblas-dev
+    libopenmpi-dev openmpi-bin
     clang-format valgrind
     python3 python3-onnx python3-h5py python3-pandas python3-matplotlib
 )

@@ -130,6 +130,19 @@ START_TEST(test_sweep_product_and_zip)
         0);
     ck_assert_uint_ne(s.id, id);
     sweep_spec_fini(&s);
+    /* A linked axis moves with the axis before it: 3 x 2 points, not 3 x 2 x 2. */
+    ck_assert_int_eq(load("sweep = { " BASE "axes = ( { path = \"arch.tiles.adc.bits\"; values = "
+                          "[3, 4, 5]; }, { path = \"arch.tiles.count\"; values = [2880, 5760]; }, "
+                          "{ path = \"arch.vector.count\"; values = [20, 40]; link = true; } ); };",
+                          &s, &e),
+                     0);
+    ck_assert_uint_eq(s.points, 6);
+    for (uint64_t k = 0; k < 6; k++) {
+        ck_assert_uint_eq(sweep_point_value(&s, k, 0), k / 2);
+        ck_assert_uint_eq(sweep_point_value(&s, k, 1), k % 2);
+        ck_assert_uint_eq(sweep_point_value(&s, k, 2), k % 2);
+    }
+    sweep_spec_fini(&s);
     /* Zip pairs the i-th values. */
     ck_assert_int_eq(load("sweep = { " BASE "combine = \"zip\"; axes = ( { path = "
                           "\"arch.tiles.adc.bits\"; values = [3, 4, 5]; }, { path = "
@@ -170,6 +183,9 @@ START_TEST(test_sweep_errors)
          "expected exactly one of count and step"},
         {"sweep = { " BASE "\nextra = 1; };", "s.cfg:3: sweep.extra: unknown setting"},
         {"sweeps = { };", "sweep: missing"},
+        {"sweep = { " BASE "\naxes = ( { path = \"seed\"; values = [1, 2]; },\n{ path = "
+         "\"search.episodes\"; values = [3]; link = true; } ); };",
+         "s.cfg:4: sweep.axes.[1]: a linked axis has 1 values, the axis before it 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sweep_spec s;
@@ -205,7 +221,7 @@ START_TEST(test_sweep_point_reaches_model)
                            {"arch.tiles.rows_active", "18"},
                            {"arch.tiles.adc.strict_bits", "false"}};
     point_result r;
-    point_eval(POINT_JOB_MAP, set, 5, NULL, &r);
+    point_eval(POINT_JOB_MAP, set, 5, NULL, NULL, &r);
     ck_assert_msg(r.ok, "%s", r.message);
     arch a;
     testload_arch("lrmp", &a);
@@ -230,15 +246,16 @@ START_TEST(test_sweep_point_reaches_model)
     arch_fini(&a);
     /* A combination that does not fit is the point's failure, with the reason. */
     point_setting bad[] = {{"arch", "lrmp"}, {"network", "resnet18"}, {"arch.tiles.count", "10"}};
-    point_eval(POINT_JOB_MAP, bad, 3, NULL, &r);
+    point_eval(POINT_JOB_MAP, bad, 3, NULL, NULL, &r);
     ck_assert(!r.ok);
     ck_assert_msg(strstr(r.message, "tiles"), "%s", r.message);
     ck_assert(isnan(r.metric[POINT_METRIC_LATENCY]));
 }
 END_TEST
 
-/* Points of every job, evaluated one after the other and then on 2 threads in turn, several
- * times: bit-identical metrics. Any hidden global state shared between points would show. */
+/* Points of every job, evaluated one after the other and then on 2 threads at once, several
+ * times, without and with per-thread caches: bit-identical metrics. Any hidden global state
+ * shared between points (or a cache that changed a result) would show. */
 START_TEST(test_sweep_points_parallel_equal_serial)
 {
     enum { N = 8 };
@@ -269,18 +286,23 @@ START_TEST(test_sweep_points_parallel_equal_serial)
             s = episodes;
             n = 5;
         }
-        point_eval(jobs[i], s, n, NULL, &serial[i]);
+        point_eval(jobs[i], s, n, NULL, NULL, &serial[i]);
         ck_assert_msg(serial[i].ok, "point %d: %s", i, serial[i].message);
     }
     for (int round = 0; round < 3; round++) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(2)
-        for (int i = 0; i < N; i++) {
-            point_setting local[5];
-            unsigned n = 4;
-            memcpy(local, sets[i], sizeof sets[i]);
-            if (i == 7)
-                local[n++] = (point_setting){"search.episodes", "5"};
-            point_eval(jobs[i], local, n, NULL, &parallel[round][i]);
+#pragma omp parallel num_threads(2)
+        {
+            point_cache *c = round ? point_cache_create() : NULL; /* with and without a cache */
+#pragma omp for schedule(dynamic, 1)
+            for (int i = 0; i < N; i++) {
+                point_setting local[5];
+                unsigned n = 4;
+                memcpy(local, sets[i], sizeof sets[i]);
+                if (i == 7)
+                    local[n++] = (point_setting){"search.episodes", "5"};
+                point_eval(jobs[i], local, n, NULL, c, &parallel[round][i]);
+            }
+            point_cache_destroy(c);
         }
         for (int i = 0; i < N; i++) {
             ck_assert_msg(parallel[round][i].ok, "round %d point %d: %s", round, i,
