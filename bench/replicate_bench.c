@@ -2,8 +2,9 @@
  * all 8/8 on lrmp at budgets 1.0x, 2.0x and 3.5x the baseline tiles, both objectives, with GLPK,
  * the exact solver and the greedy heuristic. Prints the median (and min, max) over --repeat runs,
  * the optimum and the greedy heuristic's gap to it. Targets: GLPK <= 50 ms, exact <= 5 ms.
- * GLPK runs stop at --time-limit (default 5000 ms), printed as such.
- * Usage: replicate_bench [--repeat N] [--time-limit MS] [--arch FILE] [NET...]
+ * GLPK runs stop at --time-limit (default 5000 ms), printed as such. --no-prune solves without
+ * the exact pruning (replicate_problem.no_prune), to show what it saves.
+ * Usage: replicate_bench [--repeat N] [--time-limit MS] [--arch FILE] [--no-prune] [NET...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
     const char *arch_path = XBARSIM_DATA_DIR "/configs/arch/lrmp.cfg";
     const char *nets[16] = {"resnet50", "vit_b32"};
     unsigned n_nets = 2, given = 0;
+    int no_prune = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = (unsigned)atoi(argv[++i]);
@@ -79,13 +81,15 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) {
             time_limit_ms = (unsigned)atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--no-prune") == 0) {
+            no_prune = 1;
         } else if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) {
             arch_path = argv[++i];
         } else if (argv[i][0] != '-' && given < 16) {
             nets[given++] = argv[i];
         } else {
             fprintf(stderr, "usage: replicate_bench [--repeat N] [--time-limit MS] [--arch FILE] "
-                            "[NET...]\n");
+                            "[--no-prune] [NET...]\n");
             return 2;
         }
     }
@@ -99,8 +103,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("# replicate_bench: arch %s, policy uniform:8, %u runs per figure (median [min, max] "
-           "ms); targets glpk <= 50 ms, exact <= 5 ms\n",
-           a.name, repeat);
+           "ms); targets glpk <= 50 ms, exact <= 5 ms%s\n",
+           a.name, repeat, no_prune ? "; no pruning" : "");
     printf("%-10s %-6s %6s %-10s %5s %5s %24s %24s %10s %16s %9s\n", "network", "budget", "tiles",
            "objective", "layers", "cands", "glpk ms", "exact ms", "greedy ms", "optimum ps",
            "greedy gap");
@@ -127,6 +131,7 @@ int main(int argc, char **argv)
                     break;
                 }
                 p.time_limit_ms = time_limit_ms;
+                p.no_prune = no_prune;
                 unsigned cands = 0;
                 for (unsigned i = 0; i < p.n; i++)
                     cands += p.layers[i].n_cand;

@@ -1,9 +1,11 @@
 /* replicate: the problem, its candidates, the exact solver and the greedy heuristic (see
- * replicate.h; GLPK is in replicate_glpk.c). Exact latency: a multiple-choice knapsack solved by a
- * DP over the tiles beyond one copy of every layer (the slack), keeping every layer's row for the
- * backtrack. Exact throughput: bisection over the sorted finite set of candidate times.
+ * replicate.h; GLPK is in replicate_glpk.c, the LP bound and pruning in replicate_bound.c). Exact
+ * latency: a multiple-choice knapsack -- candidates pruned by the Lagrangian bound against an
+ * LP-rounded solution, then a DP over the kept candidates' extra tiles in units of their gcd.
+ * Exact throughput: bisection over the sorted finite set of candidate times.
  * Invariant: a layer's candidates are sorted by copies, tiles strictly increasing, time strictly
- * decreasing; the result of every solver is within budget and 1 <= r_l <= P_l.
+ * decreasing (so none dominates another); the result of every solver is within budget and
+ * 1 <= r_l <= P_l.
  */
 #include "replicate.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "replicate_internal.h"
 
 static const char *const objective_names[REPLICATE_OBJ_COUNT] = {
 #define REPLICATE_OBJ_NAME(id, name) [REPLICATE_OBJ_##id] = name,
@@ -186,34 +189,101 @@ static void result_from_picks(const replicate_problem *p, const unsigned *pick,
     *out = r;
 }
 
-/* Latency: dp_l[s] = least sum of T_j(r_j), j <= l, using at most s tiles beyond one copy each. */
-static void exact_latency(const replicate_problem *p, unsigned *pick)
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
 {
-    uint64_t slack = p->budget - replicate_min_budget(p);
-    /* States beyond what every layer's largest candidate can use are never needed. */
-    uint64_t reach = 0;
-    for (unsigned i = 0; i < p->n; i++) {
-        const replicate_layer *l = &p->layers[i];
-        reach += l->cand[l->n_cand - 1].tiles - l->tiles;
-        if (reach >= slack)
-            break;
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
     }
-    size_t w = (size_t)(reach < slack ? reach : slack) + 1;
-    uint64_t *dp = mem_alloc((size_t)p->n * w * sizeof *dp, "replication DP");
+    return a;
+}
+
+/* The DP's view of the kept candidates of its active layers (two or more kept), flattened:
+ * layer a's are [off[a], off[a + 1]), by increasing extra units. */
+typedef struct dp_items {
+    unsigned n_act;  /* active layers, count */
+    unsigned *layer; /* problem layer of each active layer */
+    unsigned *off;   /* n_act + 1 offsets */
+    unsigned *cand;  /* candidate index in its layer */
+    uint64_t *extra; /* units beyond the layer's least kept candidate, count of g tiles */
+    uint64_t *time;  /* T_l(r), ps */
+    size_t width;    /* DP states: 0 .. width - 1 units */
+} dp_items;
+
+/* Gather the kept candidates; inactive layers get their pick here. A unit is g tiles, g the gcd
+ * of every kept candidate's extra tiles: any sum of extras is a multiple of g, so it fits the
+ * slack S iff it fits g floor(S / g), and the DP counts units. States beyond what the active
+ * layers' largest kept candidates can use together are never needed. */
+static void dp_gather(const replicate_problem *p, const replicate__keep *kp, unsigned *pick,
+                      dp_items *it)
+{
+    *it = (dp_items){0};
+    it->layer = mem_alloc((p->n ? p->n : 1) * sizeof *it->layer, "replication DP");
+    it->off = mem_alloc(((size_t)p->n + 1) * sizeof *it->off, "replication DP");
+    it->cand = mem_alloc((kp->kept ? kp->kept : 1) * sizeof *it->cand, "replication DP");
+    it->extra = mem_alloc((kp->kept ? kp->kept : 1) * sizeof *it->extra, "replication DP");
+    it->time = mem_alloc((kp->kept ? kp->kept : 1) * sizeof *it->time, "replication DP");
+    uint64_t base = 0, g = 0;
+    unsigned m = 0;
+    it->off[0] = 0;
     for (unsigned i = 0; i < p->n; i++) {
         const replicate_layer *l = &p->layers[i];
-        uint64_t *cur = dp + (size_t)i * w;
-        const uint64_t *prev = i ? cur - w : NULL;
-        uint64_t t0 = l->cand[0].time_ps;
+        const unsigned char *keep = kp->keep + kp->off[i];
+        unsigned first = 0, count = 0;
+        while (!keep[first])
+            first++;
+        base += l->cand[first].tiles;
+        pick[i] = first;
+        for (unsigned c = first; c < l->n_cand; c++)
+            count += keep[c];
+        if (count == 1)
+            continue;
+        it->layer[it->n_act++] = i;
+        for (unsigned c = first; c < l->n_cand; c++)
+            if (keep[c]) {
+                it->cand[m] = c;
+                it->extra[m] = l->cand[c].tiles - l->cand[first].tiles;
+                it->time[m] = l->cand[c].time_ps;
+                g = gcd_u64(g, it->extra[m]);
+                m++;
+            }
+        it->off[it->n_act] = m;
+    }
+    assert(base <= p->budget);
+    uint64_t reach = 0, cap = g ? (p->budget - base) / g : 0;
+    for (unsigned a = 0; a < it->n_act; a++) {
+        for (unsigned j = it->off[a]; j < it->off[a + 1]; j++)
+            it->extra[j] /= g;
+        reach += it->extra[it->off[a + 1] - 1];
+    }
+    it->width = (size_t)(reach < cap ? reach : cap) + 1;
+}
+
+static void dp_items_fini(dp_items *it)
+{
+    free(it->layer);
+    free(it->off);
+    free(it->cand);
+    free(it->extra);
+    free(it->time);
+}
+
+/* dp_a[s] = least sum of T over active layers 0..a using at most s units; then backtrack. */
+static void dp_solve(const dp_items *it, unsigned *pick)
+{
+    size_t w = it->width;
+    uint64_t *dp = mem_alloc((size_t)it->n_act * w * sizeof *dp, "replication DP");
+    for (unsigned a = 0; a < it->n_act; a++) {
+        uint64_t *cur = dp + (size_t)a * w;
+        const uint64_t *prev = a ? cur - w : NULL;
+        unsigned j0 = it->off[a];
         for (size_t s = 0; s < w; s++)
-            cur[s] = (prev ? prev[s] : 0) + t0;
-        for (unsigned k = 1; k < l->n_cand; k++) {
-            uint64_t extra = l->cand[k].tiles - l->tiles;
-            if (extra >= w)
-                break;
-            uint64_t t = l->cand[k].time_ps;
-            uint64_t *dst = cur + extra;
-            size_t m = w - (size_t)extra;
+            cur[s] = (prev ? prev[s] : 0) + it->time[j0];
+        for (unsigned j = j0 + 1; j < it->off[a + 1] && it->extra[j] < w; j++) {
+            uint64_t t = it->time[j];
+            uint64_t *dst = cur + it->extra[j];
+            size_t m = w - (size_t)it->extra[j];
             if (prev) {
                 for (size_t s = 0; s < m; s++) {
                     uint64_t v = prev[s] + t;
@@ -225,25 +295,40 @@ static void exact_latency(const replicate_problem *p, unsigned *pick)
             }
         }
     }
-    /* Backtrack from the full slack: a pick whose predecessor state explains the value. */
+    /* Backtrack from the full width: a candidate whose predecessor state explains the value. */
     size_t s = w - 1;
-    for (unsigned i = p->n; i-- > 0;) {
-        const replicate_layer *l = &p->layers[i];
-        const uint64_t *cur = dp + (size_t)i * w, *prev = i ? cur - w : NULL;
-        unsigned k = 0;
-        for (; k < l->n_cand; k++) {
-            uint64_t extra = l->cand[k].tiles - l->tiles;
-            if (extra > s)
+    for (unsigned a = it->n_act; a-- > 0;) {
+        const uint64_t *cur = dp + (size_t)a * w, *prev = a ? cur - w : NULL;
+        unsigned j = it->off[a];
+        for (; j < it->off[a + 1]; j++) {
+            if (it->extra[j] > s)
                 continue;
-            uint64_t before = prev ? prev[s - extra] : 0;
-            if (before + l->cand[k].time_ps == cur[s])
+            uint64_t before = prev ? prev[s - it->extra[j]] : 0;
+            if (before + it->time[j] == cur[s])
                 break;
         }
-        assert(k < l->n_cand);
-        pick[i] = k;
-        s -= (size_t)(l->cand[k].tiles - l->tiles);
+        assert(j < it->off[a + 1]);
+        pick[it->layer[a]] = it->cand[j];
+        s -= (size_t)it->extra[j];
     }
     free(dp);
+}
+
+/* Latency: a multiple-choice knapsack. The LP-rounded heuristic bounds the optimum from above,
+ * the Lagrangian bound then prunes every candidate that cannot be in a solution as good
+ * (replicate_bound.c), and a DP over the kept candidates finds the optimum among them -- which
+ * is the optimum, since every solution at least as good as the heuristic's is kept. */
+static void exact_latency(const replicate_problem *p, unsigned *pick)
+{
+    uint64_t num, den;
+    uint64_t upper = replicate__latency_heuristic(p, pick, &num, &den);
+    replicate__keep kp;
+    replicate__keep_latency(p, upper, num, den, &kp);
+    dp_items it;
+    dp_gather(p, &kp, pick, &it);
+    dp_solve(&it, pick);
+    dp_items_fini(&it);
+    replicate__keep_fini(&kp);
 }
 
 /* The smallest candidate of layer l with time <= m (candidates' times decrease), or n_cand. */

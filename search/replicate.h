@@ -3,8 +3,9 @@
  * layer times), the slowest layer (throughput) or a weighted mix. T_l(r) = ceil(P_l / r) x c_l
  * exactly, c_l the per-vector time of one copy; only the smallest r of each distinct ceil(P_l / r)
  * is a candidate. The problem is plain arrays: the solvers know nothing of networks (see
- * replicate_problem_from_model for the bridge). Back ends: exact (DP / bisection, replicate.c),
- * GLPK (replicate_glpk.c), greedy (replicate.c). All times are integer ps.
+ * replicate_problem_from_model for the bridge). Back ends: exact (DP / bisection, replicate.c,
+ * with the LP bound of replicate_bound.c), GLPK (replicate_glpk.c), greedy (replicate.c). All times
+ * are integer ps.
  */
 #ifndef XBARSIM_SEARCH_REPLICATE_H
 #define XBARSIM_SEARCH_REPLICATE_H
@@ -68,6 +69,7 @@ typedef struct replicate_problem {
     replicate_objective objective;
     double alpha;           /* mix weight of latency, 0..1 (mix only) */
     unsigned time_limit_ms; /* GLPK time limit, ms; 0: none */
+    int no_prune; /* 1: no pruning by bounds nor classes of identical layers (tests), flag */
 } replicate_problem;
 
 typedef struct replicate_result {
