@@ -133,20 +133,20 @@ static int write_attrs(h5file *f, const input *in, uint64_t rows, uint64_t faile
                  strcmp(name, "wall_s"))
             axes[na++] = name;
     }
-    ERR_TRY(h5file_group(f, "/sweep", e));
-    ERR_TRY(h5file_attr_str(f, "/sweep", "sweep_id", in->id, e));
-    ERR_TRY(h5file_attr_str(f, "/sweep", "sweep", in->canonical, e));
-    ERR_TRY(h5file_attr_str(f, "/sweep", "job", in->job, e));
-    ERR_TRY(h5file_attr_str(f, "/sweep", "shard", "0/1", e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "shard_index", 0, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "shards", 1, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_total", in->total, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_in_share", in->total, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_done", rows, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_failed", failed, e));
-    ERR_TRY(h5file_attr_u64(f, "/sweep", "complete", rows == in->total, e));
-    ERR_TRY(h5file_attr_strv(f, "/sweep", "axes", axes, na, e));
-    return h5file_attr_strv(f, "/sweep", "metrics", metrics, nm, e);
+    sweep_attrs a = {.id = in->id,
+                     .canonical = in->canonical,
+                     .job = in->job,
+                     .shard = 0,
+                     .shards = 1,
+                     .total = in->total,
+                     .share = in->total,
+                     .done = rows,
+                     .failed = failed,
+                     .axes = axes,
+                     .n_axes = na,
+                     .metrics = metrics,
+                     .n_metrics = nm};
+    return sweep_attrs_write(f, &a, e);
 }
 
 /* Every row of every file, sorted by point (each point once: checked before). */

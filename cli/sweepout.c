@@ -345,45 +345,51 @@ static int by_point(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int sweep_attrs_write(h5file *f, const sweep_attrs *a, err *e)
+{
+    char shard[48];
+    snprintf(shard, sizeof shard, "%u/%u", a->shard, a->shards);
+    ERR_TRY(h5file_group(f, "/sweep", e));
+    ERR_TRY(h5file_attr_str(f, "/sweep", "sweep_id", a->id, e));
+    ERR_TRY(h5file_attr_str(f, "/sweep", "sweep", a->canonical, e));
+    ERR_TRY(h5file_attr_str(f, "/sweep", "job", a->job, e));
+    ERR_TRY(h5file_attr_str(f, "/sweep", "shard", shard, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "shard_index", a->shard, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "shards", a->shards, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_total", a->total, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_in_share", a->share, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_done", a->done, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "points_failed", a->failed, e));
+    ERR_TRY(h5file_attr_u64(f, "/sweep", "complete", a->done == a->share, e));
+    ERR_TRY(h5file_attr_strv(f, "/sweep", "axes", a->axes, a->n_axes, e));
+    return h5file_attr_strv(f, "/sweep", "metrics", a->metrics, a->n_metrics, e);
+}
+
 static int write_attrs(h5file *f, const sweep_store *st, err *e)
 {
     const sweep_spec *s = st->spec;
-    char id[32], shard[48];
+    char id[32];
     snprintf(id, sizeof id, "%016" PRIx64, s->id);
-    snprintf(shard, sizeof shard, "%u/%u", st->shard, st->shards);
     const char **axes = mem_calloc(s->n_axes + 1, sizeof *axes, "axis names");
     const char **metrics = mem_calloc(s->n_metrics + 1, sizeof *metrics, "metric names");
     for (unsigned a = 0; a < s->n_axes; a++)
         axes[a] = s->axes[a].path;
     for (unsigned m = 0; m < s->n_metrics; m++)
         metrics[m] = point_metric_name(s->metrics[m]);
-    int rc = h5file_group(f, "/sweep", e);
-    if (rc == 0)
-        rc = h5file_attr_str(f, "/sweep", "sweep_id", id, e);
-    if (rc == 0)
-        rc = h5file_attr_str(f, "/sweep", "sweep", s->canonical, e);
-    if (rc == 0)
-        rc = h5file_attr_str(f, "/sweep", "job", point_job_name(s->job), e);
-    if (rc == 0)
-        rc = h5file_attr_str(f, "/sweep", "shard", shard, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "shard_index", st->shard, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "shards", st->shards, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "points_total", s->points, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "points_in_share", st->share, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "points_done", st->n, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "points_failed", st->failed, e);
-    if (rc == 0)
-        rc = h5file_attr_u64(f, "/sweep", "complete", st->n == st->share, e);
-    if (rc == 0)
-        rc = h5file_attr_strv(f, "/sweep", "axes", axes, s->n_axes, e);
-    if (rc == 0)
-        rc = h5file_attr_strv(f, "/sweep", "metrics", metrics, s->n_metrics, e);
+    sweep_attrs a = {.id = id,
+                     .canonical = s->canonical,
+                     .job = point_job_name(s->job),
+                     .shard = st->shard,
+                     .shards = st->shards,
+                     .total = s->points,
+                     .share = st->share,
+                     .done = st->n,
+                     .failed = st->failed,
+                     .axes = axes,
+                     .n_axes = s->n_axes,
+                     .metrics = metrics,
+                     .n_metrics = s->n_metrics};
+    int rc = sweep_attrs_write(f, &a, e);
     free(axes);
     free(metrics);
     return rc;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "h5file.h"
 #include "point.h"
 #include "sweepcfg.h"
 
@@ -65,6 +66,19 @@ int sweep_output_load(const char *output, sweep_store *st, err *e);
  * /sweep/points sorted by point. complete says whether every point of the share is there. */
 int sweep_output_write(const char *output, const sweep_store *st, const char *command_line,
                        const char *start_time, err *e);
+
+/* The /sweep attributes (traces/README.md) of a results file; strings are the caller's. */
+typedef struct sweep_attrs {
+    const char *id, *canonical, *job; /* sweep_id (16 hex digits), sweep, job */
+    unsigned shard, shards;           /* this file's share I/N */
+    uint64_t total, share;            /* points of the sweep and of the share, count */
+    uint64_t done, failed;            /* rows, and rows failed, count */
+    const char *const *axes;          /* axis paths in column order */
+    size_t n_axes;
+    const char *const *metrics; /* metric names in column order */
+    size_t n_metrics;
+} sweep_attrs;
+int sweep_attrs_write(h5file *f, const sweep_attrs *a, err *e);
 
 /* Point ranges "0-4, 9, 12-13" of the points of [0, total) not set in have (at most `limit`
  * ranges, then "..."), into buf. Returns the number of such points. */

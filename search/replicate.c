@@ -189,7 +189,7 @@ static void result_from_picks(const replicate_problem *p, const unsigned *pick,
     *out = r;
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
+uint64_t replicate__gcd(uint64_t a, uint64_t b)
 {
     while (b) {
         uint64_t t = a % b;
@@ -245,7 +245,7 @@ static void dp_gather(const replicate_problem *p, const replicate__keep *kp, uns
                 it->cand[m] = c;
                 it->extra[m] = l->cand[c].tiles - l->cand[first].tiles;
                 it->time[m] = l->cand[c].time_ps;
-                g = gcd_u64(g, it->extra[m]);
+                g = replicate__gcd(g, it->extra[m]);
                 m++;
             }
         it->off[it->n_act] = m;

@@ -59,16 +59,6 @@ static unsigned layer_hull(const replicate_layer *l, unsigned i, unsigned *stack
     return top - 1;
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* Spend the tiles left by the LP's integer part: repeatedly the upgrade (any later candidate of
  * any layer) saving the most time that still fits. */
 static void fill(const replicate_problem *p, unsigned *pick, uint64_t left)
@@ -118,7 +108,7 @@ uint64_t replicate__latency_heuristic(const replicate_problem *p, unsigned *pick
     *den = 1;
     for (size_t s = 0; s < ns; s++) {
         if (used + seg[s].dt > p->budget) {
-            uint64_t g = gcd_u64(seg[s].dtime, seg[s].dt);
+            uint64_t g = replicate__gcd(seg[s].dtime, seg[s].dt);
             *num = seg[s].dtime / g;
             *den = seg[s].dt / g;
             break;

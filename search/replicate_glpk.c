@@ -23,16 +23,6 @@
 
 #define PS_PER_UNIT 1e6 /* GLPK's time unit: us */
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* The incumbent handed to branch and bound at its first heuristic call: x[1..ncols]. */
 typedef struct glpk_start {
     const double *x;
@@ -297,7 +287,7 @@ static int load_model(glp_prob *lp, const replicate_problem *p, const glpk_model
             double step = time_us(l, m->cand[j]) - time_us(l, m->cand[j - 1]);
             uint64_t dt = (uint64_t)(m->merged ? size : 1) *
                           (l->cand[m->cand[j]].tiles - l->cand[m->cand[j - 1]].tiles);
-            g = gcd_u64(g, dt);
+            g = replicate__gcd(g, dt);
             if (size == 1 || m->merged) {
                 glp_set_col_kind(lp, z, GLP_BV);
             } else {

@@ -11,6 +11,9 @@
 
 #include "replicate.h"
 
+/* Greatest common divisor of a and b (gcd(a, 0) = a). */
+uint64_t replicate__gcd(uint64_t a, uint64_t b);
+
 /* The candidates kept by replicate__keep_latency: candidate k of layer i is kept iff
  * keep[off[i] + k]. */
 typedef struct replicate__keep {
