@@ -78,10 +78,12 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
                        "training: found batch %zu, lr %g, expected batch >= 1 and "
                        "lr > 0",
                        c->batch, c->lr);
+    if (c->epochs == 0)
+        return 0; /* nothing read */
     ERR_TRY(train_check_data(f, tr, "training set", e));
     if (te)
         ERR_TRY(train_check_data(f, te, "test set", e));
-    if (c->epochs == 0 || tr->n == 0)
+    if (tr->n == 0)
         return 0;
     size_t np = fnet_param_count(f), in = fnet_in_size(f);
     adam a = {.m = mem_calloc(np ? np : 1, sizeof(double), "adam moments"),
