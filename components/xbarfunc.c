@@ -1,8 +1,10 @@
 /* xbarfunc: bit-accurate functional crossbar (see xbarfunc.h for the model of each mapping).
- * A layer is lowered once to converted columns ("lanes") and row groups split into chunks of at
- * most CHUNK_ROWS rows; for each chunk a table holds, per lane, the column sum of every subset of
- * its rows. One conversion's column sum for a DAC digit is then a few table rows shift-added, for
- * LANES lanes at once, before the ADC; the result equals the sum cell by cell exactly.
+ * A layer is lowered once to converted columns ("lanes") and row groups split into chunks. In
+ * general a chunk has at most CHUNK_ROWS rows and a table holds, per lane, the column sum of every
+ * subset of its rows: a conversion's column sum for a DAC digit is a few table rows shift-added.
+ * With 1-bit cells and a 1-bit DAC a chunk has up to 16 rows and holds, per lane, the cells as a
+ * bit mask: the column sum is a popcount of (input bits & mask). Either way LANES lanes at once,
+ * then the ADC; the sum equals the cell-by-cell sum exactly.
  */
 #include "xbarfunc.h"
 
@@ -11,22 +13,36 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <omp.h>
 
 #include "mem.h"
 
 #define LANES      64  /* converted columns per block: a block's tables stay in L2 cache */
 #define CHUNK_ROWS 5   /* rows per table chunk: 2^5 table rows per 5 cell rows */
+#define BIT_ROWS   16  /* rows per bit-mask chunk (1-bit cells, 1-bit DAC): one uint16_t */
 #define MAX_STEPS  17  /* 16 input bits, plus a sign step */
-#define IMG_BLOCK  32  /* images per OpenMP work item: tables are reused across them */
+#define VEC_BYTES  64  /* width of the summing vectors (GCC vector extension), bytes */
+#define IMG_BLOCK  64  /* images per OpenMP work item: tables are reused across them */
 #define GEMM_BLOCK 512 /* images per dgemm call of the exact path */
 #define MAX_ROWS   (UINT32_C(1) << 22) /* layer rows: exact sums in double need R 2^31 < 2^53 */
 
-/* GCC builds the hot kernels for AVX-512 and AVX2 and picks one at load time (ifunc). */
+/* GCC builds the hot kernels for AVX-512 and AVX2 and picks one at load time (ifunc); the
+ * popcount kernel also has an AVX-512 BITALG build (vector popcount), picked at run time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XF_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define XF_CLONES       __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define XF_BITALG       __attribute__((target("avx512bitalg,avx512bw,avx512vl,avx512f")))
+#define XF_HAS_BITALG() __builtin_cpu_supports("avx512bitalg")
 #else
 #define XF_CLONES
+#define XF_BITALG
+#define XF_HAS_BITALG() 0
 #endif
+
+/* GCC vectors of VEC_BYTES (one AVX-512 register); a block of LANES lanes is NV(T) of them. */
+typedef uint8_t vec8 __attribute__((vector_size(VEC_BYTES)));
+typedef uint16_t vec16 __attribute__((vector_size(VEC_BYTES)));
+typedef uint32_t vec32 __attribute__((vector_size(VEC_BYTES)));
+#define NV(T) (LANES * sizeof(T) / VEC_BYTES)
 
 static const char *const mode_names[] = {
 #define XF_ADC_MODE_NAME(id, name) name,
@@ -58,8 +74,8 @@ typedef struct group {
 } group;
 
 typedef struct chunk {
-    uint32_t row0, len; /* rows [row0, row0 + len) of the group-ordered row list; len <= 5 */
-    size_t entry0;      /* first of its 2^len table entries within a block */
+    uint32_t row0, len; /* rows [row0, row0 + len) of the group-ordered row list */
+    size_t entry0;      /* its first table entry within a block (2^len entries, or 1 mask) */
 } chunk;
 
 /* One input step: digit bits [lo, lo + width) of the ab-bit pattern, weight coef. */
@@ -70,29 +86,31 @@ typedef struct step {
 
 struct xf_layer {
     xf_params p;
-    size_t R, N;       /* logical rows and columns */
-    unsigned wb;       /* weight bits */
-    unsigned slices;   /* slices per weight value, count */
-    int64_t off;       /* 2^(wb-1) - 1 for the offset-coded mappings, else 0 */
-    int64_t off_dig;   /* off when the vector module subtracts off * sum x (unsigned), else 0 */
-    double *wd;        /* R x N weights for the exact path; owned */
-    size_t nlanes;     /* converted columns incl. the reference, count */
-    size_t nblocks;    /* blocks of LANES lanes, count */
-    lane *lanes;       /* nblocks * LANES; owned */
-    size_t nrows;      /* physical rows (R x row factor), count */
-    uint32_t *prow;    /* logical row of each physical row, in group order; owned */
-    int8_t *ppol;      /* polarity (+1 / -1) of each physical row, in group order; owned */
-    size_t ngroups;    /* row groups (one conversion per lane and step each), count */
-    group *groups;     /* owned */
-    size_t nchunks;    /* chunks, count */
-    chunk *chunks;     /* owned */
-    size_t entries;    /* table entries per block, count */
-    unsigned wide;     /* lane width of the tables: 16 or 32 bits */
-    void *tab;         /* nblocks x entries x LANES sums (uint16_t or uint32_t); owned */
-    unsigned needed;   /* xf_adc_bits_needed, bits */
-    uint32_t adc_max;  /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
-    uint32_t adc_keep; /* mask of the bits a reading keeps (drop_lsb), else all ones */
-    uint32_t flush;    /* conversions a lane accumulator can add without overflow, count */
+    size_t R, N;         /* logical rows and columns */
+    unsigned wb;         /* weight bits */
+    unsigned slices;     /* slices per weight value, count */
+    int64_t off;         /* 2^(wb-1) - 1 for the offset-coded mappings, else 0 */
+    int64_t off_dig;     /* off when the vector module subtracts off * sum x (unsigned), else 0 */
+    double *wd;          /* R x N weights for the exact path; owned */
+    size_t nlanes;       /* converted columns incl. the reference, count */
+    size_t nblocks;      /* blocks of LANES lanes, count */
+    lane *lanes;         /* nblocks * LANES; owned */
+    size_t nrows;        /* physical rows (R x row factor), count */
+    uint32_t *prow;      /* logical row of each physical row, in group order; owned */
+    int8_t *ppol;        /* polarity (+1 / -1) of each physical row, in group order; owned */
+    size_t ngroups;      /* row groups (one conversion per lane and step each), count */
+    group *groups;       /* owned */
+    size_t nchunks;      /* chunks, count */
+    chunk *chunks;       /* owned */
+    size_t entries;      /* table entries per block, count */
+    bool bits;           /* bit-mask chunks and popcounts (1-bit cells, 1-bit DAC), else tables */
+    unsigned chunk_rows; /* rows per chunk at most: BIT_ROWS or CHUNK_ROWS */
+    unsigned wide;       /* lane width of the tables: 8, 16 or 32 bits */
+    void *tab;           /* nblocks x entries x LANES sums (uint16_t or uint32_t); owned */
+    unsigned needed;     /* xf_adc_bits_needed, bits */
+    uint32_t adc_max;    /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
+    uint32_t adc_keep;   /* mask of the bits a reading keeps (drop_lsb), else all ones */
+    uint32_t vmax;       /* largest reading, >= 1 */
 };
 
 const char *xf_adc_mode_name(xf_adc_mode m)
@@ -137,8 +155,8 @@ int xf_params_check(const xf_params *p, err *e)
         return bad_field(e, "mapping", (unsigned)p->mapping, "an arch_mapping");
     if (p->rows < 1)
         return bad_field(e, "rows", p->rows, "at least 1");
-    if (p->rows_active < 1 || p->rows_active > p->rows || p->rows_active > 65536)
-        return bad_field(e, "rows_active", p->rows_active, "1..rows (and at most 65536)");
+    if (p->rows_active < 1 || p->rows_active > p->rows || p->rows_active > 32768)
+        return bad_field(e, "rows_active", p->rows_active, "1..rows (and at most 32768)");
     if (p->dac_bits < 1 || p->dac_bits > 8)
         return bad_field(e, "dac_bits", p->dac_bits, "1..8");
     if (p->adc_bits < 1 || p->adc_bits > ARCH_MAX_ADC_BITS)
@@ -215,11 +233,11 @@ static void build_lanes(xf_layer *L)
 }
 
 /* Append one row group of len physical rows (logical rows rows[], polarity pol) split into
- * chunks of at most CHUNK_ROWS rows, as even as possible. */
+ * chunks of at most chunk_rows rows, as even as possible. */
 static void add_group(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
 {
     assert(len >= 1);
-    uint32_t nch = (len + CHUNK_ROWS - 1) / CHUNK_ROWS;
+    uint32_t nch = (len + L->chunk_rows - 1) / L->chunk_rows;
     group *g = &L->groups[L->ngroups++];
     *g = (group){.chunk0 = (uint32_t)L->nchunks, .nchunks = nch, .neg = pol < 0};
     uint32_t at = 0;
@@ -227,7 +245,7 @@ static void add_group(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
         uint32_t clen = len / nch + (c < len % nch);
         L->chunks[L->nchunks++] =
             (chunk){.row0 = (uint32_t)(L->nrows + at), .len = clen, .entry0 = L->entries};
-        L->entries += (size_t)1 << clen;
+        L->entries += L->bits ? 1 : (size_t)1 << clen;
         at += clen;
     }
     for (uint32_t i = 0; i < len; i++) {
@@ -302,13 +320,23 @@ static uint32_t cell_level(const xf_layer *L, const int32_t *w, size_t i, const 
     return (uint32_t)(((uint64_t)v >> (ln->slice * cb)) & ((UINT64_C(1) << cb) - 1));
 }
 
-/* Subset sums: entry e of a chunk holds, per lane, the sum of the levels of the chunk's rows
- * whose bit is set in e (built from e with its lowest bit cleared). */
+static void table_store(xf_layer *L, size_t at, uint32_t v)
+{
+    if (L->wide == 8)
+        ((uint8_t *)L->tab)[at] = (uint8_t)v;
+    else if (L->wide == 16)
+        ((uint16_t *)L->tab)[at] = (uint16_t)v;
+    else
+        ((uint32_t *)L->tab)[at] = v;
+}
+
+/* Tables: entry e of a chunk holds, per lane, the sum of the levels of the chunk's rows whose bit
+ * is set in e (built from e with its lowest bit cleared). Bit path: the one entry of a chunk
+ * holds, per lane, bit i = the level (0 or 1) of the chunk's row i. */
 static void build_tables(xf_layer *L, const int32_t *w)
 {
     size_t n = L->nblocks * L->entries * LANES;
-    size_t bytes = L->wide == 16 ? sizeof(uint16_t) : sizeof(uint32_t);
-    L->tab = mem_alloc(n * bytes, "xbarfunc tables");
+    L->tab = mem_alloc(n * (L->wide / 8), "xbarfunc tables");
     uint32_t *sum = mem_alloc(((size_t)1 << CHUNK_ROWS) * sizeof *sum, "xbarfunc subset sums");
     for (size_t blk = 0; blk < L->nblocks; blk++)
         for (size_t c = 0; c < L->nchunks; c++) {
@@ -316,18 +344,20 @@ static void build_tables(xf_layer *L, const int32_t *w)
             size_t base = (blk * L->entries + ch->entry0) * LANES;
             for (size_t j = 0; j < LANES; j++) {
                 const lane *ln = &L->lanes[blk * LANES + j];
+                if (L->bits) {
+                    uint32_t mask = 0;
+                    for (uint32_t i = 0; i < ch->len; i++)
+                        mask |= cell_level(L, w, ch->row0 + i, ln) << i;
+                    table_store(L, base + j, mask);
+                    continue;
+                }
                 sum[0] = 0;
                 for (uint32_t e = 1; e < (UINT32_C(1) << ch->len); e++) {
                     unsigned low = (unsigned)__builtin_ctz(e);
                     sum[e] = sum[e & (e - 1)] + cell_level(L, w, ch->row0 + low, ln);
                 }
-                for (uint32_t e = 0; e < (UINT32_C(1) << ch->len); e++) {
-                    size_t at = base + e * LANES + j;
-                    if (L->wide == 16)
-                        ((uint16_t *)L->tab)[at] = (uint16_t)sum[e];
-                    else
-                        ((uint32_t *)L->tab)[at] = sum[e];
-                }
+                for (uint32_t e = 0; e < (UINT32_C(1) << ch->len); e++)
+                    table_store(L, base + e * LANES + j, sum[e]);
             }
         }
     free(sum);
@@ -338,8 +368,9 @@ static void build_adc(xf_layer *L)
 {
     const xf_params *p = &L->p;
     L->needed = xf_adc_bits_needed(p);
-    L->wide = L->needed <= 16 ? 16 : 32;
-    uint32_t lane_max = L->wide == 16 ? UINT16_MAX : UINT32_MAX;
+    /* A column sum fits a lane; the bit path sums popcounts of 16-bit masks. */
+    L->wide = L->needed <= 8 && !L->bits ? 8 : L->needed <= 16 ? 16 : 32;
+    uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
     uint32_t smax = (uint32_t)((UINT64_C(1) << L->needed) - 1);
     L->adc_max = lane_max;
     L->adc_keep = UINT32_MAX;
@@ -347,8 +378,7 @@ static void build_adc(xf_layer *L)
         L->adc_max = (UINT32_C(1) << p->adc_bits) - 1;
     if (p->adc_mode == XF_ADC_DROP_LSB && p->adc_bits < L->needed)
         L->adc_keep = ~((UINT32_C(1) << (L->needed - p->adc_bits)) - 1);
-    uint32_t vmax = smax < L->adc_max ? smax : L->adc_max;
-    L->flush = vmax > 0 ? lane_max / vmax : lane_max;
+    L->vmax = smax < L->adc_max ? smax : L->adc_max;
 }
 
 static int check_weights(const int32_t *w, size_t R, size_t N, unsigned wb, err *e)
@@ -391,6 +421,8 @@ int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, un
     L->wd = mem_alloc(R * N * sizeof *L->wd, "xbarfunc weights");
     for (size_t i = 0; i < R * N; i++)
         L->wd[i] = (double)w[i];
+    L->bits = p->cell_bits == 1 && p->dac_bits == 1;
+    L->chunk_rows = L->bits ? BIT_ROWS : CHUNK_ROWS;
     build_adc(L);
     build_lanes(L);
     build_groups(L);
@@ -472,79 +504,142 @@ static bool inputs_in_range(const int32_t *x, size_t n, unsigned ab, bool x_sign
 
 /* Bit patterns of one image: pat[b * nchunks + c] has bit i set when bit b of the ab-bit
  * pattern of the input on the chunk's row i is set. */
-static void build_patterns(const xf_layer *L, const int32_t *x, unsigned ab, uint8_t *pat)
+static void build_patterns(const xf_layer *L, const int32_t *x, unsigned ab, uint16_t *pat)
 {
     uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1);
-    memset(pat, 0, (size_t)ab * L->nchunks);
+    memset(pat, 0, (size_t)ab * L->nchunks * sizeof *pat);
     for (size_t c = 0; c < L->nchunks; c++) {
         const chunk *ch = &L->chunks[c];
         for (uint32_t i = 0; i < ch->len; i++) {
             uint32_t v = (uint32_t)x[L->prow[ch->row0 + i]] & mask;
             for (unsigned b = 0; v != 0; b++, v >>= 1)
-                pat[b * L->nchunks + c] |= (uint8_t)((v & 1u) << i);
+                pat[b * L->nchunks + c] |= (uint16_t)((v & 1u) << i);
         }
     }
 }
 
-/* Per-lane accumulators of one step, in the table's lane type T: positive and negative readings
- * and lossy conversions since the last flush into tot (int64) and *clips. */
-#define DEFINE_KERNEL(NAME, T)                                                                     \
-    static void NAME##_flush(const xf_layer *L, const lane *ln, int64_t coef, T *pos, T *neg,      \
-                             T *lossy, int64_t *tot, uint64_t *clips)                              \
+/* s = the column sums of one conversion of group G (one image, step sk): the chunks' table rows
+ * shift-added. */
+#define DEFINE_TABLE_SUM(NAME, T, V)                                                               \
+    static inline void NAME(const T *tab, const chunk *ch, group G, const uint16_t *pi, size_t nc, \
+                            step sk, V *s)                                                         \
     {                                                                                              \
-        for (size_t j = 0; j < LANES; j++) {                                                       \
-            tot[j] += coef * ((int64_t)pos[j] - (int64_t)neg[j]);                                  \
-            *clips += lossy[j] * ln[j].mult;                                                       \
-            pos[j] = neg[j] = lossy[j] = 0;                                                        \
-        }                                                                                          \
-        (void)L;                                                                                   \
-    }                                                                                              \
-    /* One block of lanes for one image: tot[j] = sum over steps and groups of coef x reading. */  \
-    XF_CLONES static uint64_t NAME(const xf_layer *L, size_t blk, const uint8_t *pat,              \
-                                   const step *st, unsigned nst, int64_t *tot)                     \
-    {                                                                                              \
-        const T *tab = (const T *)L->tab + blk * L->entries * LANES;                               \
-        const lane *ln = L->lanes + blk * LANES;                                                   \
-        const T amax = (T)L->adc_max, keep = (T)L->adc_keep;                                       \
-        T pos[LANES] = {0}, neg[LANES] = {0}, lossy[LANES] = {0};                                  \
-        uint64_t clips = 0;                                                                        \
-        for (size_t j = 0; j < LANES; j++)                                                         \
-            tot[j] = 0;                                                                            \
-        for (unsigned k = 0; k < nst; k++) {                                                       \
-            uint32_t since = 0;                                                                    \
-            for (size_t g = 0; g < L->ngroups; g++) {                                              \
-                const group *G = &L->groups[g];                                                    \
-                T s[LANES] = {0};                                                                  \
-                for (uint32_t c = G->chunk0; c < G->chunk0 + G->nchunks; c++) {                    \
-                    const T *base = tab + L->chunks[c].entry0 * LANES;                             \
-                    const T *row = base + (size_t)pat[st[k].lo * L->nchunks + c] * LANES;          \
-                    for (size_t j = 0; j < LANES; j++)                                             \
-                        s[j] = (T)(s[j] + row[j]);                                                 \
-                    for (unsigned q = 1; q < st[k].width; q++) {                                   \
-                        row = base + (size_t)pat[(st[k].lo + q) * L->nchunks + c] * LANES;         \
-                        for (size_t j = 0; j < LANES; j++)                                         \
-                            s[j] = (T)(s[j] + (T)(row[j] << q));                                   \
-                    }                                                                              \
-                }                                                                                  \
-                T *acc = G->neg ? neg : pos;                                                       \
-                for (size_t j = 0; j < LANES; j++) {                                               \
-                    T v = (T)(s[j] & keep);                                                        \
-                    v = v < amax ? v : amax;                                                       \
-                    lossy[j] = (T)(lossy[j] + (v != s[j]));                                        \
-                    acc[j] = (T)(acc[j] + v);                                                      \
-                }                                                                                  \
-                if (++since == L->flush) {                                                         \
-                    NAME##_flush(L, ln, st[k].coef, pos, neg, lossy, tot, &clips);                 \
-                    since = 0;                                                                     \
+        for (unsigned u = 0; u < NV(T); u++)                                                       \
+            s[u] = (V){0};                                                                         \
+        for (uint32_t c = G.chunk0; c < G.chunk0 + G.nchunks; c++) {                               \
+            const T *base = tab + ch[c].entry0 * LANES;                                            \
+            for (unsigned q = 0; q < sk.width; q++) {                                              \
+                const T *row = base + (size_t)pi[(sk.lo + q) * nc + c] * LANES;                    \
+                for (unsigned u = 0; u < NV(T); u++) {                                             \
+                    V r;                                                                           \
+                    memcpy(&r, row + u * (VEC_BYTES / sizeof(T)), sizeof r);                       \
+                    s[u] += r << q;                                                                \
                 }                                                                                  \
             }                                                                                      \
-            NAME##_flush(L, ln, st[k].coef, pos, neg, lossy, tot, &clips);                         \
+        }                                                                                          \
+    }
+
+DEFINE_TABLE_SUM(table_sum8, uint8_t, vec8)
+DEFINE_TABLE_SUM(table_sum16, uint16_t, vec16)
+DEFINE_TABLE_SUM(table_sum32, uint32_t, vec32)
+
+/* The same on the bit path: popcount(input bits & cell mask) per lane (1-bit digits only). */
+static inline void bit_sum(const uint16_t *tab, const chunk *ch, group G, const uint16_t *pi,
+                           size_t nc, step sk, vec16 *s)
+{
+    for (unsigned u = 0; u < NV(uint16_t); u++)
+        s[u] = (vec16){0};
+    for (uint32_t c = G.chunk0; c < G.chunk0 + G.nchunks; c++) {
+        const uint16_t *m = tab + ch[c].entry0 * LANES;
+        uint16_t x = pi[sk.lo * nc + c], t[LANES];
+        for (size_t j = 0; j < LANES; j++) /* a 16-bit popcount: vpopcntw with BITALG */
+            t[j] = (uint16_t)__builtin_popcount((uint16_t)(x & m[j]));
+        for (unsigned u = 0; u < NV(uint16_t); u++) {
+            vec16 r;
+            memcpy(&r, t + u * (VEC_BYTES / sizeof(uint16_t)), sizeof r);
+            s[u] += r;
+        }
+    }
+}
+
+/* tot += coef (pos - neg); returns the lossy conversions counted in lo (x their columns). */
+#define DEFINE_FLUSH(NAME, T, V)                                                                   \
+    static inline uint64_t NAME(const V *pos, const V *neg, const V *lo, int64_t coef, int ref,    \
+                                uint64_t ref_extra, int64_t *tot)                                  \
+    {                                                                                              \
+        T p[LANES], n[LANES], l[LANES];                                                            \
+        memcpy(p, pos, sizeof p);                                                                  \
+        memcpy(n, neg, sizeof n);                                                                  \
+        memcpy(l, lo, sizeof l);                                                                   \
+        uint64_t clips = 0;                                                                        \
+        for (size_t j = 0; j < LANES; j++) {                                                       \
+            tot[j] += coef * ((int64_t)p[j] - (int64_t)n[j]);                                      \
+            clips += l[j];                                                                         \
+        }                                                                                          \
+        if (ref >= 0) /* a reference lane stands for several columns */                            \
+            clips += l[ref] * ref_extra;                                                           \
+        return clips;                                                                              \
+    }
+
+DEFINE_FLUSH(flush8, uint8_t, vec8)
+DEFINE_FLUSH(flush16, uint16_t, vec16)
+DEFINE_FLUSH(flush32, uint32_t, vec32)
+
+/* The kernel of one block of LANES lanes for nb images: lane type T, block vector V, column sums
+ * from SUM, flushes by FLUSH, built with ATTR. Row groups are taken `gmax` at a time: per image
+ * and step, readings add into register accumulators (w+ and w- groups apart, so they never go
+ * negative) and lossy flags into a register count, which gmax x the largest reading cannot
+ * overflow; then they go into tot (int64, per image and lane) with the step's weight. The gmax
+ * groups' tables serve every image and step of the work item while they are in cache. */
+#define DEFINE_KERNEL(NAME, T, V, SUM, FLUSH, ATTR)                                                \
+    ATTR static uint64_t NAME(const xf_layer *L, size_t blk, const uint16_t *pat, size_t pat_len,  \
+                              size_t nb, const step *st, unsigned nst, size_t gmax, int64_t *tot)  \
+    {                                                                                              \
+        const T *tab = (const T *)L->tab + blk * L->entries * LANES;                               \
+        int ref = -1; /* the lane of the block standing for several columns, if any */             \
+        uint64_t ref_extra = 0;                                                                    \
+        for (size_t j = 0; j < LANES; j++)                                                         \
+            if (L->lanes[blk * LANES + j].mult > 1) {                                              \
+                ref = (int)j;                                                                      \
+                ref_extra = L->lanes[blk * LANES + j].mult - 1;                                    \
+            }                                                                                      \
+        const V amax = (V){0} + (T)L->adc_max, keep = (V){0} + (T)L->adc_keep;                     \
+        enum { NVB = NV(T) };                                                                      \
+        uint64_t clips = 0;                                                                        \
+        memset(tot, 0, nb *LANES * sizeof *tot);                                                   \
+        for (size_t g0 = 0; g0 < L->ngroups; g0 += gmax) {                                         \
+            size_t g1 = L->ngroups - g0 < gmax ? L->ngroups : g0 + gmax;                           \
+            for (size_t i = 0; i < nb; i++) {                                                      \
+                const uint16_t *pi = pat + i * pat_len;                                            \
+                for (unsigned k = 0; k < nst; k++) {                                               \
+                    V pos[NVB] = {0}, neg[NVB] = {0}, lo[NVB] = {0};                               \
+                    for (size_t g = g0; g < g1; g++) {                                             \
+                        const group G = L->groups[g];                                              \
+                        V s[NVB];                                                                  \
+                        SUM(tab, L->chunks, G, pi, L->nchunks, st[k], s);                          \
+                        for (unsigned u = 0; u < NVB; u++) {                                       \
+                            V v = s[u] & keep;                                                     \
+                            V over = (V)(v > amax);                                                \
+                            v = (v & ~over) | (amax & over);                                       \
+                            lo[u] -= (V)(v != s[u]);                                               \
+                            if (G.neg)                                                             \
+                                neg[u] += v;                                                       \
+                            else                                                                   \
+                                pos[u] += v;                                                       \
+                        }                                                                          \
+                    }                                                                              \
+                    clips += FLUSH(pos, neg, lo, st[k].coef, ref, ref_extra, tot + i * LANES);     \
+                }                                                                                  \
+            }                                                                                      \
         }                                                                                          \
         return clips;                                                                              \
     }
 
-DEFINE_KERNEL(kernel16, uint16_t)
-DEFINE_KERNEL(kernel32, uint32_t)
+DEFINE_KERNEL(kernel8, uint8_t, vec8, table_sum8, flush8, XF_CLONES)
+DEFINE_KERNEL(kernel16, uint16_t, vec16, table_sum16, flush16, XF_CLONES)
+DEFINE_KERNEL(kernel32, uint32_t, vec32, table_sum32, flush32, XF_CLONES)
+DEFINE_KERNEL(kernel_bits, uint16_t, vec16, bit_sum, flush16, XF_CLONES)
+DEFINE_KERNEL(kernel_bits_popcnt, uint16_t, vec16, bit_sum, flush16, XF_BITALG)
 
 /* Shift-add the lanes of one block into y (one image); the reference column's share, which
  * every output shares, goes to *common. */
@@ -576,21 +671,48 @@ static void finish_image(const xf_layer *L, const int32_t *x, int64_t common, in
         y[n] += common;
 }
 
-/* nb <= IMG_BLOCK images, block by block so that a block's tables serve every image. */
-static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, const uint8_t *pat,
-                               size_t pat_bytes, const step *st, unsigned nst, int64_t *y)
+/* Per-thread buffers of one work item of up to IMG_BLOCK images. */
+typedef struct work {
+    uint16_t *pat;  /* input bit patterns, IMG_BLOCK x pat_len */
+    size_t pat_len; /* patterns of one image: ab x chunks, count */
+    bool popcnt;    /* the CPU has a vector popcount (AVX-512 BITALG) */
+    int64_t *tot;   /* IMG_BLOCK x LANES */
+} work;
+
+/* Groups whose readings a register accumulator holds: gmax x the largest reading (and gmax
+ * lossy flags) fit the lane type. */
+static size_t register_groups(const xf_layer *L)
 {
-    int64_t tot[LANES], common[IMG_BLOCK] = {0};
+    uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
+    return lane_max / L->vmax;
+}
+
+/* nb <= IMG_BLOCK images (x, y at their first), block by block. */
+static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, const step *st,
+                               unsigned nst, unsigned ab, work *wk, int64_t *y)
+{
+    int64_t common[IMG_BLOCK] = {0};
     uint64_t clips = 0;
+    size_t gmax = register_groups(L);
+    for (size_t i = 0; i < nb; i++)
+        build_patterns(L, x + i * L->R, ab, wk->pat + i * wk->pat_len);
     memset(y, 0, nb * L->N * sizeof *y);
-    for (size_t blk = 0; blk < L->nblocks; blk++)
-        for (size_t i = 0; i < nb; i++) {
-            if (L->wide == 16)
-                clips += kernel16(L, blk, pat + i * pat_bytes, st, nst, tot);
-            else
-                clips += kernel32(L, blk, pat + i * pat_bytes, st, nst, tot);
-            combine_block(L, blk, tot, y + i * L->N, &common[i]);
-        }
+    for (size_t blk = 0; blk < L->nblocks; blk++) {
+        const uint16_t *pat = wk->pat;
+        size_t pl = wk->pat_len;
+        if (L->bits && wk->popcnt)
+            clips += kernel_bits_popcnt(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->bits)
+            clips += kernel_bits(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->wide == 8)
+            clips += kernel8(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->wide == 16)
+            clips += kernel16(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else
+            clips += kernel32(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        for (size_t i = 0; i < nb; i++)
+            combine_block(L, blk, wk->tot + i * LANES, y + i * L->N, &common[i]);
+    }
     for (size_t i = 0; i < nb; i++)
         finish_image(L, x + i * L->R, common[i], y + i * L->N);
     return clips;
@@ -601,22 +723,28 @@ uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, 
 {
     assert(ab >= 1 && ab <= 16);
     assert(inputs_in_range(x, B * L->R, ab, x_signed));
+    if (B == 0)
+        return 0;
     step st[MAX_STEPS];
     unsigned nst = build_steps(ab, x_signed, L->p.dac_bits, st);
     size_t nwork = (B + IMG_BLOCK - 1) / IMG_BLOCK;
     uint64_t clips = 0;
-    size_t pat_bytes = (size_t)ab * L->nchunks;
-#pragma omp parallel reduction(+ : clips)
+    /* No more threads than work items: a batch of one item stays on the calling thread. */
+    int nthreads = omp_get_max_threads();
+    if ((size_t)nthreads > nwork)
+        nthreads = (int)nwork;
+#pragma omp parallel num_threads(nthreads) reduction(+ : clips)
     {
-        uint8_t *pat = mem_alloc(IMG_BLOCK * pat_bytes, "xbarfunc input patterns");
+        work wk = {.pat_len = (size_t)ab * L->nchunks, .popcnt = XF_HAS_BITALG()};
+        wk.pat = mem_alloc(IMG_BLOCK * wk.pat_len * sizeof *wk.pat, "xbarfunc input patterns");
+        wk.tot = mem_alloc(IMG_BLOCK * LANES * sizeof *wk.tot, "xbarfunc lane totals");
 #pragma omp for schedule(static)
         for (size_t w = 0; w < nwork; w++) {
             size_t b0 = w * IMG_BLOCK, nb = B - b0 < IMG_BLOCK ? B - b0 : IMG_BLOCK;
-            for (size_t i = 0; i < nb; i++)
-                build_patterns(L, x + (b0 + i) * L->R, ab, pat + i * pat_bytes);
-            clips += forward_images(L, x + b0 * L->R, nb, pat, pat_bytes, st, nst, y + b0 * L->N);
+            clips += forward_images(L, x + b0 * L->R, nb, st, nst, ab, &wk, y + b0 * L->N);
         }
-        free(pat);
+        free(wk.pat);
+        free(wk.tot);
     }
     return clips;
 }
