@@ -106,7 +106,7 @@ struct xf_layer {
     bool bits;           /* bit-mask chunks and popcounts (1-bit cells, 1-bit DAC), else tables */
     unsigned chunk_rows; /* rows per chunk at most: BIT_ROWS or CHUNK_ROWS */
     unsigned wide;       /* lane width of the tables: 8, 16 or 32 bits */
-    void *tab;           /* nblocks x entries x LANES sums (uint16_t or uint32_t); owned */
+    void *tab;           /* nblocks x entries x LANES lanes of `wide` bits; owned */
     unsigned needed;     /* xf_adc_bits_needed, bits */
     uint32_t adc_max;    /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
     uint32_t adc_keep;   /* mask of the bits a reading keeps (drop_lsb), else all ones */
@@ -363,7 +363,7 @@ static void build_tables(xf_layer *L, const int32_t *w)
     free(sum);
 }
 
-/* The ADC as masks: a reading is min(s & keep, max); flush bounds the accumulators. */
+/* The ADC as masks: a reading is min(s & keep, adc_max); vmax bounds the accumulators. */
 static void build_adc(xf_layer *L)
 {
     const xf_params *p = &L->p;
@@ -606,7 +606,7 @@ DEFINE_FLUSH(flush32, uint32_t, vec32)
         const V amax = (V){0} + (T)L->adc_max, keep = (V){0} + (T)L->adc_keep;                     \
         enum { NVB = NV(T) };                                                                      \
         uint64_t clips = 0;                                                                        \
-        memset(tot, 0, nb *LANES * sizeof *tot);                                                   \
+        memset(tot, 0, LANES *nb * sizeof *tot);                                                   \
         for (size_t g0 = 0; g0 < L->ngroups; g0 += gmax) {                                         \
             size_t g1 = L->ngroups - g0 < gmax ? L->ngroups : g0 + gmax;                           \
             for (size_t i = 0; i < nb; i++) {                                                      \

@@ -232,7 +232,7 @@ typedef struct rcase {
 
 static void rcase_draw(uint64_t *s, rcase *c)
 {
-    c->R = (size_t)rng_range(s, 1, 23);
+    c->R = (size_t)rng_range(s, 1, c->R ? (int64_t)c->R : 23); /* c->R preset: the largest R */
     c->N = (size_t)rng_range(s, 1, 5);
     c->B = (size_t)rng_range(s, 1, 3);
     c->w = malloc(c->R * c->N * sizeof *c->w);
@@ -351,6 +351,31 @@ START_TEST(test_xbarfunc_reference_lossy)
             c.p.cols = 0;
         unsigned need = xf_adc_bits_needed(&c.p);
         c.p.adc_bits = (unsigned)rng_range(&s, 1, need);
+        rcase_draw(&s, &c);
+        check_against_ref(&c);
+        rcase_free(&c);
+    }
+}
+END_TEST
+
+/* Row groups larger than one chunk: 17..48 rows active (the bit-mask path of 1-bit cells and DAC
+ * splits them into 16-row masks, the table path into 5-row tables) against the reference. */
+START_TEST(test_xbarfunc_reference_large_groups)
+{
+    uint64_t s = 99;
+    for (unsigned it = 0; it < 48; it++) {
+        rcase c = {0};
+        c.R = 110;
+        c.wb = (unsigned)rng_range(&s, 2, 8);
+        c.ab = (unsigned)rng_range(&s, 1, 8);
+        c.sgn = rng_next(&s) % 2 == 1;
+        c.p.cell_bits = it % 4 == 3 ? 2 : 1;
+        c.p.dac_bits = it % 8 == 7 ? 2 : 1;
+        c.p.mapping = (arch_mapping)(it % ARCH_MAP_COUNT);
+        c.p.adc_mode = it % 3 == 0 ? XF_ADC_DROP_LSB : XF_ADC_SATURATE;
+        c.p.rows = (unsigned)rng_range(&s, 17, 48);
+        c.p.rows_active = (unsigned)rng_range(&s, 17, c.p.rows);
+        c.p.adc_bits = (unsigned)rng_range(&s, 1, xf_adc_bits_needed(&c.p));
         rcase_draw(&s, &c);
         check_against_ref(&c);
         rcase_free(&c);
@@ -703,6 +728,7 @@ static Suite *xbarfunc_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_xbarfunc_exact_gemm);
     tcase_add_test(tc, test_xbarfunc_reference_lossy);
+    tcase_add_test(tc, test_xbarfunc_reference_large_groups);
     tcase_add_test(tc, test_xbarfunc_hand_diff_column);
     tcase_add_test(tc, test_xbarfunc_hand_offset_signed);
     tcase_add_test(tc, test_xbarfunc_hand_diff_row);
