@@ -506,14 +506,17 @@ static bool inputs_in_range(const int32_t *x, size_t n, unsigned ab, bool x_sign
  * pattern of the input on the chunk's row i is set. */
 static void build_patterns(const xf_layer *L, const int32_t *x, unsigned ab, uint16_t *pat)
 {
-    uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1);
-    memset(pat, 0, (size_t)ab * L->nchunks * sizeof *pat);
+    uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1), v[BIT_ROWS];
     for (size_t c = 0; c < L->nchunks; c++) {
         const chunk *ch = &L->chunks[c];
-        for (uint32_t i = 0; i < ch->len; i++) {
-            uint32_t v = (uint32_t)x[L->prow[ch->row0 + i]] & mask;
-            for (unsigned b = 0; v != 0; b++, v >>= 1)
-                pat[b * L->nchunks + c] |= (uint16_t)((v & 1u) << i);
+        assert(ch->len <= BIT_ROWS);
+        for (uint32_t i = 0; i < ch->len; i++)
+            v[i] = (uint32_t)x[L->prow[ch->row0 + i]] & mask;
+        for (unsigned b = 0; b < ab; b++) {
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < ch->len; i++)
+                m |= ((v[i] >> b) & 1u) << i;
+            pat[b * L->nchunks + c] = (uint16_t)m;
         }
     }
 }
