@@ -93,7 +93,7 @@ static void setup(void)
     tr.n = IMAGES - HOLDOUT; /* the hold-out stays unseen */
     fnet *f;
     ck_assert_int_eq(fnet_create(&net, 4, &f, &e), 0);
-    train_config c = {.epochs = 30, .batch = 16, .lr = 0.01, .seed = 2};
+    train_config c = {.epochs = 12, .batch = 16, .lr = 0.02, .seed = 2};
     ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), 0);
     h5file *h;
     ck_assert_int_eq(h5file_create(wpath, &h, &e), 0);
@@ -235,7 +235,8 @@ static Suite *acc_functional_suite(void)
     Suite *s = suite_create("acc_functional");
     TCase *tc = tcase_create("functional");
     tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, teardown); /* in the test's process: OpenMP does not
+                                                        survive a fork */
     tcase_add_test(tc, test_acc_functional_measures);
     tcase_add_test(tc, test_acc_functional_finetune_repeatable);
     tcase_add_test(tc, test_acc_functional_bad_settings);
