@@ -3,7 +3,8 @@
  * direct re-implementation of the model in quant.h; fake quantisation's forward and its
  * straight-through gradients against hand-derived formulas; the proof of the arithmetic -- the
  * crossbar, conversion by conversion with a lossless ADC, gives logits bit-identical to the
- * integer GEMM for a conv net under every mapping, cell width and DAC width; and a short ADC
+ * integer GEMM for a conv net under every mapping, cell width and DAC width, and for LeNet-5 on
+ * Fashion-MNIST test images (skipped when the data set is not installed); and a short ADC
  * clips monotonically more conversions as bits fall.
  */
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "dataset.h"
 #include "fnet.h"
 #include "network.h"
 #include "policy.h"
@@ -347,6 +349,53 @@ START_TEST(test_quant_crossbar_equals_integer)
 }
 END_TEST
 
+/* The proof on real images: LeNet-5 (He-initialised) on Fashion-MNIST test images, lossless ADC
+ * conversion by conversion, every mapping: logits bit-identical to the integer GEMM's. */
+START_TEST(test_quant_crossbar_equals_integer_real_images)
+{
+    dataset te;
+    err e;
+    if (ds_load_fmnist(NULL, DS_TEST, 4, &te, &e) < 0) {
+        printf("skip: %s\n", e.msg); /* the data set package is not installed */
+        return;
+    }
+    network n;
+    int rc = net_load_file(XBARSIM_SOURCE_DIR "/configs/net/lenet5.cfg", &n, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    fnet *f;
+    ck_assert_int_eq(fnet_create(&n, 5, &f, &e), 0);
+    float clip[5];
+    quant_calibrate(f, te.x, te.n, clip);
+    arch a;
+    load_arch(&a);
+    for (unsigned m = 0; m < ARCH_MAP_COUNT; m++) {
+        a.tiles.mapping = (arch_mapping)m;
+        policy p;
+        policy_uniform(&p, &n, 8, 8);
+        xf_params xp;
+        xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
+        for (unsigned k = 0; k < p.n; k++)
+            p.layers[k].adc_bits = xf_adc_bits_needed(&xp);
+        quant_net qi, qx;
+        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
+        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e), 0);
+        float yi[4 * 10], yx[4 * 10];
+        quant_forward(&qi, te.x, te.n, yi);
+        quant_forward(&qx, te.x, te.n, yx);
+        ck_assert_msg(memcmp(yi, yx, te.n * 10 * sizeof(float)) == 0, "mapping %s differs",
+                      arch_mapping_name(a.tiles.mapping));
+        ck_assert_uint_eq(qx.clipped, 0);
+        quant_fini(&qi);
+        quant_fini(&qx);
+        policy_fini(&p);
+    }
+    arch_fini(&a);
+    fnet_destroy(f);
+    net_fini(&n);
+    ds_fini(&te);
+}
+END_TEST
+
 /* One crossbar layer, ADC saturating: fewer bits clip at least as many conversions, none at the
  * bits needed, and the logits then equal the integer path's. */
 START_TEST(test_quant_short_adc_clips_monotonically)
@@ -428,6 +477,7 @@ static Suite *quant_suite(void)
     tcase_add_test(tc, test_quant_ste_weight_gradient);
     tcase_add_test(tc, test_quant_ste_input_mask);
     tcase_add_test(tc, test_quant_crossbar_equals_integer);
+    tcase_add_test(tc, test_quant_crossbar_equals_integer_real_images);
     tcase_add_test(tc, test_quant_short_adc_clips_monotonically);
     tcase_add_test(tc, test_quant_rejects_one_bit_weights);
     suite_add_tcase(s, tc);
