@@ -17,6 +17,8 @@ const char *cli_data_dir(void);
 /* `xbarsim run` (run.c) and `xbarsim search` (cmd_search.c): return the exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+/* `xbarsim train` (cmd_train.c): float training, QAT and quantised evaluation. */
+int cmd_train(int argc, char **argv);
 
 /* `xbarsim sweep` and `xbarsim merge` (sweep.c). */
 int cmd_sweep(int argc, char **argv);

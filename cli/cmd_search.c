@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include "accuracy.h"
 #include "cli.h"
 #include "env.h"
@@ -25,7 +27,8 @@
 
 typedef struct opts {
     const char *config, *net, *out, *accuracy, *command, *objective, *budget_kind, *agent;
-    const char *tile_budget;
+    const char *tile_budget, *weights, *data, *adc_mode;
+    long long holdout, finetune_epochs, finetune_images;
     env_mode mode;
     bool have_mode;
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
@@ -66,8 +69,21 @@ static void usage(void)
         "                       every output says it is an estimate), external (--command CMD:\n"
         "                       runs CMD with the policy in $XBARSIM_POLICY_CSV / _JSON and\n"
         "                       reads the accuracy from $XBARSIM_RESULT_JSON or its last stdout\n"
-        "                       line), functional (not built yet)\n"
+        "                       line), functional (--weights FILE.h5: the quantised network\n"
+        "                       through the bit-accurate crossbar of CONFIG on Fashion-MNIST\n"
+        "                       images held out from the training set; LeNet/MLP class)\n"
         "  --timeout S          external command's time limit, s (default 600)\n"
+        "  --weights FILE.h5    functional: the float weights (xbarsim train -o); train them with\n"
+        "                       --train-images 55000 so that the hold-out below is unseen\n"
+        "  --data DIR           functional: Fashion-MNIST IDX files (default\n"
+        "                       /usr/share/datasets/fashion-mnist)\n"
+        "  --holdout N          functional: evaluate on the last N training images (default\n"
+        "                       5000); the test set is never used by the search\n"
+        "  --finetune-epochs E  functional: QAT epochs of a copy of the weights before each\n"
+        "                       evaluation (default 0; HAQ uses 1)\n"
+        "  --finetune-images N  functional: QAT on the first N training images (default: all\n"
+        "                       before the hold-out)\n"
+        "  --adc-mode M         functional: saturate (default, Huang et al.), drop_lsb, ideal\n"
         "  --reference F        external: the reference accuracy, fraction (else the command\n"
         "                       must report it as \"reference\" in its result JSON)\n"
         "  --stop-on-failure    a failed accuracy evaluation ends the search (default: it is\n"
@@ -86,7 +102,8 @@ static void usage(void)
         "                       of both nets (default 300)\n"
         "  --seed S             the agent's seed (default 1); same seed and --threads, same\n"
         "                       search, bit for bit\n"
-        "  --threads N          OpenBLAS threads of the agent's updates (default 1)\n"
+        "  --threads N          OpenBLAS threads of the agent's updates and OpenMP threads of\n"
+        "                       the functional backend (default 1)\n"
         "  -o FILE.h5           output (default traces/search.h5); the best policy and copies\n"
         "                       go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
         "                       to FILE.ckpt (every 25 episodes; --checkpoint-every N)\n"
@@ -187,6 +204,18 @@ static int parse_args(int argc, char **argv, opts *o)
             o->agent = v;
         else if (strcmp(a, "--tile-budget") == 0)
             o->tile_budget = v;
+        else if (strcmp(a, "--weights") == 0)
+            o->weights = v;
+        else if (strcmp(a, "--data") == 0)
+            o->data = v;
+        else if (strcmp(a, "--adc-mode") == 0)
+            o->adc_mode = v;
+        else if (strcmp(a, "--holdout") == 0)
+            rc = parse_num(a, v, 1, 10000000, &o->holdout);
+        else if (strcmp(a, "--finetune-epochs") == 0)
+            rc = parse_num(a, v, 0, 1000, &o->finetune_epochs);
+        else if (strcmp(a, "--finetune-images") == 0)
+            rc = parse_num(a, v, 1, 100000000, &o->finetune_images);
         else if (strcmp(a, "--episodes") == 0)
             rc = parse_num(a, v, 1, 10000000, &o->episodes);
         else if (strcmp(a, "--seed") == 0)
@@ -273,7 +302,7 @@ static int make_env_config(const opts *o, unsigned episodes, env_config *c, err 
     return 0;
 }
 
-static int make_backend(const opts *o, acc_backend **out, err *e)
+static int make_backend(const opts *o, const network *n, acc_backend **out, err *e)
 {
     const char *name = o->accuracy ? o->accuracy : "proxy";
     acc_kind k;
@@ -287,6 +316,19 @@ static int make_backend(const opts *o, acc_backend **out, err *e)
     c.external.reference = o->reference;
     if (k == ACC_BACKEND_EXTERNAL && !o->command)
         return err_set(e, ERR_INPUT, "--accuracy external: expected --command CMD");
+    if (k == ACC_BACKEND_FUNCTIONAL && !o->weights)
+        return err_set(e, ERR_INPUT,
+                       "--accuracy functional: expected --weights FILE.h5 (the float weights of "
+                       "%s, e.g. from xbarsim train --net %s -o FILE.h5)",
+                       n->name, n->name);
+    c.functional = (acc_functional_config){.net = n,
+                                           .weights = o->weights,
+                                           .data = o->data,
+                                           .holdout = (unsigned)o->holdout,
+                                           .finetune_epochs = (unsigned)o->finetune_epochs,
+                                           .finetune_images = (unsigned)o->finetune_images,
+                                           .adc_mode = o->adc_mode,
+                                           .seed = o->seed >= 0 ? (uint64_t)o->seed : 1};
     return acc_create(k, &c, out, e);
 }
 
@@ -600,12 +642,13 @@ int cmd_search(int argc, char **argv)
         return 2;
     }
     unsigned episodes = o.episodes > 0 ? (unsigned)o.episodes : 600;
+    omp_set_num_threads(o.threads > 0 ? (int)o.threads : 1);
     env_config ec;
     acc_backend *acc = NULL;
     env *v = NULL;
     h5file *f = NULL;
     search_log log = {0};
-    if (make_env_config(&o, episodes, &ec, &e) < 0 || make_backend(&o, &acc, &e) < 0 ||
+    if (make_env_config(&o, episodes, &ec, &e) < 0 || make_backend(&o, &n, &acc, &e) < 0 ||
         env_create(&n, &a, &ec, acc, &v, &e) < 0) {
         fprintf(stderr, "xbarsim search: %s\n", e.msg);
         goto done;

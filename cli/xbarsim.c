@@ -34,6 +34,7 @@ static int cmd_replicate(int argc, char **argv);
 #define SUBCOMMAND_MAP(X)                                                                          \
     X("run", cmd_run, "simulate inferences of a mapped network event by event, write HDF5")        \
     X("search", cmd_search, "search per-layer precision (and copies) with DDPG: lrmp, cimaq, ...") \
+    X("train", cmd_train, "train a small network on Fashion-MNIST; QAT; crossbar accuracy")        \
     X("info", cmd_info, "print a resolved architecture with units and derived figures")            \
     X("map", cmd_map, "map a network onto an architecture and price it analytically")              \
     X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")    \

@@ -559,3 +559,29 @@ int h5table_write(h5file *f, const char *path, const char *description, const h5
     int rc2 = h5table_close(t, rc < 0 ? NULL : e);
     return rc < 0 ? rc : rc2;
 }
+
+/* ---- arrays ---- */
+
+int h5file_array_f32(h5file *f, const char *path, const float *data, const uint64_t *dims,
+                     unsigned ndims, const char *unit, err *e)
+{
+    assert(f && path && data && dims && ndims >= 1 && ndims <= 8);
+    hsize_t hd[8];
+    for (unsigned i = 0; i < ndims; i++)
+        hd[i] = dims[i];
+    hid_t space = H5Screate_simple((int)ndims, hd, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    int rc = 0;
+    if (space < 0 || lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0 ||
+        (d = H5Dcreate2(f->id, path, H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = fail(e, "HDF5 file '%s': cannot write dataset '%s'", f->path, path);
+    if (d >= 0)
+        H5Dclose(d);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return rc < 0 ? rc : h5file_attr_str(f, path, "units", unit ? unit : "-", e);
+}

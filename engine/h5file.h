@@ -116,6 +116,12 @@ int h5table_close(h5table *t, err *e);
 int h5table_write(h5file *f, const char *path, const char *description, const h5col *cols,
                   size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e);
 
+/* Write the float32 array data (row-major, dims[0] x ... x dims[ndims-1], 1 <= ndims <= 8) as the
+ * contiguous dataset at absolute `path` (intermediate groups are created), with a `units`
+ * attribute (NULL: "-"). The caller keeps data. 0, or ERR_IO with e set. */
+int h5file_array_f32(h5file *f, const char *path, const float *data, const uint64_t *dims,
+                     unsigned ndims, const char *unit, err *e);
+
 /* h5col initialiser for field `field` of row struct `type`: H5COL(type, field, H5COL_U64, "ps"). */
 /* clang-format off */
 #define H5COL(type, field, h5type, unit) \

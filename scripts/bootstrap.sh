@@ -6,10 +6,11 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libconfig-dev libhdf5-dev libgsl-dev check libglpk-dev libopenblas-dev
+    libconfig-dev libhdf5-dev libgsl-dev check libglpk-dev libopenblas-dev zlib1g-dev
     libopenmpi-dev openmpi-bin
     clang-format valgrind
     python3 python3-onnx python3-h5py python3-pandas python3-matplotlib
+    dataset-fashion-mnist
 )
 
 missing=()

@@ -133,6 +133,20 @@ the activation: assumption). 5 weight layers, 784*1024 + 1024*4096 + 4096*4096 +
     return n
 
 
+def mlp_fmnist():
+    n = Net("mlp-fmnist", """
+MLP for Fashion-MNIST (the functional-accuracy issue): a flattened 1x28x28 image, 784 inputs,
+hidden layers of 256 and 128 neurons with ReLU, 10 outputs. Trained in C by `xbarsim train`.
+3 weight layers, 784*256 + 256*128 + 128*10 = 234 752 weights without biases.""",
+            features=784, tokens=1)
+    dims = [256, 128, 10]
+    for i, d in enumerate(dims, 1):
+        n.linear(f"fc{i}", d)
+        if i < len(dims):
+            n.op(f"relu{i}", "relu")
+    return n
+
+
 def lenet5():
     n = Net("lenet5", """
 LeNet-5 (LeCun et al., Proc. IEEE 1998, fig. 2) as commonly re-implemented for MNIST-class data:
@@ -311,6 +325,7 @@ def networks():
                "is left out. {3} weight layers, {4} weights without biases.")
     return [
         mlp_lrmp(),
+        mlp_fmnist(),
         lenet5(),
         resnet("resnet18", [2, 2, 2, 2], False, """
 ResNet-18 (He et al., CVPR 2016) as torchvision.models.resnet18 on a 3x224x224 image: BasicBlocks

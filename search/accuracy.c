@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accuracy_internal.h"
 #include "mem.h"
 
 extern char **environ;
@@ -27,17 +28,6 @@ extern char **environ;
 /* ---------------------------------------------------------------------------------------------
  * Registry and base
  */
-
-typedef struct acc_ops {
-    acc_kind kind;
-    int (*evaluate)(acc_backend *b, const network *n, const policy *p, const arch *a,
-                    acc_result *out, err *e);
-    void (*destroy)(acc_backend *b);
-} acc_ops;
-
-struct acc_backend {
-    const acc_ops *ops;
-};
 
 static const char *const kind_names[ACC_BACKEND_COUNT] = {
 #define ACC_KIND_NAME(id, stem, name) [ACC_BACKEND_##id] = name,
@@ -90,8 +80,7 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The policy must fit the network before any backend reads it. */
-static int check_policy(const network *n, const policy *p, const arch *a, err *e)
+int acc__check_policy(const network *n, const policy *p, const arch *a, err *e)
 {
     if (p->n != n->n_xbar)
         return err_set(e, ERR_INPUT,
@@ -298,7 +287,7 @@ static int proxy_evaluate(acc_backend *b, const network *n, const policy *p, con
 {
     const proxy *x = (const proxy *)b;
     double t0 = now_s();
-    ERR_TRY(check_policy(n, p, a, e));
+    ERR_TRY(acc__check_policy(n, p, a, e));
     double S = acc_proxy_noise(n, p, a, NULL);
     bool generic;
     double ref = proxy_reference(x, n, &generic);
@@ -780,7 +769,7 @@ static int external_evaluate(acc_backend *b, const network *n, const policy *p, 
 {
     external *x = (external *)b;
     double t0 = now_s();
-    ERR_TRY(check_policy(n, p, a, e));
+    ERR_TRY(acc__check_policy(n, p, a, e));
     ERR_TRY(write_policy(x, n, p, a, e));
     if (unlink(x->path[F_RESULT]) != 0 && errno != ENOENT)
         return err_set(e, ERR_IO, "external accuracy: %s: cannot remove the old result: %s",
@@ -947,11 +936,7 @@ static int external_create(const acc_config *c, acc_backend **out, err *e)
 
 static int functional_create(const acc_config *c, acc_backend **out, err *e)
 {
-    (void)c;
-    (void)out;
-    return err_set(e, ERR_INPUT,
-                   "accuracy backend \"functional\": the functional backend is not "
-                   "built yet (issue: functional accuracy); expected proxy or external");
+    return acc_functional_create(&c->functional, out, e);
 }
 
 typedef int (*acc_create_fn)(const acc_config *c, acc_backend **out, err *e);

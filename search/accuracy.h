@@ -1,9 +1,12 @@
 /* accuracy: the accuracy backends of the precision search -- given a network, a policy and an arch,
  * say how accurate the quantised network is. Backends sit behind one ops table: `proxy` (a
  * deterministic quantisation-noise estimate, model below), `external` (a user command given the
- * policy in files) and `functional` (bit-accurate crossbar inference; declared, not built yet).
+ * policy in files) and `functional` (bit-accurate crossbar inference of the quantised network on
+ * Fashion-MNIST images held out from training; acc_functional.c, model in quant.h).
  * Invariant: an evaluation either fills the whole acc_result or returns a negative status with e
- * set; the proxy is a pure function of (network, policy, arch, config) and always says estimate.
+ * set; the proxy is a pure function of (network, policy, arch, config) and always says estimate;
+ * the functional backend is a pure function of (weights, data, policy, arch, config, seed) and
+ * never says estimate.
  *
  * THE PROXY MODEL (all noise powers are relative: noise power / signal power, dimensionless)
  *
@@ -88,6 +91,7 @@
 #define XBARSIM_SEARCH_ACCURACY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arch.h"
 #include "err.h"
@@ -100,7 +104,7 @@
 #define ACC_BACKEND_MAP(X)                                                                         \
     X(PROXY, proxy, "proxy")                /* quantisation-noise estimate */                      \
     X(EXTERNAL, external, "external")       /* a user command given the policy */                  \
-    X(FUNCTIONAL, functional, "functional") /* bit-accurate crossbar inference (not built yet) */
+    X(FUNCTIONAL, functional, "functional") /* bit-accurate crossbar inference of held-out data */
 
 typedef enum acc_kind {
 #define ACC_KIND_ENUM(id, stem, name) ACC_BACKEND_##id,
@@ -150,19 +154,46 @@ typedef struct acc_external_config {
     double reference;    /* fraction in (0, 1]; 0: the command must give "reference" */
 } acc_external_config;
 
+#define ACC_FUNCTIONAL_HOLDOUT     5000 /* default hold-out images, count */
+#define ACC_FUNCTIONAL_FINETUNE_LR 1e-4 /* default Adam step of the fine-tuning */
+#define ACC_FUNCTIONAL_BATCH       64   /* images per fine-tuning step, count */
+
+/* The functional backend: the policy's quantised network (quant.h) run through the crossbar
+ * arithmetic of the arch given to acc_evaluate (its ADC bits per layer: policy_adc_bits) on the
+ * last `holdout` images of the Fashion-MNIST training set -- never the test set; train the weights
+ * with `xbarsim train --train-images 60000-holdout` so that the hold-out is unseen. With
+ * finetune_epochs > 0 every evaluation first fine-tunes a copy of the weights with fake
+ * quantisation (QAT) on the first finetune_images training images (never the hold-out), shuffled
+ * by the stream (seed, 1): HAQ's one-epoch fine-tune per episode. The reference is the float
+ * network's accuracy on the same hold-out. */
+typedef struct acc_functional_config {
+    const network *net;       /* the network searched (borrowed; must outlive the backend) */
+    const char *weights;      /* weights file of net (traces/README.md "Weights files"); copied */
+    const char *data;         /* Fashion-MNIST directory; NULL: DS_DEFAULT_DIR */
+    unsigned holdout;         /* evaluation images, count; 0: ACC_FUNCTIONAL_HOLDOUT */
+    unsigned finetune_epochs; /* QAT epochs per evaluation, count (0: none) */
+    unsigned finetune_images; /* QAT images, count; 0: every training image before the hold-out */
+    double finetune_lr;       /* Adam step, 0: ACC_FUNCTIONAL_FINETUNE_LR */
+    const char *adc_mode;     /* "saturate" (NULL: default), "drop_lsb" or "ideal" */
+    uint64_t seed;            /* fine-tuning shuffles */
+} acc_functional_config;
+
 /* Everything a backend may be created from; each factory reads its own member. */
 typedef struct acc_config {
     acc_proxy_config proxy;
     acc_external_config external;
+    acc_functional_config functional;
 } acc_config;
 
 /* Create the backend of kind k from c (c is read, not kept; strings are copied). Returns 0 with
  * *out owned by the caller (acc_destroy), or ERR_INPUT naming the bad setting (`proxy.s0`,
- * `external.command`, ...) -- creating `functional` always fails so -- or ERR_IO when the external
- * work directory cannot be made. *out untouched on error. */
+ * `external.command`, `functional.weights`, ...; a missing or corrupt weights or data file), or
+ * ERR_IO when the external work directory cannot be made or a file cannot be opened. *out
+ * untouched on error. The functional backend reads the weights and the data once, here. */
 int acc_create(acc_kind k, const acc_config *c, acc_backend **out, err *e);
 int acc_proxy_create(const acc_proxy_config *c, acc_backend **out, err *e);
 int acc_external_create(const acc_external_config *c, acc_backend **out, err *e);
+int acc_functional_create(const acc_functional_config *c, acc_backend **out, err *e);
 /* Release b and what it owns (the external backend's own temporary directory). b may be NULL. */
 void acc_destroy(acc_backend *b);
 

@@ -83,7 +83,7 @@ expect "bad mode" 2 "--mode: found 'fast', expected lrmp, cimaq, haq or huang" -
     "$bin" search "$lrmp" --net lenet5 --mode fast
 expect "lrmp needs weight-stationary" 2 'expected weight_stationary' -- \
     "$bin" search "$cimaq" --net lenet5 --mode lrmp --episodes 2
-expect "functional not built" 2 'functional backend is not built' -- \
+expect "functional needs weights" 2 'accuracy functional: expected --weights FILE.h5' -- \
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy functional
 expect "external needs a command" 2 'expected --command' -- \
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy external

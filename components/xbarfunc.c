@@ -1,0 +1,787 @@
+/* xbarfunc: bit-accurate functional crossbar (see xbarfunc.h for the model of each mapping).
+ * A layer is lowered once to converted columns ("lanes") and row groups split into chunks. In
+ * general a chunk has at most CHUNK_ROWS rows and a table holds, per lane, the column sum of every
+ * subset of its rows: a conversion's column sum for a DAC digit is a few table rows shift-added.
+ * With 1-bit cells and a 1-bit DAC a chunk has up to 16 rows and holds, per lane, the cells as a
+ * bit mask: the column sum is a popcount of (input bits & mask). Either way LANES lanes at once,
+ * then the ADC; the sum equals the cell-by-cell sum exactly.
+ */
+#include "xbarfunc.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "mem.h"
+
+#define LANES      64  /* converted columns per block: a block's tables stay in L2 cache */
+#define CHUNK_ROWS 5   /* rows per table chunk: 2^5 table rows per 5 cell rows */
+#define BIT_ROWS   16  /* rows per bit-mask chunk (1-bit cells, 1-bit DAC): one uint16_t */
+#define MAX_STEPS  17  /* 16 input bits, plus a sign step */
+#define VEC_BYTES  64  /* width of the summing vectors (GCC vector extension), bytes */
+#define IMG_BLOCK  64  /* images per OpenMP work item: tables are reused across them */
+#define GEMM_BLOCK 512 /* images per dgemm call of the exact path */
+#define MAX_ROWS   (UINT32_C(1) << 22) /* layer rows: exact sums in double need R 2^31 < 2^53 */
+
+/* GCC builds the hot kernels for AVX-512 and AVX2 and picks one at load time (ifunc); the
+ * popcount kernel also has an AVX-512 BITALG build (vector popcount), picked at run time. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XF_CLONES       __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define XF_BITALG       __attribute__((target("avx512bitalg,avx512bw,avx512vl,avx512f")))
+#define XF_HAS_BITALG() __builtin_cpu_supports("avx512bitalg")
+#else
+#define XF_CLONES
+#define XF_BITALG
+#define XF_HAS_BITALG() 0
+#endif
+
+/* GCC vectors of VEC_BYTES (one AVX-512 register); a block of LANES lanes is NV(T) of them. */
+typedef uint8_t vec8 __attribute__((vector_size(VEC_BYTES)));
+typedef uint16_t vec16 __attribute__((vector_size(VEC_BYTES)));
+typedef uint32_t vec32 __attribute__((vector_size(VEC_BYTES)));
+#define NV(T) (LANES * sizeof(T) / VEC_BYTES)
+
+static const char *const mode_names[] = {
+#define XF_ADC_MODE_NAME(id, name) name,
+    XF_ADC_MODE_MAP(XF_ADC_MODE_NAME)
+#undef XF_ADC_MODE_NAME
+};
+
+/* What a lane (converted column) reads: the slice of which value of the weight. */
+typedef enum lane_part {
+    PART_PAD,    /* padding to a whole block: cells 0 */
+    PART_OFFSET, /* w + off (unsigned, offset) */
+    PART_POS,    /* max(w, 0) (differential_column) */
+    PART_NEG,    /* max(-w, 0) (differential_column) */
+    PART_ROW,    /* max(pol w, 0), pol the row's polarity (differential_row) */
+    PART_REF     /* the offset reference column: level 1 in every row */
+} lane_part;
+
+typedef struct lane {
+    int32_t n;      /* output column, -1 for the reference and padding */
+    unsigned slice; /* slice index k: bits [k cell_bits, (k + 1) cell_bits) */
+    lane_part part;
+    int64_t coef;  /* digital weight of the lane's readings: +-2^(k cell_bits), or -off */
+    uint64_t mult; /* physical columns this lane stands for (reference: column tiles), count */
+} lane;
+
+typedef struct group {
+    uint32_t chunk0, nchunks; /* chunks [chunk0, chunk0 + nchunks) */
+    bool neg;                 /* readings subtracted (differential_row w- rows) */
+} group;
+
+typedef struct chunk {
+    uint32_t row0, len; /* rows [row0, row0 + len) of the group-ordered row list */
+    size_t entry0;      /* its first table entry within a block (2^len entries, or 1 mask) */
+} chunk;
+
+/* One input step: digit bits [lo, lo + width) of the ab-bit pattern, weight coef. */
+typedef struct step {
+    unsigned lo, width;
+    int64_t coef;
+} step;
+
+struct xf_layer {
+    xf_params p;
+    size_t R, N;         /* logical rows and columns */
+    unsigned wb;         /* weight bits */
+    unsigned slices;     /* slices per weight value, count */
+    int64_t off;         /* 2^(wb-1) - 1 for the offset-coded mappings, else 0 */
+    int64_t off_dig;     /* off when the vector module subtracts off * sum x (unsigned), else 0 */
+    double *wd;          /* R x N weights for the exact path; owned */
+    size_t nlanes;       /* converted columns incl. the reference, count */
+    size_t nblocks;      /* blocks of LANES lanes, count */
+    lane *lanes;         /* nblocks * LANES; owned */
+    size_t nrows;        /* physical rows (R x row factor), count */
+    uint32_t *prow;      /* logical row of each physical row, in group order; owned */
+    int8_t *ppol;        /* polarity (+1 / -1) of each physical row, in group order; owned */
+    size_t ngroups;      /* row groups (one conversion per lane and step each), count */
+    group *groups;       /* owned */
+    size_t nchunks;      /* chunks, count */
+    chunk *chunks;       /* owned */
+    size_t entries;      /* table entries per block, count */
+    bool bits;           /* bit-mask chunks and popcounts (1-bit cells, 1-bit DAC), else tables */
+    unsigned chunk_rows; /* rows per chunk at most: BIT_ROWS or CHUNK_ROWS */
+    unsigned wide;       /* lane width of the tables: 8, 16 or 32 bits */
+    void *tab;           /* nblocks x entries x LANES lanes of `wide` bits; owned */
+    unsigned needed;     /* xf_adc_bits_needed, bits */
+    uint32_t adc_max;    /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
+    uint32_t adc_keep;   /* mask of the bits a reading keeps (drop_lsb), else all ones */
+    uint32_t vmax;       /* largest reading, >= 1 */
+};
+
+const char *xf_adc_mode_name(xf_adc_mode m)
+{
+    assert((unsigned)m < XF_ADC_MODE_COUNT);
+    return mode_names[m];
+}
+
+int xf_adc_mode_parse(const char *name, xf_adc_mode *m)
+{
+    for (unsigned i = 0; i < XF_ADC_MODE_COUNT; i++)
+        if (strcmp(name, mode_names[i]) == 0) {
+            *m = (xf_adc_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
+void xf_params_from_arch(const arch *a, unsigned adc_bits, xf_adc_mode mode, xf_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->cell_bits = a->tiles.cell_bits;
+    p->mapping = a->tiles.mapping;
+    p->rows = a->tiles.rows;
+    p->rows_active = a->tiles.rows_active;
+    p->dac_bits = a->tiles.dac.bits;
+    p->adc_bits = adc_bits;
+    p->adc_mode = mode;
+    p->cols = a->tiles.cols;
+}
+
+static int bad_field(err *e, const char *field, unsigned found, const char *expected)
+{
+    return err_set(e, ERR_INPUT, "xbarfunc: %s: found %u, expected %s", field, found, expected);
+}
+
+int xf_params_check(const xf_params *p, err *e)
+{
+    if (p->cell_bits < 1 || p->cell_bits > 8)
+        return bad_field(e, "cell_bits", p->cell_bits, "1..8");
+    if ((unsigned)p->mapping >= ARCH_MAP_COUNT)
+        return bad_field(e, "mapping", (unsigned)p->mapping, "an arch_mapping");
+    if (p->rows < 1)
+        return bad_field(e, "rows", p->rows, "at least 1");
+    if (p->rows_active < 1 || p->rows_active > p->rows || p->rows_active > 32768)
+        return bad_field(e, "rows_active", p->rows_active, "1..rows (and at most 32768)");
+    if (p->dac_bits < 1 || p->dac_bits > 8)
+        return bad_field(e, "dac_bits", p->dac_bits, "1..8");
+    if (p->adc_bits < 1 || p->adc_bits > ARCH_MAX_ADC_BITS)
+        return bad_field(e, "adc_bits", p->adc_bits, "1..16");
+    if ((unsigned)p->adc_mode >= XF_ADC_MODE_COUNT)
+        return bad_field(e, "adc_mode", (unsigned)p->adc_mode, "ideal, saturate or drop_lsb");
+    if (p->mapping == ARCH_MAP_OFFSET && p->cols == 1)
+        return bad_field(e, "cols", p->cols,
+                         "0 or at least 2 (the offset mapping needs a reference column)");
+    return 0;
+}
+
+unsigned xf_adc_bits_needed(const xf_params *p)
+{
+    assert(p->cell_bits >= 1 && p->cell_bits <= 8 && p->dac_bits >= 1 && p->dac_bits <= 8);
+    uint64_t max = (uint64_t)p->rows_active * ((UINT64_C(1) << p->cell_bits) - 1) *
+                   ((UINT64_C(1) << p->dac_bits) - 1);
+    unsigned bits = 0;
+    while ((UINT64_C(1) << bits) <= max) /* smallest n with 2^n >= max + 1 */
+        bits++;
+    return bits;
+}
+
+/* ---- lowering: lanes, row groups, chunks, tables --------------------------------------------- */
+
+static unsigned ceil_div(unsigned a, unsigned b)
+{
+    return (a + b - 1) / b;
+}
+
+static void add_lane(xf_layer *L, int32_t n, unsigned k, lane_part part, int64_t coef,
+                     uint64_t mult)
+{
+    L->lanes[L->nlanes++] = (lane){.n = n, .slice = k, .part = part, .coef = coef, .mult = mult};
+}
+
+/* Lanes of every output column and slice under the mapping, then the reference column. */
+static void build_lanes(xf_layer *L)
+{
+    const xf_params *p = &L->p;
+    bool diff_col = p->mapping == ARCH_MAP_DIFF_COLUMN;
+    size_t per_n = (size_t)L->slices * (diff_col ? 2 : 1);
+    size_t total = L->N * per_n + (p->mapping == ARCH_MAP_OFFSET);
+    L->nblocks = (total + LANES - 1) / LANES;
+    L->lanes = mem_calloc(L->nblocks * LANES, sizeof *L->lanes, "xbarfunc lanes");
+    L->nlanes = 0;
+    for (size_t n = 0; n < L->N; n++)
+        for (unsigned k = 0; k < L->slices; k++) {
+            int64_t c = INT64_C(1) << (k * p->cell_bits);
+            switch (p->mapping) {
+            case ARCH_MAP_UNSIGNED:
+            case ARCH_MAP_OFFSET:
+                add_lane(L, (int32_t)n, k, PART_OFFSET, c, 1);
+                break;
+            case ARCH_MAP_DIFF_COLUMN:
+                add_lane(L, (int32_t)n, k, PART_POS, c, 1);
+                add_lane(L, (int32_t)n, k, PART_NEG, -c, 1);
+                break;
+            case ARCH_MAP_DIFF_ROW:
+                add_lane(L, (int32_t)n, k, PART_ROW, c, 1);
+                break;
+            default:
+                assert(0 && "mapping checked");
+            }
+        }
+    if (p->mapping == ARCH_MAP_OFFSET) {
+        /* One reference column in each column tile of cols - 1 weight columns. */
+        uint64_t wcols = (uint64_t)L->N * L->slices;
+        uint64_t tiles = p->cols ? (wcols + p->cols - 2) / (p->cols - 1) : 1;
+        add_lane(L, -1, 0, PART_REF, -L->off, tiles);
+    }
+    for (size_t j = L->nlanes; j < L->nblocks * LANES; j++)
+        L->lanes[j] = (lane){.n = -1, .part = PART_PAD};
+}
+
+/* Append one row group of len physical rows (logical rows rows[], polarity pol) split into
+ * chunks of at most chunk_rows rows, as even as possible. */
+static void add_group(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
+{
+    assert(len >= 1);
+    uint32_t nch = (len + L->chunk_rows - 1) / L->chunk_rows;
+    group *g = &L->groups[L->ngroups++];
+    *g = (group){.chunk0 = (uint32_t)L->nchunks, .nchunks = nch, .neg = pol < 0};
+    uint32_t at = 0;
+    for (uint32_t c = 0; c < nch; c++) {
+        uint32_t clen = len / nch + (c < len % nch);
+        L->chunks[L->nchunks++] =
+            (chunk){.row0 = (uint32_t)(L->nrows + at), .len = clen, .entry0 = L->entries};
+        L->entries += L->bits ? 1 : (size_t)1 << clen;
+        at += clen;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        L->prow[L->nrows + i] = rows[i];
+        L->ppol[L->nrows + i] = (int8_t)pol;
+    }
+    L->nrows += len;
+}
+
+/* Group the rows of one tile, rows_active at a time: rows[] holds its logical rows. */
+static void add_tile_rows(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
+{
+    for (uint32_t at = 0; at < len; at += L->p.rows_active) {
+        uint32_t g = len - at < L->p.rows_active ? len - at : L->p.rows_active;
+        add_group(L, rows + at, g, pol);
+    }
+}
+
+/* Row tiles of `rows` physical rows each, and their row groups (see xbarfunc.h). */
+static void build_groups(xf_layer *L)
+{
+    const xf_params *p = &L->p;
+    bool drow = p->mapping == ARCH_MAP_DIFF_ROW;
+    size_t nphys = L->R * (drow ? 2 : 1);
+    L->prow = mem_alloc(nphys * sizeof *L->prow, "xbarfunc rows");
+    L->ppol = mem_alloc(nphys * sizeof *L->ppol, "xbarfunc row polarity");
+    L->groups = mem_alloc(nphys * sizeof *L->groups, "xbarfunc groups");
+    L->chunks = mem_alloc(nphys * sizeof *L->chunks, "xbarfunc chunks");
+    uint32_t *tmp = mem_alloc(p->rows * sizeof *tmp, "xbarfunc tile rows");
+    L->nrows = L->ngroups = L->nchunks = L->entries = 0;
+    for (size_t t0 = 0; t0 < nphys; t0 += p->rows) {
+        size_t t1 = t0 + p->rows < nphys ? t0 + p->rows : nphys;
+        for (int pol = 1; pol >= (drow ? -1 : 1); pol -= 2) {
+            uint32_t len = 0;
+            for (size_t ph = t0; ph < t1; ph++)
+                if (!drow)
+                    tmp[len++] = (uint32_t)ph;
+                else if ((ph % 2 == 0) == (pol > 0)) /* w+ in even rows, w- in odd rows */
+                    tmp[len++] = (uint32_t)(ph / 2);
+            if (len > 0)
+                add_tile_rows(L, tmp, len, pol);
+        }
+    }
+    assert(L->nrows == nphys);
+    free(tmp);
+}
+
+/* Cell level of physical row i (group order) in lane j, 0 .. 2^cell_bits - 1. */
+static uint32_t cell_level(const xf_layer *L, const int32_t *w, size_t i, const lane *ln)
+{
+    if (ln->part == PART_PAD)
+        return 0;
+    if (ln->part == PART_REF)
+        return 1;
+    int64_t v = w[(size_t)L->prow[i] * L->N + (size_t)ln->n];
+    switch (ln->part) {
+    case PART_OFFSET:
+        v += L->off;
+        break;
+    case PART_POS:
+        v = v > 0 ? v : 0;
+        break;
+    case PART_NEG:
+        v = v < 0 ? -v : 0;
+        break;
+    default: /* PART_ROW */
+        v = L->ppol[i] * v > 0 ? L->ppol[i] * v : 0;
+        break;
+    }
+    assert(v >= 0);
+    unsigned cb = L->p.cell_bits;
+    return (uint32_t)(((uint64_t)v >> (ln->slice * cb)) & ((UINT64_C(1) << cb) - 1));
+}
+
+static void table_store(xf_layer *L, size_t at, uint32_t v)
+{
+    if (L->wide == 8)
+        ((uint8_t *)L->tab)[at] = (uint8_t)v;
+    else if (L->wide == 16)
+        ((uint16_t *)L->tab)[at] = (uint16_t)v;
+    else
+        ((uint32_t *)L->tab)[at] = v;
+}
+
+/* Tables: entry e of a chunk holds, per lane, the sum of the levels of the chunk's rows whose bit
+ * is set in e (built from e with its lowest bit cleared). Bit path: the one entry of a chunk
+ * holds, per lane, bit i = the level (0 or 1) of the chunk's row i. */
+static void build_tables(xf_layer *L, const int32_t *w)
+{
+    size_t n = L->nblocks * L->entries * LANES;
+    L->tab = mem_alloc(n * (L->wide / 8), "xbarfunc tables");
+    uint32_t *sum = mem_alloc(((size_t)1 << CHUNK_ROWS) * sizeof *sum, "xbarfunc subset sums");
+    for (size_t blk = 0; blk < L->nblocks; blk++)
+        for (size_t c = 0; c < L->nchunks; c++) {
+            const chunk *ch = &L->chunks[c];
+            size_t base = (blk * L->entries + ch->entry0) * LANES;
+            for (size_t j = 0; j < LANES; j++) {
+                const lane *ln = &L->lanes[blk * LANES + j];
+                if (L->bits) {
+                    uint32_t mask = 0;
+                    for (uint32_t i = 0; i < ch->len; i++)
+                        mask |= cell_level(L, w, ch->row0 + i, ln) << i;
+                    table_store(L, base + j, mask);
+                    continue;
+                }
+                sum[0] = 0;
+                for (uint32_t e = 1; e < (UINT32_C(1) << ch->len); e++) {
+                    unsigned low = (unsigned)__builtin_ctz(e);
+                    sum[e] = sum[e & (e - 1)] + cell_level(L, w, ch->row0 + low, ln);
+                }
+                for (uint32_t e = 0; e < (UINT32_C(1) << ch->len); e++)
+                    table_store(L, base + e * LANES + j, sum[e]);
+            }
+        }
+    free(sum);
+}
+
+/* The ADC as masks: a reading is min(s & keep, adc_max); vmax bounds the accumulators. */
+static void build_adc(xf_layer *L)
+{
+    const xf_params *p = &L->p;
+    L->needed = xf_adc_bits_needed(p);
+    /* A column sum fits a lane; the bit path sums popcounts of 16-bit masks. */
+    L->wide = L->needed <= 8 && !L->bits ? 8 : L->needed <= 16 ? 16 : 32;
+    uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
+    uint32_t smax = (uint32_t)((UINT64_C(1) << L->needed) - 1);
+    L->adc_max = lane_max;
+    L->adc_keep = UINT32_MAX;
+    if (p->adc_mode == XF_ADC_SATURATE && p->adc_bits < L->needed)
+        L->adc_max = (UINT32_C(1) << p->adc_bits) - 1;
+    if (p->adc_mode == XF_ADC_DROP_LSB && p->adc_bits < L->needed)
+        L->adc_keep = ~((UINT32_C(1) << (L->needed - p->adc_bits)) - 1);
+    L->vmax = smax < L->adc_max ? smax : L->adc_max;
+}
+
+static int check_weights(const int32_t *w, size_t R, size_t N, unsigned wb, err *e)
+{
+    int32_t lim = (INT32_C(1) << (wb - 1)) - 1;
+    for (size_t r = 0; r < R; r++)
+        for (size_t n = 0; n < N; n++) {
+            int32_t v = w[r * N + n];
+            if (v < -lim || v > lim)
+                return err_set(e, ERR_INPUT,
+                               "xbarfunc: weight at row %zu, column %zu: found %d, expected "
+                               "%d..%d (%u-bit symmetric)",
+                               r, n, (int)v, (int)-lim, (int)lim, wb);
+        }
+    return 0;
+}
+
+int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, unsigned wb,
+                    xf_layer **out, err *e)
+{
+    ERR_TRY(xf_params_check(p, e));
+    if (wb < 2 || wb > 16)
+        return bad_field(e, "weight bits", wb, "2..16 (1 bit has no non-zero symmetric weight)");
+    if (R < 1 || R > MAX_ROWS || N < 1 || N > INT32_MAX)
+        return err_set(e, ERR_INPUT,
+                       "xbarfunc: layer shape: found %zu x %zu, expected 1..%u rows and at "
+                       "least 1 column",
+                       R, N, (unsigned)MAX_ROWS);
+    ERR_TRY(check_weights(w, R, N, wb, e));
+    xf_layer *L = mem_calloc(1, sizeof *L, "xbarfunc layer");
+    L->p = *p;
+    L->R = R;
+    L->N = N;
+    L->wb = wb;
+    bool offset_coded = p->mapping == ARCH_MAP_UNSIGNED || p->mapping == ARCH_MAP_OFFSET;
+    unsigned mag_bits = offset_coded ? wb : wb - 1; /* bits of the stored non-negative value */
+    L->slices = ceil_div(mag_bits, p->cell_bits);
+    L->off = offset_coded ? (INT64_C(1) << (wb - 1)) - 1 : 0;
+    L->off_dig = p->mapping == ARCH_MAP_UNSIGNED ? L->off : 0;
+    L->wd = mem_alloc(R * N * sizeof *L->wd, "xbarfunc weights");
+    for (size_t i = 0; i < R * N; i++)
+        L->wd[i] = (double)w[i];
+    L->bits = p->cell_bits == 1 && p->dac_bits == 1;
+    L->chunk_rows = L->bits ? BIT_ROWS : CHUNK_ROWS;
+    build_adc(L);
+    build_lanes(L);
+    build_groups(L);
+    build_tables(L, w);
+    *out = L;
+    return 0;
+}
+
+void xf_layer_destroy(xf_layer *L)
+{
+    if (!L)
+        return;
+    free(L->wd);
+    free(L->lanes);
+    free(L->prow);
+    free(L->ppol);
+    free(L->groups);
+    free(L->chunks);
+    free(L->tab);
+    free(L);
+}
+
+size_t xf_layer_rows(const xf_layer *L)
+{
+    return L->R;
+}
+
+size_t xf_layer_cols(const xf_layer *L)
+{
+    return L->N;
+}
+
+unsigned xf_layer_weight_bits(const xf_layer *L)
+{
+    return L->wb;
+}
+
+unsigned xf_layer_slices(const xf_layer *L)
+{
+    return L->slices;
+}
+
+/* ---- forward ----------------------------------------------------------------------------------
+ */
+
+/* Steps of an ab-bit input (see xbarfunc.h); returns how many. */
+static unsigned build_steps(unsigned ab, bool x_signed, unsigned dac, step *st)
+{
+    unsigned mag = x_signed ? ab - 1 : ab, n = 0;
+    for (unsigned lo = 0; lo < mag; lo += dac)
+        st[n++] =
+            (step){.lo = lo, .width = mag - lo < dac ? mag - lo : dac, .coef = INT64_C(1) << lo};
+    if (x_signed)
+        st[n++] = (step){.lo = ab - 1, .width = 1, .coef = -(INT64_C(1) << (ab - 1))};
+    assert(n <= MAX_STEPS);
+    return n;
+}
+
+uint64_t xf_layer_conversions(const xf_layer *L, unsigned ab, bool x_signed)
+{
+    step st[MAX_STEPS];
+    uint64_t per_group = 0;
+    for (size_t j = 0; j < L->nlanes; j++)
+        per_group += L->lanes[j].mult;
+    return build_steps(ab, x_signed, L->p.dac_bits, st) * (uint64_t)L->ngroups * per_group;
+}
+
+#ifndef NDEBUG
+static bool inputs_in_range(const int32_t *x, size_t n, unsigned ab, bool x_signed)
+{
+    int64_t lo = x_signed ? -(INT64_C(1) << (ab - 1)) : 0;
+    int64_t hi = x_signed ? (INT64_C(1) << (ab - 1)) - 1 : (INT64_C(1) << ab) - 1;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] < lo || x[i] > hi)
+            return false;
+    return true;
+}
+#endif
+
+/* Bit patterns of one image: pat[b * nchunks + c] has bit i set when bit b of the ab-bit
+ * pattern of the input on the chunk's row i is set. */
+static void build_patterns(const xf_layer *L, const int32_t *x, unsigned ab, uint16_t *pat)
+{
+    uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1), v[BIT_ROWS];
+    for (size_t c = 0; c < L->nchunks; c++) {
+        const chunk *ch = &L->chunks[c];
+        assert(ch->len <= BIT_ROWS);
+        for (uint32_t i = 0; i < ch->len; i++)
+            v[i] = (uint32_t)x[L->prow[ch->row0 + i]] & mask;
+        for (unsigned b = 0; b < ab; b++) {
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < ch->len; i++)
+                m |= ((v[i] >> b) & 1u) << i;
+            pat[b * L->nchunks + c] = (uint16_t)m;
+        }
+    }
+}
+
+/* s = the column sums of one conversion of group G (one image, step sk): the chunks' table rows
+ * shift-added. */
+#define DEFINE_TABLE_SUM(NAME, T, V)                                                               \
+    static inline void NAME(const T *tab, const chunk *ch, group G, const uint16_t *pi, size_t nc, \
+                            step sk, V *s)                                                         \
+    {                                                                                              \
+        for (unsigned u = 0; u < NV(T); u++)                                                       \
+            s[u] = (V){0};                                                                         \
+        for (uint32_t c = G.chunk0; c < G.chunk0 + G.nchunks; c++) {                               \
+            const T *base = tab + ch[c].entry0 * LANES;                                            \
+            for (unsigned q = 0; q < sk.width; q++) {                                              \
+                const T *row = base + (size_t)pi[(sk.lo + q) * nc + c] * LANES;                    \
+                for (unsigned u = 0; u < NV(T); u++) {                                             \
+                    V r;                                                                           \
+                    memcpy(&r, row + u * (VEC_BYTES / sizeof(T)), sizeof r);                       \
+                    s[u] += r << q;                                                                \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+DEFINE_TABLE_SUM(table_sum8, uint8_t, vec8)
+DEFINE_TABLE_SUM(table_sum16, uint16_t, vec16)
+DEFINE_TABLE_SUM(table_sum32, uint32_t, vec32)
+
+/* The same on the bit path: popcount(input bits & cell mask) per lane (1-bit digits only). */
+static inline void bit_sum(const uint16_t *tab, const chunk *ch, group G, const uint16_t *pi,
+                           size_t nc, step sk, vec16 *s)
+{
+    for (unsigned u = 0; u < NV(uint16_t); u++)
+        s[u] = (vec16){0};
+    for (uint32_t c = G.chunk0; c < G.chunk0 + G.nchunks; c++) {
+        const uint16_t *m = tab + ch[c].entry0 * LANES;
+        uint16_t x = pi[sk.lo * nc + c], t[LANES];
+        for (size_t j = 0; j < LANES; j++) /* a 16-bit popcount: vpopcntw with BITALG */
+            t[j] = (uint16_t)__builtin_popcount((uint16_t)(x & m[j]));
+        for (unsigned u = 0; u < NV(uint16_t); u++) {
+            vec16 r;
+            memcpy(&r, t + u * (VEC_BYTES / sizeof(uint16_t)), sizeof r);
+            s[u] += r;
+        }
+    }
+}
+
+/* tot += coef (pos - neg); returns the lossy conversions counted in lo (x their columns). */
+#define DEFINE_FLUSH(NAME, T, V)                                                                   \
+    static inline uint64_t NAME(const V *pos, const V *neg, const V *lo, int64_t coef, int ref,    \
+                                uint64_t ref_extra, int64_t *tot)                                  \
+    {                                                                                              \
+        T p[LANES], n[LANES], l[LANES];                                                            \
+        memcpy(p, pos, sizeof p);                                                                  \
+        memcpy(n, neg, sizeof n);                                                                  \
+        memcpy(l, lo, sizeof l);                                                                   \
+        uint64_t clips = 0;                                                                        \
+        for (size_t j = 0; j < LANES; j++) {                                                       \
+            tot[j] += coef * ((int64_t)p[j] - (int64_t)n[j]);                                      \
+            clips += l[j];                                                                         \
+        }                                                                                          \
+        if (ref >= 0) /* a reference lane stands for several columns */                            \
+            clips += l[ref] * ref_extra;                                                           \
+        return clips;                                                                              \
+    }
+
+DEFINE_FLUSH(flush8, uint8_t, vec8)
+DEFINE_FLUSH(flush16, uint16_t, vec16)
+DEFINE_FLUSH(flush32, uint32_t, vec32)
+
+/* The kernel of one block of LANES lanes for nb images: lane type T, block vector V, column sums
+ * from SUM, flushes by FLUSH, built with ATTR. Row groups are taken `gmax` at a time: per image
+ * and step, readings add into register accumulators (w+ and w- groups apart, so they never go
+ * negative) and lossy flags into a register count, which gmax x the largest reading cannot
+ * overflow; then they go into tot (int64, per image and lane) with the step's weight. The gmax
+ * groups' tables serve every image and step of the work item while they are in cache. */
+#define DEFINE_KERNEL(NAME, T, V, SUM, FLUSH, ATTR)                                                \
+    ATTR static uint64_t NAME(const xf_layer *L, size_t blk, const uint16_t *pat, size_t pat_len,  \
+                              size_t nb, const step *st, unsigned nst, size_t gmax, int64_t *tot)  \
+    {                                                                                              \
+        const T *tab = (const T *)L->tab + blk * L->entries * LANES;                               \
+        int ref = -1; /* the lane of the block standing for several columns, if any */             \
+        uint64_t ref_extra = 0;                                                                    \
+        for (size_t j = 0; j < LANES; j++)                                                         \
+            if (L->lanes[blk * LANES + j].mult > 1) {                                              \
+                ref = (int)j;                                                                      \
+                ref_extra = L->lanes[blk * LANES + j].mult - 1;                                    \
+            }                                                                                      \
+        const V amax = (V){0} + (T)L->adc_max, keep = (V){0} + (T)L->adc_keep;                     \
+        enum { NVB = NV(T) };                                                                      \
+        uint64_t clips = 0;                                                                        \
+        memset(tot, 0, LANES *nb * sizeof *tot);                                                   \
+        for (size_t g0 = 0; g0 < L->ngroups; g0 += gmax) {                                         \
+            size_t g1 = L->ngroups - g0 < gmax ? L->ngroups : g0 + gmax;                           \
+            for (size_t i = 0; i < nb; i++) {                                                      \
+                const uint16_t *pi = pat + i * pat_len;                                            \
+                for (unsigned k = 0; k < nst; k++) {                                               \
+                    V pos[NVB] = {0}, neg[NVB] = {0}, lo[NVB] = {0};                               \
+                    for (size_t g = g0; g < g1; g++) {                                             \
+                        const group G = L->groups[g];                                              \
+                        V s[NVB];                                                                  \
+                        SUM(tab, L->chunks, G, pi, L->nchunks, st[k], s);                          \
+                        for (unsigned u = 0; u < NVB; u++) {                                       \
+                            V v = s[u] & keep;                                                     \
+                            V over = (V)(v > amax);                                                \
+                            v = (v & ~over) | (amax & over);                                       \
+                            lo[u] -= (V)(v != s[u]);                                               \
+                            if (G.neg)                                                             \
+                                neg[u] += v;                                                       \
+                            else                                                                   \
+                                pos[u] += v;                                                       \
+                        }                                                                          \
+                    }                                                                              \
+                    clips += FLUSH(pos, neg, lo, st[k].coef, ref, ref_extra, tot + i * LANES);     \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        return clips;                                                                              \
+    }
+
+DEFINE_KERNEL(kernel8, uint8_t, vec8, table_sum8, flush8, XF_CLONES)
+DEFINE_KERNEL(kernel16, uint16_t, vec16, table_sum16, flush16, XF_CLONES)
+DEFINE_KERNEL(kernel32, uint32_t, vec32, table_sum32, flush32, XF_CLONES)
+DEFINE_KERNEL(kernel_bits, uint16_t, vec16, bit_sum, flush16, XF_CLONES)
+DEFINE_KERNEL(kernel_bits_popcnt, uint16_t, vec16, bit_sum, flush16, XF_BITALG)
+
+/* Shift-add the lanes of one block into y (one image); the reference column's share, which
+ * every output shares, goes to *common. */
+static void combine_block(const xf_layer *L, size_t blk, const int64_t *tot, int64_t *y,
+                          int64_t *common)
+{
+    const lane *ln = L->lanes + blk * LANES;
+    for (size_t j = 0; j < LANES; j++) {
+        if (ln[j].part == PART_PAD)
+            continue;
+        if (ln[j].n < 0)
+            *common += ln[j].coef * tot[j];
+        else
+            y[ln[j].n] += ln[j].coef * tot[j];
+    }
+}
+
+/* The digital remainder of one image: the reference column's share (common to every output)
+ * and, for the unsigned mapping, off * sum_r x_r, both subtracted from every output. */
+static void finish_image(const xf_layer *L, const int32_t *x, int64_t common, int64_t *y)
+{
+    if (L->off_dig != 0) {
+        int64_t xs = 0;
+        for (size_t r = 0; r < L->R; r++)
+            xs += x[r];
+        common -= L->off_dig * xs;
+    }
+    for (size_t n = 0; n < L->N; n++)
+        y[n] += common;
+}
+
+/* Per-thread buffers of one work item of up to IMG_BLOCK images. */
+typedef struct work {
+    uint16_t *pat;  /* input bit patterns, IMG_BLOCK x pat_len */
+    size_t pat_len; /* patterns of one image: ab x chunks, count */
+    bool popcnt;    /* the CPU has a vector popcount (AVX-512 BITALG) */
+    int64_t *tot;   /* IMG_BLOCK x LANES */
+} work;
+
+/* Groups whose readings a register accumulator holds: gmax x the largest reading (and gmax
+ * lossy flags) fit the lane type. */
+static size_t register_groups(const xf_layer *L)
+{
+    uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
+    return lane_max / L->vmax;
+}
+
+/* nb <= IMG_BLOCK images (x, y at their first), block by block. */
+static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, const step *st,
+                               unsigned nst, unsigned ab, work *wk, int64_t *y)
+{
+    int64_t common[IMG_BLOCK] = {0};
+    uint64_t clips = 0;
+    size_t gmax = register_groups(L);
+    for (size_t i = 0; i < nb; i++)
+        build_patterns(L, x + i * L->R, ab, wk->pat + i * wk->pat_len);
+    memset(y, 0, nb * L->N * sizeof *y);
+    for (size_t blk = 0; blk < L->nblocks; blk++) {
+        const uint16_t *pat = wk->pat;
+        size_t pl = wk->pat_len;
+        if (L->bits && wk->popcnt)
+            clips += kernel_bits_popcnt(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->bits)
+            clips += kernel_bits(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->wide == 8)
+            clips += kernel8(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else if (L->wide == 16)
+            clips += kernel16(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        else
+            clips += kernel32(L, blk, pat, pl, nb, st, nst, gmax, wk->tot);
+        for (size_t i = 0; i < nb; i++)
+            combine_block(L, blk, wk->tot + i * LANES, y + i * L->N, &common[i]);
+    }
+    for (size_t i = 0; i < nb; i++)
+        finish_image(L, x + i * L->R, common[i], y + i * L->N);
+    return clips;
+}
+
+uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, unsigned ab,
+                                 bool x_signed, int64_t *y)
+{
+    assert(ab >= 1 && ab <= 16);
+    assert(inputs_in_range(x, B * L->R, ab, x_signed));
+    if (B == 0)
+        return 0;
+    step st[MAX_STEPS];
+    unsigned nst = build_steps(ab, x_signed, L->p.dac_bits, st);
+    size_t nwork = (B + IMG_BLOCK - 1) / IMG_BLOCK;
+    uint64_t clips = 0;
+    /* No more threads than work items: a batch of one item stays on the calling thread. */
+    int nthreads = omp_get_max_threads();
+    if ((size_t)nthreads > nwork)
+        nthreads = (int)nwork;
+#pragma omp parallel num_threads(nthreads) reduction(+ : clips)
+    {
+        work wk = {.pat_len = (size_t)ab * L->nchunks, .popcnt = XF_HAS_BITALG()};
+        wk.pat = mem_alloc(IMG_BLOCK * wk.pat_len * sizeof *wk.pat, "xbarfunc input patterns");
+        wk.tot = mem_alloc(IMG_BLOCK * LANES * sizeof *wk.tot, "xbarfunc lane totals");
+#pragma omp for schedule(static)
+        for (size_t w = 0; w < nwork; w++) {
+            size_t b0 = w * IMG_BLOCK, nb = B - b0 < IMG_BLOCK ? B - b0 : IMG_BLOCK;
+            clips += forward_images(L, x + b0 * L->R, nb, st, nst, ab, &wk, y + b0 * L->N);
+        }
+        free(wk.pat);
+        free(wk.tot);
+    }
+    return clips;
+}
+
+/* Lossless: the exact GEMM, in double (every partial sum is an integer below 2^53, so exact and
+ * independent of the summation order). */
+static void forward_exact(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+{
+    size_t R = L->R, N = L->N;
+    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc exact inputs");
+    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc exact outputs");
+    for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
+        size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
+        for (size_t i = 0; i < nb * R; i++)
+            xd[i] = (double)x[b0 * R + i];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
+                    (int)R, L->wd, (int)N, 0.0, yd, (int)N);
+        for (size_t i = 0; i < nb * N; i++)
+            y[b0 * N + i] = (int64_t)yd[i];
+    }
+    free(xd);
+    free(yd);
+}
+
+uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigned ab, bool x_signed,
+                          int64_t *y)
+{
+    assert(ab >= 1 && ab <= 16);
+    assert(inputs_in_range(x, B * L->R, ab, x_signed));
+    if (B == 0)
+        return 0;
+    if (L->p.adc_mode == XF_ADC_IDEAL || L->p.adc_bits >= L->needed) {
+        forward_exact(L, x, B, y);
+        return 0;
+    }
+    return xf_layer_forward_sliced(L, x, B, ab, x_signed, y);
+}

@@ -1,0 +1,205 @@
+/* acc_functional: the `functional` accuracy backend (accuracy.h) -- each policy's quantised
+ * network (quant.h) through the bit-accurate crossbar (xbarfunc) on images held out from the end
+ * of the training set, optionally after a seeded QAT fine-tune of a copy of the weights.
+ * Invariant: the weights, the data and the float reference are read once at creation and never
+ * change; an evaluation works on its own copy, so evaluations are independent and repeatable.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accuracy_internal.h"
+#include "dataset.h"
+#include "fnet.h"
+#include "mem.h"
+#include "quant.h"
+#include "train.h"
+#include "weights.h"
+
+typedef struct functional {
+    acc_backend base;
+    const network *net;
+    fnet *f;          /* the weights as read */
+    dataset tr;       /* the whole training set */
+    size_t n_fit;     /* images before the hold-out, count */
+    size_t holdout;   /* images from n_fit on, count */
+    float *clip;      /* calibration of f, per crossbar layer */
+    double reference; /* float accuracy of f on the hold-out, fraction */
+    unsigned ft_epochs;
+    size_t ft_images; /* count */
+    double ft_lr;
+    uint64_t seed;
+    xf_adc_mode mode;
+} functional;
+
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static size_t calib_count(const functional *x)
+{
+    return x->n_fit < QUANT_CALIB_IMAGES ? x->n_fit : QUANT_CALIB_IMAGES;
+}
+
+/* A fine-tuned copy of x->f under p, with its calibration into clip. */
+static int finetuned(const functional *x, const policy *p, fnet **out, float *clip, err *e)
+{
+    fnet *g = fnet_clone(x->f);
+    quant_net q;
+    int rc = quant_build(g, p, NULL, XF_ADC_IDEAL, x->clip, QUANT_INTEGER, &q, e);
+    if (rc < 0) {
+        fnet_destroy(g);
+        return rc;
+    }
+    fnet_fq *fq = mem_calloc(q.n ? q.n : 1, sizeof *fq, "fake quantisation");
+    quant_fake(&q, fq);
+    quant_fini(&q);
+    fnet_set_fake_quant(g, fq);
+    free(fq);
+    dataset part = x->tr;
+    part.n = x->ft_images;
+    train_config c = {
+        .epochs = x->ft_epochs, .batch = ACC_FUNCTIONAL_BATCH, .lr = x->ft_lr, .seed = x->seed};
+    rc = train_run(g, &part, NULL, &c, NULL, NULL, e);
+    fnet_set_fake_quant(g, NULL);
+    if (rc < 0) {
+        fnet_destroy(g);
+        return rc;
+    }
+    quant_calibrate(g, x->tr.x, calib_count(x), clip);
+    *out = g;
+    return 0;
+}
+
+static int functional_evaluate(acc_backend *b, const network *n, const policy *p, const arch *a,
+                               acc_result *out, err *e)
+{
+    functional *x = (functional *)b;
+    double t0 = wall_s();
+    ERR_TRY(acc__check_policy(n, p, a, e));
+    if (n != x->net && strcmp(n->name, x->net->name) != 0)
+        return err_set(e, ERR_INPUT,
+                       "functional accuracy: found network \"%s\", expected \"%s\" (the network "
+                       "of the weights)",
+                       n->name, x->net->name);
+    fnet *g = x->f;
+    float *clip = x->clip;
+    if (x->ft_epochs > 0) {
+        clip = mem_calloc(n->n_xbar, sizeof *clip, "calibration");
+        int rc = finetuned(x, p, &g, clip, e);
+        if (rc < 0) {
+            free(clip);
+            return rc;
+        }
+    }
+    quant_net q;
+    int rc = quant_build(g, p, a, x->mode, clip, QUANT_CROSSBAR, &q, e);
+    if (rc == 0) {
+        size_t in = fnet_in_size(g);
+        double acc = quant_accuracy(&q, x->tr.x + x->n_fit * in, x->tr.y + x->n_fit, x->holdout);
+        *out = (acc_result){.accuracy = acc, .reference = x->reference, .estimate = false};
+        snprintf(out->note, sizeof out->note,
+                 "functional: %zu hold-out images, ADC %s, %llu clipped conversions, QAT %u "
+                 "epoch(s)",
+                 x->holdout, xf_adc_mode_name(x->mode), (unsigned long long)q.clipped,
+                 x->ft_epochs);
+        quant_fini(&q);
+    }
+    if (g != x->f) {
+        fnet_destroy(g);
+        free(clip);
+    }
+    out->seconds = wall_s() - t0;
+    return rc;
+}
+
+static void functional_destroy(acc_backend *b)
+{
+    functional *x = (functional *)b;
+    fnet_destroy(x->f);
+    ds_fini(&x->tr);
+    free(x->clip);
+    free(x);
+}
+
+static const acc_ops functional_ops = {
+    .kind = ACC_BACKEND_FUNCTIONAL,
+    .evaluate = functional_evaluate,
+    .destroy = functional_destroy,
+};
+
+static int check_config(const acc_functional_config *c, xf_adc_mode *mode, err *e)
+{
+    if (!c->net)
+        return err_set(e, ERR_INPUT, "functional.net: found none, expected the network searched");
+    if (!c->weights || !*c->weights)
+        return err_set(e, ERR_INPUT,
+                       "functional.weights (--weights): found nothing, expected the weights file "
+                       "of %s (xbarsim train -o FILE.h5)",
+                       c->net->name);
+    if (!(c->finetune_lr >= 0.0 && isfinite(c->finetune_lr)))
+        return err_set(e, ERR_INPUT, "functional.finetune_lr: found %g, expected >= 0",
+                       c->finetune_lr);
+    *mode = XF_ADC_SATURATE;
+    if (c->adc_mode && xf_adc_mode_parse(c->adc_mode, mode) < 0)
+        return err_set(e, ERR_INPUT,
+                       "functional.adc_mode (--adc-mode): found '%s', expected saturate, "
+                       "drop_lsb or ideal",
+                       c->adc_mode);
+    return 0;
+}
+
+/* Split tr into the fitting part and the hold-out, checking the sizes asked for. */
+static int split(functional *x, const acc_functional_config *c, err *e)
+{
+    size_t h = c->holdout ? c->holdout : ACC_FUNCTIONAL_HOLDOUT;
+    if (h >= x->tr.n)
+        return err_set(e, ERR_INPUT,
+                       "functional.holdout (--holdout): found %zu, expected fewer than the %zu "
+                       "training images",
+                       h, x->tr.n);
+    x->holdout = h;
+    x->n_fit = x->tr.n - h;
+    x->ft_images = c->finetune_images ? c->finetune_images : x->n_fit;
+    if (x->ft_images > x->n_fit)
+        return err_set(e, ERR_INPUT,
+                       "functional.finetune_images (--finetune-images): found %zu, expected at "
+                       "most %zu (the training images before the hold-out)",
+                       x->ft_images, x->n_fit);
+    return 0;
+}
+
+int acc_functional_create(const acc_functional_config *c, acc_backend **out, err *e)
+{
+    xf_adc_mode mode;
+    ERR_TRY(check_config(c, &mode, e));
+    functional *x = mem_calloc(1, sizeof *x, "functional accuracy");
+    x->base.ops = &functional_ops;
+    x->net = c->net;
+    x->mode = mode;
+    x->ft_epochs = c->finetune_epochs;
+    x->ft_lr = c->finetune_lr > 0.0 ? c->finetune_lr : ACC_FUNCTIONAL_FINETUNE_LR;
+    x->seed = c->seed;
+    int rc = fnet_create(c->net, 0, &x->f, e);
+    if (rc == 0 && (rc = weights_read(x->f, c->weights, NULL, e)) < 0)
+        err_prefix(e, "functional.weights (--weights)");
+    if (rc == 0 && (rc = ds_load_fmnist(c->data, DS_TRAIN, 0, &x->tr, e)) < 0)
+        err_prefix(e, "functional.data (--data)");
+    if (rc == 0 && (rc = train_check_data(x->f, &x->tr, "functional.data: training set", e)) == 0)
+        rc = split(x, c, e);
+    if (rc < 0) {
+        functional_destroy(&x->base);
+        return rc;
+    }
+    x->clip = mem_calloc(c->net->n_xbar ? c->net->n_xbar : 1, sizeof *x->clip, "calibration");
+    quant_calibrate(x->f, x->tr.x, calib_count(x), x->clip);
+    size_t in = fnet_in_size(x->f);
+    x->reference = train_accuracy(x->f, x->tr.x + x->n_fit * in, x->tr.y + x->n_fit, x->holdout);
+    *out = &x->base;
+    return 0;
+}

@@ -1,0 +1,100 @@
+/* fnet: the float functional model of a small network (MLP, LeNet class) built from a `network`
+ * graph -- forward and backward passes over mini-batches, softmax cross-entropy, hooks for fake
+ * quantisation (QAT) and for replacing a crossbar layer's product (quantised inference).
+ * Supported kinds: conv2d (groups 1, stride, padding), linear (one token), relu, pool (max, avg
+ * with PyTorch's count_include_pad, global_avg) and flatten, in a chain (each layer's input is the
+ * layer before). Invariant: parameters are one flat float array, per crossbar layer W then b, W
+ * laid out as PyTorch's (out x in, or out x in x kh x kw); gradients share that layout. Batches
+ * are row-major, one sample (C x H x W) per row. The same inputs and thread count give the same
+ * bits: batch loops write disjoint rows and every reduction is a BLAS call or a fixed-order loop.
+ */
+#ifndef XBARSIM_SEARCH_FNET_H
+#define XBARSIM_SEARCH_FNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "network.h"
+
+typedef struct fnet fnet;
+
+/* A crossbar layer's product Y = X W^T replaced, e.g. by integer or crossbar arithmetic: x is
+ * v x r (lowered inputs: im2col rows of a conv, one row per output pixel per sample), w the
+ * layer's float weights as PyTorch's (n x r), y (v x n) to be filled. Called in layer order from
+ * fnet_forward; ctx is the caller's. */
+typedef void (*fnet_matmul_fn)(void *ctx, unsigned xbar, const float *x, size_t v, size_t r,
+                               size_t n, float *y);
+
+/* Fake quantisation of one crossbar layer for quantisation-aware training: weights symmetric per
+ * tensor at wb bits (step max|w| / (2^(wb-1) - 1)), inputs to ab bits of step in_step, unsigned
+ * (levels 0 .. 2^ab - 1) or signed (-(2^(ab-1) - 1) .. 2^(ab-1) - 1). Straight-through gradients:
+ * the weight gradient passes unchanged, the input gradient where the input lies inside the range.
+ * wb 0 leaves the layer in float. */
+typedef struct fnet_fq {
+    unsigned wb;    /* weight bits, 0: float */
+    unsigned ab;    /* input bits */
+    bool in_signed; /* signed input levels */
+    float in_step;  /* input step, units of the input (> 0) */
+} fnet_fq;
+
+/* Build the float model of n with fresh parameters (He-uniform weights, bound sqrt(6 / fan_in),
+ * zero biases) drawn from the GSL stream (seed, 0). Returns 0 with *out owned by the caller
+ * (fnet_destroy), or ERR_INPUT naming the first layer it cannot model (kind, groups, tokens, or an
+ * input that is not the layer before) -- "network.layers.[i] (layer "x"): found ..., expected". */
+int fnet_create(const network *n, uint64_t seed, fnet **out, err *e);
+/* A copy with the same parameters (gradients and hooks cleared). Owned by the caller. */
+fnet *fnet_clone(const fnet *f);
+/* Free f; NULL is a no-op. */
+void fnet_destroy(fnet *f);
+
+/* The network given to fnet_create (borrowed: it must outlive f). */
+const network *fnet_network(const fnet *f);
+/* Elements of one input sample and of one output (logits), count. */
+size_t fnet_in_size(const fnet *f);
+size_t fnet_out_size(const fnet *f);
+/* The flat parameter and gradient arrays (layout above), fnet_param_count floats each. */
+size_t fnet_param_count(const fnet *f);
+float *fnet_params(fnet *f);
+const float *fnet_params_const(const fnet *f);
+float *fnet_grads(fnet *f);
+/* Crossbar layer k's weights (PyTorch layout, *count floats) and biases (*count floats). */
+float *fnet_weight(fnet *f, unsigned k, size_t *count);
+float *fnet_bias(fnet *f, unsigned k, size_t *count);
+/* Crossbar layer k's lowered dims: rows r (in x kh x kw) and columns n (out), counts. */
+void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n);
+/* Whether the input of crossbar layer k is non-negative by construction (it comes from a relu
+ * through pools and flattens) or, for the network input, when input_nonneg. */
+bool fnet_xbar_input_nonneg(const fnet *f, unsigned k, bool input_nonneg);
+
+/* Forward pass of the B samples in x (B x fnet_in_size). The logits are fnet_output's. */
+void fnet_forward(fnet *f, const float *x, size_t B);
+/* The last forward's logits, B x fnet_out_size. */
+const float *fnet_output(const fnet *f);
+/* The lowered input of crossbar layer k in the last forward (before fake quantisation), *v rows
+ * of fnet_xbar_dims' r floats. */
+const float *fnet_xbar_input(const fnet *f, unsigned k, size_t *v);
+/* Mean softmax cross-entropy of the last forward against labels y (B of them, each below
+ * fnet_out_size), nats; also sets the output gradient for fnet_backward. */
+double fnet_loss(fnet *f, const uint8_t *y, size_t B);
+/* Backward pass of the last forward and loss: adds d(mean loss)/d(parameter) into the gradients
+ * (fnet_zero_grad first). */
+void fnet_backward(fnet *f);
+void fnet_zero_grad(fnet *f);
+/* Class with the largest logit of sample b of the last forward (the lowest index on ties). */
+unsigned fnet_argmax(const fnet *f, size_t b);
+
+/* Hooks: m (NULL: BLAS) replaces every crossbar product in forward passes; fq (NULL: none; else
+ * one per crossbar layer, copied) fakes quantisation. */
+void fnet_set_matmul(fnet *f, fnet_matmul_fn m, void *ctx);
+void fnet_set_fake_quant(fnet *f, const fnet_fq *fq);
+
+/* Symmetric per-tensor weight quantisation shared by QAT and the quantised inference: the step
+ * max|w| / (2^(wb-1) - 1) (1 when every w is 0; wb >= 2), and the level of w. */
+float fnet_weight_step(const float *w, size_t count, unsigned wb);
+int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi);
+/* Activation levels at ab bits: unsigned 0 .. 2^ab - 1, signed -(2^(ab-1) - 1) .. 2^(ab-1) - 1. */
+void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi);
+
+#endif

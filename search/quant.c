@@ -1,0 +1,183 @@
+/* quant: the quantised network as an fnet matmul hook -- each crossbar product quantises its
+ * lowered input, multiplies integers (exactly or through xbarfunc) and rescales; everything else
+ * is the fnet's float code, so the three paths differ only in the integer product.
+ */
+#include "quant.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "train.h"
+
+void quant_calibrate(fnet *f, const float *x, size_t count, float *clip)
+{
+    unsigned nx = fnet_network(f)->n_xbar;
+    for (unsigned k = 0; k < nx; k++)
+        clip[k] = 0.0f;
+    size_t in = fnet_in_size(f);
+    for (size_t s = 0; s < count; s += TRAIN_EVAL_CHUNK) {
+        size_t B = count - s < TRAIN_EVAL_CHUNK ? count - s : TRAIN_EVAL_CHUNK;
+        fnet_forward(f, x + s * in, B);
+        for (unsigned k = 0; k < nx; k++) {
+            size_t v, r, n;
+            fnet_xbar_dims(f, k, &r, &n);
+            const float *X = fnet_xbar_input(f, k, &v);
+            for (size_t i = 0; i < v * r; i++)
+                clip[k] = fabsf(X[i]) > clip[k] ? fabsf(X[i]) : clip[k];
+        }
+    }
+}
+
+void quant_int_gemm(const int32_t *x, const int32_t *w, size_t V, size_t R, size_t N, int64_t *y)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t v = 0; v < V; v++) {
+        int64_t *yv = y + v * N;
+        for (size_t c = 0; c < N; c++)
+            yv[c] = 0;
+        for (size_t r = 0; r < R; r++) {
+            int64_t xv = x[v * R + r];
+            if (xv == 0)
+                continue;
+            const int32_t *wr = w + r * N;
+            for (size_t c = 0; c < N; c++)
+                yv[c] += xv * wr[c];
+        }
+    }
+}
+
+static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, size_t n, float *y)
+{
+    quant_net *q = ctx;
+    quant_layer *l = &q->l[k];
+    assert(r == l->r && n == l->n);
+    if (v * r > q->xi_cap) {
+        free(q->xi);
+        q->xi_cap = v * r;
+        q->xi = mem_alloc(q->xi_cap * sizeof *q->xi, "quantised inputs");
+    }
+    if (v * n > q->yi_cap) {
+        free(q->yi);
+        q->yi_cap = v * n;
+        q->yi = mem_alloc(q->yi_cap * sizeof *q->yi, "integer products");
+    }
+    int32_t lo, hi;
+    fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < v * r; i++)
+        q->xi[i] = fnet_quantize(x[i], l->in_step, lo, hi);
+    if (q->path == QUANT_INTEGER)
+        quant_int_gemm(q->xi, l->wq, v, r, n, q->yi);
+    else if (q->path == QUANT_CROSSBAR)
+        q->clipped += xf_layer_forward(l->xf, q->xi, v, l->ab, l->in_signed, q->yi);
+    else
+        q->clipped += xf_layer_forward_sliced(l->xf, q->xi, v, l->ab, l->in_signed, q->yi);
+    double scale = (double)l->w_step * (double)l->in_step;
+    for (size_t i = 0; i < v * n; i++)
+        y[i] = (float)((double)q->yi[i] * scale);
+}
+
+static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_adc_mode mode,
+                       float clip, quant_path path, quant_layer *l, err *e)
+{
+    const network *net = fnet_network(f);
+    const char *name = net->layers[net->xbar[k]].name;
+    const policy_layer *pl = &p->layers[k];
+    if (pl->wb < 2 || pl->wb > POLICY_MAX_BITS || pl->ab < 1 || pl->ab > POLICY_MAX_BITS)
+        return err_set(e, ERR_INPUT,
+                       "quantisation: layer \"%s\": found wb %u, ab %u, expected wb in 2..%d (a "
+                       "symmetric weight needs 2 bits for -1, 0, 1) and ab in 1..%d",
+                       name, pl->wb, pl->ab, POLICY_MAX_BITS, POLICY_MAX_BITS);
+    size_t count;
+    const float *w = fnet_weight(f, k, &count);
+    fnet_xbar_dims(f, k, &l->r, &l->n);
+    l->wb = pl->wb;
+    l->ab = pl->ab;
+    l->adc = a ? policy_adc_bits(p, a, k) : 0;
+    l->in_signed = !fnet_xbar_input_nonneg(f, k, true);
+    int32_t lo, hi;
+    fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
+    l->in_step = clip > 0.0f && hi > 0 ? clip / (float)hi : 1.0f;
+    l->w_step = fnet_weight_step(w, count, l->wb);
+    int32_t wmax = (int32_t)((1u << (l->wb - 1)) - 1u);
+    l->wq = mem_alloc(count * sizeof *l->wq, "quantised weights");
+    for (size_t c = 0; c < l->n; c++) /* PyTorch's (n x r) to the crossbar's (r x n) */
+        for (size_t r = 0; r < l->r; r++)
+            l->wq[r * l->n + c] = fnet_quantize(w[c * l->r + r], l->w_step, -wmax, wmax);
+    if (path != QUANT_CROSSBAR && path != QUANT_SLICED)
+        return 0;
+    xf_params xp;
+    xf_params_from_arch(a, l->adc, mode, &xp);
+    int rc = xf_layer_create(&xp, l->wq, l->r, l->n, l->wb, &l->xf, e);
+    if (rc < 0)
+        err_prefix(e, "quantisation: layer \"%s\"", name);
+    return rc;
+}
+
+int quant_build(fnet *f, const policy *p, const arch *a, xf_adc_mode mode, const float *clip,
+                quant_path path, quant_net *q, err *e)
+{
+    const network *net = fnet_network(f);
+    assert(p->n == net->n_xbar);
+    assert(a || path == QUANT_FLOAT || path == QUANT_INTEGER);
+    memset(q, 0, sizeof *q);
+    q->f = f;
+    q->path = path;
+    q->n = net->n_xbar;
+    q->l = mem_calloc(q->n ? q->n : 1, sizeof *q->l, "quantised layers");
+    for (unsigned k = 0; k < q->n; k++) {
+        int rc = build_layer(f, k, p, a, mode, clip[k], path, &q->l[k], e);
+        if (rc < 0) {
+            quant_fini(q);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void quant_fini(quant_net *q)
+{
+    if (!q || !q->l)
+        return;
+    for (unsigned k = 0; k < q->n; k++) {
+        free(q->l[k].wq);
+        xf_layer_destroy(q->l[k].xf);
+    }
+    free(q->l);
+    free(q->xi);
+    free(q->yi);
+    memset(q, 0, sizeof *q);
+}
+
+static void attach(quant_net *q)
+{
+    fnet_set_matmul(q->f, q->path == QUANT_FLOAT ? NULL : product, q);
+}
+
+void quant_forward(quant_net *q, const float *x, size_t B, float *out)
+{
+    attach(q);
+    fnet_forward(q->f, x, B);
+    fnet_set_matmul(q->f, NULL, NULL);
+    memcpy(out, fnet_output(q->f), B * fnet_out_size(q->f) * sizeof *out);
+}
+
+double quant_accuracy(quant_net *q, const float *x, const uint8_t *y, size_t n)
+{
+    attach(q);
+    double acc = train_accuracy(q->f, x, y, n);
+    fnet_set_matmul(q->f, NULL, NULL);
+    return acc;
+}
+
+void quant_fake(const quant_net *q, fnet_fq *fq)
+{
+    for (unsigned k = 0; k < q->n; k++)
+        fq[k] = (fnet_fq){.wb = q->l[k].wb,
+                          .ab = q->l[k].ab,
+                          .in_signed = q->l[k].in_signed,
+                          .in_step = q->l[k].in_step};
+}

@@ -1,0 +1,208 @@
+/* weights: reads and writes the weights file with the HDF5 C API (writing through h5file, so the
+ * file appears only when complete). Reading checks every shape before copying anything.
+ */
+#include "weights.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+#define PATH_BYTES 512
+
+/* PyTorch's shape of crossbar layer k: out x in (linear) or out x in x kh x kw (conv2d). */
+static unsigned torch_shape(const fnet *f, unsigned k, uint64_t *dims)
+{
+    const network *n = fnet_network(f);
+    const net_layer *l = &n->layers[n->xbar[k]];
+    if (l->kind == NET_KIND_CONV2D) {
+        dims[0] = l->conv.out_channels;
+        dims[1] = l->conv.in_channels;
+        dims[2] = l->conv.kernel_h;
+        dims[3] = l->conv.kernel_w;
+        return 4;
+    }
+    dims[0] = l->linear.out_features;
+    dims[1] = l->linear.in_features;
+    return 2;
+}
+
+static void shape_text(const uint64_t *dims, unsigned nd, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < nd && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%llu", i ? "x" : "",
+                                 (unsigned long long)dims[i]);
+}
+
+int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e)
+{
+    const network *n = fnet_network(f);
+    ERR_TRY(h5file_group(h, "/meta", e));
+    ERR_TRY(h5file_attr_str(h, "/meta", "format", WEIGHTS_FORMAT, e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "format_version", WEIGHTS_FORMAT_VERSION, e));
+    ERR_TRY(h5file_attr_str(h, "/meta", "network", n->name, e));
+    ERR_TRY(h5file_attr_str(h, "/meta", "source", m->source ? m->source : "xbarsim", e));
+    ERR_TRY(h5file_attr_f64(h, "/meta", "test_accuracy", m->test_accuracy, e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "epochs", m->epochs, e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "finetune_epochs", m->finetune_epochs, e));
+    ERR_TRY(h5file_attr_str(h, "/meta", "policy", m->policy ? m->policy : "", e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "batch", m->batch, e));
+    ERR_TRY(h5file_attr_f64(h, "/meta", "lr", m->lr, e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "train_images", m->train_images, e));
+    ERR_TRY(h5file_group(h, "/layers", e));
+    fnet *mf = (fnet *)f; /* read only: the accessors are not const */
+    for (unsigned k = 0; k < n->n_xbar; k++) {
+        const char *name = n->layers[n->xbar[k]].name;
+        char path[PATH_BYTES];
+        uint64_t dims[4];
+        unsigned nd = torch_shape(f, k, dims);
+        size_t count;
+        const float *w = fnet_weight(mf, k, &count);
+        snprintf(path, sizeof path, "/layers/%s/weight", name);
+        ERR_TRY(h5file_array_f32(h, path, w, dims, nd, "-", e));
+        const float *b = fnet_bias(mf, k, &count);
+        uint64_t bd[1] = {count};
+        snprintf(path, sizeof path, "/layers/%s/bias", name);
+        ERR_TRY(h5file_array_f32(h, path, b, bd, 1, "-", e));
+    }
+    return 0;
+}
+
+/* A string attribute of /meta into buf ("" when absent). */
+static void meta_str(hid_t file, const char *name, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (H5Aexists_by_name(file, "/meta", name, H5P_DEFAULT) <= 0)
+        return;
+    hid_t a = H5Aopen_by_name(file, "/meta", name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        hid_t mt = H5Tcopy(t);
+        if (H5Tis_variable_str(t) > 0) {
+            char *s = NULL;
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                snprintf(buf, cap, "%s", s);
+                H5free_memory(s);
+            }
+        } else {
+            size_t size = H5Tget_size(t);
+            char *s = mem_calloc(size + 1, 1, "weights attribute");
+            if (H5Aread(a, mt, s) >= 0)
+                snprintf(buf, cap, "%s", s);
+            free(s);
+        }
+        H5Tclose(mt);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+}
+
+static double meta_f64(hid_t file, const char *name, double absent)
+{
+    if (H5Aexists_by_name(file, "/meta", name, H5P_DEFAULT) <= 0)
+        return absent;
+    hid_t a = H5Aopen_by_name(file, "/meta", name, H5P_DEFAULT, H5P_DEFAULT);
+    double v = absent;
+    if (a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
+        v = absent;
+    if (a >= 0)
+        H5Aclose(a);
+    return v;
+}
+
+/* Read the float dataset at path of exactly dims (nd) into out. */
+static int read_array(hid_t file, const char *fpath, const char *path, const uint64_t *dims,
+                      unsigned nd, const char *layer, const char *net, float *out, err *e)
+{
+    char want[64], got[64];
+    shape_text(dims, nd, want, sizeof want);
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return err_set(e, ERR_INPUT,
+                       "%s: found no dataset %s, expected one of shape %s (layer \"%s\" of %s)",
+                       fpath, path, want, layer, net);
+    }
+    hid_t s = H5Dget_space(d);
+    int rank = H5Sget_simple_extent_ndims(s);
+    hsize_t hd[8] = {0};
+    uint64_t have[8] = {0};
+    bool same = rank == (int)nd;
+    if (rank > 0 && rank <= 8) {
+        H5Sget_simple_extent_dims(s, hd, NULL);
+        for (int i = 0; i < rank; i++) {
+            have[i] = hd[i];
+            same = same && (i >= (int)nd || have[i] == dims[i]);
+        }
+    }
+    H5Sclose(s);
+    int rc = 0;
+    if (!same) {
+        shape_text(have, rank > 0 && rank <= 8 ? (unsigned)rank : 0, got, sizeof got);
+        rc = err_set(e, ERR_INPUT, "%s: %s: found shape %s, expected %s (layer \"%s\" of %s)",
+                     fpath, path, rank == 0 ? "(scalar)" : got, want, layer, net);
+    } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = err_set(e, ERR_INPUT, "%s: %s: cannot read it as float numbers", fpath, path);
+    }
+    H5Dclose(d);
+    return rc;
+}
+
+int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
+{
+    const network *n = fnet_network(f);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return err_set(e, ERR_IO, "%s: cannot open the weights file", path);
+    fclose(probe);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return err_set(e, ERR_INPUT, "%s: found no HDF5 file, expected a weights file (%s)", path,
+                       WEIGHTS_FORMAT);
+    char text[256];
+    int rc = 0;
+    meta_str(file, "format", text, sizeof text);
+    double version = meta_f64(file, "format_version", -1.0);
+    if (strcmp(text, WEIGHTS_FORMAT) != 0 || version != WEIGHTS_FORMAT_VERSION)
+        rc = err_set(e, ERR_INPUT,
+                     "%s: /meta: found format \"%s\" version %g, expected \"%s\" version %d", path,
+                     text, version, WEIGHTS_FORMAT, WEIGHTS_FORMAT_VERSION);
+    meta_str(file, "network", text, sizeof text);
+    if (rc == 0 && strcmp(text, n->name) != 0)
+        rc = err_set(e, ERR_INPUT, "%s: /meta: found network \"%s\", expected \"%s\"", path, text,
+                     n->name);
+    size_t np = fnet_param_count(f);
+    float *p = mem_alloc((np ? np : 1) * sizeof *p, "weights");
+    memcpy(p, fnet_params(f), np * sizeof *p);
+    for (unsigned k = 0; rc == 0 && k < n->n_xbar; k++) {
+        const char *name = n->layers[n->xbar[k]].name;
+        char dpath[PATH_BYTES];
+        uint64_t dims[4];
+        unsigned nd = torch_shape(f, k, dims);
+        size_t count;
+        float *w = fnet_weight(f, k, &count);
+        snprintf(dpath, sizeof dpath, "/layers/%s/weight", name);
+        rc = read_array(file, path, dpath, dims, nd, name, n->name, p + (w - fnet_params(f)), e);
+        float *b = fnet_bias(f, k, &count);
+        uint64_t bd[1] = {count};
+        snprintf(dpath, sizeof dpath, "/layers/%s/bias", name);
+        if (rc == 0)
+            rc = read_array(file, path, dpath, bd, 1, name, n->name, p + (b - fnet_params(f)), e);
+    }
+    if (rc == 0) {
+        memcpy(fnet_params(f), p, np * sizeof *p);
+        if (test_accuracy)
+            *test_accuracy = meta_f64(file, "test_accuracy", -1.0);
+    }
+    free(p);
+    H5Fclose(file);
+    return rc;
+}

@@ -1,0 +1,375 @@
+/* test_fnet: the float functional model and its trainer. The forward pass against a direct
+ * second implementation (nested-loop convolution, pooling, linear), every parameter gradient
+ * against central finite differences (conv with stride and padding, max, avg and global pools,
+ * relu, flatten, linear, the loss), the loss against its closed form, training that lowers the
+ * loss and separates a synthetic problem, bit-identical repeats, and the layers it refuses.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fnet.h"
+#include "network.h"
+#include "testutil.h"
+#include "train.h"
+
+#define ck_assert_msg_has(e, s)                                                                    \
+    ck_assert_msg(strstr((e).msg, (s)) != NULL, "\"%s\" lacks \"%s\"", (e).msg, (s))
+
+/* conv (stride 2, padding 1) -> relu -> max pool (stride 1) -> conv -> relu -> flatten -> linear */
+static const char *const tiny_text =
+    "network = { name = \"tiny\"; input = { channels = 2; height = 6; width = 6; }; layers = (\n"
+    "{ name = \"c1\"; type = \"conv2d\"; out_channels = 3; kernel = 3; stride = 2; padding = 1; "
+    "},\n"
+    "{ name = \"r1\"; type = \"relu\"; },\n"
+    "{ name = \"p1\"; type = \"pool\"; mode = \"max\"; kernel = 2; stride = 1; },\n"
+    "{ name = \"c2\"; type = \"conv2d\"; out_channels = 4; kernel = 2; },\n"
+    "{ name = \"r2\"; type = \"relu\"; },\n"
+    "{ name = \"f\"; type = \"flatten\"; },\n"
+    "{ name = \"l1\"; type = \"linear\"; out_features = 5; } ); };\n";
+
+/* conv (padding 1) -> avg pool (padding 1) -> relu -> global average -> flatten -> linear */
+static const char *const avg_text =
+    "network = { name = \"avg\"; input = { channels = 1; height = 5; width = 5; }; layers = (\n"
+    "{ name = \"c1\"; type = \"conv2d\"; out_channels = 2; kernel = 3; padding = 1; },\n"
+    "{ name = \"p1\"; type = \"pool\"; mode = \"avg\"; kernel = 2; stride = 2; padding = 1; },\n"
+    "{ name = \"r1\"; type = \"relu\"; },\n"
+    "{ name = \"g\"; type = \"pool\"; mode = \"global_avg\"; },\n"
+    "{ name = \"f\"; type = \"flatten\"; },\n"
+    "{ name = \"l1\"; type = \"linear\"; out_features = 3; } ); };\n";
+
+static const char *const mlp_text =
+    "network = { name = \"mlp\"; input = { features = 8; tokens = 1; }; layers = (\n"
+    "{ name = \"fc1\"; type = \"linear\"; out_features = 16; },\n"
+    "{ name = \"relu1\"; type = \"relu\"; },\n"
+    "{ name = \"fc2\"; type = \"linear\"; out_features = 4; } ); };\n";
+
+static void load(const char *text, network *n)
+{
+    err e;
+    int rc = net_load_string(text, "test.cfg", n, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+}
+
+static unsigned lcg(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+static float uniform(unsigned *s, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(lcg(s) & 0xFFFFF) / (float)0xFFFFF;
+}
+
+/* ---- a direct second implementation of the tiny net ------------------------------------------ */
+
+static void conv_direct(const float *in, unsigned C, unsigned H, unsigned W, const float *w,
+                        const float *b, unsigned Co, unsigned K, unsigned S, unsigned P, float *out,
+                        unsigned *OH, unsigned *OW)
+{
+    *OH = (H + 2 * P - K) / S + 1;
+    *OW = (W + 2 * P - K) / S + 1;
+    for (unsigned o = 0; o < Co; o++)
+        for (unsigned y = 0; y < *OH; y++)
+            for (unsigned x = 0; x < *OW; x++) {
+                double acc = b[o];
+                for (unsigned c = 0; c < C; c++)
+                    for (unsigned i = 0; i < K; i++)
+                        for (unsigned j = 0; j < K; j++) {
+                            int iy = (int)(y * S + i) - (int)P, ix = (int)(x * S + j) - (int)P;
+                            if (iy >= 0 && iy < (int)H && ix >= 0 && ix < (int)W)
+                                acc += (double)w[((o * C + c) * K + i) * K + j] *
+                                       in[(c * H + (unsigned)iy) * W + (unsigned)ix];
+                        }
+                out[(o * *OH + y) * *OW + x] = (float)acc;
+            }
+}
+
+static void tiny_direct(fnet *f, const float *x, float *logits)
+{
+    size_t cnt;
+    float *w1 = fnet_weight(f, 0, &cnt), *b1 = fnet_bias(f, 0, &cnt);
+    float *w2 = fnet_weight(f, 1, &cnt), *b2 = fnet_bias(f, 1, &cnt);
+    float *w3 = fnet_weight(f, 2, &cnt), *b3 = fnet_bias(f, 2, &cnt);
+    float a[3 * 3 * 3], p[3 * 2 * 2], c[4];
+    unsigned oh, ow;
+    conv_direct(x, 2, 6, 6, w1, b1, 3, 3, 2, 1, a, &oh, &ow);
+    ck_assert_uint_eq(oh, 3);
+    for (int i = 0; i < 27; i++)
+        a[i] = a[i] > 0 ? a[i] : 0;
+    for (unsigned ch = 0; ch < 3; ch++)
+        for (unsigned y = 0; y < 2; y++)
+            for (unsigned xx = 0; xx < 2; xx++) {
+                float m = -INFINITY;
+                for (unsigned i = 0; i < 2; i++)
+                    for (unsigned j = 0; j < 2; j++)
+                        m = fmaxf(m, a[(ch * 3 + y + i) * 3 + xx + j]);
+                p[(ch * 2 + y) * 2 + xx] = m;
+            }
+    conv_direct(p, 3, 2, 2, w2, b2, 4, 2, 1, 0, c, &oh, &ow);
+    ck_assert_uint_eq(oh, 1);
+    for (int i = 0; i < 4; i++)
+        c[i] = c[i] > 0 ? c[i] : 0;
+    for (unsigned o = 0; o < 5; o++) {
+        double acc = b3[o];
+        for (unsigned i = 0; i < 4; i++)
+            acc += (double)w3[o * 4 + i] * c[i];
+        logits[o] = (float)acc;
+    }
+}
+
+static void randomize(fnet *f, unsigned seed)
+{
+    unsigned s = seed;
+    float *p = fnet_params(f);
+    for (size_t i = 0; i < fnet_param_count(f); i++)
+        p[i] = uniform(&s, -0.6f, 0.6f);
+}
+
+START_TEST(test_fnet_forward_matches_direct)
+{
+    network n;
+    load(tiny_text, &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 3, &f, &e), 0);
+    ck_assert_uint_eq(fnet_in_size(f), 72);
+    ck_assert_uint_eq(fnet_out_size(f), 5);
+    ck_assert_uint_eq(fnet_param_count(f), 3 * 18 + 3 + 4 * 12 + 4 + 5 * 4 + 5);
+    randomize(f, 11);
+    unsigned s = 5;
+    enum { B = 3 };
+    float x[B * 72];
+    for (int i = 0; i < B * 72; i++)
+        x[i] = uniform(&s, -1.0f, 1.0f);
+    fnet_forward(f, x, B);
+    for (int b = 0; b < B; b++) {
+        float want[5];
+        tiny_direct(f, x + b * 72, want);
+        for (int k = 0; k < 5; k++)
+            ck_assert_float_eq_tol(fnet_output(f)[b * 5 + k], want[k], 1e-5f);
+    }
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
+START_TEST(test_fnet_loss_closed_form)
+{
+    network n;
+    load(mlp_text, &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 1, &f, &e), 0);
+    memset(fnet_params(f), 0, fnet_param_count(f) * sizeof(float)); /* logits = bias of fc2 */
+    size_t cnt;
+    float *b = fnet_bias(f, 1, &cnt);
+    b[0] = 1.0f, b[1] = 2.0f, b[2] = 3.0f, b[3] = 4.0f;
+    float x[8] = {0};
+    uint8_t y = 1;
+    fnet_forward(f, x, 1);
+    double lse = log(exp(1.0) + exp(2.0) + exp(3.0) + exp(4.0));
+    ck_assert_double_eq_tol(fnet_loss(f, &y, 1), lse - 2.0, 1e-9);
+    ck_assert_uint_eq(fnet_argmax(f, 0), 3);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
+/* Every parameter's gradient against (L(p + h) - L(p - h)) / 2h. */
+static void check_gradients(const char *text, unsigned seed)
+{
+    network n;
+    load(text, &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, seed, &f, &e), 0);
+    randomize(f, seed);
+    unsigned s = seed * 7 + 1;
+    enum { B = 4 };
+    size_t in = fnet_in_size(f);
+    float *x = malloc(B * in * sizeof *x);
+    for (size_t i = 0; i < B * in; i++)
+        x[i] = uniform(&s, -1.0f, 1.0f);
+    uint8_t y[B];
+    for (int b = 0; b < B; b++)
+        y[b] = (uint8_t)(lcg(&s) % fnet_out_size(f));
+    fnet_forward(f, x, B);
+    fnet_loss(f, y, B);
+    fnet_zero_grad(f);
+    fnet_backward(f);
+    float *p = fnet_params(f);
+    const float *g = fnet_grads(f);
+    double worst = 0.0;
+    for (size_t i = 0; i < fnet_param_count(f); i++) {
+        const float h = 1e-3f;
+        float keep = p[i];
+        p[i] = keep + h;
+        fnet_forward(f, x, B);
+        double up = fnet_loss(f, y, B);
+        p[i] = keep - h;
+        fnet_forward(f, x, B);
+        double down = fnet_loss(f, y, B);
+        p[i] = keep;
+        double fd = (up - down) / (2.0 * (double)h);
+        double d = fabs(fd - g[i]) / (1e-3 + fabs(fd));
+        worst = d > worst ? d : worst;
+        ck_assert_msg(d < 2e-2, "%s parameter %zu: backward %g, finite difference %g", n.name, i,
+                      (double)g[i], fd);
+    }
+    ck_assert_double_lt(worst, 2e-2);
+    free(x);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+
+START_TEST(test_fnet_gradients_conv_max_pool)
+{
+    check_gradients(tiny_text, 2);
+}
+END_TEST
+
+START_TEST(test_fnet_gradients_avg_pools)
+{
+    check_gradients(avg_text, 3);
+}
+END_TEST
+
+START_TEST(test_fnet_gradients_mlp)
+{
+    check_gradients(mlp_text, 4);
+}
+END_TEST
+
+/* Four Gaussian blobs in 8 dimensions, class k centred at 3 on feature 2k. */
+static void blobs(size_t count, unsigned seed, dataset *d)
+{
+    unsigned s = seed;
+    d->n = count;
+    d->rows = 1;
+    d->cols = 8;
+    d->x = malloc(count * 8 * sizeof *d->x);
+    d->y = malloc(count);
+    for (size_t i = 0; i < count; i++) {
+        d->y[i] = (uint8_t)(i % 4);
+        for (int k = 0; k < 8; k++) {
+            double u1 = (lcg(&s) + 1.0) / 16777217.0, u2 = lcg(&s) / 16777216.0;
+            double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+            d->x[i * 8 + (size_t)k] = (float)(z + (k == 2 * d->y[i] ? 3.0 : 0.0));
+        }
+    }
+}
+
+typedef struct losses {
+    double first, last;
+    unsigned count;
+} losses;
+
+static void record(const train_epoch *ep, void *ctx)
+{
+    losses *l = ctx;
+    if (l->count++ == 0)
+        l->first = ep->loss;
+    l->last = ep->loss;
+}
+
+START_TEST(test_fnet_training_separates)
+{
+    network n;
+    load(mlp_text, &n);
+    dataset tr, te;
+    blobs(400, 1, &tr);
+    blobs(200, 2, &te);
+    fnet *f, *g;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 9, &f, &e), 0);
+    ck_assert_int_eq(fnet_create(&n, 9, &g, &e), 0);
+    double before = train_accuracy(f, te.x, te.y, te.n);
+    train_config c = {.epochs = 8, .batch = 16, .lr = 0.01, .seed = 5};
+    losses l = {0};
+    ck_assert_int_eq(train_run(f, &tr, &te, &c, record, &l, &e), 0);
+    ck_assert_uint_eq(l.count, 8);
+    ck_assert_double_lt(l.last, 0.5 * l.first);
+    double after = train_accuracy(f, te.x, te.y, te.n);
+    ck_assert_double_ge(after, 0.93); /* Bayes accuracy of these blobs is about 0.97 */
+    ck_assert_double_gt(after, before);
+    /* the same seed, the same bits */
+    ck_assert_int_eq(train_run(g, &tr, &te, &c, NULL, NULL, &e), 0);
+    ck_assert_int_eq(memcmp(fnet_params(f), fnet_params(g), fnet_param_count(f) * sizeof(float)),
+                     0);
+    fnet_destroy(f);
+    fnet_destroy(g);
+    ds_fini(&tr);
+    ds_fini(&te);
+    net_fini(&n);
+}
+END_TEST
+
+START_TEST(test_fnet_training_rejects_data)
+{
+    network n;
+    load(mlp_text, &n);
+    dataset tr;
+    blobs(10, 1, &tr);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 9, &f, &e), 0);
+    tr.cols = 4; /* 4 pixels, the net takes 8 */
+    train_config c = {.epochs = 1, .batch = 4, .lr = 0.01, .seed = 5};
+    ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "found images of 1 x 4 = 4 pixels, expected 8");
+    tr.cols = 8;
+    tr.y[3] = 4; /* the net has 4 classes */
+    ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "image 3: found label 4, expected 0..3");
+    fnet_destroy(f);
+    ds_fini(&tr);
+    net_fini(&n);
+}
+END_TEST
+
+START_TEST(test_fnet_rejects_layers)
+{
+    network n;
+    load("network = { name = \"g\"; input = { channels = 4; height = 4; width = 4; }; layers = (\n"
+         "{ name = \"dw\"; type = \"conv2d\"; out_channels = 4; kernel = 3; groups = 4; } ); };\n",
+         &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 1, &f, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "layer \"dw\"): found conv2d with 4 groups");
+    net_fini(&n);
+    load("network = { name = \"s\"; input = { features = 8; tokens = 1; }; layers = (\n"
+         "{ name = \"fc\"; type = \"linear\"; out_features = 4; },\n"
+         "{ name = \"sm\"; type = \"softmax\"; } ); };\n",
+         &n);
+    ck_assert_int_eq(fnet_create(&n, 1, &f, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "network.layers.[1] (layer \"sm\"): found a softmax layer");
+    net_fini(&n);
+}
+END_TEST
+
+static Suite *fnet_suite(void)
+{
+    Suite *s = suite_create("fnet");
+    TCase *tc = tcase_create("fnet");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_fnet_forward_matches_direct);
+    tcase_add_test(tc, test_fnet_loss_closed_form);
+    tcase_add_test(tc, test_fnet_gradients_conv_max_pool);
+    tcase_add_test(tc, test_fnet_gradients_avg_pools);
+    tcase_add_test(tc, test_fnet_gradients_mlp);
+    tcase_add_test(tc, test_fnet_training_separates);
+    tcase_add_test(tc, test_fnet_training_rejects_data);
+    tcase_add_test(tc, test_fnet_rejects_layers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(fnet_suite());
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# test_train_cli: `xbarsim train` and `xbarsim search --accuracy functional` end to end on the
+# Fashion-MNIST files: a short training writes a weights file that loads again, the same seed
+# gives the same weights, the integer and the lossless crossbar give the same accuracy on real
+# images, a one-bit ADC loses accuracy, a search runs with the functional backend (measured, not
+# estimated), and bad input exits 2 saying where and what.
+# Usage: test_train_cli.sh XBARSIM_BINARY SOURCE_DIR. Prints "N passed, N failed"; exits 77
+# (skipped) when the data set is not installed.
+set -u
+bin=$1
+src=$2
+data=${XBARSIM_FMNIST:-/usr/share/datasets/fashion-mnist}
+if [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
+    echo "skip: no Fashion-MNIST in $data (package dataset-fashion-mnist)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tests/testlib.sh
+source "$(dirname "$0")/testlib.sh"
+py=/usr/bin/python3
+cd "$tmp" || exit 1
+lrmp=$src/configs/arch/lrmp.cfg
+short=(--epochs 1 --train-images 400 --test-images 300)
+
+expect "train mlp" 0 'float epoch 1: loss .* test .*%' -- "$bin" train --net mlp-fmnist \
+    "${short[@]}" -o mlp.h5
+expect "train lenet5" 0 'wrote l5.h5' -- "$bin" train --net lenet5 "${short[@]}" -o l5.h5
+"$bin" train --net mlp-fmnist "${short[@]}" -o mlp2.h5 >/dev/null
+same=$($py -c "
+import h5py, numpy as np
+a, b = h5py.File('mlp.h5'), h5py.File('mlp2.h5')
+print(all(np.array_equal(a['layers'][k]['weight'][()], b['layers'][k]['weight'][()])
+          for k in ('fc1', 'fc2', 'fc3')), a['layers/fc1/weight'].shape, a['meta'].attrs['format'],
+      a['meta'].attrs['network'])")
+expect "same seed, same weights" 0 "^True \(256, 784\) xbarsim-weights mlp-fmnist$" -- echo "$same"
+
+# Evaluation of the stored weights: accuracy as written in /meta; integer = lossless crossbar.
+out=$("$bin" train --net mlp-fmnist --epochs 0 --weights mlp.h5 --test-images 300 \
+    --train-images 400 --policy uniform:6 2>&1)
+meta=$($py -c "import h5py; print('%.2f' % (100 * h5py.File('mlp.h5')['meta'].attrs['test_accuracy']))")
+expect "float accuracy as stored" 0 "^float test accuracy = $meta %" -- echo "$out"
+int=$(sed -n 's/^integer test accuracy = \([0-9.]*\) %.*/\1/p' <<<"$out")
+xb=$(sed -n 's/^crossbar test accuracy = \([0-9.]*\) %.*/\1/p' <<<"$out")
+expect "integer equals lossless crossbar" 0 "^$int $int$" -- echo "$int $xb"
+expect "no clipping at 4 ADC bits" 0 'clipped conversions 0$' -- echo "$out"
+one=$("$bin" train --net mlp-fmnist --epochs 0 --weights mlp.h5 --test-images 300 \
+    --train-images 400 --policy uniform:6 --adc-bits 1 2>&1)
+xb1=$(sed -n 's/^crossbar test accuracy = \([0-9.]*\) %.*/\1/p' <<<"$one")
+lower=$($py -c "print($xb1 < $xb)")
+expect "one ADC bit loses accuracy" 0 '^True ' -- echo "$lower ($xb1 vs $xb)"
+expect "rows_active override" 0 'rows_active 128' -- "$bin" train --net mlp-fmnist --epochs 0 \
+    --weights mlp.h5 --test-images 100 --train-images 100 --policy uniform:8 \
+    --set arch.tiles.rows_active=128
+expect "qat fine-tune" 0 'qat epoch 1: ' -- "$bin" train --net mlp-fmnist --epochs 0 \
+    --weights mlp.h5 --policy uniform:4 --finetune-epochs 1 --train-images 300 \
+    --test-images 100 -o qat.h5
+
+# Search with the functional backend: measured accuracy in every episode.
+expect "functional search" 0 'accuracy .*% \(reference' -- "$bin" search "$lrmp" --net mlp-fmnist \
+    --mode lrmp --episodes 3 --warmup 2 --hidden 16 --accuracy functional --weights mlp.h5 \
+    --holdout 300 -o fs.h5
+est=$($py -c "
+import h5py; e = h5py.File('fs.h5')['/search/episodes'][()]
+print(int(e['estimate'].max()), int(e['failed'].max()), len(e), 0.5 < e['reference'][0] < 1)")
+expect "functional measured" 0 '^0 0 3 True$' -- echo "$est"
+
+# Bad input: exit 2, saying where and what.
+expect "unknown net" 2 'configs/net/nope.cfg' -- "$bin" train --net nope --epochs 0
+expect "no data" 2 "--data: /nonexistent/t10k-images-idx3-ubyte.gz: cannot open" -- \
+    "$bin" train --net mlp-fmnist --epochs 0 --data /nonexistent
+expect "trains without -o" 2 '-o OUT.h5: expected' -- "$bin" train --net mlp-fmnist --epochs 1
+expect "weights of another net" 2 'found network "lenet5", expected "mlp-fmnist"' -- \
+    "$bin" train --net mlp-fmnist --epochs 0 --weights l5.h5
+expect "unsupported layer" 2 'layer "layer1.0.add"\): found an input that is not the layer before' -- \
+    "$bin" train --net resnet18 --epochs 0
+expect "bad adc mode" 2 "--adc-mode: found 'linear'" -- "$bin" train --net mlp-fmnist \
+    --epochs 0 --adc-mode linear
+expect "bad epochs" 2 "--epochs: found 'x'" -- "$bin" train --net mlp-fmnist --epochs x
+expect "one-bit weights" 2 'found wb 1' -- "$bin" train --net mlp-fmnist --epochs 0 \
+    --weights mlp.h5 --policy uniform:1 --test-images 10 --train-images 10
+expect "search holdout too big" 2 'functional.holdout \(--holdout\): found 70000' -- \
+    "$bin" search "$lrmp" --net mlp-fmnist --mode lrmp --episodes 2 --accuracy functional \
+    --weights mlp.h5 --holdout 70000
+expect "search weights missing" 2 'functional.weights \(--weights\): missing.h5: cannot open' -- \
+    "$bin" search "$lrmp" --net mlp-fmnist --mode lrmp --episodes 2 --accuracy functional \
+    --weights missing.h5
+finish
