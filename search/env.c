@@ -536,6 +536,10 @@ void env_finish(env *v, unsigned episode, env_outcome *out)
         out->reference = ar.reference;
         out->estimate = ar.estimate;
         out->reward = reward(v, out, &mo);
+        size_t len = strlen(out->note); /* the wall's remark, then the backend's */
+        if (ar.note[0] && len + 3 < sizeof out->note)
+            snprintf(out->note + len, sizeof out->note - len, "%s%.*s", len ? "; " : "",
+                     (int)(sizeof out->note - len - 3), ar.note);
     }
     model_fini(&mo);
     mapping_fini(&m);
