@@ -268,6 +268,8 @@ struct point_cache {
     char *name[RES_COUNT];     /* the last name resolved of each kind; NULL: none */
     char *resolved[RES_COUNT]; /* what it resolved to (file names do not change during a sweep) */
     char *net_path;            /* resolved path of the network held; NULL: none */
+    acc_backend *acc;          /* the last accuracy backend made (it borrows net); NULL: none */
+    char *acc_key;             /* what it was made from */
     network net;
     char *arch_path; /* resolved path of the arch text held; NULL: none */
     char *arch_text;
@@ -283,6 +285,8 @@ void point_cache_destroy(point_cache *c)
 {
     if (!c)
         return;
+    acc_destroy(c->acc);
+    free(c->acc_key);
     if (c->net_path)
         net_fini(&c->net);
     for (int i = 0; i < RES_COUNT; i++) {
@@ -323,6 +327,10 @@ static int load_network(inputs *in, const char *path, point_cache *c, err *e)
         return 0;
     }
     if (!c->net_path || strcmp(c->net_path, path) != 0) {
+        acc_destroy(c->acc); /* it borrows the network */
+        c->acc = NULL;
+        free(c->acc_key);
+        c->acc_key = NULL;
         if (c->net_path)
             net_fini(&c->net);
         free(c->net_path);
@@ -406,17 +414,73 @@ static void inputs_fini(inputs *in)
         arch_fini(&in->a);
 }
 
-/* The proxy's accuracy estimate of the point's policy. */
-static int proxy_accuracy(const inputs *in, double *out, err *e)
+/* The accuracy backend the point's accuracy.* settings name: the cache's when it was made from
+ * the same settings for the same network (the functional backend reads its weights and data
+ * once), else a new one, cached or (without a cache) owned by the caller: *owned then says so. */
+static int backend(const inputs *in, const pset *p, const char *dir, point_cache *c,
+                   acc_backend **out, bool *owned, err *e)
 {
-    acc_config c;
-    memset(&c, 0, sizeof c);
+    const char *name = get(p, PATH_ACC_BACKEND, "proxy");
+    acc_kind kind;
+    if (acc_kind_parse(name, &kind) < 0 || kind == ACC_BACKEND_EXTERNAL)
+        return err_set(e, ERR_INPUT, "accuracy.backend: found '%s', expected proxy or functional",
+                       name);
+    char here[1024], wbuf[1024], dbuf[1024];
+    snprintf(here, sizeof here, "%s/.", dir ? dir : ".");
+    acc_config ac;
+    memset(&ac, 0, sizeof ac);
+    if (kind == ACC_BACKEND_FUNCTIONAL) {
+        const char *w = p->value[PATH_ACC_WEIGHTS];
+        if (!w)
+            return err_set(e, ERR_INPUT,
+                           "accuracy.weights: not set, expected the weights file of "
+                           "the network (xbarsim train -o W.h5)");
+        const char *d = p->value[PATH_ACC_DATA];
+        ac.functional =
+            (acc_functional_config){.net = in->net,
+                                    .weights = cli_resolve_spec(w, here, wbuf, sizeof wbuf),
+                                    .data = d ? cli_resolve_spec(d, here, dbuf, sizeof dbuf) : NULL,
+                                    .holdout = (unsigned)get_u(p, PATH_ACC_HOLDOUT, 0),
+                                    .finetune_epochs = (unsigned)get_u(p, PATH_ACC_FINETUNE, 0),
+                                    .adc_mode = p->value[PATH_ACC_ADC_MODE],
+                                    .seed = get_u(p, PATH_SEED, 1)};
+    }
+    char key[4096];
+    snprintf(key, sizeof key, "%s|%s|%s|%u|%u|%s|%llu", name,
+             ac.functional.weights ? ac.functional.weights : "",
+             ac.functional.data ? ac.functional.data : "", ac.functional.holdout,
+             ac.functional.finetune_epochs, ac.functional.adc_mode ? ac.functional.adc_mode : "",
+             (unsigned long long)ac.functional.seed);
+    *owned = !c;
+    if (c && c->acc && strcmp(c->acc_key, key) == 0) {
+        *out = c->acc;
+        return 0;
+    }
+    ERR_TRY(acc_create(kind, &ac, out, e));
+    if (c) {
+        acc_destroy(c->acc);
+        free(c->acc_key);
+        c->acc = *out;
+        c->acc_key = mem_strdup(key, "cached backend key");
+    }
+    return 0;
+}
+
+/* The accuracy of the point's policy by its backend, and whether it is an estimate. */
+static int accuracy(const inputs *in, const pset *p, const char *dir, point_cache *c, double *m,
+                    err *e)
+{
     acc_backend *b;
-    ERR_TRY(acc_create(ACC_BACKEND_PROXY, &c, &b, e));
+    bool owned;
+    ERR_TRY(backend(in, p, dir, c, &b, &owned, e));
     acc_result r;
     int rc = acc_evaluate(b, in->net, &in->pol, &in->a, &r, e);
-    acc_destroy(b);
-    *out = r.accuracy;
+    if (owned)
+        acc_destroy(b);
+    if (rc == 0) {
+        m[POINT_METRIC_ACCURACY] = r.accuracy;
+        m[POINT_METRIC_ACCURACY_ESTIMATE] = r.estimate ? 1.0 : 0.0;
+    }
     return rc;
 }
 
@@ -433,7 +497,7 @@ static void put_model(const model *mo, double *m)
     m[POINT_METRIC_UTILISATION] = mo->utilisation;
 }
 
-static int job_map(inputs *in, double *m, err *e)
+static int job_map(inputs *in, const pset *p, const char *dir, point_cache *c, double *m, err *e)
 {
     mapping map;
     ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &map, e));
@@ -442,10 +506,10 @@ static int job_map(inputs *in, double *m, err *e)
     put_model(&mo, m);
     model_fini(&mo);
     mapping_fini(&map);
-    return proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+    return accuracy(in, p, dir, c, m, e);
 }
 
-static int job_run(inputs *in, const pset *p, double *m, err *e)
+static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, double *m, err *e)
 {
     unsigned long long inferences = get_u(p, PATH_INFERENCES, 1);
     bool overlap = true;
@@ -485,7 +549,7 @@ static int job_run(inputs *in, const pset *p, double *m, err *e)
     program_fini(&r.p);
     model_fini(&r.mo);
     mapping_fini(&r.m);
-    return proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+    return accuracy(in, p, dir, c, m, e);
 }
 
 /* The model of the point's network with copies, on a chip that is never too small (the layout's
@@ -499,7 +563,8 @@ static int price(inputs *in, const unsigned *copies, mapping *map, model *mo, er
     return 0;
 }
 
-static int job_replicate(inputs *in, const pset *p, double *m, err *e)
+static int job_replicate(inputs *in, const pset *p, const char *dir, point_cache *c, double *m,
+                         err *e)
 {
     replicate_objective obj;
     double alpha;
@@ -553,14 +618,14 @@ static int job_replicate(inputs *in, const pset *p, double *m, err *e)
     mapping_fini(&before_map);
     model_fini(&after);
     mapping_fini(&after_map);
-    rc = proxy_accuracy(in, &m[POINT_METRIC_ACCURACY], e);
+    rc = accuracy(in, p, dir, c, m, e);
 done:
     free(copies);
     replicate_problem_fini(&prob);
     return rc;
 }
 
-static int job_search(inputs *in, const pset *p, double *m, err *e)
+static int job_search(inputs *in, const pset *p, const char *dir, point_cache *c, double *m, err *e)
 {
     env_mode mode;
     const char *mode_name = get(p, PATH_MODE, "lrmp");
@@ -572,13 +637,12 @@ static int job_search(inputs *in, const pset *p, double *m, err *e)
         return err_set(e, ERR_INPUT, "search.episodes: found %llu, expected 1..1000000", episodes);
     env_config ec;
     env_config_default(&ec, mode, (unsigned)episodes);
-    acc_config ac;
-    memset(&ac, 0, sizeof ac);
     acc_backend *acc = NULL;
+    bool owned = false;
     env *v = NULL;
     search_log log = {0};
     int rc;
-    if ((rc = acc_create(ACC_BACKEND_PROXY, &ac, &acc, e)) < 0 ||
+    if ((rc = backend(in, p, dir, c, &acc, &owned, e)) < 0 ||
         (rc = env_create(in->net, &in->a, &ec, acc, &v, e)) < 0)
         goto done;
     search_options so;
@@ -607,6 +671,7 @@ static int job_search(inputs *in, const pset *p, double *m, err *e)
     m[POINT_METRIC_ENERGY] = b->energy_pj * 1e-6;
     m[POINT_METRIC_TILES] = (double)b->tiles;
     m[POINT_METRIC_ACCURACY] = b->accuracy;
+    m[POINT_METRIC_ACCURACY_ESTIMATE] = b->estimate ? 1.0 : 0.0;
     m[POINT_METRIC_LATENCY_GAIN] = (double)bl / (double)b->latency_ps;
     m[POINT_METRIC_THROUGHPUT_GAIN] = b->throughput_per_s * simtime_to_s(bb);
     m[POINT_METRIC_REWARD] = b->reward;
@@ -614,7 +679,8 @@ static int job_search(inputs *in, const pset *p, double *m, err *e)
 done:
     search_log_fini(&log);
     env_destroy(v);
-    acc_destroy(acc);
+    if (owned)
+        acc_destroy(acc);
     return rc;
 }
 
@@ -631,16 +697,16 @@ static int eval(point_job job, const point_setting *s, unsigned n, const char *d
         m[POINT_METRIC_ADC_NEEDED] = arch_adc_bits_needed(&in.a);
         switch (job) {
         case POINT_JOB_MAP:
-            rc = job_map(&in, m, e);
+            rc = job_map(&in, &p, dir, c, m, e);
             break;
         case POINT_JOB_RUN:
-            rc = job_run(&in, &p, m, e);
+            rc = job_run(&in, &p, dir, c, m, e);
             break;
         case POINT_JOB_REPLICATE:
-            rc = job_replicate(&in, &p, m, e);
+            rc = job_replicate(&in, &p, dir, c, m, e);
             break;
         case POINT_JOB_SEARCH:
-            rc = job_search(&in, &p, m, e);
+            rc = job_search(&in, &p, dir, c, m, e);
             break;
         default:
             rc = err_set(e, ERR_INPUT, "unknown job %d", (int)job);

@@ -18,7 +18,7 @@
     X(MAP, "map", "analytic model of the mapped network")                                          \
     X(RUN, "run", "event simulation (trace off)")                                                  \
     X(REPLICATE, "replicate", "copies chosen under a tile budget (exact solver), then the model")  \
-    X(SEARCH, "search", "precision search (proxy accuracy); the best episode's figures")
+    X(SEARCH, "search", "precision search (accuracy by accuracy.backend); the best episode's")
 
 typedef enum point_job {
 #define POINT_JOB_ENUM(id, name, what) POINT_JOB_##id,
@@ -46,7 +46,10 @@ typedef enum point_job {
     X(UTILISATION, "utilisation", "fraction", POINT_M | POINT_R | POINT_P,                         \
       "busy tile time / (tiles used x latency, or x makespan for run)")                            \
     X(ACCURACY, "accuracy", "fraction", POINT_ALL,                                                 \
-      "the proxy backend's ESTIMATE (search: the best episode's, from its backend)")               \
+      "by accuracy.backend: the proxy's ESTIMATE (default) or measured by functional crossbar "    \
+      "inference (search: the best episode's)")                                                    \
+    X(ACCURACY_ESTIMATE, "accuracy_is_estimate", "-", POINT_ALL,                                   \
+      "1 when accuracy is the proxy's estimate, 0 when it was measured")                           \
     X(ADC_NEEDED, "adc_bits_needed", "bits", POINT_ALL,                                            \
       "ADC bits a lossless column sum needs on this arch")                                         \
     X(MODEL_LATENCY, "model_latency_us", "us", POINT_R, "the analytic model's latency")            \
@@ -84,7 +87,13 @@ typedef enum point_metric {
     X(MODE, "search.mode", 's', "search: lrmp, cimaq, haq or huang")                               \
     X(EPISODES, "search.episodes", 'u', "search: episodes")                                        \
     X(AGENT, "search.agent", 's', "search: ddpg or random")                                        \
-    X(SEED, "seed", 'u', "seed of the search (recorded for the others)")
+    X(SEED, "seed", 'u', "seed of the search and of QAT fine-tuning")                              \
+    X(ACC_BACKEND, "accuracy.backend", 's', "proxy (an estimate, default) or functional")          \
+    X(ACC_WEIGHTS, "accuracy.weights", 's', "functional: the float weights file (xbarsim train)")  \
+    X(ACC_DATA, "accuracy.data", 's', "functional: Fashion-MNIST folder (default Debian's)")       \
+    X(ACC_HOLDOUT, "accuracy.holdout", 'u', "functional: last N training images evaluated")        \
+    X(ACC_ADC_MODE, "accuracy.adc_mode", 's', "functional: saturate, drop_lsb or ideal")           \
+    X(ACC_FINETUNE, "accuracy.finetune_epochs", 'u', "functional: QAT epochs before evaluating")
 
 /* One setting: a path (above, or arch.GROUP.NAME) and its value as text. Strings not owned. */
 typedef struct point_setting {

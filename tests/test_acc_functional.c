@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "accuracy.h"
 #include "arch.h"
@@ -19,6 +18,7 @@
 #include "h5file.h"
 #include "network.h"
 #include "policy.h"
+#include "testdata.h"
 #include "testutil.h"
 #include "train.h"
 #include "weights.h"
@@ -43,48 +43,12 @@ static char dir[256], wpath[300];
 static network net;
 static arch lrmp;
 
-static unsigned lcg(unsigned *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return *s >> 8;
-}
-
-static void write_gz(const char *name, const uint8_t *head, size_t hl, const uint8_t *d, size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    gzFile g = gzopen(path, "wb");
-    ck_assert_ptr_nonnull(g);
-    gzwrite(g, head, (unsigned)hl);
-    gzwrite(g, d, (unsigned)n);
-    gzclose(g);
-}
-
-/* Class k (0..3): a bright row k over noise; a few pixels of noise make it imperfect. */
-static void write_data(void)
-{
-    static uint8_t px[IMAGES * 16], lb[IMAGES];
-    unsigned s = 77;
-    for (int i = 0; i < IMAGES; i++) {
-        lb[i] = (uint8_t)(lcg(&s) % 4);
-        for (int p = 0; p < 16; p++)
-            px[i * 16 + p] = (uint8_t)(lcg(&s) % 150);
-        for (int c = 0; c < 4; c++)
-            px[i * 16 + lb[i] * 4 + c] = (uint8_t)(110 + lcg(&s) % 146);
-    }
-    uint8_t hi[16] = {0, 0, 8, 3, 0, 0, (IMAGES >> 8) & 0xFF, IMAGES & 0xFF, 0, 0,
-                      0, 4, 0, 0, 0, 4};
-    uint8_t hl[8] = {0, 0, 8, 1, 0, 0, (IMAGES >> 8) & 0xFF, IMAGES & 0xFF};
-    write_gz("train-images-idx3-ubyte.gz", hi, 16, px, sizeof px);
-    write_gz("train-labels-idx1-ubyte.gz", hl, 8, lb, sizeof lb);
-}
-
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/xbarsim-test-accf-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(wpath, sizeof wpath, "%s/w.h5", dir);
-    write_data();
+    testdata_write_fmnist(dir, IMAGES);
     err e;
     ck_assert_int_eq(net_load_string(mlp_text, "m.cfg", &net, &e), 0);
     ck_assert_int_eq(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/lrmp.cfg", &lrmp, &e), 0);

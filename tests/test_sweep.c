@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accuracy.h"
 #include "arch.h"
+#include "fnet.h"
+#include "h5file.h"
 #include "mapping.h"
 #include "model.h"
 #include "network.h"
@@ -19,7 +22,10 @@
 #include "policy.h"
 #include "sweepcfg.h"
 #include "sweepout.h"
+#include "testdata.h"
 #include "testload.h"
+#include "testutil.h"
+#include "weights.h"
 
 static char dir[64];
 
@@ -322,6 +328,85 @@ START_TEST(test_sweep_points_parallel_equal_serial)
 }
 END_TEST
 
+/* accuracy.backend = functional: the point's accuracy is the functional backend's measurement of
+ * the same policy on the same chip, made here directly, and says it is not an estimate; the
+ * per-thread cache reuses the backend without changing the result. */
+START_TEST(test_sweep_point_functional_accuracy)
+{
+    static const char *const mlp =
+        "network = { name = \"m\"; input = { features = 16; tokens = 1; }; layers = (\n"
+        "{ name = \"fc1\"; type = \"linear\"; out_features = 12; },\n"
+        "{ name = \"relu1\"; type = \"relu\"; },\n"
+        "{ name = \"fc2\"; type = \"linear\"; out_features = 10; } ); };\n";
+    testdata_write_fmnist(dir, 200);
+    char net_path[128], w_path[128];
+    put("m.cfg", mlp, net_path, sizeof net_path);
+    snprintf(w_path, sizeof w_path, "%s/w.h5", dir);
+    err e;
+    network net;
+    ck_assert_int_eq(net_load_string(mlp, "m.cfg", &net, &e), 0);
+    fnet *f;
+    ck_assert_int_eq(fnet_create(&net, 5, &f, &e), 0); /* random weights: any accuracy will do */
+    h5file *h;
+    ck_assert_int_eq(h5file_create(w_path, &h, &e), 0);
+    weights_meta meta = {.source = "test_sweep", .test_accuracy = -1};
+    ck_assert_int_eq(weights_write(h, f, &meta, &e), 0);
+    ck_assert_int_eq(h5file_commit(h, &e), 0);
+    fnet_destroy(f);
+
+    point_setting set[] = {{"arch", "lrmp"},
+                           {"network", net_path},
+                           {"policy.uniform", "3"},
+                           {"arch.tiles.adc.strict_bits", "false"},
+                           {"arch.tiles.adc.bits", "2"},
+                           {"accuracy.backend", "functional"},
+                           {"accuracy.weights", w_path},
+                           {"accuracy.data", dir},
+                           {"accuracy.holdout", "60"}};
+    point_cache *c = point_cache_create();
+    point_result r1, r2, r3;
+    point_eval(POINT_JOB_MAP, set, 9, NULL, c, &r1);
+    ck_assert_msg(r1.ok, "%s", r1.message);
+    point_eval(POINT_JOB_MAP, set, 9, NULL, c, &r2); /* the cached backend */
+    point_eval(POINT_JOB_MAP, set, 9, NULL, NULL, &r3);
+    point_cache_destroy(c);
+    ck_assert_double_eq(r1.metric[POINT_METRIC_ACCURACY], r2.metric[POINT_METRIC_ACCURACY]);
+    ck_assert_double_eq(r1.metric[POINT_METRIC_ACCURACY], r3.metric[POINT_METRIC_ACCURACY]);
+    ck_assert_double_eq(r1.metric[POINT_METRIC_ACCURACY_ESTIMATE], 0.0);
+
+    arch a;
+    testload_arch("lrmp", &a);
+    a.tiles.adc.bits = 2;
+    a.tiles.adc.strict_bits = false;
+    acc_config ac;
+    memset(&ac, 0, sizeof ac);
+    ac.functional = (acc_functional_config){
+        .net = &net, .weights = w_path, .data = dir, .holdout = 60, .seed = 1};
+    acc_backend *b;
+    ck_assert_int_eq(acc_create(ACC_BACKEND_FUNCTIONAL, &ac, &b, &e), 0);
+    policy p;
+    policy_uniform(&p, &net, 3, 3);
+    acc_result want;
+    ck_assert_int_eq(acc_evaluate(b, &net, &p, &a, &want, &e), 0);
+    ck_assert(!want.estimate);
+    ck_assert_double_eq(r1.metric[POINT_METRIC_ACCURACY], want.accuracy);
+    acc_destroy(b);
+    policy_fini(&p);
+    arch_fini(&a);
+    net_fini(&net);
+
+    /* The proxy (default) says it estimates; functional without weights is the point's error. */
+    point_eval(POINT_JOB_MAP, set, 5, NULL, NULL, &r1);
+    ck_assert_msg(r1.ok, "%s", r1.message);
+    ck_assert_double_eq(r1.metric[POINT_METRIC_ACCURACY_ESTIMATE], 1.0);
+    point_setting no_weights[] = {
+        {"arch", "lrmp"}, {"network", net_path}, {"accuracy.backend", "functional"}};
+    point_eval(POINT_JOB_MAP, no_weights, 3, NULL, NULL, &r1);
+    ck_assert(!r1.ok);
+    ck_assert_msg(strstr(r1.message, "accuracy.weights: not set"), "%s", r1.message);
+}
+END_TEST
+
 static sweep_spec journal_spec(err *e)
 {
     sweep_spec s;
@@ -453,6 +538,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_sweep_missing_ranges);
     tcase_add_test(t, test_sweep_point_reaches_model);
     tcase_add_test(t, test_sweep_points_parallel_equal_serial);
+    tcase_add_test(t, test_sweep_point_functional_accuracy);
     tcase_add_test(t, test_sweep_journal);
     tcase_add_test(t, test_sweep_output_roundtrip);
     suite_add_tcase(s, t);
@@ -461,9 +547,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return testutil_run(suite());
 }
