@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +96,34 @@ const char *cli_resolve_spec(const char *spec, const char *config, char *buf, si
     const char *slash = strrchr(config, '/');
     snprintf(buf, size, "%.*s/%s", (int)(slash - config), config, spec);
     return is_file(buf) ? buf : spec;
+}
+
+int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, long long hi,
+                 long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "xbarsim %s: %s: found '%s', expected an integer in %lld..%lld\n", cmd, opt,
+                s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                   double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "xbarsim %s: %s: found '%s', expected a number in %g..%g\n", cmd, opt, s,
+                lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }

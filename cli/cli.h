@@ -33,6 +33,13 @@ const char *cli_resolve(const char *name, const char *config, const char *kind, 
  * buf); any other spec is returned as it is. */
 const char *cli_resolve_spec(const char *spec, const char *config, char *buf, size_t size);
 
+/* Option values: an integer in lo..hi or a number in lo..hi. 0, or -1 after printing
+ * "xbarsim CMD: OPT: found 'S', expected ..." on stderr. */
+int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, long long hi,
+                 long long *out);
+int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                   double *out);
+
 /* "xbarsim" and the arguments, space-separated; owned by the caller (free). */
 char *cli_command_line(int argc, char **argv);
 /* A monotonic wall clock, s. */

@@ -112,34 +112,6 @@ static void usage(void)
         "  -q                   no summary\n");
 }
 
-static int parse_num(const char *opt, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "xbarsim search: %s: found '%s', expected an integer in %lld..%lld\n", opt,
-                s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_real(const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "xbarsim search: %s: found '%s', expected a number in %g..%g\n", opt, s, lo,
-                hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_onoff(const char *opt, const char *s, int *out)
 {
     if (strcmp(s, "on") != 0 && strcmp(s, "off") != 0) {
@@ -211,39 +183,39 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (strcmp(a, "--adc-mode") == 0)
             o->adc_mode = v;
         else if (strcmp(a, "--holdout") == 0)
-            rc = parse_num(a, v, 1, 10000000, &o->holdout);
+            rc = cli_parse_ll("search", a, v, 1, 10000000, &o->holdout);
         else if (strcmp(a, "--finetune-epochs") == 0)
-            rc = parse_num(a, v, 0, 1000, &o->finetune_epochs);
+            rc = cli_parse_ll("search", a, v, 0, 1000, &o->finetune_epochs);
         else if (strcmp(a, "--finetune-images") == 0)
-            rc = parse_num(a, v, 1, 100000000, &o->finetune_images);
+            rc = cli_parse_ll("search", a, v, 1, 100000000, &o->finetune_images);
         else if (strcmp(a, "--episodes") == 0)
-            rc = parse_num(a, v, 1, 10000000, &o->episodes);
+            rc = cli_parse_ll("search", a, v, 1, 10000000, &o->episodes);
         else if (strcmp(a, "--seed") == 0)
-            rc = parse_num(a, v, 0, LLONG_MAX, &o->seed);
+            rc = cli_parse_ll("search", a, v, 0, LLONG_MAX, &o->seed);
         else if (strcmp(a, "--warmup") == 0)
-            rc = parse_num(a, v, 0, 10000000, &o->warmup);
+            rc = cli_parse_ll("search", a, v, 0, 10000000, &o->warmup);
         else if (strcmp(a, "--hidden") == 0)
-            rc = parse_num(a, v, 1, 4096, &o->hidden);
+            rc = cli_parse_ll("search", a, v, 1, 4096, &o->hidden);
         else if (strcmp(a, "--min-bits") == 0)
-            rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->min_bits);
+            rc = cli_parse_ll("search", a, v, 1, POLICY_MAX_BITS, &o->min_bits);
         else if (strcmp(a, "--max-bits") == 0)
-            rc = parse_num(a, v, 1, POLICY_MAX_BITS, &o->max_bits);
+            rc = cli_parse_ll("search", a, v, 1, POLICY_MAX_BITS, &o->max_bits);
         else if (strcmp(a, "--threads") == 0)
-            rc = parse_num(a, v, 1, 256, &o->threads);
+            rc = cli_parse_ll("search", a, v, 1, 256, &o->threads);
         else if (strcmp(a, "--adc-min") == 0)
-            rc = parse_num(a, v, 1, 16, &o->adc_min);
+            rc = cli_parse_ll("search", a, v, 1, 16, &o->adc_min);
         else if (strcmp(a, "--adc-max") == 0)
-            rc = parse_num(a, v, 1, 16, &o->adc_max);
+            rc = cli_parse_ll("search", a, v, 1, 16, &o->adc_max);
         else if (strcmp(a, "--checkpoint-every") == 0)
-            rc = parse_num(a, v, 0, 10000000, &o->checkpoint_every);
+            rc = cli_parse_ll("search", a, v, 0, 10000000, &o->checkpoint_every);
         else if (strcmp(a, "--budget") == 0)
-            rc = parse_real(a, v, 1e-6, 1e6, &o->budget);
+            rc = cli_parse_real("search", a, v, 1e-6, 1e6, &o->budget);
         else if (strcmp(a, "--budget-start") == 0)
-            rc = parse_real(a, v, 1e-6, 1e6, &o->budget_start);
+            rc = cli_parse_real("search", a, v, 1e-6, 1e6, &o->budget_start);
         else if (strcmp(a, "--reference") == 0)
-            rc = parse_real(a, v, 1e-9, 1.0, &o->reference);
+            rc = cli_parse_real("search", a, v, 1e-9, 1.0, &o->reference);
         else if (strcmp(a, "--timeout") == 0)
-            rc = parse_real(a, v, 0.001, 1e7, &o->timeout_s);
+            rc = cli_parse_real("search", a, v, 0.001, 1e7, &o->timeout_s);
         else if (strcmp(a, "--fix-ends") == 0)
             rc = parse_onoff(a, v, &o->fix_ends);
         else if (strcmp(a, "--cell-aligned") == 0)

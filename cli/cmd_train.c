@@ -75,34 +75,6 @@ static void usage(void)
         "                       images (default 8) as CSV (image,class,logit)\n");
 }
 
-static int parse_num(const char *opt, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "xbarsim train: %s: found '%s', expected an integer in %lld..%lld\n", opt,
-                s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_real(const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "xbarsim train: %s: found '%s', expected a number in %g..%g\n", opt, s, lo,
-                hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, topts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -137,27 +109,27 @@ static int parse_args(int argc, char **argv, topts *o)
             }
             o->sets[o->n_sets++] = v;
         } else if (strcmp(a, "--epochs") == 0)
-            rc = parse_num(a, v, 0, 100000, &o->epochs);
+            rc = cli_parse_ll("train", a, v, 0, 100000, &o->epochs);
         else if (strcmp(a, "--batch") == 0)
-            rc = parse_num(a, v, 1, 1 << 20, &o->batch);
+            rc = cli_parse_ll("train", a, v, 1, 1 << 20, &o->batch);
         else if (strcmp(a, "--seed") == 0)
-            rc = parse_num(a, v, 0, LLONG_MAX, &o->seed);
+            rc = cli_parse_ll("train", a, v, 0, LLONG_MAX, &o->seed);
         else if (strcmp(a, "--threads") == 0)
-            rc = parse_num(a, v, 1, 256, &o->threads);
+            rc = cli_parse_ll("train", a, v, 1, 256, &o->threads);
         else if (strcmp(a, "--train-images") == 0)
-            rc = parse_num(a, v, 1, LLONG_MAX, &o->train_images);
+            rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->train_images);
         else if (strcmp(a, "--test-images") == 0)
-            rc = parse_num(a, v, 1, LLONG_MAX, &o->test_images);
+            rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->test_images);
         else if (strcmp(a, "--finetune-epochs") == 0)
-            rc = parse_num(a, v, 0, 100000, &o->finetune_epochs);
+            rc = cli_parse_ll("train", a, v, 0, 100000, &o->finetune_epochs);
         else if (strcmp(a, "--adc-bits") == 0)
-            rc = parse_num(a, v, 1, ARCH_MAX_ADC_BITS, &o->adc_bits);
+            rc = cli_parse_ll("train", a, v, 1, ARCH_MAX_ADC_BITS, &o->adc_bits);
         else if (strcmp(a, "--logits-images") == 0)
-            rc = parse_num(a, v, 1, 100000, &o->logits_images);
+            rc = cli_parse_ll("train", a, v, 1, 100000, &o->logits_images);
         else if (strcmp(a, "--lr") == 0)
-            rc = parse_real(a, v, 1e-12, 10.0, &o->lr);
+            rc = cli_parse_real("train", a, v, 1e-12, 10.0, &o->lr);
         else if (strcmp(a, "--finetune-lr") == 0)
-            rc = parse_real(a, v, 1e-12, 10.0, &o->finetune_lr);
+            rc = cli_parse_real("train", a, v, 1e-12, 10.0, &o->finetune_lr);
         else {
             fprintf(stderr, "xbarsim train: unknown option '%s' (see --help)\n", a);
             return -1;

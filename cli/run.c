@@ -95,20 +95,6 @@ static void usage(void)
 
 /* ---- options and the run config ---------------------------------------------------------- */
 
-static int parse_ll(const char *opt, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "xbarsim run: %s: found '%s', expected an integer in %lld..%lld\n", opt, s,
-                lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, run_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -148,10 +134,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
         else if (strcmp(a, "--arch") == 0)
             o->arch = v;
         else if (strcmp(a, "--inferences") == 0) {
-            if (parse_ll(a, v, 1, INT32_MAX, &o->inferences) < 0)
+            if (cli_parse_ll("run", a, v, 1, INT32_MAX, &o->inferences) < 0)
                 return -1;
         } else if (strcmp(a, "--seed") == 0) {
-            if (parse_ll(a, v, 0, LLONG_MAX, &o->seed) < 0)
+            if (cli_parse_ll("run", a, v, 0, LLONG_MAX, &o->seed) < 0)
                 return -1;
         } else if (strcmp(a, "--set") == 0) {
             if (o->n_sets == MAX_SETS) {
