@@ -367,7 +367,6 @@ static void list_points(const sweep_spec *s, const sweep_store *st)
     printf("# %s: job %s, %" PRIu64 " points (%s), shard %u/%u: %" PRIu64 " points\n", s->origin,
            point_job_name(s->job), s->points, s->combine == SWEEP_ZIP ? "zip" : "product",
            st->shard, st->shards, st->share);
-    point_setting *set = mem_calloc(s->n_base + s->n_axes + 1, sizeof *set, "point settings");
     for (uint64_t k = 0; k < s->points; k++) {
         if (!sweep_store_mine(st, k))
             continue;
@@ -376,7 +375,6 @@ static void list_points(const sweep_spec *s, const sweep_store *st)
             printf(" %s=%s", s->axes[a].path, s->axes[a].values[sweep_point_value(s, k, a)].text);
         printf("\n");
     }
-    free(set);
 }
 
 static void summary(const runner *r, double wall_s)
@@ -408,7 +406,7 @@ static int prepare(runner *r, uint64_t **pending, uint64_t *n, err *e)
     return 0;
 }
 
-static int finish(runner *r, uint64_t pending)
+static int finish(runner *r)
 {
     double wall = cli_wall_s() - r->started;
     progress(r, true);
@@ -433,7 +431,6 @@ static int finish(runner *r, uint64_t pending)
         if (status == 0)
             printf("wrote %s\n", r->o->out);
     }
-    (void)pending;
     return status;
 }
 
@@ -525,7 +522,7 @@ int cmd_sweep(int argc, char **argv)
 #endif
             run_threads(&r, pending, n);
         if (rank == 0)
-            status = finish(&r, n);
+            status = finish(&r);
         else
             status = 0;
     }
