@@ -486,13 +486,28 @@ static int accuracy(const inputs *in, const pset *p, const char *dir, point_cach
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
-static void put_model(const model *mo, double *m)
+/* The energy and efficiency metrics of one inference (single and steady energies, pJ). */
+static void put_energy(const arch *a, uint64_t macs, double throughput_per_s, double single_pj,
+                       double steady_pj, double latency_us, double *m)
+{
+    double area = cost_peak_eval(a).area_mm2;
+    m[POINT_METRIC_ENERGY] = steady_pj * 1e-6;
+    m[POINT_METRIC_ENERGY_SINGLE] = single_pj * 1e-6;
+    m[POINT_METRIC_ENERGY_STEADY] = steady_pj * 1e-6;
+    m[POINT_METRIC_EDP] = single_pj * 1e-6 * latency_us * 1e-3;
+    m[POINT_METRIC_AREA] = area;
+    m[POINT_METRIC_TOPS_PER_W] = model_tops_per_w(macs, steady_pj);
+    m[POINT_METRIC_TOPS_PER_MM2] =
+        area > 0 ? 2.0 * (double)macs * throughput_per_s * 1e-12 / area : 0.0;
+}
+
+static void put_model(const arch *a, const model *mo, double *m)
 {
     double latency_us = simtime_to_us(mo->latency_ps);
     m[POINT_METRIC_LATENCY] = latency_us;
     m[POINT_METRIC_THROUGHPUT] = mo->throughput_per_s;
-    m[POINT_METRIC_ENERGY] = mo->energy_total_pj * 1e-6;
-    m[POINT_METRIC_EDP] = mo->energy_total_pj * 1e-6 * latency_us * 1e-3;
+    put_energy(a, mo->macs, mo->throughput_per_s, mo->energy_single_total_pj,
+               mo->energy_steady_total_pj, latency_us, m);
     m[POINT_METRIC_TILES] = (double)mo->tiles_used;
     m[POINT_METRIC_UTILISATION] = mo->utilisation;
 }
@@ -503,7 +518,7 @@ static int job_map(inputs *in, const pset *p, const char *dir, point_cache *c, d
     ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &map, e));
     model mo;
     model_evaluate(in->net, &in->a, &map, &mo);
-    put_model(&mo, m);
+    put_model(&in->a, &mo, m);
     model_fini(&mo);
     mapping_fini(&map);
     return accuracy(in, p, dir, c, m, e);
@@ -536,13 +551,13 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     double latency_us = simtime_to_us(t.latency_ps);
     m[POINT_METRIC_LATENCY] = latency_us;
     m[POINT_METRIC_THROUGHPUT] = t.throughput_per_s;
-    m[POINT_METRIC_ENERGY] = t.energy_per_inference_pj * 1e-6;
-    m[POINT_METRIC_EDP] = t.energy_per_inference_pj * 1e-6 * latency_us * 1e-3;
+    put_energy(&in->a, t.macs, t.throughput_per_s, t.energy_single_total_pj,
+               t.energy_steady_total_pj, latency_us, m);
     m[POINT_METRIC_TILES] = (double)t.tiles_used;
     m[POINT_METRIC_UTILISATION] = t.utilisation;
     m[POINT_METRIC_MODEL_LATENCY] = simtime_to_us(r.mo.latency_ps);
     m[POINT_METRIC_MODEL_THROUGHPUT] = r.mo.throughput_per_s;
-    m[POINT_METRIC_MODEL_ENERGY] = r.mo.energy_total_pj * 1e-6;
+    m[POINT_METRIC_MODEL_ENERGY] = r.mo.energy_steady_total_pj * 1e-6;
     m[POINT_METRIC_EVENTS] = (double)r.events;
     exec_destroy(r.x);
     sim_destroy(r.s);
@@ -610,7 +625,7 @@ static int job_replicate(inputs *in, const pset *p, const char *dir, point_cache
         mapping_fini(&after_map);
         goto done;
     }
-    put_model(&after, m);
+    put_model(&in->a, &after, m);
     m[POINT_METRIC_LATENCY_GAIN] = (double)before.latency_ps / (double)after.latency_ps;
     m[POINT_METRIC_THROUGHPUT_GAIN] = (double)before.bottleneck_ps / (double)after.bottleneck_ps;
     m[POINT_METRIC_BUDGET_TILES] = (double)prob.budget;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,20 +377,31 @@ void run_totals_compute(const run_ctx *r, run_totals *t)
     uint64_t n = r->inferences;
     t->latency_ps = exec_inference_end(r->x, 0) - exec_inference_start(r->x, 0);
     if (n >= 2) {
-        simtime span = exec_inference_end(r->x, n - 1) - exec_inference_end(r->x, 0);
-        t->throughput_per_s = span ? (double)(n - 1) / simtime_to_s(span) : 0.0;
+        t->window_first = n / 2;
+        simtime span = exec_inference_end(r->x, n - 1) - exec_inference_end(r->x, n / 2 - 1);
+        t->period_ps = (double)span / (double)(n - n / 2);
     } else {
-        t->throughput_per_s = t->latency_ps ? 1.0 / simtime_to_s(t->latency_ps) : 0.0;
+        t->period_ps = (double)t->latency_ps;
     }
-    exec_energy(r->x, r->makespan_ps, t->energy_pj);
-    for (int c = 0; c < COST_E_COUNT; c++) {
-        t->energy_pj[c] /= (double)n;
-        t->energy_per_inference_pj += t->energy_pj[c];
-    }
+    t->throughput_per_s = t->period_ps > 0 ? 1e12 / t->period_ps : 0.0;
+
+    double dyn[COST_E_COUNT];
+    exec_dynamic_energy(r->x, dyn);
+    for (int c = 0; c < COST_E_COUNT; c++)
+        dyn[c] /= (double)n;
+    t->usage = exec_usage(r->x);
+    t->macs = r->mo.macs;
+    memcpy(t->energy_single_pj, dyn, sizeof dyn);
+    memcpy(t->energy_steady_pj, dyn, sizeof dyn);
+    cost_static_energy(&r->a, &t->usage, (double)t->latency_ps, t->energy_single_pj);
+    cost_static_energy(&r->a, &t->usage, t->period_ps, t->energy_steady_pj);
+    t->energy_single_total_pj = cost_total(t->energy_single_pj);
+    t->energy_steady_total_pj = cost_total(t->energy_steady_pj);
+
     t->tiles_used = exec_tiles_used(r->x);
     double denom = (double)t->tiles_used * (double)r->makespan_ps;
     t->utilisation = denom > 0 ? (double)exec_tile_busy_ps(r->x) / denom : 0.0;
-    t->edp_pj_s = t->energy_per_inference_pj * simtime_to_s(t->latency_ps);
+    t->edp_pj_s = t->energy_single_total_pj * simtime_to_s(t->latency_ps);
 }
 
 /* ---- the printed summary ------------------------------------------------------------------ */
@@ -397,6 +409,21 @@ void run_totals_compute(const run_ctx *r, run_totals *t)
 static double ratio(double sim_v, double model_v)
 {
     return model_v != 0 ? sim_v / model_v : 0.0;
+}
+
+/* One energy definition, simulated beside the model: total, its TOPS/W, then every category
+ * either of them charges. */
+static void print_energy(const char *title, const double *sim_e, const double *mod_e,
+                         uint64_t macs)
+{
+    double st = cost_total(sim_e), mt = cost_total(mod_e);
+    printf("%-34s %16.6g %16.6g %10.4f\n", title, st * 1e-6, mt * 1e-6, ratio(st, mt));
+    printf("  %-32s %16.6g %16.6g %10.4f\n", "TOPS/W (2 ops per MAC)", model_tops_per_w(macs, st),
+           model_tops_per_w(macs, mt), ratio(model_tops_per_w(macs, st), model_tops_per_w(macs, mt)));
+    for (int c = 0; c < COST_E_COUNT; c++)
+        if (sim_e[c] != 0.0 || mod_e[c] != 0.0)
+            printf("  %-32s %16.6g %16.6g %10.4f\n", cost_category_name((cost_category)c),
+                   sim_e[c] * 1e-6, mod_e[c] * 1e-6, ratio(sim_e[c], mod_e[c]));
 }
 
 static void print_summary(const run_ctx *r, const run_totals *t)
@@ -426,19 +453,17 @@ static void print_summary(const run_ctx *r, const run_totals *t)
     printf("%-34s %16.6g %16.6g %10.4f%s\n", "throughput (inferences/s)", t->throughput_per_s,
            r->mo.throughput_per_s, ratio(t->throughput_per_s, r->mo.throughput_per_s),
            r->inferences < 2 ? "  (1 inference: 1 / latency; steady state needs --inferences 2+)"
-                             : "");
-    printf("%-34s %16.6g %16.6g %10.4f\n", "energy per inference (uJ)",
-           t->energy_per_inference_pj * 1e-6, r->mo.energy_total_pj * 1e-6,
-           ratio(t->energy_per_inference_pj, r->mo.energy_total_pj));
-    for (int c = 0; c < COST_E_COUNT; c++)
-        printf("  %-32s %16.6g %16.6g %10.4f\n", cost_category_name((cost_category)c),
-               t->energy_pj[c] * 1e-6, r->mo.energy_pj[c] * 1e-6,
-               ratio(t->energy_pj[c], r->mo.energy_pj[c]));
+                             : "  (1 / steady-state period)");
+    printf("%-34s %16.6g %16.6g %10.4f\n", "steady-state period (us)", t->period_ps * 1e-6,
+           simtime_to_us(r->mo.bottleneck_ps), ratio(t->period_ps, (double)r->mo.bottleneck_ps));
+    print_energy("single-inference energy (uJ)", t->energy_single_pj, r->mo.energy_single_pj,
+                 t->macs);
+    print_energy("steady-state energy (uJ)", t->energy_steady_pj, r->mo.energy_steady_pj, t->macs);
     printf("%-34s %16llu %16llu\n", "tiles used (of the chip's)", (unsigned long long)t->tiles_used,
            (unsigned long long)r->mo.tiles_used);
     printf("%-34s %16.4f %16.4f %10.4f\n", "utilisation (busy / tiles x time)", t->utilisation,
            r->mo.utilisation, ratio(t->utilisation, r->mo.utilisation));
-    double model_edp = r->mo.energy_total_pj * simtime_to_s(r->mo.latency_ps);
+    double model_edp = r->mo.energy_single_total_pj * simtime_to_s(r->mo.latency_ps);
     printf("%-34s %16.6g %16.6g %10.4f\n", "EDP (uJ x us)", t->edp_pj_s * 1e0, model_edp * 1e0,
            ratio(t->edp_pj_s, model_edp));
     unsigned need = arch_adc_bits_needed(&r->a), short_layers = 0, fewest = need;

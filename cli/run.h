@@ -51,14 +51,25 @@ typedef struct run_ctx {
 } run_ctx;
 
 /* Network figures, simulated and analytic, as printed and as written to /summary/network. */
+/* The steady state is measured over a window that leaves out the fill: the completions of
+ * inferences N/2 .. N-1 (rounded down), from the end of inference N/2 - 1 to the end of N - 1.
+ * With one inference there is no steady state: the period is the latency. */
 typedef struct run_totals {
-    simtime latency_ps;             /* inference 0, ps */
-    double throughput_per_s;        /* steady state, inferences/s */
-    double energy_pj[COST_E_COUNT]; /* per inference by category, pJ */
-    double energy_per_inference_pj; /* pJ */
-    uint64_t tiles_used;            /* count */
-    double utilisation;             /* busy tile time / (tiles used x makespan), fraction */
-    double edp_pj_s;                /* energy per inference x latency, pJ*s */
+    simtime latency_ps;      /* inference 0, ps */
+    double period_ps;        /* steady-state period: window length / inferences in it, ps */
+    uint64_t window_first;   /* first inference whose completion the window counts, index */
+    double throughput_per_s; /* 1 / period, inferences/s */
+    cost_usage usage;        /* tiles, groups and measured busy times per inference */
+    uint64_t macs;           /* multiply-accumulates per inference, count */
+    /* Energy per inference by category, pJ: dynamic (as the components charged it, / N) plus
+     * static power x latency (single) or x period (steady). */
+    double energy_single_pj[COST_E_COUNT];
+    double energy_steady_pj[COST_E_COUNT];
+    double energy_single_total_pj; /* pJ */
+    double energy_steady_total_pj; /* pJ */
+    uint64_t tiles_used;           /* count */
+    double utilisation;            /* busy tile time / (tiles used x makespan), fraction */
+    double edp_pj_s;               /* single-inference energy x latency, pJ*s */
 } run_totals;
 
 void run_totals_compute(const run_ctx *r, run_totals *t);

@@ -2,6 +2,7 @@
  * /components and /summary (schema in traces/README.md). Each table is a row struct and a column
  * list built from it with offsetof, so a column cannot name the wrong field.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,29 +192,6 @@ static double stat(const component *c, const char *name)
     return s->type == STATS_COUNTER ? (double)s->count : s->sum;
 }
 
-/* The component's resource (NULL for a controller), its dynamic and static energy, pJ. */
-static resource *resource_of(component *c, double *dyn, double *stat_pj)
-{
-    *dyn = *stat_pj = 0.0;
-    if (c->ops == &tile_ops) {
-        tile *t = (tile *)c;
-        *dyn = tile_dynamic_pj(t);
-        *stat_pj = t->static_pj;
-        return &t->xbar;
-    }
-    if (c->ops == &bus_ops) {
-        bus *b = (bus *)c;
-        *dyn = b->energy_pj;
-        return &b->lanes;
-    }
-    if (c->ops == &vecmod_ops) {
-        vecmod *m = (vecmod *)c;
-        *dyn = vecmod_dynamic_pj(m);
-        *stat_pj = m->leakage_pj;
-        return &m->lanes;
-    }
-    return NULL;
-}
 
 static int write_components(h5file *f, const run_ctx *r, err *e)
 {
@@ -232,10 +210,13 @@ static int write_components(h5file *f, const run_ctx *r, err *e)
         memcpy(sr->kind, w->kind, sizeof sr->kind);
         memcpy(sr->name, w->name, sizeof sr->name);
         sr->group = w->group;
-        resource *res = resource_of(c, &sr->energy_dynamic_pj, &sr->energy_static_pj);
+        chip_account acc;
+        if (!chip_component_account(c, &acc))
+            continue; /* a controller: no resource, no energy of its own */
+        resource *res = acc.res;
+        sr->energy_dynamic_pj = cost_dynamic_total(acc.dynamic_pj);
+        sr->energy_static_pj = acc.static_pj;
         sr->energy_total_pj = sr->energy_dynamic_pj + sr->energy_static_pj;
-        if (!res)
-            continue;
         sr->busy_ps = (uint64_t)stat(c, "busy_ps");
         sr->servers = res->servers;
         sr->utilisation = stat(c, "utilisation");
@@ -352,54 +333,89 @@ static int write_inferences(h5file *f, const run_ctx *r, err *e)
  */
 
 typedef struct net_row {
-    uint64_t inferences, makespan_ps, latency_ps, model_latency_ps;
-    double throughput_per_s, model_throughput_per_s, energy_per_inference_pj, model_energy_pj;
-    double energy_cat_pj[COST_E_COUNT];
-    uint64_t tiles_used, tiles_total;
+    uint64_t inferences, makespan_ps, latency_ps, model_latency_ps, window_first;
+    double period_ps, model_period_ps, throughput_per_s, model_throughput_per_s;
+    uint64_t macs;
+    double energy_single_pj, model_energy_single_pj, energy_steady_pj, model_energy_steady_pj;
+    double tops_per_w_single, tops_per_w_steady, area_mm2, tops_per_mm2;
+    double single_pj[COST_E_COUNT], steady_pj[COST_E_COUNT];
+    uint64_t tiles_used, tiles_total, groups_used;
     double utilisation, model_utilisation, edp_pj_s;
 } net_row;
 
 static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *e)
 {
-    h5col cols[32];
+    h5col cols[64];
     size_t k = 0;
     cols[k++] = (h5col)H5COL(net_row, inferences, H5COL_U64, "count");
     cols[k++] = (h5col)H5COL(net_row, makespan_ps, H5COL_U64, "ps");
     cols[k++] = (h5col)H5COL(net_row, latency_ps, H5COL_U64, "ps");
     cols[k++] = (h5col)H5COL(net_row, model_latency_ps, H5COL_U64, "ps");
+    cols[k++] = (h5col)H5COL(net_row, window_first, H5COL_U64, "index");
+    cols[k++] = (h5col)H5COL(net_row, period_ps, H5COL_F64, "ps");
+    cols[k++] = (h5col)H5COL(net_row, model_period_ps, H5COL_F64, "ps");
     cols[k++] = (h5col)H5COL(net_row, throughput_per_s, H5COL_F64, "inferences/s");
     cols[k++] = (h5col)H5COL(net_row, model_throughput_per_s, H5COL_F64, "inferences/s");
-    cols[k++] = (h5col)H5COL(net_row, energy_per_inference_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, model_energy_pj, H5COL_F64, "pJ");
-    char names[COST_E_COUNT][48];
+    cols[k++] = (h5col)H5COL(net_row, macs, H5COL_U64, "count");
+    cols[k++] = (h5col)H5COL(net_row, energy_single_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, model_energy_single_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, energy_steady_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, model_energy_steady_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, tops_per_w_single, H5COL_F64, "TOPS/W");
+    cols[k++] = (h5col)H5COL(net_row, tops_per_w_steady, H5COL_F64, "TOPS/W");
+    cols[k++] = (h5col)H5COL(net_row, area_mm2, H5COL_F64, "mm2");
+    cols[k++] = (h5col)H5COL(net_row, tops_per_mm2, H5COL_F64, "TOPS/mm2");
+    char names[2][COST_E_COUNT][48];
     for (int c = 0; c < COST_E_COUNT; c++) {
-        snprintf(names[c], sizeof names[c], "energy_%s_pj", cost_category_name((cost_category)c));
-        cols[k++] = (h5col){names[c], H5COL_F64,
-                            offsetof(net_row, energy_cat_pj) + (size_t)c * sizeof(double),
+        const char *cat = cost_category_name((cost_category)c);
+        snprintf(names[0][c], sizeof names[0][c], "energy_single_%s_pj", cat);
+        cols[k++] = (h5col){names[0][c], H5COL_F64,
+                            offsetof(net_row, single_pj) + (size_t)c * sizeof(double),
+                            sizeof(double), "pJ"};
+        snprintf(names[1][c], sizeof names[1][c], "energy_steady_%s_pj", cat);
+        cols[k++] = (h5col){names[1][c], H5COL_F64,
+                            offsetof(net_row, steady_pj) + (size_t)c * sizeof(double),
                             sizeof(double), "pJ"};
     }
     cols[k++] = (h5col)H5COL(net_row, tiles_used, H5COL_U64, "count");
     cols[k++] = (h5col)H5COL(net_row, tiles_total, H5COL_U64, "count");
+    cols[k++] = (h5col)H5COL(net_row, groups_used, H5COL_U64, "count");
     cols[k++] = (h5col)H5COL(net_row, utilisation, H5COL_F64, "fraction");
     cols[k++] = (h5col)H5COL(net_row, model_utilisation, H5COL_F64, "fraction");
     cols[k++] = (h5col)H5COL(net_row, edp_pj_s, H5COL_F64, "pJ*s");
+    assert(k <= sizeof cols / sizeof cols[0]);
 
+    cost_peak pk = cost_peak_eval(&r->a);
     net_row row = {
         .inferences = r->inferences,
         .makespan_ps = r->makespan_ps,
         .latency_ps = t->latency_ps,
         .model_latency_ps = r->mo.latency_ps,
+        .window_first = t->window_first,
+        .period_ps = t->period_ps,
+        .model_period_ps = (double)r->mo.bottleneck_ps,
         .throughput_per_s = t->throughput_per_s,
         .model_throughput_per_s = r->mo.throughput_per_s,
-        .energy_per_inference_pj = t->energy_per_inference_pj,
-        .model_energy_pj = r->mo.energy_total_pj,
+        .macs = t->macs,
+        .energy_single_pj = t->energy_single_total_pj,
+        .model_energy_single_pj = r->mo.energy_single_total_pj,
+        .energy_steady_pj = t->energy_steady_total_pj,
+        .model_energy_steady_pj = r->mo.energy_steady_total_pj,
+        .tops_per_w_single = model_tops_per_w(t->macs, t->energy_single_total_pj),
+        .tops_per_w_steady = model_tops_per_w(t->macs, t->energy_steady_total_pj),
+        .area_mm2 = pk.area_mm2,
+        .tops_per_mm2 = pk.area_mm2 > 0 ? 2.0 * (double)t->macs * t->throughput_per_s * 1e-12 /
+                                              pk.area_mm2
+                                        : 0.0,
         .tiles_used = t->tiles_used,
         .tiles_total = r->a.tiles.count,
+        .groups_used = t->usage.groups,
         .utilisation = t->utilisation,
         .model_utilisation = r->mo.utilisation,
         .edp_pj_s = t->edp_pj_s,
     };
-    memcpy(row.energy_cat_pj, t->energy_pj, sizeof row.energy_cat_pj);
+    memcpy(row.single_pj, t->energy_single_pj, sizeof row.single_pj);
+    memcpy(row.steady_pj, t->energy_steady_pj, sizeof row.steady_pj);
     return h5table_write(f, "/summary/network", "network totals, simulated and analytic", cols, k,
                          sizeof row, &row, 1, e);
 }

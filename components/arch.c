@@ -23,7 +23,7 @@
 #define MAX_NS         1e9  /* one latency, ns (1 s) */
 #define MAX_PJ         1e15 /* one energy, pJ */
 #define MAX_UW         1e12 /* one power, uW */
-#define MAX_MW         1e9  /* one ADC power, mW */
+#define MAX_UM2        1e12 /* one area, um2 (1 m2) */
 #define MIN_CLOCK_MHZ  1e-3 /* 1 kHz: keeps the period below 1e9 ps */
 #define MAX_CLOCK_MHZ  1e6  /* 1 THz: period 1 ps, the simtime tick */
 #define MAX_DIM        65536u
@@ -66,6 +66,17 @@ static const char *const bits_kind_names[] = {
     ARCH_BITS_FN_MAP(X)
 #undef X
 };
+static const char *const scope_names[] = {
+#define X(id, name) name,
+    ARCH_SCOPE_MAP(X)
+#undef X
+};
+
+const char *arch_scope_name(arch_scope s)
+{
+    assert((unsigned)s < ARCH_SCOPE_COUNT);
+    return scope_names[s];
+}
 
 void arch_mapping_factors(arch_mapping m, unsigned *col_factor, unsigned *extra_cols,
                           unsigned *row_factor)
@@ -132,6 +143,8 @@ double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits)
         return f->c0 + f->c1 * b * b;
     case ARCH_BITS_EXPONENTIAL:
         return f->c0 * pow(f->c1, b);
+    case ARCH_BITS_FOM:
+        return f->value * ldexp(1.0, (int)bits);
     case ARCH_BITS_KIND_COUNT:
         break;
     }
@@ -156,6 +169,11 @@ unsigned arch_adc_bits_needed(const arch *a)
 static unsigned ceil_div(unsigned a, unsigned b)
 {
     return a / b + (a % b != 0);
+}
+
+unsigned arch_groups(const arch *a)
+{
+    return ceil_div(a->tiles.count, a->groups.tiles);
 }
 
 /* ---- error reporting ------------------------------------------------------------------------- */
@@ -184,7 +202,8 @@ static int fail(const ctx *c, const config_setting_t *at, const char *path, cons
 
 static void join(char *buf, const char *group, const char *key)
 {
-    snprintf(buf, PATH_BYTES, "%s.%s", group, key);
+    if (snprintf(buf, PATH_BYTES, "%s.%s", group, key) >= PATH_BYTES)
+        buf[PATH_BYTES - 1] = '\0'; /* a path this long only shortens the message */
 }
 
 static size_t count_names(const char *const *names)
@@ -426,9 +445,33 @@ static int get_table(const ctx *c, config_setting_t *g, const char *path, double
     return 0;
 }
 
+/* A table of a cost by bits must not decrease with the bits: a wider converter never costs less,
+ * and a decreasing table is almost surely a typing mistake (values in the wrong order). */
+static int check_table_increasing(const ctx *c, const config_setting_t *s, const char *path,
+                                  const arch_bits_fn *f, const char *unit)
+{
+    unsigned prev = 0;
+    for (unsigned b = 1; b <= ARCH_MAX_ADC_BITS; b++) {
+        if (!f->has[b])
+            continue;
+        if (prev && f->table[b] < f->table[prev]) {
+            char vpath[PATH_BYTES];
+            join(vpath, path, "values");
+            const config_setting_t *v = config_setting_get_member(s, "values");
+            return fail(c, v ? v : s, vpath,
+                        "found %g %s at %u bits after %g %s at %u bits, expected values that do "
+                        "not decrease with the bits",
+                        f->table[b], unit, b, f->table[prev], unit, prev);
+        }
+        prev = b;
+    }
+    return 0;
+}
+
 /* A bits-dependent quantity at s: a number (value), a formula group
  * { kind = "linear" | "quadratic" | "exponential"; c0 = ..; c1 = ..; }, a table group
- * { kind = "table"; first_bits = ..; values = [ ... ]; } or { kind = "value"; value = ..; }.
+ * { kind = "table"; first_bits = ..; values = [ ... ]; } (not decreasing in the bits), a figure
+ * of merit { kind = "fom"; fom = ..; } (fom x 2^bits) or { kind = "value"; value = ..; }.
  * Its values must lie in 0..hi (unit) wherever it is defined. */
 static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, double hi,
                        const char *unit, arch_bits_fn *f)
@@ -436,6 +479,7 @@ static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, doub
     static const char *const formula_keys[] = {"kind", "c0", "c1", NULL};
     static const char *const table_keys[] = {"kind", "first_bits", "values", NULL};
     static const char *const value_keys[] = {"kind", "value", NULL};
+    static const char *const fom_keys[] = {"kind", "fom", NULL};
     char found[FOUND_BYTES], kinds[128];
     memset(f, 0, sizeof *f);
     int t = config_setting_type(s);
@@ -473,6 +517,11 @@ static int get_bits_fn(const ctx *c, config_setting_t *s, const char *path, doub
     case ARCH_BITS_TABLE:
         ERR_TRY(check_keys(c, s, path, table_keys));
         ERR_TRY(get_table(c, s, path, hi, unit, f));
+        ERR_TRY(check_table_increasing(c, s, path, f, unit));
+        break;
+    case ARCH_BITS_FOM:
+        ERR_TRY(check_keys(c, s, path, fom_keys));
+        ERR_TRY(get_num(c, s, path, "fom", 0.0, false, hi, true, 0.0, &f->value));
         break;
     case ARCH_BITS_LINEAR:
     case ARCH_BITS_QUADRATIC:
@@ -496,9 +545,19 @@ static void describe_domain(const arch_bits_fn *f, char *buf)
 
 /* ---- the groups ------------------------------------------------------------------------------ */
 
+/* The static power (uW) and area (um2) of one instance of a part: optional, 0 when absent. */
+static int get_static_area(const ctx *c, config_setting_t *g, const char *p, double *static_uw,
+                           double *area_um2)
+{
+    ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, false, 0.0, static_uw));
+    ERR_TRY(get_num(c, g, p, "area_um2", 0.0, false, MAX_UM2, false, 0.0, area_um2));
+    return 0;
+}
+
 static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
 {
-    static const char *const keys[] = {"bits", "latency_ns", "energy_pj", NULL};
+    static const char *const keys[] = {"bits",     "latency_ns", "energy_pj", "static_power_uw",
+                                       "area_um2", NULL};
     const char *p = "arch.tiles.dac";
     config_setting_t *g;
     ERR_TRY(get_group(c, tiles, "arch.tiles", "dac", true, keys, &g));
@@ -506,7 +565,36 @@ static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
     ERR_TRY(
         get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, false, 0.0, &a->tiles.dac.latency_ns));
     ERR_TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->tiles.dac.energy_pj));
-    return 0;
+    return get_static_area(c, g, p, &a->tiles.dac.static_power_uw, &a->tiles.dac.area_um2);
+}
+
+static int get_sample_hold(const ctx *c, config_setting_t *tiles, arch *a)
+{
+    static const char *const keys[] = {"energy_pj", "static_power_uw", "area_um2", NULL};
+    const char *p = "arch.tiles.sample_hold";
+    config_setting_t *g;
+    ERR_TRY(get_group(c, tiles, "arch.tiles", "sample_hold", false, keys, &g));
+    if (!g)
+        return 0;
+    ERR_TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->tiles.sample_hold.energy_pj));
+    return get_static_area(c, g, p, &a->tiles.sample_hold.static_power_uw,
+                           &a->tiles.sample_hold.area_um2);
+}
+
+static int get_shift_add(const ctx *c, config_setting_t *tiles, arch *a)
+{
+    static const char *const keys[] = {"count", "energy_pj", "static_power_uw", "area_um2", NULL};
+    const char *p = "arch.tiles.shift_add";
+    config_setting_t *g;
+    ERR_TRY(get_group(c, tiles, "arch.tiles", "shift_add", false, keys, &g));
+    if (!g)
+        return 0;
+    ERR_TRY(get_uint(c, g, p, "count", 0, a->tiles.cols, true, 0, &a->tiles.shift_add.count));
+    ERR_TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                    &a->tiles.shift_add.energy_pj));
+    return get_static_area(c, g, p, &a->tiles.shift_add.static_power_uw,
+                           &a->tiles.shift_add.area_um2);
 }
 
 /* Exactly one of the keys `a_key` / `b_key` of g; *which is 0 or 1, *s the setting. */
@@ -530,14 +618,27 @@ static int one_of(const ctx *c, config_setting_t *g, const char *gpath, const ch
     return 0;
 }
 
+/* The configured resolution must be one the bits-dependent quantity f (at fpath) is known for. */
+static int check_bits_defined(const ctx *c, const config_setting_t *bs, const char *path,
+                              unsigned bits, const arch_bits_fn *f, const char *fpath)
+{
+    char dom[FOUND_BYTES];
+    if (arch_bits_fn_defined(f, bits))
+        return 0;
+    describe_domain(f, dom);
+    return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)", bits, fpath,
+                dom);
+}
+
 static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
 {
-    static const char *const keys[] = {"count",       "bits",      "strict_bits", "time_ns",
-                                       "time_cycles", "energy_pj", "power_mw",    NULL};
+    static const char *const keys[] = {"count",     "bits",     "strict_bits",     "time_ns",
+                                       "time_cycles", "energy_pj", "power_mw", "static_power_uw",
+                                       "area_um2",  NULL};
     const char *p = "arch.tiles.adc";
-    char path[PATH_BYTES], tpath[PATH_BYTES], epath[PATH_BYTES], dom[FOUND_BYTES];
-    config_setting_t *g, *ts, *es;
-    int which;
+    char path[PATH_BYTES], tpath[PATH_BYTES];
+    config_setting_t *g, *ts = NULL, *es;
+    int which = 0;
     ERR_TRY(get_group(c, tiles, "arch.tiles", "adc", true, keys, &g));
     ERR_TRY(get_uint(c, g, p, "count", 1, a->tiles.cols, true, 0, &a->tiles.adc.count));
     ERR_TRY(get_uint(c, g, p, "bits", 1, ARCH_MAX_ADC_BITS, true, 0, &a->tiles.adc.bits));
@@ -563,51 +664,44 @@ static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
         a->tiles.adc.time_ns.value = ns;
     }
 
-    /* Conversion energy: energy_pj in any form, or power_mw x time (mW x ns = pJ), tabulated. */
-    ERR_TRY(one_of(c, g, p, "energy_pj", "power_mw",
-                   "the conversion energy as energy_pj (pJ) or power_mw (mW while converting); a "
-                   "number, formula or table",
-                   &which, &es));
-    join(epath, p, which ? "power_mw" : "energy_pj");
-    arch_bits_fn *ef = &a->tiles.adc.energy_pj;
-    if (which == 0)
-        ERR_TRY(get_bits_fn(c, es, epath, MAX_PJ, "pJ", ef));
+    /* Conversion energy per conversion. Power x conversion time is refused: when both grow with
+     * the bits their product counts the bits twice (an ADC is characterised per conversion). */
+    config_setting_t *pw = config_setting_get_member(g, "power_mw");
+    if (pw) {
+        join(path, p, "power_mw");
+        return fail(c, pw, path,
+                    "found a power, expected energy_pj: the energy of one conversion (a number, "
+                    "a table by bits or { kind = \"fom\"; fom = PJ; } for FoM x 2^bits); power x "
+                    "conversion time double-counts the bits");
+    }
+    join(path, p, "energy_pj");
+    es = config_setting_get_member(g, "energy_pj");
+    if (!es)
+        return fail(c, g, path,
+                    "missing, expected the energy of one conversion in pJ (a number, formula, "
+                    "table by bits or figure of merit)");
+    ERR_TRY(get_bits_fn(c, es, path, MAX_PJ, "pJ", &a->tiles.adc.energy_pj));
+    ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, false, 0.0,
+                    &a->tiles.adc.static_power_uw));
+    join(path, p, "area_um2");
+    config_setting_t *as = config_setting_get_member(g, "area_um2");
+    if (as)
+        ERR_TRY(get_bits_fn(c, as, path, MAX_UM2, "um2", &a->tiles.adc.area_um2));
     else {
-        arch_bits_fn pw;
-        ERR_TRY(get_bits_fn(c, es, epath, MAX_MW, "mW", &pw));
-        memset(ef, 0, sizeof *ef);
-        ef->kind = ARCH_BITS_TABLE;
-        bool any = false;
-        for (unsigned b = 1; b <= ARCH_MAX_ADC_BITS; b++)
-            if (arch_bits_fn_defined(&pw, b) && arch_bits_fn_defined(&a->tiles.adc.time_ns, b)) {
-                ef->table[b] =
-                    arch_bits_fn_eval(&pw, b) * arch_bits_fn_eval(&a->tiles.adc.time_ns, b);
-                ef->has[b] = any = true;
-            }
-        if (!any) {
-            char tdom[FOUND_BYTES];
-            describe_domain(&pw, dom);
-            describe_domain(&a->tiles.adc.time_ns, tdom);
-            return fail(c, es, epath,
-                        "found a power defined for bits %s only, expected at least one bit count "
-                        "where %s (defined for bits %s) is defined too",
-                        dom, tpath, tdom);
-        }
+        memset(&a->tiles.adc.area_um2, 0, sizeof a->tiles.adc.area_um2);
+        a->tiles.adc.area_um2.kind = ARCH_BITS_VALUE;
     }
 
-    /* The configured resolution must be one the time and energy are known for. */
+    /* The configured resolution must be one the time, energy and area are known for. */
+    char fpath[PATH_BYTES];
     join(path, p, "bits");
     const config_setting_t *bs = config_setting_get_member(g, "bits");
-    if (!arch_bits_fn_defined(&a->tiles.adc.time_ns, a->tiles.adc.bits)) {
-        describe_domain(&a->tiles.adc.time_ns, dom);
-        return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)",
-                    a->tiles.adc.bits, tpath, dom);
-    }
-    if (!arch_bits_fn_defined(ef, a->tiles.adc.bits)) {
-        describe_domain(ef, dom);
-        return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)",
-                    a->tiles.adc.bits, epath, dom);
-    }
+    unsigned bits = a->tiles.adc.bits;
+    ERR_TRY(check_bits_defined(c, bs, path, bits, &a->tiles.adc.time_ns, tpath));
+    join(fpath, p, "energy_pj");
+    ERR_TRY(check_bits_defined(c, bs, path, bits, &a->tiles.adc.energy_pj, fpath));
+    join(fpath, p, "area_um2");
+    ERR_TRY(check_bits_defined(c, bs, path, bits, &a->tiles.adc.area_um2, fpath));
     unsigned need = arch_adc_bits_needed(a);
     if (a->tiles.adc.strict_bits && a->tiles.adc.bits > need)
         return fail(c, bs, path,
@@ -620,9 +714,15 @@ static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
 
 static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
 {
-    static const char *const keys[] = {"read_latency_ns",          "read_energy_pj",
-                                       "execute_ns_per_bit",       "write_ns_per_tile",
-                                       "write_energy_pj_per_cell", NULL};
+    static const char *const keys[] = {"read_latency_ns",
+                                       "read_energy_pj",
+                                       "cell_read_energy_pj",
+                                       "execute_ns_per_bit",
+                                       "write_ns_per_tile",
+                                       "write_energy_pj_per_cell",
+                                       "static_power_uw",
+                                       "cell_area_um2",
+                                       NULL};
     const char *p = "arch.tiles.crossbar";
     config_setting_t *g;
     ERR_TRY(get_group(c, tiles, "arch.tiles", "crossbar", false, keys, &g));
@@ -631,12 +731,18 @@ static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
                         &a->tiles.crossbar.read_latency_ns));
         ERR_TRY(get_num(c, g, p, "read_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
                         &a->tiles.crossbar.read_energy_pj));
+        ERR_TRY(get_num(c, g, p, "cell_read_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
+                        &a->tiles.crossbar.cell_read_energy_pj));
         ERR_TRY(get_num(c, g, p, "execute_ns_per_bit", 0.0, false, MAX_NS, false, 0.0,
                         &a->tiles.crossbar.execute_ns_per_bit));
         ERR_TRY(get_num(c, g, p, "write_ns_per_tile", 0.0, false, MAX_NS, false, 0.0,
                         &a->tiles.crossbar.write_ns_per_tile));
         ERR_TRY(get_num(c, g, p, "write_energy_pj_per_cell", 0.0, false, MAX_PJ, false, 0.0,
                         &a->tiles.crossbar.write_energy_pj_per_cell));
+        ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, false, 0.0,
+                        &a->tiles.crossbar.static_power_uw));
+        ERR_TRY(get_num(c, g, p, "cell_area_um2", 0.0, false, MAX_UM2, false, 0.0,
+                        &a->tiles.crossbar.cell_area_um2));
     }
     /* A reprogram-mode chip rewrites a tile per logical tile: a free write is surely a mistake. */
     if (a->mode == ARCH_MODE_REPROGRAM && !(a->tiles.crossbar.write_ns_per_tile > 0.0)) {
@@ -652,22 +758,11 @@ static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
 
 static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"count",
-                                       "rows",
-                                       "cols",
-                                       "cell_bits",
-                                       "rows_active",
-                                       "mapping",
-                                       "whole_cell_weights",
-                                       "static_power_uw",
-                                       "power_gating",
-                                       "gated_power_uw",
-                                       "psum_bits",
-                                       "shift_add_energy_pj",
-                                       "dac",
-                                       "adc",
-                                       "crossbar",
-                                       NULL};
+    static const char *const keys[] = {"count",     "rows",      "cols",
+                                       "cell_bits", "rows_active", "mapping",
+                                       "whole_cell_weights", "psum_bits", "dac",
+                                       "sample_hold", "adc",     "shift_add",
+                                       "crossbar",  NULL};
     const char *p = "arch.tiles";
     char path[PATH_BYTES], names[160];
     config_setting_t *g;
@@ -698,31 +793,24 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                     a->tiles.rows, a->tiles.cols);
 
     ERR_TRY(get_bool(c, g, p, "whole_cell_weights", false, &a->tiles.whole_cell_weights));
-    ERR_TRY(get_num(c, g, p, "static_power_uw", 0.0, false, MAX_UW, true, 0.0,
-                    &a->tiles.static_power_uw));
-    ERR_TRY(get_bool(c, g, p, "power_gating", false, &a->tiles.power_gating));
-    ERR_TRY(get_num(c, g, p, "gated_power_uw", 0.0, false, MAX_UW, false, 0.0,
-                    &a->tiles.gated_power_uw));
-    if (a->tiles.gated_power_uw > a->tiles.static_power_uw) {
-        join(path, p, "gated_power_uw");
-        return fail(c, config_setting_get_member(g, "gated_power_uw"), path,
-                    "found %g uW, expected at most arch.tiles.static_power_uw = %g uW (a gated "
-                    "tile cannot draw more than a powered one)",
-                    a->tiles.gated_power_uw, a->tiles.static_power_uw);
-    }
     ERR_TRY(get_uint(c, g, p, "psum_bits", 1, 64, true, 0, &a->tiles.psum_bits));
-    ERR_TRY(get_num(c, g, p, "shift_add_energy_pj", 0.0, false, MAX_PJ, false, 0.0,
-                    &a->tiles.shift_add_energy_pj));
     ERR_TRY(get_dac(c, g, a));
+    ERR_TRY(get_sample_hold(c, g, a));
     ERR_TRY(get_adc(c, g, a));
+    ERR_TRY(get_shift_add(c, g, a));
     ERR_TRY(get_crossbar(c, g, a));
     return 0;
 }
 
 static int get_bus(const ctx *c, config_setting_t *groups, const char *key, arch_bus *b)
 {
-    static const char *const keys[] = {"lanes", "lane_bits", "cycles_per_transfer",
-                                       "energy_pj_per_bit", NULL};
+    static const char *const keys[] = {"lanes",
+                                       "lane_bits",
+                                       "cycles_per_transfer",
+                                       "energy_pj_per_bit",
+                                       "static_power_uw_per_wire",
+                                       "area_um2_per_wire",
+                                       NULL};
     char p[PATH_BYTES];
     config_setting_t *g;
     join(p, "arch.groups", key);
@@ -733,6 +821,10 @@ static int get_bus(const ctx *c, config_setting_t *groups, const char *key, arch
         get_uint(c, g, p, "cycles_per_transfer", 0, MAX_CYCLES, true, 0, &b->cycles_per_transfer));
     ERR_TRY(get_num(c, g, p, "energy_pj_per_bit", 0.0, false, MAX_PJ, false, 0.0,
                     &b->energy_pj_per_bit));
+    ERR_TRY(get_num(c, g, p, "static_power_uw_per_wire", 0.0, false, MAX_UW, false, 0.0,
+                    &b->static_power_uw_per_wire));
+    ERR_TRY(get_num(c, g, p, "area_um2_per_wire", 0.0, false, MAX_UM2, false, 0.0,
+                    &b->area_um2_per_wire));
     return 0;
 }
 
@@ -755,15 +847,18 @@ static int get_vector(const ctx *c, config_setting_t *root, arch *a)
                                        "sram_bytes",
                                        "sram_read_pj_per_byte",
                                        "sram_write_pj_per_byte",
-                                       "leakage_uw",
+                                       "sram_leakage_uw_per_kib",
+                                       "sram_area_um2_per_kib",
                                        "op_energy_pj",
+                                       "lane_static_power_uw",
+                                       "lane_area_um2",
                                        NULL};
     const char *p = "arch.vector";
     config_setting_t *g;
     long long bytes;
     ERR_TRY(get_group(c, root, "arch", "vector", true, keys, &g));
     /* One vector module serves each group of tiles (its buses' far end). */
-    unsigned groups = ceil_div(a->tiles.count, a->groups.tiles);
+    unsigned groups = arch_groups(a);
     ERR_TRY(get_uint(c, g, p, "count", 1, MAX_COUNT, true, 0, &a->vector.count));
     if (a->vector.count != groups)
         return fail(c, config_setting_get_member(g, "count"), "arch.vector.count",
@@ -778,9 +873,71 @@ static int get_vector(const ctx *c, config_setting_t *root, arch *a)
                     &a->vector.sram_read_pj_per_byte));
     ERR_TRY(get_num(c, g, p, "sram_write_pj_per_byte", 0.0, false, MAX_PJ, false, 0.0,
                     &a->vector.sram_write_pj_per_byte));
-    ERR_TRY(get_num(c, g, p, "leakage_uw", 0.0, false, MAX_UW, false, 0.0, &a->vector.leakage_uw));
+    ERR_TRY(get_num(c, g, p, "sram_leakage_uw_per_kib", 0.0, false, MAX_UW, false, 0.0,
+                    &a->vector.sram_leakage_uw_per_kib));
+    ERR_TRY(get_num(c, g, p, "sram_area_um2_per_kib", 0.0, false, MAX_UM2, false, 0.0,
+                    &a->vector.sram_area_um2_per_kib));
     ERR_TRY(
         get_num(c, g, p, "op_energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->vector.op_energy_pj));
+    ERR_TRY(get_num(c, g, p, "lane_static_power_uw", 0.0, false, MAX_UW, false, 0.0,
+                    &a->vector.lane_static_power_uw));
+    ERR_TRY(get_num(c, g, p, "lane_area_um2", 0.0, false, MAX_UM2, false, 0.0,
+                    &a->vector.lane_area_um2));
+    return 0;
+}
+
+/* arch.other_parts = ( { name = ".."; scope = "chip" | "group"; count = ..; static_power_uw = ..;
+ * area_um2 = ..; }, ... ): optional. */
+static int get_other_parts(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"name", "scope", "count", "static_power_uw", "area_um2",
+                                       NULL};
+    char path[PATH_BYTES], found[FOUND_BYTES], names[64], want[128];
+    config_setting_t *l = config_setting_get_member(root, "other_parts");
+    if (!l)
+        return 0;
+    int t = config_setting_type(l);
+    if ((t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY) ||
+        config_setting_length(l) > ARCH_MAX_OTHER_PARTS) {
+        cfgfile_describe(l, found, FOUND_BYTES);
+        return fail(c, l, "arch.other_parts", "found %s, expected a list ( { ... }, ... ) of at most %d parts",
+                    found, ARCH_MAX_OTHER_PARTS);
+    }
+    cfgfile_list_names(names, sizeof names, scope_names, ARCH_SCOPE_COUNT);
+    snprintf(want, sizeof want, "a string, one of: %s", names);
+    a->n_other_parts = (unsigned)config_setting_length(l);
+    for (unsigned i = 0; i < a->n_other_parts; i++) {
+        config_setting_t *g = config_setting_get_elem(l, i);
+        arch_other_part *op = &a->other_parts[i];
+        snprintf(path, sizeof path, "arch.other_parts[%u]", i);
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+            cfgfile_describe(g, found, FOUND_BYTES);
+            return fail(c, g, path, "found %s, expected a group { name = ...; ... }", found);
+        }
+        ERR_TRY(check_keys(c, g, path, keys));
+        const char *s = NULL;
+        const config_setting_t *at = NULL;
+        ERR_TRY(get_string(c, g, path, "name", "a string of 1..47 characters", &s, &at));
+        if (!*s || strlen(s) >= ARCH_PART_NAME_BYTES) {
+            char npath[PATH_BYTES + 8];
+            snprintf(npath, sizeof npath, "%s.name", path);
+            return fail(c, at, npath, "found \"%.40s\" (%zu characters), expected 1..%d characters",
+                        s, strlen(s), ARCH_PART_NAME_BYTES - 1);
+        }
+        snprintf(op->name, sizeof op->name, "%s", s);
+        ERR_TRY(get_string(c, g, path, "scope", want, &s, &at));
+        unsigned k = 0;
+        while (k < ARCH_SCOPE_COUNT && strcmp(s, scope_names[k]) != 0)
+            k++;
+        if (k == ARCH_SCOPE_COUNT) {
+            char spath[PATH_BYTES + 8];
+            snprintf(spath, sizeof spath, "%s.scope", path);
+            return fail(c, at, spath, "found \"%.40s\", expected one of: %s", s, names);
+        }
+        op->scope = (arch_scope)k;
+        ERR_TRY(get_num(c, g, path, "count", 0.0, false, MAX_COUNT, true, 0.0, &op->count));
+        ERR_TRY(get_static_area(c, g, path, &op->static_power_uw, &op->area_um2));
+    }
     return 0;
 }
 
@@ -793,8 +950,10 @@ static bool name_char_ok(char ch)
 /* Fill *a from the root of a parsed config; a owns what it holds even on error. */
 static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"name",   "mode",   "clock_mhz", "tiles",
-                                       "groups", "vector", NULL};
+    static const char *const keys[] = {"name",         "mode",           "clock_mhz",
+                                       "peak_bits",    "power_gating",   "gated_fraction",
+                                       "tiles",        "groups",         "vector",
+                                       "other_parts",  NULL};
     char names[128], want[200];
     config_setting_t *g = config_setting_get_member(root, "arch");
     if (!g)
@@ -831,9 +990,15 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
                     &a->clock_mhz));
     a->cycle_ps = simtime_period_ps(a->clock_mhz);
 
+    ERR_TRY(get_uint(c, g, "arch", "peak_bits", 1, 32, false, 8, &a->peak_bits));
+    ERR_TRY(get_bool(c, g, "arch", "power_gating", false, &a->power_gating));
+    ERR_TRY(get_num(c, g, "arch", "gated_fraction", 0.0, false, 1.0, false, 0.0,
+                    &a->gated_fraction));
+
     ERR_TRY(get_tiles(c, g, a));
     ERR_TRY(get_groups(c, g, a));
     ERR_TRY(get_vector(c, g, a));
+    ERR_TRY(get_other_parts(c, g, a));
     return 0;
 }
 
@@ -913,6 +1078,9 @@ static void print_bits_fn(FILE *out, const char *path, const arch_bits_fn *f, un
     case ARCH_BITS_EXPONENTIAL:
         fprintf(out, "exponential %.10g * %.10g^b %s", f->c0, f->c1, unit);
         break;
+    case ARCH_BITS_FOM:
+        fprintf(out, "fom %.10g * 2^b %s", f->value, unit);
+        break;
     case ARCH_BITS_KIND_COUNT:
         break;
     }
@@ -925,6 +1093,9 @@ static void print_bus(FILE *out, const char *name, const arch_bus *b)
     fprintf(out, "arch.groups.%s.lane_bits = %u bits\n", name, b->lane_bits);
     fprintf(out, "arch.groups.%s.cycles_per_transfer = %u cycles\n", name, b->cycles_per_transfer);
     fprintf(out, "arch.groups.%s.energy_pj_per_bit = %.10g pJ\n", name, b->energy_pj_per_bit);
+    fprintf(out, "arch.groups.%s.static_power_uw_per_wire = %.10g uW\n", name,
+            b->static_power_uw_per_wire);
+    fprintf(out, "arch.groups.%s.area_um2_per_wire = %.10g um2\n", name, b->area_um2_per_wire);
 }
 
 void arch_print(const arch *a, FILE *out)
@@ -934,37 +1105,55 @@ void arch_print(const arch *a, FILE *out)
     fprintf(out, "arch.name = \"%s\"\n", a->name ? a->name : "");
     fprintf(out, "arch.mode = %s\n", arch_mode_name(a->mode));
     fprintf(out, "arch.clock_mhz = %.10g MHz\n", a->clock_mhz);
+    fprintf(out, "arch.peak_bits = %u bits\n", a->peak_bits);
+    fprintf(out, "arch.power_gating = %s\n", a->power_gating ? "true" : "false");
+    fprintf(out, "arch.gated_fraction = %.10g\n", a->gated_fraction);
     fprintf(out, "arch.tiles.count = %u tiles\n", a->tiles.count);
     fprintf(out, "arch.tiles.rows = %u rows\n", a->tiles.rows);
     fprintf(out, "arch.tiles.cols = %u columns\n", a->tiles.cols);
     fprintf(out, "arch.tiles.cell_bits = %u bits\n", a->tiles.cell_bits);
     fprintf(out, "arch.tiles.rows_active = %u rows\n", a->tiles.rows_active);
     fprintf(out, "arch.tiles.mapping = %s\n", arch_mapping_name(a->tiles.mapping));
-    fprintf(out, "arch.tiles.static_power_uw = %.10g uW\n", a->tiles.static_power_uw);
     fprintf(out, "arch.tiles.whole_cell_weights = %s\n",
             a->tiles.whole_cell_weights ? "true" : "false");
-    fprintf(out, "arch.tiles.power_gating = %s\n", a->tiles.power_gating ? "true" : "false");
-    fprintf(out, "arch.tiles.gated_power_uw = %.10g uW\n", a->tiles.gated_power_uw);
     fprintf(out, "arch.tiles.psum_bits = %u bits\n", a->tiles.psum_bits);
-    fprintf(out, "arch.tiles.shift_add_energy_pj = %.10g pJ\n", a->tiles.shift_add_energy_pj);
     fprintf(out, "arch.tiles.dac.bits = %u bits\n", a->tiles.dac.bits);
     fprintf(out, "arch.tiles.dac.latency_ns = %.10g ns\n", a->tiles.dac.latency_ns);
     fprintf(out, "arch.tiles.dac.energy_pj = %.10g pJ\n", a->tiles.dac.energy_pj);
+    fprintf(out, "arch.tiles.dac.static_power_uw = %.10g uW\n", a->tiles.dac.static_power_uw);
+    fprintf(out, "arch.tiles.dac.area_um2 = %.10g um2\n", a->tiles.dac.area_um2);
+    fprintf(out, "arch.tiles.sample_hold.energy_pj = %.10g pJ\n", a->tiles.sample_hold.energy_pj);
+    fprintf(out, "arch.tiles.sample_hold.static_power_uw = %.10g uW\n",
+            a->tiles.sample_hold.static_power_uw);
+    fprintf(out, "arch.tiles.sample_hold.area_um2 = %.10g um2\n", a->tiles.sample_hold.area_um2);
     fprintf(out, "arch.tiles.adc.count = %u ADCs\n", a->tiles.adc.count);
     fprintf(out, "arch.tiles.adc.bits = %u bits\n", bits);
     fprintf(out, "arch.tiles.adc.strict_bits = %s\n", a->tiles.adc.strict_bits ? "true" : "false");
     print_bits_fn(out, "arch.tiles.adc.time_ns", &a->tiles.adc.time_ns, bits, "ns");
     print_bits_fn(out, "arch.tiles.adc.energy_pj", &a->tiles.adc.energy_pj, bits, "pJ");
+    fprintf(out, "arch.tiles.adc.static_power_uw = %.10g uW\n", a->tiles.adc.static_power_uw);
+    print_bits_fn(out, "arch.tiles.adc.area_um2", &a->tiles.adc.area_um2, bits, "um2");
+    fprintf(out, "arch.tiles.shift_add.count = %u units\n", a->tiles.shift_add.count);
+    fprintf(out, "arch.tiles.shift_add.energy_pj = %.10g pJ\n", a->tiles.shift_add.energy_pj);
+    fprintf(out, "arch.tiles.shift_add.static_power_uw = %.10g uW\n",
+            a->tiles.shift_add.static_power_uw);
+    fprintf(out, "arch.tiles.shift_add.area_um2 = %.10g um2\n", a->tiles.shift_add.area_um2);
     fprintf(out, "arch.tiles.crossbar.read_latency_ns = %.10g ns\n",
             a->tiles.crossbar.read_latency_ns);
     fprintf(out, "arch.tiles.crossbar.read_energy_pj = %.10g pJ\n",
             a->tiles.crossbar.read_energy_pj);
+    fprintf(out, "arch.tiles.crossbar.cell_read_energy_pj = %.10g pJ\n",
+            a->tiles.crossbar.cell_read_energy_pj);
     fprintf(out, "arch.tiles.crossbar.execute_ns_per_bit = %.10g ns\n",
             a->tiles.crossbar.execute_ns_per_bit);
     fprintf(out, "arch.tiles.crossbar.write_ns_per_tile = %.10g ns\n",
             a->tiles.crossbar.write_ns_per_tile);
     fprintf(out, "arch.tiles.crossbar.write_energy_pj_per_cell = %.10g pJ\n",
             a->tiles.crossbar.write_energy_pj_per_cell);
+    fprintf(out, "arch.tiles.crossbar.static_power_uw = %.10g uW\n",
+            a->tiles.crossbar.static_power_uw);
+    fprintf(out, "arch.tiles.crossbar.cell_area_um2 = %.10g um2\n",
+            a->tiles.crossbar.cell_area_um2);
     fprintf(out, "arch.groups.tiles = %u tiles\n", a->groups.tiles);
     print_bus(out, "in_bus", &a->groups.in_bus);
     print_bus(out, "out_bus", &a->groups.out_bus);
@@ -975,12 +1164,23 @@ void arch_print(const arch *a, FILE *out)
     fprintf(out, "arch.vector.sram_read_pj_per_byte = %.10g pJ\n", a->vector.sram_read_pj_per_byte);
     fprintf(out, "arch.vector.sram_write_pj_per_byte = %.10g pJ\n",
             a->vector.sram_write_pj_per_byte);
-    fprintf(out, "arch.vector.leakage_uw = %.10g uW\n", a->vector.leakage_uw);
+    fprintf(out, "arch.vector.sram_leakage_uw_per_kib = %.10g uW\n",
+            a->vector.sram_leakage_uw_per_kib);
+    fprintf(out, "arch.vector.sram_area_um2_per_kib = %.10g um2\n",
+            a->vector.sram_area_um2_per_kib);
     fprintf(out, "arch.vector.op_energy_pj = %.10g pJ\n", a->vector.op_energy_pj);
+    fprintf(out, "arch.vector.lane_static_power_uw = %.10g uW\n", a->vector.lane_static_power_uw);
+    fprintf(out, "arch.vector.lane_area_um2 = %.10g um2\n", a->vector.lane_area_um2);
+    for (unsigned i = 0; i < a->n_other_parts; i++) {
+        const arch_other_part *op = &a->other_parts[i];
+        fprintf(out,
+                "arch.other_parts[%u] = \"%s\": %.10g per %s, %.10g uW static, %.10g um2 each\n", i,
+                op->name, op->count, arch_scope_name(op->scope), op->static_power_uw, op->area_um2);
+    }
 
     uint64_t stored = (uint64_t)a->tiles.count * a->tiles.rows * a->tiles.cols * a->tiles.cell_bits;
     fprintf(out, "derived.cycle_ps = %llu ps\n", (unsigned long long)a->cycle_ps);
-    fprintf(out, "derived.groups = %u groups\n", ceil_div(a->tiles.count, a->groups.tiles));
+    fprintf(out, "derived.groups = %u groups\n", arch_groups(a));
     fprintf(out, "derived.adc_bits_needed = %u bits\n", arch_adc_bits_needed(a));
     fprintf(out, "derived.bits_stored = %llu bits (%.10g MiB)\n", (unsigned long long)stored,
             (double)stored / 8.0 / 1048576.0);

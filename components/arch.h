@@ -51,7 +51,9 @@ typedef enum arch_mode {
     X(TABLE, "table")             /* table[b]               */                                     \
     X(LINEAR, "linear")           /* c0 + c1 * b            */                                     \
     X(QUADRATIC, "quadratic")     /* c0 + c1 * b^2          */                                     \
-    X(EXPONENTIAL, "exponential") /* c0 * c1^b              */
+    X(EXPONENTIAL, "exponential") /* c0 * c1^b              */                                     \
+    X(FOM, "fom")                 /* value * 2^b (Walden figure of merit: energy per conversion   \
+                                     step, so E = FoM x 2^bits)                             */
 
 typedef enum arch_bits_kind {
 #define ARCH_BITS_ENUM(id, name) ARCH_BITS_##id,
@@ -69,11 +71,39 @@ typedef struct arch_bits_fn {
 } arch_bits_fn;
 
 typedef struct arch_bus {
-    unsigned lanes;               /* parallel lanes, count */
-    unsigned lane_bits;           /* width of one lane, bits */
-    unsigned cycles_per_transfer; /* clock cycles to move one lane-width word, cycles */
-    double energy_pj_per_bit;     /* dynamic energy per bit moved, pJ */
+    unsigned lanes;                  /* parallel lanes, count */
+    unsigned lane_bits;              /* width of one lane, bits */
+    unsigned cycles_per_transfer;    /* clock cycles to move one lane-width word, cycles */
+    double energy_pj_per_bit;        /* dynamic energy per bit moved, pJ */
+    double static_power_uw_per_wire; /* static power of one wire (lanes x lane_bits), uW */
+    double area_um2_per_wire;        /* area of one wire with its drivers, um2 */
 } arch_bus;
+
+/* Where a part of arch.other_parts sits: X(ID, config name). A chip part is always powered; a
+ * group part is powered with its group (off in unused groups when power gating is on). */
+#define ARCH_SCOPE_MAP(X)                                                                          \
+    X(CHIP, "chip")                                                                                \
+    X(GROUP, "group")
+
+typedef enum arch_scope {
+#define ARCH_SCOPE_ENUM(id, name) ARCH_SCOPE_##id,
+    ARCH_SCOPE_MAP(ARCH_SCOPE_ENUM)
+#undef ARCH_SCOPE_ENUM
+        ARCH_SCOPE_COUNT
+} arch_scope;
+
+#define ARCH_MAX_OTHER_PARTS 16 /* entries of arch.other_parts */
+#define ARCH_PART_NAME_BYTES 48 /* a part's name, with its terminating NUL */
+
+/* A part the simulation gives no operations to (router, controller, off-chip interface, special
+ * function units): it draws static power while powered and takes area. */
+typedef struct arch_other_part {
+    char name[ARCH_PART_NAME_BYTES]; /* arch.other_parts[i].name */
+    arch_scope scope;                /* chip or group */
+    double count;                    /* instances per scope (0.25: one shared by 4 groups) */
+    double static_power_uw;          /* per instance, uW */
+    double area_um2;                 /* per instance, um2 */
+} arch_other_part;
 
 /* The chip. Setting paths are given as `arch.<path>`; see configs/arch/README.md. */
 typedef struct arch {
@@ -84,6 +114,11 @@ typedef struct arch {
     double clock_mhz; /* arch.clock_mhz, MHz */
     simtime cycle_ps; /* clock period, ps: simtime_period_ps(clock_mhz), the only rounding */
 
+    unsigned peak_bits;    /* arch.peak_bits: weight and input bits of the peak ops figures, bits */
+    bool power_gating;     /* arch.power_gating: unused tiles, groups and vector modules are off;
+                              idle tiles and vector lanes drop to gated_fraction of their power */
+    double gated_fraction; /* arch.gated_fraction: static power an idle gated part keeps, 0..1 */
+
     struct {
         unsigned count;             /* arch.tiles.count: physical tiles (crossbars), count;
                                        in reprogram mode the crossbars shared in time */
@@ -93,27 +128,42 @@ typedef struct arch {
         arch_mapping mapping;       /* arch.tiles.mapping */
         bool whole_cell_weights;    /* arch.tiles.whole_cell_weights: weight bits must be a
                                        multiple of cell_bits (no partly used slice) */
-        double static_power_uw;     /* arch.tiles.static_power_uw: per powered tile, uW */
-        bool power_gating;          /* arch.tiles.power_gating: idle tiles drop to gated power */
-        double gated_power_uw;      /* arch.tiles.gated_power_uw: per gated tile, uW */
         unsigned psum_bits;         /* arch.tiles.psum_bits: partial-sum word out of a tile, bits */
-        double shift_add_energy_pj; /* arch.tiles.shift_add_energy_pj: one column, one step, pJ */
         struct {
-            unsigned bits;     /* arch.tiles.dac.bits: input bits applied per step, bits */
-            double latency_ns; /* arch.tiles.dac.latency_ns: per step, ns */
-            double energy_pj;  /* arch.tiles.dac.energy_pj: one row, one step, pJ */
+            unsigned bits;          /* arch.tiles.dac.bits: input bits applied per step, bits */
+            double latency_ns;      /* arch.tiles.dac.latency_ns: per step, ns */
+            double energy_pj;       /* arch.tiles.dac.energy_pj: one conversion (row, step), pJ */
+            double static_power_uw; /* per DAC (one per row), uW */
+            double area_um2;        /* per DAC, um2 */
         } dac;
+        struct {
+            double energy_pj;       /* arch.tiles.sample_hold.energy_pj: one sample, pJ */
+            double static_power_uw; /* per sample-and-hold (one per column), uW */
+            double area_um2;        /* per sample-and-hold, um2 */
+        } sample_hold;
+        struct {
+            unsigned count;         /* arch.tiles.shift_add.count: units per tile, count */
+            double energy_pj;       /* one column, one step (one partial sum shifted in), pJ */
+            double static_power_uw; /* per unit, uW */
+            double area_um2;        /* per unit, um2 */
+        } shift_add;
         struct {
             unsigned count;         /* arch.tiles.adc.count: ADCs per tile, count */
             unsigned bits;          /* arch.tiles.adc.bits: default resolution, bits */
             bool strict_bits;       /* arch.tiles.adc.strict_bits: bits above the column-sum
                                        need are an error (else allowed) */
             arch_bits_fn time_ns;   /* one conversion, ns (time_cycles is converted at load) */
-            arch_bits_fn energy_pj; /* one conversion, pJ (power_mw x time converted at load) */
+            arch_bits_fn energy_pj; /* one conversion, pJ */
+            double static_power_uw; /* per ADC, uW */
+            arch_bits_fn area_um2;  /* per ADC, um2 (may depend on the bits) */
         } adc;
         struct {
             double read_latency_ns;          /* settling per step and row group, ns */
-            double read_energy_pj;           /* per row group driven, per used column, pJ */
+            double read_energy_pj;           /* column read: per row group driven, per used
+                                                column, per step (bitline, sense), pJ */
+            double cell_read_energy_pj;      /* per activated cell per input step, pJ */
+            double static_power_uw;          /* per crossbar (row drivers, decoders), uW */
+            double cell_area_um2;            /* per cell, um2 */
             double execute_ns_per_bit;       /* fixed time per input bit per tile, ns; 0: derive
                                                 from DAC, read and ADC times */
             double write_ns_per_tile;        /* programming one whole tile, ns */
@@ -134,9 +184,15 @@ typedef struct arch {
         unsigned long sram_bytes;      /* arch.vector.sram_bytes: SRAM per module, bytes */
         double sram_read_pj_per_byte;  /* arch.vector.sram_read_pj_per_byte, pJ */
         double sram_write_pj_per_byte; /* arch.vector.sram_write_pj_per_byte, pJ */
-        double leakage_uw;             /* arch.vector.leakage_uw: per module, uW */
+        double sram_leakage_uw_per_kib; /* SRAM leakage per KiB (1024 bytes), uW */
+        double sram_area_um2_per_kib;   /* SRAM area per KiB, um2 */
         double op_energy_pj;           /* arch.vector.op_energy_pj: one lane op, pJ */
+        double lane_static_power_uw;   /* per lane, uW */
+        double lane_area_um2;          /* per lane, um2 */
     } vector;
+
+    unsigned n_other_parts;                             /* entries of arch.other_parts, count */
+    arch_other_part other_parts[ARCH_MAX_OTHER_PARTS]; /* arch.other_parts */
 
 } arch;
 
@@ -176,5 +232,9 @@ const char *arch_mapping_name(arch_mapping m);
 int arch_mapping_parse(const char *name, arch_mapping *m);
 const char *arch_mode_name(arch_mode m);
 int arch_mode_parse(const char *name, arch_mode *m);
+const char *arch_scope_name(arch_scope s);
+
+/* Groups of tiles on the chip: ceil(tiles.count / groups.tiles), count. */
+unsigned arch_groups(const arch *a);
 
 #endif

@@ -64,7 +64,18 @@ static void bus_handle(component *c, const event *ev)
 
 static void bus_finish(component *c)
 {
-    as_bus(c)->total_ps = sim_now(c->sim);
+    bus *b = as_bus(c);
+    b->total_ps = sim_now(c->sim);
+    double wires = (double)b->params->lanes * b->params->lane_bits;
+    b->static_pj = wires * b->params->static_power_uw_per_wire * (double)b->total_ps * 1e-6;
+}
+
+void bus_account(component *c, chip_account *out)
+{
+    bus *b = as_bus(c);
+    out->res = &b->lanes;
+    out->dynamic_pj[COST_E_BUS] = b->energy_pj;
+    out->static_pj = b->static_pj;
 }
 
 static void bus_report(component *c, stats *st)
@@ -72,7 +83,8 @@ static void bus_report(component *c, stats *st)
     bus *b = as_bus(c);
     chip_report_resource(st, &b->lanes, b->total_ps);
     stats_set(st, stats_value(st, "total_ps", "ps"), (double)b->total_ps);
-    stats_set(st, stats_value(st, "energy_total_pj", "pJ"), b->energy_pj);
+    stats_set(st, stats_value(st, "energy_static_pj", "pJ"), b->static_pj);
+    stats_set(st, stats_value(st, "energy_total_pj", "pJ"), b->energy_pj + b->static_pj);
 }
 
 static void bus_destroy(component *c)

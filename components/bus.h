@@ -21,6 +21,7 @@ struct bus {
     const arch_bus *params; /* the lane parameters modelled (in or out bus), not owned */
     resource lanes;         /* params->lanes servers */
     double energy_pj;       /* dynamic energy charged so far, pJ */
+    double static_pj;       /* static energy of its wires over [0, finish time], pJ */
     simtime total_ps;       /* finish time, ps */
     /* stats entry indices */
     size_t st_transfers, st_bits, st_words, st_transfer_ps;
@@ -33,7 +34,7 @@ enum { BUS_EV_TRANSFER = 1 };
 /* Statistics (names; units in the entries):
  *   counters  transfers, bits, words (count)
  *   accums    transfer_ps (ps: arrival to completion, one sample per transfer)
- *   report    total_ps (ps), energy_total_pj (pJ), and the resource figures of
+ *   report    total_ps (ps), energy_static_pj, energy_total_pj (pJ), and the resource figures of
  *             chip_report_resource (busy_ps summed over lanes, utilisation of all lanes, ...). */
 
 extern const component_ops bus_ops;
@@ -48,5 +49,9 @@ void bus_setup(component *c, const arch *a, const arch_bus *params);
  * last chunk's end (bits 0: start = end = now); a reply event is scheduled at end when reply is
  * not NULL and its target not CHIP_REPLY_NONE. */
 resource_grant bus_transfer(bus *b, uint64_t bits, const chip_reply *reply);
+
+/* Registry hook (chip_component_account): resource, dynamic energy (bus), static energy (its
+ * wires, always on: lanes x lane_bits x static_power_uw_per_wire over its run). */
+void bus_account(component *c, chip_account *out);
 
 #endif

@@ -16,7 +16,8 @@
 #include "trace.h"
 #include "vecmod.h"
 
-#define CHIP_CLASS(id, name, type, ops, setup) COMPONENT_CLASS_ENTRY(CHIP_##id, type, ops)
+#define CHIP_CLASS(id, name, type, ops, setup, account)                                            \
+    COMPONENT_CLASS_ENTRY(CHIP_##id, type, ops)
 const component_class chip_component_classes[CHIP_COMPONENT_COUNT] = {
     CHIP_COMPONENT_MAP(CHIP_CLASS)};
 #undef CHIP_CLASS
@@ -24,13 +25,21 @@ const component_class chip_component_classes[CHIP_COMPONENT_COUNT] = {
 typedef void (*setup_fn)(component *c, const arch *a, const arch_bus *bus_params);
 
 static const setup_fn setups[CHIP_COMPONENT_COUNT] = {
-#define CHIP_SETUP(id, name, type, ops, setup) [CHIP_##id] = setup,
+#define CHIP_SETUP(id, name, type, ops, setup, account) [CHIP_##id] = setup,
     CHIP_COMPONENT_MAP(CHIP_SETUP)
 #undef CHIP_SETUP
 };
 
+typedef void (*account_fn)(component *c, chip_account *out);
+
+static const account_fn accounts[CHIP_COMPONENT_COUNT] = {
+#define CHIP_ACCOUNT(id, name, type, ops, setup, account) [CHIP_##id] = account,
+    CHIP_COMPONENT_MAP(CHIP_ACCOUNT)
+#undef CHIP_ACCOUNT
+};
+
 static const char *const kind_names[CHIP_COMPONENT_COUNT] = {
-#define CHIP_NAME(id, name, type, ops, setup) [CHIP_##id] = name,
+#define CHIP_NAME(id, name, type, ops, setup, account) [CHIP_##id] = name,
     CHIP_COMPONENT_MAP(CHIP_NAME)
 #undef CHIP_NAME
 };
@@ -49,6 +58,17 @@ component *chip_component_create(sim *s, chip_component_kind kind, const char *n
     component *c = sim_create_component(s, &chip_component_classes[kind], name);
     setups[kind](c, a, bus_params);
     return c;
+}
+
+bool chip_component_account(component *c, chip_account *out)
+{
+    memset(out, 0, sizeof *out);
+    for (unsigned k = 0; k < CHIP_COMPONENT_COUNT; k++)
+        if (c->ops == chip_component_classes[k].ops) {
+            accounts[k](c, out);
+            return true;
+        }
+    return false;
 }
 
 const char *chip_component_name(chip_component_kind kind)

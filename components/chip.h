@@ -6,23 +6,26 @@
 #ifndef XBARSIM_COMPONENTS_CHIP_H
 #define XBARSIM_COMPONENTS_CHIP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch.h"
+#include "cost.h"
 #include "event.h"
 #include "resource.h"
 #include "sim.h"
 #include "stats.h"
 
-/* X(ID, config name, struct type, ops table, setup function). The types, ops tables and setup
- * functions are declared in tile.h, bus.h and vecmod.h; only chip.c needs them complete. */
+/* X(ID, config name, struct type, ops table, setup function, account function). The types, ops
+ * tables, setup and account functions are declared in tile.h, bus.h and vecmod.h; only chip.c
+ * needs them complete. */
 #define CHIP_COMPONENT_MAP(X)                                                                      \
-    X(TILE, "tile", tile, tile_ops, tile_setup)                                                    \
-    X(BUS, "bus", bus, bus_ops, bus_setup)                                                         \
-    X(VECMOD, "vecmod", vecmod, vecmod_ops, vecmod_setup)
+    X(TILE, "tile", tile, tile_ops, tile_setup, tile_account)                                      \
+    X(BUS, "bus", bus, bus_ops, bus_setup, bus_account)                                            \
+    X(VECMOD, "vecmod", vecmod, vecmod_ops, vecmod_setup, vecmod_account)
 
 typedef enum chip_component_kind {
-#define CHIP_KIND_ENUM(id, name, type, ops, setup) CHIP_##id,
+#define CHIP_KIND_ENUM(id, name, type, ops, setup, account) CHIP_##id,
     CHIP_COMPONENT_MAP(CHIP_KIND_ENUM)
 #undef CHIP_KIND_ENUM
         CHIP_COMPONENT_COUNT
@@ -38,6 +41,18 @@ extern const component_class chip_component_classes[CHIP_COMPONENT_COUNT];
  * entries are ready on return, so requests may be made at once. */
 component *chip_component_create(sim *s, chip_component_kind kind, const char *name, const arch *a,
                                  const arch_bus *bus_params);
+
+/* What a chip component accounts for after sim_finish: the resource that models it, its dynamic
+ * energy by category and its own static energy over [0, finish time]. */
+typedef struct chip_account {
+    resource *res;                  /* the component's resource (owned by the component) */
+    double dynamic_pj[COST_E_COUNT]; /* dynamic energy charged, by category, pJ */
+    double static_pj;               /* static energy over its run, pJ (see its kind's header) */
+} chip_account;
+
+/* Fill *out for a chip component (any kind of the registry) and return true; return false, with
+ * *out zeroed, for a component that is not a chip part (a controller). After sim_finish. */
+bool chip_component_account(component *c, chip_account *out);
 
 /* Config name of a kind ("tile", "bus", "vecmod"); static storage. */
 const char *chip_component_name(chip_component_kind kind);

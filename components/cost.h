@@ -6,6 +6,7 @@
 #ifndef XBARSIM_COMPONENTS_COST_H
 #define XBARSIM_COMPONENTS_COST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,37 +43,73 @@ typedef struct cost_vmm_counts {
     uint64_t row_groups; /* ceil(rows_used / rows_active), count */
     uint64_t col_rounds; /* ADC rounds per row group: ceil(cols_used / adc count), count */
     uint64_t dac_convs;  /* steps x rows_used, count */
+    uint64_t cell_reads; /* steps x rows_used x cols_used (every used cell once per step), count */
     uint64_t xbar_reads; /* steps x row_groups x cols_used (column reads), count */
+    uint64_t samples;    /* sample-and-hold samples: one per column read, count */
     uint64_t adc_convs;  /* steps x row_groups x cols_used, count */
     uint64_t shift_adds; /* steps x row_groups x cols_used, count */
 } cost_vmm_counts;
 
-/* Energy categories of a chip, as reported by the analytic model and the simulation: X(ID, name).
- * Dynamic: dac .. sram; static: tile_static (tile static power, gated or not) and sram_leakage. */
-#define COST_CATEGORY_MAP(X)                                                                       \
+/* The parts of a chip that draw static power and take area: X(ID, name). */
+#define COST_PART_MAP(X)                                                                           \
     X(DAC, "dac")                                                                                  \
     X(XBAR, "crossbar")                                                                            \
+    X(SAMPLE_HOLD, "sample_hold")                                                                  \
     X(ADC, "adc")                                                                                  \
     X(SHIFT_ADD, "shift_add")                                                                      \
-    X(WRITE, "write")                                                                              \
     X(BUS, "bus")                                                                                  \
     X(VECTOR, "vector")                                                                            \
     X(SRAM, "sram")                                                                                \
-    X(TILE_STATIC, "tile_static")                                                                  \
-    X(LEAKAGE, "sram_leakage")
+    X(OTHER, "other")
 
+typedef enum cost_part {
+#define COST_PART_ENUM(id, name) COST_PART_##id,
+    COST_PART_MAP(COST_PART_ENUM)
+#undef COST_PART_ENUM
+        COST_PART_COUNT
+} cost_part;
+
+/* Dynamic energy categories: X(ID, name). Each is charged per operation a part performs. */
+#define COST_DYNAMIC_MAP(X)                                                                        \
+    X(DAC, "dac")                 /* DAC conversions */                                            \
+    X(XBAR, "crossbar")           /* cell reads and column reads */                                \
+    X(SAMPLE_HOLD, "sample_hold") /* column samples */                                             \
+    X(ADC, "adc")                 /* ADC conversions */                                            \
+    X(SHIFT_ADD, "shift_add")     /* the tile's shift-and-add */                                   \
+    X(WRITE, "write")             /* cell programming per inference (reprogram mode) */            \
+    X(BUS, "bus")                 /* bits over the group buses */                                  \
+    X(VECTOR, "vector")           /* vector-module lane ops */                                     \
+    X(SRAM, "sram")               /* SRAM reads and writes */
+
+/* Energy categories of a chip, as reported by the analytic model and the simulation: the dynamic
+ * ones, then one static category per part ("static_<part>", at COST_E_STATIC_FIRST + part). */
 typedef enum cost_category {
-#define COST_CATEGORY_ENUM(id, name) COST_E_##id,
-    COST_CATEGORY_MAP(COST_CATEGORY_ENUM)
-#undef COST_CATEGORY_ENUM
-        COST_E_COUNT
+#define COST_DYN_ENUM(id, name) COST_E_##id,
+    COST_DYNAMIC_MAP(COST_DYN_ENUM)
+#undef COST_DYN_ENUM
+#define COST_STATIC_ENUM(id, name) COST_E_STATIC_##id,
+        COST_PART_MAP(COST_STATIC_ENUM)
+#undef COST_STATIC_ENUM
+            COST_E_COUNT
 } cost_category;
 
-/* Name of a category ("dac", ...); static storage. */
+#define COST_E_STATIC_FIRST COST_E_STATIC_DAC
+
+/* Name of a category ("dac", ..., "static_dac", ...); static storage. */
 const char *cost_category_name(cost_category c);
+/* Name of a part ("dac", ...); static storage. */
+const char *cost_part_name(cost_part p);
+static inline bool cost_category_is_static(cost_category c)
+{
+    return c >= COST_E_STATIC_FIRST;
+}
+/* Sums of the dynamic, static and all categories of e, pJ. */
+double cost_dynamic_total(const double e[COST_E_COUNT]);
+double cost_static_total(const double e[COST_E_COUNT]);
+double cost_total(const double e[COST_E_COUNT]);
 
 typedef struct cost_energy {
-    double dac_pj, xbar_pj, adc_pj, shift_add_pj; /* by part, pJ */
+    double dac_pj, xbar_pj, sample_hold_pj, adc_pj, shift_add_pj; /* by part, pJ */
 } cost_energy;
 
 cost_vmm_counts cost_vmm_count(const arch *a, const cost_vmm *v);
@@ -82,9 +119,13 @@ simtime cost_adc_conversion_ps(const arch *a, unsigned bits);
 /* Duration of one VMM on one tile, ps: steps x row_groups x (DAC + read + col_rounds x ADC), or
  * steps x execute_ns_per_bit when the arch fixes the execute time per input bit. */
 simtime cost_vmm_ps(const arch *a, const cost_vmm *v);
-/* Dynamic energy of one VMM by part, pJ. */
+/* Dynamic energy of one VMM by part, pJ: DAC conversions x dac.energy_pj; cell reads x
+ * cell_read_energy_pj + column reads x read_energy_pj; samples x sample_hold.energy_pj; ADC
+ * conversions x adc.energy_pj(adc_bits); shift-adds x shift_add.energy_pj. */
 cost_energy cost_vmm_energy(const arch *a, const cost_vmm *v);
 double cost_energy_total(const cost_energy *e);
+/* Add n times e into the dynamic categories of acc, pJ. */
+void cost_energy_add(double acc[COST_E_COUNT], const cost_energy *e, double n);
 
 /* Programming one tile (reprogram mode): time, ps, and energy for `cells` cells, pJ. */
 simtime cost_write_ps(const arch *a);
@@ -103,14 +144,72 @@ simtime cost_vector_ps(const arch *a, uint64_t ops, unsigned lanes);
 double cost_vector_energy_pj(const arch *a, uint64_t ops, uint64_t sram_read_bytes,
                              uint64_t sram_write_bytes);
 
-/* Static energy of one tile over `total_ps` of which `busy_ps` busy: with power gating idle time
- * draws gated power, otherwise static power throughout. uW x ps = 1e-6 pJ. */
-double cost_tile_static_pj(const arch *a, simtime busy_ps, simtime total_ps);
-/* SRAM leakage of one vector module over `total_ps`, pJ. */
-double cost_vector_leakage_pj(const arch *a, simtime total_ps);
+/* ---- static power and area ------------------------------------------------------------------
+ * Static power is per part instance: per DAC (one per row), per sample-and-hold (one per column),
+ * per ADC, per shift-add unit, per crossbar, per bus wire, per vector lane, per KiB of SRAM and per
+ * other part. Power gating (arch.power_gating): parts the mapping does not use draw nothing, and
+ * an idle tile or idle vector lane draws gated_fraction of its power; the SRAM of a used module
+ * keeps its leakage (it holds data), and bus wires and group parts of used groups stay on. Without
+ * gating every part of the chip draws its full power all the time. */
 
-/* Print derived figures of an arch (one VMM's time, weights per tile, peak MAC rate), one
- * `derived.<name> = value unit` line each. */
+/* Static power of one tile by part (DAC, crossbar, sample_hold, ADC, shift_add), uW (set). */
+void cost_tile_static_uw(const arch *a, double out_uw[COST_PART_COUNT]);
+/* Static power of one group's always-on parts (its two buses' wires and the group-scope other
+ * parts), uW (set). */
+void cost_group_static_uw(const arch *a, double out_uw[COST_PART_COUNT]);
+/* One vector module's lanes and SRAM leakage, uW. */
+double cost_vecmod_lanes_uw(const arch *a);
+double cost_vecmod_sram_uw(const arch *a);
+/* The chip-scope other parts, uW. */
+double cost_chip_other_uw(const arch *a);
+
+/* What a mapping uses for one inference: the inputs of its static energy. */
+typedef struct cost_usage {
+    uint64_t tiles;      /* tiles powered: weight-stationary, those holding weights; reprogram,
+                            the crossbars used, count */
+    uint64_t groups;     /* groups with a powered tile (and their vector modules), count */
+    double tile_busy_ps; /* crossbar busy time per inference summed over the tiles, ps */
+    double lane_busy_ps; /* lane busy time per inference summed over vector lanes, ps */
+} cost_usage;
+
+/* Static energy of one inference over the time base `window_ps` (one inference's latency for the
+ * single-inference energy, the pipelined period for the steady state), by part, into the static
+ * categories of out (set, pJ; the dynamic ones untouched). uW x ps = 1e-6 pJ. A gated used tile
+ * draws P x busy + gated_fraction x P x (window x tiles - busy), summed over the tiles. */
+void cost_static_energy(const arch *a, const cost_usage *u, double window_ps,
+                        double out[COST_E_COUNT]);
+
+/* Static energy of one used tile over `total_ps` of which `busy_ps` busy, pJ (the per-component
+ * figure of the simulation's tables). */
+double cost_tile_static_pj(const arch *a, simtime busy_ps, simtime total_ps);
+
+/* Area of the chip by part, um2 (set): tiles.count tiles (DACs, cells, sample-and-holds, ADCs at
+ * the configured bits, shift-adds), groups x (bus wires + group parts), vector modules (lanes,
+ * SRAM) and chip parts. */
+void cost_chip_area_um2(const arch *a, double out_um2[COST_PART_COUNT]);
+double cost_sum_parts(const double v[COST_PART_COUNT]);
+
+/* Peak figures: every tile doing full VMMs back to back (all rows and columns, peak_bits weights
+ * and inputs, the configured ADC bits); 2 ops per MAC. Power = the tiles' dynamic power at that
+ * rate + every part's static power (nothing gated); bus, vector and SRAM traffic depend on the
+ * network and are not in the peak. */
+typedef struct cost_peak {
+    double weights_per_tile; /* peak_bits weights one tile holds, count */
+    double vmm_s;            /* one full VMM, s */
+    double macs_per_s;       /* MAC/s */
+    double ops_per_s;        /* op/s (2 per MAC) */
+    double dynamic_w;        /* the tiles' dynamic power at the peak rate, W */
+    double static_w;         /* every part's static power, W */
+    double power_w;          /* dynamic_w + static_w, W */
+    double area_mm2;         /* chip area, mm2 */
+    double tops_per_w;       /* TOPS/W */
+    double tops_per_mm2;     /* TOPS/mm2 */
+} cost_peak;
+
+cost_peak cost_peak_eval(const arch *a);
+
+/* Print derived figures of an arch (one VMM's time, weights per tile, peak figures, area and
+ * static power by part), one `derived.<name> = value unit` line each. */
 void cost_print_derived(const arch *a, FILE *out);
 
 #endif

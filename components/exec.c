@@ -59,7 +59,11 @@ typedef struct layer_ctl {
 struct exec {
     sim *s;
     const arch *a;
-    arch stand_in; /* a with no SRAM leakage: the parameters of private stand-ins */
+    arch stand_in;                   /* a with no static power: private stand-in vector modules */
+    arch_bus stand_in_in_bus;        /* the input bus with no static power: private stand-ins */
+    arch_bus stand_in_out_bus;       /* the output bus with no static power */
+    vecmod **vms;                    /* every vector module created (shared or stand-in) */
+    size_t n_vms;                    /* entries of vms, count */
     const program *p;
     exec_options o;
     bool reprogram;
@@ -132,23 +136,25 @@ static vecmod *make_vm(exec *x, const char *name, int64_t group, bool stand_in)
 {
     vecmod *m = vecmod_create(x->s, name, stand_in ? &x->stand_in : x->a);
     track(x, &m->base, group);
+    x->vms = mem_realloc(x->vms, x->n_vms + 1, sizeof *x->vms, "exec vector module list");
+    x->vms[x->n_vms++] = m;
     return m;
 }
 
 /* Buses and vector module for a copy served by `group`: the group's shared ones with overlap,
- * private stand-ins named after the copy without (their vector module leaks nothing: the chip's
- * SRAM leakage is counted once, in exec_energy). */
+ * private stand-ins named after the copy without (drawing no static power: the chip's parts are
+ * counted once, by cost_static_energy). */
 static void attach_io(exec *x, copy_run *cr, const prog_task *t, unsigned c, unsigned group)
 {
     const arch *a = x->a;
     char name[256];
     if (!x->o.overlap) {
         snprintf(name, sizeof name, "%s.c%u.in_bus", t->name, c);
-        cr->in_bus = make_bus(x, name, &a->groups.in_bus, group);
+        cr->in_bus = make_bus(x, name, &x->stand_in_in_bus, group);
         snprintf(name, sizeof name, "%s.c%u.out_bus", t->name, c);
-        cr->out_bus = make_bus(x, name, &a->groups.out_bus, group);
+        cr->out_bus = make_bus(x, name, &x->stand_in_out_bus, group);
         snprintf(name, sizeof name, "%s.c%u.vm", t->name, c);
-        cr->vm = make_vm(x, name, group, true); /* the chip's leakage is counted once */
+        cr->vm = make_vm(x, name, group, true);
         return;
     }
     if (!x->in_bus[group]) {
@@ -185,10 +191,7 @@ static void price_task(exec *x, unsigned ti)
                                    .adc_bits = t->adc_bits};
         cost_energy ce = cost_vmm_energy(a, &x->vmm[ti][k]);
         double n = (double)sh->count;
-        e[COST_E_DAC] += ce.dac_pj * n;
-        e[COST_E_XBAR] += ce.xbar_pj * n;
-        e[COST_E_ADC] += ce.adc_pj * n;
-        e[COST_E_SHIFT_ADD] += ce.shift_add_pj * n;
+        cost_energy_add(e, &ce, n);
         if (x->reprogram)
             x->write_pj[ti] += cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * n;
     }
@@ -247,8 +250,15 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
     exec *x = mem_calloc(1, sizeof *x, "exec");
     x->s = s;
     x->a = a;
-    x->stand_in = *a; /* shallow: its strings stay a's */
-    x->stand_in.vector.leakage_uw = 0.0;
+    /* Private stand-ins (overlap off) are bookkeeping, not hardware: they draw no static power,
+     * which the chip's parts draw once (cost_static_energy). Shallow: strings stay a's. */
+    x->stand_in = *a;
+    x->stand_in.vector.lane_static_power_uw = 0.0;
+    x->stand_in.vector.sram_leakage_uw_per_kib = 0.0;
+    x->stand_in_in_bus = a->groups.in_bus;
+    x->stand_in_out_bus = a->groups.out_bus;
+    x->stand_in_in_bus.static_power_uw_per_wire = 0.0;
+    x->stand_in_out_bus.static_power_uw_per_wire = 0.0;
     x->p = p;
     x->o = *o;
     x->reprogram = a->mode == ARCH_MODE_REPROGRAM;
@@ -306,6 +316,7 @@ void exec_destroy(exec *x)
     free(x->in_bus);
     free(x->out_bus);
     free(x->vm);
+    free(x->vms);
     free(x->comp_group);
     free(x->inf_start);
     free(x->inf_end);
@@ -700,30 +711,37 @@ simtime exec_tile_busy_ps(const exec *x)
     return busy;
 }
 
-void exec_energy(const exec *x, simtime makespan, double out[COST_E_COUNT])
+void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT])
 {
-    const arch *a = x->a;
     memset(out, 0, COST_E_COUNT * sizeof *out);
     size_t n = sim_component_count(x->s);
-    for (uint32_t id = 0; id < n; id++) {
-        component *c = sim_component(x->s, id);
-        if (c->ops == &tile_ops) {
-            const tile *t = (const tile *)c;
-            out[COST_E_DAC] += t->dac_pj;
-            out[COST_E_XBAR] += t->xbar_pj;
-            out[COST_E_ADC] += t->adc_pj;
-            out[COST_E_SHIFT_ADD] += t->shift_add_pj;
-            out[COST_E_WRITE] += t->write_pj;
-            out[COST_E_TILE_STATIC] += t->static_pj;
-        } else if (c->ops == &bus_ops) {
-            out[COST_E_BUS] += ((const bus *)c)->energy_pj;
-        } else if (c->ops == &vecmod_ops) {
-            const vecmod *m = (const vecmod *)c;
-            out[COST_E_VECTOR] += m->op_pj;
-            out[COST_E_SRAM] += m->sram_read_pj + m->sram_write_pj;
+    chip_account acc;
+    for (uint32_t id = 0; id < n; id++)
+        if (chip_component_account(sim_component(x->s, id), &acc))
+            for (int c = 0; c < COST_E_COUNT; c++)
+                out[c] += acc.dynamic_pj[c];
+}
+
+cost_usage exec_usage(const exec *x)
+{
+    const arch *a = x->a;
+    cost_usage u = {.tiles = x->tiles_used};
+    double n = (double)x->o.inferences;
+    bool *group_used = mem_calloc(x->n_groups, sizeof *group_used, "exec groups used");
+    for (uint64_t i = 0; i < a->tiles.count; i++) {
+        const tile *t = x->tile_by_id[i];
+        if (!t)
+            continue;
+        u.tile_busy_ps += (double)t->busy_ps;
+        if (!group_used[i / a->groups.tiles]) {
+            group_used[i / a->groups.tiles] = true;
+            u.groups++;
         }
     }
-    out[COST_E_TILE_STATIC] +=
-        (double)(a->tiles.count - x->tiles_used) * cost_tile_static_pj(a, 0, makespan);
-    out[COST_E_LEAKAGE] = (double)a->vector.count * cost_vector_leakage_pj(a, makespan);
+    free(group_used);
+    for (size_t k = 0; k < x->n_vms; k++)
+        u.lane_busy_ps += (double)resource_busy_ps(&x->vms[k]->lanes, x->vms[k]->total_ps);
+    u.tile_busy_ps /= n;
+    u.lane_busy_ps /= n;
+    return u;
 }

@@ -69,9 +69,14 @@ uint64_t exec_tiles_used(const exec *x);
 /* Busy crossbar time summed over the tiles, ps, in [0, sim_now]; call after sim_finish. */
 simtime exec_tile_busy_ps(const exec *x);
 
-/* Energy of the whole run over [0, makespan] by category, pJ, after sim_finish: dynamic energy as
- * the components charged it, tile static energy of the used tiles (their own busy time) and of
- * the chip's idle tiles (none), and SRAM leakage of every vector module of the chip. */
-void exec_energy(const exec *x, simtime makespan, double out[COST_E_COUNT]);
+/* Dynamic energy of the whole run by category, pJ, after sim_finish: what the chip's components
+ * charged (chip_component_account over every component). The static categories are 0: static
+ * energy is the chip's, from cost_static_energy over exec_usage and a time base. */
+void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT]);
+
+/* What the run used, per inference, after sim_finish: the tiles created, the groups holding
+ * them, and the crossbar and vector-lane busy times measured over the run divided by the
+ * inferences (every inference does the same work). */
+cost_usage exec_usage(const exec *x);
 
 #endif

@@ -6,6 +6,7 @@
 #include "tile.h"
 
 #include <assert.h>
+#include <stdio.h>
 
 #include "trace.h"
 
@@ -59,10 +60,7 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply)
     stats_add(st, t->st_shift_adds, n.shift_adds);
     double total_pj = cost_energy_total(&e);
     stats_sample(st, t->st_vmm_pj, total_pj);
-    t->dac_pj += e.dac_pj;
-    t->xbar_pj += e.xbar_pj;
-    t->adc_pj += e.adc_pj;
-    t->shift_add_pj += e.shift_add_pj;
+    cost_energy_add(t->vmm_pj, &e, 1.0);
 
     chip_trace(&t->base, CHIP_ACT_VMM, reply, g, total_pj);
     chip_reply_send(s, t->base.id, reply, g);
@@ -89,7 +87,17 @@ resource_grant tile_write(tile *t, uint64_t cells, const chip_reply *reply)
 
 double tile_dynamic_pj(const tile *t)
 {
-    return t->dac_pj + t->xbar_pj + t->adc_pj + t->shift_add_pj + t->write_pj;
+    return cost_dynamic_total(t->vmm_pj) + t->write_pj;
+}
+
+void tile_account(component *c, chip_account *out)
+{
+    tile *t = as_tile(c);
+    out->res = &t->xbar;
+    for (int k = 0; k < COST_E_COUNT; k++)
+        out->dynamic_pj[k] = t->vmm_pj[k];
+    out->dynamic_pj[COST_E_WRITE] += t->write_pj;
+    out->static_pj = t->static_pj;
 }
 
 event_payload tile_pack_vmm(const cost_vmm *v, const chip_reply *reply)
@@ -157,10 +165,13 @@ static void tile_report(component *c, stats *st)
     tile *t = as_tile(c);
     chip_report_resource(st, &t->xbar, t->total_ps);
     stats_set(st, stats_value(st, "total_ps", "ps"), (double)t->total_ps);
-    stats_set(st, stats_value(st, "energy_dac_pj", "pJ"), t->dac_pj);
-    stats_set(st, stats_value(st, "energy_xbar_pj", "pJ"), t->xbar_pj);
-    stats_set(st, stats_value(st, "energy_adc_pj", "pJ"), t->adc_pj);
-    stats_set(st, stats_value(st, "energy_shift_add_pj", "pJ"), t->shift_add_pj);
+    static const cost_category vmm_cats[] = {COST_E_DAC, COST_E_XBAR, COST_E_SAMPLE_HOLD,
+                                             COST_E_ADC, COST_E_SHIFT_ADD};
+    char name[64]; /* "energy_<category>_pj" */
+    for (size_t k = 0; k < sizeof vmm_cats / sizeof vmm_cats[0]; k++) {
+        snprintf(name, sizeof name, "energy_%s_pj", cost_category_name(vmm_cats[k]));
+        stats_set(st, stats_value(st, name, "pJ"), t->vmm_pj[vmm_cats[k]]);
+    }
     stats_set(st, stats_value(st, "energy_write_pj", "pJ"), t->write_pj);
     stats_set(st, stats_value(st, "energy_static_pj", "pJ"), t->static_pj);
     stats_set(st, stats_value(st, "energy_total_pj", "pJ"), tile_dynamic_pj(t) + t->static_pj);

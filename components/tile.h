@@ -20,8 +20,9 @@ struct tile {
     component base;   /* first: the engine's view */
     const arch *arch; /* chip parameters, not owned */
     resource xbar;    /* the crossbar, 1 server: VMMs and writes queue FIFO */
-    /* dynamic energy charged so far, by part, pJ */
-    double dac_pj, xbar_pj, adc_pj, shift_add_pj, write_pj;
+    /* dynamic energy charged so far, pJ, by category: the VMMs' parts and the cell writes */
+    double vmm_pj[COST_E_COUNT];
+    double write_pj;
     double static_pj; /* static energy over [0, finish time], set at finish, pJ */
     simtime busy_ps;  /* crossbar busy time in [0, finish time], set at finish, ps */
     simtime total_ps; /* finish time, ps */
@@ -41,8 +42,9 @@ enum { TILE_EV_VMM = 1, TILE_EV_WRITE = 2 };
  *   counters  vmms, dac_conversions, adc_conversions, xbar_reads, shift_adds, writes,
  *             cells_written (count)
  *   accums    vmm_energy_pj, write_energy_pj (pJ, one sample per request)
- *   report    busy_ps, total_ps (ps), utilisation (fraction), energy_dac_pj, energy_xbar_pj,
- *             energy_adc_pj, energy_shift_add_pj, energy_write_pj, energy_static_pj,
+ *   report    busy_ps, total_ps (ps), utilisation (fraction), energy_<category>_pj for the
+ *             VMM categories (dac, crossbar, sample_hold, adc, shift_add), energy_write_pj,
+ *             energy_static_pj (all its parts: cost_tile_static_pj over its busy and total time),
  *             energy_total_pj (pJ), and the resource figures of chip_report_resource. */
 
 extern const component_ops tile_ops;
@@ -70,5 +72,7 @@ cost_vmm tile_unpack_vmm(const event_payload *p);
 
 /* Dynamic energy charged so far (all parts), pJ. */
 double tile_dynamic_pj(const tile *t);
+/* Registry hook (chip_component_account): resource, dynamic energy by category, static energy. */
+void tile_account(component *c, chip_account *out);
 
 #endif

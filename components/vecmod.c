@@ -100,7 +100,21 @@ static void vecmod_finish(component *c)
 {
     vecmod *m = as_vecmod(c);
     m->total_ps = sim_now(c->sim);
-    m->leakage_pj = cost_vector_leakage_pj(m->arch, m->total_ps);
+    const arch *a = m->arch;
+    double total = (double)m->total_ps, lanes = a->vector.lanes;
+    double busy = (double)resource_busy_ps(&m->lanes, m->total_ps);
+    double lane_on = a->power_gating ? busy + a->gated_fraction * (lanes * total - busy)
+                                     : lanes * total;
+    m->static_pj = (a->vector.lane_static_power_uw * lane_on + cost_vecmod_sram_uw(a) * total) * 1e-6;
+}
+
+void vecmod_account(component *c, chip_account *out)
+{
+    vecmod *m = as_vecmod(c);
+    out->res = &m->lanes;
+    out->dynamic_pj[COST_E_VECTOR] = m->op_pj;
+    out->dynamic_pj[COST_E_SRAM] = m->sram_read_pj + m->sram_write_pj;
+    out->static_pj = m->static_pj;
 }
 
 static void vecmod_report(component *c, stats *st)
@@ -116,8 +130,8 @@ static void vecmod_report(component *c, stats *st)
         snprintf(name, sizeof name, "energy_%s_pj", op_names[k]);
         stats_set(st, stats_value(st, name, "pJ"), m->kind_pj[k]);
     }
-    stats_set(st, stats_value(st, "energy_leakage_pj", "pJ"), m->leakage_pj);
-    stats_set(st, stats_value(st, "energy_total_pj", "pJ"), vecmod_dynamic_pj(m) + m->leakage_pj);
+    stats_set(st, stats_value(st, "energy_static_pj", "pJ"), m->static_pj);
+    stats_set(st, stats_value(st, "energy_total_pj", "pJ"), vecmod_dynamic_pj(m) + m->static_pj);
 }
 
 static void vecmod_destroy(component *c)

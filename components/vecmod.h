@@ -2,7 +2,7 @@
  * It shift-adds weight slices, sums row tiles, applies activation and requantisation, pools and
  * adds residuals. The lanes are a k-server FIFO resource (k = arch.vector.lanes); an operation of
  * n lane ops is split into min(n, lanes) near-equal chunks like a bus transfer. Energy (lane ops,
- * SRAM reads, SRAM writes) comes from cost_vector_energy_pj, leakage over the run at finish.
+ * SRAM reads, SRAM writes) comes from cost_vector_energy_pj, static energy over the run at finish.
  */
 #ifndef XBARSIM_COMPONENTS_VECMOD_H
 #define XBARSIM_COMPONENTS_VECMOD_H
@@ -41,7 +41,8 @@ struct vecmod {
     double sram_read_pj;             /* SRAM reads */
     double sram_write_pj;            /* SRAM writes */
     double kind_pj[VECMOD_OP_COUNT]; /* all three, by operation kind */
-    double leakage_pj;               /* leakage over [0, finish time], set at finish, pJ */
+    double static_pj; /* lanes (gated when idle, if gating) and SRAM leakage over [0, finish
+                         time], set at finish, pJ */
     simtime total_ps;                /* finish time, ps */
     /* stats entry indices */
     size_t st_ops[VECMOD_OP_COUNT];      /* operations of each kind, count */
@@ -54,7 +55,7 @@ struct vecmod {
  *   counters  ops_<kind>, lane_ops_<kind> (count), sram_read_bytes, sram_write_bytes (bytes)
  *   accums    op_ps (ps: arrival to completion, one sample per operation)
  *   report    total_ps (ps), energy_ops_pj, energy_sram_read_pj, energy_sram_write_pj,
- *             energy_<kind>_pj, energy_leakage_pj, energy_total_pj (pJ), and the resource
+ *             energy_<kind>_pj, energy_static_pj, energy_total_pj (pJ), and the resource
  *             figures of chip_report_resource. */
 
 extern const component_ops vecmod_ops;
@@ -78,5 +79,7 @@ const char *vecmod_op_name(vecmod_op_kind kind);
 
 /* Dynamic energy charged so far (lane ops and SRAM), pJ. */
 double vecmod_dynamic_pj(const vecmod *m);
+/* Registry hook (chip_component_account): lanes, dynamic energy (vector, sram), static energy. */
+void vecmod_account(component *c, chip_account *out);
 
 #endif

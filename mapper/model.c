@@ -34,14 +34,6 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
     return a / b + (a % b != 0);
 }
 
-static void add_energy(double *acc, const cost_energy *e, double times)
-{
-    acc[COST_E_DAC] += e->dac_pj * times;
-    acc[COST_E_XBAR] += e->xbar_pj * times;
-    acc[COST_E_ADC] += e->adc_pj * times;
-    acc[COST_E_SHIFT_ADD] += e->shift_add_pj * times;
-}
-
 /* Reprogram mode: round k runs logical tiles [k x crossbars, (k + 1) x crossbars) at once, so
  * it lasts as long as the slowest shape it holds. Sum over rounds of that VMM time, ps. */
 static simtime reprogram_vmm_ps(const arch *a, const map_layer *ml, const map_shape *k, unsigned nk)
@@ -88,7 +80,7 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
                       .in_bits = ml->ab,
                       .adc_bits = ml->adc};
         cost_energy e = cost_vmm_energy(a, &t);
-        add_energy(e_vec, &e, (double)kinds[i].count);
+        cost_energy_add(e_vec, &e, (double)kinds[i].count);
         busy_vec += kinds[i].count * cost_vmm_ps(a, &t);
     }
 
@@ -110,6 +102,8 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
     out->energy_pj[COST_E_SRAM] =
         cost_vector_energy_pj(a, 0, tr.sram_read_bytes, tr.sram_write_bytes) * p;
     out->busy_tile_ps = busy_vec * ml->vectors;
+    out->busy_lane_ps = tr.lane_ops * cost_vector_op_ps(a) * ml->vectors;
+    out->macs = n->layers[ml->layer].xbar.weights * ml->vectors;
 
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
         out->write_ps = 0;
@@ -123,6 +117,7 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
         for (unsigned i = 0; i < nk; i++)
             cells += kinds[i].count * kinds[i].rows * kinds[i].cols;
         out->energy_pj[COST_E_WRITE] = cost_write_energy_pj(a, cells);
+        out->busy_tile_ps += ml->tiles_per_copy * cost_write_ps(a); /* each written once */
     }
 }
 
@@ -131,10 +126,49 @@ static void digital_layer(const network *n, const arch *a, unsigned li, model_la
     uint64_t ops = n->layers[li].elements;
     out->t_d_ps = cost_vector_ps(a, ops, a->vector.lanes);
     out->time_ps = out->t_d_ps;
+    out->busy_lane_ps = ops * cost_vector_op_ps(a);
     out->energy_pj[COST_E_VECTOR] = cost_vector_energy_pj(a, ops, 0, 0);
     /* 8-bit activations: each element read once, the output written once. */
     uint64_t wr = net_shape_elements(n->layers[li].out);
     out->energy_pj[COST_E_SRAM] = cost_vector_energy_pj(a, 0, ops, wr);
+}
+
+/* Groups holding at least one of the mapping's tiles (weight-stationary), count. */
+static uint64_t groups_used(const arch *a, const mapping *m)
+{
+    /* A layout priced before it is checked against the chip may run past its last group. */
+    uint64_t span_groups = (m->tiles_span + a->groups.tiles - 1) / a->groups.tiles;
+    uint64_t ng = span_groups > arch_groups(a) ? span_groups : arch_groups(a);
+    bool *used = mem_calloc(ng, sizeof *used, "model groups used");
+    uint64_t count = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        const map_layer *ml = &m->layers[i];
+        for (unsigned c = 0; c < ml->copies; c++) {
+            uint64_t first = ml->copy_tile[c] / a->groups.tiles;
+            uint64_t last = (ml->copy_tile[c] + ml->tiles_per_copy - 1) / a->groups.tiles;
+            for (uint64_t g = first; g <= last; g++)
+                if (!used[g]) {
+                    used[g] = true;
+                    count++;
+                }
+        }
+    }
+    free(used);
+    return count;
+}
+
+/* Dynamic energy plus the static energy of `usage` over window_ps, by category; returns the
+ * total, pJ. */
+static double energy_on(const arch *a, const model *r, double window_ps, double out[COST_E_COUNT])
+{
+    double dyn[COST_E_COUNT] = {0};
+    for (unsigned li = 0; li < r->n; li++)
+        for (int c = 0; c < COST_E_COUNT; c++)
+            dyn[c] += r->layers[li].energy_pj[c];
+    cost_static_energy(a, &r->usage, window_ps, dyn);
+    for (int c = 0; c < COST_E_COUNT; c++)
+        out[c] = dyn[c];
+    return cost_total(out);
 }
 
 void model_evaluate(const network *n, const arch *a, const mapping *m, model *out)
@@ -147,7 +181,7 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
         if (n->layers[li].xbar_index < 0)
             digital_layer(n, a, li, &r.layers[li]);
 
-    uint64_t busy = 0;
+    uint64_t busy = 0, lanes = 0;
     for (unsigned li = 0; li < n->n_layers; li++) {
         const model_layer *l = &r.layers[li];
         r.latency_ps += l->time_ps;
@@ -155,30 +189,55 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
             r.bottleneck = li;
             r.bottleneck_ps = l->time_ps;
         }
-        for (int c = 0; c < COST_E_COUNT; c++)
-            r.energy_pj[c] += l->energy_pj[c];
         busy += l->busy_tile_ps;
+        lanes += l->busy_lane_ps;
+        r.macs += l->macs;
     }
     r.throughput_per_s = r.bottleneck_ps ? 1.0 / simtime_to_s(r.bottleneck_ps) : 0.0;
 
-    /* Static energy over one inference. Weight-stationary: used tiles are busy for their VMMs
-     * (gated or not while idle), unused tiles idle throughout. Reprogram: the crossbars. */
-    uint64_t powered = a->mode == ARCH_MODE_WEIGHT_STATIONARY ? m->tiles_used : a->tiles.count;
+    /* What is powered. Weight-stationary: the tiles holding weights and their groups.
+     * Reprogram: every crossbar of the chip (they exist whether or not a layer needs them all). */
+    bool ws = a->mode == ARCH_MODE_WEIGHT_STATIONARY;
+    uint64_t powered = ws ? m->tiles_used : a->tiles.count;
     r.tiles_used = powered;
+    r.usage.tiles = powered;
+    r.usage.groups = ws ? groups_used(a, m) : arch_groups(a);
+    r.usage.tile_busy_ps = (double)busy;
+    r.usage.lane_busy_ps = (double)lanes;
+    r.energy_single_total_pj = energy_on(a, &r, (double)r.latency_ps, r.energy_single_pj);
+    r.energy_steady_total_pj = energy_on(a, &r, (double)r.bottleneck_ps, r.energy_steady_pj);
     if (busy > powered * r.latency_ps) /* reprogram: busy is summed over logical tiles */
         busy = powered * r.latency_ps;
-    /* Static power is linear in busy time, so the powered tiles' total is one call on their
-     * summed busy and powered-on times (no per-tile average to round). */
-    r.energy_pj[COST_E_TILE_STATIC] =
-        cost_tile_static_pj(a, busy, powered * r.latency_ps) +
-        (double)(a->tiles.count - (powered < a->tiles.count ? powered : a->tiles.count)) *
-            cost_tile_static_pj(a, 0, r.latency_ps);
-    r.energy_pj[COST_E_LEAKAGE] = a->vector.count * cost_vector_leakage_pj(a, r.latency_ps);
-    for (int c = 0; c < COST_E_COUNT; c++)
-        r.energy_total_pj += r.energy_pj[c];
     r.utilisation =
         powered && r.latency_ps ? (double)busy / ((double)powered * (double)r.latency_ps) : 0.0;
     *out = r;
+}
+
+double model_tops_per_w(uint64_t macs, double energy_pj)
+{
+    return energy_pj > 0 ? 2.0 * (double)macs / energy_pj : 0.0; /* op/pJ = TOPS/W */
+}
+
+double model_pj_per_mac(uint64_t macs, double energy_pj)
+{
+    return macs ? energy_pj / (double)macs : 0.0;
+}
+
+/* One energy definition: total, dynamic and static sums, achieved efficiency, then every
+ * non-zero category (uJ). */
+static void print_energy(FILE *out, const char *name, const char *what, const double e[COST_E_COUNT],
+                         uint64_t macs)
+{
+    double total = cost_total(e);
+    fprintf(out, "%s = %.6g uJ per inference (%s): dynamic %.6g, static %.6g uJ; %.6g TOPS/W, "
+                 "%.6g pJ/MAC\n",
+            name, total * 1e-6, what, cost_dynamic_total(e) * 1e-6, cost_static_total(e) * 1e-6,
+            model_tops_per_w(macs, total), model_pj_per_mac(macs, total));
+    fprintf(out, "  by category (uJ):");
+    for (int c = 0; c < COST_E_COUNT; c++)
+        if (e[c] != 0.0)
+            fprintf(out, " %s %.4g", cost_category_name((cost_category)c), e[c] * 1e-6);
+    fprintf(out, "\n");
 }
 
 void model_print(const network *n, const arch *a, const mapping *map, const model *m, FILE *out)
@@ -219,11 +278,12 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             a->tiles.count,
             a->mode == ARCH_MODE_WEIGHT_STATIONARY ? "weight-stationary" : "crossbars shared");
     fprintf(out, "utilisation = %.4f (busy tile time / (tiles x latency))\n", m->utilisation);
-    fprintf(out, "energy = %.6g uJ per inference:", m->energy_total_pj * 1e-6);
-    for (int c = 0; c < COST_E_COUNT; c++)
-        fprintf(out, " %s %.4g", cost_category_name((cost_category)c), m->energy_pj[c] * 1e-6);
-    fprintf(out, " (uJ)\n");
-    fprintf(out, "edp = %.6g uJ*us\n", m->energy_total_pj * 1e-6 * simtime_to_us(m->latency_ps));
+    print_energy(out, "energy_single", "static over one inference's latency", m->energy_single_pj,
+                 m->macs);
+    print_energy(out, "energy_steady", "static over the pipelined period 1 / throughput",
+                 m->energy_steady_pj, m->macs);
+    fprintf(out, "edp = %.6g uJ*us (single-inference energy x latency)\n",
+            m->energy_single_total_pj * 1e-6 * simtime_to_us(m->latency_ps));
 }
 
 void model_print_csv(const network *n, const mapping *map, const model *m, FILE *out)
@@ -305,10 +365,19 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
     json_string(out, n->layers[m->bottleneck].name);
     fprintf(out,
             ", \"bottleneck_ps\": %llu, \"throughput_per_s\": %.9g, \"tiles_used\": %llu, "
-            "\"utilisation\": %.9g, \"energy_pj\": {",
+            "\"utilisation\": %.9g, \"energy_single_pj\": {",
             (unsigned long long)m->bottleneck_ps, m->throughput_per_s,
             (unsigned long long)m->tiles_used, m->utilisation);
     for (int c = 0; c < COST_E_COUNT; c++)
-        fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c), m->energy_pj[c]);
-    fprintf(out, "\"total\": %.9g}}\n}\n", m->energy_total_pj);
+        fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c),
+                m->energy_single_pj[c]);
+    fprintf(out, "\"total\": %.9g}, \"energy_steady_pj\": {", m->energy_single_total_pj);
+    for (int c = 0; c < COST_E_COUNT; c++)
+        fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c),
+                m->energy_steady_pj[c]);
+    fprintf(out, "\"total\": %.9g}, \"macs\": %llu, \"tops_per_w_single\": %.9g, "
+                 "\"tops_per_w_steady\": %.9g}\n}\n",
+            m->energy_steady_total_pj, (unsigned long long)m->macs,
+            model_tops_per_w(m->macs, m->energy_single_total_pj),
+            model_tops_per_w(m->macs, m->energy_steady_total_pj));
 }

@@ -24,8 +24,12 @@ typedef struct model_layer {
     simtime t_d_ps;        /* vector-module work (digital layers: the whole layer) */
     simtime write_ps;      /* reprogram mode: programming per inference, ps */
     simtime time_ps;       /* T_l with its copies: the layer's time for one inference, ps */
-    uint64_t busy_tile_ps; /* sum over the layer's tiles of their VMM time per inference, ps */
-    double energy_pj[COST_E_COUNT]; /* dynamic energy per inference by category, pJ */
+    uint64_t busy_tile_ps; /* sum over the layer's tiles of their busy time (VMMs and, in
+                              reprogram mode, writes) per inference, ps */
+    uint64_t busy_lane_ps; /* sum over vector lanes of their busy time per inference, ps */
+    uint64_t macs;         /* multiply-accumulates per inference, count */
+    double energy_pj[COST_E_COUNT]; /* dynamic energy per inference by category (the static
+                                       categories are 0: static energy is the chip's), pJ */
 } model_layer;
 
 typedef struct model {
@@ -35,11 +39,22 @@ typedef struct model {
     unsigned bottleneck;            /* layer index of the largest T_l */
     simtime bottleneck_ps;          /* its T_l, ps */
     double throughput_per_s;        /* pipelined: 1 / bottleneck, inferences/s */
-    double energy_pj[COST_E_COUNT]; /* per inference by category (static over latency), pJ */
-    double energy_total_pj;         /* pJ */
+    cost_usage usage;               /* tiles, groups and busy times per inference */
+    uint64_t macs;                  /* multiply-accumulates per inference, count */
+    /* Energy per inference by category, pJ, on the two time bases of static energy:
+     * single = dynamic + static power x latency (one inference alone);
+     * steady = dynamic + static power x bottleneck (the pipelined period, 1 / throughput). */
+    double energy_single_pj[COST_E_COUNT];
+    double energy_steady_pj[COST_E_COUNT];
+    double energy_single_total_pj; /* pJ */
+    double energy_steady_total_pj; /* pJ */
     uint64_t tiles_used;            /* weight-stationary: tiles holding weights, count */
     double utilisation;             /* busy tile time / (tiles used x latency), fraction */
 } model;
+
+/* Energy figures of a priced inference: ops = 2 x MACs; TOPS/W = ops / energy; energy per MAC. */
+double model_tops_per_w(uint64_t macs, double energy_pj);
+double model_pj_per_mac(uint64_t macs, double energy_pj);
 
 /* Price mapping m of network n on arch a. Never fails: the inputs were validated. *out owned by
  * the caller: model_fini. */

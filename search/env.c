@@ -183,7 +183,7 @@ static int budget_cost(env *v, double *cost, double *t_rep, double *t_cost, err 
     else if (v->c.budget_kind == ENV_BUDGET_LATENCY)
         *cost = (double)mo.latency_ps / (double)v->base_latency_ps;
     else if (v->c.budget_kind == ENV_BUDGET_ENERGY)
-        *cost = mo.energy_total_pj / v->base_energy_pj;
+        *cost = mo.energy_steady_total_pj / v->base_energy_pj;
     else
         *cost = (double)m.tiles_used / (double)v->base_tiles;
     model_fini(&mo);
@@ -381,7 +381,7 @@ int env_create(const network *n, const arch *a, const env_config *c, acc_backend
     }
     v->base_latency_ps = mo.latency_ps;
     v->base_bottleneck_ps = mo.bottleneck_ps;
-    v->base_energy_pj = mo.energy_total_pj;
+    v->base_energy_pj = mo.energy_steady_total_pj;
     v->base_tiles = m.tiles_used;
     model_fini(&mo);
     mapping_fini(&m);
@@ -518,7 +518,7 @@ void env_finish(env *v, unsigned episode, env_outcome *out)
     out->latency_ps = mo.latency_ps;
     out->bottleneck_ps = mo.bottleneck_ps;
     out->throughput_per_s = mo.throughput_per_s;
-    out->energy_pj = mo.energy_total_pj;
+    out->energy_pj = mo.energy_steady_total_pj;
     out->tiles = m.tiles_used;
     if (v->c.mode == ENV_MODE_CIMAQ)
         out->cost = (double)mo.latency_ps / (double)v->base_latency_ps;

@@ -87,7 +87,7 @@ typedef struct env_outcome {
     simtime latency_ps;      /* one inference, with the chosen copies, ps */
     simtime bottleneck_ps;   /* slowest layer, ps */
     double throughput_per_s; /* 1 / bottleneck, inferences/s */
-    double energy_pj;        /* per inference, pJ */
+    double energy_pj;        /* per inference, steady state (static over 1 / throughput), pJ */
     uint64_t tiles;          /* tiles used with the copies, count */
     double budget;           /* the budget this episode (x baseline; 0 when the mode has none) */
     double cost;             /* the budgeted figure after the wall (x baseline) */
