@@ -536,6 +536,7 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     memset(&r, 0, sizeof r);
     r.inferences = inferences;
     r.overlap = overlap;
+    r.a = in->a; /* shallow: the point's arch, still owned by in (never arch_fini'd here) */
     ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &r.m, e));
     model_evaluate(in->net, &in->a, &r.m, &r.mo);
     emit_program(in->net, &in->a, &r.m, &r.p);

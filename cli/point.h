@@ -40,18 +40,18 @@ typedef enum point_job {
       "best episode (search)")                                                                     \
     X(THROUGHPUT, "throughput_per_s", "1/s", POINT_ALL,                                            \
       "pipelined inferences per second (run: steady state of the simulated inferences)")           \
-    X(ENERGY, "energy_uj", "uJ", POINT_ALL, "energy per inference, steady state (= energy_steady_uj)") \
-    X(ENERGY_SINGLE, "energy_single_uj", "uJ", POINT_M | POINT_R | POINT_P,                                          \
+    X(ENERGY, "energy_uj", "uJ", POINT_ALL,                                                        \
+      "energy per inference, steady state (= energy_steady_uj)")                                   \
+    X(ENERGY_SINGLE, "energy_single_uj", "uJ", POINT_M | POINT_R | POINT_P,                        \
       "energy per inference, static power over one inference's latency")                           \
-    X(ENERGY_STEADY, "energy_steady_uj", "uJ", POINT_M | POINT_R | POINT_P,                                          \
+    X(ENERGY_STEADY, "energy_steady_uj", "uJ", POINT_M | POINT_R | POINT_P,                        \
       "energy per inference, static power over the pipelined period (1 / throughput)")             \
-    X(AREA, "area_mm2", "mm2", POINT_M | POINT_R | POINT_P, "chip area (every part of the chip)")                    \
-    X(TOPS_PER_W, "tops_per_w", "TOPS/W", POINT_M | POINT_R | POINT_P,                                               \
+    X(AREA, "area_mm2", "mm2", POINT_M | POINT_R | POINT_P, "chip area (every part of the chip)")  \
+    X(TOPS_PER_W, "tops_per_w", "TOPS/W", POINT_M | POINT_R | POINT_P,                             \
       "2 x MACs per inference / steady-state energy per inference")                                \
-    X(TOPS_PER_MM2, "tops_per_mm2", "TOPS/mm2", POINT_M | POINT_R | POINT_P,                                         \
+    X(TOPS_PER_MM2, "tops_per_mm2", "TOPS/mm2", POINT_M | POINT_R | POINT_P,                       \
       "2 x MACs per inference x throughput / chip area")                                           \
-    X(EDP, "edp_uj_ms", "uJ*ms", POINT_M | POINT_R | POINT_P,                                      \
-      "single-inference energy x latency")                                                         \
+    X(EDP, "edp_uj_ms", "uJ*ms", POINT_M | POINT_R | POINT_P, "single-inference energy x latency") \
     X(TILES, "tiles_used", "count", POINT_ALL, "tiles holding weights (with every copy)")          \
     X(UTILISATION, "utilisation", "fraction", POINT_M | POINT_R | POINT_P,                         \
       "busy tile time / (tiles used x latency, or x makespan for run)")                            \
@@ -64,7 +64,7 @@ typedef enum point_job {
       "ADC bits a lossless column sum needs on this arch")                                         \
     X(MODEL_LATENCY, "model_latency_us", "us", POINT_R, "the analytic model's latency")            \
     X(MODEL_THROUGHPUT, "model_throughput_per_s", "1/s", POINT_R, "the model's throughput")        \
-    X(MODEL_ENERGY, "model_energy_uj", "uJ", POINT_R, "the model's steady-state energy")            \
+    X(MODEL_ENERGY, "model_energy_uj", "uJ", POINT_R, "the model's steady-state energy")           \
     X(EVENTS, "events", "count", POINT_R, "events the simulation handled")                         \
     X(LATENCY_GAIN, "latency_gain", "x", POINT_P | POINT_S,                                        \
       "latency before / after (replicate: one copy each; search: all-8/8 baseline)")               \

@@ -413,13 +413,13 @@ static double ratio(double sim_v, double model_v)
 
 /* One energy definition, simulated beside the model: total, its TOPS/W, then every category
  * either of them charges. */
-static void print_energy(const char *title, const double *sim_e, const double *mod_e,
-                         uint64_t macs)
+static void print_energy(const char *title, const double *sim_e, const double *mod_e, uint64_t macs)
 {
     double st = cost_total(sim_e), mt = cost_total(mod_e);
     printf("%-34s %16.6g %16.6g %10.4f\n", title, st * 1e-6, mt * 1e-6, ratio(st, mt));
     printf("  %-32s %16.6g %16.6g %10.4f\n", "TOPS/W (2 ops per MAC)", model_tops_per_w(macs, st),
-           model_tops_per_w(macs, mt), ratio(model_tops_per_w(macs, st), model_tops_per_w(macs, mt)));
+           model_tops_per_w(macs, mt),
+           ratio(model_tops_per_w(macs, st), model_tops_per_w(macs, mt)));
     for (int c = 0; c < COST_E_COUNT; c++)
         if (sim_e[c] != 0.0 || mod_e[c] != 0.0)
             printf("  %-32s %16.6g %16.6g %10.4f\n", cost_category_name((cost_category)c),

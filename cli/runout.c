@@ -192,7 +192,6 @@ static double stat(const component *c, const char *name)
     return s->type == STATS_COUNTER ? (double)s->count : s->sum;
 }
 
-
 static int write_components(h5file *f, const run_ctx *r, err *e)
 {
     size_t n = sim_component_count(r->s);
@@ -332,13 +331,15 @@ static int write_inferences(h5file *f, const run_ctx *r, err *e)
 /* ---- /summary/network -------------------------------------------------------------------------
  */
 
+/* The energy_<category>_pj columns are the steady-state energy (they add up to
+ * energy_per_inference_pj); single_energy_<category>_pj the single-inference one. */
 typedef struct net_row {
     uint64_t inferences, makespan_ps, latency_ps, model_latency_ps, window_first;
     double period_ps, model_period_ps, throughput_per_s, model_throughput_per_s;
     uint64_t macs;
-    double energy_single_pj, model_energy_single_pj, energy_steady_pj, model_energy_steady_pj;
-    double tops_per_w_single, tops_per_w_steady, area_mm2, tops_per_mm2;
-    double single_pj[COST_E_COUNT], steady_pj[COST_E_COUNT];
+    double energy_per_inference_pj, model_energy_pj, single_energy_pj, model_single_energy_pj;
+    double tops_per_w, single_tops_per_w, area_mm2, tops_per_mm2;
+    double steady_pj[COST_E_COUNT], single_pj[COST_E_COUNT];
     uint64_t tiles_used, tiles_total, groups_used;
     double utilisation, model_utilisation, edp_pj_s;
 } net_row;
@@ -357,24 +358,27 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
     cols[k++] = (h5col)H5COL(net_row, throughput_per_s, H5COL_F64, "inferences/s");
     cols[k++] = (h5col)H5COL(net_row, model_throughput_per_s, H5COL_F64, "inferences/s");
     cols[k++] = (h5col)H5COL(net_row, macs, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, energy_single_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, model_energy_single_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, energy_steady_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, model_energy_steady_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, tops_per_w_single, H5COL_F64, "TOPS/W");
-    cols[k++] = (h5col)H5COL(net_row, tops_per_w_steady, H5COL_F64, "TOPS/W");
+    cols[k++] = (h5col)H5COL(net_row, energy_per_inference_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, model_energy_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, single_energy_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, model_single_energy_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5col)H5COL(net_row, tops_per_w, H5COL_F64, "TOPS/W");
+    cols[k++] = (h5col)H5COL(net_row, single_tops_per_w, H5COL_F64, "TOPS/W");
     cols[k++] = (h5col)H5COL(net_row, area_mm2, H5COL_F64, "mm2");
     cols[k++] = (h5col)H5COL(net_row, tops_per_mm2, H5COL_F64, "TOPS/mm2");
     char names[2][COST_E_COUNT][48];
     for (int c = 0; c < COST_E_COUNT; c++) {
         const char *cat = cost_category_name((cost_category)c);
-        snprintf(names[0][c], sizeof names[0][c], "energy_single_%s_pj", cat);
+        snprintf(names[0][c], sizeof names[0][c], "energy_%s_pj", cat);
         cols[k++] = (h5col){names[0][c], H5COL_F64,
-                            offsetof(net_row, single_pj) + (size_t)c * sizeof(double),
-                            sizeof(double), "pJ"};
-        snprintf(names[1][c], sizeof names[1][c], "energy_steady_%s_pj", cat);
-        cols[k++] = (h5col){names[1][c], H5COL_F64,
                             offsetof(net_row, steady_pj) + (size_t)c * sizeof(double),
+                            sizeof(double), "pJ"};
+    }
+    for (int c = 0; c < COST_E_COUNT; c++) {
+        const char *cat = cost_category_name((cost_category)c);
+        snprintf(names[1][c], sizeof names[1][c], "single_energy_%s_pj", cat);
+        cols[k++] = (h5col){names[1][c], H5COL_F64,
+                            offsetof(net_row, single_pj) + (size_t)c * sizeof(double),
                             sizeof(double), "pJ"};
     }
     cols[k++] = (h5col)H5COL(net_row, tiles_used, H5COL_U64, "count");
@@ -397,16 +401,16 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
         .throughput_per_s = t->throughput_per_s,
         .model_throughput_per_s = r->mo.throughput_per_s,
         .macs = t->macs,
-        .energy_single_pj = t->energy_single_total_pj,
-        .model_energy_single_pj = r->mo.energy_single_total_pj,
-        .energy_steady_pj = t->energy_steady_total_pj,
-        .model_energy_steady_pj = r->mo.energy_steady_total_pj,
-        .tops_per_w_single = model_tops_per_w(t->macs, t->energy_single_total_pj),
-        .tops_per_w_steady = model_tops_per_w(t->macs, t->energy_steady_total_pj),
+        .energy_per_inference_pj = t->energy_steady_total_pj,
+        .model_energy_pj = r->mo.energy_steady_total_pj,
+        .single_energy_pj = t->energy_single_total_pj,
+        .model_single_energy_pj = r->mo.energy_single_total_pj,
+        .tops_per_w = model_tops_per_w(t->macs, t->energy_steady_total_pj),
+        .single_tops_per_w = model_tops_per_w(t->macs, t->energy_single_total_pj),
         .area_mm2 = pk.area_mm2,
-        .tops_per_mm2 = pk.area_mm2 > 0 ? 2.0 * (double)t->macs * t->throughput_per_s * 1e-12 /
-                                              pk.area_mm2
-                                        : 0.0,
+        .tops_per_mm2 = pk.area_mm2 > 0
+                            ? 2.0 * (double)t->macs * t->throughput_per_s * 1e-12 / pk.area_mm2
+                            : 0.0,
         .tiles_used = t->tiles_used,
         .tiles_total = r->a.tiles.count,
         .groups_used = t->usage.groups,
@@ -414,8 +418,8 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
         .model_utilisation = r->mo.utilisation,
         .edp_pj_s = t->edp_pj_s,
     };
-    memcpy(row.single_pj, t->energy_single_pj, sizeof row.single_pj);
     memcpy(row.steady_pj, t->energy_steady_pj, sizeof row.steady_pj);
+    memcpy(row.single_pj, t->energy_single_pj, sizeof row.single_pj);
     return h5table_write(f, "/summary/network", "network totals, simulated and analytic", cols, k,
                          sizeof row, &row, 1, e);
 }

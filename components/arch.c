@@ -632,9 +632,9 @@ static int check_bits_defined(const ctx *c, const config_setting_t *bs, const ch
 
 static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
 {
-    static const char *const keys[] = {"count",     "bits",     "strict_bits",     "time_ns",
-                                       "time_cycles", "energy_pj", "power_mw", "static_power_uw",
-                                       "area_um2",  NULL};
+    static const char *const keys[] = {"count",       "bits",      "strict_bits", "time_ns",
+                                       "time_cycles", "energy_pj", "power_mw",    "static_power_uw",
+                                       "area_um2",    NULL};
     const char *p = "arch.tiles.adc";
     char path[PATH_BYTES], tpath[PATH_BYTES];
     config_setting_t *g, *ts = NULL, *es;
@@ -714,15 +714,10 @@ static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
 
 static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
 {
-    static const char *const keys[] = {"read_latency_ns",
-                                       "read_energy_pj",
-                                       "cell_read_energy_pj",
-                                       "execute_ns_per_bit",
-                                       "write_ns_per_tile",
-                                       "write_energy_pj_per_cell",
-                                       "static_power_uw",
-                                       "cell_area_um2",
-                                       NULL};
+    static const char *const keys[] = {
+        "read_latency_ns",    "read_energy_pj",    "cell_read_energy_pj",
+        "execute_ns_per_bit", "write_ns_per_tile", "write_energy_pj_per_cell",
+        "static_power_uw",    "cell_area_um2",     NULL};
     const char *p = "arch.tiles.crossbar";
     config_setting_t *g;
     ERR_TRY(get_group(c, tiles, "arch.tiles", "crossbar", false, keys, &g));
@@ -758,11 +753,20 @@ static int get_crossbar(const ctx *c, config_setting_t *tiles, arch *a)
 
 static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"count",     "rows",      "cols",
-                                       "cell_bits", "rows_active", "mapping",
-                                       "whole_cell_weights", "psum_bits", "dac",
-                                       "sample_hold", "adc",     "shift_add",
-                                       "crossbar",  NULL};
+    static const char *const keys[] = {"count",
+                                       "rows",
+                                       "cols",
+                                       "cell_bits",
+                                       "rows_active",
+                                       "mapping",
+                                       "whole_cell_weights",
+                                       "psum_bits",
+                                       "dac",
+                                       "sample_hold",
+                                       "adc",
+                                       "shift_add",
+                                       "crossbar",
+                                       NULL};
     const char *p = "arch.tiles";
     char path[PATH_BYTES], names[160];
     config_setting_t *g;
@@ -890,8 +894,8 @@ static int get_vector(const ctx *c, config_setting_t *root, arch *a)
  * area_um2 = ..; }, ... ): optional. */
 static int get_other_parts(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"name", "scope", "count", "static_power_uw", "area_um2",
-                                       NULL};
+    static const char *const keys[] = {"name",     "scope", "count", "static_power_uw",
+                                       "area_um2", NULL};
     char path[PATH_BYTES], found[FOUND_BYTES], names[64], want[128];
     config_setting_t *l = config_setting_get_member(root, "other_parts");
     if (!l)
@@ -900,8 +904,9 @@ static int get_other_parts(const ctx *c, config_setting_t *root, arch *a)
     if ((t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY) ||
         config_setting_length(l) > ARCH_MAX_OTHER_PARTS) {
         cfgfile_describe(l, found, FOUND_BYTES);
-        return fail(c, l, "arch.other_parts", "found %s, expected a list ( { ... }, ... ) of at most %d parts",
-                    found, ARCH_MAX_OTHER_PARTS);
+        return fail(c, l, "arch.other_parts",
+                    "found %s, expected a list ( { ... }, ... ) of at most %d parts", found,
+                    ARCH_MAX_OTHER_PARTS);
     }
     cfgfile_list_names(names, sizeof names, scope_names, ARCH_SCOPE_COUNT);
     snprintf(want, sizeof want, "a string, one of: %s", names);
@@ -950,10 +955,9 @@ static bool name_char_ok(char ch)
 /* Fill *a from the root of a parsed config; a owns what it holds even on error. */
 static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"name",         "mode",           "clock_mhz",
-                                       "peak_bits",    "power_gating",   "gated_fraction",
-                                       "tiles",        "groups",         "vector",
-                                       "other_parts",  NULL};
+    static const char *const keys[] = {"name",         "mode",           "clock_mhz", "peak_bits",
+                                       "power_gating", "gated_fraction", "tiles",     "groups",
+                                       "vector",       "other_parts",    NULL};
     char names[128], want[200];
     config_setting_t *g = config_setting_get_member(root, "arch");
     if (!g)
@@ -992,8 +996,8 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 
     ERR_TRY(get_uint(c, g, "arch", "peak_bits", 1, 32, false, 8, &a->peak_bits));
     ERR_TRY(get_bool(c, g, "arch", "power_gating", false, &a->power_gating));
-    ERR_TRY(get_num(c, g, "arch", "gated_fraction", 0.0, false, 1.0, false, 0.0,
-                    &a->gated_fraction));
+    ERR_TRY(
+        get_num(c, g, "arch", "gated_fraction", 0.0, false, 1.0, false, 0.0, &a->gated_fraction));
 
     ERR_TRY(get_tiles(c, g, a));
     ERR_TRY(get_groups(c, g, a));

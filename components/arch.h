@@ -52,7 +52,7 @@ typedef enum arch_mode {
     X(LINEAR, "linear")           /* c0 + c1 * b            */                                     \
     X(QUADRATIC, "quadratic")     /* c0 + c1 * b^2          */                                     \
     X(EXPONENTIAL, "exponential") /* c0 * c1^b              */                                     \
-    X(FOM, "fom")                 /* value * 2^b (Walden figure of merit: energy per conversion   \
+    X(FOM, "fom")                 /* value * 2^b (Walden figure of merit: energy per conversion    \
                                      step, so E = FoM x 2^bits)                             */
 
 typedef enum arch_bits_kind {
@@ -120,15 +120,15 @@ typedef struct arch {
     double gated_fraction; /* arch.gated_fraction: static power an idle gated part keeps, 0..1 */
 
     struct {
-        unsigned count;             /* arch.tiles.count: physical tiles (crossbars), count;
-                                       in reprogram mode the crossbars shared in time */
-        unsigned rows, cols;        /* arch.tiles.rows / cols: crossbar size, cells */
-        unsigned cell_bits;         /* arch.tiles.cell_bits: bits per cell */
-        unsigned rows_active;       /* arch.tiles.rows_active: rows driven at once, rows */
-        arch_mapping mapping;       /* arch.tiles.mapping */
-        bool whole_cell_weights;    /* arch.tiles.whole_cell_weights: weight bits must be a
-                                       multiple of cell_bits (no partly used slice) */
-        unsigned psum_bits;         /* arch.tiles.psum_bits: partial-sum word out of a tile, bits */
+        unsigned count;          /* arch.tiles.count: physical tiles (crossbars), count;
+                                    in reprogram mode the crossbars shared in time */
+        unsigned rows, cols;     /* arch.tiles.rows / cols: crossbar size, cells */
+        unsigned cell_bits;      /* arch.tiles.cell_bits: bits per cell */
+        unsigned rows_active;    /* arch.tiles.rows_active: rows driven at once, rows */
+        arch_mapping mapping;    /* arch.tiles.mapping */
+        bool whole_cell_weights; /* arch.tiles.whole_cell_weights: weight bits must be a
+                                    multiple of cell_bits (no partly used slice) */
+        unsigned psum_bits;      /* arch.tiles.psum_bits: partial-sum word out of a tile, bits */
         struct {
             unsigned bits;          /* arch.tiles.dac.bits: input bits applied per step, bits */
             double latency_ns;      /* arch.tiles.dac.latency_ns: per step, ns */
@@ -178,20 +178,20 @@ typedef struct arch {
     } groups;
 
     struct {
-        unsigned count;                /* arch.vector.count: vector modules, count */
-        unsigned lanes;                /* arch.vector.lanes: lanes per module, count */
-        unsigned cycles_per_op;        /* arch.vector.cycles_per_op: one lane op, cycles */
-        unsigned long sram_bytes;      /* arch.vector.sram_bytes: SRAM per module, bytes */
-        double sram_read_pj_per_byte;  /* arch.vector.sram_read_pj_per_byte, pJ */
-        double sram_write_pj_per_byte; /* arch.vector.sram_write_pj_per_byte, pJ */
+        unsigned count;                 /* arch.vector.count: vector modules, count */
+        unsigned lanes;                 /* arch.vector.lanes: lanes per module, count */
+        unsigned cycles_per_op;         /* arch.vector.cycles_per_op: one lane op, cycles */
+        unsigned long sram_bytes;       /* arch.vector.sram_bytes: SRAM per module, bytes */
+        double sram_read_pj_per_byte;   /* arch.vector.sram_read_pj_per_byte, pJ */
+        double sram_write_pj_per_byte;  /* arch.vector.sram_write_pj_per_byte, pJ */
         double sram_leakage_uw_per_kib; /* SRAM leakage per KiB (1024 bytes), uW */
         double sram_area_um2_per_kib;   /* SRAM area per KiB, um2 */
-        double op_energy_pj;           /* arch.vector.op_energy_pj: one lane op, pJ */
-        double lane_static_power_uw;   /* per lane, uW */
-        double lane_area_um2;          /* per lane, um2 */
+        double op_energy_pj;            /* arch.vector.op_energy_pj: one lane op, pJ */
+        double lane_static_power_uw;    /* per lane, uW */
+        double lane_area_um2;           /* per lane, um2 */
     } vector;
 
-    unsigned n_other_parts;                             /* entries of arch.other_parts, count */
+    unsigned n_other_parts;                            /* entries of arch.other_parts, count */
     arch_other_part other_parts[ARCH_MAX_OTHER_PARTS]; /* arch.other_parts */
 
 } arch;

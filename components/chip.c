@@ -16,8 +16,7 @@
 #include "trace.h"
 #include "vecmod.h"
 
-#define CHIP_CLASS(id, name, type, ops, setup, account)                                            \
-    COMPONENT_CLASS_ENTRY(CHIP_##id, type, ops)
+#define CHIP_CLASS(id, name, type, ops, setup, account) COMPONENT_CLASS_ENTRY(CHIP_##id, type, ops)
 const component_class chip_component_classes[CHIP_COMPONENT_COUNT] = {
     CHIP_COMPONENT_MAP(CHIP_CLASS)};
 #undef CHIP_CLASS

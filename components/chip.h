@@ -45,9 +45,9 @@ component *chip_component_create(sim *s, chip_component_kind kind, const char *n
 /* What a chip component accounts for after sim_finish: the resource that models it, its dynamic
  * energy by category and its own static energy over [0, finish time]. */
 typedef struct chip_account {
-    resource *res;                  /* the component's resource (owned by the component) */
+    resource *res;                   /* the component's resource (owned by the component) */
     double dynamic_pj[COST_E_COUNT]; /* dynamic energy charged, by category, pJ */
-    double static_pj;               /* static energy over its run, pJ (see its kind's header) */
+    double static_pj;                /* static energy over its run, pJ (see its kind's header) */
 } chip_account;
 
 /* Fill *out for a chip component (any kind of the registry) and return true; return false, with

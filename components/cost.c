@@ -177,8 +177,9 @@ void cost_group_static_uw(const arch *a, double out_uw[COST_PART_COUNT])
 {
     for (int p = 0; p < COST_PART_COUNT; p++)
         out_uw[p] = 0.0;
-    out_uw[COST_PART_BUS] = bus_wires(&a->groups.in_bus) * a->groups.in_bus.static_power_uw_per_wire +
-                            bus_wires(&a->groups.out_bus) * a->groups.out_bus.static_power_uw_per_wire;
+    out_uw[COST_PART_BUS] =
+        bus_wires(&a->groups.in_bus) * a->groups.in_bus.static_power_uw_per_wire +
+        bus_wires(&a->groups.out_bus) * a->groups.out_bus.static_power_uw_per_wire;
     out_uw[COST_PART_OTHER] = other_parts(a, ARCH_SCOPE_GROUP, false);
 }
 
@@ -272,8 +273,8 @@ void cost_chip_area_um2(const arch *a, double out_um2[COST_PART_COUNT])
     out_um2[COST_PART_VECTOR] = groups * a->vector.lanes * a->vector.lane_area_um2;
     out_um2[COST_PART_SRAM] =
         groups * (double)a->vector.sram_bytes / KIB * a->vector.sram_area_um2_per_kib;
-    out_um2[COST_PART_OTHER] = groups * other_parts(a, ARCH_SCOPE_GROUP, true) +
-                               other_parts(a, ARCH_SCOPE_CHIP, true);
+    out_um2[COST_PART_OTHER] =
+        groups * other_parts(a, ARCH_SCOPE_GROUP, true) + other_parts(a, ARCH_SCOPE_CHIP, true);
 }
 
 /* Static power of the whole chip with nothing gated, by part, uW (set). */
@@ -361,12 +362,14 @@ void cost_print_derived(const arch *a, FILE *out)
     if (pk.macs_per_s == 0.0) {
         fprintf(out, "derived.peak_macs_per_s = inf (the arch gives VMMs no time)\n");
     } else {
-        fprintf(out, "derived.peak_macs_per_s = %.10g MAC/s (%u-bit weights and inputs, all tiles)\n",
+        fprintf(out,
+                "derived.peak_macs_per_s = %.10g MAC/s (%u-bit weights and inputs, all tiles)\n",
                 pk.macs_per_s, a->peak_bits);
         fprintf(out, "derived.peak_ops_per_s = %.10g op/s (2 ops per MAC)\n", pk.ops_per_s);
     }
-    fprintf(out, "derived.peak_power_w = %.10g W (tiles' dynamic %.6g W at the peak rate + static "
-                 "%.6g W, nothing gated)\n",
+    fprintf(out,
+            "derived.peak_power_w = %.10g W (tiles' dynamic %.6g W at the peak rate + static "
+            "%.6g W, nothing gated)\n",
             pk.power_w, pk.dynamic_w, pk.static_w);
     fprintf(out, "derived.area_mm2 = %.10g mm2\n", pk.area_mm2);
     fprintf(out, "derived.peak_gops_per_w = %.10g GOPS/W\n", pk.tops_per_w * 1e3);

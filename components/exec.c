@@ -59,11 +59,11 @@ typedef struct layer_ctl {
 struct exec {
     sim *s;
     const arch *a;
-    arch stand_in;                   /* a with no static power: private stand-in vector modules */
-    arch_bus stand_in_in_bus;        /* the input bus with no static power: private stand-ins */
-    arch_bus stand_in_out_bus;       /* the output bus with no static power */
-    vecmod **vms;                    /* every vector module created (shared or stand-in) */
-    size_t n_vms;                    /* entries of vms, count */
+    arch stand_in;             /* a with no static power: private stand-in vector modules */
+    arch_bus stand_in_in_bus;  /* the input bus with no static power: private stand-ins */
+    arch_bus stand_in_out_bus; /* the output bus with no static power */
+    vecmod **vms;              /* every vector module created (shared or stand-in) */
+    size_t n_vms;              /* entries of vms, count */
     const program *p;
     exec_options o;
     bool reprogram;

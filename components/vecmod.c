@@ -103,9 +103,10 @@ static void vecmod_finish(component *c)
     const arch *a = m->arch;
     double total = (double)m->total_ps, lanes = a->vector.lanes;
     double busy = (double)resource_busy_ps(&m->lanes, m->total_ps);
-    double lane_on = a->power_gating ? busy + a->gated_fraction * (lanes * total - busy)
-                                     : lanes * total;
-    m->static_pj = (a->vector.lane_static_power_uw * lane_on + cost_vecmod_sram_uw(a) * total) * 1e-6;
+    double lane_on =
+        a->power_gating ? busy + a->gated_fraction * (lanes * total - busy) : lanes * total;
+    m->static_pj =
+        (a->vector.lane_static_power_uw * lane_on + cost_vecmod_sram_uw(a) * total) * 1e-6;
 }
 
 void vecmod_account(component *c, chip_account *out)

@@ -43,7 +43,7 @@ struct vecmod {
     double kind_pj[VECMOD_OP_COUNT]; /* all three, by operation kind */
     double static_pj; /* lanes (gated when idle, if gating) and SRAM leakage over [0, finish
                          time], set at finish, pJ */
-    simtime total_ps;                /* finish time, ps */
+    simtime total_ps; /* finish time, ps */
     /* stats entry indices */
     size_t st_ops[VECMOD_OP_COUNT];      /* operations of each kind, count */
     size_t st_lane_ops[VECMOD_OP_COUNT]; /* lane ops of each kind, count */

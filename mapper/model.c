@@ -225,12 +225,13 @@ double model_pj_per_mac(uint64_t macs, double energy_pj)
 
 /* One energy definition: total, dynamic and static sums, achieved efficiency, then every
  * non-zero category (uJ). */
-static void print_energy(FILE *out, const char *name, const char *what, const double e[COST_E_COUNT],
-                         uint64_t macs)
+static void print_energy(FILE *out, const char *name, const char *what,
+                         const double e[COST_E_COUNT], uint64_t macs)
 {
     double total = cost_total(e);
-    fprintf(out, "%s = %.6g uJ per inference (%s): dynamic %.6g, static %.6g uJ; %.6g TOPS/W, "
-                 "%.6g pJ/MAC\n",
+    fprintf(out,
+            "%s = %.6g uJ per inference (%s): dynamic %.6g, static %.6g uJ; %.6g TOPS/W, "
+            "%.6g pJ/MAC\n",
             name, total * 1e-6, what, cost_dynamic_total(e) * 1e-6, cost_static_total(e) * 1e-6,
             model_tops_per_w(macs, total), model_pj_per_mac(macs, total));
     fprintf(out, "  by category (uJ):");
@@ -375,8 +376,9 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
     for (int c = 0; c < COST_E_COUNT; c++)
         fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c),
                 m->energy_steady_pj[c]);
-    fprintf(out, "\"total\": %.9g}, \"macs\": %llu, \"tops_per_w_single\": %.9g, "
-                 "\"tops_per_w_steady\": %.9g}\n}\n",
+    fprintf(out,
+            "\"total\": %.9g}, \"macs\": %llu, \"tops_per_w_single\": %.9g, "
+            "\"tops_per_w_steady\": %.9g}\n}\n",
             m->energy_steady_total_pj, (unsigned long long)m->macs,
             model_tops_per_w(m->macs, m->energy_single_total_pj),
             model_tops_per_w(m->macs, m->energy_steady_total_pj));

@@ -33,14 +33,14 @@ typedef struct model_layer {
 } model_layer;
 
 typedef struct model {
-    unsigned n;                     /* network layers, count */
-    model_layer *layers;            /* by network layer index; owned */
-    simtime latency_ps;             /* one inference: sum of T_l, ps */
-    unsigned bottleneck;            /* layer index of the largest T_l */
-    simtime bottleneck_ps;          /* its T_l, ps */
-    double throughput_per_s;        /* pipelined: 1 / bottleneck, inferences/s */
-    cost_usage usage;               /* tiles, groups and busy times per inference */
-    uint64_t macs;                  /* multiply-accumulates per inference, count */
+    unsigned n;              /* network layers, count */
+    model_layer *layers;     /* by network layer index; owned */
+    simtime latency_ps;      /* one inference: sum of T_l, ps */
+    unsigned bottleneck;     /* layer index of the largest T_l */
+    simtime bottleneck_ps;   /* its T_l, ps */
+    double throughput_per_s; /* pipelined: 1 / bottleneck, inferences/s */
+    cost_usage usage;        /* tiles, groups and busy times per inference */
+    uint64_t macs;           /* multiply-accumulates per inference, count */
     /* Energy per inference by category, pJ, on the two time bases of static energy:
      * single = dynamic + static power x latency (one inference alone);
      * steady = dynamic + static power x bottleneck (the pipelined period, 1 / throughput). */
@@ -48,8 +48,8 @@ typedef struct model {
     double energy_steady_pj[COST_E_COUNT];
     double energy_single_total_pj; /* pJ */
     double energy_steady_total_pj; /* pJ */
-    uint64_t tiles_used;            /* weight-stationary: tiles holding weights, count */
-    double utilisation;             /* busy tile time / (tiles used x latency), fraction */
+    uint64_t tiles_used;           /* weight-stationary: tiles holding weights, count */
+    double utilisation;            /* busy tile time / (tiles used x latency), fraction */
 } model;
 
 /* Energy figures of a priced inference: ops = 2 x MACs; TOPS/W = ops / energy; energy per MAC. */

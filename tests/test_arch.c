@@ -30,7 +30,7 @@ static const char *const base_lines[] = {
     "        cell_bits = 2;",                                                     /* 9 */
     "        rows_active = 4;",                                                   /* 10 */
     "        mapping = \"unsigned\";",                                            /* 11 */
-    "        static_power_uw = 10.0;",                                            /* 12 */
+    "        whole_cell_weights = false;",                                        /* 12 */
     "        psum_bits = 16;",                                                    /* 13 */
     "        dac = { bits = 1; };",                                               /* 14 */
     "        adc = {",                                                            /* 15 */
@@ -133,8 +133,12 @@ START_TEST(test_arch_preset_lrmp)
     ck_assert_uint_eq(a.tiles.cols, 256);
     ck_assert_uint_eq(a.tiles.rows_active, 9);
     ck_assert_int_eq(a.tiles.mapping, ARCH_MAP_UNSIGNED);
-    ck_assert(a.tiles.power_gating);
-    ck_assert_double_eq(a.tiles.static_power_uw, 130.0);
+    ck_assert(a.power_gating);
+    ck_assert_uint_eq(a.peak_bits, 8);
+    ck_assert_double_eq(a.tiles.dac.energy_pj, 0.390625);
+    /* fom 0.006103515625 pJ x 2^4 = 0.09765625 pJ per 4-bit conversion */
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4), 0.09765625);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.area_um2, 4), 75.0);
     ck_assert_uint_eq(a.tiles.adc.count, 8);
     ck_assert_uint_eq(a.tiles.adc.bits, 4);
     /* 9 rows x 1-bit cells x 1-bit DAC: column sums 0..9 need 4 bits. */
@@ -197,13 +201,14 @@ START_TEST(test_arch_preset_puma)
     ck_assert_uint_eq(a.tiles.cell_bits, 2);
     ck_assert_uint_eq(a.tiles.dac.bits, 1);
     ck_assert_uint_eq(a.tiles.adc.bits, 8);
-    /* REFERENCE section 4: 128 columns in 128 * 0.0911 * b ns, power 0.01813 * b^2 mW. */
+    /* REFERENCE section 4: 128 columns in 128 * 0.0911 * b ns. Energy per conversion: PUMA's
+     * 1.8 mW ADC converting 128 columns in 100 ns = 1.40625 pJ at 8 bits, and the same figure of
+     * merit at other bits: 1.40625 / 2^8 x 2^3 = 0.0439453125 pJ at 3 bits (not cubic in b). */
     ck_assert_double_eq_tol(arch_bits_fn_eval(&a.tiles.adc.time_ns, 8), 0.7288, 1e-12);
-    ck_assert_double_eq_tol(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 8), 0.01813 * 64.0 * 0.7288,
+    ck_assert_double_eq_tol(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 8), 1.8 * 100.0 / 128.0,
                             1e-12);
     /* bits selectable: every bit count 1..16 is defined. */
-    ck_assert_double_eq_tol(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 3), 0.01813 * 9.0 * 0.2733,
-                            1e-12);
+    ck_assert_double_eq_tol(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 3), 0.0439453125, 1e-12);
     ck_assert(arch_bits_fn_defined(&a.tiles.adc.energy_pj, 1));
     ck_assert(arch_bits_fn_defined(&a.tiles.adc.energy_pj, 16));
     ck_assert(!arch_bits_fn_defined(&a.tiles.adc.energy_pj, 17));
@@ -251,9 +256,13 @@ START_TEST(test_arch_base_defaults)
     ck_assert_str_eq(a.origin, "bad.cfg");
     ck_assert_str_eq(a.name, "t");
     ck_assert_uint_eq(a.cycle_ps, 10000);
-    ck_assert(!a.tiles.power_gating);
-    ck_assert_double_eq(a.tiles.gated_power_uw, 0.0);
-    ck_assert_double_eq(a.tiles.shift_add_energy_pj, 0.0);
+    ck_assert(!a.power_gating);
+    ck_assert_double_eq(a.gated_fraction, 0.0);
+    ck_assert_uint_eq(a.peak_bits, 8);
+    ck_assert_double_eq(a.tiles.shift_add.energy_pj, 0.0);
+    ck_assert_double_eq(a.tiles.dac.static_power_uw, 0.0);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.area_um2, 4), 0.0);
+    ck_assert_uint_eq(a.n_other_parts, 0);
     ck_assert_double_eq(a.tiles.dac.latency_ns, 0.0);
     ck_assert_double_eq(a.tiles.dac.energy_pj, 0.0);
     ck_assert(!a.tiles.adc.strict_bits);
@@ -261,7 +270,7 @@ START_TEST(test_arch_base_defaults)
     ck_assert_double_eq(a.tiles.crossbar.write_ns_per_tile, 0.0);
     ck_assert_double_eq(a.groups.in_bus.energy_pj_per_bit, 0.0);
     ck_assert_double_eq(a.vector.op_energy_pj, 0.0);
-    ck_assert_double_eq(a.vector.leakage_uw, 0.0);
+    ck_assert_double_eq(a.vector.sram_leakage_uw_per_kib, 0.0);
     ck_assert_int_eq(a.tiles.adc.time_ns.kind, ARCH_BITS_VALUE);
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.time_ns, 4), 1.5);
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4), 2.0);
@@ -337,13 +346,13 @@ START_TEST(test_arch_bits_fn_forms_load)
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.time_ns, 4), 30.0);
     arch_fini(&a);
 
-    /* power_mw x time: (1 mW * b) x 1.5 ns = 1.5 * b pJ, tabulated over 1..16 */
-    ck_assert_int_eq(load_variant("energy_pj = 2.0;",
-                                  "power_mw = { kind = \"linear\"; c0 = 0; c1 = 1.0; };", &a, &e),
-                     0);
-    ck_assert_int_eq(a.tiles.adc.energy_pj.kind, ARCH_BITS_TABLE);
-    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4), 6.0);
-    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 16), 24.0);
+    /* a figure of merit: 0.25 pJ per step x 2^b */
+    ck_assert_int_eq(
+        load_variant("energy_pj = 2.0;", "energy_pj = { kind = \"fom\"; fom = 0.25; };", &a, &e),
+        0);
+    ck_assert_int_eq(a.tiles.adc.energy_pj.kind, ARCH_BITS_FOM);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4), 4.0);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 16), 16384.0);
     arch_fini(&a);
 
     /* a 64-bit integer needs the L suffix */
@@ -403,9 +412,11 @@ START_TEST(test_arch_unknown_key)
     expect_error("rows_active = 4;", "rows_activ = 4;", "bad.cfg:10:", "arch.tiles.rows_activ",
                  "expected one of: count, rows, cols, cell_bits, rows_active, mapping");
     expect_error("bits = 4;", "bitz = 4;", "bad.cfg:17:", "arch.tiles.adc.bitz",
-                 "count, bits, strict_bits, time_ns, time_cycles, energy_pj, power_mw");
+                 "count, bits, strict_bits, time_ns, time_cycles, energy_pj, power_mw, "
+                 "static_power_uw, area_um2");
     expect_error("clock_mhz = 100.0;", "clock_mhz = 100.0; colour = 1;",
-                 "bad.cfg:4:", "arch.colour", "name, mode, clock_mhz, tiles, groups, vector");
+                 "bad.cfg:4:", "arch.colour",
+                 "name, mode, clock_mhz, peak_bits, power_gating, gated_fraction, tiles");
     expect_error("time_ns = 1.5;", "time_ns = { kind = \"linear\"; c0 = 1; c1 = 2; c2 = 3; };",
                  "bad.cfg:18:", "arch.tiles.adc.time_ns.c2", "kind, c0, c1");
 }
@@ -419,7 +430,7 @@ START_TEST(test_arch_missing_key)
     expect_error("time_ns = 1.5;", "", "bad.cfg:15:", "arch.tiles.adc.time_ns: missing",
                  "time_cycles");
     expect_error("energy_pj = 2.0;", "", "bad.cfg:15:", "arch.tiles.adc.energy_pj: missing",
-                 "power_mw");
+                 "energy of one conversion");
     expect_error("sram_bytes = 1024;", "", "bad.cfg:27:", "arch.vector.sram_bytes: missing", NULL);
     expect_error("dac = { bits = 1; };", "", "bad.cfg:5:", "arch.tiles.dac: missing", NULL);
     expect_error("name = \"t\";", "", "bad.cfg:1:", "arch.name: missing", NULL);
@@ -488,8 +499,8 @@ START_TEST(test_arch_inconsistent)
                  "bad.cfg:28:", "arch.vector.count", "found 3, expected 2");
     expect_error("tiles = 2;", "tiles = 5;", "bad.cfg:23:", "arch.groups.tiles",
                  "found 5, expected an integer 1..4");
-    expect_error("static_power_uw = 10.0;", "static_power_uw = 10.0; gated_power_uw = 11;",
-                 "bad.cfg:12:", "arch.tiles.gated_power_uw", "at most arch.tiles.static_power_uw");
+    expect_error("clock_mhz = 100.0;", "clock_mhz = 100.0; gated_fraction = 1.5;",
+                 "bad.cfg:4:", "arch.gated_fraction", "found 1.5, expected a number 0..1");
     expect_error("cols = 8;\n        cell_bits = 2;\n        rows_active = 4;\n"
                  "        mapping = \"unsigned\";",
                  "cols = 1;\n        cell_bits = 2;\n        rows_active = 4;\n"
@@ -537,10 +548,14 @@ START_TEST(test_arch_table_bounds)
                  "time_ns = { kind = \"table\"; first_bits = 1; values = [1.0, 2.0]; };",
                  "bad.cfg:17:", "arch.tiles.adc.bits",
                  "found 4, expected a bit count where arch.tiles.adc.time_ns is defined (1..2)");
-    /* energy from power x time exists only where both do */
+    /* power x time is refused: it double-counts the bits */
+    expect_error("energy_pj = 2.0;", "power_mw = 1.0;", "bad.cfg:19:", "arch.tiles.adc.power_mw",
+                 "double-counts the bits");
+    /* the energy table must be defined at the configured bits */
     expect_error("energy_pj = 2.0;",
-                 "power_mw = { kind = \"table\"; first_bits = 5; values = [1.0, 2.0]; };",
-                 "bad.cfg:17:", "arch.tiles.adc.bits", "arch.tiles.adc.power_mw is defined (5..6)");
+                 "energy_pj = { kind = \"table\"; first_bits = 5; values = [1.0, 2.0]; };",
+                 "bad.cfg:17:", "arch.tiles.adc.bits",
+                 "arch.tiles.adc.energy_pj is defined (5..6)");
     /* 8 values from 10 bits run past 16 */
     expect_error("time_ns = 1.5;",
                  "time_ns = { kind = \"table\"; first_bits = 10; values = [1,2,3,4,5,6,7,8]; };",

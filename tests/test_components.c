@@ -28,7 +28,7 @@
  * gated 10 uW. Clock 1 GHz (1000 ps). In bus: 4 lanes x 8 bits, 2 cycles (2000 ps) per word,
  * 0.0625 pJ/bit. Out bus: 1 lane x 16 bits, 1 cycle (1000 ps) per word, 0.125 pJ/bit. Vector
  * module: 4 lanes, 3 cycles (3000 ps) per op, 0.0625 pJ per op, SRAM 0.25 pJ/B read, 0.375 pJ/B
- * written, leakage 125 uW. */
+ * written, SRAM leakage 125 uW. */
 static arch small_arch(arch_mapping mapping)
 {
     arch a;
@@ -45,11 +45,12 @@ static arch small_arch(arch_mapping mapping)
     a.tiles.cell_bits = 2;
     a.tiles.rows_active = 2;
     a.tiles.mapping = mapping;
-    a.tiles.static_power_uw = 100.0;
-    a.tiles.power_gating = false;
-    a.tiles.gated_power_uw = 10.0;
+    a.tiles.crossbar.static_power_uw = 100.0; /* the whole tile's static power, in one part */
+    a.power_gating = false;
+    a.gated_fraction = 0.1; /* 10 uW when gated */
     a.tiles.psum_bits = 8;
-    a.tiles.shift_add_energy_pj = 0.5;
+    a.tiles.shift_add.count = 1;
+    a.tiles.shift_add.energy_pj = 0.5;
     a.tiles.dac.bits = 1;
     a.tiles.dac.latency_ns = 1.0;
     a.tiles.dac.energy_pj = 0.125;
@@ -79,7 +80,7 @@ static arch small_arch(arch_mapping mapping)
     a.vector.sram_bytes = 4096;
     a.vector.sram_read_pj_per_byte = 0.25;
     a.vector.sram_write_pj_per_byte = 0.375;
-    a.vector.leakage_uw = 125.0;
+    a.vector.sram_leakage_uw_per_kib = 31.25; /* 125 uW for the 4 KiB */
     a.vector.op_energy_pj = 0.0625;
     return a;
 }
@@ -204,10 +205,10 @@ START_TEST(test_components_vmm_stages_times_and_energy)
     ck_assert_double_eq(stat_of(&t->base, "adc_conversions"), 24);
     ck_assert_double_eq(stat_of(&t->base, "xbar_reads"), 24);
     ck_assert_double_eq(stat_of(&t->base, "shift_adds"), 24);
-    ck_assert_double_eq(t->dac_pj, 1.5);
-    ck_assert_double_eq(t->xbar_pj, 6.0);
-    ck_assert_double_eq(t->adc_pj, 60.0);
-    ck_assert_double_eq(t->shift_add_pj, 12.0);
+    ck_assert_double_eq(t->vmm_pj[COST_E_DAC], 1.5);
+    ck_assert_double_eq(t->vmm_pj[COST_E_XBAR], 6.0);
+    ck_assert_double_eq(t->vmm_pj[COST_E_ADC], 60.0);
+    ck_assert_double_eq(t->vmm_pj[COST_E_SHIFT_ADD], 12.0);
     ck_assert_double_eq(tile_dynamic_pj(t), 79.5);
     sim_destroy(s);
 }
@@ -276,10 +277,10 @@ START_TEST(test_components_vmm_per_mapping)
             resource_grant g = tile_vmm(t, &v, NULL);
             ck_assert_uint_eq(g.start, 0);
             ck_assert_uint_eq(g.end, want[i].ps[k]);
-            ck_assert_double_eq(t->dac_pj, want[i].dac[k]);
-            ck_assert_double_eq(t->xbar_pj, want[i].xbar[k]);
-            ck_assert_double_eq(t->adc_pj, want[i].adc[k]);
-            ck_assert_double_eq(t->shift_add_pj, want[i].sa[k]);
+            ck_assert_double_eq(t->vmm_pj[COST_E_DAC], want[i].dac[k]);
+            ck_assert_double_eq(t->vmm_pj[COST_E_XBAR], want[i].xbar[k]);
+            ck_assert_double_eq(t->vmm_pj[COST_E_ADC], want[i].adc[k]);
+            ck_assert_double_eq(t->vmm_pj[COST_E_SHIFT_ADD], want[i].sa[k]);
         }
         sim_destroy(s);
     }
@@ -310,7 +311,7 @@ START_TEST(test_components_tile_fifo_and_report)
     ck_assert_double_eq_tol(stat_of(&t->base, "utilisation"), 1.0, 1e-12);
     ck_assert_double_eq(stat_of(&t->base, "vmms"), 3);
     ck_assert_double_eq(stat_of(&t->base, "energy_dac_pj"), 4.5);
-    ck_assert_double_eq(stat_of(&t->base, "energy_xbar_pj"), 18);
+    ck_assert_double_eq(stat_of(&t->base, "energy_crossbar_pj"), 18);
     ck_assert_double_eq(stat_of(&t->base, "energy_adc_pj"), 180);
     ck_assert_double_eq(stat_of(&t->base, "energy_shift_add_pj"), 36);
     ck_assert_double_eq(stat_of(&t->base, "energy_write_pj"), 0);
@@ -554,7 +555,7 @@ END_TEST
 START_TEST(test_components_power_gating_static_energy)
 {
     arch on = small_arch(ARCH_MAP_UNSIGNED), off = on;
-    on.tiles.power_gating = true;
+    on.power_gating = true;
     sim *s = sim_create(NULL);
     tile *tg = tile_create(s, "gated", &on);
     tile *tn = tile_create(s, "ungated", &off);
@@ -788,7 +789,7 @@ START_TEST(test_components_vecmod_busy_lanes_by_hand)
     ck_assert_double_eq(stat_of(&m->base, "energy_shift_add_pj"), 0.125);
     ck_assert_double_eq(stat_of(&m->base, "energy_row_sum_pj"), 1.5);
     ck_assert_double_eq(stat_of(&m->base, "energy_sram_read_pj"), 1);
-    ck_assert_double_eq_tol(stat_of(&m->base, "energy_leakage_pj"), 1.125, 1e-12);
+    ck_assert_double_eq_tol(stat_of(&m->base, "energy_static_pj"), 1.125, 1e-12);
     ck_assert_double_eq_tol(stat_of(&m->base, "energy_total_pj"), 2.75, 1e-12);
     sim_destroy(s);
 }

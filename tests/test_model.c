@@ -24,7 +24,7 @@ static const char *const small_arch =
     "arch = {\n"
     "  name = \"small\"; mode = \"weight_stationary\"; clock_mhz = 100.0;\n"
     "  tiles = { count = 64; rows = 8; cols = 8; cell_bits = 2; rows_active = 2;\n"
-    "    mapping = \"unsigned\"; static_power_uw = 10.0; power_gating = false; psum_bits = 8;\n"
+    "    mapping = \"unsigned\"; psum_bits = 8; crossbar = { static_power_uw = 10.0; };\n"
     "    dac = { bits = 1; };\n"
     "    adc = { count = 2; bits = 4; time_cycles = 1; energy_pj = 0.5; };\n"
     "  };\n"
@@ -95,8 +95,13 @@ START_TEST(test_model_small_by_hand)
      * tiles (8 rows, 8 cols) 3x4x8 = 96, (8, 2) 3x4x2 = 24, (4, 8) 3x2x8 = 48, (4, 2) 3x2x2 = 12:
      * 180 x 0.5 pJ = 90 pJ per vector, 270 pJ for 3 vectors. */
     ck_assert_double_eq_tol(mo.layers[0].energy_pj[COST_E_ADC], 270.0, 1e-9);
-    /* Tile static, no gating: all 64 tiles x 10 uW x 2.66 us = 1702.4 pJ. */
-    ck_assert_double_eq_tol(mo.energy_pj[COST_E_TILE_STATIC], 1702.4, 1e-6);
+    /* Tile static (the crossbar part), no gating: all 64 tiles x 10 uW x 2.66 us = 1702.4 pJ
+     * over one inference alone; over the pipelined period (the slowest layer, 2.58 us)
+     * 64 x 10 x 2.58 = 1651.2 pJ. */
+    ck_assert_double_eq_tol(mo.energy_single_pj[COST_E_STATIC_XBAR], 1702.4, 1e-6);
+    ck_assert_double_eq_tol(mo.energy_steady_pj[COST_E_STATIC_XBAR], 1651.2, 1e-6);
+    /* 60 weights x 3 vectors = 180 MACs. */
+    ck_assert_uint_eq(mo.macs, 180);
 
     /* Two copies: vectors 3 -> ceil(3/2) = 2 for the busiest copy; 8 tiles used. */
     model_fini(&mo);

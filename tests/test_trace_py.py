@@ -109,7 +109,7 @@ def test_readme_parsed():
     assert set(EXPECTED) == {"mapping_layers", "components", "events", "summary_layers",
                              "summary_components", "summary_inferences", "summary_network"}, \
         sorted(EXPECTED)
-    assert ("energy_tile_static_pj", "pJ") in EXPECTED["summary_network"]
+    assert ("energy_static_adc_pj", "pJ") in EXPECTED["summary_network"]
     assert ("t_start_ps", "ps") in EXPECTED["events"]
     assert "trace_level" in META_ATTRS and "events" in META_ATTRS
 
