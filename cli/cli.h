@@ -24,6 +24,9 @@ int cmd_train(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 
+/* `xbarsim validate` (cmd_validate.c): published reference figures against this build. */
+int cmd_validate(int argc, char **argv);
+
 /* A file named `name` next to the file `config` (if config is not NULL and name is relative),
  * else `name` itself if it is a file, else cli_data_dir()/configs/KIND/NAME.cfg (kind "arch" or
  * "net"), written into buf. Returns the path chosen (name, or buf). */

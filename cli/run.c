@@ -376,13 +376,7 @@ void run_totals_compute(const run_ctx *r, run_totals *t)
     memset(t, 0, sizeof *t);
     uint64_t n = r->inferences;
     t->latency_ps = exec_inference_end(r->x, 0) - exec_inference_start(r->x, 0);
-    if (n >= 2) {
-        t->window_first = n / 2;
-        simtime span = exec_inference_end(r->x, n - 1) - exec_inference_end(r->x, n / 2 - 1);
-        t->period_ps = (double)span / (double)(n - n / 2);
-    } else {
-        t->period_ps = (double)t->latency_ps;
-    }
+    t->period_ps = exec_steady_period_ps(r->x, &t->window_first);
     t->throughput_per_s = t->period_ps > 0 ? 1e12 / t->period_ps : 0.0;
 
     double dyn[COST_E_COUNT];
@@ -463,6 +457,9 @@ static void print_summary(const run_ctx *r, const run_totals *t)
            (unsigned long long)r->mo.tiles_used);
     printf("%-34s %16.4f %16.4f %10.4f\n", "utilisation (busy / tiles x time)", t->utilisation,
            r->mo.utilisation, ratio(t->utilisation, r->mo.utilisation));
+    if (r->a.mode == ARCH_MODE_WEIGHT_STATIONARY)
+        printf("%-34s %16s %16.6g  (once, before inference 0: every copy's cells written)\n",
+               "programming energy (uJ)", "-", r->mo.programming_pj * 1e-6);
     double model_edp = r->mo.energy_single_total_pj * simtime_to_s(r->mo.latency_ps);
     printf("%-34s %16.6g %16.6g %10.4f\n", "EDP (uJ x us)", t->edp_pj_s * 1e0, model_edp * 1e0,
            ratio(t->edp_pj_s, model_edp));

@@ -338,7 +338,7 @@ typedef struct net_row {
     double period_ps, model_period_ps, throughput_per_s, model_throughput_per_s;
     uint64_t macs;
     double energy_per_inference_pj, model_energy_pj, single_energy_pj, model_single_energy_pj;
-    double tops_per_w, single_tops_per_w, area_mm2, tops_per_mm2;
+    double tops_per_w, single_tops_per_w, area_mm2, tops_per_mm2, programming_energy_pj;
     double steady_pj[COST_E_COUNT], single_pj[COST_E_COUNT];
     uint64_t tiles_used, tiles_total, groups_used;
     double utilisation, model_utilisation, edp_pj_s;
@@ -366,6 +366,7 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
     cols[k++] = (h5col)H5COL(net_row, single_tops_per_w, H5COL_F64, "TOPS/W");
     cols[k++] = (h5col)H5COL(net_row, area_mm2, H5COL_F64, "mm2");
     cols[k++] = (h5col)H5COL(net_row, tops_per_mm2, H5COL_F64, "TOPS/mm2");
+    cols[k++] = (h5col)H5COL(net_row, programming_energy_pj, H5COL_F64, "pJ");
     char names[2][COST_E_COUNT][48];
     for (int c = 0; c < COST_E_COUNT; c++) {
         const char *cat = cost_category_name((cost_category)c);
@@ -411,6 +412,7 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
         .tops_per_mm2 = pk.area_mm2 > 0
                             ? 2.0 * (double)t->macs * t->throughput_per_s * 1e-12 / pk.area_mm2
                             : 0.0,
+        .programming_energy_pj = r->mo.programming_pj,
         .tiles_used = t->tiles_used,
         .tiles_total = r->a.tiles.count,
         .groups_used = t->usage.groups,

@@ -39,7 +39,8 @@ static int cmd_replicate(int argc, char **argv);
     X("map", cmd_map, "map a network onto an architecture and price it analytically")              \
     X("replicate", cmd_replicate, "choose copies of the bottleneck layers under a tile budget")    \
     X("sweep", cmd_sweep, "evaluate a parameter sweep: threads, MPI ranks or Slurm shards")        \
-    X("merge", cmd_merge, "join the result files of a sweep's shards")
+    X("merge", cmd_merge, "join the result files of a sweep's shards")                             \
+    X("validate", cmd_validate, "recompute published chip figures and compare (exit 0: all pass)")
 
 static const struct {
     const char *name;

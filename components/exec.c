@@ -722,6 +722,19 @@ void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT])
                 out[c] += acc.dynamic_pj[c];
 }
 
+double exec_steady_period_ps(const exec *x, uint64_t *first)
+{
+    uint64_t n = x->o.inferences;
+    assert(x->inf_done == n);
+    if (n < 2) {
+        *first = 0;
+        return (double)(x->inf_end[0] - x->inf_start[0]);
+    }
+    *first = n / 2;
+    simtime span = x->inf_end[n - 1] - x->inf_end[n / 2 - 1];
+    return (double)span / (double)(n - n / 2);
+}
+
 cost_usage exec_usage(const exec *x)
 {
     const arch *a = x->a;

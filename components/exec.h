@@ -74,6 +74,12 @@ simtime exec_tile_busy_ps(const exec *x);
  * energy is the chip's, from cost_static_energy over exec_usage and a time base. */
 void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT]);
 
+/* The steady-state period, ps, measured over a window that leaves out the pipeline's fill: the
+ * completions of inferences first = N/2 (rounded down) .. N-1, from the end of inference first - 1
+ * to the end of N - 1, divided by their count (*first set to `first`). With one inference there
+ * is no steady state: the latency of inference 0 (*first = 0). After every inference finished. */
+double exec_steady_period_ps(const exec *x, uint64_t *first);
+
 /* What the run used, per inference, after sim_finish: the tiles created, the groups holding
  * them, and the crossbar and vector-lane busy times measured over the run divided by the
  * inferences (every inference does the same work). */

@@ -105,17 +105,18 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
     out->busy_lane_ps = tr.lane_ops * cost_vector_op_ps(a) * ml->vectors;
     out->macs = n->layers[ml->layer].xbar.weights * ml->vectors;
 
+    uint64_t cells = 0; /* used cells of one copy */
+    for (unsigned i = 0; i < nk; i++)
+        cells += kinds[i].count * kinds[i].rows * kinds[i].cols;
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
         out->write_ps = 0;
         out->time_ps = ml->vectors_max * (t_tile + digital);
+        out->programming_pj = cost_write_energy_pj(a, cells) * ml->copies;
     } else {
         uint64_t rounds = ceil_div(ml->tiles_per_copy, a->tiles.count);
         out->write_ps = rounds * cost_write_ps(a);
         out->time_ps = out->write_ps + ml->vectors * reprogram_vmm_ps(a, ml, kinds, nk) +
                        ml->vectors * digital;
-        uint64_t cells = 0;
-        for (unsigned i = 0; i < nk; i++)
-            cells += kinds[i].count * kinds[i].rows * kinds[i].cols;
         out->energy_pj[COST_E_WRITE] = cost_write_energy_pj(a, cells);
         out->busy_tile_ps += ml->tiles_per_copy * cost_write_ps(a); /* each written once */
     }
@@ -192,6 +193,7 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
         busy += l->busy_tile_ps;
         lanes += l->busy_lane_ps;
         r.macs += l->macs;
+        r.programming_pj += l->programming_pj;
     }
     r.throughput_per_s = r.bottleneck_ps ? 1.0 / simtime_to_s(r.bottleneck_ps) : 0.0;
 
@@ -283,6 +285,11 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
                  m->macs);
     print_energy(out, "energy_steady", "static over the pipelined period 1 / throughput",
                  m->energy_steady_pj, m->macs);
+    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY)
+        fprintf(out,
+                "programming = %.6g uJ once (every copy's cells written before the first "
+                "inference; not in the energies per inference)\n",
+                m->programming_pj * 1e-6);
     fprintf(out, "edp = %.6g uJ*us (single-inference energy x latency)\n",
             m->energy_single_total_pj * 1e-6 * simtime_to_us(m->latency_ps));
 }

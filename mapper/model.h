@@ -28,6 +28,7 @@ typedef struct model_layer {
                               reprogram mode, writes) per inference, ps */
     uint64_t busy_lane_ps; /* sum over vector lanes of their busy time per inference, ps */
     uint64_t macs;         /* multiply-accumulates per inference, count */
+    double programming_pj; /* weight-stationary: writing its copies' cells once, pJ */
     double energy_pj[COST_E_COUNT]; /* dynamic energy per inference by category (the static
                                        categories are 0: static energy is the chip's), pJ */
 } model_layer;
@@ -48,6 +49,8 @@ typedef struct model {
     double energy_steady_pj[COST_E_COUNT];
     double energy_single_total_pj; /* pJ */
     double energy_steady_total_pj; /* pJ */
+    double programming_pj; /* weight-stationary: writing every copy's cells once, before the
+                              first inference (not in the per-inference energies), pJ */
     uint64_t tiles_used;           /* weight-stationary: tiles holding weights, count */
     double utilisation;            /* busy tile time / (tiles used x latency), fraction */
 } model;

@@ -18,6 +18,9 @@ cmake --build build -j "$jobs" >/dev/null
 echo "== ctest (Release)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+echo "== validate (published chip figures against this build)"
+build/cli/xbarsim validate
+
 echo "== build (Debug, ASan+UBSan, one malloc per event)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DXBARSIM_WERROR=ON -DXBARSIM_SANITIZE=ON \
     -DXBARSIM_BENCH=OFF >/dev/null

@@ -239,7 +239,8 @@ def make(path, broken=False, level="vector", inferences=2):
                 float(max(r[2] for r in sum_layers)), throughput,
                 1 / (max(r[2] for r in sum_layers) * 1e-12), macs, e_per_inf,
                 float(np.sum([r[11] for r in sum_layers])) * 1.05, single, single * 1.05,
-                2 * macs / e_per_inf, 2 * macs / single, 2.5, 2 * macs * throughput * 1e-12 / 2.5)
+                2 * macs / e_per_inf, 2 * macs / single, 2.5, 2 * macs * throughput * 1e-12 / 2.5,
+                123.0)
                + tuple(cat[c] for c in ENERGY_CATEGORIES)
                + tuple(cat[c] * 1.1 for c in ENERGY_CATEGORIES)
                + (tiles_used, 4, 1, tile_busy / (tiles_used * makespan), 0.8,
@@ -338,6 +339,7 @@ def make(path, broken=False, level="vector", inferences=2):
             ("single_energy_pj", "f8", "pJ"), ("model_single_energy_pj", "f8", "pJ"),
             ("tops_per_w", "f8", "TOPS/W"), ("single_tops_per_w", "f8", "TOPS/W"),
             ("area_mm2", "f8", "mm2"), ("tops_per_mm2", "f8", "TOPS/mm2"),
+            ("programming_energy_pj", "f8", "pJ"),
         ] + [("energy_%s_pj" % c, "f8", "pJ") for c in ENERGY_CATEGORIES]
           + [("single_energy_%s_pj" % c, "f8", "pJ") for c in ENERGY_CATEGORIES] + [
             ("tiles_used", "u8", "count"), ("tiles_total", "u8", "count"),

@@ -9,13 +9,44 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/testlib.sh
 source "$(dirname "$0")/testlib.sh"
 
-for p in lrmp chang2022 cimaq puma; do
+for p in lrmp chang2022 cimaq puma isaac; do
     expect "info $p" 0 '^derived\.vmm_ns = ' -- "$bin" info "$src/configs/arch/$p.cfg"
 done
 # LRMP: 8 input bits x ceil(256/9) = 29 row groups x ceil(256/8) = 32 ADC rounds x 5208 ps.
 expect "info lrmp vmm" 0 '^derived\.vmm_ns = 38664\.192 ns' -- "$bin" info "$src/configs/arch/lrmp.cfg"
 # CIM-AQ: 8 input bits x 1.4 us per bit = 11.2 us.
 expect "info cimaq vmm" 0 '^derived\.vmm_ns = 11200 ns' -- "$bin" info "$src/configs/arch/cimaq.cfg"
+# ISAAC-CE's full 16-bit VMM on one array, by hand from isaac.cfg: 16 input bits x (128 DACs x
+# 0.390625 + 16384 cells x 0.0018310546875 + 128 S+H x 0.0009765625 + 128 ADC x 1.5625 + 128
+# shift-adds x 0.01953125 = 50 + 30 + 0.125 + 200 + 2.5 pJ) = 4522 pJ. Area: 16128 arrays x
+# 1281.25 um2 + 168 tiles x 249290 um2 + 22.88 mm2 = 85.42472 mm2 (Table I: 85.4).
+expect "info isaac vmm energy" 0 '^derived\.peak_vmm_energy_pj = 4522 pJ' -- "$bin" info "$src/configs/arch/isaac.cfg"
+expect "info isaac area" 0 '^derived\.area_mm2 = 85\.42472 mm2' -- "$bin" info "$src/configs/arch/isaac.cfg"
+# validate: the published table passes; a row held to a figure it misses fails (exit 1); a bad
+# row is bad input (exit 2, file:line).
+expect "validate" 0 '^validate: [0-9]+ passed, 0 failed' -- "$bin" validate
+cat >"$tmp/val_fail.cfg" <<'VAL'
+validate = (
+    { source = "made up"; quantity = "area_mm2"; arch = "isaac"; published = 100.0; tolerance = 0.01; }
+);
+VAL
+expect "validate failing row" 1 'FAIL' -- "$bin" validate "$tmp/val_fail.cfg"
+cat >"$tmp/val_bad.cfg" <<'VAL'
+validate = (
+    { source = "x"; quantity = "area_mm2"; arch = "isaac"; published = 1.0; tolerance = 0.01; },
+    { source = "y"; quantity = "colour"; arch = "isaac"; published = 1.0; tolerance = 0.01; }
+);
+VAL
+expect "validate bad quantity" 2 'val_bad\.cfg:3: validate\[1\]\.quantity: found .colour.' -- "$bin" validate "$tmp/val_bad.cfg"
+cat >"$tmp/val_net.cfg" <<'VAL'
+validate = (
+    { source = "x"; quantity = "latency_us"; arch = "lrmp"; published = 1.0; tolerance = 0.01; }
+);
+VAL
+expect "validate missing network" 2 'val_net\.cfg:2: validate\[0\]\.network: missing' -- "$bin" validate "$tmp/val_net.cfg"
+# ADC energy per conversion is refused as power x time.
+sed 's/energy_pj = { kind = "fom"; fom = 0.006103515625; };/power_mw = 2.0;/' "$src/configs/arch/isaac.cfg" >"$tmp/pw.cfg"
+expect "adc power refused" 2 'pw\.cfg:[0-9]+: arch\.tiles\.adc\.power_mw: .*double-counts the bits' -- "$bin" info "$tmp/pw.cfg"
 expect "help" 0 '^usage: xbarsim COMMAND' -- "$bin" --help
 expect "info help" 0 '^usage: xbarsim info' -- "$bin" info --help
 expect "no command" 2 '^usage:' -- "$bin"
@@ -57,7 +88,7 @@ expect "map whole cells ok" 0 '^latency = ' -- "$bin" map "$tmp/whole.cfg" --net
 # Every built-in network on every preset either maps (exit 0, a latency line) or is refused
 # for not fitting the chip (exit 1, tiles needed vs available) -- never anything else.
 for net in mlp-lrmp lenet5 resnet18 resnet34 resnet50 vgg11 vgg16 vit_b32 mobilenet_v2; do
-    for p in lrmp chang2022 cimaq puma; do
+    for p in lrmp chang2022 cimaq puma isaac; do
         out=$("$bin" map "$src/configs/arch/$p.cfg" --net "$net" 2>&1)
         rc=$?
         if { [ $rc -eq 0 ] && grep -q '^latency = ' <<<"$out"; } ||
