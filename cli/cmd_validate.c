@@ -82,8 +82,8 @@ static void usage(FILE *out)
 }
 
 /* A string member of row g (path validate[i].key); required or NULL when absent. */
-static int row_string(const config_setting_t *g, const char *key, bool required,
-                      const char *table, unsigned i, const char **out, err *e)
+static int row_string(const config_setting_t *g, const char *key, bool required, const char *table,
+                      unsigned i, const char **out, err *e)
 {
     const config_setting_t *s = config_setting_get_member(g, key);
     *out = NULL;
@@ -94,8 +94,9 @@ static int row_string(const config_setting_t *g, const char *key, bool required,
                        cfgfile_line_of(g), i, key);
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: found a non-string, expected a "
-                                     "string",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u].%s: found a non-string, expected a "
+                       "string",
                        table, cfgfile_line_of(s), i, key);
     *out = config_setting_get_string(s);
     return 0;
@@ -115,8 +116,9 @@ static int row_number(const config_setting_t *g, const char *key, double lo, dou
     else if (t == CONFIG_TYPE_FLOAT)
         v = config_setting_get_float(s);
     else
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: found a non-number, expected a "
-                                     "number %g..%g",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u].%s: found a non-number, expected a "
+                       "number %g..%g",
                        table, cfgfile_line_of(s), i, key, lo, hi);
     if (!isfinite(v) || v < lo || v > hi)
         return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: found %g, expected a number %g..%g",
@@ -127,14 +129,15 @@ static int row_number(const config_setting_t *g, const char *key, double lo, dou
 
 static int read_row(const config_setting_t *g, const char *table, unsigned i, vrow *r, err *e)
 {
-    static const char *const keys[] = {"source", "quantity", "arch",     "network",   "policy",
-                                       "replication", "published", "tolerance", "judged",
-                                       "note",   NULL};
+    static const char *const keys[] = {"source", "quantity",    "arch",      "network",
+                                       "policy", "replication", "published", "tolerance",
+                                       "judged", "note",        NULL};
     memset(r, 0, sizeof *r);
     r->line = cfgfile_line_of(g);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u]: found a non-group, expected a group "
-                                     "{ source = ...; quantity = ...; ... }",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u]: found a non-group, expected a group "
+                       "{ source = ...; quantity = ...; ... }",
                        table, r->line, i);
     for (int k = 0; k < config_setting_length(g); k++) {
         const char *name = config_setting_name(config_setting_get_elem(g, (unsigned)k));
@@ -163,26 +166,30 @@ static int read_row(const config_setting_t *g, const char *table, unsigned i, vr
     while (k < VQ_COUNT && strcmp(q, quantities[k].name) != 0)
         k++;
     if (k == VQ_COUNT)
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].quantity: found '%s', expected one of "
-                                     "the quantities of `xbarsim validate --help`",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u].quantity: found '%s', expected one of "
+                       "the quantities of `xbarsim validate --help`",
                        table, r->line, i, q);
     r->quantity = (vq_kind)k;
     if (quantities[k].needs_net && !r->network)
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].network: missing, expected a network: "
-                                     "%s prices a workload",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u].network: missing, expected a network: "
+                       "%s prices a workload",
                        table, r->line, i, q);
     const config_setting_t *j = config_setting_get_member(g, "judged");
     r->judged = true;
     if (j) {
         if (config_setting_type(j) != CONFIG_TYPE_BOOL)
-            return err_set(e, ERR_INPUT, "%s:%u: validate[%u].judged: found a non-boolean, "
-                                         "expected true or false",
+            return err_set(e, ERR_INPUT,
+                           "%s:%u: validate[%u].judged: found a non-boolean, "
+                           "expected true or false",
                            table, cfgfile_line_of(j), i);
         r->judged = config_setting_get_bool(j) != 0;
     }
     if (!r->judged && !r->note)
-        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].note: missing, expected a note saying "
-                                     "why the row is not judged",
+        return err_set(e, ERR_INPUT,
+                       "%s:%u: validate[%u].note: missing, expected a note saying "
+                       "why the row is not judged",
                        table, r->line, i);
     return 0;
 }
@@ -196,9 +203,9 @@ static int price_row(const vrow *r, const arch *a, const char *table, double *ou
     policy p;
     unsigned *copies = NULL;
     mapping m;
-    int rc = policy_from_spec(cli_resolve_spec(r->policy ? r->policy : "uniform:8", table, sbuf,
-                                               sizeof sbuf),
-                              &n, a, NULL, &p, e);
+    int rc = policy_from_spec(
+        cli_resolve_spec(r->policy ? r->policy : "uniform:8", table, sbuf, sizeof sbuf), &n, a,
+        NULL, &p, e);
     if (rc == 0) {
         rc = replication_from_spec(r->replication ? r->replication : "none", &n, &copies, e);
         if (rc == 0)
@@ -277,8 +284,9 @@ int cmd_validate(int argc, char **argv)
     }
     const config_setting_t *l = config_lookup(&cfg, "validate");
     if (!l || config_setting_type(l) != CONFIG_TYPE_LIST || config_setting_length(l) < 1) {
-        fprintf(stderr, "xbarsim validate: %s: validate: %s, expected a list ( { ... }, ... ) of "
-                        "at least one row\n",
+        fprintf(stderr,
+                "xbarsim validate: %s: validate: %s, expected a list ( { ... }, ... ) of "
+                "at least one row\n",
                 table, l ? "found a non-list or an empty list" : "missing");
         config_destroy(&cfg);
         return 2;
@@ -290,8 +298,8 @@ int cmd_validate(int argc, char **argv)
         if (read_row(config_setting_get_elem(l, i), table, i, &rows[i], &e) < 0)
             status = 2;
     if (status == 0) {
-        printf("%-4s %-52s %-18s %14s %14s %9s %9s  %s\n", "row", "source", "quantity",
-               "published", "simulated", "error", "tolerance", "verdict");
+        printf("%-4s %-52s %-18s %14s %14s %9s %9s  %s\n", "row", "source", "quantity", "published",
+               "simulated", "error", "tolerance", "verdict");
         for (unsigned i = 0; i < n && status == 0; i++) {
             const vrow *r = &rows[i];
             double v = 0.0;
@@ -306,8 +314,8 @@ int cmd_validate(int argc, char **argv)
             passed += r->judged && ok;
             info += !r->judged;
             printf("%-4u %-52.52s %-18s %14.6g %14.6g %+8.3f%% %8.3f%%  %s\n", i, r->source,
-                   quantities[r->quantity].name, r->published, v, 100.0 * rel,
-                   100.0 * r->tolerance, verdict);
+                   quantities[r->quantity].name, r->published, v, 100.0 * rel, 100.0 * r->tolerance,
+                   verdict);
             if (!r->judged || !ok)
                 printf("     %s: %s (%s, %s)\n", quantities[r->quantity].unit,
                        r->note ? r->note : "outside the tolerance", r->arch,

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +79,14 @@ static int wants_help(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
-        printf("usage: xbarsim info ARCH.cfg\n\n"
+        printf("usage: xbarsim info ARCH.cfg|PRESET\n\n"
                "Load the `arch` group of ARCH.cfg (libconfig; schema in configs/arch/README.md),\n"
-               "check it, and print every setting with its unit followed by derived figures:\n"
-               "bits stored, peak MACs/s and the time of one 256-row VMM at 8-bit input.\n"
-               "Presets: configs/arch/lrmp.cfg, chang2022.cfg, cimaq.cfg, puma.cfg.\n");
+               "or a preset by name, check it, and print every setting with its unit followed\n"
+               "by derived figures: bits stored, the time of one 256-row VMM at 8-bit input,\n"
+               "the peak at arch.peak_bits (weights per tile, VMM time and energy by part, MAC/s,\n"
+               "op/s = 2 per MAC, power = the tiles' dynamic power at that rate + every part's\n"
+               "static power, GOPS/W, GOPS/s/mm2), the chip area and the static power by part.\n"
+               "Presets: lrmp, chang2022, cimaq, puma, isaac (configs/arch/).\n");
         return 0;
     }
     if (argc != 2) {
@@ -93,7 +97,12 @@ static int cmd_info(int argc, char **argv)
     arch a;
     err e;
     err_clear(&e);
-    if (arch_load_file(argv[1], &a, &e) < 0) {
+    char buf[4096];
+    /* A path (a '/' or a .cfg ending) is taken as it is, so a missing file is named as given. */
+    size_t len = strlen(argv[1]);
+    bool is_path = strchr(argv[1], '/') || (len > 4 && strcmp(argv[1] + len - 4, ".cfg") == 0);
+    const char *path = is_path ? argv[1] : cli_resolve(argv[1], NULL, "arch", buf, sizeof buf);
+    if (arch_load_file(path, &a, &e) < 0) {
         fprintf(stderr, "xbarsim info: %s\n", e.msg);
         return 2;
     }
@@ -130,7 +139,10 @@ static int cmd_map(int argc, char **argv)
                 "Map a network onto the architecture of CONFIG (a libconfig file with an `arch`\n"
                 "group, e.g. configs/arch/lrmp.cfg) and print the analytic model: per layer\n"
                 "R x N, bits, tiles, copies, stage times T_in, T_tile, T_out, T_d and the share\n"
-                "of latency; then latency, bottleneck, throughput, tiles, utilisation, energy.\n\n"
+                "of latency; then latency, bottleneck, throughput, tiles, utilisation, the two\n"
+                "energies per inference (single: static power x latency; steady: x the\n"
+                "pipelined period 1 / throughput) by category with TOPS/W and pJ/MAC, and the\n"
+                "one-off programming energy of weight-stationary mode.\n\n"
                 "  --net NAME|FILE  network: a file, or a built-in name from configs/net/\n"
                 "                   (resnet18, vgg16, vit_b32, ...); default: CONFIG's own\n"
                 "                   `network` group\n"
