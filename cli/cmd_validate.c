@@ -109,17 +109,13 @@ static int row_number(const config_setting_t *g, const char *key, double lo, dou
     if (!s)
         return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: missing, expected a number %g..%g",
                        table, cfgfile_line_of(g), i, key, lo, hi);
-    int t = config_setting_type(s);
     double v;
-    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-        v = (double)config_setting_get_int64(s);
-    else if (t == CONFIG_TYPE_FLOAT)
-        v = config_setting_get_float(s);
-    else
-        return err_set(e, ERR_INPUT,
-                       "%s:%u: validate[%u].%s: found a non-number, expected a "
-                       "number %g..%g",
-                       table, cfgfile_line_of(s), i, key, lo, hi);
+    if (!cfgfile_number(s, &v)) {
+        char found[96];
+        cfgfile_describe(s, found, sizeof found);
+        return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: found %s, expected a number %g..%g",
+                       table, cfgfile_line_of(s), i, key, found, lo, hi);
+    }
     if (!isfinite(v) || v < lo || v > hi)
         return err_set(e, ERR_INPUT, "%s:%u: validate[%u].%s: found %g, expected a number %g..%g",
                        table, cfgfile_line_of(s), i, key, v, lo, hi);

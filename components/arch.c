@@ -308,13 +308,8 @@ static int num_of(const ctx *c, const config_setting_t *s, const char *path, dou
 {
     char found[FOUND_BYTES], want[FOUND_BYTES];
     describe_range(want, lo, lo_open, hi);
-    int t = config_setting_type(s);
     double v;
-    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-        v = (double)config_setting_get_int64(s);
-    else if (t == CONFIG_TYPE_FLOAT)
-        v = config_setting_get_float(s);
-    else {
+    if (!cfgfile_number(s, &v)) {
         cfgfile_describe(s, found, FOUND_BYTES);
         return fail(c, s, path, "found %s, expected %s", found, want);
     }

@@ -499,6 +499,18 @@ int cfgfile_parse_file(const char *path, config_t *cfg, err *e)
     return rc;
 }
 
+bool cfgfile_number(const config_setting_t *s, double *out)
+{
+    int t = config_setting_type(s);
+    if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+        *out = (double)config_setting_get_int64(s);
+    else if (t == CONFIG_TYPE_FLOAT)
+        *out = config_setting_get_float(s);
+    else
+        return false;
+    return true;
+}
+
 unsigned cfgfile_line_of(const config_setting_t *s)
 {
     while (s && config_setting_source_line(s) == 0)

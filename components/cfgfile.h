@@ -8,6 +8,7 @@
 #define XBARSIM_COMPONENTS_CFGFILE_H
 
 #include <libconfig.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -47,6 +48,9 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e);
 
 /* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
 unsigned cfgfile_line_of(const config_setting_t *s);
+/* The value of an int, int64 or float setting as a double: true and *out set, or false (another
+ * type; *out untouched). Finiteness and range are the caller's to check. */
+bool cfgfile_number(const config_setting_t *s, double *out);
 /* File s was read from (its nearest ancestor's), or origin when it came from no file. */
 const char *cfgfile_file_of(const config_setting_t *s, const char *origin);
 /* What s holds, for "found ..." messages: "the integer 3", "the string \"x\"" (shortened), "a
