@@ -550,10 +550,10 @@ static void print_summary(const network *n, const arch *a, const env *v, const s
     printf("%-28s %16.6g %16.6g %9.3fx\n", "throughput (inferences/s)", 1.0 / simtime_to_s(bb),
            b->throughput_per_s, b->throughput_per_s * simtime_to_s(bb));
     if (b->energy_pj > 0)
-        printf("%-28s %16.6g %16.6g %9.3fx\n", "energy per inference (uJ)", be * 1e-6,
+        printf("%-28s %16.6g %16.6g %9.3fx\n", "steady energy/inference (uJ)", be * 1e-6,
                b->energy_pj * 1e-6, be / b->energy_pj);
     else
-        printf("%-28s %16.6g %16.6g %10s\n", "energy per inference (uJ)", be * 1e-6,
+        printf("%-28s %16.6g %16.6g %10s\n", "steady energy/inference (uJ)", be * 1e-6,
                b->energy_pj * 1e-6, "- (the arch models no energy)");
     printf("%-28s %16llu %16llu\n", "tiles", (unsigned long long)bt, (unsigned long long)b->tiles);
     printf("bits (%s, xK: K copies):", ec->mode == ENV_MODE_HUANG ? "wb/ab/adc" : "wb/ab");

@@ -422,6 +422,8 @@ static void print_energy(const char *title, const double *sim_e, const double *m
     printf("  %-32s %16.6g %16.6g %10.4f\n", "TOPS/W (2 ops per MAC)", model_tops_per_w(macs, st),
            model_tops_per_w(macs, mt),
            ratio(model_tops_per_w(macs, st), model_tops_per_w(macs, mt)));
+    printf("  %-32s %16.6g %16.6g %10.4f\n", "pJ/MAC", model_pj_per_mac(macs, st),
+           model_pj_per_mac(macs, mt), ratio(st, mt));
     for (int c = 0; c < COST_E_COUNT; c++)
         if (sim_e[c] != 0.0 || mod_e[c] != 0.0)
             printf("  %-32s %16.6g %16.6g %10.4f\n", cost_category_name((cost_category)c),
@@ -458,6 +460,14 @@ static void print_summary(const run_ctx *r, const run_totals *t)
                              : "  (1 / steady-state period)");
     printf("%-34s %16.6g %16.6g %10.4f\n", "steady-state period (us)", t->period_ps * 1e-6,
            simtime_to_us(r->mo.bottleneck_ps), ratio(t->period_ps, (double)r->mo.bottleneck_ps));
+    double area = cost_peak_eval(&r->a).area_mm2;
+    double ops = 2.0 * (double)t->macs * t->throughput_per_s;
+    double mops = 2.0 * (double)r->mo.macs * r->mo.throughput_per_s;
+    printf("%-34s %16.6g %16.6g %10.4f\n", "op/s (2 x MACs x throughput)", ops, mops,
+           ratio(ops, mops));
+    if (area > 0)
+        printf("%-34s %16.6g %16.6g %10.4f  (chip area %.6g mm2)\n", "TOPS/mm2", ops * 1e-12 / area,
+               mops * 1e-12 / area, ratio(ops, mops), area);
     print_energy("single-inference energy (uJ)", t->energy_single_pj, r->mo.energy_single_pj,
                  t->macs);
     print_energy("steady-state energy (uJ)", t->energy_steady_pj, r->mo.energy_steady_pj, t->macs);

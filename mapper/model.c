@@ -281,6 +281,13 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             a->tiles.count,
             a->mode == ARCH_MODE_WEIGHT_STATIONARY ? "weight-stationary" : "crossbars shared");
     fprintf(out, "utilisation = %.4f (busy tile time / (tiles x latency))\n", m->utilisation);
+    cost_peak pk = cost_peak_eval(a);
+    double ops = 2.0 * (double)m->macs * m->throughput_per_s;
+    fprintf(out,
+            "achieved = %.6g op/s (2 x %llu MACs x throughput), %.6g TOPS/mm2 on %.6g mm2; peak "
+            "%.6g op/s, %.6g TOPS/W, %.6g TOPS/mm2 (%u-bit, `xbarsim info`)\n",
+            ops, (unsigned long long)m->macs, pk.area_mm2 > 0 ? ops * 1e-12 / pk.area_mm2 : 0.0,
+            pk.area_mm2, pk.ops_per_s, pk.tops_per_w, pk.tops_per_mm2, a->peak_bits);
     print_energy(out, "energy_single", "static over one inference's latency", m->energy_single_pj,
                  m->macs);
     print_energy(out, "energy_steady", "static over the pipelined period 1 / throughput",

@@ -255,7 +255,7 @@ def check(data):
       - network: makespan >= the last inference's end; model_latency_ps = sum of model_time_ps
         (to 1 ps a layer, for rounding); model_throughput = 1 / max T_l (rel 1e-6); throughput
         from /summary/inferences ends over the steady-state window (inferences N/2 .. N-1); utilisation = tiles' busy / (tiles_used x makespan);
-        edp = energy_per_inference x latency.
+        edp = single-inference energy x latency.
     """
     problems = []
     add = problems.append
