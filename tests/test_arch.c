@@ -407,6 +407,35 @@ START_TEST(test_arch_syntax_error)
 }
 END_TEST
 
+/* Energy, power and area inputs: negative figures, a cost table that falls with the bits, an
+ * other part of an unknown scope, and a shift-add group without its count are file:line errors. */
+START_TEST(test_arch_energy_inputs)
+{
+    expect_error("dac = { bits = 1; };", "dac = { bits = 1; energy_pj = -1.0; };",
+                 "bad.cfg:14:", "arch.tiles.dac.energy_pj", "found -1, expected a number 0..1e+15");
+    expect_error("dac = { bits = 1; };", "dac = { bits = 1; area_um2 = -2; };",
+                 "bad.cfg:14:", "arch.tiles.dac.area_um2", "found -2, expected a number 0..1e+12");
+    expect_error(
+        "energy_pj = 2.0;",
+        "energy_pj = { kind = \"table\"; first_bits = 1; values = [1.0, 2.0, 1.5, 3.0]; };",
+        "bad.cfg:19:", "arch.tiles.adc.energy_pj.values",
+        "found 1.5 pJ at 3 bits after 2 pJ at 2 bits, expected values that do not "
+        "decrease");
+    expect_error("energy_pj = 2.0;", "energy_pj = { kind = \"fom\"; fom = -0.1; };",
+                 "bad.cfg:19:", "arch.tiles.adc.energy_pj.fom", "found -0.1");
+    expect_error("clock_mhz = 100.0;",
+                 "clock_mhz = 100.0; other_parts = ( { name = \"r\"; scope = \"tile\"; "
+                 "count = 1.0; } );",
+                 "bad.cfg:4:", "arch.other_parts[0].scope",
+                 "found \"tile\", expected one of: chip, group");
+    expect_error("clock_mhz = 100.0;",
+                 "clock_mhz = 100.0; other_parts = ( { name = \"r\"; scope = \"chip\"; } );",
+                 "bad.cfg:4:", "arch.other_parts[0].count: missing", NULL);
+    expect_error("psum_bits = 16;", "psum_bits = 16; shift_add = { energy_pj = 0.1; };",
+                 "bad.cfg:13:", "arch.tiles.shift_add.count: missing", NULL);
+}
+END_TEST
+
 START_TEST(test_arch_unknown_key)
 {
     expect_error("rows_active = 4;", "rows_activ = 4;", "bad.cfg:10:", "arch.tiles.rows_activ",
@@ -691,6 +720,7 @@ int main(void)
     tcase_add_test(tc, test_arch_wrong_type);
     tcase_add_test(tc, test_arch_out_of_range);
     tcase_add_test(tc, test_arch_inconsistent);
+    tcase_add_test(tc, test_arch_energy_inputs);
     tcase_add_test(tc, test_arch_zero_lanes);
     tcase_add_test(tc, test_arch_bad_names);
     tcase_add_test(tc, test_arch_table_bounds);
