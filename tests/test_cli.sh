@@ -21,6 +21,9 @@ expect "info cimaq vmm" 0 '^derived\.vmm_ns = 11200 ns' -- "$bin" info "$src/con
 # shift-adds x 0.01953125 = 50 + 30 + 0.125 + 200 + 2.5 pJ) = 4522 pJ. Area: 16128 arrays x
 # 1281.25 um2 + 168 tiles x 249290 um2 + 22.88 mm2 = 85.42472 mm2 (Table I: 85.4).
 expect "info isaac vmm energy" 0 '^derived\.peak_vmm_energy_pj = 4522 pJ' -- "$bin" info "$src/configs/arch/isaac.cfg"
+# One ISAAC tile (a group here): 96 arrays x 1281.25 + 249290 um2 of eDRAM, bus, digital units,
+# registers and a quarter router = 372290 um2 (Table I: 0.372 mm2).
+expect "info isaac tile area" 0 '^derived\.group_area_um2 = 372290 um2' -- "$bin" info isaac
 expect "info isaac area" 0 '^derived\.area_mm2 = 85\.42472 mm2' -- "$bin" info "$src/configs/arch/isaac.cfg"
 # validate: the published table passes; a row held to a figure it misses fails (exit 1); a bad
 # row is bad input (exit 2, file:line).
