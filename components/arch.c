@@ -549,6 +549,18 @@ static int get_static_area(const ctx *c, config_setting_t *g, const char *p, dou
     return 0;
 }
 
+/* The configured resolution must be one the bits-dependent quantity f (at fpath) is known for. */
+static int check_bits_defined(const ctx *c, const config_setting_t *bs, const char *path,
+                              unsigned bits, const arch_bits_fn *f, const char *fpath)
+{
+    char dom[FOUND_BYTES];
+    if (arch_bits_fn_defined(f, bits))
+        return 0;
+    describe_domain(f, dom);
+    return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)", bits, fpath,
+                dom);
+}
+
 static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
 {
     static const char *const keys[] = {"bits",     "latency_ns", "energy_pj", "static_power_uw",
@@ -559,7 +571,20 @@ static int get_dac(const ctx *c, config_setting_t *tiles, arch *a)
     ERR_TRY(get_uint(c, g, p, "bits", 1, 8, true, 0, &a->tiles.dac.bits));
     ERR_TRY(
         get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, false, 0.0, &a->tiles.dac.latency_ns));
-    ERR_TRY(get_num(c, g, p, "energy_pj", 0.0, false, MAX_PJ, false, 0.0, &a->tiles.dac.energy_pj));
+    /* Energy per conversion, at the DAC's own resolution: a number, or a function of the bits
+     * (so a sweep of dac.bits rescales it); absent, 0. */
+    char epath[PATH_BYTES];
+    join(epath, p, "energy_pj");
+    config_setting_t *es = config_setting_get_member(g, "energy_pj");
+    memset(&a->tiles.dac.energy_pj, 0, sizeof a->tiles.dac.energy_pj);
+    a->tiles.dac.energy_pj.kind = ARCH_BITS_VALUE;
+    if (es) {
+        ERR_TRY(get_bits_fn(c, es, epath, MAX_PJ, "pJ", &a->tiles.dac.energy_pj));
+        char bpath[PATH_BYTES];
+        join(bpath, p, "bits");
+        ERR_TRY(check_bits_defined(c, config_setting_get_member(g, "bits"), bpath,
+                                   a->tiles.dac.bits, &a->tiles.dac.energy_pj, epath));
+    }
     return get_static_area(c, g, p, &a->tiles.dac.static_power_uw, &a->tiles.dac.area_um2);
 }
 
@@ -611,18 +636,6 @@ static int one_of(const ctx *c, config_setting_t *g, const char *gpath, const ch
     *which = sa ? 0 : 1;
     *s = sa ? sa : sb;
     return 0;
-}
-
-/* The configured resolution must be one the bits-dependent quantity f (at fpath) is known for. */
-static int check_bits_defined(const ctx *c, const config_setting_t *bs, const char *path,
-                              unsigned bits, const arch_bits_fn *f, const char *fpath)
-{
-    char dom[FOUND_BYTES];
-    if (arch_bits_fn_defined(f, bits))
-        return 0;
-    describe_domain(f, dom);
-    return fail(c, bs, path, "found %u, expected a bit count where %s is defined (%s)", bits, fpath,
-                dom);
 }
 
 static int get_adc(const ctx *c, config_setting_t *tiles, arch *a)
@@ -1118,7 +1131,8 @@ void arch_print(const arch *a, FILE *out)
     fprintf(out, "arch.tiles.psum_bits = %u bits\n", a->tiles.psum_bits);
     fprintf(out, "arch.tiles.dac.bits = %u bits\n", a->tiles.dac.bits);
     fprintf(out, "arch.tiles.dac.latency_ns = %.10g ns\n", a->tiles.dac.latency_ns);
-    fprintf(out, "arch.tiles.dac.energy_pj = %.10g pJ\n", a->tiles.dac.energy_pj);
+    print_bits_fn(out, "arch.tiles.dac.energy_pj", &a->tiles.dac.energy_pj, a->tiles.dac.bits,
+                  "pJ");
     fprintf(out, "arch.tiles.dac.static_power_uw = %.10g uW\n", a->tiles.dac.static_power_uw);
     fprintf(out, "arch.tiles.dac.area_um2 = %.10g um2\n", a->tiles.dac.area_um2);
     fprintf(out, "arch.tiles.sample_hold.energy_pj = %.10g pJ\n", a->tiles.sample_hold.energy_pj);

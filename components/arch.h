@@ -132,7 +132,8 @@ typedef struct arch {
         struct {
             unsigned bits;          /* arch.tiles.dac.bits: input bits applied per step, bits */
             double latency_ns;      /* arch.tiles.dac.latency_ns: per step, ns */
-            double energy_pj;       /* arch.tiles.dac.energy_pj: one conversion (row, step), pJ */
+            arch_bits_fn energy_pj; /* arch.tiles.dac.energy_pj: one conversion (row, step) at
+                                       dac.bits (a number, or a function of the bits), pJ */
             double static_power_uw; /* per DAC (one per row), uW */
             double area_um2;        /* per DAC, um2 */
         } dac;

@@ -67,7 +67,7 @@ cost_energy cost_vmm_energy(const arch *a, const cost_vmm *v)
 {
     cost_vmm_counts c = cost_vmm_count(a, v);
     cost_energy e;
-    e.dac_pj = (double)c.dac_convs * a->tiles.dac.energy_pj;
+    e.dac_pj = (double)c.dac_convs * arch_bits_fn_eval(&a->tiles.dac.energy_pj, a->tiles.dac.bits);
     e.xbar_pj = (double)c.cell_reads * a->tiles.crossbar.cell_read_energy_pj +
                 (double)c.xbar_reads * a->tiles.crossbar.read_energy_pj;
     e.sample_hold_pj = (double)c.samples * a->tiles.sample_hold.energy_pj;

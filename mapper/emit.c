@@ -80,9 +80,10 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
         }
         t->kind = PROG_DIGITAL;
         t->vec_op = digital_op(nl->kind);
-        t->lane_ops = nl->elements;
-        t->sram_read_bytes = nl->elements; /* 8-bit activations, each element read once */
-        t->sram_write_bytes = net_shape_elements(nl->out);
+        map_traffic tr = mapping_digital_traffic(n, li);
+        t->lane_ops = tr.lane_ops;
+        t->sram_read_bytes = tr.sram_read_bytes;
+        t->sram_write_bytes = tr.sram_write_bytes;
         t->group = t->n_deps ? p.tasks[t->deps[0]].group : 0;
     }
     *out = p;

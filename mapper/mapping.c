@@ -179,6 +179,15 @@ unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k)
     return n;
 }
 
+map_traffic mapping_digital_traffic(const network *n, unsigned layer)
+{
+    const net_layer *nl = &n->layers[layer];
+    map_traffic t = {.lane_ops = nl->elements,
+                     .sram_read_bytes = nl->elements,
+                     .sram_write_bytes = net_shape_elements(nl->out)};
+    return t;
+}
+
 map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml)
 {
     const net_layer *nl = &n->layers[ml->layer];

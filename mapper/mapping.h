@@ -86,6 +86,11 @@ typedef struct map_traffic {
 } map_traffic;
 
 map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml);
+/* The same for a digital (vector-module) layer, per inference: its elements as lane ops, every
+ * input element read once and every output element written once, a byte each (activations
+ * between digital layers are 8-bit: an assumption shared by the model and the chip program);
+ * in_bits and out_bits 0 (no bus). */
+map_traffic mapping_digital_traffic(const network *n, unsigned layer);
 
 const char *map_placement_name(map_placement p);
 /* 0 and *p set, or -1 for an unknown name. */

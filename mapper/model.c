@@ -124,14 +124,13 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
 
 static void digital_layer(const network *n, const arch *a, unsigned li, model_layer *out)
 {
-    uint64_t ops = n->layers[li].elements;
-    out->t_d_ps = cost_vector_ps(a, ops, a->vector.lanes);
+    map_traffic tr = mapping_digital_traffic(n, li);
+    out->t_d_ps = cost_vector_ps(a, tr.lane_ops, a->vector.lanes);
     out->time_ps = out->t_d_ps;
-    out->busy_lane_ps = ops * cost_vector_op_ps(a);
-    out->energy_pj[COST_E_VECTOR] = cost_vector_energy_pj(a, ops, 0, 0);
-    /* 8-bit activations: each element read once, the output written once. */
-    uint64_t wr = net_shape_elements(n->layers[li].out);
-    out->energy_pj[COST_E_SRAM] = cost_vector_energy_pj(a, 0, ops, wr);
+    out->busy_lane_ps = tr.lane_ops * cost_vector_op_ps(a);
+    out->energy_pj[COST_E_VECTOR] = cost_vector_energy_pj(a, tr.lane_ops, 0, 0);
+    out->energy_pj[COST_E_SRAM] =
+        cost_vector_energy_pj(a, 0, tr.sram_read_bytes, tr.sram_write_bytes);
 }
 
 /* Groups holding at least one of the mapping's tiles (weight-stationary), count. */

@@ -49,8 +49,8 @@ typedef struct model {
     double energy_steady_pj[COST_E_COUNT];
     double energy_single_total_pj; /* pJ */
     double energy_steady_total_pj; /* pJ */
-    double programming_pj; /* weight-stationary: writing every copy's cells once, before the
-                              first inference (not in the per-inference energies), pJ */
+    double programming_pj;         /* weight-stationary: writing every copy's cells once, before the
+                                      first inference (not in the per-inference energies), pJ */
     uint64_t tiles_used;           /* weight-stationary: tiles holding weights, count */
     double utilisation;            /* busy tile time / (tiles used x latency), fraction */
 } model;

@@ -135,7 +135,7 @@ START_TEST(test_arch_preset_lrmp)
     ck_assert_int_eq(a.tiles.mapping, ARCH_MAP_UNSIGNED);
     ck_assert(a.power_gating);
     ck_assert_uint_eq(a.peak_bits, 8);
-    ck_assert_double_eq(a.tiles.dac.energy_pj, 0.390625);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.dac.energy_pj, 1), 0.390625);
     /* fom 0.006103515625 pJ x 2^4 = 0.09765625 pJ per 4-bit conversion */
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4), 0.09765625);
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.area_um2, 4), 75.0);
@@ -264,7 +264,7 @@ START_TEST(test_arch_base_defaults)
     ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.area_um2, 4), 0.0);
     ck_assert_uint_eq(a.n_other_parts, 0);
     ck_assert_double_eq(a.tiles.dac.latency_ns, 0.0);
-    ck_assert_double_eq(a.tiles.dac.energy_pj, 0.0);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.dac.energy_pj, 1), 0.0);
     ck_assert(!a.tiles.adc.strict_bits);
     ck_assert_double_eq(a.tiles.crossbar.read_latency_ns, 0.0);
     ck_assert_double_eq(a.tiles.crossbar.write_ns_per_tile, 0.0);
@@ -413,6 +413,12 @@ START_TEST(test_arch_energy_inputs)
 {
     expect_error("dac = { bits = 1; };", "dac = { bits = 1; energy_pj = -1.0; };",
                  "bad.cfg:14:", "arch.tiles.dac.energy_pj", "found -1, expected a number 0..1e+15");
+    /* a DAC energy by bits must be defined at the DAC's bits */
+    expect_error(
+        "dac = { bits = 1; };",
+        "dac = { bits = 1; energy_pj = { kind = \"table\"; first_bits = 2; values = [1.0]; }; };",
+        "bad.cfg:14:", "arch.tiles.dac.bits",
+        "expected a bit count where arch.tiles.dac.energy_pj is defined (2..2)");
     expect_error("dac = { bits = 1; };", "dac = { bits = 1; area_um2 = -2; };",
                  "bad.cfg:14:", "arch.tiles.dac.area_um2", "found -2, expected a number 0..1e+12");
     expect_error(

@@ -53,7 +53,8 @@ static arch small_arch(arch_mapping mapping)
     a.tiles.shift_add.energy_pj = 0.5;
     a.tiles.dac.bits = 1;
     a.tiles.dac.latency_ns = 1.0;
-    a.tiles.dac.energy_pj = 0.125;
+    a.tiles.dac.energy_pj.kind = ARCH_BITS_VALUE;
+    a.tiles.dac.energy_pj.value = 0.125;
     a.tiles.adc.count = 2;
     a.tiles.adc.bits = 4;
     a.tiles.adc.strict_bits = false;
