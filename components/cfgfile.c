@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mem.h"
 
@@ -167,6 +168,16 @@ static int scan_include(scan *sc, const char *text, size_t len, size_t q, size_t
         return 0; /* libconfig reports the nesting itself */
     char full[PATH_BYTES * 2];
     snprintf(full, sizeof full, "%s/%s", sc->incdir, name); /* as libconfig 1.5 resolves it */
+    /* libconfig's scanner exits the process on an include it opens but cannot read (an empty
+     * name resolves to the directory itself): refuse those here, with the line. */
+    struct stat st;
+    if (!*name)
+        return scan_fail(sc, line, "found @include \"\", expected the name of a file to include");
+    if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+        return scan_fail(sc, line,
+                         "found @include \"%.64s\", which is not a regular file (%s), "
+                         "expected the name of a file to include",
+                         name, full);
     size_t flen;
     char *sub = cfgfile_read_text(full, &flen);
     if (!sub)

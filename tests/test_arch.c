@@ -691,6 +691,15 @@ START_TEST(test_arch_file_errors_and_includes)
     ck_assert_int_eq(arch_load_file(path, &a, &e), ERR_INPUT);
     ck_assert_msg(strstr(e.msg, "inner.cfg:31: arch.vector.sram_bytes") != NULL, "%s", e.msg);
 
+    /* An empty include name, or one that names a directory, would make libconfig's scanner
+     * exit the process: both are refused with the line. */
+    write_file(dir, "main.cfg", "# the chip\n@include \"\"\n");
+    ck_assert_int_eq(arch_load_file(path, &a, &e), ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, "main.cfg:2:") && strstr(e.msg, "@include \"\""), "%s", e.msg);
+    write_file(dir, "main.cfg", "# the chip\n@include \".\"\n");
+    ck_assert_int_eq(arch_load_file(path, &a, &e), ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, "main.cfg:2:") && strstr(e.msg, "not a regular file"), "%s", e.msg);
+
     char sub[600];
     snprintf(sub, sizeof sub, "%s/inner.cfg", dir);
     unlink(sub);

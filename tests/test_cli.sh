@@ -50,6 +50,25 @@ expect "validate missing network" 2 'val_net\.cfg:2: validate\[0\]\.network: mis
 # ADC energy per conversion is refused as power x time.
 sed 's/energy_pj = { kind = "fom"; fom = 0.006103515625; };/power_mw = 2.0;/' "$src/configs/arch/isaac.cfg" >"$tmp/pw.cfg"
 expect "adc power refused" 2 'pw\.cfg:[0-9]+: arch\.tiles\.adc\.power_mw: .*double-counts the bits' -- "$bin" info "$tmp/pw.cfg"
+# `@include ""` made libconfig's scanner exit(2) from inside any loader: now a file:line error
+# from every entry point (the shared front end, cfgfile.c).
+printf '@include ""\npolicy = ();\n' >"$tmp/inc_policy.cfg"
+expect "include empty: policy" 2 'inc_policy\.cfg:1: .*@include ""' -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net lenet5 --policy "$tmp/inc_policy.cfg"
+printf '@include ""\nreplication = ();\n' >"$tmp/inc_rep.cfg"
+expect "include empty: replication" 2 'inc_rep\.cfg:1: .*@include ""' -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net lenet5 --replication "$tmp/inc_rep.cfg"
+printf '@include ""\n' >"$tmp/inc_net.cfg"
+expect "include empty: network" 2 'inc_net\.cfg:1: .*@include ""' -- \
+    "$bin" map "$src/configs/arch/lrmp.cfg" --net "$tmp/inc_net.cfg"
+printf 'run = { inferences = 1; };\n@include ""\n' >"$tmp/inc_run.cfg"
+expect "include empty: run config" 2 'inc_run\.cfg:2: .*@include ""' -- \
+    "$bin" run "$tmp/inc_run.cfg" -q -o "$tmp/inc_run.h5"
+printf '@include ""\nsweep = { job = "map"; };\n' >"$tmp/inc_sweep.cfg"
+expect "include empty: sweep" 2 'inc_sweep\.cfg:1: .*@include ""' -- \
+    "$bin" sweep "$tmp/inc_sweep.cfg" -q -o "$tmp/inc_sweep.h5"
+printf '@include "."\n' >"$tmp/inc_dir.cfg"
+expect "include directory" 2 'inc_dir\.cfg:1: .*not a regular file' -- "$bin" info "$tmp/inc_dir.cfg"
 expect "help" 0 '^usage: xbarsim COMMAND' -- "$bin" --help
 expect "info help" 0 '^usage: xbarsim info' -- "$bin" info --help
 expect "no command" 2 '^usage:' -- "$bin"
