@@ -522,8 +522,17 @@ bool cfgfile_number(const config_setting_t *s, double *out)
     return true;
 }
 
+/* A setting cfgfile_override set carries "--set PATH=VALUE" as its libconfig hook (freed by the
+ * config's destructor): messages about it name the option, not the preset's line. */
+static const char *override_of(const config_setting_t *s)
+{
+    return s ? config_setting_get_hook(s) : NULL;
+}
+
 unsigned cfgfile_line_of(const config_setting_t *s)
 {
+    if (override_of(s))
+        return 0;
     while (s && config_setting_source_line(s) == 0)
         s = config_setting_parent(s);
     return s ? config_setting_source_line(s) : 0;
@@ -531,6 +540,8 @@ unsigned cfgfile_line_of(const config_setting_t *s)
 
 const char *cfgfile_file_of(const config_setting_t *s, const char *origin)
 {
+    if (override_of(s))
+        return override_of(s);
     while (s && !config_setting_source_file(s))
         s = config_setting_parent(s);
     return s ? config_setting_source_file(s) : origin;
@@ -652,6 +663,20 @@ static int set_value(config_setting_t *s, const char *assignment, const char *v,
     }
 }
 
+/* After a successful set (rc 0), hook "--set ASSIGNMENT" to s (see override_of). */
+static int mark_override(config_t *cfg, config_setting_t *s, const char *assignment, int rc)
+{
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(assignment) + sizeof "--set ";
+    char *mark = mem_alloc(n, "--set provenance");
+    snprintf(mark, n, "--set %s", assignment);
+    free(config_setting_get_hook(s)); /* set twice: the last one is what the setting holds */
+    config_setting_set_hook(s, mark);
+    config_set_destructor(cfg, free);
+    return 0;
+}
+
 int cfgfile_override(config_t *cfg, const char *assignment, err *e)
 {
     const char *eq = strchr(assignment, '=');
@@ -672,7 +697,7 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
         value++;
     config_setting_t *s = config_lookup(cfg, path);
     if (s)
-        return set_value(s, assignment, value, e);
+        return mark_override(cfg, s, assignment, set_value(s, assignment, value, e));
     const char *dot = strrchr(path, '.');
     config_setting_t *parent = config_root_setting(cfg);
     const char *leaf = path;
@@ -694,5 +719,5 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
                        "--set %s: found '%s', expected a setting name (a letter, "
                        "then letters, digits, '_' or '-')",
                        assignment, leaf);
-    return set_value(s, assignment, value, e);
+    return mark_override(cfg, s, assignment, set_value(s, assignment, value, e));
 }

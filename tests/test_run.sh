@@ -36,8 +36,13 @@ expect "set override applies" 0 'arch.tiles.rows_active = 18' -- sh -c \
 import h5py; print(h5py.File('b.h5')['/meta'].attrs['config'])\""
 expect "set bad value" 2 '--set arch.tiles.rows_active=many: found .many., expected a 32-bit' \
     -- "$bin" run -q --set arch.tiles.rows_active=many
-expect "set out of range" 2 'lrmp.cfg:[0-9]+: arch.tiles.rows_active' \
+# A value that came from --set is reported as the option, not as the preset's line (issue 20).
+expect "set out of range" 2 '^xbarsim run: --set arch.tiles.rows_active=0: arch.tiles.rows_active: found 0, expected an integer 1..256' \
     -- "$bin" run -q --set arch.tiles.rows_active=0
+expect "set twice, the last reported" 2 '^xbarsim run: --set arch.tiles.rows_active=0: ' \
+    -- "$bin" run -q --set arch.tiles.rows_active=9 --set arch.tiles.rows_active=0
+expect "set a new key" 2 '^xbarsim run: --set arch.tiles.dac.static_power_uw=-3: arch.tiles.dac.static_power_uw: found -3' \
+    -- "$bin" run -q --set arch.tiles.dac.static_power_uw=-3
 expect "set unknown group" 2 "found no group 'arch.tilez'" \
     -- "$bin" run -q --set arch.tilez.rows=1
 
