@@ -375,6 +375,40 @@ static int check_arch_paths(sweep_spec *s, const config_setting_t *root, err *e)
     return rc;
 }
 
+/* Every network the sweep names (base and axis values) must be a readable file or a built-in
+ * network: a missing one is the sweep file's error, not a failure at every point. */
+static int check_network_name(const sweep_spec *s, const char *name, const char *where,
+                              unsigned line, err *e)
+{
+    char buf[1024];
+    const char *path = cli_resolve(name, s->origin, "net", buf, sizeof buf);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    return err_set(e, ERR_INPUT,
+                   "%s:%u: %s: found \"%.64s\", expected a network file or a built-in network of "
+                   "configs/net/ (%s cannot be read)",
+                   s->origin, line, where, name, path);
+}
+
+static int check_networks(const sweep_spec *s, const config_setting_t *root, err *e)
+{
+    const char *base = base_value(s, "network");
+    if (base)
+        ERR_TRY(check_network_name(s, base, "sweep.base.network", cfgfile_line_of(root), e));
+    for (unsigned k = 0; k < s->n_axes; k++) {
+        if (strcmp(s->axes[k].path, "network") != 0)
+            continue;
+        char where[64];
+        snprintf(where, sizeof where, "sweep.axes.[%u].values", k);
+        for (unsigned i = 0; i < s->axes[k].n; i++)
+            ERR_TRY(check_network_name(s, s->axes[k].values[i].text, where, s->axes[k].line, e));
+    }
+    return 0;
+}
+
 /* ---- the file ------------------------------------------------------------------------------ */
 
 static int read_metrics(sweep_spec *s, const config_setting_t *g, err *e)
@@ -526,12 +560,25 @@ static int read_sweep(sweep_spec *s, config_t *cfg, err *e)
             return fail(e, s, axes, "sweep.axes", "expected a list ( { path; values; }, ... )");
         s->n_axes = (unsigned)config_setting_length(axes);
         s->axes = mem_calloc(s->n_axes ? s->n_axes : 1, sizeof *s->axes, "sweep axes");
-        for (unsigned k = 0; k < s->n_axes; k++)
+        for (unsigned k = 0; k < s->n_axes; k++) {
             ERR_TRY(read_axis(s, &s->axes[k], config_setting_get_elem(axes, k), k, e));
+            for (unsigned j = 0; j < k; j++)
+                if (strcmp(s->axes[j].path, s->axes[k].path) == 0)
+                    return err_set(e, ERR_INPUT,
+                                   "%s:%u: sweep.axes.[%u].path: found \"%s\" again (axis %u, "
+                                   "line %u), expected each setting on one axis only",
+                                   s->origin, s->axes[k].line, k, s->axes[k].path, j,
+                                   s->axes[j].line);
+        }
     }
     ERR_TRY(read_metrics(s, g, e));
     ERR_TRY(count_points(s, g, e));
     ERR_TRY(check_arch_paths(s, g, e));
+    ERR_TRY(check_networks(s, g, e));
+    if (s->n_axes == 0)
+        return fail(e, s, axes ? axes : g, "sweep.axes",
+                    "found no axis, expected a list ( { path; values; }, ... ) of at least one "
+                    "axis (a single point is `xbarsim map` or `xbarsim run`)");
     make_canonical(s);
     return 0;
 }

@@ -181,6 +181,16 @@ START_TEST(test_sweep_errors)
          "arch.tiles.adc.bits"},
         {"sweep = { " BASE "\nmetrics = [\"latency_us\", \"events\"]; };",
          "s.cfg:3: sweep.metrics: found 'events', expected one of the map job's:"},
+        {"sweep = { " BASE "};", "sweep.axes: found no axis"},
+        {"sweep = { " BASE "\naxes = ( { path = \"seed\"; values = [1]; },\n{ path = \"seed\"; "
+         "values = [2]; } ); };",
+         "s.cfg:4: sweep.axes.[1].path: found \"seed\" again (axis 0, line 3)"},
+        {"sweep = { base = { arch = \"lrmp\"; network = \"nosuchnet\"; };\naxes = ( { path = "
+         "\"seed\"; values = [1]; } ); };",
+         "sweep.base.network: found \"nosuchnet\", expected a network file or a built-in"},
+        {"sweep = { " BASE "\naxes = ( { path = \"network\"; values = [\"lenet5\", \"nonet\"]; "
+         "} ); };",
+         "s.cfg:3: sweep.axes.[0].values: found \"nonet\", expected a network file"},
         {"sweep = { base = { arch = \"lrmp\"; }; };", "sweep.base.network: missing"},
         {"sweep = { " BASE "\njob = \"simulate\"; };", "sweep.job: expected map, run"},
         {"sweep = { " BASE "\naxes = ( { path = \"run.inferences\"; values = [-1]; } ); };",
