@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -104,7 +105,8 @@ int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, 
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
+    /* strtoll skips leading blanks: " 3" is refused like "3 " (issue 20: strict options). */
+    if (!*s || isspace((unsigned char)*s) || *end || errno || v < lo || v > hi) {
         fprintf(stderr, "xbarsim %s: %s: found '%s', expected an integer in %lld..%lld\n", cmd, opt,
                 s, lo, hi);
         return -1;
@@ -119,7 +121,7 @@ int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, d
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= lo && v <= hi)) {
+    if (!*s || isspace((unsigned char)*s) || *end || errno || !(v >= lo && v <= hi)) {
         fprintf(stderr, "xbarsim %s: %s: found '%s', expected a number in %g..%g\n", cmd, opt, s,
                 lo, hi);
         return -1;

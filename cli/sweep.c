@@ -101,8 +101,12 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end;
-        if (strcmp(a, "--list") == 0) {
+        long long ll;
+        if (strncmp(a, "-j", 2) == 0 && a[2]) { /* -j2, as make and OpenMP users type it */
+            if (cli_parse_ll("sweep", "-j", a + 2, 1, 1024, &ll) < 0)
+                return -1;
+            o->threads = (int)ll;
+        } else if (strcmp(a, "--list") == 0) {
             o->list = true;
         } else if (strcmp(a, "-q") == 0) {
             o->quiet = true;
@@ -118,12 +122,9 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
         } else if (strcmp(a, "-o") == 0) {
             o->out = argv[++i];
         } else if (strcmp(a, "-j") == 0) {
-            long t = strtol(v, &end, 10);
-            if (*end || t < 1 || t > 1024) {
-                fprintf(stderr, "xbarsim sweep: -j: found '%s', expected 1..1024 threads\n", v);
+            if (cli_parse_ll("sweep", "-j", v, 1, 1024, &ll) < 0)
                 return -1;
-            }
-            o->threads = (int)t;
+            o->threads = (int)ll;
             i++;
         } else if (strcmp(a, "--shard") == 0) {
             if (sweep_shard_parse(v, &o->shard, &o->shards) < 0) {
@@ -133,12 +134,8 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
             }
             i++;
         } else if (strcmp(a, "--snapshot") == 0) {
-            o->snapshot_s = strtod(v, &end);
-            if (*end || !(o->snapshot_s >= 0)) {
-                fprintf(stderr, "xbarsim sweep: --snapshot: found '%s', expected seconds >= 0\n",
-                        v);
+            if (cli_parse_real("sweep", "--snapshot", v, 0.0, 1e9, &o->snapshot_s) < 0)
                 return -1;
-            }
             i++;
         } else {
             fprintf(stderr, "xbarsim sweep: unknown option '%s' (see --help)\n", a);

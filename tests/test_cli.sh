@@ -69,6 +69,12 @@ expect "include empty: sweep" 2 'inc_sweep\.cfg:1: .*@include ""' -- \
     "$bin" sweep "$tmp/inc_sweep.cfg" -q -o "$tmp/inc_sweep.h5"
 printf '@include "."\n' >"$tmp/inc_dir.cfg"
 expect "include directory" 2 'inc_dir\.cfg:1: .*not a regular file' -- "$bin" info "$tmp/inc_dir.cfg"
+# Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
+expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
+    "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
+expect "sweep -j with a blank" 2 "-j: found ' 1', expected an integer" -- \
+    "$bin" sweep "$src/configs/sweep/adc_energy.cfg" -q -o "$tmp/j.h5" -j " 1"
+expect "sweep -j1" 0 '' -- "$bin" sweep "$src/configs/sweep/adc_energy.cfg" -q -o "$tmp/j1.h5" -j1
 expect "help" 0 '^usage: xbarsim COMMAND' -- "$bin" --help
 expect "info help" 0 '^usage: xbarsim info' -- "$bin" info --help
 expect "no command" 2 '^usage:' -- "$bin"
