@@ -37,7 +37,8 @@ whose `inputs` name its producers, so branches and residual adds come through:
 Folded away (no layer): BatchNormalization (folded into the preceding convolution: it costs no
 crossbar), Identity, Dropout, and Add/Sub/Mul/Div by a constant (a bias or a scale). Nodes that
 compute only on constants and shapes (Shape, Gather, Concat of shape vectors, ...) are skipped.
-Any other node on the data path is an error (exit status 1), as is an unreadable model.
+Any other node on the data path is an error (exit status 2, bad input), as is an unreadable model;
+exit status 1 when the output cannot be written or python3-onnx is missing.
 """
 
 import argparse
@@ -661,7 +662,7 @@ def main(argv=None):
     if sanitise(name) != name or not name:
         print(f"{PROG}: --name {name!r}: expected 1..64 characters A-Z a-z 0-9 _ - . +",
               file=sys.stderr)
-        return 1
+        return 2
     try:
         cv = Converter(load(args.model), args.model)
         cv.convert()
@@ -670,9 +671,9 @@ def main(argv=None):
             write(text, args.output)
         else:
             sys.stdout.write(text)
-    except ConvertError as exc:
+    except ConvertError as exc:  # bad input: exit 2, as xbarsim's commands
         print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except OSError as exc:
         print(f"{PROG}: {args.output or 'stdout'}: cannot write: {exc.strerror or exc}",
               file=sys.stderr)

@@ -171,16 +171,16 @@ expect "attn context" 0 '^attn\.context,matmul,6,8,4,6,' -- echo "$csv"
 expect "attn out_proj" 0 '^attn\.out_proj\.MatMul,linear,32,32,1,6,' -- echo "$csv"
 expect "attn softmax, add, layernorm" 0 '^ln,layernorm,' -- echo "$csv"
 
-# Errors: exit 1 with the node named; -o is not created on failure.
-expect "unsupported op" 1 '^onnx2xbarsim: node gelu/Erf \(op Erf\) is not supported; supported: .*Conv' \
+# Errors: bad input exits 2 (as xbarsim's commands) with the node named; -o is not created.
+expect "unsupported op" 2 '^onnx2xbarsim: node gelu/Erf \(op Erf\) is not supported; supported: .*Conv' \
     -- "$py" "$conv" "$tmp/erf.onnx" -o "$tmp/erf.cfg"
 check "no output on failure" [ ! -e "$tmp/erf.cfg" ]
-expect "asymmetric padding" 1 '^onnx2xbarsim: node convA \(op Conv\): asymmetric padding' \
+expect "asymmetric padding" 2 '^onnx2xbarsim: node convA \(op Conv\): asymmetric padding' \
     -- "$py" "$conv" "$tmp/asym.onnx"
-expect "missing file" 1 'nonexistent\.onnx: cannot read: No such file' \
+expect "missing file" 2 'nonexistent\.onnx: cannot read: No such file' \
     -- "$py" "$conv" "$tmp/nonexistent.onnx"
 echo "not a model" >"$tmp/bad.onnx"
-expect "not a model" 1 'bad\.onnx: not an ONNX model' -- "$py" "$conv" "$tmp/bad.onnx"
+expect "not a model" 2 'bad\.onnx: not an ONNX model' -- "$py" "$conv" "$tmp/bad.onnx"
 expect "help" 0 '^usage: onnx2xbarsim\.py' -- "$py" "$conv" --help
 
 finish
