@@ -593,8 +593,16 @@ int cmd_run(int argc, char **argv)
     /* The output exists (under its temporary name) before the run, so a bad path fails fast. */
     if (strcmp(o.output, "traces/run.h5") == 0)
         ensure_parent(o.output);
+    /* SIGINT and SIGTERM wait while the temporary is created and registered with the handler,
+     * so a signal at any moment leaves nothing behind. */
     h5file *f;
+    sigset_t block, saved;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &saved);
     if (h5file_create(o.output, &f, &e) < 0) {
+        sigprocmask(SIG_SETMASK, &saved, NULL);
         fprintf(stderr, "xbarsim run: -o: %s\n", e.msg);
         status = 1;
         goto done;
@@ -602,6 +610,7 @@ int cmd_run(int argc, char **argv)
     snprintf(temp_path, sizeof temp_path, "%s", h5file_temp_path(f));
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
 
     time_t now = time(NULL);
     strftime(r.start_time, sizeof r.start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));

@@ -7,7 +7,9 @@
 #include "h5file.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +96,64 @@ __attribute__((format(printf, 2, 3))) static int fail(err *e, const char *fmt, .
 
 /* ---- file ---- */
 
+/* The PID of a name `base`.tmp.PID, or 0 when the name is not one. */
+static long stale_pid(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) != 0 || strncmp(name + n, ".tmp.", 5) != 0)
+        return 0;
+    const char *d = name + n + 5;
+    if (!*d)
+        return 0;
+    long pid = 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9' || pid > 100000000L)
+            return 0;
+        pid = pid * 10 + (*d - '0');
+    }
+    return pid;
+}
+
+unsigned h5file_clean_stale(const char *path, FILE *report)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!*dir)
+        snprintf(dir, sizeof dir, "/");
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    unsigned removed = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        long pid = stale_pid(ent->d_name, base);
+        if (pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* the process is alive (or not ours to ask): its file is in use */
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, ent->d_name);
+        if (unlink(full) == 0) {
+            removed++;
+            if (report)
+                fprintf(report, "xbarsim: removed the stale temporary '%s' (process %ld is gone)\n",
+                        full, pid);
+        }
+    }
+    closedir(d);
+    return removed;
+}
+
 int h5file_create(const char *path, h5file **out, err *e)
 {
     assert(path && out);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5file_clean_stale(path, stderr);
 
     size_t len = strlen(path) + sizeof ".tmp." + 3 * sizeof(long);
     char *temp = mem_alloc(len, "HDF5 temporary file name");

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "err.h"
 
 /* Rows a table chunk holds when the caller passes chunk_rows 0 (64 Ki, as traces/README.md). */
@@ -22,6 +24,11 @@ typedef struct h5file h5file;
  * Returns 0 and *out (owned by the caller until h5file_commit() or h5file_abort()), or ERR_IO with
  * e naming the path and the reason (strerror or HDF5's) and *out untouched. */
 int h5file_create(const char *path, h5file **out, err *e);
+
+/* Remove the temporaries `path`.tmp.PID that a killed writer left behind: those whose process is
+ * gone (no process PID exists). Each removal is said on `report` (NULL: silently). Returns how
+ * many were removed. h5file_create calls it with stderr before it creates its own. */
+unsigned h5file_clean_stale(const char *path, FILE *report);
 
 /* The temporary file's name, valid until commit/abort. Reading it needs no locks, so a signal
  * handler may unlink() it. */

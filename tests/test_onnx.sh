@@ -29,17 +29,6 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/testlib.sh
 source "$(dirname "$0")/testlib.sh"
 
-# check NAME CONDITION...: a shell test.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $name"
-    fi
-}
 
 # The models: rescnn (the residual CNN), attn (one attention block), erf (an unsupported op),
 # asym (asymmetric padding). Weights are zeros: only shapes matter.

@@ -83,4 +83,14 @@ expect "own groups consistent" 0 'consistent' -- $py "$tr" check own.h5
 # The Python reader and plots on a real pipelined run with the vector trace.
 "$bin" run -q --inferences 3 --trace vector --replication conv1=4 -o v.h5
 expect "python reader on real output" 0 ' passed, 0 failed' -- $py "$src/tests/test_trace_py.py" v.h5
+# A temporary left by a killed run (its process gone) is removed by the next run of the same
+# output, which says so; one of a live process (this shell's) is left alone.
+dead=$(sh -c 'echo $$')
+mkdir -p "$tmp/stale"
+touch "$tmp/stale/o.h5.tmp.$dead" "$tmp/stale/o.h5.tmp.$$"
+expect "stale temporary removed" 0 "removed the stale temporary '.*o\.h5\.tmp\.$dead' \(process $dead is gone\)" \
+    -- "$bin" run -q --net lenet5 -o "$tmp/stale/o.h5"
+check "stale temporary gone" [ ! -e "$tmp/stale/o.h5.tmp.$dead" ]
+check "live temporary kept" [ -e "$tmp/stale/o.h5.tmp.$$" ]
+
 finish

@@ -18,6 +18,18 @@ expect() {
     fi
 }
 
+# check NAME CONDITION...: a shell test.
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name"
+    fi
+}
+
 # finish: print the tally in the form CTest's log readers know and exit non-zero on a failure.
 finish() {
     echo "$pass passed, $fail failed"
