@@ -151,11 +151,34 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
 
 /* ---- evaluating and recording -------------------------------------------------------------- */
 
+/* A point's error about a value its axis set ("--set PATH=VALUE: ...") is the sweep file's: say
+ * so with the axis's file:line, as the load-time errors do. */
+static void locate_message(const sweep_spec *s, point_result *res)
+{
+    if (res->ok || strncmp(res->message, "--set ", 6) != 0)
+        return;
+    const char *path = res->message + 6, *eq = strchr(path, '=');
+    if (!eq)
+        return;
+    size_t n = (size_t)(eq - path);
+    for (unsigned k = 0; k < s->n_axes; k++)
+        if (strlen(s->axes[k].path) == n && strncmp(s->axes[k].path, path, n) == 0) {
+            char buf[sizeof res->message];
+            /* cut to the column's width, as point_eval cuts the message itself */
+            if (snprintf(buf, sizeof buf, "%s:%u: sweep.axes.[%u]: %s", s->origin, s->axes[k].line,
+                         k, res->message) >= (int)sizeof buf)
+                buf[sizeof buf - 1] = '\0';
+            memcpy(res->message, buf, sizeof buf);
+            return;
+        }
+}
+
 static void eval_point(const sweep_spec *s, uint64_t k, point_cache *c, point_result *res)
 {
     point_setting *set = mem_calloc(s->n_base + s->n_axes + 1, sizeof *set, "point settings");
     unsigned n = sweep_point_settings(s, k, set);
     point_eval(s->job, set, n, s->dir, c, res);
+    locate_message(s, res);
     free(set);
 }
 

@@ -69,6 +69,12 @@ expect "include empty: sweep" 2 'inc_sweep\.cfg:1: .*@include ""' -- \
     "$bin" sweep "$tmp/inc_sweep.cfg" -q -o "$tmp/inc_sweep.h5"
 printf '@include "."\n' >"$tmp/inc_dir.cfg"
 expect "include directory" 2 'inc_dir\.cfg:1: .*not a regular file' -- "$bin" info "$tmp/inc_dir.cfg"
+# A point's failure caused by an axis value names the axis's file:line.
+printf 'sweep = { job = "map"; base = { arch = "lrmp"; network = "lenet5"; };\n  axes = ( { path = "arch.tiles.adc.bits"; values = [4, 5]; } ); };\n' >"$tmp/sw_axis.cfg"
+expect "point error names the axis line" 0 'sw_axis\.cfg:2: sweep\.axes\.\[0\]: --set arch\.tiles\.adc\.bits=5: ' -- \
+    sh -c "'$bin' sweep '$tmp/sw_axis.cfg' -q -o '$tmp/sw_axis.h5' && /usr/bin/python3 -c \"import h5py; \
+    print(h5py.File('$tmp/sw_axis.h5')['/sweep/points'][1]['message'].decode())\""
+
 # Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
 expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
     "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
