@@ -285,6 +285,32 @@ static int load_arch(run_ctx *r, const run_opts *o, config_t *cfg, err *e)
     return arch_load_config(&own, origin, &r->a, e);
 }
 
+/* Where the value `value` of option `key` came from, for messages: "FILE:LINE: run.KEY" when the
+ * run group gave it (value is that setting's own string), else "--KEY" (the command line). */
+static void value_where(const config_t *cfg, const char *origin, const char *key, const char *value,
+                        char *buf, size_t n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "run.%s", key);
+    const config_setting_t *s = cfg ? config_lookup(cfg, path) : NULL;
+    if (s && config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s) == value)
+        snprintf(buf, n, "%s:%u: run.%s", cfgfile_file_of(s, origin), cfgfile_line_of(s), key);
+    else
+        snprintf(buf, n, "--%s", key);
+}
+
+/* On error rc, prefix e with where option `key` came from. */
+static int located(int rc, const config_t *cfg, const char *origin, const char *key,
+                   const char *value, err *e)
+{
+    if (rc < 0) {
+        char where[512];
+        value_where(cfg, origin, key, value, where, sizeof where);
+        err_prefix(e, "%s", where);
+    }
+    return rc;
+}
+
 static int load_inputs(run_ctx *r, run_opts *o, config_t *cfg, err *e)
 {
     ERR_TRY(load_arch(r, o, cfg, e));
@@ -299,10 +325,14 @@ static int load_inputs(run_ctx *r, run_opts *o, config_t *cfg, err *e)
                        "or --net NAME|FILE",
                        o->config ? o->config : "(default config)");
     char sbuf[1024];
-    ERR_TRY(policy_from_spec(cli_resolve_spec(o->policy, o->config, sbuf, sizeof sbuf), &r->n,
-                             &r->a, NULL, &r->pol, e));
-    ERR_TRY(replication_from_spec(cli_resolve_spec(o->replication, o->config, sbuf, sizeof sbuf),
-                                  &r->n, &r->copies, e));
+    const char *origin = o->config ? o->config : "(default config)";
+    ERR_TRY(located(policy_from_spec(cli_resolve_spec(o->policy, o->config, sbuf, sizeof sbuf),
+                                     &r->n, &r->a, NULL, &r->pol, e),
+                    cfg, origin, "policy", o->policy, e));
+    ERR_TRY(located(
+        replication_from_spec(cli_resolve_spec(o->replication, o->config, sbuf, sizeof sbuf), &r->n,
+                              &r->copies, e),
+        cfg, origin, "replication", o->replication, e));
     ERR_TRY(mapping_build(&r->n, &r->a, &r->pol, r->copies, r->placement, &r->m, e));
     model_evaluate(&r->n, &r->a, &r->m, &r->mo);
     emit_program(&r->n, &r->a, &r->m, &r->p);
@@ -569,8 +599,10 @@ int cmd_run(int argc, char **argv)
     r.inferences = o.inferences > 0 ? (uint64_t)o.inferences : 1;
     r.seed = o.seed >= 0 ? (uint64_t)o.seed : 1;
     r.trace = TRACE_LAYER;
+    char where[512];
     if (o.trace && trace_level_parse(o.trace, &r.trace) < 0) {
-        err_set(&e, ERR_INPUT, "trace: found '%s', expected none, layer or vector", o.trace);
+        value_where(o.config ? &cfg : NULL, origin, "trace", o.trace, where, sizeof where);
+        err_set(&e, ERR_INPUT, "%s: found '%s', expected none, layer or vector", where, o.trace);
         goto fail_input;
     }
     r.overlap = true;
@@ -581,7 +613,8 @@ int cmd_run(int argc, char **argv)
     r.overlap = !o.overlap || strcmp(o.overlap, "on") == 0;
     r.placement = MAP_PLACE_GROUPS;
     if (o.placement && map_placement_parse(o.placement, &r.placement) < 0) {
-        err_set(&e, ERR_INPUT, "placement: found '%s', expected groups or packed", o.placement);
+        value_where(o.config ? &cfg : NULL, origin, "placement", o.placement, where, sizeof where);
+        err_set(&e, ERR_INPUT, "%s: found '%s', expected groups or packed", where, o.placement);
         goto fail_input;
     }
     r.config_path = o.config;

@@ -93,4 +93,17 @@ expect "stale temporary removed" 0 "removed the stale temporary '.*o\.h5\.tmp\.$
 check "stale temporary gone" [ ! -e "$tmp/stale/o.h5.tmp.$dead" ]
 check "live temporary kept" [ -e "$tmp/stale/o.h5.tmp.$$" ]
 
+# Run-config values carry file:line and setting path; command-line ones name the option.
+printf 'run = {\n  trace = "everything";\n};\n' >"$tmp/rc_trace.cfg"
+expect "run.trace located" 2 'rc_trace\.cfg:2: run\.trace: found .everything.' -- \
+    "$bin" run "$tmp/rc_trace.cfg" -q -o "$tmp/rc.h5"
+expect "--trace located" 2 '^xbarsim run: --trace: found .everything.' -- \
+    "$bin" run --trace everything -q -o "$tmp/rc.h5"
+printf 'run = {\n  arch = "lrmp"; network = "lenet5";\n  policy = "uniform:99";\n};\n' >"$tmp/rc_pol.cfg"
+expect "run.policy located" 2 'rc_pol\.cfg:3: run\.policy: policy "uniform:99"' -- \
+    "$bin" run "$tmp/rc_pol.cfg" -q -o "$tmp/rc.h5"
+printf 'run = {\n  arch = "lrmp"; network = "lenet5";\n  replication = "conv9=3";\n};\n' >"$tmp/rc_rep.cfg"
+expect "run.replication located" 2 'rc_rep\.cfg:3: run\.replication: replication "conv9=3"' -- \
+    "$bin" run "$tmp/rc_rep.cfg" -q -o "$tmp/rc.h5"
+
 finish
