@@ -76,6 +76,16 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
+/* An architecture argument: a path (it has a '/' or ends in .cfg) as it is, so a missing file is
+ * named as given; otherwise a file or a preset name of configs/arch/ (cli_resolve). */
+static const char *arch_arg(const char *arg, char *buf, size_t size)
+{
+    size_t len = strlen(arg);
+    if (strchr(arg, '/') || (len > 4 && strcmp(arg + len - 4, ".cfg") == 0))
+        return arg;
+    return cli_resolve(arg, NULL, "arch", buf, size);
+}
+
 static int cmd_info(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -98,11 +108,7 @@ static int cmd_info(int argc, char **argv)
     err e;
     err_clear(&e);
     char buf[4096];
-    /* A path (a '/' or a .cfg ending) is taken as it is, so a missing file is named as given. */
-    size_t len = strlen(argv[1]);
-    bool is_path = strchr(argv[1], '/') || (len > 4 && strcmp(argv[1] + len - 4, ".cfg") == 0);
-    const char *path = is_path ? argv[1] : cli_resolve(argv[1], NULL, "arch", buf, sizeof buf);
-    if (arch_load_file(path, &a, &e) < 0) {
+    if (arch_load_file(arch_arg(argv[1], buf, sizeof buf), &a, &e) < 0) {
         fprintf(stderr, "xbarsim info: %s\n", e.msg);
         return 2;
     }
@@ -135,7 +141,9 @@ static int cmd_map(int argc, char **argv)
         const char *o = argv[i];
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             printf(
-                "usage: xbarsim map CONFIG [--net NAME|FILE] [--policy P] [--csv]\n\n"
+                "usage: xbarsim map CONFIG|PRESET [--net NAME|FILE] [--policy P] [--replication "
+                "R]\n"
+                "                   [--placement groups|packed] [--csv | --json]\n\n"
                 "Map a network onto the architecture of CONFIG (a libconfig file with an `arch`\n"
                 "group, e.g. configs/arch/lrmp.cfg) and print the analytic model: per layer\n"
                 "R x N, bits, tiles, copies, stage times T_in, T_tile, T_out, T_d and the share\n"
@@ -151,7 +159,11 @@ static int cmd_map(int argc, char **argv)
                 "  --csv            one CSV row per layer instead of the table (times in ps,\n"
                 "                   energy in pJ)\n"
                 "  --replication R  copies per layer: NAME=K[,...], a .csv or libconfig file\n"
-                "                   (see `xbarsim replicate -o`); default one each\n");
+                "                   (see `xbarsim replicate -o`); default one each\n"
+                "  --placement P    groups (default: a copy that fits in a group never straddles\n"
+                "                   two) or packed (copies back to back, fewest tiles)\n"
+                "  --json           one JSON object: per-layer rows as the CSV, totals with both\n"
+                "                   energies by category, MACs and TOPS/W\n");
             return 0;
         }
         if (strcmp(o, "--csv") == 0) {
@@ -191,6 +203,8 @@ static int cmd_map(int argc, char **argv)
     err e;
     err_clear(&e);
     arch a;
+    char abuf[4096];
+    config = arch_arg(config, abuf, sizeof abuf);
     if (arch_load_file(config, &a, &e) < 0) {
         fprintf(stderr, "xbarsim map: %s\n", e.msg);
         return 2;
@@ -376,6 +390,8 @@ static int cmd_replicate(int argc, char **argv)
     err e;
     err_clear(&e);
     arch a;
+    char abuf[4096];
+    config = arch_arg(config, abuf, sizeof abuf);
     if (arch_load_file(config, &a, &e) < 0) {
         fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
         return 2;

@@ -75,6 +75,11 @@ expect "point error names the axis line" 0 'sw_axis\.cfg:2: sweep\.axes\.\[0\]: 
     sh -c "'$bin' sweep '$tmp/sw_axis.cfg' -q -o '$tmp/sw_axis.h5' && /usr/bin/python3 -c \"import h5py; \
     print(h5py.File('$tmp/sw_axis.h5')['/sweep/points'][1]['message'].decode())\""
 
+# Preset names work wherever an architecture is asked for (info, map, replicate).
+expect "map preset name" 0 '^latency = ' -- "$bin" map lrmp --net lenet5
+expect "replicate preset name" 0 '^tiles = ' -- "$bin" replicate lrmp --net lenet5 --objective latency --budget 2x
+expect "map help lists json and placement" 0 '--placement groups\|packed\] \[--csv \| --json\]' -- "$bin" map --help
+
 # Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
 expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
     "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
