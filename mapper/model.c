@@ -370,9 +370,13 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
                     (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
                     (unsigned long long)l->t_out_ps);
         }
-        fprintf(out, ", \"t_d_ps\": %llu, \"time_ps\": %llu, \"energy_pj\": %.9g}%s\n",
-                (unsigned long long)l->t_d_ps, (unsigned long long)l->time_ps, e,
-                li + 1 < n->n_layers ? "," : "");
+        fprintf(out, ", \"t_d_ps\": %llu, \"time_ps\": %llu, \"energy_pj\": %.9g",
+                (unsigned long long)l->t_d_ps, (unsigned long long)l->time_ps, e);
+        fprintf(out, ", \"energy_by_category_pj\": {");
+        for (int c = 0; c < COST_E_STATIC_FIRST; c++)
+            fprintf(out, "%s\"%s\": %.9g", c ? ", " : "", cost_category_name((cost_category)c),
+                    l->energy_pj[c]);
+        fprintf(out, "}}%s\n", li + 1 < n->n_layers ? "," : "");
     }
     fprintf(out, "  ],\n  \"totals\": {\"latency_ps\": %llu, \"bottleneck\": ",
             (unsigned long long)m->latency_ps);
