@@ -25,10 +25,52 @@
 #define XBARSIM_GIT_DESCRIBE "unknown"
 #endif
 
+static bool is_file_or_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* PREFIX/share/xbarsim when the running binary is PREFIX/bin/xbarsim of an installed tree
+ * (it holds configs/arch), else NULL. */
+static const char *installed_data_dir(void)
+{
+    static char dir[4096];
+    static int done;
+    if (done)
+        return dir[0] ? dir : NULL;
+    done = 1;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0'; /* PREFIX/bin */
+    slash = strrchr(exe, '/');
+    if (!slash || strcmp(slash, "/bin") != 0)
+        return NULL;
+    *slash = '\0'; /* PREFIX */
+    char probe[4096 + 64];
+    snprintf(probe, sizeof probe, "%s/share/xbarsim/configs/arch", exe);
+    if (!is_file_or_dir(probe))
+        return NULL;
+    if (snprintf(dir, sizeof dir, "%s/share/xbarsim", exe) >= (int)sizeof dir) {
+        dir[0] = '\0'; /* a prefix this long: fall back to the build's data */
+        return NULL;
+    }
+    return dir;
+}
+
 const char *cli_data_dir(void)
 {
     const char *data = getenv("XBARSIM_DATA");
-    return data ? data : XBARSIM_DATA_DIR;
+    if (data && *data)
+        return data;
+    const char *installed = installed_data_dir();
+    return installed ? installed : XBARSIM_DATA_DIR;
 }
 
 char *cli_command_line(int argc, char **argv)
