@@ -64,8 +64,12 @@ static void usage(FILE *out)
             XBARSIM_VERSION);
     for (size_t i = 0; i < N_SUBCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "\n  xbarsim COMMAND --help   options of one command\n"
-                 "  xbarsim --version        version\n");
+    fprintf(out,
+            "\n  xbarsim COMMAND --help   options of one command\n"
+            "  xbarsim --version        version\n\n"
+            "Presets and built-in networks are read from %s/configs\n"
+            "(an installed xbarsim: PREFIX/share/xbarsim; XBARSIM_DATA=DIR overrides it).\n",
+            cli_data_dir());
 }
 
 static int wants_help(int argc, char **argv)
