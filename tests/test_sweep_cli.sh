@@ -171,5 +171,22 @@ out=$("$py" "$src/scripts/xbarsim_trace.py" sweep "$tmp/full.h5" latency_us --x 
 [ $rc -eq 0 ] && [ -s "$tmp/plot.png" ] && [ "$(echo "$out" | wc -l)" -eq 8 ] \
     && pass "xbarsim_trace.py sweep plots and prints 7 rows" || fail "sweep plot: rc $rc: $out"
 
+# The Slurm scripts outside Slurm: the array's variables by hand, the binary and output folder
+# from the environment, the merge step reading the shard count from the shard files' names; the
+# merged table equals a direct run.
+(
+    cd "$tmp" || exit 1
+    for i in 0 1 2; do
+        SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=$i XBARSIM="$xbarsim" XBARSIM_OUT=slurm \
+            bash "$src/scripts/slurm/sweep_array.sbatch" "$src/configs/sweep/adc_energy.cfg" \
+            >/dev/null 2>&1 || exit 1
+    done
+    XBARSIM="$xbarsim" XBARSIM_OUT=slurm bash "$src/scripts/slurm/sweep_merge.sbatch" \
+        "$src/configs/sweep/adc_energy.cfg" >/dev/null 2>&1 || exit 1
+    "$xbarsim" sweep "$src/configs/sweep/adc_energy.cfg" -q -o direct.h5 || exit 1
+) && same_table "$tmp/slurm/adc_energy.h5" "$tmp/direct.h5" \
+    && pass "slurm scripts (env binary and folder, N from the shard names) = direct run" \
+    || fail "slurm scripts"
+
 [ $fails -eq 0 ] && echo "test_sweep_cli: all passed" || echo "test_sweep_cli: $fails failed"
 exit $((fails > 0))
