@@ -444,33 +444,72 @@ int sweep_output_write(const char *output, const sweep_store *st, const char *co
     return h5file_commit(f, e);
 }
 
+/* The text of a run of `count` points first, first + step, ..., last. */
+typedef struct ranges_out {
+    char *buf;
+    size_t size, len;
+    unsigned emitted, limit; /* runs written, at most limit, then "..." */
+} ranges_out;
+
+static void emit(ranges_out *o, uint64_t first, uint64_t last, uint64_t step, uint64_t count)
+{
+    if (o->emitted < o->limit && o->len < o->size) {
+        const char *sep = o->emitted ? ", " : "";
+        int w;
+        if (count == 1)
+            w = snprintf(o->buf + o->len, o->size - o->len, "%s%" PRIu64, sep, first);
+        else if (step == 1)
+            w = snprintf(o->buf + o->len, o->size - o->len, "%s%" PRIu64 "-%" PRIu64, sep, first,
+                         last);
+        else
+            w = snprintf(o->buf + o->len, o->size - o->len,
+                         "%s%" PRIu64 "-%" PRIu64 " step %" PRIu64, sep, first, last, step);
+        o->len += w > 0 ? (size_t)w : 0;
+    } else if (o->emitted == o->limit && o->len < o->size) {
+        int w = snprintf(o->buf + o->len, o->size - o->len, ", ...");
+        o->len += w > 0 ? (size_t)w : 0;
+    }
+    o->emitted++;
+}
+
 uint64_t sweep_missing_ranges(const uint8_t *have, uint64_t total, char *buf, size_t size,
                               unsigned limit)
 {
-    uint64_t missing = 0;
-    unsigned ranges = 0;
-    size_t len = 0;
+    /* Runs of a constant step: consecutive points "a-b", and the stride of a missing shard
+     * "a-b step N" (points k with k mod N = I), so one lost array task is one run. */
+    ranges_out o = {.buf = buf, .size = size, .limit = limit};
     buf[0] = '\0';
-    for (uint64_t k = 0; k < total;) {
-        if (have[k]) {
-            k++;
+    uint64_t missing = 0, first = 0, last = 0, step = 0, count = 0;
+    for (uint64_t k = 0; k < total; k++) {
+        if (have[k])
             continue;
+        missing++;
+        if (count == 0) {
+            first = last = k;
+            count = 1;
+        } else if (count == 1) {
+            step = k - last;
+            last = k;
+            count = 2;
+        } else if (k - last == step) {
+            last = k;
+            count++;
+        } else if (count == 2 && step != 1) {
+            emit(&o, first, first, 0, 1); /* a lone point; the run goes on from the second */
+            first = last;
+            step = k - last;
+            last = k;
+        } else {
+            emit(&o, first, last, step, count);
+            first = last = k;
+            count = 1;
         }
-        uint64_t end = k;
-        while (end + 1 < total && !have[end + 1])
-            end++;
-        missing += end - k + 1;
-        if (ranges < limit && len < size) {
-            int w = end == k ? snprintf(buf + len, size - len, "%s%" PRIu64, ranges ? ", " : "", k)
-                             : snprintf(buf + len, size - len, "%s%" PRIu64 "-%" PRIu64,
-                                        ranges ? ", " : "", k, end);
-            len += w > 0 ? (size_t)w : 0;
-        } else if (ranges == limit && len < size) {
-            int w = snprintf(buf + len, size - len, ", ...");
-            len += w > 0 ? (size_t)w : 0;
-        }
-        ranges++;
-        k = end + 1;
+    }
+    if (count == 2 && step != 1) {
+        emit(&o, first, first, 0, 1);
+        emit(&o, last, last, 0, 1);
+    } else if (count) {
+        emit(&o, first, last, step, count);
     }
     return missing;
 }

@@ -80,8 +80,9 @@ typedef struct sweep_attrs {
 } sweep_attrs;
 int sweep_attrs_write(h5file *f, const sweep_attrs *a, err *e);
 
-/* Point ranges "0-4, 9, 12-13" of the points of [0, total) not set in have (at most `limit`
- * ranges, then "..."), into buf. Returns the number of such points. */
+/* Point ranges "0-4, 9, 12-13, 20-32 step 3" of the points of [0, total) not set in have: runs of
+ * consecutive points, and runs of a constant step (a missing shard's points), at most `limit`
+ * runs, then "..."; into buf. Returns the number of such points. */
 uint64_t sweep_missing_ranges(const uint8_t *have, uint64_t total, char *buf, size_t size,
                               unsigned limit);
 

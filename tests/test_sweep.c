@@ -224,6 +224,19 @@ START_TEST(test_sweep_missing_ranges)
     memset(have, 1, sizeof have);
     ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 0);
     ck_assert_str_eq(buf, "");
+    /* one shard of 3 lost: points 1, 4, 7, 10 are one strided run; two lone points stay two */
+    for (unsigned k = 0; k < 12; k++)
+        have[k] = k % 3 != 1;
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 4);
+    ck_assert_str_eq(buf, "1-10 step 3");
+    memset(have, 1, sizeof have);
+    have[2] = have[7] = 0;
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 2);
+    ck_assert_str_eq(buf, "2, 7");
+    memset(have, 1, sizeof have);
+    have[0] = have[5] = have[6] = have[7] = 0;
+    ck_assert_uint_eq(sweep_missing_ranges(have, 12, buf, sizeof buf, 10), 4);
+    ck_assert_str_eq(buf, "0, 5-7");
 }
 END_TEST
 
