@@ -999,10 +999,20 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         return a.func(a)
+    except BrokenPipeError:
+        raise  # the reader of stdout left: handled quietly below
     except (OSError, KeyError) as e:
         print("xbarsim_trace.py %s: %s" % (a.cmd, e), file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `xbarsim_trace.py summary FILE | head`: the reader left; end quietly, as a filter does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 0
+    sys.exit(status)

@@ -80,6 +80,12 @@ expect "map preset name" 0 '^latency = ' -- "$bin" map lrmp --net lenet5
 expect "replicate preset name" 0 '^tiles = ' -- "$bin" replicate lrmp --net lenet5 --objective latency --budget 2x
 expect "map help lists json and placement" 0 '--placement groups\|packed\] \[--csv \| --json\]' -- "$bin" map --help
 
+# A reader that leaves early (| head) ends xbarsim_trace.py quietly: exit 0, nothing on stderr.
+"$bin" run --inferences 3 -q -o "$tmp/bp.h5" >/dev/null 2>&1
+/usr/bin/python3 "$src/scripts/xbarsim_trace.py" summary "$tmp/bp.h5" 2>"$tmp/bp.err" | head -1 >/dev/null
+check "trace summary | head: exit 0" [ "${PIPESTATUS[0]}" -eq 0 ]
+check "trace summary | head: nothing on stderr" [ ! -s "$tmp/bp.err" ]
+
 # Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
 expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
     "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
