@@ -16,14 +16,21 @@ Command line (every subcommand takes --help):
                        the buses and vector modules of each group
           energy       energy per inference by category (stacked), next to the analytic model's
           latency      per-layer time: simulated (inference 0) vs the analytic model
+          power        power over time: the trace's dynamic energy binned in time (by layer,
+                       or by component kind with --trace vector), over the static power
     xbarsim_trace.py compare A.h5 B.h5 ... [-o OUT.png] [--labels a,b,...]
         what-if studies: latency, throughput and energy per inference of each run side by side;
         prints a CSV table of those figures and their ratios to the first run
 
-    xbarsim_trace.py sweep FILE.h5 METRIC --x AXIS [--hue AXIS2] [-o OUT.png] [--logx] [--logy]
-        /sweep/points of `xbarsim sweep`: METRIC against one axis, one line per value of a
-        second axis (points with other axes are averaged, failed points left out); prints the
-        plotted table as CSV and writes the PNG (default <stem>_<METRIC>.png)
+    xbarsim_trace.py sweep FILE.h5 METRIC[,METRIC...] --x AXIS [--hue AXIS2] [-o OUT.png|.pdf|.svg]
+                     [--logx] [--logy] [--pareto] [--format png|pdf|svg]
+        /sweep/points of `xbarsim sweep`: each METRIC in its own panel against one axis (shared),
+        one line per value of a second axis (points with other axes are averaged, failed points
+        left out); integer axes get integer ticks, axes no offset notation, units from the file
+        (or the setting's name); an accuracy that is the proxy's estimate says so. With --pareto
+        --x is a metric: every point and the Pareto front (accuracy, throughput, TOPS/W, TOPS/mm2
+        and gains maximised, the rest minimised). Prints the plotted table (or the front) as CSV;
+        the figure's format follows its name (.png, .pdf, .svg; default <stem>_<METRIC>.png)
 
 From Python:
 
@@ -79,7 +86,7 @@ EVENT_EXTRA = ["kind_name", "component_name", "component_kind"]
 def _is_static(category):
     return category.startswith("static_") or category in ("tile_static", "sram_leakage")
 
-PLOTS = ("gantt", "utilisation", "energy", "latency")
+PLOTS = ("gantt", "utilisation", "energy", "latency", "power")
 SLICE_ROWS = 1 << 20  # /trace/events is read this many rows at a time
 
 
@@ -718,8 +725,97 @@ def plot_latency(data, out):
     return _save(fig, out)
 
 
+def _cumulative_energy(t0, t1, e, edges):
+    """Energy the events deliver before each edge, pJ: each event's energy spread evenly over
+    [t0, t1) (all of it at t0 when t1 = t0). Sorted prefix sums, O((events + edges) log events)."""
+    t0 = t0.astype(np.float64)
+    t1 = t1.astype(np.float64)
+    e = e.astype(np.float64)
+    inst = t1 <= t0
+    out = np.zeros(len(edges))
+    if inst.any():  # instantaneous: a step at t0
+        order = np.argsort(t0[inst])
+        ts, cum = t0[inst][order], np.cumsum(e[inst][order])
+        k = np.searchsorted(ts, edges, side="left")
+        out += np.where(k > 0, cum[np.maximum(k - 1, 0)], 0.0)
+    m = ~inst
+    if m.any():  # E(t) = sum over started events of r (min(t, t1) - t0), r = e / (t1 - t0)
+        a0, a1, ee = t0[m], t1[m], e[m]
+        r = ee / (a1 - a0)
+        o0 = np.argsort(a0)
+        s0, r0 = a0[o0], r[o0]
+        c1, c2 = np.concatenate(([0], np.cumsum(r0))), np.concatenate(([0], np.cumsum(r0 * s0)))
+        o1 = np.argsort(a1)
+        s1, r1 = a1[o1], r[o1]
+        d1, d2 = np.concatenate(([0], np.cumsum(r1))), np.concatenate(([0], np.cumsum(r1 * s1)))
+        k0 = np.searchsorted(s0, edges, side="left")
+        k1 = np.searchsorted(s1, edges, side="left")
+        out += (edges * c1[k0] - c2[k0]) - (edges * d1[k1] - d2[k1])
+    return out
+
+
+def power_series(data, by="auto", bins=200):
+    """Power over time: the dynamic energy of the trace's events binned in time (each event's
+    energy spread over its duration), by layer (layer events) or by component kind (vector
+    events), plus the chip's static power (the steady-state static energy per inference over the
+    period). Returns (bin centres in us, {name: W}, static W)."""
+    ev = data["events"]
+    net = data["summary_network"].iloc[0]
+    static_pj = sum(float(net[c]) for k, c in _energy_categories(net.index).items()
+                    if _is_static(k))
+    period = float(net["period_ps"]) if "period_ps" in net.index else float(net["latency_ps"])
+    static_w = static_pj / period if period > 0 else 0.0
+    if not len(ev):  # a run without a trace: the static power alone, over the makespan
+        edges = np.linspace(0.0, float(net["makespan_ps"]), bins + 1)
+        width = edges[1] - edges[0]
+        return (edges[:-1] + width / 2) * 1e-6, {}, static_w
+    if by == "auto":
+        by = "kind" if (ev["kind_name"] != "layer").any() else "layer"
+    if by == "kind":
+        ev = ev[ev["kind_name"] != "layer"]
+        keys = ev["component_kind"].astype(str)
+    else:
+        ev = ev[ev["kind_name"] == "layer"]
+        names = _layer_names(data)
+        keys = ev["layer"].astype(int).map(lambda i: names.get(i, str(i)))
+    end = float(ev["t_end_ps"].max())
+    edges = np.linspace(0.0, end, bins + 1)
+    width = edges[1] - edges[0]
+    series = {}
+    for key in pd.unique(keys):
+        g = ev[keys == key]
+        cum = _cumulative_energy(g["t_start_ps"].to_numpy(), g["t_end_ps"].to_numpy(),
+                                 g["energy_pj"].to_numpy(), edges)
+        series[key] = np.diff(cum) / width  # pJ / ps = W
+    return (edges[:-1] + width / 2) * 1e-6, series, static_w
+
+
+def plot_power(data, out, by="auto"):
+    """Power over time (W): dynamic, stacked by layer or component kind, over the static power."""
+    plt = _plt()
+    t_us, series, static_w = power_series(data, by)
+    order = sorted(series, key=lambda k: -float(np.sum(series[k])))
+    top = order[:12]
+    stack = [np.full_like(t_us, static_w)] + [series[k] for k in top]
+    labels = ["static (steady state): %.4g W" % static_w] + list(top)
+    if len(order) > len(top):
+        stack.append(np.sum([series[k] for k in order[len(top):]], axis=0))
+        labels.append("%d others" % (len(order) - len(top)))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    ax.stackplot(t_us, *stack, labels=labels, alpha=0.85)
+    ax.set_xlabel("time (us)")
+    ax.set_ylabel("power (W)")
+    _plain_axis(ax, "x", False)
+    ax.set_title(_title(data, "power over time (dynamic binned from the trace, static from "
+                              "/summary/network)" if series else
+                        "power over time (no trace: the static power only)"), fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
+    return _save(fig, out)
+
+
 PLOT_FUNCS = {"gantt": plot_gantt, "utilisation": plot_utilisation, "energy": plot_energy,
-              "latency": plot_latency}
+              "latency": plot_latency, "power": plot_power}
 
 
 def compare_rows(paths, labels):
@@ -837,39 +933,158 @@ def sweep_table(df, metric, x, hue=None):
     return ok.groupby(x)[metric].mean().to_frame(metric).sort_index()
 
 
+# Units of an axis whose column carries none ("-"), read off its setting name.
+_AXIS_UNITS = (("_ns", "ns"), ("_ps", "ps"), ("_us", "us"), ("_pj", "pJ"), ("_uw", "uW"),
+               ("_mw", "mW"), ("_mhz", "MHz"), ("_um2", "um2"), ("_bytes", "bytes"),
+               ("bits", "bits"), ("rows_active", "rows"), ("lanes", "lanes"), ("count", "count"),
+               ("tiles", "tiles"), ("inferences", "count"), ("episodes", "count"))
+
+# Metrics where more is better (a Pareto front keeps the largest); the others are minimised.
+_MAXIMISED = ("accuracy", "throughput_per_s", "tops_per_w", "tops_per_mm2", "latency_gain",
+              "throughput_gain", "best_reward")
+
+
+def _unit_of(df, col):
+    u = df.attrs.get("units", {}).get(col, "-")
+    if u and u != "-":
+        return u
+    for suffix, unit in _AXIS_UNITS:
+        if col.endswith(suffix):
+            return unit
+    return None
+
+
+def _label(df, col):
+    u = _unit_of(df, col)
+    return "%s (%s)" % (col, u) if u else col
+
+
+def _value_text(v):
+    """A value as the user wrote it: 8 for 8.0, 0.5 for 0.5, strings as they are."""
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return "%g" % v if isinstance(v, (float, np.floating)) else str(v)
+
+
+def _is_estimate(df, metric):
+    return (metric == "accuracy" and "accuracy_is_estimate" in df.columns
+            and bool((df.loc[df["status"] == "ok", "accuracy_is_estimate"] == 1).any()))
+
+
+def _plain_axis(ax, which, integer):
+    """No offset or scientific notation on a linear axis; whole-number ticks on an integer one."""
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if axis.get_scale() != "linear":
+        return
+    fmt = ScalarFormatter(useOffset=False)
+    fmt.set_scientific(False)
+    axis.set_major_formatter(fmt)
+    if integer:
+        axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_sweep(df, metric, x, out, hue=None, logx=False, logy=False):
+    """METRIC (or several, comma-separated: one panel each, the x axis shared) against axis x,
+    one line per value of hue. Returns the plotted table (metrics side by side)."""
     plt = _plt()
-    t = sweep_table(df, metric, x, hue)
-    unit = df.attrs.get("units", {})
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    numeric = pd.api.types.is_numeric_dtype(t.index)
-    xs = t.index if numeric else range(len(t.index))
-    for col in t.columns:
-        label = "%s = %s" % (hue, col) if hue else None
-        ax.plot(xs, t[col].values, marker="o", label=label)
+    metrics = [m.strip() for m in metric.split(",") if m.strip()]
+    tables = [sweep_table(df, m, x, hue) for m in metrics]
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7, 3.2 * len(metrics) + 0.8), sharex=True,
+                             squeeze=False)
+    axes = axes[:, 0]
+    numeric = pd.api.types.is_numeric_dtype(tables[0].index)
+    xs = tables[0].index if numeric else range(len(tables[0].index))
+    integer_x = numeric and all(float(v).is_integer() for v in tables[0].index)
+    for ax, m, t in zip(axes, metrics, tables):
+        for col in t.columns:
+            label = "%s = %s" % (hue, _value_text(col)) if hue else None
+            ax.plot(xs, t[col].values, marker="o", label=label)
+        ylabel = _label(df, m)
+        if _is_estimate(df, m):
+            ylabel += "\nESTIMATE (proxy backend)"
+        ax.set_ylabel(ylabel)
+        if logy:
+            ax.set_yscale("log")
+        _plain_axis(ax, "y", False)
+        ax.grid(True, alpha=0.3)
+        if hue:
+            ax.legend(fontsize=8, title=_label(df, hue), title_fontsize=8)
+    bottom = axes[-1]
     if not numeric:
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels([str(v) for v in t.index], rotation=30, ha="right")
-    ax.set_xlabel("%s (%s)" % (x, unit.get(x, "-")))
-    ax.set_ylabel("%s (%s)" % (metric, unit.get(metric, "-")))
+        bottom.set_xticks(list(xs))
+        bottom.set_xticklabels([str(v) for v in tables[0].index], rotation=30, ha="right")
     if logx and numeric:
+        for ax in axes:
+            ax.set_xscale("log")
+    elif numeric:
+        _plain_axis(bottom, "x", integer_x)
+    bottom.set_xlabel(_label(df, x))
+    axes[0].set_title("%s against %s" % (", ".join(metrics), x))
+    fig.tight_layout()
+    _save(fig, out)
+    if len(tables) == 1:
+        return tables[0]
+    return pd.concat(tables, axis=1, keys=metrics)
+
+
+def pareto_front(df, xm, ym):
+    """The ok points not dominated in (xm, ym): each minimised, or maximised when it is a metric
+    where more is better (_MAXIMISED). A DataFrame sorted by xm."""
+    ok = df[df["status"] == "ok"].dropna(subset=[xm, ym])
+    sx = -1.0 if xm in _MAXIMISED else 1.0
+    sy = -1.0 if ym in _MAXIMISED else 1.0
+    pts = ok.assign(_x=sx * ok[xm], _y=sy * ok[ym]).sort_values(["_x", "_y"])
+    keep, best = [], math.inf
+    for i, r in pts.iterrows():
+        if r["_y"] < best:
+            keep.append(i)
+            best = r["_y"]
+    return ok.loc[keep].sort_values(xm)
+
+
+def plot_pareto(df, xm, ym, out, hue=None, logx=False, logy=False):
+    """Metric against metric, every ok point, the Pareto front highlighted. Returns the front."""
+    plt = _plt()
+    ok = df[df["status"] == "ok"]
+    front = pareto_front(df, xm, ym)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    if hue:
+        for v, g in ok.groupby(hue):
+            ax.scatter(g[xm], g[ym], s=18, alpha=0.7, label="%s = %s" % (hue, _value_text(v)))
+    else:
+        ax.scatter(ok[xm], ok[ym], s=18, alpha=0.6, color="grey", label="points")
+    ax.plot(front[xm], front[ym], color="black", marker="o", markerfacecolor="none",
+            linewidth=1.5, label="Pareto front (%d)" % len(front))
+    ax.set_xlabel(_label(df, xm) + ("\nESTIMATE (proxy backend)" if _is_estimate(df, xm) else ""))
+    ax.set_ylabel(_label(df, ym) + ("\nESTIMATE (proxy backend)" if _is_estimate(df, ym) else ""))
+    if logx:
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
-    if hue:
-        ax.legend(fontsize=8)
+    _plain_axis(ax, "x", False)
+    _plain_axis(ax, "y", False)
     ax.grid(True, alpha=0.3)
-    ax.set_title("%s vs %s" % (metric, x))
+    ax.legend(fontsize=8)
+    ax.set_title("%s against %s (%s)" % (ym, xm, ", ".join(
+        "%s %s" % (m, "max" if m in _MAXIMISED else "min") for m in (xm, ym))))
     _save(fig, out)
-    return t
+    return front
 
 
 def cmd_sweep(a):
     df, attrs = load_sweep(a.file)
+    stem = a.metric.replace(",", "+")
+    ext = a.format or "png"
     out = a.out or os.path.join(os.path.dirname(os.path.abspath(a.file)),
-                                "%s_%s.png" % (_stem(a.file), a.metric))
-    t = plot_sweep(df, a.metric, a.x, out, hue=a.hue, logx=a.logx, logy=a.logy)
-    sys.stdout.write(t.to_csv())
+                                "%s_%s.%s" % (_stem(a.file), stem, ext))
+    if a.pareto:
+        t = plot_pareto(df, a.x, a.metric, out, hue=a.hue, logx=a.logx, logy=a.logy)
+        cols = [c for c in list(attrs.get("axes", [])) + [a.x, a.metric] if c in t.columns]
+        sys.stdout.write(t[list(dict.fromkeys(cols))].to_csv(index=False))
+    else:
+        t = plot_sweep(df, a.metric, a.x, out, hue=a.hue, logx=a.logx, logy=a.logy)
+        sys.stdout.write(t.to_csv())
     failed = int((df["status"] != "ok").sum())
     print("%d points (%d failed) of %s; wrote %s" % (len(df), failed,
                                                      attrs.get("points_total", "?"), out),
@@ -907,8 +1122,9 @@ def cmd_plot(a):
                                                                      ",".join(PLOTS)))
     outdir = a.outdir or os.path.dirname(os.path.abspath(a.file))
     os.makedirs(outdir, exist_ok=True)
-    # gantt needs the layer rows of the trace only; the others none of it
-    data = load(a.file, events="gantt" in which, kinds=["layer"])
+    # gantt needs the layer rows of the trace only, power all of them, the others none of it
+    data = load(a.file, events="gantt" in which or "power" in which,
+                kinds=None if "power" in which else ["layer"])
     for w in which:
         out = os.path.join(outdir, "%s_%s.png" % (_stem(a.file), w))
         PLOT_FUNCS[w](data, out)
@@ -965,7 +1181,9 @@ def main(argv=None):
                                    "each path. gantt: per-layer timeline (us); utilisation: "
                                    "tile heat map and bus / vector-module bars; energy: "
                                    "energy per inference by category (uJ); latency: per-layer "
-                                   "simulated vs analytic time (us).")
+                                   "simulated vs analytic time (us); power: power over time (W), "
+                                   "the trace's dynamic energy binned, over the static power. The "
+                                   "figures are PNG.")
     p.add_argument("file", metavar="FILE.h5")
     p.add_argument("-o", "--outdir", metavar="DIR", help="output folder (default: FILE's)")
     p.add_argument("--which", default=",".join(PLOTS),
@@ -982,16 +1200,27 @@ def main(argv=None):
     p.add_argument("--labels", help="comma-separated labels (default: the file stems)")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("sweep", help="plot a metric of a sweep against its axes",
+    p = sub.add_parser("sweep", help="plot metrics of a sweep against its axes, or a Pareto front",
                        description="Plot METRIC of /sweep/points (xbarsim sweep) against axis X, "
                                    "one line per value of axis HUE; other axes are averaged, "
-                                   "failed points left out. Prints the plotted table as CSV.")
+                                   "failed points left out. Several metrics, comma-separated, "
+                                   "make one panel each over a shared x axis. With --pareto, X is "
+                                   "a metric too: every point, and the front of the points no "
+                                   "other beats in both (accuracy, throughput and efficiency "
+                                   "maximised, the others minimised). Prints the plotted table "
+                                   "(or the front) as CSV. The output's extension picks the "
+                                   "format: .png, .pdf or .svg.")
     p.add_argument("file", metavar="FILE.h5")
-    p.add_argument("metric", metavar="METRIC")
-    p.add_argument("--x", required=True, metavar="AXIS", help="axis on the x axis")
-    p.add_argument("--hue", metavar="AXIS", help="one line per value of this axis")
-    p.add_argument("-o", "--out", metavar="OUT.png",
-                   help="output PNG (default: <stem>_<METRIC>.png next to FILE)")
+    p.add_argument("metric", metavar="METRIC[,METRIC...]")
+    p.add_argument("--x", required=True, metavar="AXIS", help="axis on the x axis (a metric "
+                                                               "with --pareto)")
+    p.add_argument("--hue", metavar="AXIS", help="one line (colour) per value of this axis")
+    p.add_argument("--pareto", action="store_true", help="METRIC against the metric --x, front "
+                                                         "highlighted")
+    p.add_argument("--format", choices=("png", "pdf", "svg"),
+                   help="format of the default output name (default png)")
+    p.add_argument("-o", "--out", metavar="OUT.png|.pdf|.svg",
+                   help="output figure (default: <stem>_<METRIC>.png next to FILE)")
     p.add_argument("--logx", action="store_true")
     p.add_argument("--logy", action="store_true")
     p.set_defaults(func=cmd_sweep)

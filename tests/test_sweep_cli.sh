@@ -171,6 +171,16 @@ out=$("$py" "$src/scripts/xbarsim_trace.py" sweep "$tmp/full.h5" latency_us --x 
 [ $rc -eq 0 ] && [ -s "$tmp/plot.png" ] && [ "$(echo "$out" | wc -l)" -eq 8 ] \
     && pass "xbarsim_trace.py sweep plots and prints 7 rows" || fail "sweep plot: rc $rc: $out"
 
+# Several metrics in one figure (PDF by its name), and a Pareto front of two metrics.
+"$py" "$src/scripts/xbarsim_trace.py" sweep "$tmp/full.h5" latency_us,energy_uj --x policy.uniform \
+    -o "$tmp/panels.pdf" >/dev/null 2>&1 && [ -s "$tmp/panels.pdf" ] \
+    && head -c 4 "$tmp/panels.pdf" | grep -q '%PDF' \
+    && pass "multi-panel sweep figure (PDF)" || fail "multi-panel sweep figure"
+out=$("$py" "$src/scripts/xbarsim_trace.py" sweep "$tmp/full.h5" energy_uj --x latency_us --pareto \
+    -o "$tmp/pareto.svg" 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && grep -q '<svg' "$tmp/pareto.svg" && [ "$(echo "$out" | wc -l)" -ge 2 ] \
+    && pass "Pareto figure (SVG) and its front as CSV" || fail "pareto: rc $rc: $out"
+
 # The Slurm scripts outside Slurm: the array's variables by hand, the binary and output folder
 # from the environment, the merge step reading the shard count from the shard files' names; the
 # merged table equals a direct run.

@@ -243,6 +243,58 @@ def test_cli_plot_each():
         _png(path)
 
 
+def test_power_binning_by_hand():
+    # Events spread evenly over their spans (and an instant one), against a brute-force sum of
+    # each event's overlap with [0, edge) worked out event by event.
+    import numpy as np
+    rng = np.random.default_rng(7)
+    t0 = rng.integers(0, 1000, 300).astype(float)
+    t1 = t0 + rng.integers(0, 200, 300)
+    e = rng.random(300) * 5
+    edges = np.linspace(0, 1300, 27)
+    got = xt._cumulative_energy(t0, t1, e, edges)
+    want = []
+    for x in edges:
+        tot = 0.0
+        for a, b, en in zip(t0, t1, e):
+            if b <= a:
+                tot += en if a < x else 0.0
+            else:
+                tot += en * min(max(x - a, 0.0), b - a) / (b - a)
+        want.append(tot)
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-9), (got, want)
+
+
+def test_power_conserves_energy():
+    # The binned dynamic power integrates back to the trace's dynamic energy.
+    import numpy as np
+    d = xt.load(Files.good)
+    t_us, series, static_w = xt.power_series(d, by="auto", bins=50)
+    width_ps = (t_us[1] - t_us[0]) * 1e6
+    integral = sum(float(np.sum(v)) for v in series.values()) * width_ps
+    ev = d["events"]
+    kinds = ev[ev["kind_name"] != "layer"] if (ev["kind_name"] != "layer").any() else \
+        ev[ev["kind_name"] == "layer"]
+    assert abs(integral - float(kinds["energy_pj"].sum())) <= 1e-6 * max(1.0, integral), \
+        (integral, float(kinds["energy_pj"].sum()))
+    assert static_w >= 0
+
+
+def test_pareto_front_by_hand():
+    # latency minimised, accuracy maximised: (1, .80) (2, .90) (3, .85) (4, .95) (2, .70)
+    # -> the front is (1, .80), (2, .90), (4, .95); (3, .85) and (2, .70) are beaten by (2, .90).
+    import pandas as pd
+    df = pd.DataFrame({"latency_us": [1, 2, 3, 4, 2], "accuracy": [.80, .90, .85, .95, .70],
+                       "status": ["ok"] * 5})
+    f = xt.pareto_front(df, "latency_us", "accuracy")
+    assert list(zip(f["latency_us"], f["accuracy"])) == [(1, .80), (2, .90), (4, .95)], f
+    # both minimised (energy against latency): (1, 5) (2, 3) (3, 4) (4, 1) -> (1,5) (2,3) (4,1)
+    df = pd.DataFrame({"latency_us": [1, 2, 3, 4], "energy_uj": [5, 3, 4, 1],
+                       "status": ["ok"] * 4})
+    f = xt.pareto_front(df, "latency_us", "energy_uj")
+    assert list(f["latency_us"]) == [1, 2, 4], f
+
+
 def test_cli_plot_default_dir_and_variants():
     # default: next to FILE; variants exercise the gantt fallback (no trace) and one inference
     for path in Files.variants or [Files.good]:
