@@ -245,7 +245,7 @@ typedef struct layer_sum_row {
     uint64_t max_time_ps;
     double ratio;
     uint64_t first_start_ps, first_end_ps, busy_tile_ps;
-    double energy_pj, model_energy_pj;
+    double energy_pj, model_energy_pj, model_static_tiles_pj;
 } layer_sum_row;
 
 static const h5col layer_sum_cols[] = {
@@ -261,6 +261,7 @@ static const h5col layer_sum_cols[] = {
     H5COL(layer_sum_row, busy_tile_ps, H5COL_U64, "ps"),
     H5COL(layer_sum_row, energy_pj, H5COL_F64, "pJ"),
     H5COL(layer_sum_row, model_energy_pj, H5COL_F64, "pJ"),
+    H5COL(layer_sum_row, model_static_tiles_pj, H5COL_F64, "pJ"),
 };
 
 static int write_layer_summary(h5file *f, const run_ctx *r, err *e)
@@ -285,6 +286,7 @@ static int write_layer_summary(h5file *f, const run_ctx *r, err *e)
             w->energy_pj += t->energy_pj[c];
             w->model_energy_pj += ml->energy_pj[c];
         }
+        w->model_static_tiles_pj = ml->static_tiles_pj;
     }
     int rc = h5table_write(
         f, "/summary/layers", "one row per network layer: simulated and analytic time and energy",

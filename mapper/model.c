@@ -205,6 +205,12 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     r.usage.groups = ws ? groups_used(a, m) : arch_groups(a);
     r.usage.tile_busy_ps = (double)busy;
     r.usage.lane_busy_ps = (double)lanes;
+    if (ws) /* each layer's own tiles over the latency: the per-layer share of static energy */
+        for (unsigned i = 0; i < m->n; i++) {
+            model_layer *l = &r.layers[m->layers[i].layer];
+            uint64_t tiles = m->layers[i].tiles_per_copy * m->layers[i].copies;
+            l->static_tiles_pj = cost_tile_static_pj(a, l->busy_tile_ps, tiles * r.latency_ps);
+        }
     r.energy_single_total_pj = energy_on(a, &r, (double)r.latency_ps, r.energy_single_pj);
     r.energy_steady_total_pj = energy_on(a, &r, (double)r.bottleneck_ps, r.energy_steady_pj);
     if (busy > powered * r.latency_ps) /* reprogram: busy is summed over logical tiles */

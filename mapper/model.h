@@ -18,17 +18,20 @@
 
 typedef struct model_layer {
     /* Per input vector of one copy (weight-stationary), ps. */
-    simtime t_in_ps;       /* input bits over the group's input bus */
-    simtime t_tile_ps;     /* the slowest tile's VMM */
-    simtime t_out_ps;      /* partial sums over the output bus */
-    simtime t_d_ps;        /* vector-module work (digital layers: the whole layer) */
-    simtime write_ps;      /* reprogram mode: programming per inference, ps */
-    simtime time_ps;       /* T_l with its copies: the layer's time for one inference, ps */
-    uint64_t busy_tile_ps; /* sum over the layer's tiles of their busy time (VMMs and, in
-                              reprogram mode, writes) per inference, ps */
-    uint64_t busy_lane_ps; /* sum over vector lanes of their busy time per inference, ps */
-    uint64_t macs;         /* multiply-accumulates per inference, count */
-    double programming_pj; /* weight-stationary: writing its copies' cells once, pJ */
+    simtime t_in_ps;        /* input bits over the group's input bus */
+    simtime t_tile_ps;      /* the slowest tile's VMM */
+    simtime t_out_ps;       /* partial sums over the output bus */
+    simtime t_d_ps;         /* vector-module work (digital layers: the whole layer) */
+    simtime write_ps;       /* reprogram mode: programming per inference, ps */
+    simtime time_ps;        /* T_l with its copies: the layer's time for one inference, ps */
+    uint64_t busy_tile_ps;  /* sum over the layer's tiles of their busy time (VMMs and, in
+                               reprogram mode, writes) per inference, ps */
+    uint64_t busy_lane_ps;  /* sum over vector lanes of their busy time per inference, ps */
+    uint64_t macs;          /* multiply-accumulates per inference, count */
+    double programming_pj;  /* weight-stationary: writing its copies' cells once, pJ */
+    double static_tiles_pj; /* weight-stationary: static energy of the layer's own tiles over
+                               one inference's latency (gated by their busy time when the arch
+                               gates); the groups' and chip's parts are not attributed, pJ */
     double energy_pj[COST_E_COUNT]; /* dynamic energy per inference by category (the static
                                        categories are 0: static energy is the chip's), pJ */
 } model_layer;

@@ -194,7 +194,8 @@ def make(path, broken=False, level="vector", inferences=2):
         energy = float(np.sum([ev[9] for ev in mine])) / inferences
         model_time = times[0]
         sum_layers.append((idx, name, model_time, times[0], float(np.mean(times)), max(times),
-                           times[0] / model_time, fs, fe, busy, energy, energy * 1.02))
+                           times[0] / model_time, fs, fe, busy, energy, energy * 1.02,
+                           busy * 1e-6))
         if xbar:
             t_in, t_tile, t_out, t_d = T_IN, T_VMM, T_OUT, 0
         else:
@@ -311,7 +312,7 @@ def make(path, broken=False, level="vector", inferences=2):
             ("first_time_ps", "u8", "ps"), ("mean_time_ps", "f8", "ps"),
             ("max_time_ps", "u8", "ps"), ("ratio", "f8", "-"), ("first_start_ps", "u8", "ps"),
             ("first_end_ps", "u8", "ps"), ("busy_tile_ps", "u8", "ps"), ("energy_pj", "f8", "pJ"),
-            ("model_energy_pj", "f8", "pJ"),
+            ("model_energy_pj", "f8", "pJ"), ("model_static_tiles_pj", "f8", "pJ"),
         ], sum_layers, "One row per network layer: simulated and analytic time and energy.")
 
         table(f, "/summary/components", [

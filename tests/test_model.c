@@ -102,6 +102,10 @@ START_TEST(test_model_small_by_hand)
     ck_assert_double_eq_tol(mo.energy_steady_pj[COST_E_STATIC_XBAR], 1651.2, 1e-6);
     /* 60 weights x 3 vectors = 180 MACs. */
     ck_assert_uint_eq(mo.macs, 180);
+    /* The layer's own 4 tiles over the latency, ungated: 4 x 10 uW x 2.66 us = 106.4 pJ; the
+     * relu has no tiles. */
+    ck_assert_double_eq_tol(mo.layers[0].static_tiles_pj, 106.4, 1e-9);
+    ck_assert_double_eq(mo.layers[1].static_tiles_pj, 0.0);
 
     /* Two copies: vectors 3 -> ceil(3/2) = 2 for the busiest copy; 8 tiles used. */
     model_fini(&mo);
