@@ -3,14 +3,18 @@
  * now + lookahead + Exp(mean 1) time units, to a uniformly random other LP with probability p and
  * to itself otherwise. The pending count stays N*E, so the event rate measures the kernel and its
  * queue at that size. One time unit is 1 us of simulated time (1e6 ps ticks).
+ * Draws come from each LP's own inline xoshiro256++ stream kept in the LP (exponential by
+ * ziggurat), or, with --draw gsl, from its GSL stream as before (exponential by inversion).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "rng.h"
 #include "sim.h"
 
 #define UNIT_PS 1e6 /* ps per PHOLD time unit */
@@ -22,12 +26,14 @@ typedef struct phold_params {
     double lookahead; /* minimum increment, time units */
     uint64_t handled; /* events to handle per measured run, count */
     uint64_t seed;
-    int repeat; /* runs per configuration; the median is reported */
+    int repeat;    /* runs per configuration; the median is reported */
+    bool draw_gsl; /* draws from the component's GSL stream instead of the inline one */
 } phold_params;
 
 typedef struct phold_lp {
     component base;
     const phold_params *prm;
+    rng_fast rng; /* own inline stream, seeded for (run seed, component id) */
 } phold_lp;
 
 /* An Exp(mean 1) draw by inversion of a GSL uniform on (0, 1): the same distribution as
@@ -43,7 +49,28 @@ static inline simtime units_to_ps(double units)
     return (simtime)(units * UNIT_PS + 0.5);
 }
 
-static void lp_handle(component *c, const event *ev)
+/* Remote probability p as a threshold on a 53-bit draw: remote when draw < threshold. */
+static inline uint64_t remote_threshold(double p)
+{
+    return p >= 1.0 ? UINT64_C(1) << 53 : (uint64_t)(p * 0x1.0p53);
+}
+
+static void lp_handle_fast(component *c, const event *ev)
+{
+    (void)ev;
+    phold_lp *lp = (phold_lp *)c;
+    const phold_params *prm = lp->prm;
+    simtime delay = units_to_ps(prm->lookahead + rng_fast_exp1(&lp->rng));
+    uint32_t to = c->id;
+    if (prm->lps > 1 && (rng_fast_next(&lp->rng) >> 11) < remote_threshold(prm->remote)) {
+        to = rng_fast_below(&lp->rng, prm->lps - 1);
+        if (to >= c->id)
+            to++;
+    }
+    sim_schedule_in(c->sim, delay, to, 0, 0, NULL);
+}
+
+static void lp_handle_gsl(component *c, const event *ev)
 {
     (void)ev;
     phold_lp *lp = (phold_lp *)c;
@@ -59,8 +86,10 @@ static void lp_handle(component *c, const event *ev)
     sim_schedule_in(c->sim, delay, to, 0, 0, NULL);
 }
 
-static const component_ops lp_ops = {.kind = "phold_lp", .handle = lp_handle};
-static const component_class lp_class = {.size = sizeof(phold_lp), .ops = &lp_ops};
+static const component_ops lp_fast_ops = {.kind = "phold_lp", .handle = lp_handle_fast};
+static const component_ops lp_gsl_ops = {.kind = "phold_lp", .handle = lp_handle_gsl};
+static const component_class lp_fast_class = {.size = sizeof(phold_lp), .ops = &lp_fast_ops};
+static const component_class lp_gsl_class = {.size = sizeof(phold_lp), .ops = &lp_gsl_ops};
 
 static double wall_s(void)
 {
@@ -84,15 +113,18 @@ static phold_result phold_once(const phold_params *prm, evq_kind queue)
     o.seed = prm->seed;
     o.event_malloc = false;
     sim *s = sim_create(&o);
+    const component_class *cls = prm->draw_gsl ? &lp_gsl_class : &lp_fast_class;
     for (uint32_t i = 0; i < prm->lps; i++) {
-        phold_lp *lp = (phold_lp *)sim_create_component(s, &lp_class, "lp");
+        phold_lp *lp = (phold_lp *)sim_create_component(s, cls, "lp");
         lp->prm = prm;
+        rng_fast_seed(&lp->rng, prm->seed, lp->base.id);
     }
     /* Initial events: E per LP at lookahead + Exp(1). */
     for (uint32_t i = 0; i < prm->lps; i++) {
-        gsl_rng *r = component_rng(sim_component(s, i));
+        phold_lp *lp = (phold_lp *)sim_component(s, i);
         for (uint32_t e = 0; e < prm->events; e++) {
-            sim_schedule_at(s, units_to_ps(prm->lookahead + exp1(r)), i, 0, 0, NULL);
+            double x = prm->draw_gsl ? exp1(component_rng(&lp->base)) : rng_fast_exp1(&lp->rng);
+            sim_schedule_at(s, units_to_ps(prm->lookahead + x), i, 0, 0, NULL);
         }
     }
     /* Each LP handles an event about every (lookahead + 1) / E units: pick the end time that
@@ -130,6 +162,8 @@ static void usage(FILE *out)
             "  -q, --queue NAME     heap2, heap4, ladder or all (default all)\n"
             "  -r, --repeat K       runs per queue, median reported (default 5)\n"
             "  -s, --seed S         run seed (default 1)\n"
+            "  -d, --draw KIND      fast (inline xoshiro256++, ziggurat; default) or gsl (each\n"
+            "                       LP's GSL stream, exponential by inversion: the old draws)\n"
             "  -h, --help           this text\n"
             "One time unit is 1 us of simulated time. Output: one line per queue with the median\n"
             "rate (committed events per wall second), its min and max, and the parameters.\n");
@@ -138,14 +172,20 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, phold_params *prm, int *queue)
 {
     static const struct option longopts[] = {
-        {"lps", required_argument, NULL, 'n'},     {"events", required_argument, NULL, 'e'},
-        {"remote", required_argument, NULL, 'p'},  {"lookahead", required_argument, NULL, 'l'},
-        {"handled", required_argument, NULL, 'm'}, {"queue", required_argument, NULL, 'q'},
-        {"repeat", required_argument, NULL, 'r'},  {"seed", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"lps", required_argument, NULL, 'n'},
+        {"events", required_argument, NULL, 'e'},
+        {"remote", required_argument, NULL, 'p'},
+        {"lookahead", required_argument, NULL, 'l'},
+        {"handled", required_argument, NULL, 'm'},
+        {"queue", required_argument, NULL, 'q'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 's'},
+        {"draw", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "n:e:p:l:m:q:r:s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:e:p:l:m:q:r:s:d:h", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'n':
@@ -168,6 +208,14 @@ static int parse_args(int argc, char **argv, phold_params *prm, int *queue)
             break;
         case 's':
             prm->seed = strtoull(optarg, &end, 10);
+            break;
+        case 'd':
+            if (strcmp(optarg, "fast") == 0 || strcmp(optarg, "gsl") == 0) {
+                prm->draw_gsl = optarg[0] == 'g';
+            } else {
+                fprintf(stderr, "phold: --draw: unknown '%s' (expected fast or gsl)\n", optarg);
+                return -1;
+            }
             break;
         case 'q': {
             evq_kind k;
@@ -217,9 +265,10 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &prm, &queue) != 0)
         return 2;
     printf("phold: N=%u E=%u pending=%llu p=%.3g lookahead=%.3g handled/run~%llu repeat=%d "
-           "seed=%llu\n",
+           "seed=%llu draw=%s\n",
            prm.lps, prm.events, (unsigned long long)prm.lps * prm.events, prm.remote, prm.lookahead,
-           (unsigned long long)prm.handled, prm.repeat, (unsigned long long)prm.seed);
+           (unsigned long long)prm.handled, prm.repeat, (unsigned long long)prm.seed,
+           prm.draw_gsl ? "gsl" : "fast");
     printf("%-7s %14s %14s %14s %12s\n", "queue", "median ev/s", "min ev/s", "max ev/s",
            "events/run");
     for (int k = 0; k < EVQ_KIND_COUNT; k++) {
