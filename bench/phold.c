@@ -91,15 +91,16 @@ static const component_ops lp_gsl_ops = {.kind = "phold_lp", .handle = lp_handle
 static const component_class lp_fast_class = {.size = sizeof(phold_lp), .ops = &lp_fast_ops};
 static const component_class lp_gsl_class = {.size = sizeof(phold_lp), .ops = &lp_gsl_ops};
 
-static double wall_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct phold_result {
     double rate;      /* handled events per wall second */
+    double cpu_rate;  /* handled events per CPU second of this thread (robust to a loaded host) */
     uint64_t handled; /* events handled in the measured run, count */
     double seconds;   /* wall time of the measured run, s */
     double sim_units; /* simulated time covered, time units */
@@ -131,15 +132,16 @@ static phold_result phold_once(const phold_params *prm, evq_kind queue)
      * gives roughly the requested number of events. */
     double units = (double)prm->handled * (1.0 + prm->lookahead) / ((double)prm->lps * prm->events);
     simtime end = units_to_ps(units);
-    double t0 = wall_s();
+    double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     sim_run_until(s, end);
-    double t1 = wall_s();
+    double t1 = clock_s(CLOCK_MONOTONIC), c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     phold_result res = {
         .handled = sim_events_handled(s),
         .seconds = t1 - t0,
         .sim_units = units,
     };
     res.rate = (double)res.handled / res.seconds;
+    res.cpu_rate = (double)res.handled / (c1 - c0);
     sim_destroy(s);
     return res;
 }
@@ -148,6 +150,20 @@ static int cmp_result(const void *a, const void *b)
 {
     double x = ((const phold_result *)a)->rate, y = ((const phold_result *)b)->rate;
     return (x > y) - (x < y);
+}
+
+static int cmp_cpu_rate(const void *a, const void *b)
+{
+    double x = ((const phold_result *)a)->cpu_rate, y = ((const phold_result *)b)->cpu_rate;
+    return (x > y) - (x < y);
+}
+
+/* The queue a simulator gets by default. */
+static evq_kind default_queue(void)
+{
+    sim_options o;
+    sim_options_default(&o);
+    return o.queue;
 }
 
 static void usage(FILE *out)
@@ -166,7 +182,9 @@ static void usage(FILE *out)
             "                       LP's GSL stream, exponential by inversion: the old draws)\n"
             "  -h, --help           this text\n"
             "One time unit is 1 us of simulated time. Output: one line per queue with the median\n"
-            "rate (committed events per wall second), its min and max, and the parameters.\n");
+            "rate (committed events per wall second), its min and max, the median rate per CPU\n"
+            "second of the simulating thread (what a loaded host leaves of it), and the\n"
+            "parameters; queues run interleaved, and each is compared with heap4.\n");
 }
 
 static int parse_args(int argc, char **argv, phold_params *prm, int *queue)
@@ -269,22 +287,36 @@ int main(int argc, char **argv)
            prm.lps, prm.events, (unsigned long long)prm.lps * prm.events, prm.remote, prm.lookahead,
            (unsigned long long)prm.handled, prm.repeat, (unsigned long long)prm.seed,
            prm.draw_gsl ? "gsl" : "fast");
-    printf("%-7s %14s %14s %14s %12s\n", "queue", "median ev/s", "min ev/s", "max ev/s",
-           "events/run");
+    printf("%-7s %14s %14s %14s %15s %12s\n", "queue", "median ev/s", "min ev/s", "max ev/s",
+           "median ev/cpu-s", "events/run");
+    /* Runs interleave the queues (rep 1 of each, then rep 2, ...) so that a change in the load
+     * of the host falls on all of them alike. */
+    phold_result *res = calloc((size_t)EVQ_KIND_COUNT * (size_t)prm.repeat, sizeof *res);
+    if (!res)
+        return 1;
+    for (int i = 0; i < prm.repeat; i++)
+        for (int k = 0; k < EVQ_KIND_COUNT; k++)
+            if (queue < 0 || k == queue)
+                res[k * prm.repeat + i] = phold_once(&prm, (evq_kind)k);
+    double median[EVQ_KIND_COUNT] = {0};
     for (int k = 0; k < EVQ_KIND_COUNT; k++) {
         if (queue >= 0 && k != queue)
             continue;
-        phold_result *res = calloc((size_t)prm.repeat, sizeof *res);
-        if (!res)
-            return 1;
-        for (int i = 0; i < prm.repeat; i++)
-            res[i] = phold_once(&prm, (evq_kind)k);
-        qsort(res, (size_t)prm.repeat, sizeof *res, cmp_result);
-        printf("%-7s %14.4g %14.4g %14.4g %12llu\n", evq_kind_name((evq_kind)k),
-               res[prm.repeat / 2].rate, res[0].rate, res[prm.repeat - 1].rate,
-               (unsigned long long)res[prm.repeat / 2].handled);
-        fflush(stdout);
-        free(res);
+        phold_result *r = res + k * prm.repeat;
+        qsort(r, (size_t)prm.repeat, sizeof *r, cmp_cpu_rate);
+        double cpu = r[prm.repeat / 2].cpu_rate;
+        qsort(r, (size_t)prm.repeat, sizeof *r, cmp_result);
+        median[k] = r[prm.repeat / 2].rate;
+        printf("%-7s %14.4g %14.4g %14.4g %15.4g %12llu%s\n", evq_kind_name((evq_kind)k), median[k],
+               r[0].rate, r[prm.repeat - 1].rate, cpu,
+               (unsigned long long)r[prm.repeat / 2].handled,
+               (evq_kind)k == default_queue() ? "   (default)" : "");
     }
+    if (queue < 0)
+        for (int k = 0; k < EVQ_KIND_COUNT; k++)
+            if ((evq_kind)k != EVQ_HEAP4)
+                printf("ratio %s / heap4 (median wall rates): %.2fx\n", evq_kind_name((evq_kind)k),
+                       median[k] / median[EVQ_HEAP4]);
+    free(res);
     return 0;
 }

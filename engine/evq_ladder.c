@@ -29,11 +29,14 @@
  * and sort buffer as large as the largest bucket), never per event. In large queues most time
  * goes to cache misses on events, so pushes and refills prefetch (see STAGE, PREFETCH_AHEAD). */
 
-#define SPAWN_MIN      50   /* a bucket with more events than this becomes a rung, count */
-#define BOTTOM_MAX     50   /* Bottom at this size moves to a new rung before an insertion, count */
-#define MAX_RUNGS      16   /* rungs at most; past it big buckets are sorted into Bottom instead */
-#define SORT_RUN       16   /* insertion-sort runs below this length, entries */
-#define RUNG_FANOUT    4    /* buckets per event in a new rung at most */
+#define SPAWN_MIN   50 /* a bucket with more events than this becomes a rung, count */
+#define BOTTOM_MAX  50 /* Bottom at this size moves to a new rung before an insertion, count */
+#define MAX_RUNGS   16 /* rungs at most; past it big buckets are sorted into Bottom instead */
+#define SORT_RUN    16 /* insertion-sort runs below this length, entries */
+#define RUNG_FANOUT 4  /* buckets per event in a new rung at most */
+#ifndef BUCKET_EVENTS
+#define BUCKET_EVENTS 16 /* events per bucket a new rung aims at where they are densest */
+#endif
 #define STAGE          8    /* rung pushes held back while their bucket is prefetched; 2^k */
 #define PREFETCH_AHEAD 6    /* non-empty buckets ahead whose events a refill prefetches */
 #define PREFETCH_SCAN  64   /* buckets ahead a refill looks at for them */
@@ -238,9 +241,12 @@ static void rung_init(rung *g, simtime start, simtime hi, size_t n, simtime dens
         s = s_min;
     size_t nb = (size_t)(range >> s) + 1;
     if (nb > g->cap) {
+        /* Not in use, so every head is NULL: nothing to copy. Large arrays get huge pages. */
         size_t cap = nb + nb / 4;
-        g->b = mem_realloc(g->b, cap, sizeof(event *), "ladder queue rung");
-        memset(g->b + g->cap, 0, (cap - g->cap) * sizeof(event *));
+        assert(cap <= SIZE_MAX / sizeof(event *));
+        free(g->b);
+        g->b = mem_alloc_large(cap * sizeof(event *), "ladder queue rung");
+        memset(g->b, 0, cap * sizeof(event *));
         g->cap = cap;
     }
     g->start = start;
