@@ -40,7 +40,7 @@ struct sim {
 void sim_options_default(sim_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->queue = EVQ_HEAP4;
+    o->queue = EVQ_LADDER;
     o->seed = 1;
     o->event_malloc = EVENT_MALLOC_DEFAULT;
     o->rng = NULL;
