@@ -21,11 +21,12 @@
 
 /* ---- runs of servers ------------------------------------------------------------------------ */
 
-static void set_init(resource_group_set *s, unsigned servers)
+/* storage: servers + 1 runs, or NULL to allocate them. */
+static void set_init(resource_group_set *s, unsigned servers, resource_group *storage)
 {
     /* At most one run per server, and one slot spare so an insertion always fits. */
     s->cap = (size_t)servers + 1;
-    s->g = mem_calloc(s->cap, sizeof *s->g, "resource server runs");
+    s->g = storage ? storage : mem_calloc(s->cap, sizeof *s->g, "resource server runs");
     s->head = s->tail = 0;
 }
 
@@ -58,7 +59,15 @@ static void set_remove_at(resource_group_set *s, size_t i)
 /* Insert run x (disjoint from every run held), joining it with its neighbours where it can. */
 static void set_insert(resource_group_set *s, resource_group x, bool by_time)
 {
+    if (s->head == s->tail) { /* empty: the usual case with few servers */
+        s->head = 0;
+        s->tail = 1;
+        s->g[0] = x;
+        return;
+    }
     size_t lo = s->head, hi = s->tail; /* first run not before x */
+    if (run_before(&s->g[hi - 1], &x, by_time))
+        lo = hi; /* after every run: the usual case for a run freed late */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (run_before(&s->g[mid], &x, by_time))
@@ -108,8 +117,9 @@ void resource_init(resource *r, const char *name, unsigned servers)
     assert(r && name && servers >= 1);
     r->name = mem_strdup(name, "resource name");
     r->servers = servers;
-    set_init(&r->busy, servers);
-    set_init(&r->idle, servers);
+    bool inline_runs = servers <= RESOURCE_INLINE_SERVERS;
+    set_init(&r->busy, servers, inline_runs ? r->inline_runs : NULL);
+    set_init(&r->idle, servers, inline_runs ? r->inline_runs + servers + 1 : NULL);
     r->idle.g[0] = (resource_group){.free_at = 0, .first = 0, .end = servers};
     r->idle.tail = 1;
     r->last_arrival = 0;
@@ -133,8 +143,10 @@ void resource_fini(resource *r)
     if (!r)
         return;
     free(r->name);
-    free(r->busy.g);
-    free(r->idle.g);
+    if (r->servers > RESOURCE_INLINE_SERVERS) {
+        free(r->busy.g);
+        free(r->idle.g);
+    }
     free(r->ring);
     r->name = NULL;
     r->busy.g = r->idle.g = NULL;

@@ -38,6 +38,8 @@ typedef struct resource_group_set {
     size_t head, tail, cap; /* indices and size, groups */
 } resource_group_set;
 
+#define RESOURCE_INLINE_SERVERS 2 /* servers up to which the runs live in the struct, count */
+
 typedef struct resource resource;
 struct resource {
     char *name;       /* owned copy */
@@ -47,8 +49,11 @@ struct resource {
     resource_group_set busy; /* free_at > last_arrival; by (free_at, first); equal-time neighbours
                                 merged */
     resource_group_set idle; /* free_at <= last_arrival; by first; neighbours merged */
-    simtime last_arrival;    /* latest arrival seen, ps (arrivals must not go back) */
-    simtime window_start;    /* start of the statistics window, ps */
+    /* Both sets' storage when there are at most RESOURCE_INLINE_SERVERS servers (a tile's
+     * crossbar): no allocation, and no cache line away from the resource. */
+    resource_group inline_runs[2 * (RESOURCE_INLINE_SERVERS + 1)];
+    simtime last_arrival; /* latest arrival seen, ps (arrivals must not go back) */
+    simtime window_start; /* start of the statistics window, ps */
     /* statistics over the window */
     uint64_t served;       /* requests granted, count */
     simtime busy_done_ps;  /* busy time of retired intervals inside the window, ps */
@@ -66,7 +71,8 @@ struct resource {
 };
 
 /* Embedded: init with a name (copied) and k >= 1 servers (asserted); fini frees (NULL: no-op).
- * The statistics window starts at 0. */
+ * The statistics window starts at 0. An initialised resource must not be moved (copied by value):
+ * with few servers its runs live inside it. */
 void resource_init(resource *r, const char *name, unsigned servers);
 void resource_fini(resource *r);
 
