@@ -131,8 +131,13 @@ void resource_init(resource *r, const char *name, unsigned servers)
     r->wait_max_ps = 0;
     r->queue_max = 0;
     /* Room for two intervals per server before the first growth: usually enough for good. */
-    r->ring_cap = (size_t)servers * 2 > RING_MIN_CAP ? (size_t)servers * 2 : RING_MIN_CAP;
-    r->ring = mem_calloc(r->ring_cap, sizeof *r->ring, "resource interval ring");
+    if (inline_runs) {
+        r->ring_cap = RESOURCE_INLINE_RING;
+        r->ring = r->inline_ring;
+    } else {
+        r->ring_cap = (size_t)servers * 2 > RING_MIN_CAP ? (size_t)servers * 2 : RING_MIN_CAP;
+        r->ring = mem_calloc(r->ring_cap, sizeof *r->ring, "resource interval ring");
+    }
     r->ring_head = 0;
     r->ring_len = 0;
     r->ring_pushed = 0;
@@ -147,7 +152,8 @@ void resource_fini(resource *r)
         free(r->busy.g);
         free(r->idle.g);
     }
-    free(r->ring);
+    if (r->ring != r->inline_ring)
+        free(r->ring);
     r->name = NULL;
     r->busy.g = r->idle.g = NULL;
     r->ring = NULL;
@@ -171,7 +177,8 @@ static void ring_grow(resource *r)
     resource_interval *ring = mem_calloc(cap, sizeof *ring, "resource interval ring");
     for (size_t i = 0; i < r->ring_len; i++)
         ring[i] = *ring_at(r, i);
-    free(r->ring);
+    if (r->ring != r->inline_ring)
+        free(r->ring);
     r->ring = ring;
     r->ring_cap = cap;
     r->ring_head = 0;
@@ -260,11 +267,9 @@ static void account(resource *r, simtime now, simtime start, simtime duration, u
 {
     assert(duration <= SIMTIME_MAX - start);
     assert(r->ring_len == 0 || ring_at(r, r->ring_len - 1)->start <= start);
-    ring_push(r, (resource_interval){.arrival = now,
-                                     .start = start,
-                                     .end = start + duration,
-                                     .count = count,
-                                     .before = r->ring_pushed});
+    ring_push(
+        r, (resource_interval){
+               .start = start, .end = start + duration, .count = count, .before = r->ring_pushed});
     r->ring_pushed += count;
     simtime wait = start - now;
     r->served += count;

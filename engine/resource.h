@@ -21,9 +21,9 @@ typedef struct resource_grant {
 /* One outstanding stretch of service: `count` requests (chunks) that arrived together and run
  * over the same [start, end) on as many servers. */
 typedef struct resource_interval {
-    simtime arrival, start, end; /* ps */
-    uint64_t count;              /* requests, count */
-    uint64_t before;             /* requests pushed into the ring before this one, count */
+    simtime start, end; /* ps */
+    uint64_t count;     /* requests, count */
+    uint64_t before;    /* requests pushed into the ring before this one, count */
 } resource_interval;
 
 /* Servers [first, end) that are all free from free_at on. */
@@ -39,6 +39,7 @@ typedef struct resource_group_set {
 } resource_group_set;
 
 #define RESOURCE_INLINE_SERVERS 2 /* servers up to which the runs live in the struct, count */
+#define RESOURCE_INLINE_RING    4 /* their first ring, in the struct too, intervals */
 
 typedef struct resource resource;
 struct resource {
@@ -52,6 +53,7 @@ struct resource {
     /* Both sets' storage when there are at most RESOURCE_INLINE_SERVERS servers (a tile's
      * crossbar): no allocation, and no cache line away from the resource. */
     resource_group inline_runs[2 * (RESOURCE_INLINE_SERVERS + 1)];
+    resource_interval inline_ring[RESOURCE_INLINE_RING];
     simtime last_arrival; /* latest arrival seen, ps (arrivals must not go back) */
     simtime window_start; /* start of the statistics window, ps */
     /* statistics over the window */
