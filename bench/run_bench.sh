@@ -1,39 +1,62 @@
 #!/usr/bin/env bash
-# run_bench: wall time, events/s and peak memory of `xbarsim run` on ResNet-18, LRMP's chip, all
-# 8/8: one inference with the trace off and with the vector trace, and 100 pipelined inferences
-# (trace off). Medians of R runs (default 5). Wall time is the simulation as xbarsim reports it
-# ("events in X s"); peak memory is the whole process's maximum resident set (GNU time, MB).
-# Usage: bench/run_bench.sh [BUILD_DIR] [R]
+# run_bench: wall time, events/s and peak memory of `xbarsim run` on ResNet-18, LRMP's chip:
+# all 8/8 for one inference with the trace off, layer and vector, and 100 pipelined inferences
+# with the trace off; then LRMP's best policy with its copies (bench/data/, found by
+# `xbarsim search configs/arch/lrmp.cfg --net resnet18 --mode lrmp --episodes 600`, seed 1), 100
+# inferences, trace off. Medians of R runs (default 5). Wall time is the simulation as xbarsim
+# reports it ("events in X s"); peak memory is the whole process's maximum resident set (GNU
+# time, MB). With BASE_BUILD (a build of the previous implementation), every row also runs that
+# build's xbarsim, interleaved run by run with this one, and prints the ratio of the medians.
+# Usage: bench/run_bench.sh [BUILD_DIR] [R] [BASE_BUILD]
 set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 reps=${2:-5}
-bin="$build/cli/xbarsim"
+base=${3:-}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+best=(--policy "$src/bench/data/resnet18_lrmp_best.policy.csv"
+    --replication "$src/bench/data/resnet18_lrmp_best.replication.csv")
 
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# once BIN ARGS...: one run; appends "wall events/s MB events" to $out/<tag>
+once() {
+    local tag=$1 bin=$2
+    shift 2
+    /usr/bin/time -f '%M' -o "$out/mem" "$bin" run "$@" -o "$out/b.h5" >"$out/log"
+    local line wall events
+    line=$(grep -E '^chip: .* events in ' "$out/log")
+    events=$(sed -E 's/.*; ([0-9]+) events in ([0-9.]+) s$/\1/' <<<"$line")
+    wall=$(sed -E 's/.*; ([0-9]+) events in ([0-9.]+) s$/\2/' <<<"$line")
+    awk -v e="$events" -v w="$wall" -v k="$(cat "$out/mem")" \
+        'BEGIN {printf "%s %.0f %.1f %s\n", w, e / w, k / 1024, e}' >>"$out/$tag"
+}
+
+col() { awk -v k="$2" '{print $k}' "$out/$1" | median; }
 
 bench() {
     local label=$1
     shift
-    local walls=() rates=() mems=()
+    : >"$out/new"
+    : >"$out/old"
     for _ in $(seq "$reps"); do
-        /usr/bin/time -f '%M' -o "$out/mem" "$bin" run "$@" -o "$out/b.h5" >"$out/log"
-        local line wall events
-        line=$(grep -E '^chip: .* events in ' "$out/log")
-        events=$(sed -E 's/.*; ([0-9]+) events in ([0-9.]+) s$/\1/' <<<"$line")
-        wall=$(sed -E 's/.*; ([0-9]+) events in ([0-9.]+) s$/\2/' <<<"$line")
-        walls+=("$wall")
-        rates+=("$(awk -v e="$events" -v w="$wall" 'BEGIN {printf "%.0f", e / w}')")
-        mems+=("$(awk -v k="$(cat "$out/mem")" 'BEGIN {printf "%.1f", k / 1024}')")
+        once new "$build/cli/xbarsim" "$@"
+        [ -n "$base" ] && once old "$base/cli/xbarsim" "$@"
     done
-    printf '%-34s %10s s %14s events/s %10s MB peak   (%s events)\n' "$label" \
-        "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${rates[@]}" | median)" \
-        "$(printf '%s\n' "${mems[@]}" | median)" "$events"
+    printf '%-40s %9s s %12s events/s %8s MB peak  (%s events)' "$label" "$(col new 1)" \
+        "$(col new 2)" "$(col new 3)" "$(col new 4)"
+    if [ -n "$base" ]; then
+        printf '   base %9s s  ratio %sx' "$(col old 1)" \
+            "$(awk -v a="$(col old 1)" -v b="$(col new 1)" 'BEGIN {printf "%.2f", a / b}')"
+    fi
+    printf '\n'
 }
 
-echo "xbarsim run, resnet18 on lrmp, all 8/8, overlap on; medians of $reps runs"
-bench "1 inference, trace none" --trace none
-bench "1 inference, trace layer" --trace layer
-bench "1 inference, trace vector" --trace vector
-bench "100 inferences, trace none" --trace none --inferences 100
+echo "xbarsim run, resnet18 on lrmp, overlap on; medians of $reps runs; load: $(uptime | sed 's/.*load/load/')"
+bench "8/8, 1 inference, trace none" --trace none
+bench "8/8, 1 inference, trace layer" --trace layer
+bench "8/8, 1 inference, trace vector" --trace vector
+bench "8/8, 100 inferences, trace none" --trace none --inferences 100
+bench "best + copies, 100 inferences, trace none" --trace none --inferences 100 "${best[@]}"
+echo "load at the end: $(uptime | sed 's/.*load/load/')"

@@ -43,6 +43,7 @@ typedef struct run_opts {
     const char *output;      /* .h5 path */
     const char *trace;       /* level name */
     const char *overlap;     /* "on" / "off" */
+    const char *queue;       /* event-queue implementation name; NULL: the kernel's default */
     long long inferences;    /* -1: unset */
     long long seed;          /* -1: unset */
     bool quiet;
@@ -54,7 +55,8 @@ static void usage(void)
 {
     printf("usage: xbarsim run [CONFIG] [-o FILE.h5] [--inferences N] [--trace none|layer|vector]\n"
            "                   [--policy P] [--replication R] [--overlap on|off] [--seed S]\n"
-           "                   [--net NAME|FILE] [--arch NAME|FILE] [--set PATH=VALUE]... [-q]\n\n"
+           "                   [--net NAME|FILE] [--arch NAME|FILE] [--set PATH=VALUE]...\n"
+           "                   [--queue heap2|heap4|ladder] [-q]\n\n"
            "Simulate N inferences of a mapped network on the chip, event by event: every input\n"
            "vector of every layer copy goes input bus -> all tiles of its copy -> output bus ->\n"
            "vector module, each an engine resource shared as the architecture shares it. Prints\n"
@@ -97,6 +99,8 @@ static void usage(void)
            "  --set PATH=VALUE  override one architecture setting, e.g. arch.tiles.adc.bits=6\n"
            "                    or arch.tiles.rows_active=18 (repeatable)\n"
            "  --seed S          run seed (default 1; recorded, the model draws no random numbers)\n"
+           "  --queue Q         the kernel's event queue: heap2, heap4 or ladder (default);\n"
+           "                    changes the speed only, never a result (for benchmarks)\n"
            "  -q                no summary on stdout\n\n"
            "Exit status: 0 done; 1 the output could not be written (nothing is left under its\n"
            "name); 2 bad input (the message names the file, line and setting) or bad usage.\n");
@@ -132,6 +136,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
             o->trace = v;
         else if (strcmp(a, "--overlap") == 0)
             o->overlap = v;
+        else if (strcmp(a, "--queue") == 0)
+            o->queue = v;
         else if (strcmp(a, "--policy") == 0)
             o->policy = v;
         else if (strcmp(a, "--replication") == 0)
@@ -617,6 +623,13 @@ int cmd_run(int argc, char **argv)
         err_set(&e, ERR_INPUT, "%s: found '%s', expected groups or packed", where, o.placement);
         goto fail_input;
     }
+    sim_options defaults;
+    sim_options_default(&defaults);
+    evq_kind queue = defaults.queue;
+    if (o.queue && evq_kind_parse(o.queue, &queue) < 0) {
+        err_set(&e, ERR_INPUT, "--queue: found '%s', expected heap2, heap4 or ladder", o.queue);
+        goto fail_input;
+    }
     r.config_path = o.config;
     if (load_inputs(&r, &o, o.config ? &cfg : NULL, &e) < 0)
         goto fail_input;
@@ -659,6 +672,7 @@ int cmd_run(int argc, char **argv)
     sim_options so;
     sim_options_default(&so);
     so.seed = r.seed;
+    so.queue = queue;
     so.trace = sink;
     r.s = sim_create(&so);
     exec_options xo = {.inferences = r.inferences, .overlap = r.overlap};

@@ -184,36 +184,7 @@ void chip_trace(component *c, chip_activity act, const chip_reply *reply, resour
 
 resource_grant chip_spread(resource *r, simtime now, uint64_t units, simtime unit_ps)
 {
-    resource_grant g = {.start = now, .end = now, .server = 0};
-    if (units == 0)
-        return g;
-    uint64_t chunks = units < r->servers ? units : r->servers;
-    uint64_t base = units / chunks, extra = units % chunks; /* first `extra` chunks get base+1 */
-    enum { BATCH = 64 };
-    simtime dur[BATCH];
-    resource_grant got[BATCH];
-    bool first = true;
-    for (uint64_t i = 0; i < chunks;) {
-        size_t k = 0;
-        for (; k < BATCH && i < chunks; k++, i++) {
-            uint64_t n = base + (i < extra);
-            assert(unit_ps == 0 || n <= SIMTIME_MAX / unit_ps);
-            dur[k] = n * unit_ps;
-        }
-        resource_request_many(r, now, k, dur, got);
-        for (size_t j = 0; j < k; j++) {
-            if (first) {
-                g = got[j];
-                first = false;
-                continue;
-            }
-            if (got[j].start < g.start)
-                g.start = got[j].start;
-            if (got[j].end > g.end)
-                g.end = got[j].end;
-        }
-    }
-    return g;
+    return resource_request_spread(r, now, units, unit_ps);
 }
 
 _Noreturn void chip_bad_event(const component *c, const event *ev)

@@ -413,6 +413,17 @@ static chip_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c
                         .vectors = 1};
 }
 
+static inline void prefetch_tile(const tile *tl)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = (const char *)tl;
+    for (size_t off = 0; off < sizeof *tl; off += 64)
+        __builtin_prefetch(p + off);
+#else
+    (void)tl;
+#endif
+}
+
 /* Tile stage of request j: every tile of the copy (weight-stationary) or every crossbar of the
  * round (reprogram; the round's first vector programs them first). Completes at the slowest. */
 static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
@@ -425,9 +436,13 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     simtime end = sim_now(x->s);
     simtime busy = 0;
     if (!x->reprogram) {
-        uint64_t k = 0;
+        uint64_t k = 0, n = t->tiles_per_copy;
         for (unsigned sh = 0; sh < t->n_shapes; sh++)
             for (uint64_t i = 0; i < t->shapes[sh].count; i++, k++) {
+                /* A copy's tiles are far apart in memory and each is touched once a vector: start
+                 * loading the next ones (the tile, then its statistics) while this one works. */
+                if (k + 2 < n)
+                    prefetch_tile(cr->tiles[k + 2]);
                 resource_grant g = tile_vmm(cr->tiles[k], &x->vmm[l->task][sh], &r);
                 busy += g.end - g.start;
                 end = g.end > end ? g.end : end;

@@ -48,9 +48,19 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply)
 {
     const arch *a = t->arch;
     sim *s = t->base.sim;
-    cost_vmm_counts n = cost_vmm_count(a, v);
-    cost_energy e = cost_vmm_energy(a, v);
-    resource_grant g = resource_request(&t->xbar, sim_now(s), cost_vmm_ps(a, v));
+    if (!t->memo_valid || t->memo_v.rows_used != v->rows_used ||
+        t->memo_v.cols_used != v->cols_used || t->memo_v.in_bits != v->in_bits ||
+        t->memo_v.adc_bits != v->adc_bits) {
+        t->memo_v = *v;
+        t->memo_n = cost_vmm_count(a, v);
+        t->memo_e = cost_vmm_energy(a, v);
+        t->memo_pj = cost_energy_total(&t->memo_e);
+        t->memo_ps = cost_vmm_ps(a, v);
+        t->memo_valid = true;
+    }
+    const cost_vmm_counts n = t->memo_n;
+    const cost_energy e = t->memo_e;
+    resource_grant g = resource_request(&t->xbar, sim_now(s), t->memo_ps);
 
     stats *st = &t->base.stats;
     stats_add(st, t->st_vmms, 1);
@@ -58,7 +68,7 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply)
     stats_add(st, t->st_adc_convs, n.adc_convs);
     stats_add(st, t->st_xbar_reads, n.xbar_reads);
     stats_add(st, t->st_shift_adds, n.shift_adds);
-    double total_pj = cost_energy_total(&e);
+    double total_pj = t->memo_pj;
     stats_sample(st, t->st_vmm_pj, total_pj);
     cost_energy_add(t->vmm_pj, &e, 1.0);
 

@@ -26,6 +26,14 @@ struct tile {
     double static_pj; /* static energy over [0, finish time], set at finish, pJ */
     simtime busy_ps;  /* crossbar busy time in [0, finish time], set at finish, ps */
     simtime total_ps; /* finish time, ps */
+    /* The last VMM priced (a tile's VMMs are nearly always alike): its inputs and the counts,
+     * energy (pJ) and duration (ps) cost.c gave for them, reused while the inputs match. */
+    bool memo_valid;
+    cost_vmm memo_v;
+    cost_vmm_counts memo_n;
+    cost_energy memo_e;
+    double memo_pj;  /* total of memo_e, pJ */
+    simtime memo_ps; /* ps */
     /* stats entry indices */
     size_t st_vmms, st_dac_convs, st_adc_convs, st_xbar_reads, st_shift_adds;
     size_t st_writes, st_cells_written, st_vmm_pj, st_write_pj;

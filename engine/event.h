@@ -62,15 +62,18 @@ typedef struct event_pool event_pool;
 struct event_pool {
     event *free;         /* free list head */
     event_chunk *chunks; /* every chunk ever allocated (freed at fini) */
-    size_t chunk_events; /* events per chunk */
+    size_t chunk_events; /* events per chunk (the first chunk's when geometric) */
+    bool geometric;      /* default size: each new chunk as large as all before, to a cap */
     size_t capacity;     /* events allocated in chunks, count */
     size_t in_use;       /* events handed out and not yet returned, count */
     size_t peak_in_use;  /* high-water mark of in_use, count */
     bool use_malloc;     /* debug: one malloc/free per event so sanitizers see each one */
 };
 
-/* Prepare an empty pool. chunk_events 0 picks the default (4096). use_malloc selects the debug
- * path. The pool owns all chunk memory until event_pool_fini. */
+/* Prepare an empty pool. chunk_events 0 picks the default: a first chunk of 4096 events, each
+ * later one as large as all before (up to 2^17 events), so a large queue's events sit in few
+ * huge-page backed chunks. use_malloc selects the debug path. The pool owns all chunk memory until
+ * event_pool_fini. */
 void event_pool_init(event_pool *pool, size_t chunk_events, bool use_malloc);
 /* Release every chunk. Events still out become invalid. */
 void event_pool_fini(event_pool *pool);

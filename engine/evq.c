@@ -24,6 +24,8 @@ evq *evq_create(evq_kind kind)
     evq *q = kinds[kind].create();
     q->kind = kind;
     q->size = 0;
+    q->run = NULL;
+    q->run_head = q->run_tail = 0;
     return q;
 }
 
@@ -40,12 +42,12 @@ void evq_push(evq *q, event *ev)
 
 event *evq_pop(evq *q)
 {
-    return q->ops->pop(q);
+    return evq__pop_inline(q);
 }
 
 event *evq_peek(evq *q)
 {
-    return q->ops->peek(q);
+    return evq__peek_inline(q);
 }
 
 size_t evq_size(const evq *q)

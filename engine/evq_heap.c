@@ -8,11 +8,7 @@
 #include "evq_internal.h"
 #include "mem.h"
 
-typedef struct entry {
-    simtime time;   /* ps */
-    uint64_t order; /* priority and sequence, see event.h */
-    event *ev;
-} entry;
+typedef evq__entry entry;
 
 typedef struct heap {
     evq base;

@@ -29,11 +29,14 @@
  * and sort buffer as large as the largest bucket), never per event. In large queues most time
  * goes to cache misses on events, so pushes and refills prefetch (see STAGE, PREFETCH_AHEAD). */
 
-#define SPAWN_MIN      50   /* a bucket with more events than this becomes a rung, count */
-#define BOTTOM_MAX     50   /* Bottom at this size moves to a new rung before an insertion, count */
-#define MAX_RUNGS      16   /* rungs at most; past it big buckets are sorted into Bottom instead */
-#define SORT_RUN       16   /* insertion-sort runs below this length, entries */
-#define RUNG_FANOUT    4    /* buckets per event in a new rung at most */
+#define SPAWN_MIN   50 /* a bucket with more events than this becomes a rung, count */
+#define BOTTOM_MAX  50 /* Bottom at this size moves to a new rung before an insertion, count */
+#define MAX_RUNGS   16 /* rungs at most; past it big buckets are sorted into Bottom instead */
+#define SORT_RUN    16 /* insertion-sort runs below this length, entries */
+#define RUNG_FANOUT 4  /* buckets per event in a new rung at most */
+#ifndef BUCKET_EVENTS
+#define BUCKET_EVENTS 16 /* events per bucket a new rung aims at where they are densest */
+#endif
 #define STAGE          8    /* rung pushes held back while their bucket is prefetched; 2^k */
 #define PREFETCH_AHEAD 6    /* non-empty buckets ahead whose events a refill prefetches */
 #define PREFETCH_SCAN  64   /* buckets ahead a refill looks at for them */
@@ -45,11 +48,7 @@
 #define PREFETCH(p, rw) ((void)(p))
 #endif
 
-typedef struct entry {
-    simtime time;   /* ps */
-    uint64_t order; /* priority and sequence, see event.h */
-    event *ev;
-} entry;
+typedef evq__entry entry;
 
 typedef struct rung {
     simtime start;   /* time where bucket 0 starts, ps */
@@ -74,9 +73,8 @@ typedef struct ladder {
     bool top_closed;  /* the rungs reach SIMTIME_MAX: Top takes nothing */
     unsigned nrungs;
     rung rungs[MAX_RUNGS]; /* rungs[0] is the coarsest, rungs[nrungs - 1] the deepest */
-    entry *bot;            /* Bottom: sorted entries in [head, tail) */
-    size_t head, tail, bot_cap;
-    entry *scratch; /* merge-sort buffer */
+    size_t bot_cap;        /* Bottom is the base's run: sorted entries, bot_cap allocated */
+    entry *scratch;        /* merge-sort buffer */
     size_t scratch_cap;
     /* A ring of the last STAGE pushes into rungs: counted in their rung but not yet linked into
      * their bucket, whose head is being prefetched. An entry is linked when the ring comes round
@@ -192,7 +190,7 @@ static void bot_grow(ladder *L, size_t need)
     size_t cap = L->bot_cap ? L->bot_cap : 64;
     while (cap < need)
         cap *= 2;
-    L->bot = mem_realloc(L->bot, cap, sizeof(entry), "ladder queue bottom");
+    L->base.run = mem_realloc(L->base.run, cap, sizeof(entry), "ladder queue bottom");
     L->bot_cap = cap;
 }
 
@@ -205,14 +203,14 @@ static size_t collect(ladder *L, event *list, simtime *tmin, simtime *tmax)
     for (event *ev = list; ev; ev = ev->next) {
         if (k == L->bot_cap)
             bot_grow(L, k + 1);
-        L->bot[k++] = (entry){.time = ev->time, .order = ev->order, .ev = ev};
+        L->base.run[k++] = (entry){.time = ev->time, .order = ev->order, .ev = ev};
         if (ev->time < mn)
             mn = ev->time;
         if (ev->time > mx)
             mx = ev->time;
     }
-    L->head = 0;
-    L->tail = k;
+    L->base.run_head = 0;
+    L->base.run_tail = k;
     *tmin = mn;
     *tmax = mx;
     return k;
@@ -243,9 +241,12 @@ static void rung_init(rung *g, simtime start, simtime hi, size_t n, simtime dens
         s = s_min;
     size_t nb = (size_t)(range >> s) + 1;
     if (nb > g->cap) {
+        /* Not in use, so every head is NULL: nothing to copy. Large arrays get huge pages. */
         size_t cap = nb + nb / 4;
-        g->b = mem_realloc(g->b, cap, sizeof(event *), "ladder queue rung");
-        memset(g->b + g->cap, 0, (cap - g->cap) * sizeof(event *));
+        assert(cap <= SIZE_MAX / sizeof(event *));
+        free(g->b);
+        g->b = mem_alloc_large(cap * sizeof(event *), "ladder queue rung");
+        memset(g->b, 0, cap * sizeof(event *));
         g->cap = cap;
     }
     g->start = start;
@@ -268,17 +269,17 @@ static inline void rung_add(rung *g, event *ev)
 /* Spread Bottom's entries [head, tail) over rung g (already initialised) and empty Bottom. */
 static void bot_to_rung(ladder *L, rung *g)
 {
-    for (size_t j = L->head; j < L->tail; j++)
-        rung_add(g, L->bot[j].ev);
-    L->head = L->tail = 0;
+    for (size_t j = L->base.run_head; j < L->base.run_tail; j++)
+        rung_add(g, L->base.run[j].ev);
+    L->base.run_head = L->base.run_tail = 0;
 }
 
 /* Bottom has grown past BOTTOM_MAX with distinct times: turn it into a new deepest rung over
  * Bottom's whole range, so later insertions into that range cost O(1), not a sorted insertion. */
 static void bottom_spawn(ladder *L)
 {
-    size_t n = L->tail - L->head;
-    simtime mn = L->bot[L->head].time, mx = L->bot[L->tail - 1].time;
+    size_t n = L->base.run_tail - L->base.run_head;
+    simtime mn = L->base.run[L->base.run_head].time, mx = L->base.run[L->base.run_tail - 1].time;
     simtime hi; /* Bottom's range ends below the deepest rung, or below Top */
     if (L->nrungs > 0)
         hi = L->rungs[L->nrungs - 1].lo - 1; /* lo > mx >= 0 */
@@ -295,31 +296,32 @@ static void place(ladder *L, event *ev);
 
 static void bottom_insert(ladder *L, event *ev)
 {
-    size_t n = L->tail - L->head;
+    size_t n = L->base.run_tail - L->base.run_head;
     if (n == 0) {
-        L->head = L->tail = 0;
+        L->base.run_head = L->base.run_tail = 0;
     } else if (n >= BOTTOM_MAX && L->nrungs < MAX_RUNGS &&
-               L->bot[L->head].time != L->bot[L->tail - 1].time) {
+               L->base.run[L->base.run_head].time != L->base.run[L->base.run_tail - 1].time) {
         bottom_spawn(L);
         place(L, ev); /* Bottom is empty now: no further recursion */
         return;
     }
-    if (L->tail == L->bot_cap) {
-        if (L->head > 0) {
-            memmove(L->bot, L->bot + L->head, n * sizeof(entry));
-            L->head = 0;
-            L->tail = n;
+    if (L->base.run_tail == L->bot_cap) {
+        if (L->base.run_head > 0) {
+            memmove(L->base.run, L->base.run + L->base.run_head, n * sizeof(entry));
+            L->base.run_head = 0;
+            L->base.run_tail = n;
         } else {
-            bot_grow(L, L->tail + 1);
+            bot_grow(L, L->base.run_tail + 1);
         }
     }
     entry e = {.time = ev->time, .order = ev->order, .ev = ev};
-    entry *a = L->bot;
-    if (n == 0 || !entry_before(&e, &a[L->tail - 1])) {
-        a[L->tail++] = e; /* the usual case in a simulation: later than all of Bottom */
+    entry *a = L->base.run;
+    if (n == 0 || !entry_before(&e, &a[L->base.run_tail - 1])) {
+        a[L->base.run_tail++] = e; /* the usual case in a simulation: later than all of Bottom */
         return;
     }
-    size_t lo = L->head, hi = L->tail - 1; /* e goes before a[hi]: find the first such index */
+    size_t lo = L->base.run_head,
+           hi = L->base.run_tail - 1; /* e goes before a[hi]: find the first such index */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (entry_before(&e, &a[mid]))
@@ -327,13 +329,14 @@ static void bottom_insert(ladder *L, event *ev)
         else
             lo = mid + 1;
     }
-    if (L->head > 0 && lo - L->head <= L->tail - lo) {
-        memmove(a + L->head - 1, a + L->head, (lo - L->head) * sizeof(entry));
-        L->head--;
+    if (L->base.run_head > 0 && lo - L->base.run_head <= L->base.run_tail - lo) {
+        memmove(a + L->base.run_head - 1, a + L->base.run_head,
+                (lo - L->base.run_head) * sizeof(entry));
+        L->base.run_head--;
         a[lo - 1] = e;
     } else {
-        memmove(a + lo + 1, a + lo, (L->tail - lo) * sizeof(entry));
-        L->tail++;
+        memmove(a + lo + 1, a + lo, (L->base.run_tail - lo) * sizeof(entry));
+        L->base.run_tail++;
         a[lo] = e;
     }
 }
@@ -380,10 +383,25 @@ static void place(ladder *L, event *ev)
     bottom_insert(L, ev);
 }
 
+/* The queue is empty: forget all bounds so new events of any time go to Top. Done at the push
+ * into an empty queue rather than at the pop that empties it, so that pops from Bottom stay the
+ * few inline instructions of evq__pop_inline. */
+static void reset(ladder *L)
+{
+    L->nrungs = 0; /* each rung is empty, so all its heads are NULL */
+    L->base.run_head = L->base.run_tail = 0;
+    L->top_lo = 0;
+    L->top_sum = 0;
+    L->top_closed = false;
+}
+
 static void ladder_push(evq *q, event *ev)
 {
+    ladder *L = as_ladder(q);
+    if (q->size == 0)
+        reset(L);
     q->size++;
-    place(as_ladder(q), ev);
+    place(L, ev);
 }
 
 /* ---- pop --------------------------------------------------------------------------------- */
@@ -407,7 +425,7 @@ static void top_to_ladder(ladder *L)
     if (n <= SPAWN_MIN || mn == mx) {
         simtime a, b;
         collect(L, list, &a, &b);
-        sort_entries(L, L->bot, n);
+        sort_entries(L, L->base.run, n);
         return;
     }
     /* Event times are often skewed: a simulation's pending events thin out with distance from
@@ -432,7 +450,7 @@ static void refill(ladder *L)
     for (;;) {
         if (L->nrungs == 0) {
             top_to_ladder(L);
-            if (L->tail > L->head)
+            if (L->base.run_tail > L->base.run_head)
                 return;
             continue;
         }
@@ -507,44 +525,32 @@ static void refill(ladder *L)
         }
         if (done)
             L->nrungs--;
-        sort_entries(L, L->bot, k);
+        sort_entries(L, L->base.run, k);
         return;
     }
-}
-
-/* The queue has just become empty: forget all bounds so new events of any time go to Top. */
-static void reset(ladder *L)
-{
-    L->nrungs = 0; /* each rung is empty, so all its heads are NULL */
-    L->head = L->tail = 0;
-    L->top_lo = 0;
-    L->top_sum = 0;
-    L->top_closed = false;
 }
 
 static event *ladder_pop(evq *q)
 {
     ladder *L = as_ladder(q);
-    if (L->head == L->tail) {
+    if (L->base.run_head == L->base.run_tail) {
         if (q->size == 0)
             return NULL;
         refill(L);
     }
-    event *ev = L->bot[L->head++].ev;
-    if (--q->size == 0)
-        reset(L);
-    return ev;
+    q->size--;
+    return L->base.run[L->base.run_head++].ev;
 }
 
 static event *ladder_peek(evq *q)
 {
     ladder *L = as_ladder(q);
-    if (L->head == L->tail) {
+    if (L->base.run_head == L->base.run_tail) {
         if (q->size == 0)
             return NULL;
         refill(L);
     }
-    return L->bot[L->head].ev;
+    return L->base.run[L->base.run_head].ev;
 }
 
 static void ladder_destroy(evq *q)
@@ -552,7 +558,7 @@ static void ladder_destroy(evq *q)
     ladder *L = as_ladder(q);
     for (unsigned r = 0; r < MAX_RUNGS; r++)
         free(L->rungs[r].b);
-    free(L->bot);
+    free(L->base.run);
     free(L->scratch);
     free(L);
 }

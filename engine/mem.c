@@ -1,10 +1,12 @@
 /* mem: allocation wrapper that aborts with size and purpose on failure (see mem.h). */
 #include "mem.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 _Noreturn static void die(size_t n, size_t size, const char *what)
 {
@@ -43,6 +45,22 @@ void *mem_realloc(void *p, size_t n, size_t size, const char *what)
     if (!q)
         die(n, size, what);
     return q;
+}
+
+void *mem_alloc_large(size_t size, const char *what)
+{
+    size_t align = size >= MEM_HUGE_BYTES ? MEM_HUGE_BYTES : 64;
+    void *p = NULL;
+    if (posix_memalign(&p, align, size ? size : 1) != 0)
+        die(1, size, what);
+#ifdef MADV_HUGEPAGE
+    if (align == MEM_HUGE_BYTES) {
+        int saved = errno;
+        (void)madvise(p, size - size % MEM_HUGE_BYTES, MADV_HUGEPAGE); /* advice only */
+        errno = saved;
+    }
+#endif
+    return p;
 }
 
 char *mem_strdup(const char *s, const char *what)

@@ -14,6 +14,12 @@ void *mem_alloc(size_t size, const char *what);
 void *mem_calloc(size_t n, size_t size, const char *what);
 /* realloc(p, n * size) with overflow check; p may be NULL. */
 void *mem_realloc(void *p, size_t n, size_t size, const char *what);
+/* Memory for a large hot table (event pool chunks, queue buckets): aligned to a 64-byte cache
+ * line, and from MEM_HUGE_BYTES on aligned to it and advised to the kernel as a huge-page candidate
+ * (madvise MADV_HUGEPAGE; ignored where unsupported), so that random access over hundreds of MB
+ * does not also miss in the TLB on every access. Released with free(). */
+#define MEM_HUGE_BYTES ((size_t)2 << 20) /* x86-64 huge page, bytes */
+void *mem_alloc_large(size_t size, const char *what);
 /* Report an allocation of `bytes` for `what` that failed elsewhere (a library's own allocator)
  * and abort. */
 _Noreturn void mem_oom(size_t bytes, const char *what);

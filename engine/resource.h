@@ -18,17 +18,42 @@ typedef struct resource_grant {
     unsigned server; /* index of the server that serves it */
 } resource_grant;
 
+/* One outstanding stretch of service: `count` requests (chunks) that arrived together and run
+ * over the same [start, end) on as many servers. */
 typedef struct resource_interval {
-    simtime arrival, start, end; /* ps */
+    simtime start, end; /* ps */
+    uint64_t count;     /* requests, count */
+    uint64_t before;    /* requests pushed into the ring before this one, count */
 } resource_interval;
+
+/* Servers [first, end) that are all free from free_at on. */
+typedef struct resource_group {
+    simtime free_at;     /* ps; for an idle group the earliest of its servers' */
+    unsigned first, end; /* server indices */
+} resource_group;
+
+/* A sorted array of disjoint groups in g[head, tail), cap allocated. */
+typedef struct resource_group_set {
+    resource_group *g;
+    size_t head, tail, cap; /* indices and size, groups */
+} resource_group_set;
+
+#define RESOURCE_INLINE_SERVERS 2 /* servers up to which the runs live in the struct, count */
+#define RESOURCE_INLINE_RING    4 /* their first ring, in the struct too, intervals */
 
 typedef struct resource resource;
 struct resource {
-    char *name;           /* owned copy */
-    unsigned servers;     /* k, count */
-    simtime *free_at;     /* per server: time it is next free, ps */
-    unsigned *heap;       /* scratch: server indices for resource_request_many */
-    simtime latest_free;  /* the largest free_at: every server is idle from then on, ps */
+    char *name;       /* owned copy */
+    unsigned servers; /* k, count */
+    /* The servers' state, kept between requests as runs of consecutive servers free at the same
+     * time, so that a request spread over many servers costs per run, not per server. */
+    resource_group_set busy; /* free_at > last_arrival; by (free_at, first); equal-time neighbours
+                                merged */
+    resource_group_set idle; /* free_at <= last_arrival; by first; neighbours merged */
+    /* Both sets' storage when there are at most RESOURCE_INLINE_SERVERS servers (a tile's
+     * crossbar): no allocation, and no cache line away from the resource. */
+    resource_group inline_runs[2 * (RESOURCE_INLINE_SERVERS + 1)];
+    resource_interval inline_ring[RESOURCE_INLINE_RING];
     simtime last_arrival; /* latest arrival seen, ps (arrivals must not go back) */
     simtime window_start; /* start of the statistics window, ps */
     /* statistics over the window */
@@ -44,10 +69,12 @@ struct resource {
      * arrival, so one ending early may sit behind one ending later until that one retires. */
     resource_interval *ring;
     size_t ring_head, ring_len, ring_cap; /* indices and sizes, intervals */
+    uint64_t ring_pushed;                 /* requests ever pushed into the ring, count */
 };
 
 /* Embedded: init with a name (copied) and k >= 1 servers (asserted); fini frees (NULL: no-op).
- * The statistics window starts at 0. */
+ * The statistics window starts at 0. An initialised resource must not be moved (copied by value):
+ * with few servers its runs live inside it. */
 void resource_init(resource *r, const char *name, unsigned servers);
 void resource_fini(resource *r);
 
@@ -56,10 +83,18 @@ void resource_fini(resource *r);
 resource_grant resource_request(resource *r, simtime now, simtime duration);
 
 /* Grant n requests arriving together at `now`, request i lasting durations[i] ps, into out[i]:
- * exactly what n calls of resource_request(r, now, durations[i]) in order would grant, in
- * O(servers + n log servers) instead of O(n x servers). */
+ * exactly what n calls of resource_request(r, now, durations[i]) in order would grant. */
 void resource_request_many(resource *r, simtime now, size_t n, const simtime *durations,
                            resource_grant *out);
+
+/* Spread `units` units of work of unit_ps ps each, arriving at `now`, over the servers: split
+ * into c = min(units, servers) chunks as evenly as possible, the larger (ceil) chunks first, and
+ * grant them exactly as c calls of resource_request in that order would (statistics included).
+ * Returns start = the first chunk's start (the earliest), end = the latest chunk end, server =
+ * the first chunk's server. units 0: nothing is requested, start = end = now, server 0. Costs in
+ * proportion to the runs of servers free at equal times that it touches (with every server free,
+ * a constant), never to the number of servers or units. */
+resource_grant resource_request_spread(resource *r, simtime now, uint64_t units, simtime unit_ps);
 
 /* Start a fresh statistics window at t (>= last arrival and >= the current window start):
  * served and wait counters are cleared (they count requests arriving from t on), service before t

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evq_internal.h"
 #include "mem.h"
 #include "rng.h"
 
@@ -39,7 +40,7 @@ struct sim {
 void sim_options_default(sim_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->queue = EVQ_HEAP4;
+    o->queue = EVQ_LADDER;
     o->seed = 1;
     o->event_malloc = EVENT_MALLOC_DEFAULT;
     o->rng = NULL;
@@ -175,7 +176,7 @@ static inline void dispatch(sim *s, event *ev)
     component *c = s->comps[ev->target];
     /* Start loading the next event's component while this one is handled: the targets of
      * consecutive events are unrelated, so the load would otherwise miss in cache each time. */
-    const event *next = evq_peek(s->queue);
+    const event *next = evq__peek_inline(s->queue);
     if (next)
         PREFETCH(s->comps[next->target]);
     c->ops->handle(c, ev);
@@ -187,7 +188,7 @@ sim_status sim_run(sim *s)
 {
     init_new_components(s);
     while (!s->stop) {
-        event *ev = evq_pop(s->queue);
+        event *ev = evq__pop_inline(s->queue);
         if (!ev)
             return SIM_EMPTY;
         dispatch(s, ev);
@@ -202,7 +203,7 @@ sim_status sim_run_until(sim *s, simtime t_end)
     init_new_components(s);
     while (!s->stop) {
         /* Pop first and put back the one event past the end: one queue call per event. */
-        event *ev = evq_pop(s->queue);
+        event *ev = evq__pop_inline(s->queue);
         if (!ev)
             return SIM_EMPTY;
         if (ev->time > t_end) {

@@ -65,7 +65,8 @@ typedef enum sim_status {
     SIM_STOPPED, /* a component called sim_stop */
 } sim_status;
 
-/* Defaults: 4-ary heap, seed 1, pool (or malloc when built with XBARSIM_EVENT_MALLOC), no trace. */
+/* Defaults: ladder queue (the fastest in bench/phold from 16 K to 4 M pending events), seed 1, pool
+ * (or malloc when built with XBARSIM_EVENT_MALLOC), no trace. */
 void sim_options_default(sim_options *o);
 
 /* Create a simulator at time 0 (o NULL: defaults). Owned by the caller: sim_destroy. */

@@ -458,7 +458,9 @@ static void update(ddpg *d)
     for (unsigned k = 0; k < B; k++)
         d->dq[k] = 2.0 * (d->q[k] - d->y[k]) * inv_b;
     ddpg_critic_backward(d->critic, d->work, B, d->bs, d->ba, d->dq, NULL, 1);
-    nn_adam_step(d->critic, c->lr_critic);
+    /* The critic's target takes its new parameters at once: nothing changes the critic after
+     * this step, and nothing reads its target before the next update. */
+    nn_adam_soft_step(d->critic, c->lr_critic, d->critic_t, c->tau);
 
     /* Actor: one step on -mean Q(s, mu(s)) through the (just updated, now fixed) critic. */
     nn_zero_grad(d->actor);
@@ -468,10 +470,7 @@ static void update(ddpg *d)
         d->dq[k] = -inv_b;
     ddpg_critic_backward(d->critic, d->work, B, d->bs, d->mu, d->dq, d->dmu, 0);
     ddpg_actor_backward(d->actor, d->work, B, d->bs, d->mu, d->dmu);
-    nn_adam_step(d->actor, c->lr_actor);
-
-    nn_soft_update(d->actor_t, d->actor, c->tau);
-    nn_soft_update(d->critic_t, d->critic, c->tau);
+    nn_adam_soft_step(d->actor, c->lr_actor, d->actor_t, c->tau);
     d->updates++;
 }
 

@@ -265,18 +265,38 @@ void nn_zero_grad(nn_net *net)
     memset(net->g, 0, net->n_params * sizeof(double));
 }
 
-void nn_adam_step(nn_net *net, double lr)
+/* Adam on net and, when target is not NULL, target's soft update from the new parameters, in
+ * one pass. The arrays are distinct (restrict), so the loop vectorises; every element sees the
+ * same operations in the same order as nn_adam_step then nn_soft_update, so results are equal. */
+static void adam_pass(nn_net *net, double lr, nn_net *target, double tau)
 {
     net->steps++;
     double t = (double)net->steps;
     double step = lr / (1.0 - pow(NN_ADAM_BETA1, t));
     double bc2_sqrt = sqrt(1.0 - pow(NN_ADAM_BETA2, t));
-    for (size_t i = 0; i < net->n_params; i++) {
-        double g = net->g[i];
-        net->m[i] = NN_ADAM_BETA1 * net->m[i] + (1.0 - NN_ADAM_BETA1) * g;
-        net->v[i] = NN_ADAM_BETA2 * net->v[i] + (1.0 - NN_ADAM_BETA2) * g * g;
-        net->p[i] -= step * net->m[i] / (sqrt(net->v[i]) / bc2_sqrt + NN_ADAM_EPS);
+    size_t n = net->n_params;
+    double *restrict p = net->p, *restrict m = net->m, *restrict v = net->v;
+    const double *restrict g = net->g;
+    if (!target) {
+        for (size_t i = 0; i < n; i++) {
+            m[i] = NN_ADAM_BETA1 * m[i] + (1.0 - NN_ADAM_BETA1) * g[i];
+            v[i] = NN_ADAM_BETA2 * v[i] + (1.0 - NN_ADAM_BETA2) * g[i] * g[i];
+            p[i] -= step * m[i] / (sqrt(v[i]) / bc2_sqrt + NN_ADAM_EPS);
+        }
+        return;
     }
+    double *restrict q = target->p;
+    for (size_t i = 0; i < n; i++) {
+        m[i] = NN_ADAM_BETA1 * m[i] + (1.0 - NN_ADAM_BETA1) * g[i];
+        v[i] = NN_ADAM_BETA2 * v[i] + (1.0 - NN_ADAM_BETA2) * g[i] * g[i];
+        p[i] -= step * m[i] / (sqrt(v[i]) / bc2_sqrt + NN_ADAM_EPS);
+        q[i] = q[i] * (1.0 - tau) + p[i] * tau;
+    }
+}
+
+void nn_adam_step(nn_net *net, double lr)
+{
+    adam_pass(net, lr, NULL, 0.0);
 }
 
 static void assert_same_shape(const nn_net *a, const nn_net *b)
@@ -299,6 +319,13 @@ void nn_soft_update(nn_net *dst, const nn_net *src, double tau)
     assert_same_shape(dst, src);
     for (size_t i = 0; i < dst->n_params; i++)
         dst->p[i] = dst->p[i] * (1.0 - tau) + src->p[i] * tau;
+}
+
+void nn_adam_soft_step(nn_net *net, double lr, nn_net *target, double tau)
+{
+    assert(target != net);
+    assert_same_shape(target, net);
+    adam_pass(net, lr, target, tau);
 }
 
 /* ---- checkpoints ---- */

@@ -103,6 +103,10 @@ void nn_copy(nn_net *dst, const nn_net *src);
 /* dst's parameters = dst (1 - tau) + src tau, elementwise in that order (HAQ's soft_update). */
 void nn_soft_update(nn_net *dst, const nn_net *src, double tau);
 
+/* nn_adam_step(net, lr) then nn_soft_update(target, net, tau), with the same results, in one
+ * vectorised pass over the parameters (target: same shapes, not net). */
+void nn_adam_soft_step(nn_net *net, double lr, nn_net *target, double tau);
+
 /* Write shapes, parameters, Adam moments and step count (not the gradients, which every user
  * recomputes from zero) in the host's binary layout. Returns 0, or ERR_IO with e filled. */
 int nn_save(const nn_net *net, FILE *f, err *e);

@@ -275,6 +275,38 @@ START_TEST(test_nn_adam_quadratic)
 }
 END_TEST
 
+/* The fused step equals Adam then the soft update, bit for bit, over several steps of made-up
+ * gradients (a second implementation: the two separate calls). */
+START_TEST(test_nn_adam_soft_step_equals_separate)
+{
+    nn_shape sh[2] = {{.in = 5, .out = 7}, {.in = 7, .out = 3}};
+    nn_net *a = nn_create(2, sh), *at = nn_create(2, sh);
+    nn_net *b = nn_create(2, sh), *bt = nn_create(2, sh);
+    size_t n = nn_param_count(a);
+    for (size_t k = 0; k < n; k++) {
+        double x = sin((double)k + 0.5);
+        nn_params(a)[k] = nn_params(b)[k] = x;
+        nn_params(at)[k] = nn_params(bt)[k] = 0.5 * x + 0.1;
+    }
+    for (int t = 0; t < 4; t++) {
+        for (size_t k = 0; k < n; k++)
+            nn_grads(a)[k] = nn_grads(b)[k] = cos(3.0 * (double)k + t);
+        nn_adam_soft_step(a, 0.01, at, 0.01);
+        nn_adam_step(b, 0.01);
+        nn_soft_update(bt, b, 0.01);
+        for (size_t k = 0; k < n; k++) {
+            ck_assert_double_eq(nn_params(a)[k], nn_params(b)[k]);
+            ck_assert_double_eq(nn_params(at)[k], nn_params(bt)[k]);
+        }
+    }
+    ck_assert_uint_eq(nn_adam_steps(a), 4);
+    nn_destroy(a);
+    nn_destroy(at);
+    nn_destroy(b);
+    nn_destroy(bt);
+}
+END_TEST
+
 START_TEST(test_nn_soft_update_and_copy)
 {
     nn_shape sh[2] = {{.in = 3, .out = 2}, {.in = 2, .out = 1}};
@@ -723,6 +755,7 @@ int main(void)
     suite_add_tcase(s, grad);
     TCase *nn = tcase_create("nn");
     tcase_add_test(nn, test_nn_adam_quadratic);
+    tcase_add_test(nn, test_nn_adam_soft_step_equals_separate);
     tcase_add_test(nn, test_nn_soft_update_and_copy);
     tcase_add_test(nn, test_nn_init_ranges);
     tcase_add_test(nn, test_nn_save_load);

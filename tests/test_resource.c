@@ -516,6 +516,96 @@ START_TEST(test_resource_many_equals_sequential)
 }
 END_TEST
 
+/* A spread equals its chunks requested one by one (ceil chunks first), grant for grant and in
+ * every statistic: random arrivals, unit counts below, at and far above the server count, and
+ * unit times (0 included), on 1..9 servers and on the 64 and 256 of wide resources, where many
+ * copies arrive together as on a shared vector module. */
+START_TEST(test_resource_spread_equals_one_by_one)
+{
+    static const unsigned ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 64, 256};
+    uint64_t x = 0x2545f4914f6cdd1dull; /* xorshift64 */
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+        unsigned k = ks[ki];
+        resource a, b;
+        resource_init(&a, "spread", k);
+        resource_init(&b, "one by one", k);
+        simtime now = 0;
+        int rounds = k >= 64 ? 150 : 600; /* fewer for the wide ones: they cost k x more */
+        for (int round = 0; round < rounds; round++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (x % 3 != 0) /* else another copy at the same time */
+                now += (x >> 4) % 40;
+            uint64_t units = (x >> 10) % 4 == 0 ? (x >> 12) % (k + 1) : (x >> 12) % (8 * k + 3);
+            simtime unit = (x >> 30) % 11 == 0 ? 0 : 1 + (x >> 34) % 5;
+            resource_grant ga = resource_request_spread(&a, now, units, unit);
+            /* The same by hand: min(units, k) chunks, the first units % chunks one unit longer. */
+            resource_grant want = {.start = now, .end = now, .server = 0};
+            uint64_t chunks = units < k ? units : k;
+            for (uint64_t c = 0; c < chunks; c++) {
+                uint64_t n = units / chunks + (c < units % chunks);
+                resource_grant gb = resource_request(&b, now, n * unit);
+                if (c == 0) {
+                    want = gb;
+                } else {
+                    ck_assert_uint_ge(gb.start, want.start);
+                    want.end = gb.end > want.end ? gb.end : want.end;
+                }
+            }
+            ck_assert_uint_eq(ga.start, want.start);
+            ck_assert_uint_eq(ga.end, want.end);
+            ck_assert_uint_eq(ga.server, want.server);
+            ck_assert_uint_eq(a.served, b.served);
+            ck_assert_uint_eq(a.wait_total_ps, b.wait_total_ps);
+            ck_assert_uint_eq(a.wait_max_ps, b.wait_max_ps);
+            ck_assert_uint_eq(a.queue_max, b.queue_max);
+            ck_assert_uint_eq(a.busy_total_ps, b.busy_total_ps);
+            ck_assert_uint_eq(resource_busy_ps(&a, now), resource_busy_ps(&b, now));
+            ck_assert_uint_eq(resource_queue_length(&a, now + 7),
+                              resource_queue_length(&b, now + 7));
+            ck_assert_uint_eq(resource_next_free(&a), resource_next_free(&b));
+        }
+        resource_fini(&a);
+        resource_fini(&b);
+    }
+}
+END_TEST
+
+/* Many copies spreading equal work over 64 servers, faster than it is served: the servers stay in
+ * a few runs of equal free time, so a request's cost does not grow with the server count. By
+ * hand: 200 units of 3 ps every 20 ps over 64 lanes -> chunks of 4 (8 of them) and 3 (56): a
+ * request holds the lanes 9 or 12 ps, one arrives every 20 ps, so every request starts at once:
+ * start = now, end = now + 12; the runs are the ceil and floor halves at most, plus idle ones. */
+START_TEST(test_resource_spread_stays_in_runs)
+{
+    resource r;
+    resource_init(&r, "vector lanes", 64);
+    for (simtime i = 0; i < 1000; i++) {
+        simtime now = 20 * i;
+        resource_grant g = resource_request_spread(&r, now, 200, 3);
+        ck_assert_uint_eq(g.start, now);
+        ck_assert_uint_eq(g.end, now + 12);
+        ck_assert_uint_eq(g.server, 0);
+        ck_assert_uint_le((r.busy.tail - r.busy.head) + (r.idle.tail - r.idle.head), 3);
+    }
+    ck_assert_uint_eq(r.served, 64 * 1000);
+    ck_assert_uint_eq(r.wait_total_ps, 0);
+    ck_assert_uint_eq(r.busy_total_ps, 600 * 1000); /* 200 units x 3 ps, each request */
+    /* Now 64 copies arrive at once with 64 units each: one unit per lane each, served back to back
+     * on the 64 lanes: request j starts at t + 3j, the last ends at t + 192. */
+    simtime t = 20 * 1000;
+    for (simtime j = 0; j < 64; j++) {
+        resource_grant g = resource_request_spread(&r, t, 64, 3);
+        ck_assert_uint_eq(g.start, t + 3 * j);
+        ck_assert_uint_eq(g.end, t + 3 * j + 3);
+        ck_assert_uint_le((r.busy.tail - r.busy.head) + (r.idle.tail - r.idle.head), 2);
+    }
+    ck_assert_uint_eq(r.queue_max, 63 * 64);
+    resource_fini(&r);
+}
+END_TEST
+
 static Suite *resource_suite(void)
 {
     Suite *s = suite_create("resource");
@@ -531,6 +621,8 @@ static Suite *resource_suite(void)
     tcase_add_test(tc, test_resource_ring_growth);
     tcase_add_test(tc, test_resource_random_vs_brute_force);
     tcase_add_test(tc, test_resource_many_equals_sequential);
+    tcase_add_test(tc, test_resource_spread_equals_one_by_one);
+    tcase_add_test(tc, test_resource_spread_stays_in_runs);
     suite_add_tcase(s, tc);
     return s;
 }
