@@ -411,6 +411,14 @@ static void summary(const runner *r, double wall_s)
             printf("  point %" PRIu64 " failed: %s\n", r->st.point[i], r->st.message[i]);
             shown++;
         }
+    bool *inert = mem_calloc(r->spec->n_axes + 1, sizeof *inert, "sweep inert axes");
+    if (sweep_inert_axes(&r->st, inert))
+        for (unsigned a = 0; a < r->spec->n_axes; a++)
+            if (inert[a])
+                printf("warning: axis %s (%s:%u) changes no metric: every metric is the same at "
+                       "each of its values\n",
+                       r->spec->axes[a].path, r->spec->origin, r->spec->axes[a].line);
+    free(inert);
 }
 
 /* Load what is done (output file, then journal); the points still to do into *pending. */

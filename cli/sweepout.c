@@ -345,6 +345,68 @@ static int by_point(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ---- axes that change nothing ---------------------------------------------------------------- */
+
+typedef struct inert_key {
+    uint64_t rest; /* the point's coordinates on the other axes, mixed radix */
+    uint64_t row;  /* index into the store */
+} inert_key;
+
+static int by_rest(const void *x, const void *y)
+{
+    const inert_key *a = x, *b = y;
+    if (a->rest != b->rest)
+        return a->rest < b->rest ? -1 : 1;
+    return a->row < b->row ? -1 : a->row > b->row;
+}
+
+static bool same_metrics(const sweep_store *st, uint64_t i, uint64_t j)
+{
+    unsigned n = st->spec->n_metrics;
+    for (unsigned m = 0; m < n; m++) {
+        double a = st->metric[i * n + m], b = st->metric[j * n + m];
+        if (!(a == b || (isnan(a) && isnan(b))))
+            return false;
+    }
+    return true;
+}
+
+unsigned sweep_inert_axes(const sweep_store *st, bool *inert)
+{
+    const sweep_spec *s = st->spec;
+    unsigned count = 0;
+    inert_key *keys = mem_calloc(st->n ? st->n : 1, sizeof *keys, "sweep inert keys");
+    for (unsigned a = 0; a < s->n_axes; a++) {
+        inert[a] = false;
+        if (s->combine != SWEEP_PRODUCT || s->axes[a].link)
+            continue;
+        unsigned last = a; /* a and the axes linked to it move together */
+        while (last + 1 < s->n_axes && s->axes[last + 1].link)
+            last++;
+        uint64_t n = 0;
+        for (uint64_t i = 0; i < st->n; i++) {
+            if (!st->ok[i])
+                continue;
+            uint64_t rest = 0;
+            for (unsigned b = 0; b < s->n_axes; b++)
+                if (b < a || b > last)
+                    rest = rest * s->axes[b].n + sweep_point_value(s, st->point[i], b);
+            keys[n++] = (inert_key){rest, i};
+        }
+        qsort(keys, n, sizeof *keys, by_rest);
+        bool compared = false, same = true;
+        for (uint64_t i = 1; i < n && same; i++)
+            if (keys[i].rest == keys[i - 1].rest) {
+                compared = true;
+                same = same_metrics(st, keys[i].row, keys[i - 1].row);
+            }
+        inert[a] = compared && same;
+        count += inert[a];
+    }
+    free(keys);
+    return count;
+}
+
 int sweep_attrs_write(h5file *f, const sweep_attrs *a, err *e)
 {
     char shard[48];
@@ -390,6 +452,15 @@ static int write_attrs(h5file *f, const sweep_store *st, err *e)
                      .metrics = metrics,
                      .n_metrics = s->n_metrics};
     int rc = sweep_attrs_write(f, &a, e);
+    /* Axes along which no metric changes, by path ("" when none): a sweep worth a second look. */
+    bool *inert = mem_calloc(s->n_axes + 1, sizeof *inert, "sweep inert axes");
+    unsigned n_inert = sweep_inert_axes(st, inert), k = 0;
+    for (unsigned i = 0; i < s->n_axes; i++)
+        if (inert[i])
+            axes[k++] = s->axes[i].path;
+    if (rc == 0)
+        rc = h5file_attr_strv(f, "/sweep", "axes_without_effect", axes, n_inert, e);
+    free(inert);
     free(axes);
     free(metrics);
     return rc;

@@ -41,6 +41,12 @@ bool sweep_store_mine(const sweep_store *st, uint64_t k);
 /* Record point k's result (k must be in the share and not finished: asserted). */
 void sweep_store_add(sweep_store *st, uint64_t k, const point_result *r);
 
+/* Which axes change no metric: inert[a] is set when, among the finished ok points, every two
+ * that differ only in axis a (and the axes linked to it) have equal metrics (NaN equal to NaN).
+ * Only for product sweeps (zipped axes never move alone); an axis with no two such points, or a
+ * linked one, is never inert. inert has spec->n_axes entries. Returns how many are inert. */
+unsigned sweep_inert_axes(const sweep_store *st, bool *inert);
+
 /* The journal `<output>.journal`: a header naming the sweep and the shard, then one line per
  * finished point (numbers in C99 hexadecimal floating point, so they come back bit for bit). */
 typedef struct sweep_journal {

@@ -86,6 +86,13 @@ expect "map help lists json and placement" 0 '--placement groups\|packed\] \[--c
 check "trace summary | head: exit 0" [ "${PIPESTATUS[0]}" -eq 0 ]
 check "trace summary | head: nothing on stderr" [ ! -s "$tmp/bp.err" ]
 
+# An axis that changes no metric is said, and named in /sweep (the seed does not move `map`).
+printf 'sweep = { job = "map"; base = { arch = "lrmp"; network = "lenet5"; };\n  axes = ( { path = "policy.uniform"; values = [6, 8]; },\n           { path = "seed"; values = [1, 2]; } ); };\n' >"$tmp/inert.cfg"
+expect "inert axis warned" 0 '^warning: axis seed \(.*inert\.cfg:3\) changes no metric' -- \
+    "$bin" sweep "$tmp/inert.cfg" -o "$tmp/inert.h5"
+expect "inert axis in /sweep" 0 "^\['seed'\]$" -- /usr/bin/python3 -c \
+    "import h5py; print(list(h5py.File('$tmp/inert.h5')['/sweep'].attrs['axes_without_effect']))"
+
 # Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
 expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
     "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
