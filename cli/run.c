@@ -407,11 +407,7 @@ void run_simulate(run_ctx *r, bool bar)
     r->wall_s = cli_wall_s() - started;
     r->events = sim_events_handled(r->s);
     /* The last event's time: sim_run_until may have moved now past it. */
-    r->makespan_ps = 0;
-    for (uint64_t i = 0; i < r->inferences; i++) {
-        simtime end = exec_inference_end(r->x, i);
-        r->makespan_ps = end > r->makespan_ps ? end : r->makespan_ps;
-    }
+    r->makespan_ps = exec_makespan_ps(r->x);
     sim_finish(r->s);
 }
 
@@ -419,7 +415,7 @@ void run_totals_compute(const run_ctx *r, run_totals *t)
 {
     memset(t, 0, sizeof *t);
     uint64_t n = r->inferences;
-    t->latency_ps = exec_inference_end(r->x, 0) - exec_inference_start(r->x, 0);
+    t->latency_ps = exec_latency0_ps(r->x);
     t->period_ps = exec_steady_period_ps(r->x, &t->window_first);
     t->throughput_per_s = t->period_ps > 0 ? 1e12 / t->period_ps : 0.0;
 

@@ -314,10 +314,13 @@ static int write_inferences(h5file *f, const run_ctx *r, err *e)
     enum { BATCH = 4096 };
     inf_row rows[BATCH];
     h5table *t;
-    ERR_TRY(h5table_create(f, "/summary/inferences", "one row per inference: when it ran", inf_cols,
-                           sizeof inf_cols / sizeof inf_cols[0], sizeof rows[0], BATCH, &t, e));
+    ERR_TRY(h5table_create(f, "/summary/inferences",
+                           "one row per inference: when it ran (the last 65536 of a longer run: "
+                           "their number starts at `inference`)",
+                           inf_cols, sizeof inf_cols / sizeof inf_cols[0], sizeof rows[0], BATCH,
+                           &t, e));
     int rc = 0;
-    for (uint64_t i = 0; i < r->inferences && rc == 0; i += BATCH) {
+    for (uint64_t i = exec_inference_window_first(r->x); i < r->inferences && rc == 0; i += BATCH) {
         size_t k = 0;
         for (; k < BATCH && i + k < r->inferences; k++) {
             uint64_t j = i + k;

@@ -81,13 +81,20 @@ struct exec {
     int64_t *comp_group;              /* group by component id; grows */
     size_t comp_cap;                  /* entries of comp_group, count */
     uint64_t tiles_used;              /* tiles created, count */
-    simtime *inf_start, *inf_end;     /* by inference, ps */
-    unsigned *inf_tasks;              /* tasks finished by inference, count */
-    uint64_t inf_done;                /* inferences every task finished, count */
-    uint64_t completions;             /* task inference completions, count */
-    int xbar_owner;                   /* reprogram: task holding the crossbars, or NO_OWNER */
-    unsigned *xbar_wait;              /* reprogram: FIFO of tasks waiting for them */
-    unsigned wait_head, wait_len;     /* ring indices into xbar_wait, count */
+    /* Per-inference records in a ring of `ring` slots (inference i in slot i % ring), so memory
+     * stays bounded whatever the inference count; the figures the totals need are kept apart. */
+    uint64_t ring;                  /* slots, count */
+    uint64_t *inf_id;               /* inference held by each slot */
+    simtime *inf_start, *inf_end;   /* by slot, ps */
+    unsigned *inf_tasks;            /* tasks finished by slot, count */
+    uint64_t inf_done;              /* inferences every task finished, count */
+    simtime first_start, first_end; /* inference 0, ps */
+    simtime mid_end, last_end;      /* ends of inferences N/2 - 1 and N - 1, ps */
+    simtime max_end;                /* the latest inference end, ps */
+    uint64_t completions;           /* task inference completions, count */
+    int xbar_owner;                 /* reprogram: task holding the crossbars, or NO_OWNER */
+    unsigned *xbar_wait;            /* reprogram: FIFO of tasks waiting for them */
+    unsigned wait_head, wait_len;   /* ring indices into xbar_wait, count */
 };
 
 static const component_ops layer_ops;
@@ -285,11 +292,20 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
     x->in_bus = mem_calloc(x->n_groups, sizeof *x->in_bus, "exec in buses");
     x->out_bus = mem_calloc(x->n_groups, sizeof *x->out_bus, "exec out buses");
     x->vm = mem_calloc(a->vector.count, sizeof *x->vm, "exec vector modules");
-    x->inf_start = mem_calloc(o->inferences, sizeof *x->inf_start, "exec inference starts");
-    x->inf_end = mem_calloc(o->inferences, sizeof *x->inf_end, "exec inference ends");
-    x->inf_tasks = mem_calloc(o->inferences, sizeof *x->inf_tasks, "exec inference counts");
-    for (uint64_t i = 0; i < o->inferences; i++)
-        x->inf_start[i] = SIMTIME_MAX;
+    /* At most 2 x tasks + 1 inferences are in flight (a task runs at most two inferences ahead
+     * of each consumer: double-buffered outputs), so a ring of that many slots would do; keep
+     * EXEC_INFERENCE_WINDOW of them so that the recent ones can be read back after the run. */
+    uint64_t need = 2 * (uint64_t)n + 2;
+    uint64_t want = need > EXEC_INFERENCE_WINDOW ? need : EXEC_INFERENCE_WINDOW;
+    x->ring = o->inferences < want ? o->inferences : want;
+    x->inf_id = mem_calloc(x->ring, sizeof *x->inf_id, "exec inference ids");
+    x->inf_start = mem_calloc(x->ring, sizeof *x->inf_start, "exec inference starts");
+    x->inf_end = mem_calloc(x->ring, sizeof *x->inf_end, "exec inference ends");
+    x->inf_tasks = mem_calloc(x->ring, sizeof *x->inf_tasks, "exec inference counts");
+    for (uint64_t k = 0; k < x->ring; k++) {
+        x->inf_id[k] = k;
+        x->inf_start[k] = SIMTIME_MAX;
+    }
     for (unsigned i = 0; i < n; i++)
         build_task(x, i);
     if (x->reprogram) /* the crossbars exist whether or not a layer needs them all */
@@ -318,6 +334,7 @@ void exec_destroy(exec *x)
     free(x->vm);
     free(x->vms);
     free(x->comp_group);
+    free(x->inf_id);
     free(x->inf_start);
     free(x->inf_end);
     free(x->inf_tasks);
@@ -553,6 +570,21 @@ static void notify(exec *x, unsigned task)
         try_start(x->ctl[x->consumers[task][k]]);
 }
 
+/* The ring slot of inference i, taken over from inference i - ring (which must be complete:
+ * the in-flight bound makes it so) on first use. */
+static uint64_t inference_slot(exec *x, uint64_t i)
+{
+    uint64_t k = i % x->ring;
+    if (x->inf_id[k] != i) {
+        assert(x->inf_id[k] + x->ring == i && x->inf_tasks[k] == x->p->n);
+        x->inf_id[k] = i;
+        x->inf_start[k] = SIMTIME_MAX;
+        x->inf_end[k] = 0;
+        x->inf_tasks[k] = 0;
+    }
+    return k;
+}
+
 static void task_finished(layer_ctl *l)
 {
     exec *x = l->x;
@@ -568,9 +600,21 @@ static void task_finished(layer_ctl *l)
     r->sum_time_ps += (double)span;
     r->done++;
     x->completions++;
-    x->inf_end[i] = now > x->inf_end[i] ? now : x->inf_end[i];
-    if (++x->inf_tasks[i] == x->p->n)
+    uint64_t k = inference_slot(x, i);
+    x->inf_end[k] = now > x->inf_end[k] ? now : x->inf_end[k];
+    if (++x->inf_tasks[k] == x->p->n) {
+        uint64_t n = x->o.inferences;
         x->inf_done++;
+        if (i == 0) {
+            x->first_start = x->inf_start[k];
+            x->first_end = x->inf_end[k];
+        }
+        if (n >= 2 && i == n / 2 - 1)
+            x->mid_end = x->inf_end[k];
+        if (i == n - 1)
+            x->last_end = x->inf_end[k];
+        x->max_end = x->inf_end[k] > x->max_end ? x->inf_end[k] : x->max_end;
+    }
     l->running = false;
     l->inference++;
     notify(x, l->task);
@@ -613,8 +657,9 @@ static void try_start(layer_ctl *l)
     l->running = true;
     l->start_ps = now;
     l->copies_left = l->n_copies;
-    if (now < x->inf_start[l->inference])
-        x->inf_start[l->inference] = now;
+    uint64_t k = inference_slot(x, l->inference);
+    if (now < x->inf_start[k])
+        x->inf_start[k] = now;
     for (unsigned c = 0; c < l->n_copies; c++) {
         copy_run *cr = &l->copies[c];
         memset(cr->issued, 0, sizeof cr->issued);
@@ -694,16 +739,34 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
     return r;
 }
 
+uint64_t exec_inference_window_first(const exec *x)
+{
+    return x->inf_done > x->ring ? x->inf_done - x->ring : 0;
+}
+
 simtime exec_inference_start(const exec *x, uint64_t i)
 {
-    assert(i < x->o.inferences && x->inf_tasks[i] == x->p->n);
-    return x->inf_start[i];
+    uint64_t k = i % x->ring;
+    assert(i < x->o.inferences && x->inf_id[k] == i && x->inf_tasks[k] == x->p->n);
+    return x->inf_start[k];
 }
 
 simtime exec_inference_end(const exec *x, uint64_t i)
 {
-    assert(i < x->o.inferences && x->inf_tasks[i] == x->p->n);
-    return x->inf_end[i];
+    uint64_t k = i % x->ring;
+    assert(i < x->o.inferences && x->inf_id[k] == i && x->inf_tasks[k] == x->p->n);
+    return x->inf_end[k];
+}
+
+simtime exec_latency0_ps(const exec *x)
+{
+    assert(x->inf_done >= 1);
+    return x->first_end - x->first_start;
+}
+
+simtime exec_makespan_ps(const exec *x)
+{
+    return x->max_end;
 }
 
 int64_t exec_component_group(const exec *x, uint32_t id)
@@ -743,11 +806,10 @@ double exec_steady_period_ps(const exec *x, uint64_t *first)
     assert(x->inf_done == n);
     if (n < 2) {
         *first = 0;
-        return (double)(x->inf_end[0] - x->inf_start[0]);
+        return (double)(x->first_end - x->first_start);
     }
     *first = n / 2;
-    simtime span = x->inf_end[n - 1] - x->inf_end[n / 2 - 1];
-    return (double)span / (double)(n - n / 2);
+    return (double)(x->last_end - x->mid_end) / (double)(n - n / 2);
 }
 
 cost_usage exec_usage(const exec *x)

@@ -57,9 +57,20 @@ uint64_t exec_inferences_done(const exec *x);
 uint64_t exec_task_completions(const exec *x);
 
 const exec_task_result *exec_task(const exec *x, unsigned task);
-/* Inference i (< exec_inferences_done): its first task's start and its last task's end, ps. */
+/* Per-inference records are kept for the last EXEC_INFERENCE_WINDOW finished inferences only
+ * (at least 2 x tasks + 2), so memory does not grow with the inference count. */
+#define EXEC_INFERENCE_WINDOW 65536u
+
+/* Inference i, finished and within the window (i >= exec_inference_window_first): its first
+ * task's start and its last task's end, ps. */
 simtime exec_inference_start(const exec *x, uint64_t i);
 simtime exec_inference_end(const exec *x, uint64_t i);
+/* The first inference whose record is still kept (0 unless more than the window finished). */
+uint64_t exec_inference_window_first(const exec *x);
+/* Inference 0's latency (end of its last task - start of its first), and the latest end of any
+ * inference (the makespan), ps; kept whatever the window. */
+simtime exec_latency0_ps(const exec *x);
+simtime exec_makespan_ps(const exec *x);
 
 /* The tile group a component belongs to (-1 for controllers); id from sim_component. */
 int64_t exec_component_group(const exec *x, uint32_t id);
