@@ -368,8 +368,10 @@ static int train_main(const topts *o, const char *cmdline)
                       .lr = o->lr,
                       .seed = (uint64_t)o->seed};
     status = 1;
-    if (train_run(f, &tr, &te, &c, print_epoch, "float", &e) < 0 ||
-        (o->finetune_epochs > 0 && finetune(f, o, &tr, &te, &p, &e) < 0)) {
+    int trc = train_run(f, &tr, &te, &c, print_epoch, "float", &e);
+    if (trc == 0 && o->policy)
+        fnet_fold_batch_norm(f); /* the crossbar holds folded weights; QAT trains them */
+    if (trc < 0 || (o->finetune_epochs > 0 && finetune(f, o, &tr, &te, &p, &e) < 0)) {
         fprintf(stderr, "xbarsim train: %s\n", e.msg);
         status = 2;
         goto done;

@@ -72,8 +72,8 @@ expect "no data" 2 "--data: /nonexistent/t10k-images-idx3-ubyte.gz: cannot open"
 expect "trains without -o" 2 '-o OUT.h5: expected' -- "$bin" train --net mlp-fmnist --epochs 1
 expect "weights of another net" 2 'found network "lenet5", expected "mlp-fmnist"' -- \
     "$bin" train --net mlp-fmnist --epochs 0 --weights l5.h5
-expect "unsupported layer" 2 'layer "layer1.0.add"\): found an input that is not the layer before' -- \
-    "$bin" train --net resnet18 --epochs 0
+expect "unsupported layer" 2 'layer "tokens"\): found a tokens layer, expected conv2d' -- \
+    "$bin" train --net vit_b32 --epochs 0
 expect "bad adc mode" 2 "--adc-mode: found 'linear'" -- "$bin" train --net mlp-fmnist \
     --epochs 0 --adc-mode linear
 expect "bad epochs" 2 "--epochs: found 'x'" -- "$bin" train --net mlp-fmnist --epochs x
