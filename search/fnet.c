@@ -489,6 +489,12 @@ static int blas_int(size_t v)
     return (int)v;
 }
 
+/* A 1x1 conv of stride 1 without padding: lowering is a transpose. */
+static bool pointwise(const layer *L)
+{
+    return L->kh == 1 && L->kw == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
+}
+
 /* Lower channels [c0, c0 + C) of B samples of in (in_size each) to X (B p x r). */
 static void lower(const layer *L, const float *in, size_t B, unsigned c0, float *X)
 {
@@ -498,6 +504,18 @@ static void lower(const layer *L, const float *in, size_t B, unsigned c0, float 
     }
     const unsigned C = L->in.channels / (unsigned)L->g, H = L->in.height, W = L->in.width;
     const unsigned OH = L->out.height, OW = L->out.width;
+    if (pointwise(L)) { /* a transpose: row q holds pixel q of every channel */
+        const size_t HW = (size_t)H * W;
+#pragma omp parallel for schedule(static)
+        for (size_t b = 0; b < B; b++) {
+            const float *s = in + b * L->in_size + (size_t)c0 * HW;
+            float *xb = X + b * HW * L->r;
+            for (size_t c = 0; c < C; c++)
+                for (size_t q = 0; q < HW; q++)
+                    xb[q * L->r + c] = s[c * HW + q];
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
         const float *s = in + b * L->in_size + (size_t)c0 * H * W;
@@ -529,6 +547,18 @@ static void raise_grad(const layer *L, const float *dX, size_t B, unsigned c0, f
     }
     const unsigned C = L->in.channels / (unsigned)L->g, H = L->in.height, W = L->in.width;
     const unsigned OH = L->out.height, OW = L->out.width;
+    if (pointwise(L)) {
+        const size_t HW = (size_t)H * W;
+#pragma omp parallel for schedule(static)
+        for (size_t b = 0; b < B; b++) {
+            float *d = dIn + b * L->in_size + (size_t)c0 * HW;
+            const float *xb = dX + b * HW * L->r;
+            for (size_t c = 0; c < C; c++)
+                for (size_t q = 0; q < HW; q++)
+                    d[c * HW + q] += xb[q * L->r + c];
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
         float *d = dIn + b * L->in_size + (size_t)c0 * H * W;
