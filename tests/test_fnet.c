@@ -292,6 +292,110 @@ START_TEST(test_fnet_gradients_conv_max_pool)
 }
 END_TEST
 
+/* Grouped and depthwise convs, a three-input add and batch norm in evaluation mode against nested
+ * loops: group g of out channels sees only input channels g C/G .. (g + 1) C/G - 1. */
+START_TEST(test_fnet_grouped_residual_forward_matches_direct)
+{
+    network n;
+    load("network = { name = \"gd\"; input = { channels = 4; height = 5; width = 5; }; layers = (\n"
+         "{ name = \"g\"; type = \"conv2d\"; out_channels = 6; kernel = 3; padding = 1; "
+         "groups = 2; batch_norm = true; },\n"
+         "{ name = \"dw\"; type = \"conv2d\"; out_channels = 6; kernel = 3; stride = 2; "
+         "padding = 1; groups = 6; },\n"
+         "{ name = \"s\"; type = \"conv2d\"; inputs = [\"input\"]; out_channels = 6; kernel = 1; "
+         "stride = 2; padding = 0; },\n"
+         "{ name = \"s2\"; type = \"conv2d\"; inputs = [\"g\"]; out_channels = 6; kernel = 3; "
+         "stride = 2; padding = 1; groups = 3; },\n"
+         "{ name = \"a\"; type = \"add\"; inputs = [\"dw\", \"s\", \"s2\"]; } ); };\n",
+         &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 3, &f, &e), 0);
+    randomize(f, 11);
+    float *ga, *be, *mu, *var;
+    ck_assert_uint_eq(fnet_batch_norm(f, 0, &ga, &be, &mu, &var), 6);
+    unsigned sd = 12;
+    for (int c = 0; c < 6; c++)
+        mu[c] = uniform(&sd, -0.3f, 0.3f), var[c] = uniform(&sd, 0.5f, 1.5f);
+    float x[100], g[6 * 25], dw[6 * 9], sc[6 * 9], s2[6 * 9];
+    for (int i = 0; i < 100; i++)
+        x[i] = uniform(&sd, -1.0f, 1.0f);
+    size_t cnt;
+    const float *wg = fnet_weight(f, 0, &cnt), *bg = fnet_bias(f, 0, &cnt);
+    ck_assert_uint_eq(cnt, 6);
+    unsigned oh, ow;
+    for (int grp = 0; grp < 2; grp++) /* 2 input and 3 output channels per group */
+        conv_direct(x + grp * 2 * 25, 2, 5, 5, wg + grp * 3 * 18, bg + grp * 3, 3, 3, 1, 1,
+                    g + grp * 3 * 25, &oh, &ow);
+    for (int c = 0; c < 6; c++)
+        for (int q = 0; q < 25; q++)
+            g[c * 25 + q] =
+                (float)((double)ga[c] * (g[c * 25 + q] - mu[c]) / sqrt((double)var[c] + 1e-5) +
+                        be[c]);
+    const float *wd = fnet_weight(f, 1, &cnt), *bd = fnet_bias(f, 1, &cnt);
+    for (int c = 0; c < 6; c++)
+        conv_direct(g + c * 25, 1, 5, 5, wd + c * 9, bd + c, 1, 3, 2, 1, dw + c * 9, &oh, &ow);
+    ck_assert_uint_eq(oh, 3);
+    const float *ws = fnet_weight(f, 2, &cnt), *bs = fnet_bias(f, 2, &cnt);
+    conv_direct(x, 4, 5, 5, ws, bs, 6, 1, 2, 0, sc, &oh, &ow);
+    const float *w2 = fnet_weight(f, 3, &cnt), *b2 = fnet_bias(f, 3, &cnt);
+    for (int grp = 0; grp < 3; grp++)
+        conv_direct(g + grp * 2 * 25, 2, 5, 5, w2 + grp * 2 * 18, b2 + grp * 2, 2, 3, 2, 1,
+                    s2 + grp * 2 * 9, &oh, &ow);
+    fnet_forward(f, x, 1);
+    for (int i = 0; i < 54; i++)
+        ck_assert_float_eq_tol(fnet_output(f)[i], dw[i] + sc[i] + s2[i], 1e-5f);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
+/* Folding: the folded net in float computes what the unfolded one computes with its running
+ * statistics, and has no batch norm left. */
+START_TEST(test_fnet_folded_batch_norm_equals_unfolded)
+{
+    network n;
+    load(res_text, &n);
+    fnet *f;
+    err e;
+    ck_assert_int_eq(fnet_create(&n, 8, &f, &e), 0);
+    randomize(f, 8);
+    unsigned sd = 9;
+    for (unsigned k = 0; k < n.n_xbar; k++) {
+        float *ga, *be, *mu, *var;
+        size_t C = fnet_batch_norm(f, k, &ga, &be, &mu, &var);
+        for (size_t c = 0; c < C; c++)
+            mu[c] = uniform(&sd, -0.5f, 0.5f), var[c] = uniform(&sd, 0.1f, 3.0f);
+    }
+    enum { B = 3 };
+    float x[B * 72], y[B * 3];
+    for (int i = 0; i < B * 72; i++)
+        x[i] = uniform(&sd, -1.0f, 1.0f);
+    fnet_forward(f, x, B);
+    memcpy(y, fnet_output(f), sizeof y);
+    fnet *g = fnet_clone(f);
+    fnet_fold_batch_norm(g);
+    for (unsigned k = 0; k < n.n_xbar; k++) {
+        float *ga, *be, *mu, *var;
+        ck_assert_uint_eq(fnet_batch_norm(g, k, &ga, &be, &mu, &var), 0);
+    }
+    fnet_forward(g, x, B);
+    for (int i = 0; i < B * 3; i++)
+        ck_assert_float_eq_tol(fnet_output(g)[i], y[i], 1e-5f);
+    /* by hand for one channel: c1's output channel 0 weight scaled by gamma / sqrt(var + eps) */
+    float *ga, *be, *mu, *var;
+    fnet_batch_norm(f, 0, &ga, &be, &mu, &var);
+    size_t cnt;
+    float s = (float)((double)ga[0] / sqrt((double)var[0] + 1e-5));
+    ck_assert_float_eq_tol(fnet_weight(g, 0, &cnt)[0], fnet_weight(f, 0, &cnt)[0] * s, 1e-6f);
+    ck_assert_float_eq_tol(fnet_bias(g, 0, &cnt)[0], (fnet_bias(f, 0, &cnt)[0] - mu[0]) * s + be[0],
+                           1e-6f);
+    fnet_destroy(g);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
 START_TEST(test_fnet_gradients_residual_grouped_batch_norm)
 {
     check_gradients_mode(bn_text, 4, true);
@@ -423,6 +527,8 @@ static Suite *fnet_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_fnet_forward_matches_direct);
     tcase_add_test(tc, test_fnet_gradients_residual_grouped_batch_norm);
+    tcase_add_test(tc, test_fnet_grouped_residual_forward_matches_direct);
+    tcase_add_test(tc, test_fnet_folded_batch_norm_equals_unfolded);
     tcase_add_test(tc, test_fnet_loss_closed_form);
     tcase_add_test(tc, test_fnet_gradients_conv_max_pool);
     tcase_add_test(tc, test_fnet_gradients_avg_pools);
