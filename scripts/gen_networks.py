@@ -247,8 +247,8 @@ weights and bias for the crossbar). 8 weight layers on the main path + 2 downsam
 def mobilenet_fmnist():
     n = Net("mobilenet-fmnist", """
 A small MobileNetV2 (Sandler et al., CVPR 2018) for Fashion-MNIST (1x28x28), trained in C by
-`xbarsim train`: a 3x3 conv of 16 channels, inverted residual blocks (t, c, n, s) = (1,16,1,1)
-(4,24,2,2) (4,48,2,2) -- a 1x1 expansion (absent when t = 1), a 3x3 depthwise conv (groups =
+`xbarsim train`: a 3x3 conv of 16 channels, inverted residual blocks (t, c, n, s) = (1,16,1,2)
+(4,24,2,1) (4,48,2,2) -- a 1x1 expansion (absent when t = 1), a 3x3 depthwise conv (groups =
 channels, `channels` matrices of 9 x 1 packed on tiles' diagonals), a linear 1x1 projection and
 a residual add when stride is 1 and channels are kept -- a 1x1 conv to 128, global average
 pooling and a linear layer 128 -> 10. Every conv has batch norm (folded for the crossbar).
@@ -258,7 +258,7 @@ pooling and a linear layer 128 -> 10. Every conv has batch norm (folded for the 
     n.conv("features.0.0", 16, 3, padding=1, bn=True)
     x = n.op("features.0.2", "relu6")
     cin, f = 16, 1
-    for t, c, count, s in [(1, 16, 1, 1), (4, 24, 2, 2), (4, 48, 2, 2)]:
+    for t, c, count, s in [(1, 16, 1, 2), (4, 24, 2, 1), (4, 48, 2, 2)]:
         for i in range(count):
             stride = s if i == 0 else 1
             p = f"features.{f}.conv"

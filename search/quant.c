@@ -165,6 +165,7 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
                     memcpy(bd + (j * l->r + r) * N + j * l->n, l->wq + (g0 + j) * rn + r * l->n,
                            l->n * sizeof *bd);
         }
+        xp.dev_stream = ((uint64_t)k << 20) + m; /* each matrix its own cells' stream */
         rc = xf_layer_create(&xp, bd, R, N, l->wb, &l->xf[m], e);
         if (P > 1)
             free(bd);

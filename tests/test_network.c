@@ -711,8 +711,8 @@ START_TEST(test_network_fmnist_resnet8_mobilenet)
     net_fini(&n);
     load_builtin("mobilenet-fmnist", &n);
     ck_assert_uint_eq(n.n_xbar, 17);
-    assert_xbar(layer(&n, "features.1.conv.0.0"), 9, 1, 16, 784); /* depthwise 16 */
-    assert_xbar(layer(&n, "features.2.conv.1.0"), 9, 1, 64, 196); /* depthwise 64, stride 2 */
+    assert_xbar(layer(&n, "features.1.conv.0.0"), 9, 1, 16, 196); /* depthwise 16, stride 2 */
+    assert_xbar(layer(&n, "features.2.conv.1.0"), 9, 1, 64, 196); /* depthwise 64 at 14x14 */
     assert_xbar(layer(&n, "features.5.conv.1.0"), 9, 1, 192, 49); /* depthwise 192 at 7x7 */
     assert_shape(layer(&n, "features.5.add")->out, 48, 7, 7);
     /* 144 + 144 + 256 + 1024 + 576 + 1536 + 2304 + 864 + 2304 + 2304 + 864 + 4608 + 9216 + 1728
