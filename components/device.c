@@ -52,18 +52,20 @@ static int fail(const ctx *c, const config_setting_t *at, const char *key, const
 static int num_of(const ctx *c, const config_setting_t *s, const char *key, double lo, bool lo_open,
                   double hi, const char *unit, double *out)
 {
-    char found[96];
+    char found[96], range[96];
+    if (lo_open)
+        snprintf(range, sizeof range, "above %g and at most %g%s", lo, hi, unit);
+    else
+        snprintf(range, sizeof range, "in %g..%g%s", lo, hi, unit);
     int t = config_setting_type(s);
     if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && t != CONFIG_TYPE_FLOAT) {
         cfgfile_describe(s, found, sizeof found);
-        return fail(c, s, key, "found %s, expected a number %s %g..%g%s", found,
-                    lo_open ? "above" : "in", lo, hi, unit);
+        return fail(c, s, key, "found %s, expected a number %s", found, range);
     }
     double v =
         t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)config_setting_get_int64(s);
     if (!(lo_open ? v > lo : v >= lo) || !(v <= hi))
-        return fail(c, s, key, "found %g, expected a number %s%g..%g%s", v, lo_open ? "above " : "",
-                    lo, hi, unit);
+        return fail(c, s, key, "found %g, expected a number %s", v, range);
     *out = v;
     return 0;
 }
