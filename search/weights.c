@@ -250,6 +250,8 @@ int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
         for (unsigned k = 0; k < n->n_xbar; k++) {
             float *bn[4];
             size_t C = fnet_batch_norm(f, k, &bn[0], &bn[1], &bn[2], &bn[3]);
+            if (C == 0)
+                continue;
             memcpy(bn[2], stp, C * sizeof *stp);
             memcpy(bn[3], stp + C, C * sizeof *stp);
             stp += 2 * C;
