@@ -1,4 +1,5 @@
-/* device: the non-idealities of a crossbar's cells (the `arch.tiles.device` group) -- programming
+/* device: the non-idealities of a crossbar's cells (the `arch.tiles.device` group; keys in
+ * configs/arch/README.md) -- programming
  * variation, stuck-at faults, read noise, drift, a finite on/off ratio and IR drop -- and how a
  * programmed cell's conductance follows from its level. Each effect is off by default; a sample
  * is deterministic for a seed. Invariant: with every effect off, device_conductance returns the
