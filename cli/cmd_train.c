@@ -5,6 +5,7 @@
  * working (the output cannot be written), 2 bad input or usage.
  */
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ typedef struct topts {
     const char *sets[MAX_SETS];
     unsigned n_sets;
     long long epochs, batch, seed, threads, train_images, test_images, finetune_epochs, adc_bits,
-        logits_images;
+        logits_images, device_samples;
     double lr, finetune_lr;
 } topts;
 
@@ -41,15 +42,19 @@ static void usage(void)
         "usage: xbarsim train --net NAME|FILE [--epochs E] [--batch B] [--lr LR] [--seed S]\n"
         "                     [--data DIR] [--threads T] [--weights IN.h5] [-o OUT.h5]\n"
         "                     [--policy P [--arch ARCH] [--set PATH=VALUE]... [--adc-bits B]\n"
-        "                      [--adc-mode M] [--finetune-epochs E]]\n\n"
-        "Train the float model of a small network (mlp-fmnist, lenet5, or a FILE.cfg of conv2d,\n"
-        "linear, relu, pool and flatten layers) on Fashion-MNIST: softmax cross-entropy, Adam,\n"
+        "                      [--adc-mode M] [--finetune-epochs E] [--device-samples K]]\n\n"
+        "Train the float model of a small network (mlp-fmnist, lenet5, resnet8-fmnist,\n"
+        "mobilenet-fmnist, or a FILE.cfg of conv2d (grouped, batch-normalised), linear, relu,\n"
+        "relu6, pool, flatten and add layers) on Fashion-MNIST: softmax cross-entropy, Adam,\n"
         "mini-batches reshuffled each epoch; prints per epoch the loss, the training accuracy\n"
         "(on the batches as trained) and the test accuracy, and writes the weights.\n"
         "With --policy, the network is also quantised (weights symmetric per tensor, inputs\n"
         "unsigned after relu, scales calibrated on the first 1000 training images; model in\n"
         "search/quant.h) and its test accuracy measured through the exact integer GEMM and the\n"
-        "bit-accurate crossbar of ARCH (cells, DAC steps, rows_active, per-layer ADC bits).\n\n"
+        "bit-accurate crossbar of ARCH (cells, DAC steps, rows_active, per-layer ADC bits);\n"
+        "batch norm is folded into the weights first. Device non-idealities come from the\n"
+        "arch.tiles.device group (components/device.h), e.g.\n"
+        "--set arch.tiles.device.variation_sigma=0.05.\n\n"
         "  --net NAME|FILE      network (a built-in name from configs/net/ or a file)\n"
         "  --epochs E           float training epochs (default 10; 0: none, e.g. to evaluate\n"
         "                       --weights)\n"
@@ -71,6 +76,9 @@ static void usage(void)
         "  --adc-mode M         saturate (default, Huang et al.), drop_lsb or ideal\n"
         "  --finetune-epochs E  QAT epochs with fake quantisation under the policy (default 0)\n"
         "  --finetune-lr LR     Adam's step size of the fine-tuning (default 0.0001)\n"
+        "  --device-samples K   also measure K sampled chips (device seeds S x 1000003 + 1..K\n"
+        "                       from --seed S) and print their mean, standard deviation and\n"
+        "                       minimum crossbar test accuracy (default 0)\n"
         "  --logits FILE.csv    write the float logits of the first --logits-images N test\n"
         "                       images (default 8) as CSV (image,class,logit)\n");
 }
@@ -120,6 +128,8 @@ static int parse_args(int argc, char **argv, topts *o)
             rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->train_images);
         else if (strcmp(a, "--test-images") == 0)
             rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->test_images);
+        else if (strcmp(a, "--device-samples") == 0)
+            rc = cli_parse_ll("train", a, v, 0, 100000, &o->device_samples);
         else if (strcmp(a, "--finetune-epochs") == 0)
             rc = cli_parse_ll("train", a, v, 0, 100000, &o->finetune_epochs);
         else if (strcmp(a, "--adc-bits") == 0)
@@ -144,6 +154,10 @@ static int parse_args(int argc, char **argv, topts *o)
     if ((o->epochs > 0 || o->finetune_epochs > 0) && !o->out) {
         fprintf(stderr, "xbarsim train: -o OUT.h5: expected the weights file to write (the run "
                         "trains)\n");
+        return -1;
+    }
+    if (o->device_samples > 0 && !o->policy) {
+        fprintf(stderr, "xbarsim train: --device-samples: expected --policy P for the chips\n");
         return -1;
     }
     if (o->finetune_epochs > 0 && !o->policy) {
@@ -171,6 +185,9 @@ static int load_arch(const topts *o, arch *a, err *e)
     const char *path = resolve(o->arch ? o->arch : "lrmp", "arch", buf, sizeof buf);
     config_t cfg;
     ERR_TRY(cfgfile_parse_file(path, &cfg, e));
+    config_setting_t *tiles = config_lookup(&cfg, "arch.tiles");
+    if (tiles && !config_setting_get_member(tiles, "device")) /* so --set can name its keys */
+        config_setting_add(tiles, "device", CONFIG_TYPE_GROUP);
     for (unsigned i = 0; i < o->n_sets; i++)
         if (cfgfile_override(&cfg, o->sets[i], e) < 0) {
             config_destroy(&cfg);
@@ -187,6 +204,41 @@ static void print_epoch(const train_epoch *ep, void *ctx)
     printf("%s epoch %u: loss %.4f nats, train %.2f %%, test %.2f %%, %.1f s\n", what,
            ep->epoch + 1, ep->loss, 100.0 * ep->train_acc, 100.0 * ep->test_acc, ep->seconds);
     fflush(stdout);
+}
+
+/* K chips of a's device effects, seeds S x 1000003 + 1..K: crossbar test accuracy of each, then
+ * mean, standard deviation (sample, K - 1) and minimum. */
+static int device_samples(fnet *f, const topts *o, const dataset *tr, const dataset *te,
+                          const policy *p, const arch *a, xf_adc_mode mode, err *e)
+{
+    const network *n = fnet_network(f);
+    float *clip = mem_calloc(n->n_xbar, sizeof *clip, "calibration");
+    quant_calibrate(f, tr->x, tr->n < QUANT_CALIB_IMAGES ? tr->n : QUANT_CALIB_IMAGES, clip);
+    arch chip = *a; /* shallow: only the device seed changes; a keeps what it owns */
+    double sum = 0.0, sum2 = 0.0, lo = 1.0;
+    int rc = 0;
+    for (long long k = 1; rc == 0 && k <= o->device_samples; k++) {
+        chip.tiles.device.seed = (uint64_t)o->seed * UINT64_C(1000003) + (uint64_t)k;
+        quant_net q;
+        double t0 = cli_wall_s();
+        rc = quant_build(f, p, &chip, mode, clip, QUANT_CROSSBAR, &q, e);
+        if (rc < 0)
+            break;
+        double acc = quant_accuracy(&q, te->x, te->y, te->n);
+        printf("  chip %lld (device seed %llu): crossbar test accuracy = %.2f %% (%.2f s)\n", k,
+               (unsigned long long)chip.tiles.device.seed, 100.0 * acc, cli_wall_s() - t0);
+        fflush(stdout);
+        sum += acc, sum2 += acc * acc;
+        lo = acc < lo ? acc : lo;
+        quant_fini(&q);
+    }
+    free(clip);
+    ERR_TRY(rc);
+    double K = (double)o->device_samples, mean = sum / K;
+    double var = K > 1.0 ? (sum2 - K * mean * mean) / (K - 1.0) : 0.0;
+    printf("device samples = %lld: mean %.2f %%, std %.2f %%, min %.2f %%\n", o->device_samples,
+           100.0 * mean, 100.0 * sqrt(var > 0.0 ? var : 0.0), 100.0 * lo);
+    return 0;
 }
 
 /* The quantised evaluations: float (as trained), integer, crossbar. */
@@ -221,10 +273,15 @@ static int evaluate_policy(fnet *f, const topts *o, const dataset *tr, const dat
                qx.l[k].adc, xf_adc_bits_needed(&xp));
     }
     printf("integer test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * ai, te->n, t1 - t0);
+    char dev[512];
+    device_describe(&a->tiles.device, dev, sizeof dev);
+    printf("device: %s\n", dev);
     printf("crossbar test accuracy = %.2f %% (%zu images, %.2f s), clipped conversions %llu\n",
            100.0 * ax, te->n, t2 - t1, (unsigned long long)qx.clipped);
     quant_fini(&qi);
     quant_fini(&qx);
+    if (o->device_samples > 0)
+        return device_samples(f, o, tr, te, p, a, mode, e);
     return 0;
 }
 
@@ -368,8 +425,10 @@ static int train_main(const topts *o, const char *cmdline)
                       .lr = o->lr,
                       .seed = (uint64_t)o->seed};
     status = 1;
-    if (train_run(f, &tr, &te, &c, print_epoch, "float", &e) < 0 ||
-        (o->finetune_epochs > 0 && finetune(f, o, &tr, &te, &p, &e) < 0)) {
+    int trc = train_run(f, &tr, &te, &c, print_epoch, "float", &e);
+    if (trc == 0 && o->policy)
+        fnet_fold_batch_norm(f); /* the crossbar holds folded weights; QAT trains them */
+    if (trc < 0 || (o->finetune_epochs > 0 && finetune(f, o, &tr, &te, &p, &e) < 0)) {
         fprintf(stderr, "xbarsim train: %s\n", e.msg);
         status = 2;
         goto done;

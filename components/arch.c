@@ -774,6 +774,7 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
                                        "adc",
                                        "shift_add",
                                        "crossbar",
+                                       "device",
                                        NULL};
     const char *p = "arch.tiles";
     char path[PATH_BYTES], names[160];
@@ -811,7 +812,8 @@ static int get_tiles(const ctx *c, config_setting_t *root, arch *a)
     ERR_TRY(get_adc(c, g, a));
     ERR_TRY(get_shift_add(c, g, a));
     ERR_TRY(get_crossbar(c, g, a));
-    return 0;
+    return device_parse(config_setting_get_member(g, "device"), c->origin, a->tiles.cell_bits,
+                        &a->tiles.device, c->e);
 }
 
 static int get_bus(const ctx *c, config_setting_t *groups, const char *key, arch_bus *b)

@@ -12,6 +12,7 @@
 
 #include <libconfig.h>
 
+#include "device.h"
 #include "err.h"
 #include "simtime.h"
 
@@ -170,6 +171,7 @@ typedef struct arch {
             double write_ns_per_tile;        /* programming one whole tile, ns */
             double write_energy_pj_per_cell; /* programming one cell, pJ */
         } crossbar;
+        device_params device; /* arch.tiles.device: cell non-idealities (components/device.h) */
     } tiles;
 
     struct {

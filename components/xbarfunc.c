@@ -9,6 +9,7 @@
 #include "xbarfunc.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include <omp.h>
 
 #include "mem.h"
+#include "rng.h"
 
 #define LANES      64  /* converted columns per block: a block's tables stay in L2 cache */
 #define CHUNK_ROWS 5   /* rows per table chunk: 2^5 table rows per 5 cell rows */
@@ -111,6 +113,9 @@ struct xf_layer {
     uint32_t adc_max;    /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
     uint32_t adc_keep;   /* mask of the bits a reading keeps (drop_lsb), else all ones */
     uint32_t vmax;       /* largest reading, >= 1 */
+    float *g;            /* device effects: nrows x nlanes conductances (group-row order, level
+                            steps); NULL when every effect is off; owned */
+    double *wl;          /* device effects: R x N effective weights of the linear path; owned */
 };
 
 const char *xf_adc_mode_name(xf_adc_mode m)
@@ -140,6 +145,8 @@ void xf_params_from_arch(const arch *a, unsigned adc_bits, xf_adc_mode mode, xf_
     p->adc_bits = adc_bits;
     p->adc_mode = mode;
     p->cols = a->tiles.cols;
+    p->dev = a->tiles.device;
+    p->dev_stream = 0;
 }
 
 static int bad_field(err *e, const char *field, unsigned found, const char *expected)
@@ -396,6 +403,46 @@ static int check_weights(const int32_t *w, size_t R, size_t N, unsigned wb, err 
     return 0;
 }
 
+/* Device effects: every cell's conductance (device.h), lane by lane down its group-ordered
+ * rows, and the linear path's effective weights: sum over a logical row's physical rows (sign of
+ * their polarity) of the lane coefficients times the conductances, the reference lanes' share
+ * going to every column. */
+static void build_device(xf_layer *L, const int32_t *w)
+{
+    const xf_params *p = &L->p;
+    size_t nl = L->nlanes;
+    L->g = mem_calloc(L->nrows * nl, sizeof *L->g, "xbarfunc conductances");
+    L->wl = mem_calloc(L->R * L->N, sizeof *L->wl, "xbarfunc effective weights");
+    bool drow = p->mapping == ARCH_MAP_DIFF_ROW;
+    gsl_rng *rng = rng_stream_create(NULL, p->dev.seed, p->dev_stream);
+    for (size_t j = 0; j < nl; j++) {
+        const lane *ln = &L->lanes[j];
+        for (size_t i = 0; i < L->nrows; i++) {
+            size_t phys = drow ? 2 * (size_t)L->prow[i] + (L->ppol[i] < 0) : L->prow[i];
+            L->g[i * nl + j] = (float)device_conductance(
+                &p->dev, p->cell_bits, cell_level(L, w, i, ln), (unsigned)(phys % p->rows),
+                (unsigned)(p->cols ? j % p->cols : j), rng);
+        }
+    }
+    gsl_rng_free(rng);
+    for (size_t i = 0; i < L->nrows; i++) {
+        double sign = L->ppol[i] < 0 ? -1.0 : 1.0, common = 0.0;
+        double *row = L->wl + (size_t)L->prow[i] * L->N;
+        for (size_t j = 0; j < nl; j++) {
+            double v = sign * (double)L->lanes[j].coef * (double)L->g[i * nl + j];
+            if (L->lanes[j].n < 0)
+                common += v;
+            else
+                row[L->lanes[j].n] += v;
+        }
+        for (size_t n = 0; n < L->N; n++)
+            row[n] += common;
+    }
+    for (size_t r = 0; r < L->R; r++) /* the unsigned mapping's digital offset correction */
+        for (size_t n = 0; n < L->N; n++)
+            L->wl[r * L->N + n] -= (double)L->off_dig;
+}
+
 int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, unsigned wb,
                     xf_layer **out, err *e)
 {
@@ -427,6 +474,8 @@ int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, un
     build_lanes(L);
     build_groups(L);
     build_tables(L, w);
+    if (device_any(&p->dev))
+        build_device(L, w);
     *out = L;
     return 0;
 }
@@ -442,6 +491,8 @@ void xf_layer_destroy(xf_layer *L)
     free(L->groups);
     free(L->chunks);
     free(L->tab);
+    free(L->g);
+    free(L->wl);
     free(L);
 }
 
@@ -721,6 +772,126 @@ static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, c
     return clips;
 }
 
+static bool lossless(const xf_layer *L)
+{
+    return L->p.adc_mode == XF_ADC_IDEAL || L->p.adc_bits >= L->needed;
+}
+
+/* One analog reading through the ADC (see xbarfunc.h); *clip counts a lossy conversion. */
+static double adc_read(const xf_layer *L, double s, uint64_t *clip)
+{
+    if (lossless(L))
+        return s;
+    double v = rint(s);
+    v = v > 0.0 ? v : 0.0;
+    if (L->p.adc_mode == XF_ADC_SATURATE) {
+        if (v > (double)L->adc_max) {
+            ++*clip;
+            return (double)L->adc_max;
+        }
+        return v;
+    }
+    uint64_t top = (UINT64_C(1) << L->needed) - 1, u = v > (double)top ? top : (uint64_t)v;
+    uint64_t kept = u & (uint64_t)L->adc_keep;
+    *clip += kept != (uint64_t)v;
+    return (double)kept;
+}
+
+/* Device effects, conversion by conversion: image b of the call (x, y at it); acc, tot hold
+ * nlanes doubles, yd N. */
+static uint64_t analog_image(const xf_layer *L, const int32_t *x, uint64_t b, const step *st,
+                             unsigned nst, unsigned ab, double *acc, double *tot, double *yd,
+                             int64_t *y)
+{
+    size_t nl = L->nlanes;
+    uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1);
+    uint64_t clips = 0, seed = L->p.dev.seed ^ (L->p.dev_stream * UINT64_C(0x9E3779B97F4A7C15));
+    double rn = L->p.dev.read_noise;
+    memset(tot, 0, nl * sizeof *tot);
+    for (unsigned t = 0; t < nst; t++) {
+        uint32_t dmask = (1u << st[t].width) - 1u;
+        for (size_t gi = 0; gi < L->ngroups; gi++) {
+            const group *G = &L->groups[gi];
+            const chunk *c0 = &L->chunks[G->chunk0], *c1 = &L->chunks[G->chunk0 + G->nchunks - 1];
+            memset(acc, 0, nl * sizeof *acc);
+            for (uint32_t i = c0->row0; i < c1->row0 + c1->len; i++) {
+                uint32_t d = (((uint32_t)x[L->prow[i]] & mask) >> st[t].lo) & dmask;
+                if (d == 0)
+                    continue;
+                const float *gr = L->g + (size_t)i * nl;
+                for (size_t j = 0; j < nl; j++)
+                    acc[j] += (double)d * (double)gr[j];
+            }
+            double k = (double)st[t].coef * (G->neg ? -1.0 : 1.0);
+            for (size_t j = 0; j < nl; j++) {
+                double v = acc[j];
+                if (rn > 0.0)
+                    v *= 1.0 + rn * device_normal_at(seed, b, (uint64_t)t * L->ngroups + gi, j);
+                tot[j] += k * adc_read(L, v, &clips);
+            }
+        }
+    }
+    double common = 0.0, xs = 0.0;
+    memset(yd, 0, L->N * sizeof *yd);
+    for (size_t j = 0; j < nl; j++) {
+        if (L->lanes[j].n < 0)
+            common += (double)L->lanes[j].coef * tot[j];
+        else
+            yd[L->lanes[j].n] += (double)L->lanes[j].coef * tot[j];
+    }
+    for (size_t r = 0; r < L->R; r++)
+        xs += x[r];
+    common -= (double)L->off_dig * xs;
+    for (size_t n = 0; n < L->N; n++)
+        y[n] = (int64_t)llrint(yd[n] + common);
+    return clips;
+}
+
+static uint64_t forward_analog(const xf_layer *L, const int32_t *x, size_t B, unsigned ab,
+                               bool x_signed, int64_t *y)
+{
+    step st[MAX_STEPS];
+    unsigned nst = build_steps(ab, x_signed, L->p.dac_bits, st);
+    uint64_t clips = 0;
+#pragma omp parallel reduction(+ : clips)
+    {
+        double *acc = mem_alloc(L->nlanes * sizeof *acc, "xbarfunc analog sums");
+        double *tot = mem_alloc(L->nlanes * sizeof *tot, "xbarfunc analog totals");
+        double *yd = mem_alloc(L->N * sizeof *yd, "xbarfunc analog outputs");
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < B; b++)
+            clips += analog_image(L, x + b * L->R, b, st, nst, ab, acc, tot, yd, y + b * L->N);
+        free(acc);
+        free(tot);
+        free(yd);
+    }
+    return clips;
+}
+
+/* Device effects, linear case: y = rint(x W_eff) in double. */
+static void forward_linear(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+{
+    size_t R = L->R, N = L->N;
+    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc linear inputs");
+    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc linear outputs");
+    for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
+        size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
+        for (size_t i = 0; i < nb * R; i++)
+            xd[i] = (double)x[b0 * R + i];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
+                    (int)R, L->wl, (int)N, 0.0, yd, (int)N);
+        for (size_t i = 0; i < nb * N; i++)
+            y[b0 * N + i] = (int64_t)llrint(yd[i]);
+    }
+    free(xd);
+    free(yd);
+}
+
+bool xf_layer_exact(const xf_layer *L)
+{
+    return !L->g && lossless(L);
+}
+
 uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, unsigned ab,
                                  bool x_signed, int64_t *y)
 {
@@ -728,6 +899,8 @@ uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, 
     assert(inputs_in_range(x, B * L->R, ab, x_signed));
     if (B == 0)
         return 0;
+    if (L->g)
+        return forward_analog(L, x, B, ab, x_signed, y);
     step st[MAX_STEPS];
     unsigned nst = build_steps(ab, x_signed, L->p.dac_bits, st);
     size_t nwork = (B + IMG_BLOCK - 1) / IMG_BLOCK;
@@ -779,8 +952,12 @@ uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigne
     assert(inputs_in_range(x, B * L->R, ab, x_signed));
     if (B == 0)
         return 0;
-    if (L->p.adc_mode == XF_ADC_IDEAL || L->p.adc_bits >= L->needed) {
+    if (xf_layer_exact(L)) {
         forward_exact(L, x, B, y);
+        return 0;
+    }
+    if (L->g && lossless(L) && L->p.dev.read_noise == 0.0) {
+        forward_linear(L, x, B, y);
         return 0;
     }
     return xf_layer_forward_sliced(L, x, B, ab, x_signed, y);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "device.h"
 #include "err.h"
 
 /* ADC models: X(ID, config name). */
@@ -44,13 +45,15 @@ typedef struct xf_params {
     unsigned dac_bits;    /* input bits applied per step, bits (1..8) */
     unsigned adc_bits;    /* ADC resolution, bits (1..ARCH_MAX_ADC_BITS) */
     xf_adc_mode adc_mode;
-    unsigned cols; /* crossbar columns of one tile, cells; 0: unbounded. Only sets how many
-                      reference columns the offset mapping converts (one per column tile), so
-                      only the conversion and clip counts, never y */
+    unsigned cols;       /* crossbar columns of one tile, cells; 0: unbounded. Only sets how many
+                            reference columns the offset mapping converts (one per column tile), so
+                            only the conversion and clip counts, never y (and IR drop's column) */
+    device_params dev;   /* cell non-idealities (components/device.h); all off: exact arithmetic */
+    uint64_t dev_stream; /* this matrix's GSL stream within the chip sample dev.seed */
 } xf_params;
 
-/* Fill p from arch a (cell_bits, mapping, rows, rows_active, dac bits, cols) with the given ADC
- * bits and mode. */
+/* Fill p from arch a (cell_bits, mapping, rows, rows_active, dac bits, cols, device) with the
+ * given ADC bits and mode; dev_stream 0. */
 void xf_params_from_arch(const arch *a, unsigned adc_bits, xf_adc_mode mode, xf_params *p);
 
 /* 0, or ERR_INPUT with e naming the field, the value found and the range expected. */
@@ -107,6 +110,21 @@ void xf_layer_destroy(xf_layer *L);
  * lost non-zero bits (DROP_LSB), reference columns included; 0 when lossless. */
 uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigned ab, bool x_signed,
                           int64_t *y);
+
+/* Device effects (p.dev, any on): the cells hold the conductances device_conductance draws from
+ * the stream (dev.seed, dev_stream), one cell at a time in lane-major, group-row order. Each
+ * conversion then reads the real column sum sum_i digit_i g_i (times 1 + read noise), and the ADC
+ * turns it into a level count: a lossless ADC (ideal, or adc_bits >= needed) passes the real
+ * value on; saturate reads max(0, rint(s)) clamped to 2^adc_bits - 1; drop_lsb rint(s) with the
+ * low bits dropped. Readings are shift-added as above in double and each output rounded to the
+ * nearest integer at the end. Without read noise and with a lossless ADC every step is linear,
+ * so xf_layer_forward computes it as one GEMM of the effective weights (the same result to double
+ * rounding); otherwise conversion by conversion. Read noise is drawn by counter (seed, image
+ * index within the call, step and group, lane), so any thread count gives the same bits. */
+
+/* Whether xf_layer_forward takes the exact integer GEMM: a lossless ADC and every device effect
+ * off. */
+bool xf_layer_exact(const xf_layer *L);
 
 /* As xf_layer_forward but always conversion by conversion (no exact-GEMM shortcut), even for a
  * lossless ADC: the proof that the sliced arithmetic itself is exact. */

@@ -37,6 +37,12 @@ static unsigned pack_of(const arch *a, const cost_footprint *fp, unsigned repeat
     return (unsigned)(k < repeat ? k : repeat);
 }
 
+unsigned mapping_pack(const arch *a, const net_layer *nl, unsigned wb)
+{
+    cost_footprint fp = cost_weight_footprint(a, nl->xbar.rows, nl->xbar.cols, wb);
+    return pack_of(a, &fp, nl->xbar.repeat);
+}
+
 static const char *const placement_names[MAP_PLACE_COUNT] = {
 #define MAP_PLACEMENT_NAME(id, name) [MAP_PLACE_##id] = name,
     MAP_PLACEMENT_MAP(MAP_PLACEMENT_NAME)

@@ -63,6 +63,11 @@ typedef struct mapping {
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
                   map_placement placement, mapping *out, err *e);
 
+/* Matrices of crossbar layer nl (its `repeat` groups) that mapping_build packs on one tile's
+ * diagonal at wb weight bits on arch a, count (1: each matrix on tiles of its own). The
+ * functional crossbar (search/quant) runs grouped layers on exactly these packed tiles. */
+unsigned mapping_pack(const arch *a, const net_layer *nl, unsigned wb);
+
 /* The tiles of one copy come in at most MAP_MAX_SHAPES shapes of (used rows, used columns):
  * full and edge tiles in each direction, or full and last packed tiles. Shapes are listed in tile
  * order within a copy (the first `count` tiles have shape 0, and so on); shape 0 is the largest

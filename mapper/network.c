@@ -594,6 +594,23 @@ static int set_out(const ctx *c, const grp *g, net_layer *l, uint64_t ch, uint64
     return 0;
 }
 
+/* A boolean g.key, dflt when absent. */
+static int get_bool(const ctx *c, const grp *g, const char *key, bool dflt, bool *out)
+{
+    char found[FOUND_BYTES];
+    const config_setting_t *s = config_setting_get_member(g->s, key);
+    if (!s) {
+        *out = dflt;
+        return 0;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+        cfgfile_describe(s, found, FOUND_BYTES);
+        return fail(c, s, g, key, "found %s, expected true or false", found);
+    }
+    *out = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
 static int get_conv(const ctx *c, const grp *g, const network *n, net_layer *l)
 {
     char src[SRC_BYTES];
@@ -607,6 +624,7 @@ static int get_conv(const ctx *c, const grp *g, const network *n, net_layer *l)
         get_pair(c, g, "stride", 1, MAX_WINDOW, false, 1, 1, &l->conv.stride_h, &l->conv.stride_w));
     ERR_TRY(get_pair(c, g, "padding", 0, MAX_WINDOW, false, 0, 0, &l->conv.pad_h, &l->conv.pad_w));
     ERR_TRY(get_uint(c, g, "groups", 1, MAX_CHANNELS, false, 1, &l->conv.groups));
+    ERR_TRY(get_bool(c, g, "batch_norm", false, &l->conv.batch_norm));
     unsigned gr = l->conv.groups;
     if (l->conv.in_channels % gr || l->conv.out_channels % gr) {
         source_str(n, l->inputs[0], src);
@@ -755,8 +773,8 @@ static int get_slice(const ctx *c, const grp *g, const network *n, net_layer *l)
 /* Keys each kind takes besides name, type and inputs. */
 static size_t kind_keys(net_layer_kind k, const char **keys)
 {
-    static const char *const conv[] = {"in_channels", "out_channels", "kernel",
-                                       "stride",      "padding",      "groups"};
+    static const char *const conv[] = {"in_channels", "out_channels", "kernel",    "stride",
+                                       "padding",     "groups",       "batch_norm"};
     static const char *const linear[] = {"in_features", "out_features", "tokens"};
     static const char *const matmul[] = {"rows", "cols", "invocations", "repeat"};
     static const char *const pool[] = {"mode", "kernel", "stride", "padding"};

@@ -91,6 +91,9 @@ typedef struct net_layer {
             unsigned stride_h, stride_w;        /* pixels */
             unsigned pad_h, pad_w;              /* zero padding on each side, pixels */
             unsigned groups;                    /* channel groups; in_channels = depthwise */
+            bool batch_norm; /* batch norm after the product: trained with batch statistics by
+                                the functional model, folded into weights and bias for
+                                inference; free in the cost model */
         } conv;
         struct {
             unsigned in_features, out_features; /* count */

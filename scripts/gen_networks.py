@@ -45,7 +45,9 @@ class Net:
         if inputs is not None and inputs != [self.last]:  # the default input is the previous layer
             fields.append("inputs = [" + ", ".join(f'"{i}"' for i in inputs) + "];")
         for key, value in keys.items():
-            if isinstance(value, str):
+            if value == "true":
+                fields.append(f"{key} = true;")
+            elif isinstance(value, str):
                 fields.append(f'{key} = "{value}";')
             elif isinstance(value, tuple):
                 fields.append(f"{key} = [{value[0]}, {value[1]}];")
@@ -59,7 +61,7 @@ class Net:
     def _src(self, inputs):
         return inputs[0] if inputs else self.last
 
-    def conv(self, name, cout, kernel, stride=1, padding=0, groups=1, inputs=None):
+    def conv(self, name, cout, kernel, stride=1, padding=0, groups=1, inputs=None, bn=False):
         keys = {"in_channels": self.ch[self._src(inputs)], "out_channels": cout, "kernel": kernel}
         if stride != 1:
             keys["stride"] = stride
@@ -67,6 +69,8 @@ class Net:
             keys["padding"] = padding
         if groups != 1:
             keys["groups"] = groups
+        if bn:
+            keys["batch_norm"] = "true"
         return self._add(name, "conv2d", inputs, cout, **keys)
 
     def linear(self, name, out, inputs=None):
@@ -209,6 +213,80 @@ def resnet(name, blocks, bottleneck, header):
     return n
 
 
+def resnet8_fmnist():
+    n = Net("resnet8-fmnist", """
+ResNet-8 for Fashion-MNIST (1x28x28), trained in C by `xbarsim train`: a 3x3 conv of 16 channels,
+three stages of one BasicBlock each (16, 32, 64 channels; stages 2 and 3 stride 2 with a 1x1
+downsample conv on the shortcut), global average pooling and one linear layer 64 -> 10. Every
+conv has batch norm (`batch_norm = true`: trained with batch statistics, folded into the conv's
+weights and bias for the crossbar). 8 weight layers on the main path + 2 downsample convs;
+144 + 2 304 + 2 304 + 4 608 + 9 216 + 512 + 18 432 + 36 864 + 2 048 + 640 = 77 072 weights.""",
+            channels=1, height=28, width=28)
+    n.conv("conv1", 16, 3, padding=1, bn=True)
+    x = n.op("relu", "relu")
+    cin = 16
+    for stage, width in enumerate([16, 32, 64], 1):
+        p = f"layer{stage}.0"
+        stride = 1 if stage == 1 else 2
+        n.comment(f"{p}: BasicBlock {cin} -> {width}{', stride 2' if stride == 2 else ''}")
+        n.conv(f"{p}.conv1", width, 3, stride=stride, padding=1, inputs=[x], bn=True)
+        n.op(f"{p}.relu1", "relu")
+        y = n.conv(f"{p}.conv2", width, 3, padding=1, bn=True)
+        shortcut = x
+        if stride != 1 or cin != width:
+            shortcut = n.conv(f"{p}.downsample.0", width, 1, stride=stride, inputs=[x], bn=True)
+        n.op(f"{p}.add", "add", inputs=[y, shortcut])
+        x = n.op(f"{p}.relu2", "relu")
+        cin = width
+    n.pool("avgpool", "global_avg")
+    n.flatten("flatten", cin)
+    n.linear("fc", 10)
+    return n
+
+
+def mobilenet_fmnist():
+    n = Net("mobilenet-fmnist", """
+A small MobileNetV2 (Sandler et al., CVPR 2018) for Fashion-MNIST (1x28x28), trained in C by
+`xbarsim train`: a 3x3 conv of 16 channels, inverted residual blocks (t, c, n, s) = (1,16,1,2)
+(4,24,2,1) (4,48,2,2) -- a 1x1 expansion (absent when t = 1), a 3x3 depthwise conv (groups =
+channels, `channels` matrices of 9 x 1 packed on tiles' diagonals), a linear 1x1 projection and
+a residual add when stride is 1 and channels are kept -- a 1x1 conv to 128, global average
+pooling and a linear layer 128 -> 10. Every conv has batch norm (folded for the crossbar).
+17 crossbar layers (5 depthwise); 144 + 144 + 256 + 1 024 + 576 + 1 536 + 2 304 + 864 + 2 304 +
+2 304 + 864 + 4 608 + 9 216 + 1 728 + 9 216 + 6 144 + 1 280 = 44 512 weights.""",
+            channels=1, height=28, width=28)
+    n.conv("features.0.0", 16, 3, padding=1, bn=True)
+    x = n.op("features.0.2", "relu6")
+    cin, f = 16, 1
+    for t, c, count, s in [(1, 16, 1, 2), (4, 24, 2, 1), (4, 48, 2, 2)]:
+        for i in range(count):
+            stride = s if i == 0 else 1
+            p = f"features.{f}.conv"
+            hidden = cin * t
+            n.comment(f"features.{f}: InvertedResidual {cin} -> {c}, expand {t}, stride {stride}")
+            j = 0
+            y = x
+            if t != 1:
+                n.conv(f"{p}.0.0", hidden, 1, inputs=[x], bn=True)
+                n.op(f"{p}.0.2", "relu6")
+                j = 1
+            n.conv(f"{p}.{j}.0", hidden, 3, stride=stride, padding=1, groups=hidden,
+                   inputs=None if t != 1 else [y], bn=True)
+            n.op(f"{p}.{j}.2", "relu6")
+            y = n.conv(f"{p}.{j + 1}", c, 1, bn=True)
+            if stride == 1 and cin == c:
+                y = n.op(f"features.{f}.add", "add", inputs=[y, x])
+            x = y
+            cin = c
+            f += 1
+    n.conv(f"features.{f}.0", 128, 1, inputs=[x], bn=True)
+    n.op(f"features.{f}.2", "relu6")
+    n.pool("avgpool", "global_avg")
+    n.flatten("flatten", 128)
+    n.linear("classifier.1", 10)
+    return n
+
+
 def vgg(name, cfg, header):
     """torchvision.models.vgg11 / vgg16 (no batch norm); names are torchvision's indices into
     features and classifier. AdaptiveAvgPool2d((7, 7)) is the identity on the 7x7 maps of a
@@ -327,6 +405,8 @@ def networks():
         mlp_lrmp(),
         mlp_fmnist(),
         lenet5(),
+        resnet8_fmnist(),
+        mobilenet_fmnist(),
         resnet("resnet18", [2, 2, 2, 2], False, """
 ResNet-18 (He et al., CVPR 2016) as torchvision.models.resnet18 on a 3x224x224 image: BasicBlocks
 [2, 2, 2, 2]; names are torchvision's modules (batch norm folded into the convolutions). The

@@ -188,6 +188,8 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
     int rc = fnet_create(c->net, 0, &x->f, e);
     if (rc == 0 && (rc = weights_read(x->f, c->weights, NULL, e)) < 0)
         err_prefix(e, "functional.weights (--weights)");
+    if (rc == 0)
+        fnet_fold_batch_norm(x->f); /* the crossbar holds the folded weights */
     if (rc == 0 && (rc = ds_load_fmnist(c->data, DS_TRAIN, 0, &x->tr, e)) < 0)
         err_prefix(e, "functional.data (--data)");
     if (rc == 0 && (rc = train_check_data(x->f, &x->tr, "functional.data: training set", e)) == 0)

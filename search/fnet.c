@@ -1,8 +1,10 @@
-/* fnet: float forward/backward of a chain of conv2d / linear / relu / pool / flatten layers.
- * Crossbar layers go through their lowered form: the input is lowered to X (V x R: im2col rows,
- * (c, ki, kj) order, or the input vector itself), Y = X W^T (V x N) by cblas_sgemm or the hook,
- * then scattered to C x H x W with the bias. Backward: dW += dY^T X, dX = dY W, col2im.
- * Invariant: the buffers hold the last forward of last_b samples; backward reads them unchanged.
+/* fnet: float forward/backward of a graph of conv2d (grouped, batch-normalised) / linear / relu /
+ * pool / flatten / add layers. Crossbar layers go through their lowered form: per channel group
+ * the input is lowered to X_g (V x R: im2col rows, (c, ki, kj) order, or the input vector itself),
+ * Y_g = X_g W_g^T (V x N) by cblas_sgemm or the hook, then scattered to C x H x W with the bias
+ * (and batch norm). Backward: dW += dY^T X, dX = dY W, col2im; gradients of a layer read by
+ * several layers are summed. Invariant: the buffers hold the last forward of last_b samples;
+ * backward reads them unchanged.
  */
 #include "fnet.h"
 
@@ -16,12 +18,21 @@
 #include "mem.h"
 #include "rng.h"
 
+#define BN_EPS      1e-5 /* batch norm's variance floor, PyTorch's default, dimensionless */
+#define BN_MOMENTUM 0.1  /* running statistics' update weight, PyTorch's default */
+
 typedef struct layer {
     net_layer_kind kind;
-    size_t in_size, out_size; /* elements per sample, count */
+    unsigned n_in;              /* inputs, count */
+    int inputs[NET_MAX_INPUTS]; /* layer indices or NET_INPUT */
+    size_t in_size, out_size;   /* elements per sample, count */
     net_shape in, out;
     int xbar;        /* crossbar index, -1 for a digital layer */
-    size_t r, n, p;  /* lowered rows, columns, vectors per sample, counts */
+    size_t r, n, p;  /* lowered rows, columns (one group), vectors per sample, counts */
+    size_t g;        /* channel groups, count (1 unless a grouped conv) */
+    bool bn;         /* batch norm after the product (until folded) */
+    size_t bn_off;   /* offset of gamma (then beta) in the parameters, floats */
+    size_t st_off;   /* offset of the running mean (then variance) in the statistics, floats */
     unsigned kh, kw; /* window, pixels */
     unsigned sh, sw; /* stride, pixels */
     unsigned ph, pw; /* padding, pixels */
@@ -38,6 +49,11 @@ struct fnet {
     size_t in_size, out_size;
     size_t np;
     float *p, *g;
+    size_t nst;     /* batch-norm running statistics, floats */
+    float *st;      /* per batch-norm layer: C means then C variances (unbiased) */
+    bool training;  /* batch norm uses batch statistics (and updates the running ones) */
+    float **bnx;    /* per batch-norm layer, cap x out_size normalised values (training) */
+    float **bninv;  /* per batch-norm layer, C inverse standard deviations (training) */
     size_t cap;     /* samples the buffers hold, count */
     size_t last_b;  /* samples of the last forward, count */
     const float *x; /* input of the last forward (borrowed) */
@@ -59,9 +75,8 @@ struct fnet {
 static int reject(const network *n, unsigned i, const char *found, err *e)
 {
     return err_set(e, ERR_INPUT,
-                   "%s: network.layers.[%u] (layer \"%s\"): found %s, expected conv2d (groups 1), "
-                   "linear (1 token), relu, pool or flatten, each taking the layer before as its "
-                   "input (the functional model)",
+                   "%s: network.layers.[%u] (layer \"%s\"): found %s, expected conv2d, linear "
+                   "(1 token), relu, relu6, pool, flatten or add (the functional model)",
                    n->origin ? n->origin : n->name, i, n->layers[i].name, found);
 }
 
@@ -69,14 +84,9 @@ static int check_layer(const network *n, unsigned i, err *e)
 {
     const net_layer *l = &n->layers[i];
     char what[96];
-    if (l->n_inputs != 1 || l->inputs[0] != (i == 0 ? NET_INPUT : (int)i - 1))
-        return reject(n, i, "an input that is not the layer before", e);
     switch (l->kind) {
     case NET_KIND_CONV2D:
-        if (l->conv.groups != 1) {
-            snprintf(what, sizeof what, "conv2d with %u groups", l->conv.groups);
-            return reject(n, i, what, e);
-        }
+    case NET_KIND_ADD:
         return 0;
     case NET_KIND_LINEAR:
         if (l->linear.tokens != 1) {
@@ -85,6 +95,7 @@ static int check_layer(const network *n, unsigned i, err *e)
         }
         return 0;
     case NET_KIND_RELU:
+    case NET_KIND_RELU6:
     case NET_KIND_POOL:
     case NET_KIND_FLATTEN:
         return 0;
@@ -97,6 +108,8 @@ static int check_layer(const network *n, unsigned i, err *e)
 static void fill_layer(const net_layer *nl, layer *L)
 {
     *L = (layer){.kind = nl->kind,
+                 .n_in = nl->n_inputs,
+                 .g = 1,
                  .in = nl->in,
                  .out = nl->out,
                  .in_size = (size_t)net_shape_elements(nl->in),
@@ -106,12 +119,16 @@ static void fill_layer(const net_layer *nl, layer *L)
         L->kh = nl->conv.kernel_h, L->kw = nl->conv.kernel_w;
         L->sh = nl->conv.stride_h, L->sw = nl->conv.stride_w;
         L->ph = nl->conv.pad_h, L->pw = nl->conv.pad_w;
+        L->g = nl->conv.groups;
+        L->bn = nl->conv.batch_norm;
     } else if (nl->kind == NET_KIND_POOL) {
         L->mode = nl->pool.mode;
         L->kh = nl->pool.kernel_h, L->kw = nl->pool.kernel_w;
         L->sh = nl->pool.stride_h, L->sw = nl->pool.stride_w;
         L->ph = nl->pool.pad_h, L->pw = nl->pool.pad_w;
     }
+    for (unsigned j = 0; j < nl->n_inputs; j++)
+        L->inputs[j] = nl->inputs[j];
     if (L->xbar >= 0) {
         L->r = (size_t)nl->xbar.rows;
         L->n = (size_t)nl->xbar.cols;
@@ -125,8 +142,15 @@ static void init_params(fnet *f, uint64_t seed)
     for (unsigned k = 0; k < f->nx; k++) {
         const layer *L = &f->L[f->xl[k]];
         float bound = (float)sqrt(6.0 / (double)L->r);
-        for (size_t i = 0; i < L->r * L->n; i++)
+        for (size_t i = 0; i < L->g * L->r * L->n; i++)
             f->p[L->w_off + i] = bound * (float)(2.0 * gsl_rng_uniform(rng) - 1.0);
+        if (L->bn) { /* gamma 1, beta 0; running mean 0, variance 1 (PyTorch's start) */
+            size_t C = L->g * L->n;
+            for (size_t c = 0; c < C; c++) {
+                f->p[L->bn_off + c] = 1.0f;
+                f->st[L->st_off + C + c] = 1.0f;
+            }
+        }
     }
     gsl_rng_free(rng);
 }
@@ -145,16 +169,26 @@ int fnet_create(const network *n, uint64_t seed, fnet **out, err *e)
         layer *L = &f->L[i];
         fill_layer(&n->layers[i], L);
         if (L->xbar >= 0) {
+            size_t C = L->g * L->n;
             f->xl[L->xbar] = i;
             L->w_off = f->np;
-            L->b_off = f->np + L->r * L->n;
-            f->np += L->r * L->n + L->n;
+            L->b_off = f->np + C * L->r;
+            f->np += C * L->r + C;
+            if (L->bn) {
+                L->bn_off = f->np;
+                f->np += 2 * C;
+                L->st_off = f->nst;
+                f->nst += 2 * C;
+            }
         }
     }
     f->in_size = (size_t)net_shape_elements(n->input);
     f->out_size = f->L[f->nl - 1].out_size;
     f->p = mem_calloc(f->np ? f->np : 1, sizeof *f->p, "fnet parameters");
     f->g = mem_calloc(f->np ? f->np : 1, sizeof *f->g, "fnet gradients");
+    f->st = mem_calloc(f->nst ? f->nst : 1, sizeof *f->st, "fnet batch-norm statistics");
+    f->bnx = mem_calloc(f->nl, sizeof *f->bnx, "fnet buffers");
+    f->bninv = mem_calloc(f->nl, sizeof *f->bninv, "fnet buffers");
     f->act = mem_calloc(f->nl, sizeof *f->act, "fnet buffers");
     f->dact = mem_calloc(f->nl, sizeof *f->dact, "fnet buffers");
     f->cols = mem_calloc(f->nl, sizeof *f->cols, "fnet buffers");
@@ -173,6 +207,9 @@ static void free_buffers(fnet *f)
         free(f->cols[i]);
         free(f->colsq[i]);
         free(f->argm[i]);
+        free(f->bnx[i]);
+        free(f->bninv[i]);
+        f->bnx[i] = f->bninv[i] = NULL;
         f->act[i] = f->dact[i] = f->cols[i] = f->colsq[i] = NULL;
         f->argm[i] = NULL;
     }
@@ -190,6 +227,10 @@ fnet *fnet_clone(const fnet *f)
     assert(rc == 0);
     (void)rc;
     memcpy(c->p, f->p, f->np * sizeof *f->p);
+    memcpy(c->st, f->st, f->nst * sizeof *f->st);
+    for (unsigned i = 0; i < f->nl; i++)
+        c->L[i].bn = f->L[i].bn; /* folded or not */
+    c->training = f->training;
     return c;
 }
 
@@ -207,6 +248,9 @@ void fnet_destroy(fnet *f)
     free(f->xl);
     free(f->p);
     free(f->g);
+    free(f->st);
+    free(f->bnx);
+    free(f->bninv);
     free(f->wq);
     free(f->fq);
     free(f);
@@ -223,11 +267,16 @@ static void reserve(fnet *f, size_t B)
         f->act[i] = mem_alloc(B * L->out_size * sizeof(float), "fnet activations");
         f->dact[i] = mem_alloc(B * L->out_size * sizeof(float), "fnet gradients");
         if (L->xbar >= 0) {
-            f->cols[i] = mem_alloc(B * L->p * L->r * sizeof(float), "fnet lowered inputs");
+            size_t pr = L->g * L->p * L->r, pn = L->g * L->p * L->n;
+            f->cols[i] = mem_alloc(B * pr * sizeof(float), "fnet lowered inputs");
             if (f->fq)
-                f->colsq[i] = mem_alloc(B * L->p * L->r * sizeof(float), "fnet quantised inputs");
-            ymax = L->p * L->n > ymax ? L->p * L->n : ymax;
-            cmax = L->p * L->r > cmax ? L->p * L->r : cmax;
+                f->colsq[i] = mem_alloc(B * pr * sizeof(float), "fnet quantised inputs");
+            ymax = pn > ymax ? pn : ymax;
+            cmax = pr > cmax ? pr : cmax;
+        }
+        if (L->bn) {
+            f->bnx[i] = mem_alloc(B * L->out_size * sizeof(float), "fnet batch norm");
+            f->bninv[i] = mem_alloc(L->g * L->n * sizeof(float), "fnet batch norm");
         }
         if (L->kind == NET_KIND_POOL && L->mode == NET_POOL_MAX)
             f->argm[i] = mem_alloc(B * L->out_size * sizeof(int32_t), "fnet pool indices");
@@ -276,7 +325,7 @@ float *fnet_weight(fnet *f, unsigned k, size_t *count)
 {
     assert(k < f->nx);
     const layer *L = &f->L[f->xl[k]];
-    *count = L->r * L->n;
+    *count = L->g * L->r * L->n;
     return f->p + L->w_off;
 }
 
@@ -284,8 +333,53 @@ float *fnet_bias(fnet *f, unsigned k, size_t *count)
 {
     assert(k < f->nx);
     const layer *L = &f->L[f->xl[k]];
-    *count = L->n;
+    *count = L->g * L->n;
     return f->p + L->b_off;
+}
+
+size_t fnet_xbar_groups(const fnet *f, unsigned k)
+{
+    assert(k < f->nx);
+    return f->L[f->xl[k]].g;
+}
+
+size_t fnet_batch_norm(fnet *f, unsigned k, float **gamma, float **beta, float **mean, float **var)
+{
+    assert(k < f->nx);
+    const layer *L = &f->L[f->xl[k]];
+    if (!L->bn)
+        return 0;
+    size_t C = L->g * L->n;
+    *gamma = f->p + L->bn_off;
+    *beta = f->p + L->bn_off + C;
+    *mean = f->st + L->st_off;
+    *var = f->st + L->st_off + C;
+    return C;
+}
+
+void fnet_set_training(fnet *f, bool training)
+{
+    f->training = training;
+}
+
+void fnet_fold_batch_norm(fnet *f)
+{
+    for (unsigned k = 0; k < f->nx; k++) {
+        layer *L = &f->L[f->xl[k]];
+        if (!L->bn)
+            continue;
+        size_t C = L->g * L->n;
+        const float *gamma = f->p + L->bn_off, *beta = gamma + C;
+        const float *mean = f->st + L->st_off, *var = mean + C;
+        float *w = f->p + L->w_off, *b = f->p + L->b_off;
+        for (size_t c = 0; c < C; c++) {
+            double s = (double)gamma[c] / sqrt((double)var[c] + BN_EPS);
+            for (size_t j = 0; j < L->r; j++)
+                w[c * L->r + j] = (float)((double)w[c * L->r + j] * s);
+            b[c] = (float)(((double)b[c] - (double)mean[c]) * s + (double)beta[c]);
+        }
+        L->bn = false;
+    }
 }
 
 void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n)
@@ -295,24 +389,41 @@ void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n)
     *n = f->L[f->xl[k]].n;
 }
 
+/* Whether the output of layer i (NET_INPUT: the network input) is non-negative by construction:
+ * a relu, a pool or flatten of such, an add whose every summand is such. */
+static bool nonneg(const fnet *f, int i, bool input_nonneg)
+{
+    if (i == NET_INPUT)
+        return input_nonneg;
+    const layer *L = &f->L[i];
+    switch (L->kind) {
+    case NET_KIND_RELU:
+    case NET_KIND_RELU6:
+        return true;
+    case NET_KIND_POOL:
+    case NET_KIND_FLATTEN:
+        return nonneg(f, L->inputs[0], input_nonneg);
+    case NET_KIND_ADD:
+        for (unsigned j = 0; j < L->n_in; j++)
+            if (!nonneg(f, L->inputs[j], input_nonneg))
+                return false;
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool fnet_xbar_input_nonneg(const fnet *f, unsigned k, bool input_nonneg)
 {
     assert(k < f->nx);
-    for (int i = (int)f->xl[k] - 1; i >= 0; i--) {
-        net_layer_kind kind = f->L[i].kind;
-        if (kind == NET_KIND_RELU)
-            return true;
-        if (kind != NET_KIND_POOL && kind != NET_KIND_FLATTEN)
-            return false;
-    }
-    return input_nonneg;
+    return nonneg(f, f->L[f->xl[k]].inputs[0], input_nonneg);
 }
 
 const float *fnet_xbar_input(const fnet *f, unsigned k, size_t *v)
 {
     assert(k < f->nx);
     const layer *L = &f->L[f->xl[k]];
-    *v = f->last_b * L->p;
+    *v = f->last_b * L->p * L->g;
     return f->cols[f->xl[k]];
 }
 
@@ -378,18 +489,36 @@ static int blas_int(size_t v)
     return (int)v;
 }
 
-/* Lower B samples of in (C x H x W each) to X (B p x r). */
-static void lower(const layer *L, const float *in, size_t B, float *X)
+/* A 1x1 conv of stride 1 without padding: lowering is a transpose. */
+static bool pointwise(const layer *L)
+{
+    return L->kh == 1 && L->kw == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
+}
+
+/* Lower channels [c0, c0 + C) of B samples of in (in_size each) to X (B p x r). */
+static void lower(const layer *L, const float *in, size_t B, unsigned c0, float *X)
 {
     if (L->kind == NET_KIND_LINEAR) {
         memcpy(X, in, B * L->r * sizeof *X);
         return;
     }
-    const unsigned C = L->in.channels, H = L->in.height, W = L->in.width;
+    const unsigned C = L->in.channels / (unsigned)L->g, H = L->in.height, W = L->in.width;
     const unsigned OH = L->out.height, OW = L->out.width;
+    if (pointwise(L)) { /* a transpose: row q holds pixel q of every channel */
+        const size_t HW = (size_t)H * W;
+#pragma omp parallel for schedule(static)
+        for (size_t b = 0; b < B; b++) {
+            const float *s = in + b * L->in_size + (size_t)c0 * HW;
+            float *xb = X + b * HW * L->r;
+            for (size_t c = 0; c < C; c++)
+                for (size_t q = 0; q < HW; q++)
+                    xb[q * L->r + c] = s[c * HW + q];
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
-        const float *s = in + b * L->in_size;
+        const float *s = in + b * L->in_size + (size_t)c0 * H * W;
         for (unsigned oy = 0; oy < OH; oy++)
             for (unsigned ox = 0; ox < OW; ox++) {
                 float *row = X + ((b * OH + oy) * OW + ox) * L->r;
@@ -408,19 +537,31 @@ static void lower(const layer *L, const float *in, size_t B, float *X)
     }
 }
 
-/* The inverse of lower for gradients: dIn (zeroed here) += the contributions of dX. */
-static void raise_grad(const layer *L, const float *dX, size_t B, float *dIn)
+/* The inverse of lower for gradients: channels [c0, c0 + C) of dIn += the contributions of dX. */
+static void raise_grad(const layer *L, const float *dX, size_t B, unsigned c0, float *dIn)
 {
     if (L->kind == NET_KIND_LINEAR) {
-        memcpy(dIn, dX, B * L->r * sizeof *dX);
+        for (size_t k = 0; k < B * L->r; k++)
+            dIn[k] += dX[k];
         return;
     }
-    const unsigned C = L->in.channels, H = L->in.height, W = L->in.width;
+    const unsigned C = L->in.channels / (unsigned)L->g, H = L->in.height, W = L->in.width;
     const unsigned OH = L->out.height, OW = L->out.width;
+    if (pointwise(L)) {
+        const size_t HW = (size_t)H * W;
+#pragma omp parallel for schedule(static)
+        for (size_t b = 0; b < B; b++) {
+            float *d = dIn + b * L->in_size + (size_t)c0 * HW;
+            const float *xb = dX + b * HW * L->r;
+            for (size_t c = 0; c < C; c++)
+                for (size_t q = 0; q < HW; q++)
+                    d[c * HW + q] += xb[q * L->r + c];
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
-        float *d = dIn + b * L->in_size;
-        memset(d, 0, L->in_size * sizeof *d);
+        float *d = dIn + b * L->in_size + (size_t)c0 * H * W;
         for (unsigned oy = 0; oy < OH; oy++)
             for (unsigned ox = 0; ox < OW; ox++) {
                 const float *row = dX + ((b * OH + oy) * OW + ox) * L->r;
@@ -459,32 +600,84 @@ static bool quantised(const fnet *f, const layer *L)
     return f->fq && f->fq[L->xbar].wb > 0;
 }
 
+/* Batch norm of layer i's output in place (B samples, C channels of P pixels). Training: batch
+ * statistics (biased variance), running ones updated with the unbiased variance (PyTorch's
+ * BatchNorm2d); otherwise the running statistics. The normalised values are kept for backward. */
+static void forward_bn(fnet *f, unsigned i, size_t B)
+{
+    const layer *L = &f->L[i];
+    size_t C = L->g * L->n, P = L->p, S = L->out_size;
+    float *y = f->act[i];
+    const float *gamma = f->p + L->bn_off, *beta = gamma + C;
+    float *mean = f->st + L->st_off, *var = mean + C;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < C; c++) {
+        double mu, inv;
+        if (f->training) {
+            double sum = 0.0, sq = 0.0, m = (double)(B * P);
+            for (size_t b = 0; b < B; b++)
+                for (size_t q = 0; q < P; q++)
+                    sum += y[b * S + c * P + q];
+            mu = sum / m;
+            for (size_t b = 0; b < B; b++)
+                for (size_t q = 0; q < P; q++) {
+                    double d = y[b * S + c * P + q] - mu;
+                    sq += d * d;
+                }
+            double v = sq / m;
+            inv = 1.0 / sqrt(v + BN_EPS);
+            f->bninv[i][c] = (float)inv;
+            mean[c] = (float)((1.0 - BN_MOMENTUM) * mean[c] + BN_MOMENTUM * mu);
+            double unbiased = m > 1.0 ? sq / (m - 1.0) : v;
+            var[c] = (float)((1.0 - BN_MOMENTUM) * var[c] + BN_MOMENTUM * unbiased);
+        } else {
+            mu = mean[c];
+            inv = 1.0 / sqrt((double)var[c] + BN_EPS);
+        }
+        for (size_t b = 0; b < B; b++)
+            for (size_t q = 0; q < P; q++) {
+                size_t o = b * S + c * P + q;
+                float xh = (float)((y[o] - mu) * inv);
+                f->bnx[i][o] = xh;
+                y[o] = gamma[c] * xh + beta[c];
+            }
+    }
+}
+
 static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
 {
     layer *L = &f->L[i];
-    size_t V = B * L->p;
-    lower(L, in, B, f->cols[i]);
+    size_t V = B * L->p, G = L->g;
+    for (size_t g = 0; g < G; g++)
+        lower(L, in, B, (unsigned)(g * (L->in.channels / G)), f->cols[i] + g * V * L->r);
     const float *X = f->cols[i], *W = f->p + L->w_off;
     if (quantised(f, L)) {
         const fnet_fq *q = &f->fq[L->xbar];
-        fake_quant_inputs(q, X, V * L->r, f->colsq[i]);
-        fake_quant_weights(q, W, L->r * L->n, f->wq + L->w_off);
+        fake_quant_inputs(q, X, G * V * L->r, f->colsq[i]);
+        fake_quant_weights(q, W, G * L->r * L->n, f->wq + L->w_off);
         X = f->colsq[i];
         W = f->wq + L->w_off;
     }
     if (f->mm)
-        f->mm(f->mm_ctx, (unsigned)L->xbar, X, V, L->r, L->n, f->ybuf);
+        f->mm(f->mm_ctx, (unsigned)L->xbar, X, V, L->r, L->n, G, f->ybuf);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
-                    blas_int(L->r), 1.0f, X, blas_int(L->r), W, blas_int(L->r), 0.0f, f->ybuf,
-                    blas_int(L->n));
+        for (size_t g = 0; g < G; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
+                        blas_int(L->r), 1.0f, X + g * V * L->r, blas_int(L->r), W + g * L->n * L->r,
+                        blas_int(L->r), 0.0f, f->ybuf + g * V * L->n, blas_int(L->n));
     const float *bias = f->p + L->b_off;
     float *out = f->act[i];
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++)
-        for (size_t c = 0; c < L->n; c++)
-            for (size_t q = 0; q < L->p; q++)
-                out[b * L->out_size + c * L->p + q] = f->ybuf[(b * L->p + q) * L->n + c] + bias[c];
+        for (size_t g = 0; g < G; g++) {
+            const float *yg = f->ybuf + g * V * L->n;
+            for (size_t c = 0; c < L->n; c++)
+                for (size_t q = 0; q < L->p; q++)
+                    out[b * L->out_size + (g * L->n + c) * L->p + q] =
+                        yg[(b * L->p + q) * L->n + c] + bias[g * L->n + c];
+        }
+    if (L->bn)
+        forward_bn(f, i, B);
 }
 
 /* Window bounds of output (oy, ox) clipped to the input. */
@@ -551,7 +744,7 @@ void fnet_forward(fnet *f, const float *x, size_t B)
     f->x = x;
     for (unsigned i = 0; i < f->nl; i++) {
         const layer *L = &f->L[i];
-        const float *in = i == 0 ? x : f->act[i - 1];
+        const float *in = L->inputs[0] == NET_INPUT ? x : f->act[L->inputs[0]];
         float *out = f->act[i];
         switch (L->kind) {
         case NET_KIND_CONV2D:
@@ -562,8 +755,20 @@ void fnet_forward(fnet *f, const float *x, size_t B)
             for (size_t k = 0; k < B * L->out_size; k++)
                 out[k] = in[k] > 0.0f ? in[k] : 0.0f;
             break;
+        case NET_KIND_RELU6:
+            for (size_t k = 0; k < B * L->out_size; k++)
+                out[k] = in[k] > 0.0f ? (in[k] < 6.0f ? in[k] : 6.0f) : 0.0f;
+            break;
         case NET_KIND_POOL:
             forward_pool(f, i, in, B);
+            break;
+        case NET_KIND_ADD:
+            memcpy(out, in, B * L->out_size * sizeof *out);
+            for (unsigned j = 1; j < L->n_in; j++) {
+                const float *s = L->inputs[j] == NET_INPUT ? x : f->act[L->inputs[j]];
+                for (size_t k = 0; k < B * L->out_size; k++)
+                    out[k] += s[k];
+            }
             break;
         default: /* flatten */
             memcpy(out, in, B * L->out_size * sizeof *out);
@@ -595,42 +800,96 @@ double fnet_loss(fnet *f, const uint8_t *y, size_t B)
     return total / (double)B;
 }
 
+/* Batch norm backward in place: dact[i] from d(output) to d(pre-norm), gamma and beta gradients
+ * added. Training statistics only (a forward in evaluation mode is not differentiated through
+ * its statistics: they are constants, so the gradient is gamma * inv * dy). */
+static void backward_bn(fnet *f, unsigned i)
+{
+    const layer *L = &f->L[i];
+    size_t B = f->last_b, C = L->g * L->n, P = L->p, S = L->out_size;
+    float *d = f->dact[i];
+    const float *gamma = f->p + L->bn_off;
+    float *gg = f->g + L->bn_off, *gbeta = gg + C;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < C; c++) {
+        double m = (double)(B * P);
+        if (!f->training) {
+            double inv = 1.0 / sqrt((double)f->st[L->st_off + C + c] + BN_EPS);
+            double sdy = 0.0, sdyx = 0.0;
+            for (size_t b = 0; b < B; b++)
+                for (size_t q = 0; q < P; q++) {
+                    size_t o = b * S + c * P + q;
+                    sdy += d[o];
+                    sdyx += (double)d[o] * f->bnx[i][o];
+                    d[o] = (float)(gamma[c] * inv * d[o]);
+                }
+            gg[c] += (float)sdyx;
+            gbeta[c] += (float)sdy;
+            continue;
+        }
+        double sdy = 0.0, sdyx = 0.0;
+        for (size_t b = 0; b < B; b++)
+            for (size_t q = 0; q < P; q++) {
+                size_t o = b * S + c * P + q;
+                sdy += d[o];
+                sdyx += (double)d[o] * f->bnx[i][o];
+            }
+        gg[c] += (float)sdyx;
+        gbeta[c] += (float)sdy;
+        double k = (double)gamma[c] * f->bninv[i][c] / m;
+        for (size_t b = 0; b < B; b++)
+            for (size_t q = 0; q < P; q++) {
+                size_t o = b * S + c * P + q;
+                d[o] = (float)(k * (m * d[o] - sdy - (double)f->bnx[i][o] * sdyx));
+            }
+    }
+}
+
 static void backward_xbar(fnet *f, unsigned i)
 {
     layer *L = &f->L[i];
-    size_t B = f->last_b, V = B * L->p;
+    size_t B = f->last_b, V = B * L->p, G = L->g;
+    if (L->bn)
+        backward_bn(f, i);
     const float *dOut = f->dact[i];
     float *dy = f->ybuf;
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++)
-        for (size_t c = 0; c < L->n; c++)
-            for (size_t q = 0; q < L->p; q++)
-                dy[(b * L->p + q) * L->n + c] = dOut[b * L->out_size + c * L->p + q];
+        for (size_t g = 0; g < G; g++)
+            for (size_t c = 0; c < L->n; c++)
+                for (size_t q = 0; q < L->p; q++)
+                    dy[g * V * L->n + (b * L->p + q) * L->n + c] =
+                        dOut[b * L->out_size + (g * L->n + c) * L->p + q];
     float *gb = f->g + L->b_off;
-    for (size_t v = 0; v < V; v++)
-        for (size_t c = 0; c < L->n; c++)
-            gb[c] += dy[v * L->n + c];
+    for (size_t g = 0; g < G; g++)
+        for (size_t v = 0; v < V; v++)
+            for (size_t c = 0; c < L->n; c++)
+                gb[g * L->n + c] += dy[g * V * L->n + v * L->n + c];
     bool fq = quantised(f, L);
     const float *X = fq ? f->colsq[i] : f->cols[i];
     const float *W = fq ? f->wq + L->w_off : f->p + L->w_off;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_int(L->n), blas_int(L->r),
-                blas_int(V), 1.0f, dy, blas_int(L->n), X, blas_int(L->r), 1.0f, f->g + L->w_off,
-                blas_int(L->r));
-    if (i == 0)
+    for (size_t g = 0; g < G; g++)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_int(L->n), blas_int(L->r),
+                    blas_int(V), 1.0f, dy + g * V * L->n, blas_int(L->n), X + g * V * L->r,
+                    blas_int(L->r), 1.0f, f->g + L->w_off + g * L->n * L->r, blas_int(L->r));
+    if (L->inputs[0] == NET_INPUT)
         return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(V), blas_int(L->r),
-                blas_int(L->n), 1.0f, dy, blas_int(L->n), W, blas_int(L->r), 0.0f, f->dcols,
-                blas_int(L->r));
+    for (size_t g = 0; g < G; g++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(V), blas_int(L->r),
+                    blas_int(L->n), 1.0f, dy + g * V * L->n, blas_int(L->n), W + g * L->n * L->r,
+                    blas_int(L->r), 0.0f, f->dcols + g * V * L->r, blas_int(L->r));
     if (fq) { /* straight-through inside the range, zero outside */
         const fnet_fq *q = &f->fq[L->xbar];
         int32_t lo, hi;
         fnet_act_levels(q->ab, q->in_signed, &lo, &hi);
         float a = (float)lo * q->in_step, z = (float)hi * q->in_step;
-        for (size_t k = 0; k < V * L->r; k++)
+        for (size_t k = 0; k < G * V * L->r; k++)
             if (f->cols[i][k] < a || f->cols[i][k] > z)
                 f->dcols[k] = 0.0f;
     }
-    raise_grad(L, f->dcols, B, f->dact[i - 1]);
+    for (size_t g = 0; g < G; g++)
+        raise_grad(L, f->dcols + g * V * L->r, B, (unsigned)(g * (L->in.channels / G)),
+                   f->dact[L->inputs[0]]);
 }
 
 static void backward_pool(fnet *f, unsigned i)
@@ -639,12 +898,11 @@ static void backward_pool(fnet *f, unsigned i)
     const unsigned C = L->in.channels, H = L->in.height, W = L->in.width;
     const unsigned OH = L->out.height, OW = L->out.width;
     const float *dOut = f->dact[i];
-    float *dIn = f->dact[i - 1];
+    float *dIn = f->dact[L->inputs[0]];
     const int32_t *am = f->argm[i];
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < f->last_b; b++) {
         float *d = dIn + b * L->in_size;
-        memset(d, 0, L->in_size * sizeof *d);
         for (unsigned c = 0; c < C; c++)
             for (unsigned oy = 0; oy < OH; oy++)
                 for (unsigned ox = 0; ox < OW; ox++) {
@@ -671,24 +929,33 @@ static void backward_pool(fnet *f, unsigned i)
 
 void fnet_backward(fnet *f)
 {
+    size_t B = f->last_b;
+    for (unsigned i = 0; i + 1 < f->nl; i++) /* summed into: layers read by several */
+        memset(f->dact[i], 0, B * f->L[i].out_size * sizeof(float));
     for (unsigned i = f->nl; i-- > 0;) {
         const layer *L = &f->L[i];
         if (L->xbar >= 0) {
             backward_xbar(f, i);
             continue;
         }
-        if (i == 0)
-            continue; /* no parameters below */
-        size_t count = f->last_b * L->out_size;
-        float *dIn = f->dact[i - 1];
+        size_t count = B * L->out_size;
         const float *dOut = f->dact[i];
-        if (L->kind == NET_KIND_RELU) {
-            for (size_t k = 0; k < count; k++)
-                dIn[k] = f->act[i][k] > 0.0f ? dOut[k] : 0.0f;
-        } else if (L->kind == NET_KIND_POOL) {
-            backward_pool(f, i);
-        } else {
-            memcpy(dIn, dOut, count * sizeof *dIn);
+        for (unsigned j = 0; j < L->n_in; j++) {
+            if (L->inputs[j] == NET_INPUT)
+                continue; /* no parameters below */
+            float *dIn = f->dact[L->inputs[j]];
+            if (L->kind == NET_KIND_RELU) {
+                for (size_t k = 0; k < count; k++)
+                    dIn[k] += f->act[i][k] > 0.0f ? dOut[k] : 0.0f;
+            } else if (L->kind == NET_KIND_RELU6) {
+                for (size_t k = 0; k < count; k++)
+                    dIn[k] += f->act[i][k] > 0.0f && f->act[i][k] < 6.0f ? dOut[k] : 0.0f;
+            } else if (L->kind == NET_KIND_POOL) {
+                backward_pool(f, i);
+            } else { /* flatten, add */
+                for (size_t k = 0; k < count; k++)
+                    dIn[k] += dOut[k];
+            }
         }
     }
 }

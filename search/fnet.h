@@ -1,12 +1,22 @@
-/* fnet: the float functional model of a small network (MLP, LeNet class) built from a `network`
- * graph -- forward and backward passes over mini-batches, softmax cross-entropy, hooks for fake
- * quantisation (QAT) and for replacing a crossbar layer's product (quantised inference).
- * Supported kinds: conv2d (groups 1, stride, padding), linear (one token), relu, pool (max, avg
- * with PyTorch's count_include_pad, global_avg) and flatten, in a chain (each layer's input is the
- * layer before). Invariant: parameters are one flat float array, per crossbar layer W then b, W
- * laid out as PyTorch's (out x in, or out x in x kh x kw); gradients share that layout. Batches
- * are row-major, one sample (C x H x W) per row. The same inputs and thread count give the same
- * bits: batch loops write disjoint rows and every reduction is a BLAS call or a fixed-order loop.
+/* fnet: the float functional model of a small network (MLP, LeNet, ResNet-8, MobileNet class)
+ * built from a `network` graph -- forward and backward passes over mini-batches, softmax
+ * cross-entropy, hooks for fake quantisation (QAT) and for replacing a crossbar layer's product
+ * (quantised inference). Supported kinds: conv2d (stride, padding, groups incl. depthwise, batch
+ * norm), linear (one token), relu, relu6, pool (max, avg with PyTorch's count_include_pad,
+ * global_avg), flatten and add (any number of summands), on any graph the network loader accepts.
+ * Invariant: parameters are one flat float array, per crossbar layer W, b, then (batch norm)
+ * gamma, beta; W laid out as PyTorch's (out x in, or out x in/groups x kh x kw); gradients share
+ * that layout. Batch norm's running statistics are kept apart (not trained). Batches are
+ * row-major, one sample (C x H x W) per row. The same inputs and thread count give the same bits:
+ * batch loops write disjoint rows and every reduction is a BLAS call or a fixed-order loop.
+ *
+ * Batch norm (a conv2d with batch_norm = true): y = gamma (z - mu) / sqrt(var + 1e-5) + beta per
+ * output channel after the product and its bias z; in training mode (fnet_set_training) mu and var
+ * are the batch's (biased), and the running statistics follow with momentum 0.1 (unbiased
+ * variance), as PyTorch's BatchNorm2d; otherwise the running statistics. For inference on a
+ * crossbar, fnet_fold_batch_norm folds it into the layer: W' = W s, b' = (b - mu) s + beta with
+ * s = gamma / sqrt(var + 1e-5) per output channel -- the crossbar holds W' and the vector module
+ * adds b' digitally, as the cost model prices it (no batch-norm layer).
  */
 #ifndef XBARSIM_SEARCH_FNET_H
 #define XBARSIM_SEARCH_FNET_H
@@ -20,12 +30,14 @@
 
 typedef struct fnet fnet;
 
-/* A crossbar layer's product Y = X W^T replaced, e.g. by integer or crossbar arithmetic: x is
- * v x r (lowered inputs: im2col rows of a conv, one row per output pixel per sample), w the
- * layer's float weights as PyTorch's (n x r), y (v x n) to be filled. Called in layer order from
- * fnet_forward; ctx is the caller's. */
+/* A crossbar layer's product Y_g = X_g W_g^T for each of its `groups` channel groups replaced,
+ * e.g. by integer or crossbar arithmetic: x holds groups blocks of v x r (lowered inputs: im2col
+ * rows of a conv, one row per output pixel per sample; block g for input channels g C/groups ..),
+ * y groups blocks of v x n to be filled (block g for output channels g n .. g n + n - 1); the
+ * weights of group g are rows g n .. of the layer's (groups n x r) float weights. Called in layer
+ * order from fnet_forward; ctx is the caller's. */
 typedef void (*fnet_matmul_fn)(void *ctx, unsigned xbar, const float *x, size_t v, size_t r,
-                               size_t n, float *y);
+                               size_t n, size_t groups, float *y);
 
 /* Fake quantisation of one crossbar layer for quantisation-aware training: weights symmetric per
  * tensor at wb bits (step max|w| / (2^(wb-1) - 1)), inputs to ab bits of step in_step, unsigned
@@ -59,11 +71,22 @@ size_t fnet_param_count(const fnet *f);
 float *fnet_params(fnet *f);
 const float *fnet_params_const(const fnet *f);
 float *fnet_grads(fnet *f);
-/* Crossbar layer k's weights (PyTorch layout, *count floats) and biases (*count floats). */
+/* Crossbar layer k's weights (PyTorch layout, *count floats, all groups) and biases (*count
+ * floats, one per output channel). */
 float *fnet_weight(fnet *f, unsigned k, size_t *count);
 float *fnet_bias(fnet *f, unsigned k, size_t *count);
-/* Crossbar layer k's lowered dims: rows r (in x kh x kw) and columns n (out), counts. */
+/* Crossbar layer k's lowered dims of one group: rows r (in/groups x kh x kw) and columns n
+ * (out/groups), counts; and its groups (1 unless a grouped conv), count. */
 void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n);
+size_t fnet_xbar_groups(const fnet *f, unsigned k);
+/* Crossbar layer k's batch norm: returns its channels C and points at gamma, beta (parameters)
+ * and the running mean and variance (C floats each), or 0 when it has none (or it is folded). */
+size_t fnet_batch_norm(fnet *f, unsigned k, float **gamma, float **beta, float **mean, float **var);
+/* Batch norm from batch statistics (training, true) or the running ones (false, the default). */
+void fnet_set_training(fnet *f, bool training);
+/* Fold every batch norm into its layer's weights and bias (see above); the layers then have none.
+ * The folded net computes in evaluation mode what the unfolded one did, to float rounding. */
+void fnet_fold_batch_norm(fnet *f);
 /* Whether the input of crossbar layer k is non-negative by construction (it comes from a relu
  * through pools and flattens) or, for the network input, when input_nonneg. */
 bool fnet_xbar_input_nonneg(const fnet *f, unsigned k, bool input_nonneg);
@@ -73,7 +96,7 @@ void fnet_forward(fnet *f, const float *x, size_t B);
 /* The last forward's logits, B x fnet_out_size. */
 const float *fnet_output(const fnet *f);
 /* The lowered input of crossbar layer k in the last forward (before fake quantisation), *v rows
- * of fnet_xbar_dims' r floats. */
+ * of fnet_xbar_dims' r floats (the groups' blocks one after the other). */
 const float *fnet_xbar_input(const fnet *f, unsigned k, size_t *v);
 /* Mean softmax cross-entropy of the last forward against labels y (B of them, each below
  * fnet_out_size), nats; also sets the output gradient for fnet_backward. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping.h"
 #include "mem.h"
 #include "train.h"
 
@@ -49,34 +50,64 @@ void quant_int_gemm(const int32_t *x, const int32_t *w, size_t V, size_t R, size
     }
 }
 
-static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, size_t n, float *y)
+static void *grow(void *p, size_t *cap, size_t want, size_t size, const char *what)
+{
+    if (want <= *cap)
+        return p;
+    free(p);
+    *cap = want;
+    return mem_alloc(want * size, what);
+}
+
+/* The crossbar product of groups [g0, g0 + P) of l on their block-diagonal matrix m: inputs
+ * gathered side by side (V x P r), outputs scattered back per group. */
+static uint64_t packed_forward(quant_net *q, const quant_layer *l, unsigned m, size_t V)
+{
+    size_t g0 = (size_t)m * l->pack, P = l->g - g0 < l->pack ? l->g - g0 : l->pack;
+    size_t R = P * l->r, N = P * l->n;
+    const int32_t *x = q->xi + g0 * V * l->r;
+    int64_t *y = q->yi + g0 * V * l->n;
+    if (P > 1) {
+        q->xp = grow(q->xp, &q->xp_cap, V * R, sizeof *q->xp, "packed inputs");
+        q->yp = grow(q->yp, &q->yp_cap, V * N, sizeof *q->yp, "packed outputs");
+        for (size_t v = 0; v < V; v++)
+            for (size_t j = 0; j < P; j++)
+                memcpy(q->xp + v * R + j * l->r, x + (j * V + v) * l->r, l->r * sizeof *x);
+        x = q->xp;
+    }
+    int64_t *yo = P > 1 ? q->yp : y;
+    uint64_t clipped = q->path == QUANT_CROSSBAR
+                           ? xf_layer_forward(l->xf[m], x, V, l->ab, l->in_signed, yo)
+                           : xf_layer_forward_sliced(l->xf[m], x, V, l->ab, l->in_signed, yo);
+    if (P > 1)
+        for (size_t j = 0; j < P; j++)
+            for (size_t v = 0; v < V; v++)
+                memcpy(y + (j * V + v) * l->n, q->yp + v * N + j * l->n, l->n * sizeof *y);
+    return clipped;
+}
+
+static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, size_t n,
+                    size_t groups, float *y)
 {
     quant_net *q = ctx;
     quant_layer *l = &q->l[k];
-    assert(r == l->r && n == l->n);
-    if (v * r > q->xi_cap) {
-        free(q->xi);
-        q->xi_cap = v * r;
-        q->xi = mem_alloc(q->xi_cap * sizeof *q->xi, "quantised inputs");
-    }
-    if (v * n > q->yi_cap) {
-        free(q->yi);
-        q->yi_cap = v * n;
-        q->yi = mem_alloc(q->yi_cap * sizeof *q->yi, "integer products");
-    }
+    assert(r == l->r && n == l->n && groups == l->g);
+    size_t G = groups;
+    q->xi = grow(q->xi, &q->xi_cap, G * v * r, sizeof *q->xi, "quantised inputs");
+    q->yi = grow(q->yi, &q->yi_cap, G * v * n, sizeof *q->yi, "integer products");
     int32_t lo, hi;
     fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < v * r; i++)
+    for (size_t i = 0; i < G * v * r; i++)
         q->xi[i] = fnet_quantize(x[i], l->in_step, lo, hi);
     if (q->path == QUANT_INTEGER)
-        quant_int_gemm(q->xi, l->wq, v, r, n, q->yi);
-    else if (q->path == QUANT_CROSSBAR)
-        q->clipped += xf_layer_forward(l->xf, q->xi, v, l->ab, l->in_signed, q->yi);
+        for (size_t g = 0; g < G; g++)
+            quant_int_gemm(q->xi + g * v * r, l->wq + g * r * n, v, r, n, q->yi + g * v * n);
     else
-        q->clipped += xf_layer_forward_sliced(l->xf, q->xi, v, l->ab, l->in_signed, q->yi);
+        for (unsigned m = 0; m < l->n_xf; m++)
+            q->clipped += packed_forward(q, l, m, v);
     double scale = (double)l->w_step * (double)l->in_step;
-    for (size_t i = 0; i < v * n; i++)
+    for (size_t i = 0; i < G * v * n; i++)
         y[i] = (float)((double)q->yi[i] * scale);
 }
 
@@ -91,9 +122,14 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
                        "quantisation: layer \"%s\": found wb %u, ab %u, expected wb in 2..%d (a "
                        "symmetric weight needs 2 bits for -1, 0, 1) and ab in 1..%d",
                        name, pl->wb, pl->ab, POLICY_MAX_BITS, POLICY_MAX_BITS);
-    size_t count;
+    size_t count, gamma_c;
+    float *gamma, *beta, *mean, *var;
+    gamma_c = fnet_batch_norm(f, k, &gamma, &beta, &mean, &var);
+    assert(gamma_c == 0); /* folded first */
+    (void)gamma_c;
     const float *w = fnet_weight(f, k, &count);
     fnet_xbar_dims(f, k, &l->r, &l->n);
+    l->g = fnet_xbar_groups(f, k);
     l->wb = pl->wb;
     l->ab = pl->ab;
     l->adc = a ? policy_adc_bits(p, a, k) : 0;
@@ -104,14 +140,36 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
     l->w_step = fnet_weight_step(w, count, l->wb);
     int32_t wmax = (int32_t)((1u << (l->wb - 1)) - 1u);
     l->wq = mem_alloc(count * sizeof *l->wq, "quantised weights");
-    for (size_t c = 0; c < l->n; c++) /* PyTorch's (n x r) to the crossbar's (r x n) */
-        for (size_t r = 0; r < l->r; r++)
-            l->wq[r * l->n + c] = fnet_quantize(w[c * l->r + r], l->w_step, -wmax, wmax);
+    size_t rn = l->r * l->n;
+    for (size_t g = 0; g < l->g; g++) /* PyTorch's (n x r) to the crossbar's (r x n) */
+        for (size_t c = 0; c < l->n; c++)
+            for (size_t r = 0; r < l->r; r++)
+                l->wq[g * rn + r * l->n + c] =
+                    fnet_quantize(w[g * rn + c * l->r + r], l->w_step, -wmax, wmax);
     if (path != QUANT_CROSSBAR && path != QUANT_SLICED)
         return 0;
+    l->pack = l->g > 1 ? mapping_pack(a, &net->layers[net->xbar[k]], l->wb) : 1;
+    l->n_xf = (unsigned)((l->g + l->pack - 1) / l->pack);
+    l->xf = mem_calloc(l->n_xf, sizeof *l->xf, "crossbar matrices");
     xf_params xp;
     xf_params_from_arch(a, l->adc, mode, &xp);
-    int rc = xf_layer_create(&xp, l->wq, l->r, l->n, l->wb, &l->xf, e);
+    int rc = 0;
+    for (unsigned m = 0; rc == 0 && m < l->n_xf; m++) {
+        size_t g0 = (size_t)m * l->pack, P = l->g - g0 < l->pack ? l->g - g0 : l->pack;
+        size_t R = P * l->r, N = P * l->n;
+        int32_t *bd = l->wq + g0 * rn;
+        if (P > 1) { /* block-diagonal: group g0 + j at rows j r.., columns j n.. */
+            bd = mem_calloc(R * N, sizeof *bd, "packed weights");
+            for (size_t j = 0; j < P; j++)
+                for (size_t r = 0; r < l->r; r++)
+                    memcpy(bd + (j * l->r + r) * N + j * l->n, l->wq + (g0 + j) * rn + r * l->n,
+                           l->n * sizeof *bd);
+        }
+        xp.dev_stream = ((uint64_t)k << 20) + m; /* each matrix its own cells' stream */
+        rc = xf_layer_create(&xp, bd, R, N, l->wb, &l->xf[m], e);
+        if (P > 1)
+            free(bd);
+    }
     if (rc < 0)
         err_prefix(e, "quantisation: layer \"%s\"", name);
     return rc;
@@ -144,11 +202,15 @@ void quant_fini(quant_net *q)
         return;
     for (unsigned k = 0; k < q->n; k++) {
         free(q->l[k].wq);
-        xf_layer_destroy(q->l[k].xf);
+        for (unsigned m = 0; q->l[k].xf && m < q->l[k].n_xf; m++)
+            xf_layer_destroy(q->l[k].xf[m]);
+        free(q->l[k].xf);
     }
     free(q->l);
     free(q->xi);
     free(q->yi);
+    free(q->xp);
+    free(q->yp);
     memset(q, 0, sizeof *q);
 }
 

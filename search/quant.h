@@ -4,7 +4,8 @@
  *
  * Model, per crossbar layer k with policy bits wb, ab and ADC bits adc (policy_adc_bits):
  *   weights  symmetric per tensor: step s_w = max|W| / (2^(wb-1) - 1), levels round(W / s_w)
- *            (half to even) in [-(2^(wb-1) - 1), 2^(wb-1) - 1]; wb >= 2.
+ *            (half to even) in [-(2^(wb-1) - 1), 2^(wb-1) - 1]; wb >= 2. Batch norm must be
+ *            folded first (fnet_fold_batch_norm): the folded weights are quantised.
  *   inputs   unsigned (levels 0 .. 2^ab - 1) when the input comes from a relu through pools and
  *            flattens, or is the network input (images in [0, 1]); else signed
  *            (-(2^(ab-1) - 1) .. 2^(ab-1) - 1). Step s_a = clip / (top level), clip = the largest
@@ -14,6 +15,12 @@
  *   product  y = s_w s_a sum_r x_r w_r (int64 sum, exact in integer, by the crossbar otherwise),
  *            then + bias in float; relu, pools and flatten in float; the next crossbar layer
  *            quantises (requantises) its input again.
+ * Grouped layers (depthwise convs): G matrices of r x n. The crossbar runs them on the tiles the
+ * mapper prices (mapping_pack): `pack` groups' matrices on one tile's diagonal, programmed as one
+ * block-diagonal matrix of pack r rows x pack n columns whose off-diagonal weights are 0 (so under
+ * the unsigned and offset mappings those cells hold the offset level and the digital offset
+ * correction covers every row of the tile), the groups' inputs driven together; a last tile holds
+ * the remaining groups. Integer arithmetic multiplies each group's r x n matrix alone.
  * Invariant: integer and crossbar arithmetic see the same integer operands, so with a lossless
  * ADC their logits are identical bit for bit.
  */
@@ -45,9 +52,13 @@ typedef struct quant_layer {
     bool in_signed;  /* signed input levels */
     float w_step;    /* weight step, units of the weights */
     float in_step;   /* input step, units of the input */
-    int32_t *wq;     /* r x n integer weights, w[r * n + c] (crossbar layout); owned */
-    size_t r, n;     /* rows, columns, counts */
-    xf_layer *xf;    /* crossbar paths only; owned */
+    int32_t *wq;     /* per group r x n integer weights, w[(g r + k) n + c] (crossbar layout);
+                        owned */
+    size_t r, n;     /* rows, columns of one group, counts */
+    size_t g;        /* groups, count */
+    unsigned pack;   /* groups per crossbar tile (block-diagonal), count */
+    unsigned n_xf;   /* crossbar matrices: ceil(g / pack), count */
+    xf_layer **xf;   /* crossbar paths only: n_xf matrices; owned */
 } quant_layer;
 
 typedef struct quant_net {
@@ -58,7 +69,9 @@ typedef struct quant_net {
     uint64_t clipped; /* ADC conversions that clipped or lost bits since the last reset, count */
     int32_t *xi;      /* scratch: integer inputs */
     int64_t *yi;      /* scratch: integer outputs */
-    size_t xi_cap, yi_cap;
+    int32_t *xp;      /* scratch: a packed tile's inputs */
+    int64_t *yp;      /* scratch: a packed tile's outputs */
+    size_t xi_cap, yi_cap, xp_cap, yp_cap;
 } quant_net;
 
 /* The largest |input| of every crossbar layer of f (clip[0 .. n_xbar-1]) over the count images

@@ -99,6 +99,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
         double t0 = wall_s(), loss = 0.0;
         size_t correct = 0, steps = 0;
         gsl_ran_shuffle(rng, order, tr->n, sizeof *order);
+        fnet_set_training(f, true); /* batch norm on batch statistics */
         for (size_t s = 0; s < tr->n; s += B) {
             size_t nb = tr->n - s < B ? tr->n - s : B;
             for (size_t b = 0; b < nb; b++) {
@@ -114,6 +115,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
             adam_step(&a, f, c->lr);
             steps++;
         }
+        fnet_set_training(f, false);
         train_epoch r = {.epoch = ep,
                          .loss = loss / (double)steps,
                          .train_acc = (double)correct / (double)tr->n,

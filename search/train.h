@@ -34,7 +34,8 @@ typedef struct train_epoch {
 /* Called after every epoch (may be NULL). */
 typedef void (*train_epoch_fn)(const train_epoch *ep, void *ctx);
 
-/* Train f on tr for c->epochs, testing on te (NULL: no test) after each epoch (0 epochs: nothing,
+/* Train f on tr for c->epochs (batch norm in training mode during the steps, evaluation mode
+ * after), testing on te (NULL: no test) after each epoch (0 epochs: nothing,
  * the data unread). Returns 0, or
  * ERR_INPUT when the images do not have fnet_in_size pixels, a label is not below
  * fnet_out_size or a setting is out of range (e says which). */

@@ -12,6 +12,24 @@
 
 #define PATH_BYTES 512
 
+static const char *const bn_names[4] = {"bn_weight", "bn_bias", "bn_running_mean",
+                                        "bn_running_var"};
+
+/* Whether the network has batch-norm layers that f has folded (1) or not (0). */
+static unsigned folded(const fnet *f)
+{
+    const network *n = fnet_network(f);
+    fnet *mf = (fnet *)f; /* read only: the accessors are not const */
+    for (unsigned k = 0; k < n->n_xbar; k++) {
+        const net_layer *l = &n->layers[n->xbar[k]];
+        float *a, *b, *c, *d;
+        if (l->kind == NET_KIND_CONV2D && l->conv.batch_norm &&
+            fnet_batch_norm(mf, k, &a, &b, &c, &d) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* PyTorch's shape of crossbar layer k: out x in (linear) or out x in x kh x kw (conv2d). */
 static unsigned torch_shape(const fnet *f, unsigned k, uint64_t *dims)
 {
@@ -19,7 +37,7 @@ static unsigned torch_shape(const fnet *f, unsigned k, uint64_t *dims)
     const net_layer *l = &n->layers[n->xbar[k]];
     if (l->kind == NET_KIND_CONV2D) {
         dims[0] = l->conv.out_channels;
-        dims[1] = l->conv.in_channels;
+        dims[1] = l->conv.in_channels / l->conv.groups;
         dims[2] = l->conv.kernel_h;
         dims[3] = l->conv.kernel_w;
         return 4;
@@ -53,6 +71,7 @@ int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e)
     ERR_TRY(h5file_attr_u64(h, "/meta", "batch", m->batch, e));
     ERR_TRY(h5file_attr_f64(h, "/meta", "lr", m->lr, e));
     ERR_TRY(h5file_attr_u64(h, "/meta", "train_images", m->train_images, e));
+    ERR_TRY(h5file_attr_u64(h, "/meta", "batch_norm_folded", folded(f), e));
     ERR_TRY(h5file_group(h, "/layers", e));
     fnet *mf = (fnet *)f; /* read only: the accessors are not const */
     for (unsigned k = 0; k < n->n_xbar; k++) {
@@ -68,6 +87,12 @@ int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e)
         uint64_t bd[1] = {count};
         snprintf(path, sizeof path, "/layers/%s/bias", name);
         ERR_TRY(h5file_array_f32(h, path, b, bd, 1, "-", e));
+        float *bn[4];
+        bd[0] = fnet_batch_norm(mf, k, &bn[0], &bn[1], &bn[2], &bn[3]);
+        for (unsigned j = 0; bd[0] && j < 4; j++) {
+            snprintf(path, sizeof path, "/layers/%s/%s", name, bn_names[j]);
+            ERR_TRY(h5file_array_f32(h, path, bn[j], bd, 1, "-", e));
+        }
     }
     return 0;
 }
@@ -179,9 +204,19 @@ int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
     if (rc == 0 && strcmp(text, n->name) != 0)
         rc = err_set(e, ERR_INPUT, "%s: /meta: found network \"%s\", expected \"%s\"", path, text,
                      n->name);
-    size_t np = fnet_param_count(f);
+    /* A file written after folding holds folded weights and no batch-norm datasets. */
+    bool fold = rc == 0 && meta_f64(file, "batch_norm_folded", 0.0) == 1.0;
+    fnet *src = fold ? fnet_clone(f) : f;
+    if (fold)
+        fnet_fold_batch_norm(src);
+    size_t np = fnet_param_count(f), nst = 0;
     float *p = mem_alloc((np ? np : 1) * sizeof *p, "weights");
     memcpy(p, fnet_params(f), np * sizeof *p);
+    for (unsigned k = 0; k < n->n_xbar; k++) {
+        float *a, *b, *c, *d;
+        nst += 2 * fnet_batch_norm(src, k, &a, &b, &c, &d);
+    }
+    float *st = mem_alloc((nst ? nst : 1) * sizeof *st, "batch-norm statistics"), *stp = st;
     for (unsigned k = 0; rc == 0 && k < n->n_xbar; k++) {
         const char *name = n->layers[n->xbar[k]].name;
         char dpath[PATH_BYTES];
@@ -196,13 +231,36 @@ int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
         snprintf(dpath, sizeof dpath, "/layers/%s/bias", name);
         if (rc == 0)
             rc = read_array(file, path, dpath, bd, 1, name, n->name, p + (b - fnet_params(f)), e);
+        float *bn[4];
+        bd[0] = fnet_batch_norm(src, k, &bn[0], &bn[1], &bn[2], &bn[3]);
+        for (unsigned j = 0; rc == 0 && bd[0] && j < 4; j++) {
+            snprintf(dpath, sizeof dpath, "/layers/%s/%s", name, bn_names[j]);
+            float *to = j < 2 ? p + (bn[j] - fnet_params(src)) : stp + (j - 2) * bd[0];
+            rc = read_array(file, path, dpath, bd, 1, name, n->name, to, e);
+        }
+        stp += 2 * bd[0];
     }
+    if (fold)
+        fnet_destroy(src);
     if (rc == 0) {
+        if (fold)
+            fnet_fold_batch_norm(f);
         memcpy(fnet_params(f), p, np * sizeof *p);
+        stp = st;
+        for (unsigned k = 0; k < n->n_xbar; k++) {
+            float *bn[4];
+            size_t C = fnet_batch_norm(f, k, &bn[0], &bn[1], &bn[2], &bn[3]);
+            if (C == 0)
+                continue;
+            memcpy(bn[2], stp, C * sizeof *stp);
+            memcpy(bn[3], stp + C, C * sizeof *stp);
+            stp += 2 * C;
+        }
         if (test_accuracy)
             *test_accuracy = meta_f64(file, "test_accuracy", -1.0);
     }
     free(p);
+    free(st);
     H5Fclose(file);
     return rc;
 }

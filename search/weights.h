@@ -1,8 +1,10 @@
 /* weights: the HDF5 weights file of a functional network (schema in traces/README.md, "Weights
  * files"): /meta attributes (format "xbarsim-weights", format_version, network, ...) and per
  * crossbar layer /layers/<name>/weight (float32, PyTorch's shape: out x in, or
- * out x in x kh x kw) and /layers/<name>/bias (float32, out). Invariant: a load either fills every
- * crossbar layer of the net or changes nothing.
+ * out/groups x in x kh x kw) and /layers/<name>/bias (float32, out); a batch-normalised conv adds
+ * bn_weight, bn_bias, bn_running_mean, bn_running_var (float32, out) unless the file was written
+ * after folding (/meta batch_norm_folded = 1: the weights and biases are the folded ones).
+ * Invariant: a load either fills every crossbar layer of the net or changes nothing.
  */
 #ifndef XBARSIM_SEARCH_WEIGHTS_H
 #define XBARSIM_SEARCH_WEIGHTS_H
@@ -32,7 +34,8 @@ typedef struct weights_meta {
 /* Write f's parameters and m into the open file h (the caller made /meta with cli_meta_write or
  * not, and commits). 0, or ERR_IO with e set. */
 int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e);
-/* Read the weights of every crossbar layer of f from path. Returns 0, ERR_IO (cannot open), or
+/* Read the weights of every crossbar layer of f (fresh: not folded) from path; a folded file
+ * folds f's batch norms first. Returns 0, ERR_IO (cannot open), or
  * ERR_INPUT naming path, dataset, what was found and expected (a layer missing, a wrong shape, a
  * /meta network or format that differs); f unchanged on error. *test_accuracy (if not NULL) gets
  * /meta's test_accuracy or -1. */

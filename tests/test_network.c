@@ -674,6 +674,54 @@ START_TEST(test_network_wrong_type)
 }
 END_TEST
 
+START_TEST(test_network_batch_norm_key)
+{
+    network n;
+    load_lines(cnn_lines, COUNT(cnn_lines), &n);
+    ck_assert(!layer(&n, "c1")->conv.batch_norm); /* default */
+    net_fini(&n);
+    char *text =
+        variant(cnn_lines, COUNT(cnn_lines), "groups = 4;", "groups = 4; batch_norm = true;");
+    err e;
+    ck_assert_int_eq(net_load_string(text, "bn.cfg", &n, &e), 0);
+    free(text);
+    ck_assert(layer(&n, "dw")->conv.batch_norm);
+    ck_assert(!layer(&n, "c2")->conv.batch_norm);
+    net_fini(&n);
+    expect_cnn_error("groups = 4;", "groups = 4; batch_norm = 1;",
+                     "bad.cfg:10:", "network.layers.[5].batch_norm (layer \"dw\")",
+                     "found the integer 1, expected true or false", NULL);
+}
+END_TEST
+
+/* The Fashion-MNIST residual and depthwise networks: layers, lowered shapes and weights by hand. */
+START_TEST(test_network_fmnist_resnet8_mobilenet)
+{
+    network n;
+    load_builtin("resnet8-fmnist", &n);
+    assert_shape(n.input, 1, 28, 28);
+    ck_assert_uint_eq(n.n_xbar, 10); /* conv1, 3 x 2 block convs, 2 downsample, fc */
+    assert_xbar(layer(&n, "conv1"), 9, 16, 1, 784);
+    assert_xbar(layer(&n, "layer2.0.conv1"), 144, 32, 1, 196); /* 28 -> 14, stride 2 */
+    assert_xbar(layer(&n, "layer3.0.downsample.0"), 32, 64, 1, 49);
+    assert_xbar(layer(&n, "fc"), 64, 10, 1, 1);
+    ck_assert(layer(&n, "layer3.0.conv2")->conv.batch_norm);
+    /* 9*16 + 2*144*16 + 144*32 + 288*32 + 16*32 + 288*64 + 576*64 + 32*64 + 64*10 */
+    ck_assert_uint_eq(net_total_weights(&n), 77072);
+    net_fini(&n);
+    load_builtin("mobilenet-fmnist", &n);
+    ck_assert_uint_eq(n.n_xbar, 17);
+    assert_xbar(layer(&n, "features.1.conv.0.0"), 9, 1, 16, 196); /* depthwise 16, stride 2 */
+    assert_xbar(layer(&n, "features.2.conv.1.0"), 9, 1, 64, 196); /* depthwise 64 at 14x14 */
+    assert_xbar(layer(&n, "features.5.conv.1.0"), 9, 1, 192, 49); /* depthwise 192 at 7x7 */
+    assert_shape(layer(&n, "features.5.add")->out, 48, 7, 7);
+    /* 144 + 144 + 256 + 1024 + 576 + 1536 + 2304 + 864 + 2304 + 2304 + 864 + 4608 + 9216 + 1728
+     * + 9216 + 6144 + 1280 */
+    ck_assert_uint_eq(net_total_weights(&n), 44512);
+    net_fini(&n);
+}
+END_TEST
+
 START_TEST(test_network_out_of_range)
 {
     expect_cnn_error("groups = 4;", "groups = 0;",
@@ -874,6 +922,8 @@ int main(void)
     tc = tcase_create("builtin");
     tcase_add_test(tc, test_network_mlp_lrmp);
     tcase_add_test(tc, test_network_lenet5);
+    tcase_add_test(tc, test_network_fmnist_resnet8_mobilenet);
+    tcase_add_test(tc, test_network_batch_norm_key);
     tcase_add_test(tc, test_network_resnet18);
     tcase_add_test(tc, test_network_resnet34);
     tcase_add_test(tc, test_network_resnet50);

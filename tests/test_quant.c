@@ -35,6 +35,23 @@ static const char *const conv_text =
     "{ name = \"f\"; type = \"flatten\"; },\n"
     "{ name = \"fc\"; type = \"linear\"; out_features = 10; } ); };\n";
 
+/* Residual and grouped: conv (batch norm) -> relu -> depthwise (8 groups, batch norm) -> relu ->
+ * 1x1 conv in 2 groups -> add with the first relu -> relu -> global average -> linear. */
+static const char *const group_text =
+    "network = { name = \"grp\"; input = { channels = 2; height = 6; width = 6; }; layers = (\n"
+    "{ name = \"c1\"; type = \"conv2d\"; out_channels = 8; kernel = 3; padding = 1; "
+    "batch_norm = true; },\n"
+    "{ name = \"r1\"; type = \"relu\"; },\n"
+    "{ name = \"dw\"; type = \"conv2d\"; out_channels = 8; kernel = 3; padding = 1; groups = 8; "
+    "batch_norm = true; },\n"
+    "{ name = \"r2\"; type = \"relu\"; },\n"
+    "{ name = \"g2\"; type = \"conv2d\"; out_channels = 8; kernel = 1; groups = 2; },\n"
+    "{ name = \"a\"; type = \"add\"; inputs = [\"g2\", \"r1\"]; },\n"
+    "{ name = \"r3\"; type = \"relu\"; },\n"
+    "{ name = \"gp\"; type = \"pool\"; mode = \"global_avg\"; },\n"
+    "{ name = \"f\"; type = \"flatten\"; },\n"
+    "{ name = \"fc\"; type = \"linear\"; out_features = 5; } ); };\n";
+
 static const char *const mlp_text =
     "network = { name = \"mlp\"; input = { features = 6; tokens = 1; }; layers = (\n"
     "{ name = \"fc1\"; type = \"linear\"; out_features = 5; },\n"
@@ -349,6 +366,122 @@ START_TEST(test_quant_crossbar_equals_integer)
 }
 END_TEST
 
+/* Grouped layers on the mapper's packed tiles: the crossbar, conversion by conversion with a
+ * lossless ADC, equals the integer GEMM of each group alone, bit for bit, whether a tile holds one
+ * group or several (block-diagonal, a last tile with the rest). */
+START_TEST(test_quant_crossbar_equals_integer_grouped_packed)
+{
+    network n;
+    load(group_text, &n);
+    fnet *f = make_in(&n, 31, -0.3f, 0.5f);
+    for (unsigned k = 0; k < n.n_xbar; k++) { /* running statistics of a trained net */
+        float *ga, *be, *mu, *var;
+        unsigned s = 40 + k;
+        size_t C = fnet_batch_norm(f, k, &ga, &be, &mu, &var);
+        for (size_t c = 0; c < C; c++) {
+            mu[c] = uniform(&s, -0.2f, 0.2f);
+            var[c] = uniform(&s, 0.5f, 2.0f);
+        }
+    }
+    fnet_fold_batch_norm(f);
+    enum { B = 5 };
+    float *x = images(B, 72, 32);
+    float clip[4];
+    quant_calibrate(f, x, B, clip);
+    arch a;
+    load_arch(&a);
+    a.tiles.cols = 128;
+    /* dw: 9 x 1 per group; unsigned, 2-bit cells, wb 5: 3 slices, so a matrix takes 9 rows x 3
+     * columns and a 32-row tile holds floor(32 / 9) = 3 groups (tiles of 3, 3, 2 groups); with
+     * 128 rows floor(128 / 9) = 14 >= 8 (one tile); with 8 rows none fits twice (pack 1). */
+    const struct {
+        unsigned cell, dac, rows, active, wb, ab, dw_pack;
+    } cases[] = {{2, 1, 32, 9, 5, 6, 3},
+                 {2, 2, 128, 7, 5, 3, 8},
+                 {2, 1, 8, 3, 5, 8, 1},
+                 {1, 1, 64, 16, 8, 8, 0},
+                 {4, 3, 32, 20, 7, 5, 0}};
+    for (unsigned m = 0; m < ARCH_MAP_COUNT; m++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            a.tiles.mapping = (arch_mapping)m;
+            a.tiles.cell_bits = cases[c].cell;
+            a.tiles.dac.bits = cases[c].dac;
+            a.tiles.rows = cases[c].rows;
+            a.tiles.rows_active = cases[c].active < cases[c].rows ? cases[c].active : cases[c].rows;
+            policy p;
+            policy_uniform(&p, &n, cases[c].wb, cases[c].ab);
+            xf_params xp;
+            xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
+            for (unsigned k = 0; k < p.n; k++)
+                p.layers[k].adc_bits = xf_adc_bits_needed(&xp);
+            quant_net qi, qx, qc;
+            err e;
+            ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e),
+                             0);
+            int rc = quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e);
+            ck_assert_msg(rc == 0, "%s", e.msg);
+            ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_CROSSBAR, &qc, &e),
+                             0);
+            if (m == ARCH_MAP_UNSIGNED && cases[c].dw_pack) {
+                ck_assert_uint_eq(qx.l[1].pack, cases[c].dw_pack);
+                ck_assert_uint_eq(qx.l[1].n_xf, (8 + cases[c].dw_pack - 1) / cases[c].dw_pack);
+            }
+            float yi[B * 5], yx[B * 5], yc[B * 5], yf[B * 5];
+            quant_forward(&qi, x, B, yi);
+            quant_forward(&qx, x, B, yx);
+            quant_forward(&qc, x, B, yc);
+            ck_assert_msg(memcmp(yi, yx, sizeof yi) == 0, "mapping %s case %zu differs",
+                          arch_mapping_name(a.tiles.mapping), c);
+            ck_assert_msg(memcmp(yi, yc, sizeof yi) == 0, "mapping %s case %zu differs (exact)",
+                          arch_mapping_name(a.tiles.mapping), c);
+            ck_assert_uint_eq(qx.clipped, 0);
+            fnet_forward(f, x, B);
+            memcpy(yf, fnet_output(f), sizeof yf);
+            ck_assert_msg(memcmp(yi, yf, sizeof yi) != 0, "case %zu", c);
+            quant_fini(&qi);
+            quant_fini(&qx);
+            quant_fini(&qc);
+            policy_fini(&p);
+        }
+    arch_fini(&a);
+    free(x);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
+/* At 16 bits the integer path of the grouped residual net is the float model to within the
+ * quantisation steps: the groups, the packing and the folded batch norm mean what the float
+ * layers mean. */
+START_TEST(test_quant_grouped_integer_near_float)
+{
+    network n;
+    load(group_text, &n);
+    fnet *f = make_in(&n, 33, -0.3f, 0.5f);
+    enum { B = 4 };
+    float *x = images(B, 72, 34);
+    fnet_forward(f, x, B); /* unfolded, running statistics 0 and 1 */
+    float yf[B * 5], yi[B * 5];
+    memcpy(yf, fnet_output(f), sizeof yf);
+    fnet_fold_batch_norm(f);
+    float clip[4];
+    quant_calibrate(f, x, B, clip);
+    policy p;
+    policy_uniform(&p, &n, 16, 16);
+    quant_net qi;
+    err e;
+    ck_assert_int_eq(quant_build(f, &p, NULL, XF_ADC_IDEAL, clip, QUANT_INTEGER, &qi, &e), 0);
+    quant_forward(&qi, x, B, yi);
+    for (int i = 0; i < B * 5; i++)
+        ck_assert_float_eq_tol(yi[i], yf[i], 2e-3f);
+    quant_fini(&qi);
+    policy_fini(&p);
+    free(x);
+    fnet_destroy(f);
+    net_fini(&n);
+}
+END_TEST
+
 /* The proof on real images: LeNet-5 (He-initialised) on Fashion-MNIST test images, lossless ADC
  * conversion by conversion, every mapping: logits bit-identical to the integer GEMM's. */
 START_TEST(test_quant_crossbar_equals_integer_real_images)
@@ -477,6 +610,8 @@ static Suite *quant_suite(void)
     tcase_add_test(tc, test_quant_ste_weight_gradient);
     tcase_add_test(tc, test_quant_ste_input_mask);
     tcase_add_test(tc, test_quant_crossbar_equals_integer);
+    tcase_add_test(tc, test_quant_crossbar_equals_integer_grouped_packed);
+    tcase_add_test(tc, test_quant_grouped_integer_near_float);
     tcase_add_test(tc, test_quant_crossbar_equals_integer_real_images);
     tcase_add_test(tc, test_quant_short_adc_clips_monotonically);
     tcase_add_test(tc, test_quant_rejects_one_bit_weights);

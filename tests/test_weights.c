@@ -58,6 +58,68 @@ static void teardown(void)
     remove(path);
 }
 
+/* Batch norm and groups: gamma, beta and the running statistics survive a round trip; the grouped
+ * conv's weight is out x in/groups x kh x kw; a file written after folding reads back into a fresh
+ * net as the folded net. */
+START_TEST(test_weights_batch_norm_round_trip)
+{
+    network n;
+    err e;
+    ck_assert_int_eq(
+        net_load_string(
+            "network = { name = \"bn\"; input = { channels = 4; height = 4; width = 4; }; layers = "
+            "(\n"
+            "{ name = \"g\"; type = \"conv2d\"; out_channels = 6; kernel = 3; groups = 2; "
+            "batch_norm = true; },\n"
+            "{ name = \"f\"; type = \"flatten\"; },\n"
+            "{ name = \"fc\"; type = \"linear\"; out_features = 3; } ); };\n",
+            "bn.cfg", &n, &e),
+        0);
+    fnet *a, *b, *c;
+    ck_assert_int_eq(fnet_create(&n, 1, &a, &e), 0);
+    ck_assert_int_eq(fnet_create(&n, 2, &b, &e), 0);
+    ck_assert_int_eq(fnet_create(&n, 3, &c, &e), 0);
+    float *ga, *be, *mu, *var;
+    ck_assert_uint_eq(fnet_batch_norm(a, 0, &ga, &be, &mu, &var), 6);
+    for (int k = 0; k < 6; k++)
+        ga[k] = 1.0f + 0.125f * (float)k, be[k] = -0.25f * (float)k, mu[k] = 0.5f * (float)k,
+        var[k] = 2.0f + (float)k;
+    save(a, path);
+    ck_assert_int_eq(weights_read(b, path, NULL, &e), 0);
+    size_t bytes = fnet_param_count(a) * sizeof(float);
+    ck_assert_int_eq(memcmp(fnet_params(a), fnet_params(b), bytes), 0);
+    float *gb, *bb, *mb, *vb;
+    ck_assert_uint_eq(fnet_batch_norm(b, 0, &gb, &bb, &mb, &vb), 6);
+    ck_assert_float_eq(mb[5], 2.5f);
+    ck_assert_float_eq(vb[5], 7.0f);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, "/layers/g/weight", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[4];
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    ck_assert_uint_eq(dims[0], 6);
+    ck_assert_uint_eq(dims[1], 2); /* 4 input channels in 2 groups */
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(file);
+    fnet_fold_batch_norm(a);
+    save(a, path);
+    ck_assert_int_eq(weights_read(c, path, NULL, &e), 0);
+    ck_assert_uint_eq(fnet_batch_norm(c, 0, &gb, &bb, &mb, &vb), 0); /* folded */
+    size_t cnt;
+    const float *wa = fnet_weight(a, 0, &cnt), *wc = fnet_weight(c, 0, &cnt);
+    ck_assert_uint_eq(cnt, 108);
+    ck_assert_int_eq(memcmp(wa, wc, cnt * sizeof(float)), 0);
+    wa = fnet_bias(a, 0, &cnt), wc = fnet_bias(c, 0, &cnt);
+    ck_assert_uint_eq(cnt, 6);
+    ck_assert_int_eq(memcmp(wa, wc, cnt * sizeof(float)), 0);
+    fnet_destroy(a);
+    fnet_destroy(b);
+    fnet_destroy(c);
+    net_fini(&n);
+}
+END_TEST
+
 START_TEST(test_weights_round_trip)
 {
     network n;
@@ -157,6 +219,7 @@ static Suite *weights_suite(void)
     TCase *tc = tcase_create("weights");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_weights_round_trip);
+    tcase_add_test(tc, test_weights_batch_norm_round_trip);
     tcase_add_test(tc, test_weights_errors);
     suite_add_tcase(s, tc);
     return s;

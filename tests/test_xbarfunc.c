@@ -532,6 +532,255 @@ START_TEST(test_xbarfunc_monotone_bits)
 END_TEST
 
 /* One and two OpenMP threads give the same bits (several work items of 32 images). */
+/* ---- device effects ---------------------------------------------------------------------------
+ */
+
+/* A small layer under p with device d: y (B x N) for the inputs x. */
+static xf_layer *device_layer(xf_params p, const device_params *d, const int32_t *w, size_t R,
+                              size_t N, unsigned wb)
+{
+    p.dev = *d;
+    xf_layer *L = NULL;
+    err e;
+    int rc = xf_layer_create(&p, w, R, N, wb, &L, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    return L;
+}
+
+static const xf_params dev_tile = {.cell_bits = 2,
+                                   .mapping = ARCH_MAP_UNSIGNED,
+                                   .rows = 16,
+                                   .rows_active = 4,
+                                   .dac_bits = 1,
+                                   .adc_bits = 8,
+                                   .adc_mode = XF_ADC_SATURATE,
+                                   .cols = 32};
+
+/* The exact GEMM only when every effect is off: each effect alone turns it off. */
+START_TEST(test_xbarfunc_device_exact_only_when_ideal)
+{
+    int32_t w[6] = {1, -1, 0, 1, 1, -1};
+    device_params d;
+    device_params_ideal(&d);
+    xf_layer *L = device_layer(dev_tile, &d, w, 3, 2, 2);
+    ck_assert(xf_layer_exact(L));
+    xf_layer_destroy(L);
+    for (int k = 0; k < 8; k++) {
+        device_params_ideal(&d);
+        switch (k) {
+        case 0:
+            d.sigma = 0.01;
+            break;
+        case 1:
+            d.stuck_off = 0.01;
+            break;
+        case 2:
+            d.stuck_on = 0.01;
+            break;
+        case 3:
+            d.read_noise = 0.01;
+            break;
+        case 4:
+            d.drift_nu = 0.05, d.time_s = 10.0;
+            break;
+        case 5:
+            d.on_off_ratio = 100.0;
+            break;
+        case 6:
+            d.wire_ohm = 1.0, d.g_on_us = 50.0;
+            break;
+        default:
+            d.n_sigma_levels = 4, d.sigma_per_level[2] = 0.1;
+            break;
+        }
+        L = device_layer(dev_tile, &d, w, 3, 2, 2);
+        ck_assert_msg(!xf_layer_exact(L), "effect %d kept the exact path", k);
+        xf_layer_destroy(L);
+    }
+    device_params_ideal(&d); /* drift at t0 is no effect */
+    d.drift_nu = 0.05, d.drift_nu_sigma = 0.01;
+    L = device_layer(dev_tile, &d, w, 3, 2, 2);
+    ck_assert(xf_layer_exact(L));
+    xf_layer_destroy(L);
+}
+END_TEST
+
+/* Stuck cells: with one-hot inputs (row r at 1) output n is the cell (r, n)'s conductance minus
+ * the offset, so a stuck cell changes its own column's output only, by L_max - u, and the cells
+ * found stuck are as many as drawn (some, not all). 2-bit cells, wb 2: one slice, u = w + 1. */
+START_TEST(test_xbarfunc_device_stuck_cell_changes_its_column)
+{
+    enum { R = 12, N = 10 };
+    uint64_t s = 5;
+    int32_t w[R * N], x[R * R];
+    random_weights(&s, w, R * N, 2);
+    memset(x, 0, sizeof x);
+    for (int r = 0; r < R; r++)
+        x[r * R + r] = 1;
+    device_params d;
+    device_params_ideal(&d);
+    d.stuck_on = 0.08;
+    d.seed = 3;
+    xf_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
+    int64_t y[R * N];
+    xf_layer_forward_sliced(L, x, R, 2, false, y);
+    int stuck = 0;
+    for (int r = 0; r < R; r++)
+        for (int n = 0; n < N; n++) {
+            int64_t exact = w[r * N + n], diff = y[r * N + n] - exact;
+            if (diff != 0) {
+                ck_assert_int_eq(diff, 3 - (w[r * N + n] + 1)); /* stuck on: level 3 */
+                stuck++;
+            }
+        }
+    ck_assert_int_gt(stuck, 0);
+    ck_assert_int_lt(stuck, R * N / 2);
+    /* a single input row lit: every other column equals the exact sum */
+    int32_t one[R] = {0};
+    one[0] = 1;
+    int64_t y1[N];
+    xf_layer_forward(L, one, 1, 2, false, y1);
+    for (int n = 0; n < N; n++)
+        ck_assert_int_eq(y1[n], y[n]);
+    xf_layer_destroy(L);
+}
+END_TEST
+
+/* On/off ratio 4 with 2-bit cells: every cell conducts L + 1, nothing corrects it, so (unsigned
+ * mapping, one slice) y = y_exact + sum_r x_r. Drift at t = t0 on top changes nothing. */
+START_TEST(test_xbarfunc_device_on_off_and_drift_at_t0)
+{
+    enum { R = 20, N = 7, B = 9 };
+    uint64_t s = 9;
+    int32_t w[R * N], x[B * R];
+    random_weights(&s, w, R * N, 2);
+    random_inputs(&s, x, B * R, 4, false);
+    int64_t ref[B * N], y[B * N], y2[B * N];
+    gemm_ref(x, w, B, R, N, ref);
+    device_params d;
+    device_params_ideal(&d);
+    d.on_off_ratio = 4.0;
+    xf_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
+    xf_layer_forward(L, x, B, 4, false, y);
+    xf_layer_forward_sliced(L, x, B, 4, false, y2);
+    for (int b = 0; b < B; b++) {
+        int64_t xs = 0;
+        for (int r = 0; r < R; r++)
+            xs += x[b * R + r];
+        for (int n = 0; n < N; n++) {
+            ck_assert_int_eq(y[b * N + n], ref[b * N + n] + xs);
+            ck_assert_int_eq(y2[b * N + n], ref[b * N + n] + xs);
+        }
+    }
+    xf_layer_destroy(L);
+    d.drift_nu = 0.2, d.drift_nu_sigma = 0.05, d.drift_t0_s = 3.0, d.time_s = 3.0;
+    d.sigma = 0.05; /* with variation: drift at t0 draws nothing, so the same chip */
+    L = device_layer(dev_tile, &d, w, R, N, 2);
+    xf_layer_forward(L, x, B, 4, false, y);
+    xf_layer_destroy(L);
+    d.drift_nu = 0.0, d.drift_nu_sigma = 0.0;
+    L = device_layer(dev_tile, &d, w, R, N, 2);
+    xf_layer_forward(L, x, B, 4, false, y2);
+    ck_assert_int_eq(memcmp(y, y2, sizeof y), 0);
+    xf_layer_destroy(L);
+}
+END_TEST
+
+/* Variation with a lossless ADC: the linear path (one GEMM of effective weights) and the analog
+ * path (conversion by conversion) are the same arithmetic summed in another order: outputs agree
+ * to within one level (a sum landing on .5), and the same seed gives the same bits. */
+START_TEST(test_xbarfunc_device_linear_equals_analog)
+{
+    enum { R = 40, N = 9, B = 12 };
+    uint64_t s = 13;
+    int32_t w[R * N], x[B * R];
+    random_weights(&s, w, R * N, 5);
+    random_inputs(&s, x, B * R, 5, true);
+    for (unsigned m = 0; m < ARCH_MAP_COUNT; m++) {
+        xf_params p = dev_tile;
+        p.mapping = (arch_mapping)m;
+        p.adc_mode = XF_ADC_IDEAL;
+        device_params d;
+        device_params_ideal(&d);
+        d.sigma = 0.05, d.on_off_ratio = 50.0, d.seed = 17;
+        xf_layer *L = device_layer(p, &d, w, R, N, 5), *L2 = device_layer(p, &d, w, R, N, 5);
+        int64_t y[B * N], ya[B * N], y2[B * N];
+        xf_layer_forward(L, x, B, 5, true, y);
+        xf_layer_forward_sliced(L, x, B, 5, true, ya);
+        xf_layer_forward(L2, x, B, 5, true, y2);
+        ck_assert_int_eq(memcmp(y, y2, sizeof y), 0);
+        for (int i = 0; i < B * N; i++)
+            ck_assert_int_le(llabs(y[i] - ya[i]), 1);
+        xf_layer_destroy(L);
+        xf_layer_destroy(L2);
+    }
+}
+END_TEST
+
+/* More variation never lowers the error: the mean squared output error against the exact GEMM,
+ * over 20 chips (seeds), grows with sigma 1, 2, 5, 10, 20 %. Tolerance: each step must be at
+ * least 1.5x the one before (the expectation grows as sigma^2: 4x, 6.25x, 4x, 4x). */
+START_TEST(test_xbarfunc_device_more_variation_more_error)
+{
+    enum { R = 36, N = 8, B = 16 };
+    uint64_t s = 21;
+    int32_t w[R * N], x[B * R];
+    random_weights(&s, w, R * N, 6);
+    random_inputs(&s, x, B * R, 6, false);
+    int64_t ref[B * N], y[B * N];
+    gemm_ref(x, w, B, R, N, ref);
+    const double sig[] = {0.01, 0.02, 0.05, 0.1, 0.2};
+    double prev = 0.0;
+    for (size_t k = 0; k < sizeof sig / sizeof sig[0]; k++) {
+        double mse = 0.0;
+        for (uint64_t seed = 1; seed <= 20; seed++) {
+            device_params d;
+            device_params_ideal(&d);
+            d.sigma = sig[k], d.seed = seed;
+            xf_layer *L = device_layer(dev_tile, &d, w, R, N, 6);
+            xf_layer_forward(L, x, B, 6, false, y);
+            for (int i = 0; i < B * N; i++)
+                mse += (double)(y[i] - ref[i]) * (double)(y[i] - ref[i]);
+            xf_layer_destroy(L);
+        }
+        ck_assert_msg(mse >= 1.5 * prev, "sigma %g: %g after %g", sig[k], mse, prev);
+        prev = mse;
+    }
+}
+END_TEST
+
+/* Read noise through a short ADC: the same bits on 1 and 2 threads, and different from the
+ * noiseless reading. */
+START_TEST(test_xbarfunc_device_read_noise_deterministic)
+{
+    enum { R = 30, N = 6, B = 70 };
+    uint64_t s = 31;
+    int32_t w[R * N], x[B * R];
+    random_weights(&s, w, R * N, 4);
+    random_inputs(&s, x, B * R, 4, false);
+    device_params d;
+    device_params_ideal(&d);
+    d.read_noise = 0.05;
+    xf_params p = dev_tile;
+    p.adc_bits = 4;
+    xf_layer *L = device_layer(p, &d, w, R, N, 4);
+    int64_t y1[B * N], y2[B * N], y0[B * N];
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    xf_layer_forward(L, x, B, 4, false, y1);
+    omp_set_num_threads(2);
+    xf_layer_forward(L, x, B, 4, false, y2);
+    omp_set_num_threads(saved);
+    ck_assert_int_eq(memcmp(y1, y2, sizeof y1), 0);
+    device_params_ideal(&d);
+    xf_layer *L0 = device_layer(p, &d, w, R, N, 4);
+    xf_layer_forward(L0, x, B, 4, false, y0);
+    ck_assert_int_ne(memcmp(y1, y0, sizeof y1), 0);
+    xf_layer_destroy(L);
+    xf_layer_destroy(L0);
+}
+END_TEST
+
 START_TEST(test_xbarfunc_threads_deterministic)
 {
     uint64_t s = 77;
@@ -737,6 +986,12 @@ static Suite *xbarfunc_suite(void)
     tcase_add_test(tc, test_xbarfunc_errors);
     tcase_add_test(tc, test_xbarfunc_names_and_arch);
     tcase_add_test(tc, test_xbarfunc_conversions);
+    tcase_add_test(tc, test_xbarfunc_device_exact_only_when_ideal);
+    tcase_add_test(tc, test_xbarfunc_device_stuck_cell_changes_its_column);
+    tcase_add_test(tc, test_xbarfunc_device_on_off_and_drift_at_t0);
+    tcase_add_test(tc, test_xbarfunc_device_linear_equals_analog);
+    tcase_add_test(tc, test_xbarfunc_device_more_variation_more_error);
+    tcase_add_test(tc, test_xbarfunc_device_read_noise_deterministic);
     suite_add_tcase(s, tc);
     return s;
 }
