@@ -109,8 +109,9 @@ static void usage(void)
         "  -o FILE.h5           output (default traces/search.h5); the best policy and copies\n"
         "                       go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
         "                       to FILE.ckpt (every 25 episodes; --checkpoint-every N)\n"
-        "  --resume             continue from FILE.ckpt; ends where an uninterrupted search\n"
-        "                       would\n"
+        "  --resume             continue from FILE.ckpt (an error when there is none); ends\n"
+        "                       where an uninterrupted search would. A search that fails\n"
+        "                       midway writes nothing under -o's names; its checkpoint stays\n"
         "  -q                   no summary\n");
 }
 
@@ -488,8 +489,9 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
     return 0;
 }
 
-/* The best policy (CSV: layer,wb,ab,adc_bits) and copies (CSV: layer,copies), through temporary
- * names renamed when complete. */
+/* The best policy (CSV: layer,wb,ab,adc_bits) and copies (CSV: layer,copies), written to the
+ * temporaries PATH.tmp; best_files_commit renames them once the HDF5 file is in place too, and
+ * best_files_discard removes them, so a failure leaves nothing under the requested names. */
 static int write_best_files(const char *stem, const network *n, const search_log *log,
                             char *policy_path, char *copies_path, size_t size, err *e)
 {
@@ -517,14 +519,39 @@ static int write_best_files(const char *stem, const network *n, const search_log
             policy_write_csv(&p, n, f);
         else
             replication_write_csv(copies, n, f);
-        if (fclose(f) != 0 || rename(tmp, paths[i]) != 0) {
+        if (fclose(f) != 0) {
             remove(tmp);
-            rc = err_set(e, ERR_IO, "cannot write %s: %s", paths[i], strerror(errno));
+            rc = err_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
         }
     }
     policy_fini(&p);
     free(copies);
     return rc;
+}
+
+static void best_files_discard(const char *policy_path, const char *copies_path)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", policy_path);
+    remove(tmp);
+    snprintf(tmp, sizeof tmp, "%s.tmp", copies_path);
+    remove(tmp);
+}
+
+static int best_files_commit(const char *policy_path, const char *copies_path, err *e)
+{
+    const char *paths[2] = {policy_path, copies_path};
+    for (int i = 0; i < 2; i++) {
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp", paths[i]);
+        if (rename(tmp, paths[i]) != 0) {
+            int rc =
+                err_set(e, ERR_IO, "cannot rename %s to %s: %s", tmp, paths[i], strerror(errno));
+            best_files_discard(policy_path, copies_path);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static void print_summary(const network *n, const arch *a, const env *v, const search_log *log,
@@ -673,8 +700,14 @@ int cmd_search(int argc, char **argv)
         status = rc == ERR_IO ? 1 : 2;
         goto done;
     }
-    if (rc < 0)
-        fprintf(stderr, "xbarsim search: %s (the %u episodes so far are written)\n", e.msg, log.n);
+    if (rc < 0) { /* nothing under the requested names; the checkpoint keeps the episodes */
+        fprintf(stderr,
+                "xbarsim search: %s (after %u episodes; nothing written to %s: the same command "
+                "with --resume continues from %s)\n",
+                e.msg, log.n, o.out, ckpt);
+        status = 1;
+        goto done;
+    }
 
     char *cmdline = cli_command_line(argc, argv);
     char cfgtext[1024];
@@ -697,12 +730,17 @@ int cmd_search(int argc, char **argv)
         fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
         h5file_abort(f);
         f = NULL;
+        if (log.best >= 0)
+            best_files_discard(policy_path, copies_path);
         status = 1;
         goto done;
     }
-    if (h5file_commit(f, &e) < 0) {
+    if (h5file_commit(f, &e) < 0 ||
+        (log.best >= 0 && best_files_commit(policy_path, copies_path, &e) < 0)) {
         f = NULL;
         fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
+        if (log.best >= 0)
+            best_files_discard(policy_path, copies_path);
         status = 1;
         goto done;
     }
@@ -711,7 +749,7 @@ int cmd_search(int argc, char **argv)
         print_summary(&n, &a, v, &log, &so, &ec, policy_path, copies_path);
         printf("wrote %s\n", o.out);
     }
-    status = rc < 0 ? 1 : 0;
+    status = 0;
 done:
     if (f)
         h5file_abort(f);

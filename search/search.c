@@ -7,6 +7,7 @@
 #include "search.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <gsl/gsl_rng.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,14 +252,20 @@ int search_run(env *v, const search_options *o, search_log *log, search_progress
     agent_fresh(&g, o);
     if (o->resume && o->checkpoint) {
         FILE *f = fopen(o->checkpoint, "rb");
-        if (f) {
-            int rc = ckpt_load(f, o->checkpoint, o, v, log, &g, e);
-            fclose(f);
-            if (rc < 0) {
-                agent_fini(&g);
-                search_log_fini(log);
-                return rc;
-            }
+        if (!f) { /* resuming nothing would silently start again from episode 0 */
+            agent_fini(&g);
+            search_log_fini(log);
+            return err_set(e, ERR_INPUT,
+                           "--resume: found no checkpoint %s (%s), expected the checkpoint of an "
+                           "earlier run with the same -o; leave out --resume to start afresh",
+                           o->checkpoint, strerror(errno));
+        }
+        int rc = ckpt_load(f, o->checkpoint, o, v, log, &g, e);
+        fclose(f);
+        if (rc < 0) {
+            agent_fini(&g);
+            search_log_fini(log);
+            return rc;
         }
     }
     double *states = mem_calloc((size_t)T * ENV_FEATURES, sizeof *states, "search states");

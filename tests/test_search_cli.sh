@@ -76,6 +76,10 @@ b = h5py.File('l5.h5')['/search/episodes'][()]
 print('same' if (a['reward'] == b['reward']).all() and (a['latency_ps'] == b['latency_ps']).all()
       else 'differ')" 2>&1)
 expect "resume finished" 0 '^same$' -- echo "$same"
+# --resume with no checkpoint is an error, not a silent fresh start (issue 20); nothing written.
+expect "resume without checkpoint" 2 '--resume: found no checkpoint .*none\.ckpt' -- \
+    "$bin" search "$lrmp" --net lenet5 --mode lrmp "${small[@]}" --resume -o none.h5 -q
+check "nothing written without checkpoint" [ ! -e none.h5 ] && [ ! -e none.policy.csv ]
 expect "resume other seed" 2 'seed 1' -- "$bin" search "$lrmp" --net lenet5 --mode lrmp \
     "${small[@]}" --seed 2 --resume -o l5.h5
 
