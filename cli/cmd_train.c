@@ -418,6 +418,18 @@ static int train_main(const topts *o, const char *cmdline)
         fprintf(stderr, "xbarsim train: --data: %s\n", e.msg);
         goto done;
     }
+    /* More images than the files hold is refused, not silently cut to what is there. */
+    if ((need_train && o->train_images > 0 && (size_t)o->train_images > tr.n) ||
+        (o->test_images > 0 && (size_t)o->test_images > te.n)) {
+        bool train = need_train && o->train_images > 0 && (size_t)o->train_images > tr.n;
+        fprintf(stderr,
+                "xbarsim train: %s: found %lld, expected at most %zu (the %s set holds "
+                "%zu images)\n",
+                train ? "--train-images" : "--test-images",
+                train ? o->train_images : o->test_images, train ? tr.n : te.n,
+                train ? "training" : "test", train ? tr.n : te.n);
+        goto done;
+    }
     printf("# %s: %u crossbar layers, %zu parameters; %zu training, %zu test images\n", n.name,
            n.n_xbar, fnet_param_count(f), tr.n, te.n);
     train_config c = {.epochs = (unsigned)o->epochs,

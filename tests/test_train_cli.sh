@@ -111,4 +111,9 @@ expect "search holdout too big" 2 'functional.holdout \(--holdout\): found 70000
 expect "search weights missing" 2 'functional.weights \(--weights\): missing.h5: cannot open' -- \
     "$bin" search "$lrmp" --net mlp-fmnist --mode lrmp --episodes 2 --accuracy functional \
     --weights missing.h5
+# More images than the set holds is refused, not clamped (issue 20).
+expect "train images beyond the set" 2 '--train-images: found 70000, expected at most 60000' -- \
+    "$bin" train --net mlp-fmnist --epochs 1 --train-images 70000 -o "$tmp/clamp.h5"
+check "nothing written" [ ! -e "$tmp/clamp.h5" ]
+
 finish
