@@ -141,6 +141,28 @@ const char *cli_resolve_spec(const char *spec, const char *config, char *buf, si
     return is_file(buf) ? buf : spec;
 }
 
+int cli_check_repeats(const char *cmd, int argc, char **argv, const char *const *repeatable)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1] || (a[1] >= '0' && a[1] <= '9'))
+            continue; /* not an option (a file, a value, a negative number) */
+        bool many = false;
+        for (size_t k = 0; repeatable && repeatable[k] && !many; k++)
+            many = strcmp(a, repeatable[k]) == 0;
+        if (many)
+            continue;
+        for (int j = i + 1; j < argc; j++)
+            if (strcmp(argv[j], a) == 0) {
+                fprintf(stderr,
+                        "xbarsim %s: %s: given twice (arguments %d and %d), expected once\n", cmd,
+                        a, i, j);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, long long hi,
                  long long *out)
 {

@@ -43,6 +43,12 @@ int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, 
 int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
                    double *out);
 
+/* Every option (an argument starting with '-') given at most once, but those named in
+ * `repeatable` (NULL-terminated, may be NULL): 0, or -1 after printing "xbarsim CMD: OPT: given
+ * twice (arguments I and J), expected once" on stderr. A repeated option used to keep the last
+ * value silently. */
+int cli_check_repeats(const char *cmd, int argc, char **argv, const char *const *repeatable);
+
 /* "xbarsim" and the arguments, space-separated; owned by the caller (free). */
 char *cli_command_line(int argc, char **argv);
 /* A monotonic wall clock, s. */

@@ -127,6 +127,9 @@ static int parse_onoff(const char *opt, const char *s, int *out)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
+    static const char *const repeatable[] = {"--set", NULL};
+    if (cli_check_repeats("search", argc, argv, repeatable) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--resume") == 0) {

@@ -85,6 +85,9 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, topts *o)
 {
+    static const char *const repeatable[] = {"--set", NULL};
+    if (cli_check_repeats("train", argc, argv, repeatable) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v || a[0] != '-') {

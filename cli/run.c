@@ -110,6 +110,9 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, run_opts *o)
 {
+    static const char *const repeatable[] = {"--set", NULL};
+    if (cli_check_repeats("run", argc, argv, repeatable) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

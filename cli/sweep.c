@@ -99,6 +99,9 @@ static void usage(void)
 
 static int parse_args(int argc, char **argv, sweep_opts *o)
 {
+    static const char *const repeatable[] = {NULL};
+    if (cli_check_repeats("sweep", argc, argv, repeatable) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long long ll;

@@ -141,6 +141,8 @@ static int cmd_map(int argc, char **argv)
     const char *replication_spec = "none";
     map_placement placement = MAP_PLACE_GROUPS;
     int csv = 0, json = 0;
+    if (cli_check_repeats("map", argc, argv, NULL) < 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
@@ -302,6 +304,8 @@ static int cmd_replicate(int argc, char **argv)
     const char *obj_arg = NULL, *budget_arg = NULL, *solver_arg = NULL;
     map_placement placement = MAP_PLACE_GROUPS;
     unsigned time_limit_ms = 10000;
+    if (cli_check_repeats("replicate", argc, argv, NULL) < 0)
+        return 2;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {

@@ -93,6 +93,11 @@ expect "inert axis warned" 0 '^warning: axis seed \(.*inert\.cfg:3\) changes no 
 expect "inert axis in /sweep" 0 "^\['seed'\]$" -- /usr/bin/python3 -c \
     "import h5py; print(list(h5py.File('$tmp/inert.h5')['/sweep'].attrs['axes_without_effect']))"
 
+# A repeated option is an error, not "the last one wins" (issue 20).
+expect "map --net twice" 2 '^xbarsim map: --net: given twice' -- "$bin" map lrmp --net lenet5 --net resnet18
+expect "run --net twice" 2 '^xbarsim run: --net: given twice' -- "$bin" run -q --net lenet5 --net resnet18 -o "$tmp/twice.h5"
+expect "run --set twice is fine" 0 '' -- "$bin" run -q --net lenet5 --set arch.tiles.adc.bits=4 --set arch.tiles.rows_active=9 -o "$tmp/twice.h5"
+
 # Strict numbers (issue 20): surrounding blanks are refused; -j1 is -j 1.
 expect "number with a blank" 2 "--inferences: found ' 3', expected an integer" -- \
     "$bin" run -q -o "$tmp/blank.h5" --inferences " 3"
