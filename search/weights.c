@@ -4,6 +4,7 @@
 #include "weights.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,17 @@ static int read_array(hid_t file, const char *fpath, const char *path, const uin
     } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
         H5Eclear2(H5E_DEFAULT);
         rc = err_set(e, ERR_INPUT, "%s: %s: cannot read it as float numbers", fpath, path);
+    } else {
+        /* A NaN or an infinity would spread through every later layer: refuse it by index. */
+        uint64_t count = 1;
+        for (unsigned i = 0; i < nd; i++)
+            count *= dims[i];
+        for (uint64_t i = 0; i < count && rc == 0; i++)
+            if (!isfinite(out[i]))
+                rc = err_set(e, ERR_INPUT,
+                             "%s: %s: found %g at flat index %llu, expected finite numbers "
+                             "(layer \"%s\" of %s)",
+                             fpath, path, (double)out[i], (unsigned long long)i, layer, net);
     }
     H5Dclose(d);
     return rc;

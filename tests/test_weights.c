@@ -204,6 +204,17 @@ START_TEST(test_weights_errors)
                  "found no dataset /layers/head/weight, expected one of shape 4x27 (layer "
                  "\"head\" of w)");
     expect_error("v", "fc", 4, ERR_INPUT, "/meta: found network \"w\", expected \"v\"");
+    /* a NaN in a weight is refused with the dataset and the index */
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert_int_ge(file, 0);
+    hid_t d = H5Dopen2(file, "/layers/fc/weight", H5P_DEFAULT);
+    float w[4 * 27];
+    ck_assert_int_ge(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w), 0);
+    w[5] = NAN;
+    ck_assert_int_ge(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w), 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    expect_error("w", "fc", 4, ERR_INPUT, "/layers/fc/weight: found nan at flat index 5");
     FILE *f = fopen(path, "w");
     fputs("not an HDF5 file\n", f);
     fclose(f);
