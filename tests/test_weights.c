@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
