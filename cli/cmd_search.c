@@ -698,6 +698,9 @@ int cmd_search(int argc, char **argv)
     int rc = search_run(v, &so, &log, on_episode, &pc, &e);
     if (pc.shown)
         fputc('\n', stderr);
+    if (o.resume && log.resumed_at > 0)
+        fprintf(stderr, "xbarsim search: resumed from %s at episode %u of %u\n", ckpt,
+                log.resumed_at, episodes);
     if (rc < 0 && log.n == 0) {
         fprintf(stderr, "xbarsim search: %s\n", e.msg);
         status = rc == ERR_IO ? 1 : 2;

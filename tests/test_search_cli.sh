@@ -68,7 +68,9 @@ expect "stop on failure" 1 'episode 0 failed: .*boom' -- "$bin" search "$lrmp" -
 
 # --resume of a finished search: nothing to redo, the same episodes, bit for bit.
 cp l5.h5 l5-first.h5
-"$bin" search "$lrmp" --net lenet5 --mode lrmp "${small[@]}" --resume -o l5.h5 -q
+"$bin" search "$lrmp" --net lenet5 --mode lrmp "${small[@]}" --resume -o l5.h5 -q 2>resume.err
+expect "resume says where it resumed" 0 '^xbarsim search: resumed from .*l5\.ckpt at episode 6 of 6$' \
+    -- cat resume.err
 same=$($py -c "
 import h5py
 a = h5py.File('l5-first.h5')['/search/episodes'][()]
