@@ -188,16 +188,11 @@ static int fail(const ctx *c, const config_setting_t *at, const char *path, cons
     __attribute__((format(printf, 4, 5)));
 static int fail(const ctx *c, const config_setting_t *at, const char *path, const char *fmt, ...)
 {
-    char what[ERR_MSG_BYTES];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int rc = cfgfile_vfail(c->e, at, c->origin, path, fmt, ap);
     va_end(ap);
-    unsigned line = cfgfile_line_of(at);
-    if (line)
-        return err_set(c->e, ERR_INPUT, "%s:%u: %s: %s", cfgfile_file_of(at, c->origin), line, path,
-                       what);
-    return err_set(c->e, ERR_INPUT, "%s: %s: %s", cfgfile_file_of(at, c->origin), path, what);
+    return rc;
 }
 
 static void join(char *buf, const char *group, const char *key)

@@ -510,6 +510,28 @@ int cfgfile_parse_file(const char *path, config_t *cfg, err *e)
     return rc;
 }
 
+int cfgfile_vfail(err *e, const config_setting_t *at, const char *origin, const char *path,
+                  const char *fmt, va_list ap)
+{
+    char what[ERR_MSG_BYTES];
+    vsnprintf(what, sizeof what, fmt, ap);
+    unsigned line = cfgfile_line_of(at);
+    const char *file = cfgfile_file_of(at, origin);
+    if (line)
+        return err_set(e, ERR_INPUT, "%s:%u: %s: %s", file, line, path, what);
+    return err_set(e, ERR_INPUT, "%s: %s: %s", file, path, what);
+}
+
+int cfgfile_fail(err *e, const config_setting_t *at, const char *origin, const char *path,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cfgfile_vfail(e, at, origin, path, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 bool cfgfile_number(const config_setting_t *s, double *out)
 {
     int t = config_setting_type(s);

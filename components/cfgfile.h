@@ -8,6 +8,7 @@
 #define XBARSIM_COMPONENTS_CFGFILE_H
 
 #include <libconfig.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,6 +49,15 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e);
 
 /* Line of s, or of its nearest ancestor that has one (the root has none: 0). */
 unsigned cfgfile_line_of(const config_setting_t *s);
+/* Set e to "FILE:LINE: PATH: WHAT" (or "FILE: PATH: WHAT" when `at` has no line; a value set by
+ * --set names the option instead of a file) with the location of `at` (origin names a setting
+ * that comes from no file); WHAT is printf-formatted. Returns ERR_INPUT. The one formatter of
+ * the loaders' messages. */
+int cfgfile_fail(err *e, const config_setting_t *at, const char *origin, const char *path,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int cfgfile_vfail(err *e, const config_setting_t *at, const char *origin, const char *path,
+                  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 /* The value of an int, int64 or float setting as a double: true and *out set, or false (another
  * type; *out untouched). Finiteness and range are the caller's to check. */
 bool cfgfile_number(const config_setting_t *s, double *out);

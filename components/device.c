@@ -34,18 +34,13 @@ static int fail(const ctx *c, const config_setting_t *at, const char *key, const
     __attribute__((format(printf, 4, 5)));
 static int fail(const ctx *c, const config_setting_t *at, const char *key, const char *fmt, ...)
 {
-    char what[ERR_MSG_BYTES];
+    char path[96];
+    snprintf(path, sizeof path, "arch.tiles.device%s%.64s", key ? "." : "", key ? key : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int rc = cfgfile_vfail(c->e, at, c->origin, path, fmt, ap);
     va_end(ap);
-    unsigned line = cfgfile_line_of(at);
-    const char *file = cfgfile_file_of(at, c->origin);
-    if (line)
-        return err_set(c->e, ERR_INPUT, "%s:%u: arch.tiles.device%s%s: %s", file, line,
-                       key ? "." : "", key ? key : "", what);
-    return err_set(c->e, ERR_INPUT, "%s: arch.tiles.device%s%s: %s", file, key ? "." : "",
-                   key ? key : "", what);
+    return rc;
 }
 
 /* A number (integer or float) of s in [lo, hi] (lo excluded when lo_open). */
