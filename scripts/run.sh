@@ -20,8 +20,23 @@ cmake --build build -j "$jobs" --target xbarsim >/dev/null
 mkdir -p traces
 x=build/cli/xbarsim
 
+# The arguments go to `xbarsim search`; they replace the defaults they name (an option given
+# twice is an error). The later steps read traces/search.*, so -o stays the script's.
+defaults=(--net resnet18 --mode lrmp --episodes 100)
+args=()
+for ((k = 0; k < ${#defaults[@]}; k += 2)); do
+    given=0
+    for a in "$@"; do [ "$a" = "${defaults[k]}" ] && given=1; done
+    [ $given -eq 1 ] || args+=("${defaults[k]}" "${defaults[k + 1]}")
+done
+for a in "$@"; do
+    if [ "$a" = "-o" ]; then
+        echo "run.sh: -o is the script's own (traces/search.h5): the later steps read it" >&2
+        exit 2
+    fi
+done
 echo "== 1. search: resnet18 on lrmp, mode lrmp (DDPG + replication, proxy accuracy)"
-$x search configs/arch/lrmp.cfg --net resnet18 --mode lrmp --episodes 100 -o traces/search.h5 "$@"
+$x search configs/arch/lrmp.cfg "${args[@]}" -o traces/search.h5 "$@"
 echo
 echo "== 2. event simulation: the 8-bit baseline and the best policy with its copies"
 $x run --arch lrmp --net resnet18 --policy uniform:8 --inferences 20 -q -o traces/baseline.h5
