@@ -42,11 +42,12 @@ echo "# energy per inference by category, uJ; adc_bits = the /mapping/layers adc
 import sys
 sys.path.insert(0, "scripts")
 import xbarsim_trace as xt
-cats = ["dac", "crossbar", "adc", "shift_add", "bus", "vector", "sram", "tile_static",
-        "sram_leakage"]
+runs = [xt.load(p, events=False) for p in sys.argv[1:]]
+# every energy category of the files (dynamic parts, then static_<part>) that any run charges
+cats = [c for c in xt._energy_categories(runs[0]["summary_network"].columns)
+        if any(d["summary_network"].iloc[0]["energy_%s_pj" % c] != 0 for d in runs)]
 print(",".join(["file", "adc_bits"] + cats + ["total"]))
-for p in sys.argv[1:]:
-    d = xt.load(p, events=False)
+for p, d in zip(sys.argv[1:], runs):
     m = d["mapping_layers"]
     used = sorted(set(int(b) for b in m.loc[m["crossbar"] == 1, "adc_bits"]))
     net = d["summary_network"].iloc[0]

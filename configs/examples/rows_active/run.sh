@@ -47,8 +47,8 @@ import sys
 sys.path.insert(0, "scripts")
 import xbarsim_trace as xt
 runs = [xt.load(p, events=False) for p in sys.argv[1:]]
-cats = [c for c in ["dac", "crossbar", "adc", "shift_add", "write", "bus", "vector", "sram",
-                    "tile_static", "sram_leakage"]
+# every energy category of the files (dynamic parts, then static_<part>) that any run charges
+cats = [c for c in xt._energy_categories(runs[0]["summary_network"].columns)
         if any(d["summary_network"].iloc[0]["energy_%s_pj" % c] != 0 for d in runs)]
 print(",".join(["file", "rows_active", "adc_bits", "adc_bits_needed"] + cats + ["total"]))
 for p, d in zip(sys.argv[1:], runs):
