@@ -868,23 +868,29 @@ static uint64_t forward_analog(const xf_layer *L, const int32_t *x, size_t B, un
     return clips;
 }
 
-/* Device effects, linear case: y = rint(x W_eff) in double. */
-static void forward_linear(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. */
+static void forward_gemm(const xf_layer *L, const double *W, const int32_t *x, size_t B, int64_t *y)
 {
     size_t R = L->R, N = L->N;
-    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc linear inputs");
-    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc linear outputs");
+    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
+    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc GEMM outputs");
     for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
         size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
         for (size_t i = 0; i < nb * R; i++)
             xd[i] = (double)x[b0 * R + i];
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
-                    (int)R, L->wl, (int)N, 0.0, yd, (int)N);
+                    (int)R, W, (int)N, 0.0, yd, (int)N);
         for (size_t i = 0; i < nb * N; i++)
             y[b0 * N + i] = (int64_t)llrint(yd[i]);
     }
     free(xd);
     free(yd);
+}
+
+/* Device effects, linear case: y = rint(x W_eff). */
+static void forward_linear(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+{
+    forward_gemm(L, L->wl, x, B, y);
 }
 
 bool xf_layer_exact(const xf_layer *L)
@@ -926,23 +932,10 @@ uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, 
 }
 
 /* Lossless: the exact GEMM, in double (every partial sum is an integer below 2^53, so exact and
- * independent of the summation order). */
+ * independent of the summation order; the rounding is then the identity). */
 static void forward_exact(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
 {
-    size_t R = L->R, N = L->N;
-    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc exact inputs");
-    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc exact outputs");
-    for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
-        size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
-        for (size_t i = 0; i < nb * R; i++)
-            xd[i] = (double)x[b0 * R + i];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
-                    (int)R, L->wd, (int)N, 0.0, yd, (int)N);
-        for (size_t i = 0; i < nb * N; i++)
-            y[b0 * N + i] = (int64_t)yd[i];
-    }
-    free(xd);
-    free(yd);
+    forward_gemm(L, L->wd, x, B, y);
 }
 
 uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigned ab, bool x_signed,
