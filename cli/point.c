@@ -21,6 +21,7 @@
 #include "model.h"
 #include "network.h"
 #include "policy.h"
+#include "price.h"
 #include "replicate.h"
 #include "replication.h"
 #include "run.h"
@@ -568,17 +569,6 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     return accuracy(in, p, dir, c, m, e);
 }
 
-/* The model of the point's network with copies, on a chip that is never too small (the layout's
- * fit is checked by the caller through tiles_span). */
-static int price(inputs *in, const unsigned *copies, mapping *map, model *mo, err *e)
-{
-    arch big = in->a;
-    big.tiles.count = UINT32_MAX / 2;
-    ERR_TRY(mapping_build(in->net, &big, &in->pol, copies, in->placement, map, e));
-    model_evaluate(in->net, &in->a, map, mo);
-    return 0;
-}
-
 static int job_replicate(inputs *in, const pset *p, const char *dir, point_cache *c, double *m,
                          err *e)
 {
@@ -598,30 +588,12 @@ static int job_replicate(inputs *in, const pset *p, const char *dir, point_cache
     unsigned *copies = mem_calloc(in->net->n_xbar ? in->net->n_xbar : 1, sizeof *copies, "copies");
     mapping before_map, after_map;
     model before, after;
-    int rc = 0;
-    /* Group alignment can push the layout past the chip: give the solver less and solve again. */
-    for (int attempt = 0;; attempt++) {
-        replicate_result r = {0};
-        if ((rc = replicate_solve(&prob, REPLICATE_SOLVER_EXACT, &r, e)) < 0)
-            goto done;
-        for (unsigned i = 0; i < in->net->n_xbar; i++)
-            copies[i] = (unsigned)r.copies[i];
-        replicate_result_fini(&r);
-        if ((rc = price(in, copies, &after_map, &after, e)) < 0)
-            goto done;
-        if (after_map.tiles_span <= in->a.tiles.count)
-            break;
-        uint64_t over = after_map.tiles_span - in->a.tiles.count;
-        model_fini(&after);
-        mapping_fini(&after_map);
-        if (attempt == 16 || over >= prob.budget) {
-            rc = err_set(e, ERR_INPUT, "the copies do not fit the chip's %u tiles in groups",
-                         in->a.tiles.count);
-            goto done;
-        }
-        prob.budget -= over;
-    }
-    if ((rc = price(in, NULL, &before_map, &before, e)) < 0) {
+    int rc = replicate_fit(in->net, &in->a, &in->pol, in->placement, &prob, REPLICATE_SOLVER_EXACT,
+                           copies, &after_map, &after, e);
+    if (rc < 0)
+        goto done;
+    if ((rc = price_network(in->net, &in->a, &in->pol, NULL, in->placement, &before_map, &before,
+                            e)) < 0) {
         model_fini(&after);
         mapping_fini(&after_map);
         goto done;

@@ -4,7 +4,6 @@
  * 2 bad input (the message on stderr says where and what) or bad usage.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "model.h"
 #include "network.h"
 #include "policy.h"
+#include "price.h"
 #include "replicate.h"
 #include "replication.h"
 #include "err.h"
@@ -284,20 +284,6 @@ static int write_replication(const char *path, const network *n, const unsigned 
     return 0;
 }
 
-/* Price n at pol with copies (NULL: one each) without the chip's tile limit. */
-static void price_unlimited(const network *n, const arch *a, const policy *pol,
-                            const unsigned *copies, map_placement placement, mapping *m, model *mo)
-{
-    arch big = *a; /* shallow: only read */
-    big.tiles.count = UINT_MAX;
-    err e;
-    if (mapping_build(n, &big, pol, copies, placement, m, &e) < 0) {
-        fprintf(stderr, "xbarsim replicate: %s\n", e.msg); /* unreachable: no tile limit */
-        abort();
-    }
-    model_evaluate(n, &big, m, mo);
-}
-
 static int cmd_replicate(int argc, char **argv)
 {
     const char *config = NULL, *net_arg = NULL, *policy_spec = "uniform:8", *out_path = NULL;
@@ -414,7 +400,6 @@ static int cmd_replicate(int argc, char **argv)
     int status = 2; /* bad input, unless a step below says otherwise */
     policy pol;
     replicate_problem p = {0};
-    replicate_result r = {0};
     unsigned *copies = NULL;
     if (policy_from_spec(policy_spec, &n, &a, NULL, &pol, &e) < 0) {
         fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
@@ -433,28 +418,20 @@ static int cmd_replicate(int argc, char **argv)
         abort();
     mapping m;
     model after;
-    for (int attempt = 0;; attempt++) {
-        if (replicate_solve(&p, solver, &r, &e) < 0) {
-            status = e.code == ERR_INPUT ? 2 : 1;
-            fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n.name, a.name, e.msg,
-                    asked > p.budget && attempt == 0 ? " (the budget is capped at the chip's tiles)"
-                                                     : "");
-            goto done_problem;
-        }
-        for (unsigned i = 0; i < n.n_xbar; i++)
-            copies[i] = (unsigned)r.copies[i];
-        price_unlimited(&n, &a, &pol, copies, placement, &m, &after);
-        if (m.tiles_span <= a.tiles.count || attempt == 16)
-            break;
-        /* Group alignment gaps push the layout past the chip: give the solver less. */
-        p.budget -= m.tiles_span - a.tiles.count;
-        model_fini(&after);
-        mapping_fini(&m);
-        replicate_result_fini(&r);
+    if (replicate_fit(&n, &a, &pol, placement, &p, solver, copies, &m, &after, &e) < 0) {
+        status = e.code == ERR_INPUT ? 2 : 1;
+        fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n.name, a.name, e.msg,
+                asked > a.tiles.count ? " (the budget is capped at the chip's tiles)" : "");
+        goto done_problem;
     }
     mapping m0;
     model before;
-    price_unlimited(&n, &a, &pol, NULL, placement, &m0, &before);
+    if (price_network(&n, &a, &pol, NULL, placement, &m0, &before, &e) < 0) {
+        fprintf(stderr, "xbarsim replicate: %s\n", e.msg); /* the replicated layout mapped */
+        model_fini(&after);
+        mapping_fini(&m);
+        goto done_problem;
+    }
     printf("# %s on %s, policy %s: replication for %s, solver %s\n", n.name, a.name, policy_spec,
            obj_arg, replicate_solver_name(solver));
     printf("%-18s %7s %6s %8s %14s %14s\n", "layer", "tiles", "P", "copies", "T_before/us",
@@ -480,11 +457,6 @@ static int cmd_replicate(int argc, char **argv)
         printf("note: budget %llu lowered to %llu (the chip%s)\n", (unsigned long long)asked,
                (unsigned long long)p.budget,
                asked > a.tiles.count && p.budget == a.tiles.count ? "" : " and group alignment");
-    if (m.tiles_span > a.tiles.count)
-        fprintf(
-            stderr,
-            "xbarsim replicate: warning: the layout spans %llu tiles, more than the chip's %u\n",
-            (unsigned long long)m.tiles_span, a.tiles.count);
     status = 0;
     if (out_path && write_replication(out_path, &n, copies) < 0)
         status = 1;
@@ -492,7 +464,6 @@ static int cmd_replicate(int argc, char **argv)
     mapping_fini(&m0);
     model_fini(&after);
     mapping_fini(&m);
-    replicate_result_fini(&r);
 done_problem:
     free(copies);
     replicate_problem_fini(&p);

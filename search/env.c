@@ -15,7 +15,6 @@
 #include "env.h"
 
 #include <assert.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "mapping.h"
 #include "mem.h"
 #include "model.h"
+#include "price.h"
 
 #define ENV_FAILED_REWARD   (-100.0)
 #define ENV_STATIC_FEATURES 8 /* normalised per column over the layers */
@@ -32,7 +32,6 @@
 struct env {
     const network *n;
     const arch *a;
-    arch big; /* a without a tile limit (shallow copy) */
     env_config c;
     acc_backend *acc;
     unsigned layers;                     /* crossbar layers, count */
@@ -143,9 +142,7 @@ static double now_s(void)
 /* Map pol with copies (NULL: one each) on the unlimited chip and evaluate. */
 static int price(env *v, const unsigned *copies, mapping *m, model *mo, err *e)
 {
-    ERR_TRY(mapping_build(v->n, &v->big, &v->pol, copies, MAP_PLACE_PACKED, m, e));
-    model_evaluate(v->n, v->a, m, mo); /* the real chip: its idle tiles' static energy */
-    return 0;
+    return price_network(v->n, v->a, &v->pol, copies, MAP_PLACE_PACKED, m, mo, e);
 }
 
 /* lrmp: copies for v->pol inside the tile budget (exact solver) into v->copies. */
@@ -345,9 +342,6 @@ int env_create(const network *n, const arch *a, const env_config *c, acc_backend
     env *v = mem_calloc(1, sizeof *v, "search environment");
     v->n = n;
     v->a = a;
-    v->big = *a;
-    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) /* reprogram: the count is the shared crossbars */
-        v->big.tiles.count = UINT_MAX;
     v->c = *c;
     v->acc = acc;
     v->layers = n->n_xbar;

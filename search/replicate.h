@@ -16,6 +16,7 @@
 #include "arch.h"
 #include "err.h"
 #include "mapping.h"
+#include "model.h"
 #include "network.h"
 #include "policy.h"
 
@@ -118,6 +119,18 @@ int replicate_solver_parse(const char *s, replicate_solver *out);
 int replicate_problem_from_model(const network *n, const arch *a, const policy *pol,
                                  const char *budget_spec, replicate_objective obj, double alpha,
                                  replicate_problem *p, err *e);
+/* Solve p with solver s and lay the copies out with placement on a. Group alignment can push a
+ * layout past the chip; then the budget is lowered by the excess and the problem solved again, at
+ * most REPLICATE_FIT_ATTEMPTS times (the budget falls on every attempt, so the loop ends anyway;
+ * ResNet-34 on lrmp for throughput needs 35 attempts of 8 tiles each, about 1 ms each with the
+ * exact solver). Returns 0 with copies[0..n->n_xbar) set, *m and *mo the
+ * fitting layout and its price (owned by the caller: mapping_fini, model_fini) and p->budget the
+ * budget that fit; or a negative status with e set (the solver's error, or ERR_INPUT "the copies
+ * do not fit the chip's N tiles in groups") and nothing to release. */
+#define REPLICATE_FIT_ATTEMPTS 64
+int replicate_fit(const network *n, const arch *a, const policy *pol, map_placement placement,
+                  replicate_problem *p, replicate_solver s, unsigned *copies, mapping *m, model *mo,
+                  err *e);
 /* Parse a budget spec against a baseline tile count and the chip's: 0 and *out, or ERR_INPUT. */
 int replicate_budget_parse(const char *spec, uint64_t baseline_tiles, uint64_t chip_tiles,
                            uint64_t *out, err *e);

@@ -4,13 +4,13 @@
  * ceil(P / r) x vector_ps is exactly the T_l that model_evaluate prices with r copies.
  */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mapping.h"
 #include "model.h"
+#include "price.h"
 #include "replicate.h"
 
 int replicate_budget_parse(const char *spec, uint64_t baseline_tiles, uint64_t chip_tiles,
@@ -44,17 +44,6 @@ int replicate_budget_parse(const char *spec, uint64_t baseline_tiles, uint64_t c
     return 0;
 }
 
-/* Mapping and model of n at pol with one copy each on a copy of a without a tile limit, so a
- * network larger than the chip still gets its times and tiles. */
-static int price(const network *n, const arch *a, const policy *pol, mapping *m, model *mo, err *e)
-{
-    arch big = *a; /* shallow: only read, never released */
-    big.tiles.count = UINT_MAX;
-    ERR_TRY(mapping_build(n, &big, pol, NULL, MAP_PLACE_PACKED, m, e));
-    model_evaluate(n, &big, m, mo);
-    return 0;
-}
-
 int replicate_problem_from_model(const network *n, const arch *a, const policy *pol,
                                  const char *budget_spec, replicate_objective obj, double alpha,
                                  replicate_problem *p, err *e)
@@ -69,7 +58,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
     policy_uniform(&base, n, 8, 8);
     mapping bm;
     model bmo;
-    int rc = price(n, a, &base, &bm, &bmo, e);
+    int rc = price_network(n, a, &base, NULL, MAP_PLACE_PACKED, &bm, &bmo, e);
     policy_fini(&base);
     ERR_TRY(rc);
     uint64_t baseline = bm.tiles_logical;
@@ -80,7 +69,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
 
     mapping m;
     model mo;
-    ERR_TRY(price(n, a, pol, &m, &mo, e));
+    ERR_TRY(price_network(n, a, pol, NULL, MAP_PLACE_PACKED, &m, &mo, e));
     replicate_problem_init(p, n->n_xbar);
     p->budget = budget;
     p->objective = obj;
@@ -105,4 +94,27 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
     mapping_fini(&m);
     replicate_problem_prepare(p);
     return 0;
+}
+
+int replicate_fit(const network *n, const arch *a, const policy *pol, map_placement placement,
+                  replicate_problem *p, replicate_solver s, unsigned *copies, mapping *m, model *mo,
+                  err *e)
+{
+    for (int attempt = 0;; attempt++) {
+        replicate_result r = {0};
+        ERR_TRY(replicate_solve(p, s, &r, e));
+        for (unsigned i = 0; i < n->n_xbar; i++)
+            copies[i] = (unsigned)r.copies[i];
+        replicate_result_fini(&r);
+        ERR_TRY(price_network(n, a, pol, copies, placement, m, mo, e));
+        if (m->tiles_span <= a->tiles.count)
+            return 0;
+        uint64_t over = m->tiles_span - a->tiles.count;
+        model_fini(mo);
+        mapping_fini(m);
+        if (attempt + 1 == REPLICATE_FIT_ATTEMPTS || over >= p->budget)
+            return err_set(e, ERR_INPUT, "the copies do not fit the chip's %u tiles in groups",
+                           a->tiles.count);
+        p->budget -= over;
+    }
 }
