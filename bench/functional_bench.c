@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dataset.h"
 #include "fnet.h"
@@ -17,19 +16,13 @@
 #include "quant.h"
 #include "train.h"
 #include "weights.h"
+#include "wallclock.h"
 
 #define REPEATS 5
 
 #ifndef XBARSIM_DATA_DIR
 #define XBARSIM_DATA_DIR "."
 #endif
-
-static double wall_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -42,9 +35,9 @@ static double median(fnet *f, quant_net *q, const dataset *te, double *acc)
 {
     double t[REPEATS];
     for (int r = 0; r < REPEATS; r++) {
-        double t0 = wall_s();
+        double t0 = wallclock_s();
         *acc = q ? quant_accuracy(q, te->x, te->y, te->n) : train_accuracy(f, te->x, te->y, te->n);
-        t[r] = wall_s() - t0;
+        t[r] = wallclock_s() - t0;
     }
     qsort(t, REPEATS, sizeof t[0], cmp);
     return t[REPEATS / 2];

@@ -5,24 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
 #include "mapping.h"
 #include "model.h"
 #include "network.h"
 #include "policy.h"
+#include "wallclock.h"
 
 #ifndef XBARSIM_DATA_DIR
 #define XBARSIM_DATA_DIR "."
 #endif
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -37,7 +30,7 @@ static double run(const network *n, const arch *a, unsigned evals, unsigned *see
 {
     policy p;
     policy_uniform(&p, n, 8, 8);
-    double t0 = wall_s();
+    double t0 = wallclock_s();
     for (unsigned k = 0; k < evals; k++) {
         for (unsigned i = 0; i < p.n; i++) {
             *seed = *seed * 1103515245u + 12345u;
@@ -56,7 +49,7 @@ static double run(const network *n, const arch *a, unsigned evals, unsigned *see
         model_fini(&mo);
         mapping_fini(&m);
     }
-    double t1 = wall_s();
+    double t1 = wallclock_s();
     policy_fini(&p);
     return evals / (t1 - t0);
 }

@@ -9,25 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
 #include "network.h"
 #include "policy.h"
 #include "replicate.h"
+#include "wallclock.h"
 
 #ifndef XBARSIM_DATA_DIR
 #define XBARSIM_DATA_DIR "."
 #endif
 
 #define MAX_REPEAT 101
-
-static double wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -43,7 +36,7 @@ static int time_solver(const replicate_problem *p, replicate_solver s, unsigned 
     for (unsigned k = 0; k < repeat; k++) {
         err e;
         replicate_result r;
-        double t0 = wall_ms();
+        double t0 = 1e3 * wallclock_s();
         int rc = replicate_solve(p, s, &r, &e);
         if (rc == ERR_LIMIT) /* GLPK's time limit: reported as a figure, not a failure */
             return 1;
@@ -51,7 +44,7 @@ static int time_solver(const replicate_problem *p, replicate_solver s, unsigned 
             fprintf(stderr, "replicate_bench: %s: %s\n", replicate_solver_name(s), e.msg);
             return -1;
         }
-        t[k] = wall_ms() - t0;
+        t[k] = 1e3 * wallclock_s() - t0;
         if (k + 1 == repeat)
             *res = r;
         else

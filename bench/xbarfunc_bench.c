@@ -18,19 +18,13 @@
 #include <omp.h>
 
 #include "xbarfunc.h"
+#include "wallclock.h"
 
 #define NLAYERS    3
 #define MAX_REPEAT 51
 #define NCONFIGS   4
 
 static const size_t dims[NLAYERS + 1] = {784, 256, 128, 10}; /* MLP widths, neurons */
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -101,21 +95,21 @@ static void data_fini(data *d)
 /* One pass of the three layers through the crossbar model; lossy conversions into *lossy. */
 static double run_xbar(const data *d, xf_layer *const *L, uint64_t *lossy)
 {
-    double t0 = wall_s();
+    double t0 = wallclock_s();
     *lossy = 0;
     for (unsigned l = 0; l < NLAYERS; l++)
         *lossy += xf_layer_forward(L[l], d->x[l], d->images, 8, false, d->y[l]);
-    return wall_s() - t0;
+    return wallclock_s() - t0;
 }
 
 static double run_float(const data *d)
 {
-    double t0 = wall_s();
+    double t0 = wallclock_s();
     for (unsigned l = 0; l < NLAYERS; l++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d->images, (int)dims[l + 1],
                     (int)dims[l], 1.0f, d->xf[l], (int)dims[l], d->wf[l], (int)dims[l + 1], 0.0f,
                     d->yf[l], (int)dims[l + 1]);
-    return wall_s() - t0;
+    return wallclock_s() - t0;
 }
 
 static void report(const char *label, double *t, unsigned repeat, double macs, double convs,

@@ -1,4 +1,4 @@
-/* cli: what the subcommands share (see cli.h) -- the command line as one string, a wall clock,
+/* cli: what the subcommands share (see cli.h) -- the command line as one string
  * and the /meta attributes every xbarsim file carries.
  */
 #include "cli.h"
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -85,13 +84,6 @@ char *cli_command_line(int argc, char **argv)
         strcat(s, argv[i]);
     }
     return s;
-}
-
-double cli_wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cli_meta_write(h5file *f, const char *command_line, const char *config_text, uint64_t seed,

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "h5file.h"
+#include "wallclock.h"
 
 /* The folder holding configs/arch/ and configs/net/: $XBARSIM_DATA, else the source tree the
  * binary was built from. Static storage. */
@@ -51,8 +52,6 @@ int cli_check_repeats(const char *cmd, int argc, char **argv, const char *const 
 
 /* "xbarsim" and the arguments, space-separated; owned by the caller (free). */
 char *cli_command_line(int argc, char **argv);
-/* A monotonic wall clock, s. */
-double cli_wall_s(void);
 
 /* Write the /meta attributes every xbarsim file has (traces/README.md): version, git describe,
  * command line, resolved configuration text, seed, start time (UTC, ISO 8601) and host. */

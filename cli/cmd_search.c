@@ -320,7 +320,7 @@ typedef struct progress_ctx {
 static void on_episode(const search_log *log, unsigned episodes, void *vctx)
 {
     progress_ctx *p = vctx;
-    double el = cli_wall_s() - p->started;
+    double el = wallclock_s() - p->started;
     if (!p->tty || el < 1.0)
         return;
     unsigned fresh = log->n - log->resumed_at;
@@ -691,7 +691,7 @@ int cmd_search(int argc, char **argv)
         goto done;
     }
 
-    progress_ctx pc = {.started = cli_wall_s(), .tty = isatty(STDERR_FILENO) != 0};
+    progress_ctx pc = {.started = wallclock_s(), .tty = isatty(STDERR_FILENO) != 0};
     time_t t0 = time(NULL);
     char start_time[32];
     strftime(start_time, sizeof start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));

@@ -223,13 +223,13 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
     for (long long k = 1; rc == 0 && k <= o->device_samples; k++) {
         chip.tiles.device.seed = (uint64_t)o->seed * UINT64_C(1000003) + (uint64_t)k;
         quant_net q;
-        double t0 = cli_wall_s();
+        double t0 = wallclock_s();
         rc = quant_build(f, p, &chip, mode, clip, QUANT_CROSSBAR, &q, e);
         if (rc < 0)
             break;
         double acc = quant_accuracy(&q, te->x, te->y, te->n);
         printf("  chip %lld (device seed %llu): crossbar test accuracy = %.2f %% (%.2f s)\n", k,
-               (unsigned long long)chip.tiles.device.seed, 100.0 * acc, cli_wall_s() - t0);
+               (unsigned long long)chip.tiles.device.seed, 100.0 * acc, wallclock_s() - t0);
         fflush(stdout);
         sum += acc, sum2 += acc * acc;
         lo = acc < lo ? acc : lo;
@@ -260,11 +260,11 @@ static int evaluate_policy(fnet *f, const topts *o, const dataset *tr, const dat
     }
     free(clip);
     ERR_TRY(rc);
-    double t0 = cli_wall_s();
+    double t0 = wallclock_s();
     double ai = quant_accuracy(&qi, te->x, te->y, te->n);
-    double t1 = cli_wall_s();
+    double t1 = wallclock_s();
     double ax = quant_accuracy(&qx, te->x, te->y, te->n);
-    double t2 = cli_wall_s();
+    double t2 = wallclock_s();
     printf("policy %s on %s (rows_active %u, dac %u bits, cell %u bits, %s), ADC %s:\n", o->policy,
            a->name, a->tiles.rows_active, a->tiles.dac.bits, a->tiles.cell_bits,
            arch_mapping_name(a->tiles.mapping), xf_adc_mode_name(mode));
@@ -448,10 +448,10 @@ static int train_main(const topts *o, const char *cmdline)
         status = 2;
         goto done;
     }
-    double t1 = cli_wall_s();
+    double t1 = wallclock_s();
     double acc = train_accuracy(f, te.x, te.y, te.n);
     printf("float test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * acc, te.n,
-           cli_wall_s() - t1);
+           wallclock_s() - t1);
     if (o->policy && evaluate_policy(f, o, &tr, &te, &p, &a, mode, &e) < 0) {
         fprintf(stderr, "xbarsim train: --policy: %s\n", e.msg);
         status = 2;

@@ -708,7 +708,7 @@ static int eval(point_job job, const point_setting *s, unsigned n, const char *d
 void point_eval(point_job job, const point_setting *s, unsigned n, const char *dir,
                 point_cache *cache, point_result *out)
 {
-    double started = cli_wall_s();
+    double started = wallclock_s();
     memset(out, 0, sizeof *out);
     for (unsigned i = 0; i < POINT_METRIC_COUNT; i++)
         out->metric[i] = NAN;
@@ -722,5 +722,5 @@ void point_eval(point_job job, const point_setting *s, unsigned n, const char *d
         for (unsigned i = 0; i < POINT_METRIC_COUNT; i++)
             out->metric[i] = NAN;
     }
-    out->wall_s = cli_wall_s() - started;
+    out->wall_s = wallclock_s() - started;
 }

@@ -378,7 +378,7 @@ static char *config_text(const run_ctx *r, const run_opts *o)
 
 static void progress(const run_ctx *r, double started, bool *shown)
 {
-    if (cli_wall_s() - started < 1.0)
+    if (wallclock_s() - started < 1.0)
         return;
     uint64_t total = (uint64_t)r->p.n * r->inferences;
     uint64_t done = exec_task_completions(r->x);
@@ -386,13 +386,13 @@ static void progress(const run_ctx *r, double started, bool *shown)
     fprintf(stderr, "\r[%.*s%*s] %3d%%  %llu/%llu inferences  %.1f s", fill,
             "########################################", width - fill, "",
             total ? (int)(100 * done / total) : 100, (unsigned long long)exec_inferences_done(r->x),
-            (unsigned long long)r->inferences, cli_wall_s() - started);
+            (unsigned long long)r->inferences, wallclock_s() - started);
     *shown = true;
 }
 
 void run_simulate(run_ctx *r, bool bar)
 {
-    double started = cli_wall_s();
+    double started = wallclock_s();
     bool shown = false;
     bar = bar && r->p.n;
     exec_start(r->x);
@@ -407,7 +407,7 @@ void run_simulate(run_ctx *r, bool bar)
             fputc('\n', stderr);
         }
     }
-    r->wall_s = cli_wall_s() - started;
+    r->wall_s = wallclock_s() - started;
     r->events = sim_events_handled(r->s);
     /* The last event's time: sim_run_until may have moved now past it. */
     r->makespan_ps = exec_makespan_ps(r->x);

@@ -189,7 +189,7 @@ static void progress(runner *r, bool last)
 {
     if (!r->tty || r->o->quiet)
         return;
-    double t = cli_wall_s() - r->started;
+    double t = wallclock_s() - r->started;
     if (!last && t < 1.0)
         return;
     double eta = r->done_now ? t * (double)(r->todo - r->done_now) / (double)r->done_now : 0;
@@ -212,7 +212,7 @@ static void record(runner *r, uint64_t k, const point_result *res)
         r->io_failed = true;
         return;
     }
-    double now = cli_wall_s();
+    double now = wallclock_s();
     if (r->o->snapshot_s > 0 && now - r->last_snapshot >= r->o->snapshot_s &&
         r->done_now < r->todo) {
         if (sweep_output_write(r->o->out, &r->st, r->command_line, r->start_time, &r->io_err) < 0)
@@ -439,7 +439,7 @@ static int prepare(runner *r, uint64_t **pending, uint64_t *n, err *e)
 
 static int finish(runner *r)
 {
-    double wall = cli_wall_s() - r->started;
+    double wall = wallclock_s() - r->started;
     progress(r, true);
     bool complete = r->st.n == r->st.share;
     int status = 0;
@@ -537,7 +537,7 @@ int cmd_sweep(int argc, char **argv)
             r.command_line = cli_command_line(argc, argv);
             time_t now = time(NULL);
             strftime(r.start_time, sizeof r.start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-            r.started = r.last_snapshot = cli_wall_s();
+            r.started = r.last_snapshot = wallclock_s();
             r.todo = n;
             r.tty = isatty(STDERR_FILENO);
             signal(SIGINT, on_signal);
