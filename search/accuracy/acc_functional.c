@@ -122,7 +122,7 @@ static void functional_destroy(acc_backend *b)
 {
     functional *x = (functional *)b;
     fnet_destroy(x->f);
-    ds_fini(&x->tr);
+    dataset_fini(&x->tr);
     free(x->clip);
     free(x);
 }
@@ -190,7 +190,7 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
         err_prefix(e, "functional.weights (--weights)");
     if (rc == 0)
         fnet_fold_batch_norm(x->f); /* the crossbar holds the folded weights */
-    if (rc == 0 && (rc = ds_load_fmnist(c->data, DS_TRAIN, 0, &x->tr, e)) < 0)
+    if (rc == 0 && (rc = dataset_load_fmnist(c->data, DATASET_TRAIN, 0, &x->tr, e)) < 0)
         err_prefix(e, "functional.data (--data)");
     if (rc == 0 && (rc = train_check_data(x->f, &x->tr, "functional.data: training set", e)) == 0)
         rc = split(x, c, e);

@@ -169,7 +169,7 @@ typedef struct acc_external_config {
 typedef struct acc_functional_config {
     const network *net;       /* the network searched (borrowed; must outlive the backend) */
     const char *weights;      /* weights file of net (traces/README.md "Weights files"); copied */
-    const char *data;         /* Fashion-MNIST directory; NULL: DS_DEFAULT_DIR */
+    const char *data;         /* Fashion-MNIST directory; NULL: DATASET_DEFAULT_DIR */
     unsigned holdout;         /* evaluation images, count; 0: ACC_FUNCTIONAL_HOLDOUT */
     unsigned finetune_epochs; /* QAT epochs per evaluation, count (0: none) */
     unsigned finetune_images; /* QAT images, count; 0: every training image before the hold-out */

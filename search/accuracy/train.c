@@ -26,11 +26,11 @@ static double wall_s(void)
 
 int train_check_data(const fnet *f, const dataset *ds, const char *what, err *e)
 {
-    if (ds_image_size(ds) != fnet_in_size(f))
+    if (dataset_image_size(ds) != fnet_in_size(f))
         return err_set(e, ERR_INPUT,
                        "%s: found images of %u x %u = %zu pixels, expected %zu (the input of "
                        "network %s)",
-                       what, ds->rows, ds->cols, ds_image_size(ds), fnet_in_size(f),
+                       what, ds->rows, ds->cols, dataset_image_size(ds), fnet_in_size(f),
                        fnet_network(f)->name);
     for (size_t i = 0; i < ds->n; i++)
         if (ds->y[i] >= fnet_out_size(f))
