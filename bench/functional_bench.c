@@ -11,12 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "dataset.h"
-#include "fnet.h"
-#include "nn.h"
-#include "quant.h"
-#include "train.h"
-#include "weights.h"
+#include "accuracy.h"
+#include "search.h"
 
 #define REPEATS 5
 

@@ -17,7 +17,6 @@
 
 #include "accuracy.h"
 #include "cli.h"
-#include "env.h"
 #include "h5file.h"
 #include "mem.h"
 #include "replication.h"
@@ -280,8 +279,8 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
     const char *name = o->accuracy ? o->accuracy : "proxy";
     acc_kind k;
     if (acc_kind_parse(name, &k) < 0)
-        return err_set(e, ERR_INPUT,
-                       "--accuracy: found '%s', expected proxy, external or functional", name);
+        return err_set(e, ERR_INPUT, "--accuracy: found '%s', expected %s", name,
+                       acc_kind_names().text);
     acc_config c;
     memset(&c, 0, sizeof c);
     c.external.command = o->command;

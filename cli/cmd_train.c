@@ -15,15 +15,11 @@
 #include <libconfig.h>
 #include <omp.h>
 
+#include "accuracy.h"
 #include "cfgfile.h"
 #include "cli.h"
-#include "dataset.h"
-#include "fnet.h"
 #include "mem.h"
-#include "nn.h"
-#include "quant.h"
-#include "train.h"
-#include "weights.h"
+#include "search.h"
 
 #define MAX_SETS 16
 

@@ -15,7 +15,6 @@
 #include "cfgfile.h"
 #include "cli.h"
 #include "emit.h"
-#include "env.h"
 #include "mapping.h"
 #include "mem.h"
 #include "model.h"

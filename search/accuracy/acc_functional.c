@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "accuracy_internal.h"
 #include "dataset.h"
@@ -33,13 +32,6 @@ typedef struct functional {
     uint64_t seed;
     xf_adc_mode mode;
 } functional;
-
-static double wall_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static size_t calib_count(const functional *x)
 {
@@ -80,7 +72,7 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
                                acc_result *out, err *e)
 {
     functional *x = (functional *)b;
-    double t0 = wall_s();
+    double t0 = acc__now_s();
     ERR_TRY(acc__check_policy(n, p, a, e));
     if (n != x->net && strcmp(n->name, x->net->name) != 0)
         return err_set(e, ERR_INPUT,
@@ -114,7 +106,7 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
         fnet_destroy(g);
         free(clip);
     }
-    out->seconds = wall_s() - t0;
+    out->seconds = acc__now_s() - t0;
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* accuracy_internal: what the accuracy backends' files share -- the ops table stored first in
- * every backend instance, and the policy check every evaluate starts with.
+ * every backend instance, the clock, and the policy check every evaluate starts with.
+ * Invariant: a backend is reached only through its ops; nothing outside this room sees them.
  */
 #ifndef XBARSIM_SEARCH_ACCURACY_INTERNAL_H
 #define XBARSIM_SEARCH_ACCURACY_INTERNAL_H
@@ -16,6 +17,9 @@ typedef struct acc_ops {
 struct acc_backend {
     const acc_ops *ops;
 };
+
+/* Monotonic wall clock, s (for acc_result.seconds and the external backend's timeout). */
+double acc__now_s(void);
 
 /* The policy must fit the network before any backend reads it: layer count, bits in range.
  * 0, or ERR_INPUT naming the layer. */
