@@ -10,12 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "fnet.h"
-#include "nn.h"
-#include "quant.h"
-#include "train.h"
-#include "weights.h"
+#include "accuracy.h"
+#include "search.h"
 #include "wallclock.h"
 
 #define REPEATS 5
@@ -64,8 +60,8 @@ int main(int argc, char **argv)
     fnet *f;
     if (net_load_file(XBARSIM_DATA_DIR "/configs/net/mlp-fmnist.cfg", &n, &e) < 0 ||
         arch_load_file(XBARSIM_DATA_DIR "/configs/arch/lrmp.cfg", &a, &e) < 0 ||
-        ds_load_fmnist(data, DS_TEST, 0, &te, &e) < 0 ||
-        ds_load_fmnist(data, DS_TRAIN, QUANT_CALIB_IMAGES, &tr, &e) < 0 ||
+        dataset_load_fmnist(data, DATASET_TEST, 0, &te, &e) < 0 ||
+        dataset_load_fmnist(data, DATASET_TRAIN, QUANT_CALIB_IMAGES, &tr, &e) < 0 ||
         fnet_create(&n, 1, &f, &e) < 0 || (weights && weights_read(f, weights, NULL, &e) < 0)) {
         fprintf(stderr, "functional_bench: %s\n", e.msg);
         return 2;
@@ -100,8 +96,8 @@ int main(int argc, char **argv)
     quant_fini(&qs);
     policy_fini(&p);
     fnet_destroy(f);
-    ds_fini(&te);
-    ds_fini(&tr);
+    dataset_fini(&te);
+    dataset_fini(&tr);
     arch_fini(&a);
     net_fini(&n);
     return 0;

@@ -1,9 +1,9 @@
-/* replicate_bench: solve time of layer replication (search/replicate.h) for ResNet-50 and ViT-B/32
- * all 8/8 on lrmp at budgets 1.0x, 2.0x and 3.5x the baseline tiles, both objectives, with GLPK,
- * the exact solver and the greedy heuristic. Prints the median (and min, max) over --repeat runs,
- * the optimum and the greedy heuristic's gap to it. Targets: GLPK <= 50 ms, exact <= 5 ms.
- * GLPK runs stop at --time-limit (default 5000 ms), printed as such. --no-prune solves without
- * the exact pruning (replicate_problem.no_prune), to show what it saves.
+/* replicate_bench: solve time of layer replication (search/replicate/replicate.h) for ResNet-50
+ * and ViT-B/32 all 8/8 on lrmp at budgets 1.0x, 2.0x and 3.5x the baseline tiles, both objectives,
+ * with GLPK, the exact solver and the greedy heuristic. Prints the median (and min, max) over
+ * --repeat runs, the optimum and the greedy heuristic's gap to it. Targets: GLPK <= 50 ms,
+ * exact <= 5 ms. GLPK runs stop at --time-limit (default 5000 ms), printed as such. --no-prune
+ * solves without the exact pruning (replicate_problem.no_prune), to show what it saves.
  * Usage: replicate_bench [--repeat N] [--time-limit MS] [--arch FILE] [--no-prune] [NET...]
  */
 #include <stdio.h>

@@ -17,7 +17,6 @@
 
 #include "accuracy.h"
 #include "cli.h"
-#include "env.h"
 #include "h5file.h"
 #include "mem.h"
 #include "replication.h"
@@ -49,8 +48,8 @@ static void usage(void)
         "bits) with HAQ's DDPG agent: per layer a weight decision then an activation decision,\n"
         "each action in [0, 1] rounded to bits; at the end of an episode the policy is fitted\n"
         "to the mode's budget, priced by the analytic model, scored by the accuracy backend\n"
-        "and rewarded (formulas: search/env.c). CONFIG is an architecture file (as for map);\n"
-        "the network is --net or CONFIG's `network` group.\n\n"
+        "and rewarded (formulas: search/agent/env.c). CONFIG is an architecture file (as for\n"
+        "map); the network is --net or CONFIG's `network` group.\n\n"
         "modes:\n"
         "  lrmp    latency budget tightening from 0.35x to 0.2x of the 8-bit network's over the\n"
         "          episodes; LRMP's replication (exact) spends a tile budget (default 1.0x: the\n"
@@ -160,9 +159,8 @@ static int parse_args(int argc, char **argv, opts *o)
         int rc = 0;
         if (strcmp(a, "--mode") == 0) {
             if (env_mode_parse(v, &o->mode) < 0) {
-                fprintf(stderr,
-                        "xbarsim search: --mode: found '%s', expected lrmp, cimaq, haq or huang\n",
-                        v);
+                fprintf(stderr, "xbarsim search: --mode: found '%s', expected %s\n", v,
+                        env_mode_names().text);
                 return -1;
             }
             o->have_mode = true;
@@ -269,12 +267,8 @@ static int make_env_config(const opts *o, unsigned episodes, env_config *c, err 
     if (o->budget_kind && env_budget_parse(o->budget_kind, &c->budget_kind) < 0)
         return err_set(e, ERR_INPUT, "--budget-kind: found '%s', expected latency, energy or tiles",
                        o->budget_kind);
-    if (o->budget > 0) {
-        if (o->mode == ENV_MODE_LRMP)
-            c->budget_end = o->budget;
-        else
-            c->budget = o->budget;
-    }
+    if (o->budget > 0)
+        env_config_set_budget(c, o->budget);
     if (o->budget_start > 0)
         c->budget_start = o->budget_start;
     return 0;
@@ -285,8 +279,8 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
     const char *name = o->accuracy ? o->accuracy : "proxy";
     acc_kind k;
     if (acc_kind_parse(name, &k) < 0)
-        return err_set(e, ERR_INPUT,
-                       "--accuracy: found '%s', expected proxy, external or functional", name);
+        return err_set(e, ERR_INPUT, "--accuracy: found '%s', expected %s", name,
+                       acc_kind_names().text);
     acc_config c;
     memset(&c, 0, sizeof c);
     c.external.command = o->command;
@@ -588,10 +582,11 @@ static void print_summary(const network *n, const arch *a, const env *v, const s
         printf("%-28s %16.6g %16.6g %10s\n", "steady energy/inference (uJ)", be * 1e-6,
                b->energy_pj * 1e-6, "- (the arch models no energy)");
     printf("%-28s %16llu %16llu\n", "tiles", (unsigned long long)bt, (unsigned long long)b->tiles);
-    printf("bits (%s, xK: K copies):", ec->mode == ENV_MODE_HUANG ? "wb/ab/adc" : "wb/ab");
+    bool adc = env_mode_decides_adc(ec->mode);
+    printf("bits (%s, xK: K copies):", adc ? "wb/ab/adc" : "wb/ab");
     for (unsigned l = 0; l < log->layers; l++) {
         size_t k = (size_t)log->best * log->layers + l;
-        if (ec->mode == ENV_MODE_HUANG)
+        if (adc)
             printf(" %u/%u/%u", log->wb[k], log->ab[k], log->adc[k]);
         else
             printf(" %u/%u", log->wb[k], log->ab[k]);

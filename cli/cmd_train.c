@@ -15,15 +15,11 @@
 #include <libconfig.h>
 #include <omp.h>
 
+#include "accuracy.h"
 #include "cfgfile.h"
 #include "cli.h"
-#include "dataset.h"
-#include "fnet.h"
 #include "mem.h"
-#include "nn.h"
-#include "quant.h"
-#include "train.h"
-#include "weights.h"
+#include "search.h"
 
 #define MAX_SETS 16
 
@@ -50,10 +46,10 @@ static void usage(void)
         "(on the batches as trained) and the test accuracy, and writes the weights.\n"
         "With --policy, the network is also quantised (weights symmetric per tensor, inputs\n"
         "unsigned after relu, scales calibrated on the first 1000 training images; model in\n"
-        "search/quant.h) and its test accuracy measured through the exact integer GEMM and the\n"
-        "bit-accurate crossbar of ARCH (cells, DAC steps, rows_active, per-layer ADC bits);\n"
-        "batch norm is folded into the weights first. Device non-idealities come from the\n"
-        "arch.tiles.device group (components/device.h), e.g.\n"
+        "search/accuracy/quant.h) and its test accuracy measured through the exact integer\n"
+        "GEMM and the bit-accurate crossbar of ARCH (cells, DAC steps, rows_active, per-layer\n"
+        "ADC bits); batch norm is folded into the weights first. Device non-idealities come\n"
+        "from the arch.tiles.device group (components/device.h), e.g.\n"
         "--set arch.tiles.device.variation_sigma=0.05.\n\n"
         "  --net NAME|FILE      network (a built-in name from configs/net/ or a file)\n"
         "  --epochs E           float training epochs (default 10; 0: none, e.g. to evaluate\n"
@@ -62,7 +58,7 @@ static void usage(void)
         "  --lr LR              Adam's step size (default 0.001)\n"
         "  --seed S             initial weights and shuffling (default 1); same seed, data and\n"
         "                       --threads: same weights, bit for bit\n"
-        "  --data DIR           Fashion-MNIST IDX files (default " DS_DEFAULT_DIR ")\n"
+        "  --data DIR           Fashion-MNIST IDX files (default " DATASET_DEFAULT_DIR ")\n"
         "  --train-images N     train on the first N training images (default all 60000)\n"
         "  --test-images N      test on the first N test images (default all 10000)\n"
         "  --threads T          OpenMP and OpenBLAS threads (default 1: small GEMMs run faster\n"
@@ -414,8 +410,9 @@ static int train_main(const topts *o, const char *cmdline)
             p.layers[k].adc_bits = (unsigned)o->adc_bits;
     }
     bool need_train = o->epochs > 0 || o->policy;
-    if ((need_train && ds_load_fmnist(o->data, DS_TRAIN, (size_t)o->train_images, &tr, &e) < 0) ||
-        ds_load_fmnist(o->data, DS_TEST, (size_t)o->test_images, &te, &e) < 0 ||
+    if ((need_train &&
+         dataset_load_fmnist(o->data, DATASET_TRAIN, (size_t)o->train_images, &tr, &e) < 0) ||
+        dataset_load_fmnist(o->data, DATASET_TEST, (size_t)o->test_images, &te, &e) < 0 ||
         (need_train && train_check_data(f, &tr, "training set", &e) < 0) ||
         train_check_data(f, &te, "test set", &e) < 0) {
         fprintf(stderr, "xbarsim train: --data: %s\n", e.msg);
@@ -471,8 +468,8 @@ done:
     policy_fini(&p);
     if (have_arch)
         arch_fini(&a);
-    ds_fini(&tr);
-    ds_fini(&te);
+    dataset_fini(&tr);
+    dataset_fini(&te);
     fnet_destroy(f);
     net_fini(&n);
     return status;

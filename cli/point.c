@@ -15,7 +15,6 @@
 #include "cfgfile.h"
 #include "cli.h"
 #include "emit.h"
-#include "env.h"
 #include "mapping.h"
 #include "mem.h"
 #include "model.h"
@@ -618,8 +617,8 @@ static int job_search(inputs *in, const pset *p, const char *dir, point_cache *c
     env_mode mode;
     const char *mode_name = get(p, PATH_MODE, "lrmp");
     if (env_mode_parse(mode_name, &mode) < 0)
-        return err_set(e, ERR_INPUT, "search.mode: found '%s', expected lrmp, cimaq, haq or huang",
-                       mode_name);
+        return err_set(e, ERR_INPUT, "search.mode: found '%s', expected %s", mode_name,
+                       env_mode_names().text);
     unsigned long long episodes = get_u(p, PATH_EPISODES, 100);
     if (episodes < 1 || episodes > 1000000)
         return err_set(e, ERR_INPUT, "search.episodes: found %llu, expected 1..1000000", episodes);

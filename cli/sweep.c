@@ -21,8 +21,8 @@
 
 #include "cli.h"
 #include "mem.h"
-#include "nn.h"
 #include "point.h"
+#include "search.h"
 #include "sweepcfg.h"
 #include "sweepout.h"
 

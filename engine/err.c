@@ -49,3 +49,15 @@ void err_prefix(err *e, const char *fmt, ...)
         e->msg[hl - 1] = ' ';
     }
 }
+
+err_names err_names_join(const char *const *names, size_t n)
+{
+    err_names out = {{0}};
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof out.text; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int w = snprintf(out.text + len, sizeof out.text - len, "%s%s", sep, names[i]);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return out;
+}

@@ -34,4 +34,13 @@ int err_set(err *e, int code, const char *fmt, ...) __attribute__((format(printf
 /* Prefix the current message with "prefix: " (for adding context on the way up). */
 void err_prefix(err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A table's names as the "expected" part of a message: "a", "a or b", "a, b or c". Returned by
+ * value, so `err_names_join(...).text` may be passed straight to a printf in one expression;
+ * truncated (never overflowed) past ERR_NAMES_BYTES. */
+#define ERR_NAMES_BYTES 256
+typedef struct err_names {
+    char text[ERR_NAMES_BYTES];
+} err_names;
+err_names err_names_join(const char *const *names, size_t n);
+
 #endif

@@ -65,7 +65,7 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
 
 /* Matrices of crossbar layer nl (its `repeat` groups) that mapping_build packs on one tile's
  * diagonal at wb weight bits on arch a, count (1: each matrix on tiles of its own). The
- * functional crossbar (search/quant) runs grouped layers on exactly these packed tiles. */
+ * functional crossbar (search/accuracy/quant) runs grouped layers on exactly these packed tiles. */
 unsigned mapping_pack(const arch *a, const net_layer *nl, unsigned wb);
 
 /* The tiles of one copy come in at most MAP_MAX_SHAPES shapes of (used rows, used columns):

@@ -53,7 +53,7 @@ static void setup(void)
     ck_assert_int_eq(net_load_string(mlp_text, "m.cfg", &net, &e), 0);
     ck_assert_int_eq(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/lrmp.cfg", &lrmp, &e), 0);
     dataset tr;
-    ck_assert_int_eq(ds_load_fmnist(dir, DS_TRAIN, 0, &tr, &e), 0);
+    ck_assert_int_eq(dataset_load_fmnist(dir, DATASET_TRAIN, 0, &tr, &e), 0);
     tr.n = IMAGES - HOLDOUT; /* the hold-out stays unseen */
     fnet *f;
     ck_assert_int_eq(fnet_create(&net, 4, &f, &e), 0);
@@ -66,7 +66,7 @@ static void setup(void)
     ck_assert_int_eq(h5file_commit(h, &e), 0);
     fnet_destroy(f);
     tr.n = IMAGES;
-    ds_fini(&tr);
+    dataset_fini(&tr);
 }
 
 static void teardown(void)
@@ -111,7 +111,7 @@ START_TEST(test_acc_functional_measures)
     dataset tr;
     ck_assert_int_eq(fnet_create(&net, 0, &f, &e), 0);
     ck_assert_int_eq(weights_read(f, wpath, NULL, &e), 0);
-    ck_assert_int_eq(ds_load_fmnist(dir, DS_TRAIN, 0, &tr, &e), 0);
+    ck_assert_int_eq(dataset_load_fmnist(dir, DATASET_TRAIN, 0, &tr, &e), 0);
     size_t first = IMAGES - HOLDOUT;
     double ref = train_accuracy(f, tr.x + first * 16, tr.y + first, HOLDOUT);
     ck_assert_double_ge(ref, 0.8); /* the problem is learnt */
@@ -131,7 +131,7 @@ START_TEST(test_acc_functional_measures)
     ck_assert_double_le(a_adc1, a8 + 1.0 / HOLDOUT);
     ck_assert_msg(strstr(r3.note, " 0 clipped") == NULL, "%s", r3.note);
     ck_assert_double_le(evaluate(b, 2, 8, 4, &r3), a8 + 1.0 / HOLDOUT);
-    ds_fini(&tr);
+    dataset_fini(&tr);
     fnet_destroy(f);
     acc_destroy(b);
 }

@@ -75,7 +75,7 @@ static int load(const char *im, const char *lb, size_t limit, dataset *d, err *e
     char a[512], b[512];
     path_of(im, a, sizeof a);
     path_of(lb, b, sizeof b);
-    return ds_load_idx(a, b, limit, d, e);
+    return dataset_load_idx(a, b, limit, d, e);
 }
 
 static void setup(void)
@@ -101,14 +101,14 @@ START_TEST(test_dataset_reads_values)
         ck_assert_uint_eq(d.n, 3);
         ck_assert_uint_eq(d.rows, 2);
         ck_assert_uint_eq(d.cols, 3);
-        ck_assert_uint_eq(ds_image_size(&d), 6);
+        ck_assert_uint_eq(dataset_image_size(&d), 6);
         for (int i = 0; i < 18; i++)
             ck_assert_float_eq(d.x[i], (float)pixels[i] / 255.0f);
         ck_assert_float_eq(d.x[17], 1.0f);
         ck_assert_uint_eq(d.y[0], 7);
         ck_assert_uint_eq(d.y[2], 9);
-        ds_fini(&d);
-        ds_fini(&d); /* idempotent */
+        dataset_fini(&d);
+        dataset_fini(&d); /* idempotent */
     }
 }
 END_TEST
@@ -122,10 +122,10 @@ START_TEST(test_dataset_limit)
     ck_assert_uint_eq(d.n, 2);
     ck_assert_float_eq(d.x[11], 45.0f / 255.0f);
     ck_assert_uint_eq(d.y[1], 0);
-    ds_fini(&d);
+    dataset_fini(&d);
     ck_assert_int_eq(load("im.gz", "lb.gz", 10, &d, &e), 0); /* more than there are: all */
     ck_assert_uint_eq(d.n, 3);
-    ds_fini(&d);
+    dataset_fini(&d);
 }
 END_TEST
 
@@ -134,10 +134,10 @@ START_TEST(test_dataset_fmnist_names)
     write_good("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 1);
     dataset d;
     err e;
-    ck_assert_int_eq(ds_load_fmnist(dir, DS_TEST, 0, &d, &e), 0);
+    ck_assert_int_eq(dataset_load_fmnist(dir, DATASET_TEST, 0, &d, &e), 0);
     ck_assert_uint_eq(d.n, 3);
-    ds_fini(&d);
-    ck_assert_int_eq(ds_load_fmnist(dir, DS_TRAIN, 0, &d, &e), ERR_IO);
+    dataset_fini(&d);
+    ck_assert_int_eq(dataset_load_fmnist(dir, DATASET_TRAIN, 0, &d, &e), ERR_IO);
     ck_assert_msg_has(e, "train-images-idx3-ubyte.gz: cannot open");
 }
 END_TEST

@@ -41,12 +41,23 @@ START_TEST(test_err_truncates_never_overflows)
 }
 END_TEST
 
+START_TEST(test_err_names_join)
+{
+    const char *const names[] = {"lrmp", "cimaq", "haq", "huang"};
+    ck_assert_str_eq(err_names_join(names, 1).text, "lrmp");
+    ck_assert_str_eq(err_names_join(names, 2).text, "lrmp or cimaq");
+    ck_assert_str_eq(err_names_join(names, 4).text, "lrmp, cimaq, haq or huang");
+    ck_assert_str_eq(err_names_join(names, 0).text, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("err");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_err_set_and_prefix);
     tcase_add_test(tc, test_err_truncates_never_overflows);
+    tcase_add_test(tc, test_err_names_join);
     suite_add_tcase(s, tc);
     return testutil_run(s);
 }

@@ -475,8 +475,8 @@ START_TEST(test_fnet_training_separates)
                      0);
     fnet_destroy(f);
     fnet_destroy(g);
-    ds_fini(&tr);
-    ds_fini(&te);
+    dataset_fini(&tr);
+    dataset_fini(&te);
     net_fini(&n);
 }
 END_TEST
@@ -499,7 +499,7 @@ START_TEST(test_fnet_training_rejects_data)
     ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), ERR_INPUT);
     ck_assert_msg_has(e, "image 3: found label 4, expected 0..3");
     fnet_destroy(f);
-    ds_fini(&tr);
+    dataset_fini(&tr);
     net_fini(&n);
 }
 END_TEST

@@ -488,7 +488,7 @@ START_TEST(test_quant_crossbar_equals_integer_real_images)
 {
     dataset te;
     err e;
-    if (ds_load_fmnist(NULL, DS_TEST, 4, &te, &e) < 0) {
+    if (dataset_load_fmnist(NULL, DATASET_TEST, 4, &te, &e) < 0) {
         printf("skip: %s\n", e.msg); /* the data set package is not installed */
         return;
     }
@@ -525,7 +525,7 @@ START_TEST(test_quant_crossbar_equals_integer_real_images)
     arch_fini(&a);
     fnet_destroy(f);
     net_fini(&n);
-    ds_fini(&te);
+    dataset_fini(&te);
 }
 END_TEST
 

@@ -21,15 +21,16 @@
 
 #define ENV_FEATURES 10 /* state values per decision (REFERENCE section 3) */
 
-/* Modes: X(ID, name). */
+/* Modes: X(ID). Each mode's name, properties and hooks are its row of the mode table
+ * (env_modes.c); the order here is the order of every list of names. */
 #define ENV_MODE_MAP(X)                                                                            \
-    X(HAQ, "haq")     /* budget on latency, energy or tiles; reward from accuracy */               \
-    X(CIMAQ, "cimaq") /* accuracy-target reward on the cost ratio to 8-bit */                      \
-    X(LRMP, "lrmp")   /* tightening latency budget, replication, accuracy + speed-up reward */     \
-    X(HUANG, "huang") /* per-layer ADC bits too; threshold reward on a bit-cost */
+    X(LRMP)  /* tightening latency budget, replication, accuracy + speed-up reward */              \
+    X(CIMAQ) /* accuracy-target reward on the cost ratio to 8-bit */                               \
+    X(HAQ)   /* budget on latency, energy or tiles; reward from accuracy */                        \
+    X(HUANG) /* per-layer ADC bits too; threshold reward on a bit-cost */
 
 typedef enum env_mode {
-#define ENV_MODE_ENUM(id, name) ENV_MODE_##id,
+#define ENV_MODE_ENUM(id) ENV_MODE_##id,
     ENV_MODE_MAP(ENV_MODE_ENUM)
 #undef ENV_MODE_ENUM
         ENV_MODE_COUNT
@@ -75,6 +76,9 @@ typedef struct env_config {
 
 /* Defaults of every field for a mode (REFERENCE sections 1-4). */
 void env_config_default(env_config *c, env_mode mode, unsigned episodes);
+/* Set the mode's budget (a fraction of the 8-bit network's figure): lrmp's final one
+ * (budget_end), haq's fixed one (budget); the modes without a budget keep it in `budget`. */
+void env_config_set_budget(env_config *c, double fraction);
 
 /* The result of one episode. */
 typedef struct env_outcome {
@@ -127,8 +131,13 @@ const unsigned *env_copies(const env *v);
 void env_baseline(const env *v, simtime *latency_ps, simtime *bottleneck_ps, double *energy_pj,
                   uint64_t *tiles);
 
+/* The mode table's look-ups: parse returns 0, or -1 for an unknown name. */
 const char *env_mode_name(env_mode m);
 int env_mode_parse(const char *s, env_mode *m);
+/* Every mode's name, "lrmp, cimaq, haq or huang", for "expected ..." messages. */
+err_names env_mode_names(void);
+/* Whether the mode decides each layer's ADC bits too (a third decision per layer). */
+bool env_mode_decides_adc(env_mode m);
 const char *env_budget_name(env_budget b);
 int env_budget_parse(const char *s, env_budget *b);
 

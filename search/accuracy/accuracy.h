@@ -1,8 +1,10 @@
 /* accuracy: the accuracy backends of the precision search -- given a network, a policy and an arch,
- * say how accurate the quantised network is. Backends sit behind one ops table: `proxy` (a
- * deterministic quantisation-noise estimate, model below), `external` (a user command given the
- * policy in files) and `functional` (bit-accurate crossbar inference of the quantised network on
- * Fashion-MNIST images held out from training; acc_functional.c, model in quant.h).
+ * say how accurate the quantised network is -- and the interface of the search/accuracy room: it
+ * also brings the functional model's modules (dataset, fnet, train, weights, quant). Backends sit
+ * behind one ops table, one file each: `proxy` (a deterministic quantisation-noise estimate, model
+ * below; acc_proxy.c), `external` (a user command given the policy in files; acc_external.c) and
+ * `functional` (bit-accurate crossbar inference of the quantised network on Fashion-MNIST images
+ * held out from training; acc_functional.c, model in quant.h).
  * Invariant: an evaluation either fills the whole acc_result or returns a negative status with e
  * set; the proxy is a pure function of (network, policy, arch, config) and always says estimate;
  * the functional backend is a pure function of (weights, data, policy, arch, config, seed) and
@@ -94,13 +96,19 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "dataset.h"
 #include "err.h"
+#include "fnet.h"
 #include "network.h"
 #include "policy.h"
+#include "quant.h"
+#include "train.h"
+#include "weights.h"
 
 #define ACC_NOTE_BYTES 256
 
-/* Backends: X(ID, stem, config name). The factory of each is `<stem>_create` in accuracy.c. */
+/* Backends: X(ID, stem, config name), the registry. Each is its own file acc_<stem>.c with the
+ * factory acc_<stem>_create(&acc_config.<stem>, ...); accuracy.c makes the table from this list. */
 #define ACC_BACKEND_MAP(X)                                                                         \
     X(PROXY, proxy, "proxy")                /* quantisation-noise estimate */                      \
     X(EXTERNAL, external, "external")       /* a user command given the policy */                  \
@@ -169,7 +177,7 @@ typedef struct acc_external_config {
 typedef struct acc_functional_config {
     const network *net;       /* the network searched (borrowed; must outlive the backend) */
     const char *weights;      /* weights file of net (traces/README.md "Weights files"); copied */
-    const char *data;         /* Fashion-MNIST directory; NULL: DS_DEFAULT_DIR */
+    const char *data;         /* Fashion-MNIST directory; NULL: DATASET_DEFAULT_DIR */
     unsigned holdout;         /* evaluation images, count; 0: ACC_FUNCTIONAL_HOLDOUT */
     unsigned finetune_epochs; /* QAT epochs per evaluation, count (0: none) */
     unsigned finetune_images; /* QAT images, count; 0: every training image before the hold-out */
@@ -212,6 +220,8 @@ const char *acc_backend_name(const acc_backend *b);
 /* Registry look-ups: parse returns 0, or -1 for an unknown name. */
 const char *acc_kind_name(acc_kind k);
 int acc_kind_parse(const char *name, acc_kind *out);
+/* Every backend's name, "proxy, external or functional", for "expected ..." messages. */
+err_names acc_kind_names(void);
 
 /* ---- The proxy's formulas, exposed so tests can check them against closed forms. ---- */
 

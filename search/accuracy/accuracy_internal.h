@@ -1,5 +1,6 @@
 /* accuracy_internal: what the accuracy backends' files share -- the ops table stored first in
- * every backend instance, and the policy check every evaluate starts with.
+ * every backend instance, the clock, and the policy check every evaluate starts with.
+ * Invariant: a backend is reached only through its ops; nothing outside this room sees them.
  */
 #ifndef XBARSIM_SEARCH_ACCURACY_INTERNAL_H
 #define XBARSIM_SEARCH_ACCURACY_INTERNAL_H

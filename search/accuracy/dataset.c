@@ -59,11 +59,11 @@ static int idx_read(const char *path, unsigned ndims, idx *out, err *e)
     int rc = read_all(g, path, head, 4, "header", e);
     if (rc == 0) {
         uint32_t magic = be32(head);
-        if ((magic & 0xFFFFFF00u) != DS_IDX_MAGIC_U8 || (magic & 0xFFu) != ndims)
+        if ((magic & 0xFFFFFF00u) != DATASET_IDX_MAGIC_U8 || (magic & 0xFFu) != ndims)
             rc = err_set(e, ERR_INPUT,
                          "%s: found magic number 0x%08X, expected 0x%08X (IDX, unsigned bytes, "
                          "%u dimensions)",
-                         path, magic, DS_IDX_MAGIC_U8 | ndims, ndims);
+                         path, magic, DATASET_IDX_MAGIC_U8 | ndims, ndims);
     }
     if (rc == 0)
         rc = read_all(g, path, head + 4, 4 * ndims, "header", e);
@@ -99,14 +99,14 @@ static int idx_read(const char *path, unsigned ndims, idx *out, err *e)
     return 0;
 }
 
-int ds_load_idx(const char *images, const char *labels, size_t limit, dataset *out, err *e)
+int dataset_load_idx(const char *images, const char *labels, size_t limit, dataset *out, err *e)
 {
     idx im, lb;
     ERR_TRY(idx_read(images, 3, &im, e));
-    if ((size_t)im.dims[1] * im.dims[2] > DS_MAX_IMAGE_PIX) {
+    if ((size_t)im.dims[1] * im.dims[2] > DATASET_MAX_IMAGE_PIX) {
         free(im.data);
         return err_set(e, ERR_INPUT, "%s: found images of %u x %u pixels, expected at most %u",
-                       images, im.dims[1], im.dims[2], DS_MAX_IMAGE_PIX);
+                       images, im.dims[1], im.dims[2], DATASET_MAX_IMAGE_PIX);
     }
     int rc = idx_read(labels, 1, &lb, e);
     if (rc < 0) {
@@ -118,9 +118,9 @@ int ds_load_idx(const char *images, const char *labels, size_t limit, dataset *o
                      lb.dims[0], im.dims[0], images);
     }
     for (size_t i = 0; rc == 0 && i < lb.count; i++)
-        if (lb.data[i] >= DS_CLASSES)
+        if (lb.data[i] >= DATASET_CLASSES)
             rc = err_set(e, ERR_INPUT, "%s: label %zu: found %u, expected 0..%d", labels, i,
-                         lb.data[i], DS_CLASSES - 1);
+                         lb.data[i], DATASET_CLASSES - 1);
     if (rc < 0) {
         free(im.data);
         free(lb.data);
@@ -142,21 +142,21 @@ int ds_load_idx(const char *images, const char *labels, size_t limit, dataset *o
     return 0;
 }
 
-int ds_load_fmnist(const char *dir, ds_split s, size_t limit, dataset *out, err *e)
+int dataset_load_fmnist(const char *dir, dataset_split s, size_t limit, dataset *out, err *e)
 {
-    const char *base = dir ? dir : DS_DEFAULT_DIR;
-    const char *stem = s == DS_TRAIN ? "train" : "t10k";
+    const char *base = dir ? dir : DATASET_DEFAULT_DIR;
+    const char *stem = s == DATASET_TRAIN ? "train" : "t10k";
     size_t len = strlen(base) + 40;
     char *im = mem_alloc(len, "dataset path"), *lb = mem_alloc(len, "dataset path");
     snprintf(im, len, "%s/%s-images-idx3-ubyte.gz", base, stem);
     snprintf(lb, len, "%s/%s-labels-idx1-ubyte.gz", base, stem);
-    int rc = ds_load_idx(im, lb, limit, out, e);
+    int rc = dataset_load_idx(im, lb, limit, out, e);
     free(im);
     free(lb);
     return rc;
 }
 
-void ds_fini(dataset *d)
+void dataset_fini(dataset *d)
 {
     if (!d)
         return;
@@ -165,7 +165,7 @@ void ds_fini(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-size_t ds_image_size(const dataset *d)
+size_t dataset_image_size(const dataset *d)
 {
     return (size_t)d->rows * d->cols;
 }

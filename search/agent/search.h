@@ -3,6 +3,7 @@
  * episode, the best policy, the Pareto front, timing by step, and checkpoints from which an
  * interrupted search resumes and ends exactly where an uninterrupted one would.
  * Invariant: the same environment, options and seed give the same log, bit for bit.
+ * This header is the interface of the search/agent room: it brings env.h, ddpg.h and nn.h.
  */
 #ifndef XBARSIM_SEARCH_SEARCH_H
 #define XBARSIM_SEARCH_SEARCH_H

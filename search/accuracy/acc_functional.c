@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "accuracy_internal.h"
 #include "dataset.h"
@@ -17,6 +16,7 @@
 #include "quant.h"
 #include "train.h"
 #include "weights.h"
+#include "wallclock.h"
 
 typedef struct functional {
     acc_backend base;
@@ -33,13 +33,6 @@ typedef struct functional {
     uint64_t seed;
     xf_adc_mode mode;
 } functional;
-
-static double wall_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static size_t calib_count(const functional *x)
 {
@@ -80,7 +73,7 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
                                acc_result *out, err *e)
 {
     functional *x = (functional *)b;
-    double t0 = wall_s();
+    double t0 = wallclock_s();
     ERR_TRY(acc__check_policy(n, p, a, e));
     if (n != x->net && strcmp(n->name, x->net->name) != 0)
         return err_set(e, ERR_INPUT,
@@ -114,7 +107,7 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
         fnet_destroy(g);
         free(clip);
     }
-    out->seconds = wall_s() - t0;
+    out->seconds = wallclock_s() - t0;
     return rc;
 }
 
@@ -122,7 +115,7 @@ static void functional_destroy(acc_backend *b)
 {
     functional *x = (functional *)b;
     fnet_destroy(x->f);
-    ds_fini(&x->tr);
+    dataset_fini(&x->tr);
     free(x->clip);
     free(x);
 }
@@ -190,7 +183,7 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
         err_prefix(e, "functional.weights (--weights)");
     if (rc == 0)
         fnet_fold_batch_norm(x->f); /* the crossbar holds the folded weights */
-    if (rc == 0 && (rc = ds_load_fmnist(c->data, DS_TRAIN, 0, &x->tr, e)) < 0)
+    if (rc == 0 && (rc = dataset_load_fmnist(c->data, DATASET_TRAIN, 0, &x->tr, e)) < 0)
         err_prefix(e, "functional.data (--data)");
     if (rc == 0 && (rc = train_check_data(x->f, &x->tr, "functional.data: training set", e)) == 0)
         rc = split(x, c, e);

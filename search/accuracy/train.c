@@ -6,31 +6,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_randist.h>
 
 #include "mem.h"
 #include "rng.h"
+#include "wallclock.h"
 
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
 #define ADAM_EPS   1e-8
 
-static double wall_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int train_check_data(const fnet *f, const dataset *ds, const char *what, err *e)
 {
-    if (ds_image_size(ds) != fnet_in_size(f))
+    if (dataset_image_size(ds) != fnet_in_size(f))
         return err_set(e, ERR_INPUT,
                        "%s: found images of %u x %u = %zu pixels, expected %zu (the input of "
                        "network %s)",
-                       what, ds->rows, ds->cols, ds_image_size(ds), fnet_in_size(f),
+                       what, ds->rows, ds->cols, dataset_image_size(ds), fnet_in_size(f),
                        fnet_network(f)->name);
     for (size_t i = 0; i < ds->n; i++)
         if (ds->y[i] >= fnet_out_size(f))
@@ -96,7 +89,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
     uint8_t *yb = mem_alloc(B, "training labels");
     gsl_rng *rng = rng_stream_create(NULL, c->seed, 1);
     for (unsigned ep = 0; ep < c->epochs; ep++) {
-        double t0 = wall_s(), loss = 0.0;
+        double t0 = wallclock_s(), loss = 0.0;
         size_t correct = 0, steps = 0;
         gsl_ran_shuffle(rng, order, tr->n, sizeof *order);
         fnet_set_training(f, true); /* batch norm on batch statistics */
@@ -120,7 +113,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
                          .loss = loss / (double)steps,
                          .train_acc = (double)correct / (double)tr->n,
                          .test_acc = te ? train_accuracy(f, te->x, te->y, te->n) : -1.0};
-        r.seconds = wall_s() - t0;
+        r.seconds = wallclock_s() - t0;
         if (cb)
             cb(&r, ctx);
     }

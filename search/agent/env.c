@@ -1,7 +1,7 @@
 /* env: the precision-search environment (see env.h). Costs are the analytic model's on a copy of
  * the arch without a tile limit (weight-stationary; packed placement), so exploring never fails
- * for size; the lrmp
- * mode replicates with the exact solver inside its tile budget. Rewards, per mode:
+ * for size; a mode that replicates (lrmp) does so with the exact solver inside its tile budget.
+ * Rewards, per mode:
  *   haq    R = 0.1 x (acc - ref) in percentage points (HAQ's reward; the budget is a hard wall)
  *   cimaq  target = ref - allowed drop; acc < target: R = -10 (target - acc), else
  *          R = 100 (1 / cost_ratio - 1) + 0.1 (acc - target); points; cost = latency (REFERENCE 2)
@@ -10,7 +10,8 @@
  *   huang  C = sum_l base^adc_l (f_in,l ab_l + f_w,l wb_l) / max_bits, f the layer's share of the
  *          network's input activations and weights; R = -T(loss) - C with T(x) = x below the
  *          threshold and 100 + x above it (a finite stand-in for Huang's infinity)
- * A failed accuracy evaluation scores ENV_FAILED_REWARD.
+ * A failed accuracy evaluation scores ENV_FAILED_REWARD. Each mode's properties and hooks are its
+ * row of the mode table (env_modes.c); nothing here asks which mode runs.
  */
 #include "env.h"
 
@@ -19,61 +20,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "mapping.h"
+#include "env_internal.h"
 #include "mem.h"
 #include "model.h"
 #include "price.h"
+#include "wallclock.h"
 
-#define ENV_FAILED_REWARD   (-100.0)
-#define ENV_STATIC_FEATURES 8 /* normalised per column over the layers */
-
-struct env {
-    const network *n;
-    const arch *a;
-    env_config c;
-    acc_backend *acc;
-    unsigned layers;                     /* crossbar layers, count */
-    unsigned per_layer;                  /* decisions per layer: 2, or 3 in huang mode */
-    double (*feat)[ENV_STATIC_FEATURES]; /* by crossbar layer, normalised to [0, 1] */
-    double *f_in, *f_w; /* huang: share of input activations and of weights by layer */
-    policy pol;         /* the episode's policy */
-    unsigned *copies;   /* the episode's copies by crossbar layer */
-    unsigned t;         /* next decision, index */
-    unsigned prev_bits; /* bits of the previous decision */
-    simtime base_latency_ps, base_bottleneck_ps; /* all 8/8, one copy each, ps */
-    double base_energy_pj;                       /* pJ */
-    uint64_t base_tiles;                         /* count */
-};
-
-static const char *const mode_names[ENV_MODE_COUNT] = {
-#define ENV_MODE_NAME(id, name) [ENV_MODE_##id] = name,
-    ENV_MODE_MAP(ENV_MODE_NAME)
-#undef ENV_MODE_NAME
-};
+#define ENV_FAILED_REWARD (-100.0)
 
 static const char *const budget_names[ENV_BUDGET_COUNT] = {
 #define ENV_BUDGET_NAME(id, name) [ENV_BUDGET_##id] = name,
     ENV_BUDGET_MAP(ENV_BUDGET_NAME)
 #undef ENV_BUDGET_NAME
 };
-
-const char *env_mode_name(env_mode m)
-{
-    assert(m < ENV_MODE_COUNT);
-    return mode_names[m];
-}
-
-int env_mode_parse(const char *s, env_mode *m)
-{
-    for (int i = 0; i < ENV_MODE_COUNT; i++)
-        if (strcmp(s, mode_names[i]) == 0) {
-            *m = (env_mode)i;
-            return 0;
-        }
-    return -1;
-}
 
 const char *env_budget_name(env_budget b)
 {
@@ -93,14 +53,15 @@ int env_budget_parse(const char *s, env_budget *b)
 
 void env_config_default(env_config *c, env_mode mode, unsigned episodes)
 {
+    assert(mode < ENV_MODE_COUNT);
     memset(c, 0, sizeof *c);
     c->mode = mode;
     c->min_bits = 2;
     c->max_bits = 8;
     c->adc_min = 1;
     c->adc_max = 9;
-    c->fix_ends = mode == ENV_MODE_CIMAQ;
-    c->cell_aligned = mode == ENV_MODE_CIMAQ;
+    c->fix_ends = env__modes[mode].fix_ends;
+    c->cell_aligned = env__modes[mode].cell_aligned;
     c->budget_kind = ENV_BUDGET_LATENCY;
     c->budget = 0.5;
     c->allowed_drop_pp = 1.0;
@@ -128,13 +89,6 @@ unsigned env_action_bits(double a, unsigned min, unsigned max)
     if (b > max)
         return max;
     return (unsigned)b;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- pricing ------------------------------------------------------------------------------- */
@@ -165,43 +119,21 @@ static int replicate(env *v, err *e)
 /* The budgeted figure of the current policy as a fraction of the 8-bit baseline. */
 static int budget_cost(env *v, double *cost, double *t_rep, double *t_cost, err *e)
 {
-    double t0 = now_s();
-    bool lrmp = v->c.mode == ENV_MODE_LRMP;
-    if (lrmp)
+    assert(v->mode->cost); /* a mode with a budget says what it limits */
+    double t0 = wallclock_s();
+    bool copies = v->mode->replicates;
+    if (copies)
         ERR_TRY(replicate(v, e));
-    double t1 = now_s();
+    double t1 = wallclock_s();
     mapping m;
     model mo;
-    ERR_TRY(price(v, lrmp ? v->copies : NULL, &m, &mo, e));
-    if (lrmp)
-        *cost = v->c.objective == REPLICATE_OBJ_THROUGHPUT
-                    ? (double)mo.bottleneck_ps / (double)v->base_bottleneck_ps
-                    : (double)mo.latency_ps / (double)v->base_latency_ps;
-    else if (v->c.budget_kind == ENV_BUDGET_LATENCY)
-        *cost = (double)mo.latency_ps / (double)v->base_latency_ps;
-    else if (v->c.budget_kind == ENV_BUDGET_ENERGY)
-        *cost = mo.energy_steady_total_pj / v->base_energy_pj;
-    else
-        *cost = (double)m.tiles_used / (double)v->base_tiles;
+    ERR_TRY(price(v, copies ? v->copies : NULL, &m, &mo, e));
+    *cost = v->mode->cost(v, &m, &mo);
     model_fini(&mo);
     mapping_fini(&m);
     *t_rep += t1 - t0;
-    *t_cost += now_s() - t1;
+    *t_cost += wallclock_s() - t1;
     return 0;
-}
-
-/* The budget of episode ep: haq's fixed one, or lrmp's tightening exponentially from start to
- * end over the configured episodes; 0 for modes without one. */
-static double budget_of(const env *v, unsigned ep)
-{
-    if (v->c.mode == ENV_MODE_HAQ)
-        return v->c.budget;
-    if (v->c.mode != ENV_MODE_LRMP)
-        return 0.0;
-    double x = v->c.episodes > 1 ? (double)ep / (double)(v->c.episodes - 1) : 1.0;
-    if (x > 1.0)
-        x = 1.0;
-    return v->c.budget_start * pow(v->c.budget_end / v->c.budget_start, x);
 }
 
 /* Lower a weight's bits by one step (a cell's bits when aligned); false at the minimum. */
@@ -299,39 +231,20 @@ static void normalise(double (*f)[ENV_STATIC_FEATURES], unsigned n)
 
 static int check_config(const network *n, const arch *a, const env_config *c, err *e)
 {
+    assert(c->mode < ENV_MODE_COUNT);
     if (n->n_xbar == 0)
         return err_set(e, ERR_INPUT, "%s: no crossbar layer to search over", n->name);
     if (c->min_bits < 1 || c->max_bits > POLICY_MAX_BITS || c->min_bits > c->max_bits)
         return err_set(e, ERR_INPUT, "search bits: found %u..%u, expected 1 <= min <= max <= %d",
                        c->min_bits, c->max_bits, POLICY_MAX_BITS);
-    if (c->mode == ENV_MODE_LRMP && a->mode != ARCH_MODE_WEIGHT_STATIONARY)
-        return err_set(e, ERR_INPUT,
-                       "%s: arch.mode: found %s, expected weight_stationary for the lrmp mode "
-                       "(copies only exist when weights stay in their tiles)",
-                       a->origin ? a->origin : a->name, arch_mode_name(a->mode));
-    if (c->mode == ENV_MODE_LRMP && !(c->budget_start > 0 && c->budget_end > 0))
-        return err_set(e, ERR_INPUT, "lrmp budget: found %g -> %g, expected positive fractions",
-                       c->budget_start, c->budget_end);
-    if (c->mode == ENV_MODE_HAQ && !(c->budget > 0))
-        return err_set(e, ERR_INPUT, "haq budget: found %g, expected a positive fraction",
-                       c->budget);
+    const env_mode_ops *mode = &env__modes[c->mode];
+    if (mode->check)
+        ERR_TRY(mode->check(a, c, e));
     if (c->cell_aligned && c->max_bits < a->tiles.cell_bits)
         return err_set(e, ERR_INPUT,
                        "search bits: max %u is below arch.tiles.cell_bits = %u, so no weight "
                        "width is a whole number of cells",
                        c->max_bits, a->tiles.cell_bits);
-    if (c->mode == ENV_MODE_HUANG) {
-        if (c->adc_min < 1 || c->adc_min > c->adc_max || c->adc_max > ARCH_MAX_ADC_BITS)
-            return err_set(e, ERR_INPUT, "ADC bits: found %u..%u, expected 1 <= min <= max <= %d",
-                           c->adc_min, c->adc_max, ARCH_MAX_ADC_BITS);
-        for (unsigned b = c->adc_min; b <= c->adc_max; b++)
-            if (!arch_bits_fn_defined(&a->tiles.adc.time_ns, b) ||
-                !arch_bits_fn_defined(&a->tiles.adc.energy_pj, b))
-                return err_set(e, ERR_INPUT,
-                               "%s: arch.tiles.adc: the time or energy of a %u-bit conversion is "
-                               "not defined, expected every width in %u..%u for the huang mode",
-                               a->origin ? a->origin : a->name, b, c->adc_min, c->adc_max);
-    }
     return 0;
 }
 
@@ -343,9 +256,10 @@ int env_create(const network *n, const arch *a, const env_config *c, acc_backend
     v->n = n;
     v->a = a;
     v->c = *c;
+    v->mode = &env__modes[c->mode];
     v->acc = acc;
     v->layers = n->n_xbar;
-    v->per_layer = c->mode == ENV_MODE_HUANG ? 3 : 2;
+    v->per_layer = v->mode->adc_decision ? 3 : 2;
     v->feat = mem_calloc(v->layers, sizeof *v->feat, "search features");
     v->f_in = mem_calloc(v->layers, sizeof *v->f_in, "search input shares");
     v->f_w = mem_calloc(v->layers, sizeof *v->f_w, "search weight shares");
@@ -415,7 +329,8 @@ void env_state(const env *v, double *state)
     assert(v->t < env_decisions(v));
     unsigned layer = v->t / v->per_layer, kind = v->t % v->per_layer;
     memcpy(state, v->feat[layer], sizeof v->feat[layer]);
-    unsigned prev_max = v->c.mode == ENV_MODE_HUANG && kind == 0 ? v->c.adc_max : v->c.max_bits;
+    /* the previous decision of a layer's first was the last layer's ADC bits, if any */
+    unsigned prev_max = v->mode->adc_decision && kind == 0 ? v->c.adc_max : v->c.max_bits;
     state[8] = (double)v->prev_bits / (double)prev_max;
     state[9] = (double)kind / (double)(v->per_layer - 1); /* weight 0, activation 1 (ADC 1) */
 }
@@ -449,60 +364,23 @@ unsigned env_step(env *v, double action)
     return bits;
 }
 
-static double gain(const env *v, double speedup)
-{
-    return v->c.gain_log ? log2(speedup) : speedup - 1.0;
-}
-
-static double reward(const env *v, const env_outcome *o, const model *mo)
-{
-    double acc_pp = 100.0 * o->accuracy, ref_pp = 100.0 * o->reference;
-    switch (v->c.mode) {
-    case ENV_MODE_HAQ:
-        return 0.1 * (acc_pp - ref_pp);
-    case ENV_MODE_CIMAQ: {
-        double target = ref_pp - v->c.allowed_drop_pp;
-        double ratio = (double)mo->latency_ps / (double)v->base_latency_ps;
-        if (acc_pp < target)
-            return -10.0 * (target - acc_pp);
-        return 100.0 * (1.0 / ratio - 1.0) + 0.1 * (acc_pp - target);
-    }
-    case ENV_MODE_LRMP: {
-        double speedup = v->c.objective == REPLICATE_OBJ_THROUGHPUT
-                             ? (double)v->base_bottleneck_ps / (double)mo->bottleneck_ps
-                             : (double)v->base_latency_ps / (double)mo->latency_ps;
-        return v->c.lambda * (acc_pp - ref_pp) + v->c.alpha * gain(v, speedup);
-    }
-    default: {
-        double c = 0;
-        for (unsigned i = 0; i < v->layers; i++) {
-            const policy_layer *pl = &v->pol.layers[i];
-            c += pow(v->c.huang_base, (double)pl->adc_bits) *
-                 (v->f_in[i] * pl->ab + v->f_w[i] * pl->wb) / (double)v->c.max_bits;
-        }
-        double loss = ref_pp - acc_pp;
-        double t = loss > v->c.huang_threshold_pp ? 100.0 + loss : loss;
-        return -t - c;
-    }
-    }
-}
-
 void env_finish(env *v, unsigned episode, env_outcome *out)
 {
     assert(v->t == env_decisions(v));
     memset(out, 0, sizeof *out);
-    out->budget = budget_of(v, episode);
+    const env_mode_ops *mode = v->mode;
+    out->budget = mode->budget ? mode->budget(&v->c, episode) : 0.0;
     err e;
     err_clear(&e);
     int rc = 0;
-    if (v->c.mode == ENV_MODE_HAQ || v->c.mode == ENV_MODE_LRMP)
+    if (mode->budget)
         rc = wall(v, out->budget, out, &e);
     mapping m;
     model mo;
-    double t0 = now_s();
+    double t0 = wallclock_s();
     if (rc == 0)
-        rc = price(v, v->c.mode == ENV_MODE_LRMP ? v->copies : NULL, &m, &mo, &e);
-    out->t_cost_s += now_s() - t0;
+        rc = price(v, mode->replicates ? v->copies : NULL, &m, &mo, &e);
+    out->t_cost_s += wallclock_s() - t0;
     if (rc < 0) { /* pricing failed: the policy cannot be mapped (a bug or an unusable arch) */
         out->failed = true;
         out->reward = ENV_FAILED_REWARD;
@@ -514,13 +392,13 @@ void env_finish(env *v, unsigned episode, env_outcome *out)
     out->throughput_per_s = mo.throughput_per_s;
     out->energy_pj = mo.energy_steady_total_pj;
     out->tiles = m.tiles_used;
-    if (v->c.mode == ENV_MODE_CIMAQ)
-        out->cost = (double)mo.latency_ps / (double)v->base_latency_ps;
+    if (!mode->budget && mode->cost) /* with a budget, the wall set it */
+        out->cost = mode->cost(v, &m, &mo);
 
-    t0 = now_s();
+    t0 = wallclock_s();
     acc_result ar;
     rc = acc_evaluate(v->acc, v->n, &v->pol, v->a, &ar, &e);
-    out->t_accuracy_s = now_s() - t0;
+    out->t_accuracy_s = wallclock_s() - t0;
     if (rc < 0) {
         out->failed = true;
         out->reward = ENV_FAILED_REWARD;
@@ -529,7 +407,7 @@ void env_finish(env *v, unsigned episode, env_outcome *out)
         out->accuracy = ar.accuracy;
         out->reference = ar.reference;
         out->estimate = ar.estimate;
-        out->reward = reward(v, out, &mo);
+        out->reward = mode->reward(v, out, &mo);
         size_t len = strlen(out->note); /* the wall's remark, then the backend's */
         if (ar.note[0] && len + 3 < sizeof out->note)
             snprintf(out->note + len, sizeof out->note - len, "%s%.*s", len ? "; " : "",

@@ -5,7 +5,7 @@
  * is a candidate. The problem is plain arrays: the solvers know nothing of networks (see
  * replicate_problem_from_model for the bridge). Back ends: exact (DP / bisection, replicate.c,
  * with the LP bound of replicate_bound.c), GLPK (replicate_glpk.c), greedy (replicate.c). All times
- * are integer ps.
+ * are integer ps. This header is the whole interface of the search/replicate room.
  */
 #ifndef XBARSIM_SEARCH_REPLICATE_H
 #define XBARSIM_SEARCH_REPLICATE_H

@@ -8,12 +8,12 @@
 #include <assert.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include <gsl/gsl_randist.h>
 
 #include "mem.h"
 #include "rng.h"
+#include "wallclock.h"
 
 struct ddpg_work {
     unsigned rows; /* samples the buffers hold, count */
@@ -474,13 +474,6 @@ static void update(ddpg *d)
     d->updates++;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void ddpg_observe_episode(ddpg *d, const double *states, const double *actions, unsigned T,
                           double reward, unsigned episode)
 {
@@ -495,10 +488,10 @@ void ddpg_observe_episode(ddpg *d, const double *states, const double *actions, 
         baseline_add(d, reward);
     if (episode < d->cfg.warmup)
         return;
-    double t0 = now_s();
+    double t0 = wallclock_s();
     for (unsigned t = 0; t < T; t++)
         update(d);
-    d->update_s += now_s() - t0;
+    d->update_s += wallclock_s() - t0;
 }
 
 /* ---- checkpoints ---- */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "mem.h"
+#include "wallclock.h"
 
 #define CKPT_MAGIC   "XBSRCHK1"
 #define CKPT_VERSION 1u
@@ -50,13 +51,6 @@ void search_options_default(search_options *o, const env *v)
     ddpg_config_default(&o->ddpg, ENV_FEATURES);
     o->ddpg.decisions_per_episode = env_decisions(v);
     o->checkpoint_every = 25;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void search_log_fini(search_log *log)
@@ -272,24 +266,24 @@ int search_run(env *v, const search_options *o, search_log *log, search_progress
     double *actions = mem_calloc(T, sizeof *actions, "search actions");
     int status = 0;
     for (unsigned ep = log->n; ep < o->episodes; ep++) {
-        double t0 = now_s();
+        double t0 = wallclock_s();
         env_reset(v);
         double agent_s = 0;
         for (unsigned t = 0; t < T; t++) {
             env_state(v, &states[(size_t)t * ENV_FEATURES]);
-            double a0 = now_s();
+            double a0 = wallclock_s();
             actions[t] = agent_act(&g, &states[(size_t)t * ENV_FEATURES], ep);
-            agent_s += now_s() - a0;
+            agent_s += wallclock_s() - a0;
             env_step(v, actions[t]);
         }
         search_episode rec = {.sigma = g.kind == SEARCH_AGENT_DDPG ? ddpg_sigma(g.d, ep) : 0.0};
         env_finish(v, ep, &rec.out);
         if (!rec.out.failed && g.kind == SEARCH_AGENT_DDPG) {
-            double a0 = now_s();
+            double a0 = wallclock_s();
             ddpg_observe_episode(g.d, states, actions, T, rec.out.reward, ep);
-            agent_s += now_s() - a0;
+            agent_s += wallclock_s() - a0;
         }
-        rec.wall_s = now_s() - t0;
+        rec.wall_s = wallclock_s() - t0;
         log->t_agent_s += agent_s;
         log->t_replicate_s += rec.out.t_replicate_s;
         log->t_cost_s += rec.out.t_cost_s;
