@@ -215,8 +215,12 @@ void arch_fini(arch *a);
 bool arch_bits_fn_defined(const arch_bits_fn *f, unsigned bits);
 /* Evaluate a bits-dependent quantity at b bits (b must be valid for f: asserted). */
 double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits);
-/* Bits a column sum can need: ceil(log2(rows_active * (2^cell_bits - 1) * (2^dac_bits - 1) + 1)).
- */
+/* ADC bits a column sum can need, bits: ceil(log2(rows_active * (2^cell_bits - 1) *
+ * (2^dac_bits - 1) + 1)), the smallest n with 2^n above the largest sum (every active row at the
+ * top cell level times the top input level). cell_bits and dac_bits 1..8 (asserted). The one
+ * formula: arch_adc_bits_needed and xbarfunc_adc_bits_needed both call it. */
+unsigned arch_adc_bits_for(unsigned rows_active, unsigned cell_bits, unsigned dac_bits);
+/* arch_adc_bits_for the tile parameters of a, bits. */
 unsigned arch_adc_bits_needed(const arch *a);
 
 /* Print the resolved architecture to out, one setting per line with its unit, then derived

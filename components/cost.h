@@ -126,6 +126,11 @@ cost_energy cost_vmm_energy(const arch *a, const cost_vmm *v);
 double cost_energy_total(const cost_energy *e);
 /* Add n times e into the dynamic categories of acc, pJ. */
 void cost_energy_add(double acc[COST_E_COUNT], const cost_energy *e, double n);
+/* The tile energy of one input vector through a layer copy whose tiles come in n shapes: add
+ * count[i] x cost_vmm_energy(v[i]) into the dynamic categories of acc, pJ, for i = 0..n-1 in
+ * order (the one summation order, so the analytic model and the simulation agree to the bit). */
+void cost_vmm_energy_sum(const arch *a, const cost_vmm *v, const uint64_t *count, unsigned n,
+                         double acc[COST_E_COUNT]);
 
 /* Programming one tile (reprogram mode): time, ps, and energy for `cells` cells, pJ. */
 simtime cost_write_ps(const arch *a);

@@ -190,18 +190,19 @@ static void price_task(exec *x, unsigned ti)
     e[COST_E_SRAM] = cost_vector_energy_pj(a, 0, t->sram_read_bytes, t->sram_write_bytes);
     if (t->kind != PROG_CROSSBAR)
         return;
+    uint64_t count[PROG_MAX_SHAPES];
     for (unsigned k = 0; k < t->n_shapes; k++) {
         const prog_shape *sh = &t->shapes[k];
         x->vmm[ti][k] = (cost_vmm){.rows_used = sh->rows,
                                    .cols_used = sh->cols,
                                    .in_bits = t->ab,
                                    .adc_bits = t->adc_bits};
-        cost_energy ce = cost_vmm_energy(a, &x->vmm[ti][k]);
-        double n = (double)sh->count;
-        cost_energy_add(e, &ce, n);
+        count[k] = sh->count;
         if (x->reprogram)
-            x->write_pj[ti] += cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * n;
+            x->write_pj[ti] +=
+                cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * (double)sh->count;
     }
+    cost_vmm_energy_sum(a, x->vmm[ti], count, t->n_shapes, e);
     e[COST_E_BUS] = cost_bus_energy_pj(&a->groups.in_bus, t->in_bits) +
                     cost_bus_energy_pj(&a->groups.out_bus, t->out_bits);
 }

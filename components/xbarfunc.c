@@ -179,13 +179,7 @@ int xbarfunc_params_check(const xbarfunc_params *p, err *e)
 
 unsigned xbarfunc_adc_bits_needed(const xbarfunc_params *p)
 {
-    assert(p->cell_bits >= 1 && p->cell_bits <= 8 && p->dac_bits >= 1 && p->dac_bits <= 8);
-    uint64_t max = (uint64_t)p->rows_active * ((UINT64_C(1) << p->cell_bits) - 1) *
-                   ((UINT64_C(1) << p->dac_bits) - 1);
-    unsigned bits = 0;
-    while ((UINT64_C(1) << bits) <= max) /* smallest n with 2^n >= max + 1 */
-        bits++;
-    return bits;
+    return arch_adc_bits_for(p->rows_active, p->cell_bits, p->dac_bits);
 }
 
 /* ---- lowering: lanes, row groups, chunks, tables --------------------------------------------- */

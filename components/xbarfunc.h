@@ -61,8 +61,8 @@ void xbarfunc_params_from_arch(const arch *a, unsigned adc_bits, xbarfunc_adc_mo
 int xbarfunc_params_check(const xbarfunc_params *p, err *e);
 
 /* Bits needed for a lossless conversion under p, bits:
- * ceil(log2(rows_active * (2^cell_bits - 1) * (2^dac_bits - 1) + 1)); agrees with
- * arch_adc_bits_needed. The ADC of DROP_LSB spans this range. */
+ * arch_adc_bits_for(rows_active, cell_bits, dac_bits), the formula arch_adc_bits_needed uses.
+ * The ADC of DROP_LSB spans this range. */
 unsigned xbarfunc_adc_bits_needed(const xbarfunc_params *p);
 
 /* Mapping models (off = 2^(wb-1) - 1; slices of cell_bits bits, least significant first):
