@@ -418,10 +418,10 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
     }
 }
 
-static chip_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
+static part_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
 {
     const prog_task *t = &l->x->p->tasks[l->task];
-    return (chip_reply){.target = l->base.id,
+    return (part_reply){.target = l->base.id,
                         .kind = LAYER_EV_STAGE,
                         .tag = (uint64_t)c << TAG_STAGE_BITS | (uint64_t)s,
                         .layer = (int32_t)t->layer,
@@ -449,8 +449,8 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     exec *x = l->x;
     const prog_task *t = &x->p->tasks[l->task];
     uint64_t v = j % cr->n;
-    chip_reply r = stage_reply(l, cr, c, ST_TILE, v);
-    r.target = CHIP_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
+    part_reply r = stage_reply(l, cr, c, ST_TILE, v);
+    r.target = PART_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
     simtime end = sim_now(x->s);
     simtime busy = 0;
     if (!x->reprogram) {
@@ -483,11 +483,11 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     }
     x->res[l->task].busy_tile_ps += busy;
     event_payload p = {{0}};
-    p.u[CHIP_REPLY_WORD_TAG] = (uint64_t)c << TAG_STAGE_BITS | ST_TILE;
-    p.u[CHIP_REPLY_WORD_END] = end;
-    p.u[CHIP_REPLY_WORD_START] = sim_now(x->s);
-    p.u[CHIP_REPLY_WORD_SOURCE] = l->base.id;
-    sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, CHIP_REPLY_PRIO, &p);
+    p.u[PART_REPLY_WORD_TAG] = (uint64_t)c << TAG_STAGE_BITS | ST_TILE;
+    p.u[PART_REPLY_WORD_END] = end;
+    p.u[PART_REPLY_WORD_START] = sim_now(x->s);
+    p.u[PART_REPLY_WORD_SOURCE] = l->base.id;
+    sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, PART_REPLY_PRIO, &p);
 }
 
 static void issue(layer_ctl *l, unsigned c, int s)
@@ -495,7 +495,7 @@ static void issue(layer_ctl *l, unsigned c, int s)
     copy_run *cr = &l->copies[c];
     const prog_task *t = &l->x->p->tasks[l->task];
     uint64_t j = cr->issued[s]++;
-    chip_reply r = stage_reply(l, cr, c, s, j % cr->n);
+    part_reply r = stage_reply(l, cr, c, s, j % cr->n);
     switch (s) {
     case ST_IN:
         bus_transfer(cr->in_bus, t->in_bits, &r);
@@ -545,7 +545,7 @@ static void trace_copy(layer_ctl *l, unsigned c)
     bool digital = t->kind == PROG_DIGITAL;
     trace_record rec = {
         .component = l->base.id,
-        .kind = CHIP_ACT_LAYER,
+        .kind = PART_ACT_LAYER,
         .layer = (int32_t)t->layer,
         .copy = (int32_t)c,
         .inference = (int64_t)l->inference,
@@ -679,8 +679,8 @@ static void layer_handle(component *c, const event *ev)
         return;
     }
     if (ev->kind != LAYER_EV_STAGE)
-        chip_bad_event(c, ev);
-    uint64_t tag = ev->payload.u[CHIP_REPLY_WORD_TAG];
+        part_bad_event(c, ev);
+    uint64_t tag = ev->payload.u[PART_REPLY_WORD_TAG];
     unsigned copy = (unsigned)(tag >> TAG_STAGE_BITS);
     int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
     assert(l->running && copy < l->n_copies);
@@ -794,7 +794,7 @@ void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT])
 {
     memset(out, 0, COST_E_COUNT * sizeof *out);
     size_t n = sim_component_count(x->s);
-    chip_account acc;
+    part_account acc;
     for (uint32_t id = 0; id < n; id++)
         if (chip_component_account(sim_component(x->s, id), &acc))
             for (int c = 0; c < COST_E_COUNT; c++)
