@@ -117,7 +117,7 @@ cost_vmm_counts cost_vmm_count(const arch *a, const cost_vmm *v);
 /* Duration of one ADC conversion at `bits`, ps (rounded once). */
 simtime cost_adc_conversion_ps(const arch *a, unsigned bits);
 /* Duration of one VMM on one tile, ps: steps x row_groups x (DAC + read + col_rounds x ADC), or
- * steps x execute_ns_per_bit when the arch fixes the execute time per input bit. */
+ * steps x execute_ns_per_bit when the arch fixes the execute time per input step. */
 simtime cost_vmm_ps(const arch *a, const cost_vmm *v);
 /* Dynamic energy of one VMM by part, pJ: DAC conversions x dac.energy_pj; cell reads x
  * cell_read_energy_pj + column reads x read_energy_pj; samples x sample_hold.energy_pj; ADC
