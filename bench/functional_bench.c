@@ -1,9 +1,10 @@
 /* functional_bench: inference of the Fashion-MNIST MLP (configs/net/mlp-fmnist.cfg) at uniform 8/8
  * on the 10 000 test images through the bit-accurate crossbar of configs/arch/lrmp.cfg (ADC
  * saturate at the arch's bits), against float inference of the same net and the exact integer
- * GEMM; also the crossbar conversion by conversion (xf_layer_forward_sliced). Prints the medians
- * of REPEATS runs, the accuracies and the ratios. Target (issue 8): crossbar <= 2 s on 2 cores.
- * Usage: functional_bench [WEIGHTS.h5] [--threads T] [--data DIR]  (no weights: random ones).
+ * GEMM; also the crossbar conversion by conversion (xbarfunc_layer_forward_sliced). Prints the
+ * medians of REPEATS runs, the accuracies and the ratios. Target (issue 8): crossbar <= 2 s on 2
+ * cores. Usage: functional_bench [WEIGHTS.h5] [--threads T] [--data DIR]  (no weights: random
+ * ones).
  */
 #include <omp.h>
 #include <stdio.h>
@@ -71,9 +72,9 @@ int main(int argc, char **argv)
     policy p;
     policy_uniform(&p, &n, 8, 8);
     quant_net qi, qx, qs;
-    if (quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e) < 0 ||
-        quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_CROSSBAR, &qx, &e) < 0 ||
-        quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qs, &e) < 0) {
+    if (quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e) < 0 ||
+        quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_CROSSBAR, &qx, &e) < 0 ||
+        quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_SLICED, &qs, &e) < 0) {
         fprintf(stderr, "functional_bench: %s\n", e.msg);
         return 2;
     }

@@ -42,7 +42,7 @@ static uint64_t rng_next(uint64_t *s)
 
 typedef struct config {
     const char *label;
-    xf_params p;
+    xbarfunc_params p;
 } config;
 
 typedef struct data {
@@ -93,12 +93,12 @@ static void data_fini(data *d)
 }
 
 /* One pass of the three layers through the crossbar model; lossy conversions into *lossy. */
-static double run_xbar(const data *d, xf_layer *const *L, uint64_t *lossy)
+static double run_xbar(const data *d, xbarfunc_layer *const *L, uint64_t *lossy)
 {
     double t0 = wallclock_s();
     *lossy = 0;
     for (unsigned l = 0; l < NLAYERS; l++)
-        *lossy += xf_layer_forward(L[l], d->x[l], d->images, 8, false, d->y[l]);
+        *lossy += xbarfunc_layer_forward(L[l], d->x[l], d->images, 8, false, d->y[l]);
     return wallclock_s() - t0;
 }
 
@@ -126,23 +126,24 @@ static void report(const char *label, double *t, unsigned repeat, double macs, d
 
 static int bench_config(const data *d, const config *c, unsigned repeat, double macs)
 {
-    xf_layer *L[NLAYERS] = {NULL};
+    xbarfunc_layer *L[NLAYERS] = {NULL};
     double convs = 0, t[MAX_REPEAT];
     for (unsigned l = 0; l < NLAYERS; l++) {
         err e;
-        if (xf_layer_create(&c->p, d->w[l], dims[l], dims[l + 1], 8, &L[l], &e) < 0) {
+        if (xbarfunc_layer_create(&c->p, d->w[l], dims[l], dims[l + 1], 8, &L[l], &e) < 0) {
             fprintf(stderr, "xbarfunc_bench: %s: %s\n", c->label, e.msg);
             return -1;
         }
-        convs += (double)d->images * (double)xf_layer_conversions(L[l], 8, false);
+        convs += (double)d->images * (double)xbarfunc_layer_conversions(L[l], 8, false);
     }
     uint64_t lossy = 0;
     for (unsigned k = 0; k < repeat; k++)
         t[k] = run_xbar(d, L, &lossy);
-    bool exact = c->p.adc_mode == XF_ADC_IDEAL || c->p.adc_bits >= xf_adc_bits_needed(&c->p);
+    bool exact =
+        c->p.adc_mode == XBARFUNC_ADC_IDEAL || c->p.adc_bits >= xbarfunc_adc_bits_needed(&c->p);
     report(c->label, t, repeat, macs, exact ? 0 : convs, lossy);
     for (unsigned l = 0; l < NLAYERS; l++)
-        xf_layer_destroy(L[l]);
+        xbarfunc_layer_destroy(L[l]);
     return 0;
 }
 
@@ -165,31 +166,31 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     /* LRMP's tile (configs/arch/lrmp.cfg) with the ADC under study. */
-    const xf_params lrmp = {.cell_bits = 1,
-                            .mapping = ARCH_MAP_UNSIGNED,
-                            .rows = 256,
-                            .rows_active = 9,
-                            .dac_bits = 1,
-                            .adc_bits = 4,
-                            .adc_mode = XF_ADC_IDEAL,
-                            .cols = 256};
+    const xbarfunc_params lrmp = {.cell_bits = 1,
+                                  .mapping = ARCH_MAP_UNSIGNED,
+                                  .rows = 256,
+                                  .rows_active = 9,
+                                  .dac_bits = 1,
+                                  .adc_bits = 4,
+                                  .adc_mode = XBARFUNC_ADC_IDEAL,
+                                  .cols = 256};
     /* PUMA's tile as Huang et al. use it (configs/arch/puma.cfg): 128 rows of 2-bit cells, 1-bit
      * DAC, offset mapping; all rows active need 9 bits, the ADC has 8 (the table path). */
-    const xf_params puma = {.cell_bits = 2,
-                            .mapping = ARCH_MAP_OFFSET,
-                            .rows = 128,
-                            .rows_active = 128,
-                            .dac_bits = 1,
-                            .adc_bits = 8,
-                            .adc_mode = XF_ADC_SATURATE,
-                            .cols = 128};
+    const xbarfunc_params puma = {.cell_bits = 2,
+                                  .mapping = ARCH_MAP_OFFSET,
+                                  .rows = 128,
+                                  .rows_active = 128,
+                                  .dac_bits = 1,
+                                  .adc_bits = 8,
+                                  .adc_mode = XBARFUNC_ADC_SATURATE,
+                                  .cols = 128};
     config cfgs[NCONFIGS] = {{"lrmp, ideal ADC (exact GEMM path)", lrmp},
                              {"lrmp, saturate 3-bit ADC, 9 rows active", lrmp},
                              {"lrmp, saturate 4-bit ADC, 256 rows active", lrmp},
                              {"puma, saturate 8-bit ADC, 128 rows active", puma}};
-    cfgs[1].p.adc_mode = XF_ADC_SATURATE;
+    cfgs[1].p.adc_mode = XBARFUNC_ADC_SATURATE;
     cfgs[1].p.adc_bits = 3;
-    cfgs[2].p.adc_mode = XF_ADC_SATURATE;
+    cfgs[2].p.adc_mode = XBARFUNC_ADC_SATURATE;
     cfgs[2].p.rows_active = 256;
 
     data d;

@@ -208,7 +208,7 @@ static void print_epoch(const train_epoch *ep, void *ctx)
 /* K chips of a's device effects, seeds S x 1000003 + 1..K: crossbar test accuracy of each, then
  * mean, standard deviation (sample, K - 1) and minimum. */
 static int device_samples(fnet *f, const topts *o, const dataset *tr, const dataset *te,
-                          const policy *p, const arch *a, xf_adc_mode mode, err *e)
+                          const policy *p, const arch *a, xbarfunc_adc_mode mode, err *e)
 {
     const network *n = fnet_network(f);
     float *clip = mem_calloc(n->n_xbar, sizeof *clip, "calibration");
@@ -242,7 +242,7 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
 
 /* The quantised evaluations: float (as trained), integer, crossbar. */
 static int evaluate_policy(fnet *f, const topts *o, const dataset *tr, const dataset *te,
-                           const policy *p, const arch *a, xf_adc_mode mode, err *e)
+                           const policy *p, const arch *a, xbarfunc_adc_mode mode, err *e)
 {
     const network *n = fnet_network(f);
     float *clip = mem_calloc(n->n_xbar, sizeof *clip, "calibration");
@@ -263,13 +263,13 @@ static int evaluate_policy(fnet *f, const topts *o, const dataset *tr, const dat
     double t2 = wallclock_s();
     printf("policy %s on %s (rows_active %u, dac %u bits, cell %u bits, %s), ADC %s:\n", o->policy,
            a->name, a->tiles.rows_active, a->tiles.dac.bits, a->tiles.cell_bits,
-           arch_mapping_name(a->tiles.mapping), xf_adc_mode_name(mode));
+           arch_mapping_name(a->tiles.mapping), xbarfunc_adc_mode_name(mode));
     printf("  %-10s %4s %4s %4s %8s\n", "layer", "wb", "ab", "adc", "needed");
     for (unsigned k = 0; k < qx.n; k++) {
-        xf_params xp;
-        xf_params_from_arch(a, qx.l[k].adc, mode, &xp);
+        xbarfunc_params xp;
+        xbarfunc_params_from_arch(a, qx.l[k].adc, mode, &xp);
         printf("  %-10s %4u %4u %4u %8u\n", n->layers[n->xbar[k]].name, qx.l[k].wb, qx.l[k].ab,
-               qx.l[k].adc, xf_adc_bits_needed(&xp));
+               qx.l[k].adc, xbarfunc_adc_bits_needed(&xp));
     }
     printf("integer test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * ai, te->n, t1 - t0);
     char dev[512];
@@ -291,7 +291,7 @@ static int finetune(fnet *f, const topts *o, const dataset *tr, const dataset *t
     float *clip = mem_calloc(n->n_xbar, sizeof *clip, "calibration");
     quant_calibrate(f, tr->x, tr->n < QUANT_CALIB_IMAGES ? tr->n : QUANT_CALIB_IMAGES, clip);
     quant_net q;
-    int rc = quant_build(f, p, NULL, XF_ADC_IDEAL, clip, QUANT_INTEGER, &q, e);
+    int rc = quant_build(f, p, NULL, XBARFUNC_ADC_IDEAL, clip, QUANT_INTEGER, &q, e);
     free(clip);
     ERR_TRY(rc);
     fnet_fq *fq = mem_calloc(n->n_xbar, sizeof *fq, "fake quantisation");
@@ -383,8 +383,8 @@ static int train_main(const topts *o, const char *cmdline)
     arch a;
     bool have_arch = false;
     policy p = {0};
-    xf_adc_mode mode = XF_ADC_SATURATE;
-    if (o->adc_mode && xf_adc_mode_parse(o->adc_mode, &mode) < 0) {
+    xbarfunc_adc_mode mode = XBARFUNC_ADC_SATURATE;
+    if (o->adc_mode && xbarfunc_adc_mode_parse(o->adc_mode, &mode) < 0) {
         fprintf(stderr,
                 "xbarsim train: --adc-mode: found '%s', expected ideal, saturate or "
                 "drop_lsb\n",

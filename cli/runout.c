@@ -20,10 +20,10 @@
 
 const char *const runout_kind_names[] = {
 #define RUNOUT_KIND(id, name) name,
-    CHIP_ACTIVITY_MAP(RUNOUT_KIND)
+    PART_ACTIVITY_MAP(RUNOUT_KIND)
 #undef RUNOUT_KIND
 };
-const size_t runout_kind_count = CHIP_ACTIVITY_COUNT;
+const size_t runout_kind_count = PART_ACTIVITY_COUNT;
 
 static void put(char *dst, size_t size, const char *src)
 {
@@ -209,7 +209,7 @@ static int write_components(h5file *f, const run_ctx *r, err *e)
         memcpy(sr->kind, w->kind, sizeof sr->kind);
         memcpy(sr->name, w->name, sizeof sr->name);
         sr->group = w->group;
-        chip_account acc;
+        part_account acc;
         if (!chip_component_account(c, &acc))
             continue; /* a controller: no resource, no energy of its own */
         resource *res = acc.res;

@@ -152,18 +152,22 @@ double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits)
     return 0.0;
 }
 
-unsigned arch_adc_bits_needed(const arch *a)
+unsigned arch_adc_bits_for(unsigned rows_active, unsigned cell_bits, unsigned dac_bits)
 {
-    assert(a->tiles.rows_active >= 1 && a->tiles.rows_active <= MAX_DIM);
-    assert(a->tiles.cell_bits >= 1 && a->tiles.cell_bits <= 8);
-    assert(a->tiles.dac.bits >= 1 && a->tiles.dac.bits <= 8);
+    assert(cell_bits >= 1 && cell_bits <= 8 && dac_bits >= 1 && dac_bits <= 8);
     /* Largest column sum: every active row at the top cell level times the top input level. */
-    uint64_t max = (uint64_t)a->tiles.rows_active * ((UINT64_C(1) << a->tiles.cell_bits) - 1) *
-                   ((UINT64_C(1) << a->tiles.dac.bits) - 1);
+    uint64_t max =
+        (uint64_t)rows_active * ((UINT64_C(1) << cell_bits) - 1) * ((UINT64_C(1) << dac_bits) - 1);
     unsigned bits = 0;
     while (bits < 64 && (UINT64_C(1) << bits) <= max) /* smallest n with 2^n >= max + 1 */
         bits++;
     return bits;
+}
+
+unsigned arch_adc_bits_needed(const arch *a)
+{
+    assert(a->tiles.rows_active >= 1 && a->tiles.rows_active <= MAX_DIM);
+    return arch_adc_bits_for(a->tiles.rows_active, a->tiles.cell_bits, a->tiles.dac.bits);
 }
 
 static unsigned ceil_div(unsigned a, unsigned b)

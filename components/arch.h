@@ -1,7 +1,8 @@
 /* arch: the parameters of a CIM chip, as loaded from the `arch` group of a libconfig file.
  * Every quantity carries its unit in its name. A loaded arch is complete and consistent: the
  * loader range-checks every value and rejects unknown keys, so code reading an arch never checks.
- * Derived figures (clock period in ps, ADC bits a column sum can need) are computed once here.
+ * Derived figures of the arch alone (clock period in ps, groups, ADC bits a column sum can need)
+ * are computed here; time, energy, power and area figures are cost.h's.
  */
 #ifndef XBARSIM_COMPONENTS_ARCH_H
 #define XBARSIM_COMPONENTS_ARCH_H
@@ -145,7 +146,8 @@ typedef struct arch {
         } sample_hold;
         struct {
             unsigned count;         /* arch.tiles.shift_add.count: units per tile, count */
-            double energy_pj;       /* one column, one step (one partial sum shifted in), pJ */
+            double energy_pj;       /* one ADC output shifted in: per used column, per row
+                                       group, per input step (cost_vmm_count), pJ */
             double static_power_uw; /* per unit, uW */
             double area_um2;        /* per unit, um2 */
         } shift_add;
@@ -166,7 +168,8 @@ typedef struct arch {
             double cell_read_energy_pj;      /* per activated cell per input step, pJ */
             double static_power_uw;          /* per crossbar (row drivers, decoders), uW */
             double cell_area_um2;            /* per cell, um2 */
-            double execute_ns_per_bit;       /* fixed time per input bit per tile, ns; 0: derive
+            double execute_ns_per_bit;       /* fixed time per input step (dac.bits input bits;
+                                                one bit with 1-bit DACs) per tile, ns; 0: derive
                                                 from DAC, read and ADC times */
             double write_ns_per_tile;        /* programming one whole tile, ns */
             double write_energy_pj_per_cell; /* programming one cell, pJ */
@@ -205,24 +208,28 @@ typedef struct arch {
 int arch_load_file(const char *path, arch *out, err *e);
 /* Same for a config text held in memory; origin names it in messages. */
 int arch_load_string(const char *text, const char *origin, arch *out, err *e);
-/* Release what a loaded arch owns. a may be NULL. */
 /* Load from a parsed tree, which this call takes over (config_destroy()s it, success or not);
  * origin names it in messages. Otherwise as arch_load_file. */
 int arch_load_config(config_t *cfg, const char *origin, arch *out, err *e);
+/* Release what a loaded arch owns. a may be NULL. */
 void arch_fini(arch *a);
 
 /* Whether f is defined at b bits: 1 <= b <= ARCH_MAX_ADC_BITS and, for a table, has[b]. */
 bool arch_bits_fn_defined(const arch_bits_fn *f, unsigned bits);
 /* Evaluate a bits-dependent quantity at b bits (b must be valid for f: asserted). */
 double arch_bits_fn_eval(const arch_bits_fn *f, unsigned bits);
-/* Bits a column sum can need: ceil(log2(rows_active * (2^cell_bits - 1) * (2^dac_bits - 1) + 1)).
- */
+/* ADC bits a column sum can need, bits: ceil(log2(rows_active * (2^cell_bits - 1) *
+ * (2^dac_bits - 1) + 1)), the smallest n with 2^n above the largest sum (every active row at the
+ * top cell level times the top input level). cell_bits and dac_bits 1..8 (asserted). The one
+ * formula: arch_adc_bits_needed and xbarfunc_adc_bits_needed both call it. */
+unsigned arch_adc_bits_for(unsigned rows_active, unsigned cell_bits, unsigned dac_bits);
+/* arch_adc_bits_for the tile parameters of a, bits. */
 unsigned arch_adc_bits_needed(const arch *a);
 
-/* Print the resolved architecture to out, one setting per line with its unit, then derived
- * figures: clock period, ADC bits a column sum needs, bits stored, 8-bit weights per tile, the
- * time of one 256-row VMM at 8-bit input on one tile, and the peak MAC rate (definitions in
- * arch.c). a must be loaded. */
+/* Print the resolved architecture to out, one setting per line with its unit, then the derived
+ * figures of the arch alone (`derived.` lines): clock period, groups, ADC bits a column sum needs
+ * and bits stored. Time, energy, peak and area figures are cost_print_derived's. a must be
+ * loaded. */
 void arch_print(const arch *a, FILE *out);
 
 /* Per-mapping factors: physical columns per weight slice, reference columns per column tile, and

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "arch.h"
-#include "chip.h"
+#include "part.h"
 #include "resource.h"
 #include "sim.h"
 
@@ -28,14 +28,14 @@ struct bus {
 };
 
 /* Event kind a bus handles: BUS_EV_TRANSFER with u[0] = bits to move and the reply in words 1..3
- * (chip_reply_pack). */
+ * (part_reply_pack). */
 enum { BUS_EV_TRANSFER = 1 };
 
 /* Statistics (names; units in the entries):
  *   counters  transfers, bits, words (count)
  *   accums    transfer_ps (ps: arrival to completion, one sample per transfer)
  *   report    total_ps (ps), energy_static_pj, energy_total_pj (pJ), and the resource figures of
- *             chip_report_resource (busy_ps summed over lanes, utilisation of all lanes, ...). */
+ *             part_report_resource (busy_ps summed over lanes, utilisation of all lanes, ...). */
 
 extern const component_ops bus_ops;
 
@@ -47,11 +47,11 @@ void bus_setup(component *c, const arch *a, const arch_bus *params);
 
 /* Move `bits` bits, arriving now (sim_now). Returns start = the first chunk's start and end = the
  * last chunk's end (bits 0: start = end = now); a reply event is scheduled at end when reply is
- * not NULL and its target not CHIP_REPLY_NONE. */
-resource_grant bus_transfer(bus *b, uint64_t bits, const chip_reply *reply);
+ * not NULL and its target not PART_REPLY_NONE. */
+resource_grant bus_transfer(bus *b, uint64_t bits, const part_reply *reply);
 
 /* Registry hook (chip_component_account): resource, dynamic energy (bus), static energy (its
  * wires, always on: lanes x lane_bits x static_power_uw_per_wire over its run). */
-void bus_account(component *c, chip_account *out);
+void bus_account(component *c, part_account *out);
 
 #endif

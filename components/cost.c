@@ -90,6 +90,15 @@ void cost_energy_add(double acc[COST_E_COUNT], const cost_energy *e, double n)
     acc[COST_E_SHIFT_ADD] += e->shift_add_pj * n;
 }
 
+void cost_vmm_energy_sum(const arch *a, const cost_vmm *v, const uint64_t *count, unsigned n,
+                         double acc[COST_E_COUNT])
+{
+    for (unsigned i = 0; i < n; i++) {
+        cost_energy e = cost_vmm_energy(a, &v[i]);
+        cost_energy_add(acc, &e, (double)count[i]);
+    }
+}
+
 simtime cost_write_ps(const arch *a)
 {
     return simtime_from_ns(a->tiles.crossbar.write_ns_per_tile);

@@ -117,7 +117,7 @@ cost_vmm_counts cost_vmm_count(const arch *a, const cost_vmm *v);
 /* Duration of one ADC conversion at `bits`, ps (rounded once). */
 simtime cost_adc_conversion_ps(const arch *a, unsigned bits);
 /* Duration of one VMM on one tile, ps: steps x row_groups x (DAC + read + col_rounds x ADC), or
- * steps x execute_ns_per_bit when the arch fixes the execute time per input bit. */
+ * steps x execute_ns_per_bit when the arch fixes the execute time per input step. */
 simtime cost_vmm_ps(const arch *a, const cost_vmm *v);
 /* Dynamic energy of one VMM by part, pJ: DAC conversions x dac.energy_pj; cell reads x
  * cell_read_energy_pj + column reads x read_energy_pj; samples x sample_hold.energy_pj; ADC
@@ -126,6 +126,11 @@ cost_energy cost_vmm_energy(const arch *a, const cost_vmm *v);
 double cost_energy_total(const cost_energy *e);
 /* Add n times e into the dynamic categories of acc, pJ. */
 void cost_energy_add(double acc[COST_E_COUNT], const cost_energy *e, double n);
+/* The tile energy of one input vector through a layer copy whose tiles come in n shapes: add
+ * count[i] x cost_vmm_energy(v[i]) into the dynamic categories of acc, pJ, for i = 0..n-1 in
+ * order (the one summation order, so the analytic model and the simulation agree to the bit). */
+void cost_vmm_energy_sum(const arch *a, const cost_vmm *v, const uint64_t *count, unsigned n,
+                         double acc[COST_E_COUNT]);
 
 /* Programming one tile (reprogram mode): time, ps, and energy for `cells` cells, pJ. */
 simtime cost_write_ps(const arch *a);

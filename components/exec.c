@@ -190,18 +190,19 @@ static void price_task(exec *x, unsigned ti)
     e[COST_E_SRAM] = cost_vector_energy_pj(a, 0, t->sram_read_bytes, t->sram_write_bytes);
     if (t->kind != PROG_CROSSBAR)
         return;
+    uint64_t count[PROG_MAX_SHAPES];
     for (unsigned k = 0; k < t->n_shapes; k++) {
         const prog_shape *sh = &t->shapes[k];
         x->vmm[ti][k] = (cost_vmm){.rows_used = sh->rows,
                                    .cols_used = sh->cols,
                                    .in_bits = t->ab,
                                    .adc_bits = t->adc_bits};
-        cost_energy ce = cost_vmm_energy(a, &x->vmm[ti][k]);
-        double n = (double)sh->count;
-        cost_energy_add(e, &ce, n);
+        count[k] = sh->count;
         if (x->reprogram)
-            x->write_pj[ti] += cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * n;
+            x->write_pj[ti] +=
+                cost_write_energy_pj(a, (uint64_t)sh->rows * sh->cols) * (double)sh->count;
     }
+    cost_vmm_energy_sum(a, x->vmm[ti], count, t->n_shapes, e);
     e[COST_E_BUS] = cost_bus_energy_pj(&a->groups.in_bus, t->in_bits) +
                     cost_bus_energy_pj(&a->groups.out_bus, t->out_bits);
 }
@@ -417,10 +418,10 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
     }
 }
 
-static chip_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
+static part_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
 {
     const prog_task *t = &l->x->p->tasks[l->task];
-    return (chip_reply){.target = l->base.id,
+    return (part_reply){.target = l->base.id,
                         .kind = LAYER_EV_STAGE,
                         .tag = (uint64_t)c << TAG_STAGE_BITS | (uint64_t)s,
                         .layer = (int32_t)t->layer,
@@ -448,8 +449,8 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     exec *x = l->x;
     const prog_task *t = &x->p->tasks[l->task];
     uint64_t v = j % cr->n;
-    chip_reply r = stage_reply(l, cr, c, ST_TILE, v);
-    r.target = CHIP_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
+    part_reply r = stage_reply(l, cr, c, ST_TILE, v);
+    r.target = PART_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
     simtime end = sim_now(x->s);
     simtime busy = 0;
     if (!x->reprogram) {
@@ -482,11 +483,11 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     }
     x->res[l->task].busy_tile_ps += busy;
     event_payload p = {{0}};
-    p.u[CHIP_REPLY_WORD_TAG] = (uint64_t)c << TAG_STAGE_BITS | ST_TILE;
-    p.u[CHIP_REPLY_WORD_END] = end;
-    p.u[CHIP_REPLY_WORD_START] = sim_now(x->s);
-    p.u[CHIP_REPLY_WORD_SOURCE] = l->base.id;
-    sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, CHIP_REPLY_PRIO, &p);
+    p.u[PART_REPLY_WORD_TAG] = (uint64_t)c << TAG_STAGE_BITS | ST_TILE;
+    p.u[PART_REPLY_WORD_END] = end;
+    p.u[PART_REPLY_WORD_START] = sim_now(x->s);
+    p.u[PART_REPLY_WORD_SOURCE] = l->base.id;
+    sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, PART_REPLY_PRIO, &p);
 }
 
 static void issue(layer_ctl *l, unsigned c, int s)
@@ -494,7 +495,7 @@ static void issue(layer_ctl *l, unsigned c, int s)
     copy_run *cr = &l->copies[c];
     const prog_task *t = &l->x->p->tasks[l->task];
     uint64_t j = cr->issued[s]++;
-    chip_reply r = stage_reply(l, cr, c, s, j % cr->n);
+    part_reply r = stage_reply(l, cr, c, s, j % cr->n);
     switch (s) {
     case ST_IN:
         bus_transfer(cr->in_bus, t->in_bits, &r);
@@ -544,7 +545,7 @@ static void trace_copy(layer_ctl *l, unsigned c)
     bool digital = t->kind == PROG_DIGITAL;
     trace_record rec = {
         .component = l->base.id,
-        .kind = CHIP_ACT_LAYER,
+        .kind = PART_ACT_LAYER,
         .layer = (int32_t)t->layer,
         .copy = (int32_t)c,
         .inference = (int64_t)l->inference,
@@ -678,8 +679,8 @@ static void layer_handle(component *c, const event *ev)
         return;
     }
     if (ev->kind != LAYER_EV_STAGE)
-        chip_bad_event(c, ev);
-    uint64_t tag = ev->payload.u[CHIP_REPLY_WORD_TAG];
+        part_bad_event(c, ev);
+    uint64_t tag = ev->payload.u[PART_REPLY_WORD_TAG];
     unsigned copy = (unsigned)(tag >> TAG_STAGE_BITS);
     int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
     assert(l->running && copy < l->n_copies);
@@ -793,7 +794,7 @@ void exec_dynamic_energy(const exec *x, double out[COST_E_COUNT])
 {
     memset(out, 0, COST_E_COUNT * sizeof *out);
     size_t n = sim_component_count(x->s);
-    chip_account acc;
+    part_account acc;
     for (uint32_t id = 0; id < n; id++)
         if (chip_component_account(sim_component(x->s, id), &acc))
             for (int c = 0; c < COST_E_COUNT; c++)

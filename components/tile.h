@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "arch.h"
-#include "chip.h"
+#include "part.h"
 #include "cost.h"
 #include "resource.h"
 #include "sim.h"
@@ -40,7 +40,7 @@ struct tile {
 };
 
 /* Event kinds a tile handles (requests posted by a program instead of a direct call). Word 0 of
- * the payload is the request, words 1..3 the reply (chip_reply_pack):
+ * the payload is the request, words 1..3 the reply (part_reply_pack):
  *   TILE_EV_VMM:   u[0] = (rows_used - 1) (bits 0..15) | (cols_used - 1) (bits 16..31) |
  *                         in_bits (bits 32..39) | adc_bits (bits 40..47)
  *   TILE_EV_WRITE: u[0] = cells to program, count */
@@ -53,7 +53,7 @@ enum { TILE_EV_VMM = 1, TILE_EV_WRITE = 2 };
  *   report    busy_ps, total_ps (ps), utilisation (fraction), energy_<category>_pj for the
  *             VMM categories (dac, crossbar, sample_hold, adc, shift_add), energy_write_pj,
  *             energy_static_pj (all its parts: cost_tile_static_pj over its busy and total time),
- *             energy_total_pj (pJ), and the resource figures of chip_report_resource. */
+ *             energy_total_pj (pJ), and the resource figures of part_report_resource. */
 
 extern const component_ops tile_ops;
 
@@ -65,22 +65,22 @@ void tile_setup(component *c, const arch *a, const arch_bus *bus_params);
 /* One VMM arriving now (sim_now): duration cost_vmm_ps, energy by part cost_vmm_energy, counts
  * cost_vmm_count. v must fit the tile (asserted by cost_vmm_count); v->adc_bits must be valid for
  * the ADC's time and energy functions (asserted). Returns the crossbar grant; when reply is not
- * NULL (and its target not CHIP_REPLY_NONE) a reply event is scheduled at the grant's end. */
-resource_grant tile_vmm(tile *t, const cost_vmm *v, const chip_reply *reply);
+ * NULL (and its target not PART_REPLY_NONE) a reply event is scheduled at the grant's end. */
+resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply);
 
 /* Program `cells` cells arriving now: the whole tile's write time cost_write_ps and energy
  * cost_write_energy_pj(cells); VMMs requested after it start no earlier than its end. */
-resource_grant tile_write(tile *t, uint64_t cells, const chip_reply *reply);
+resource_grant tile_write(tile *t, uint64_t cells, const part_reply *reply);
 
 /* Request payloads for TILE_EV_VMM / TILE_EV_WRITE events (layout above). */
-event_payload tile_pack_vmm(const cost_vmm *v, const chip_reply *reply);
-event_payload tile_pack_write(uint64_t cells, const chip_reply *reply);
+event_payload tile_pack_vmm(const cost_vmm *v, const part_reply *reply);
+event_payload tile_pack_write(uint64_t cells, const part_reply *reply);
 /* Inverse of tile_pack_vmm's word 0. */
 cost_vmm tile_unpack_vmm(const event_payload *p);
 
 /* Dynamic energy charged so far (all parts), pJ. */
 double tile_dynamic_pj(const tile *t);
 /* Registry hook (chip_component_account): resource, dynamic energy by category, static energy. */
-void tile_account(component *c, chip_account *out);
+void tile_account(component *c, part_account *out);
 
 #endif

@@ -49,20 +49,25 @@ void vecmod_setup(component *c, const arch *a, const arch_bus *bus_params)
     m->st_op_ps = stats_accum(st, "op_ps", "ps");
 }
 
+/* The class vecmod_create makes; the registry (chip.c) generates the same one from its row. */
+static const component_class vecmod_class = {.size = sizeof(vecmod), .ops = &vecmod_ops};
+
 vecmod *vecmod_create(sim *s, const char *name, const arch *a)
 {
-    return as_vecmod(chip_component_create(s, CHIP_VECMOD, name, a, NULL));
+    component *c = sim_create_component(s, &vecmod_class, name);
+    vecmod_setup(c, a, NULL);
+    return as_vecmod(c);
 }
 
 resource_grant vecmod_op(vecmod *m, vecmod_op_kind kind, uint64_t lane_ops,
                          uint64_t sram_read_bytes, uint64_t sram_write_bytes,
-                         const chip_reply *reply)
+                         const part_reply *reply)
 {
     assert(kind < VECMOD_OP_COUNT);
     const arch *a = m->arch;
     sim *s = m->base.sim;
     simtime now = sim_now(s);
-    resource_grant g = chip_spread(&m->lanes, now, lane_ops, cost_vector_op_ps(a));
+    resource_grant g = part_spread(&m->lanes, now, lane_ops, cost_vector_op_ps(a));
     /* The parts, each from the one formula, so they add up to the whole. */
     double op_pj = cost_vector_energy_pj(a, lane_ops, 0, 0);
     double read_pj = cost_vector_energy_pj(a, 0, sram_read_bytes, 0);
@@ -79,8 +84,8 @@ resource_grant vecmod_op(vecmod *m, vecmod_op_kind kind, uint64_t lane_ops,
     m->sram_write_pj += write_pj;
     m->kind_pj[kind] += op_pj + read_pj + write_pj;
 
-    chip_trace(&m->base, CHIP_ACT_VECTOR_OP, reply, g, op_pj + read_pj + write_pj);
-    chip_reply_send(s, m->base.id, reply, g);
+    part_trace(&m->base, PART_ACT_VECTOR_OP, reply, g, op_pj + read_pj + write_pj);
+    part_reply_send(s, m->base.id, reply, g);
     return g;
 }
 
@@ -93,7 +98,7 @@ double vecmod_dynamic_pj(const vecmod *m)
  * spare word); any event addressed to it is a bug. */
 _Noreturn static void vecmod_handle(component *c, const event *ev)
 {
-    chip_bad_event(c, ev);
+    part_bad_event(c, ev);
 }
 
 static void vecmod_finish(component *c)
@@ -109,7 +114,7 @@ static void vecmod_finish(component *c)
         (a->vector.lane_static_power_uw * lane_on + cost_vecmod_sram_uw(a) * total) * 1e-6;
 }
 
-void vecmod_account(component *c, chip_account *out)
+void vecmod_account(component *c, part_account *out)
 {
     vecmod *m = as_vecmod(c);
     out->res = &m->lanes;
@@ -122,7 +127,7 @@ static void vecmod_report(component *c, stats *st)
 {
     vecmod *m = as_vecmod(c);
     char name[STAT_NAME_BYTES];
-    chip_report_resource(st, &m->lanes, m->total_ps);
+    part_report_resource(st, &m->lanes, m->total_ps);
     stats_set(st, stats_value(st, "total_ps", "ps"), (double)m->total_ps);
     stats_set(st, stats_value(st, "energy_ops_pj", "pJ"), m->op_pj);
     stats_set(st, stats_value(st, "energy_sram_read_pj", "pJ"), m->sram_read_pj);

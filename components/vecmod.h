@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "arch.h"
-#include "chip.h"
+#include "part.h"
 #include "resource.h"
 #include "sim.h"
 
@@ -56,7 +56,7 @@ struct vecmod {
  *   accums    op_ps (ps: arrival to completion, one sample per operation)
  *   report    total_ps (ps), energy_ops_pj, energy_sram_read_pj, energy_sram_write_pj,
  *             energy_<kind>_pj, energy_static_pj, energy_total_pj (pJ), and the resource
- *             figures of chip_report_resource. */
+ *             figures of part_report_resource. */
 
 extern const component_ops vecmod_ops;
 
@@ -69,10 +69,10 @@ void vecmod_setup(component *c, const arch *a, const arch_bus *bus_params);
 /* One operation arriving now (sim_now): `lane_ops` lane operations spread over the lanes (each
  * chunk chunk_ops x cost_vector_op_ps), and its SRAM traffic in bytes (charged energy, not time).
  * Returns start = first chunk start, end = last chunk end (lane_ops 0: start = end = now); a reply
- * event is scheduled at end when reply is not NULL and its target not CHIP_REPLY_NONE. */
+ * event is scheduled at end when reply is not NULL and its target not PART_REPLY_NONE. */
 resource_grant vecmod_op(vecmod *m, vecmod_op_kind kind, uint64_t lane_ops,
                          uint64_t sram_read_bytes, uint64_t sram_write_bytes,
-                         const chip_reply *reply);
+                         const part_reply *reply);
 
 /* Stats name of an operation kind ("shift_add", ...); static storage. */
 const char *vecmod_op_name(vecmod_op_kind kind);
@@ -80,6 +80,6 @@ const char *vecmod_op_name(vecmod_op_kind kind);
 /* Dynamic energy charged so far (lane ops and SRAM), pJ. */
 double vecmod_dynamic_pj(const vecmod *m);
 /* Registry hook (chip_component_account): lanes, dynamic energy (vector, sram), static energy. */
-void vecmod_account(component *c, chip_account *out);
+void vecmod_account(component *c, part_account *out);
 
 #endif

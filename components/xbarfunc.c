@@ -31,13 +31,13 @@
 /* GCC builds the hot kernels for AVX-512 and AVX2 and picks one at load time (ifunc); the
  * popcount kernel also has an AVX-512 BITALG build (vector popcount), picked at run time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define XF_CLONES       __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#define XF_BITALG       __attribute__((target("avx512bitalg,avx512bw,avx512vl,avx512f")))
-#define XF_HAS_BITALG() __builtin_cpu_supports("avx512bitalg")
+#define XBARFUNC_CLONES       __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define XBARFUNC_BITALG       __attribute__((target("avx512bitalg,avx512bw,avx512vl,avx512f")))
+#define XBARFUNC_HAS_BITALG() __builtin_cpu_supports("avx512bitalg")
 #else
-#define XF_CLONES
-#define XF_BITALG
-#define XF_HAS_BITALG() 0
+#define XBARFUNC_CLONES
+#define XBARFUNC_BITALG
+#define XBARFUNC_HAS_BITALG() 0
 #endif
 
 /* GCC vectors of VEC_BYTES (one AVX-512 register); a block of LANES lanes is NV(T) of them. */
@@ -47,9 +47,9 @@ typedef uint32_t vec32 __attribute__((vector_size(VEC_BYTES)));
 #define NV(T) (LANES * sizeof(T) / VEC_BYTES)
 
 static const char *const mode_names[] = {
-#define XF_ADC_MODE_NAME(id, name) name,
-    XF_ADC_MODE_MAP(XF_ADC_MODE_NAME)
-#undef XF_ADC_MODE_NAME
+#define XBARFUNC_ADC_MODE_NAME(id, name) name,
+    XBARFUNC_ADC_MODE_MAP(XBARFUNC_ADC_MODE_NAME)
+#undef XBARFUNC_ADC_MODE_NAME
 };
 
 /* What a lane (converted column) reads: the slice of which value of the weight. */
@@ -86,8 +86,8 @@ typedef struct step {
     int64_t coef;
 } step;
 
-struct xf_layer {
-    xf_params p;
+struct xbarfunc_layer {
+    xbarfunc_params p;
     size_t R, N;         /* logical rows and columns */
     unsigned wb;         /* weight bits */
     unsigned slices;     /* slices per weight value, count */
@@ -109,7 +109,7 @@ struct xf_layer {
     unsigned chunk_rows; /* rows per chunk at most: BIT_ROWS or CHUNK_ROWS */
     unsigned wide;       /* lane width of the tables: 8, 16 or 32 bits */
     void *tab;           /* nblocks x entries x LANES lanes of `wide` bits; owned */
-    unsigned needed;     /* xf_adc_bits_needed, bits */
+    unsigned needed;     /* xbarfunc_adc_bits_needed, bits */
     uint32_t adc_max;    /* largest reading: 2^adc_bits - 1 (saturate), else the lane maximum */
     uint32_t adc_keep;   /* mask of the bits a reading keeps (drop_lsb), else all ones */
     uint32_t vmax;       /* largest reading, >= 1 */
@@ -118,23 +118,24 @@ struct xf_layer {
     double *wl;          /* device effects: R x N effective weights of the linear path; owned */
 };
 
-const char *xf_adc_mode_name(xf_adc_mode m)
+const char *xbarfunc_adc_mode_name(xbarfunc_adc_mode m)
 {
-    assert((unsigned)m < XF_ADC_MODE_COUNT);
+    assert((unsigned)m < XBARFUNC_ADC_MODE_COUNT);
     return mode_names[m];
 }
 
-int xf_adc_mode_parse(const char *name, xf_adc_mode *m)
+int xbarfunc_adc_mode_parse(const char *name, xbarfunc_adc_mode *m)
 {
-    for (unsigned i = 0; i < XF_ADC_MODE_COUNT; i++)
+    for (unsigned i = 0; i < XBARFUNC_ADC_MODE_COUNT; i++)
         if (strcmp(name, mode_names[i]) == 0) {
-            *m = (xf_adc_mode)i;
+            *m = (xbarfunc_adc_mode)i;
             return 0;
         }
     return -1;
 }
 
-void xf_params_from_arch(const arch *a, unsigned adc_bits, xf_adc_mode mode, xf_params *p)
+void xbarfunc_params_from_arch(const arch *a, unsigned adc_bits, xbarfunc_adc_mode mode,
+                               xbarfunc_params *p)
 {
     memset(p, 0, sizeof *p);
     p->cell_bits = a->tiles.cell_bits;
@@ -154,7 +155,7 @@ static int bad_field(err *e, const char *field, unsigned found, const char *expe
     return err_set(e, ERR_INPUT, "xbarfunc: %s: found %u, expected %s", field, found, expected);
 }
 
-int xf_params_check(const xf_params *p, err *e)
+int xbarfunc_params_check(const xbarfunc_params *p, err *e)
 {
     if (p->cell_bits < 1 || p->cell_bits > 8)
         return bad_field(e, "cell_bits", p->cell_bits, "1..8");
@@ -168,7 +169,7 @@ int xf_params_check(const xf_params *p, err *e)
         return bad_field(e, "dac_bits", p->dac_bits, "1..8");
     if (p->adc_bits < 1 || p->adc_bits > ARCH_MAX_ADC_BITS)
         return bad_field(e, "adc_bits", p->adc_bits, "1..16");
-    if ((unsigned)p->adc_mode >= XF_ADC_MODE_COUNT)
+    if ((unsigned)p->adc_mode >= XBARFUNC_ADC_MODE_COUNT)
         return bad_field(e, "adc_mode", (unsigned)p->adc_mode, "ideal, saturate or drop_lsb");
     if (p->mapping == ARCH_MAP_OFFSET && p->cols == 1)
         return bad_field(e, "cols", p->cols,
@@ -176,15 +177,9 @@ int xf_params_check(const xf_params *p, err *e)
     return 0;
 }
 
-unsigned xf_adc_bits_needed(const xf_params *p)
+unsigned xbarfunc_adc_bits_needed(const xbarfunc_params *p)
 {
-    assert(p->cell_bits >= 1 && p->cell_bits <= 8 && p->dac_bits >= 1 && p->dac_bits <= 8);
-    uint64_t max = (uint64_t)p->rows_active * ((UINT64_C(1) << p->cell_bits) - 1) *
-                   ((UINT64_C(1) << p->dac_bits) - 1);
-    unsigned bits = 0;
-    while ((UINT64_C(1) << bits) <= max) /* smallest n with 2^n >= max + 1 */
-        bits++;
-    return bits;
+    return arch_adc_bits_for(p->rows_active, p->cell_bits, p->dac_bits);
 }
 
 /* ---- lowering: lanes, row groups, chunks, tables --------------------------------------------- */
@@ -194,16 +189,16 @@ static unsigned ceil_div(unsigned a, unsigned b)
     return (a + b - 1) / b;
 }
 
-static void add_lane(xf_layer *L, int32_t n, unsigned k, lane_part part, int64_t coef,
+static void add_lane(xbarfunc_layer *L, int32_t n, unsigned k, lane_part part, int64_t coef,
                      uint64_t mult)
 {
     L->lanes[L->nlanes++] = (lane){.n = n, .slice = k, .part = part, .coef = coef, .mult = mult};
 }
 
 /* Lanes of every output column and slice under the mapping, then the reference column. */
-static void build_lanes(xf_layer *L)
+static void build_lanes(xbarfunc_layer *L)
 {
-    const xf_params *p = &L->p;
+    const xbarfunc_params *p = &L->p;
     bool diff_col = p->mapping == ARCH_MAP_DIFF_COLUMN;
     size_t per_n = (size_t)L->slices * (diff_col ? 2 : 1);
     size_t total = L->N * per_n + (p->mapping == ARCH_MAP_OFFSET);
@@ -241,7 +236,7 @@ static void build_lanes(xf_layer *L)
 
 /* Append one row group of len physical rows (logical rows rows[], polarity pol) split into
  * chunks of at most chunk_rows rows, as even as possible. */
-static void add_group(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
+static void add_group(xbarfunc_layer *L, const uint32_t *rows, uint32_t len, int pol)
 {
     assert(len >= 1);
     uint32_t nch = (len + L->chunk_rows - 1) / L->chunk_rows;
@@ -263,7 +258,7 @@ static void add_group(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
 }
 
 /* Group the rows of one tile, rows_active at a time: rows[] holds its logical rows. */
-static void add_tile_rows(xf_layer *L, const uint32_t *rows, uint32_t len, int pol)
+static void add_tile_rows(xbarfunc_layer *L, const uint32_t *rows, uint32_t len, int pol)
 {
     for (uint32_t at = 0; at < len; at += L->p.rows_active) {
         uint32_t g = len - at < L->p.rows_active ? len - at : L->p.rows_active;
@@ -272,9 +267,9 @@ static void add_tile_rows(xf_layer *L, const uint32_t *rows, uint32_t len, int p
 }
 
 /* Row tiles of `rows` physical rows each, and their row groups (see xbarfunc.h). */
-static void build_groups(xf_layer *L)
+static void build_groups(xbarfunc_layer *L)
 {
-    const xf_params *p = &L->p;
+    const xbarfunc_params *p = &L->p;
     bool drow = p->mapping == ARCH_MAP_DIFF_ROW;
     size_t nphys = L->R * (drow ? 2 : 1);
     L->prow = mem_alloc(nphys * sizeof *L->prow, "xbarfunc rows");
@@ -301,7 +296,7 @@ static void build_groups(xf_layer *L)
 }
 
 /* Cell level of physical row i (group order) in lane j, 0 .. 2^cell_bits - 1. */
-static uint32_t cell_level(const xf_layer *L, const int32_t *w, size_t i, const lane *ln)
+static uint32_t cell_level(const xbarfunc_layer *L, const int32_t *w, size_t i, const lane *ln)
 {
     if (ln->part == PART_PAD)
         return 0;
@@ -327,7 +322,7 @@ static uint32_t cell_level(const xf_layer *L, const int32_t *w, size_t i, const 
     return (uint32_t)(((uint64_t)v >> (ln->slice * cb)) & ((UINT64_C(1) << cb) - 1));
 }
 
-static void table_store(xf_layer *L, size_t at, uint32_t v)
+static void table_store(xbarfunc_layer *L, size_t at, uint32_t v)
 {
     if (L->wide == 8)
         ((uint8_t *)L->tab)[at] = (uint8_t)v;
@@ -340,7 +335,7 @@ static void table_store(xf_layer *L, size_t at, uint32_t v)
 /* Tables: entry e of a chunk holds, per lane, the sum of the levels of the chunk's rows whose bit
  * is set in e (built from e with its lowest bit cleared). Bit path: the one entry of a chunk
  * holds, per lane, bit i = the level (0 or 1) of the chunk's row i. */
-static void build_tables(xf_layer *L, const int32_t *w)
+static void build_tables(xbarfunc_layer *L, const int32_t *w)
 {
     size_t n = L->nblocks * L->entries * LANES;
     L->tab = mem_alloc(n * (L->wide / 8), "xbarfunc tables");
@@ -371,19 +366,19 @@ static void build_tables(xf_layer *L, const int32_t *w)
 }
 
 /* The ADC as masks: a reading is min(s & keep, adc_max); vmax bounds the accumulators. */
-static void build_adc(xf_layer *L)
+static void build_adc(xbarfunc_layer *L)
 {
-    const xf_params *p = &L->p;
-    L->needed = xf_adc_bits_needed(p);
+    const xbarfunc_params *p = &L->p;
+    L->needed = xbarfunc_adc_bits_needed(p);
     /* A column sum fits a lane; the bit path sums popcounts of 16-bit masks. */
     L->wide = L->needed <= 8 && !L->bits ? 8 : L->needed <= 16 ? 16 : 32;
     uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
     uint32_t smax = (uint32_t)((UINT64_C(1) << L->needed) - 1);
     L->adc_max = lane_max;
     L->adc_keep = UINT32_MAX;
-    if (p->adc_mode == XF_ADC_SATURATE && p->adc_bits < L->needed)
+    if (p->adc_mode == XBARFUNC_ADC_SATURATE && p->adc_bits < L->needed)
         L->adc_max = (UINT32_C(1) << p->adc_bits) - 1;
-    if (p->adc_mode == XF_ADC_DROP_LSB && p->adc_bits < L->needed)
+    if (p->adc_mode == XBARFUNC_ADC_DROP_LSB && p->adc_bits < L->needed)
         L->adc_keep = ~((UINT32_C(1) << (L->needed - p->adc_bits)) - 1);
     L->vmax = smax < L->adc_max ? smax : L->adc_max;
 }
@@ -407,9 +402,9 @@ static int check_weights(const int32_t *w, size_t R, size_t N, unsigned wb, err 
  * rows, and the linear path's effective weights: sum over a logical row's physical rows (sign of
  * their polarity) of the lane coefficients times the conductances, the reference lanes' share
  * going to every column. */
-static void build_device(xf_layer *L, const int32_t *w)
+static void build_device(xbarfunc_layer *L, const int32_t *w)
 {
-    const xf_params *p = &L->p;
+    const xbarfunc_params *p = &L->p;
     size_t nl = L->nlanes;
     L->g = mem_calloc(L->nrows * nl, sizeof *L->g, "xbarfunc conductances");
     L->wl = mem_calloc(L->R * L->N, sizeof *L->wl, "xbarfunc effective weights");
@@ -443,10 +438,10 @@ static void build_device(xf_layer *L, const int32_t *w)
             L->wl[r * L->N + n] -= (double)L->off_dig;
 }
 
-int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, unsigned wb,
-                    xf_layer **out, err *e)
+int xbarfunc_layer_create(const xbarfunc_params *p, const int32_t *w, size_t R, size_t N,
+                          unsigned wb, xbarfunc_layer **out, err *e)
 {
-    ERR_TRY(xf_params_check(p, e));
+    ERR_TRY(xbarfunc_params_check(p, e));
     if (wb < 2 || wb > 16)
         return bad_field(e, "weight bits", wb, "2..16 (1 bit has no non-zero symmetric weight)");
     if (R < 1 || R > MAX_ROWS || N < 1 || N > INT32_MAX)
@@ -455,7 +450,7 @@ int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, un
                        "least 1 column",
                        R, N, (unsigned)MAX_ROWS);
     ERR_TRY(check_weights(w, R, N, wb, e));
-    xf_layer *L = mem_calloc(1, sizeof *L, "xbarfunc layer");
+    xbarfunc_layer *L = mem_calloc(1, sizeof *L, "xbarfunc layer");
     L->p = *p;
     L->R = R;
     L->N = N;
@@ -480,7 +475,7 @@ int xf_layer_create(const xf_params *p, const int32_t *w, size_t R, size_t N, un
     return 0;
 }
 
-void xf_layer_destroy(xf_layer *L)
+void xbarfunc_layer_destroy(xbarfunc_layer *L)
 {
     if (!L)
         return;
@@ -496,22 +491,22 @@ void xf_layer_destroy(xf_layer *L)
     free(L);
 }
 
-size_t xf_layer_rows(const xf_layer *L)
+size_t xbarfunc_layer_rows(const xbarfunc_layer *L)
 {
     return L->R;
 }
 
-size_t xf_layer_cols(const xf_layer *L)
+size_t xbarfunc_layer_cols(const xbarfunc_layer *L)
 {
     return L->N;
 }
 
-unsigned xf_layer_weight_bits(const xf_layer *L)
+unsigned xbarfunc_layer_weight_bits(const xbarfunc_layer *L)
 {
     return L->wb;
 }
 
-unsigned xf_layer_slices(const xf_layer *L)
+unsigned xbarfunc_layer_slices(const xbarfunc_layer *L)
 {
     return L->slices;
 }
@@ -532,7 +527,7 @@ static unsigned build_steps(unsigned ab, bool x_signed, unsigned dac, step *st)
     return n;
 }
 
-uint64_t xf_layer_conversions(const xf_layer *L, unsigned ab, bool x_signed)
+uint64_t xbarfunc_layer_conversions(const xbarfunc_layer *L, unsigned ab, bool x_signed)
 {
     step st[MAX_STEPS];
     uint64_t per_group = 0;
@@ -555,7 +550,7 @@ static bool inputs_in_range(const int32_t *x, size_t n, unsigned ab, bool x_sign
 
 /* Bit patterns of one image: pat[b * nchunks + c] has bit i set when bit b of the ab-bit
  * pattern of the input on the chunk's row i is set. */
-static void build_patterns(const xf_layer *L, const int32_t *x, unsigned ab, uint16_t *pat)
+static void build_patterns(const xbarfunc_layer *L, const int32_t *x, unsigned ab, uint16_t *pat)
 {
     uint32_t mask = (uint32_t)((UINT64_C(1) << ab) - 1), v[BIT_ROWS];
     for (size_t c = 0; c < L->nchunks; c++) {
@@ -646,8 +641,9 @@ DEFINE_FLUSH(flush32, uint32_t, vec32)
  * overflow; then they go into tot (int64, per image and lane) with the step's weight. The gmax
  * groups' tables serve every image and step of the work item while they are in cache. */
 #define DEFINE_KERNEL(NAME, T, V, SUM, FLUSH, ATTR)                                                \
-    ATTR static uint64_t NAME(const xf_layer *L, size_t blk, const uint16_t *pat, size_t pat_len,  \
-                              size_t nb, const step *st, unsigned nst, size_t gmax, int64_t *tot)  \
+    ATTR static uint64_t NAME(const xbarfunc_layer *L, size_t blk, const uint16_t *pat,            \
+                              size_t pat_len, size_t nb, const step *st, unsigned nst,             \
+                              size_t gmax, int64_t *tot)                                           \
     {                                                                                              \
         const T *tab = (const T *)L->tab + blk * L->entries * LANES;                               \
         int ref = -1; /* the lane of the block standing for several columns, if any */             \
@@ -689,15 +685,15 @@ DEFINE_FLUSH(flush32, uint32_t, vec32)
         return clips;                                                                              \
     }
 
-DEFINE_KERNEL(kernel8, uint8_t, vec8, table_sum8, flush8, XF_CLONES)
-DEFINE_KERNEL(kernel16, uint16_t, vec16, table_sum16, flush16, XF_CLONES)
-DEFINE_KERNEL(kernel32, uint32_t, vec32, table_sum32, flush32, XF_CLONES)
-DEFINE_KERNEL(kernel_bits, uint16_t, vec16, bit_sum, flush16, XF_CLONES)
-DEFINE_KERNEL(kernel_bits_popcnt, uint16_t, vec16, bit_sum, flush16, XF_BITALG)
+DEFINE_KERNEL(kernel8, uint8_t, vec8, table_sum8, flush8, XBARFUNC_CLONES)
+DEFINE_KERNEL(kernel16, uint16_t, vec16, table_sum16, flush16, XBARFUNC_CLONES)
+DEFINE_KERNEL(kernel32, uint32_t, vec32, table_sum32, flush32, XBARFUNC_CLONES)
+DEFINE_KERNEL(kernel_bits, uint16_t, vec16, bit_sum, flush16, XBARFUNC_CLONES)
+DEFINE_KERNEL(kernel_bits_popcnt, uint16_t, vec16, bit_sum, flush16, XBARFUNC_BITALG)
 
 /* Shift-add the lanes of one block into y (one image); the reference column's share, which
  * every output shares, goes to *common. */
-static void combine_block(const xf_layer *L, size_t blk, const int64_t *tot, int64_t *y,
+static void combine_block(const xbarfunc_layer *L, size_t blk, const int64_t *tot, int64_t *y,
                           int64_t *common)
 {
     const lane *ln = L->lanes + blk * LANES;
@@ -713,7 +709,7 @@ static void combine_block(const xf_layer *L, size_t blk, const int64_t *tot, int
 
 /* The digital remainder of one image: the reference column's share (common to every output)
  * and, for the unsigned mapping, off * sum_r x_r, both subtracted from every output. */
-static void finish_image(const xf_layer *L, const int32_t *x, int64_t common, int64_t *y)
+static void finish_image(const xbarfunc_layer *L, const int32_t *x, int64_t common, int64_t *y)
 {
     if (L->off_dig != 0) {
         int64_t xs = 0;
@@ -735,14 +731,14 @@ typedef struct work {
 
 /* Groups whose readings a register accumulator holds: gmax x the largest reading (and gmax
  * lossy flags) fit the lane type. */
-static size_t register_groups(const xf_layer *L)
+static size_t register_groups(const xbarfunc_layer *L)
 {
     uint32_t lane_max = L->wide == 8 ? UINT8_MAX : L->wide == 16 ? UINT16_MAX : UINT32_MAX;
     return lane_max / L->vmax;
 }
 
 /* nb <= IMG_BLOCK images (x, y at their first), block by block. */
-static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, const step *st,
+static uint64_t forward_images(const xbarfunc_layer *L, const int32_t *x, size_t nb, const step *st,
                                unsigned nst, unsigned ab, work *wk, int64_t *y)
 {
     int64_t common[IMG_BLOCK] = {0};
@@ -772,19 +768,19 @@ static uint64_t forward_images(const xf_layer *L, const int32_t *x, size_t nb, c
     return clips;
 }
 
-static bool lossless(const xf_layer *L)
+static bool lossless(const xbarfunc_layer *L)
 {
-    return L->p.adc_mode == XF_ADC_IDEAL || L->p.adc_bits >= L->needed;
+    return L->p.adc_mode == XBARFUNC_ADC_IDEAL || L->p.adc_bits >= L->needed;
 }
 
 /* One analog reading through the ADC (see xbarfunc.h); *clip counts a lossy conversion. */
-static double adc_read(const xf_layer *L, double s, uint64_t *clip)
+static double adc_read(const xbarfunc_layer *L, double s, uint64_t *clip)
 {
     if (lossless(L))
         return s;
     double v = rint(s);
     v = v > 0.0 ? v : 0.0;
-    if (L->p.adc_mode == XF_ADC_SATURATE) {
+    if (L->p.adc_mode == XBARFUNC_ADC_SATURATE) {
         if (v > (double)L->adc_max) {
             ++*clip;
             return (double)L->adc_max;
@@ -799,7 +795,7 @@ static double adc_read(const xf_layer *L, double s, uint64_t *clip)
 
 /* Device effects, conversion by conversion: image b of the call (x, y at it); acc, tot hold
  * nlanes doubles, yd N. */
-static uint64_t analog_image(const xf_layer *L, const int32_t *x, uint64_t b, const step *st,
+static uint64_t analog_image(const xbarfunc_layer *L, const int32_t *x, uint64_t b, const step *st,
                              unsigned nst, unsigned ab, double *acc, double *tot, double *yd,
                              int64_t *y)
 {
@@ -847,7 +843,7 @@ static uint64_t analog_image(const xf_layer *L, const int32_t *x, uint64_t b, co
     return clips;
 }
 
-static uint64_t forward_analog(const xf_layer *L, const int32_t *x, size_t B, unsigned ab,
+static uint64_t forward_analog(const xbarfunc_layer *L, const int32_t *x, size_t B, unsigned ab,
                                bool x_signed, int64_t *y)
 {
     step st[MAX_STEPS];
@@ -869,7 +865,8 @@ static uint64_t forward_analog(const xf_layer *L, const int32_t *x, size_t B, un
 }
 
 /* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. */
-static void forward_gemm(const xf_layer *L, const double *W, const int32_t *x, size_t B, int64_t *y)
+static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t *x, size_t B,
+                         int64_t *y)
 {
     size_t R = L->R, N = L->N;
     double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
@@ -888,18 +885,18 @@ static void forward_gemm(const xf_layer *L, const double *W, const int32_t *x, s
 }
 
 /* Device effects, linear case: y = rint(x W_eff). */
-static void forward_linear(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+static void forward_linear(const xbarfunc_layer *L, const int32_t *x, size_t B, int64_t *y)
 {
     forward_gemm(L, L->wl, x, B, y);
 }
 
-bool xf_layer_exact(const xf_layer *L)
+bool xbarfunc_layer_exact(const xbarfunc_layer *L)
 {
     return !L->g && lossless(L);
 }
 
-uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, unsigned ab,
-                                 bool x_signed, int64_t *y)
+uint64_t xbarfunc_layer_forward_sliced(const xbarfunc_layer *L, const int32_t *x, size_t B,
+                                       unsigned ab, bool x_signed, int64_t *y)
 {
     assert(ab >= 1 && ab <= 16);
     assert(inputs_in_range(x, B * L->R, ab, x_signed));
@@ -917,7 +914,7 @@ uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, 
         nthreads = (int)nwork;
 #pragma omp parallel num_threads(nthreads) reduction(+ : clips)
     {
-        work wk = {.pat_len = (size_t)ab * L->nchunks, .popcnt = XF_HAS_BITALG()};
+        work wk = {.pat_len = (size_t)ab * L->nchunks, .popcnt = XBARFUNC_HAS_BITALG()};
         wk.pat = mem_alloc(IMG_BLOCK * wk.pat_len * sizeof *wk.pat, "xbarfunc input patterns");
         wk.tot = mem_alloc(IMG_BLOCK * LANES * sizeof *wk.tot, "xbarfunc lane totals");
 #pragma omp for schedule(static)
@@ -933,19 +930,19 @@ uint64_t xf_layer_forward_sliced(const xf_layer *L, const int32_t *x, size_t B, 
 
 /* Lossless: the exact GEMM, in double (every partial sum is an integer below 2^53, so exact and
  * independent of the summation order; the rounding is then the identity). */
-static void forward_exact(const xf_layer *L, const int32_t *x, size_t B, int64_t *y)
+static void forward_exact(const xbarfunc_layer *L, const int32_t *x, size_t B, int64_t *y)
 {
     forward_gemm(L, L->wd, x, B, y);
 }
 
-uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigned ab, bool x_signed,
-                          int64_t *y)
+uint64_t xbarfunc_layer_forward(const xbarfunc_layer *L, const int32_t *x, size_t B, unsigned ab,
+                                bool x_signed, int64_t *y)
 {
     assert(ab >= 1 && ab <= 16);
     assert(inputs_in_range(x, B * L->R, ab, x_signed));
     if (B == 0)
         return 0;
-    if (xf_layer_exact(L)) {
+    if (xbarfunc_layer_exact(L)) {
         forward_exact(L, x, B, y);
         return 0;
     }
@@ -953,5 +950,5 @@ uint64_t xf_layer_forward(const xf_layer *L, const int32_t *x, size_t B, unsigne
         forward_linear(L, x, B, y);
         return 0;
     }
-    return xf_layer_forward_sliced(L, x, B, ab, x_signed, y);
+    return xbarfunc_layer_forward_sliced(L, x, B, ab, x_signed, y);
 }

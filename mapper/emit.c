@@ -14,22 +14,13 @@ unsigned emit_tile_group(const arch *a, uint64_t tile)
     return (unsigned)(tile / a->groups.tiles);
 }
 
-/* The vector-module operation a digital layer is. */
-static vecmod_op_kind digital_op(net_layer_kind k)
-{
-    switch (k) {
-    case NET_KIND_POOL:
-        return VECMOD_OP_POOL;
-    case NET_KIND_ADD:
-        return VECMOD_OP_RESIDUAL_ADD;
-    case NET_KIND_RELU:
-    case NET_KIND_RELU6:
-    case NET_KIND_GELU:
-        return VECMOD_OP_ACTIVATION;
-    default:
-        return VECMOD_OP_OTHER;
-    }
-}
+/* The vector-module operation a layer is (the vector op column of NET_LAYER_KIND_MAP). */
+static const vecmod_op_kind kind_vec_op[NET_KIND_COUNT] = {
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional)                   \
+    [NET_KIND_##id] = VECMOD_OP_##vec_op,
+    NET_LAYER_KIND_MAP(X)
+#undef X
+};
 
 static void emit_crossbar(const network *n, const arch *a, const map_layer *ml, prog_task *t)
 {
@@ -79,7 +70,7 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
             continue;
         }
         t->kind = PROG_DIGITAL;
-        t->vec_op = digital_op(nl->kind);
+        t->vec_op = kind_vec_op[nl->kind];
         map_traffic tr = mapping_digital_traffic(n, li);
         t->lane_ops = tr.lane_ops;
         t->sram_read_bytes = tr.sram_read_bytes;

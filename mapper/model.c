@@ -72,17 +72,19 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
                   .in_bits = ml->ab,
                   .adc_bits = ml->adc};
     simtime t_tile = cost_vmm_ps(a, &v);
-    double e_vec[COST_E_COUNT] = {0};
+    cost_vmm vk[MAP_MAX_SHAPES];
+    uint64_t count[MAP_MAX_SHAPES];
     uint64_t busy_vec = 0; /* ps, summed over the copy's tiles */
     for (unsigned i = 0; i < nk; i++) {
-        cost_vmm t = {.rows_used = kinds[i].rows,
-                      .cols_used = kinds[i].cols,
-                      .in_bits = ml->ab,
-                      .adc_bits = ml->adc};
-        cost_energy e = cost_vmm_energy(a, &t);
-        cost_energy_add(e_vec, &e, (double)kinds[i].count);
-        busy_vec += kinds[i].count * cost_vmm_ps(a, &t);
+        vk[i] = (cost_vmm){.rows_used = kinds[i].rows,
+                           .cols_used = kinds[i].cols,
+                           .in_bits = ml->ab,
+                           .adc_bits = ml->adc};
+        count[i] = kinds[i].count;
+        busy_vec += kinds[i].count * cost_vmm_ps(a, &vk[i]);
     }
+    double e_vec[COST_E_COUNT] = {0};
+    cost_vmm_energy_sum(a, vk, count, nk, e_vec);
 
     map_traffic tr = mapping_traffic(n, a, ml);
     out->t_in_ps = cost_bus_transfer_ps(a, &a->groups.in_bus, tr.in_bits, a->groups.in_bus.lanes);

@@ -34,22 +34,37 @@
 /* ---- registries ------------------------------------------------------------------------------ */
 
 static const char *const kind_names[] = {
-#define X(id, name, xbar, min_in, max_in) name,
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) name,
     NET_LAYER_KIND_MAP(X)
 #undef X
 };
 static const bool kind_on_xbar[] = {
-#define X(id, name, xbar, min_in, max_in) xbar,
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) xbar,
     NET_LAYER_KIND_MAP(X)
 #undef X
 };
 static const unsigned kind_min_inputs[] = {
-#define X(id, name, xbar, min_in, max_in) min_in,
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) min_in,
     NET_LAYER_KIND_MAP(X)
 #undef X
 };
 static const unsigned kind_max_inputs[] = {
-#define X(id, name, xbar, min_in, max_in) max_in,
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) max_in,
+    NET_LAYER_KIND_MAP(X)
+#undef X
+};
+static const bool kind_elementwise[] = {
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) elementwise,
+    NET_LAYER_KIND_MAP(X)
+#undef X
+};
+static const net_sign kind_sign[] = {
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) NET_SIGN_##sign,
+    NET_LAYER_KIND_MAP(X)
+#undef X
+};
+static const bool kind_functional[] = {
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) functional,
     NET_LAYER_KIND_MAP(X)
 #undef X
 };
@@ -74,6 +89,31 @@ bool net_layer_kind_on_crossbar(net_layer_kind k)
 {
     assert((unsigned)k < NET_KIND_COUNT);
     return kind_on_xbar[k];
+}
+
+net_sign net_layer_kind_sign(net_layer_kind k)
+{
+    assert((unsigned)k < NET_KIND_COUNT);
+    return kind_sign[k];
+}
+
+bool net_layer_kind_functional(net_layer_kind k)
+{
+    assert((unsigned)k < NET_KIND_COUNT);
+    return kind_functional[k];
+}
+
+bool net_layer_kind_output_nonneg(net_layer_kind k, bool all_inputs_nonneg)
+{
+    net_sign sg = net_layer_kind_sign(k);
+    return sg == NET_SIGN_NONNEG || (sg == NET_SIGN_KEEP && all_inputs_nonneg);
+}
+
+_Noreturn void net_bad_kind(net_layer_kind k, const char *where)
+{
+    fprintf(stderr, "xbarsim: bug: %s: layer kind %s (%d) is not handled there\n", where,
+            (unsigned)k < NET_KIND_COUNT ? kind_names[k] : "?", (int)k);
+    abort();
 }
 
 /* Index of name in names[0..count), or -1. */
@@ -770,43 +810,31 @@ static int get_slice(const ctx *c, const grp *g, const network *n, net_layer *l)
     return set_out(c, g, l, l->in.channels, l->slice.count, l->in.width);
 }
 
-/* Keys each kind takes besides name, type and inputs. */
+/* Keys each kind takes besides name, type and inputs, NULL-terminated; a kind with no list takes
+ * none (the elementwise kinds). */
+static const char *const conv_keys[] = {"in_channels", "out_channels", "kernel",     "stride",
+                                        "padding",     "groups",       "batch_norm", NULL};
+static const char *const linear_keys[] = {"in_features", "out_features", "tokens", NULL};
+static const char *const matmul_keys[] = {"rows", "cols", "invocations", "repeat", NULL};
+static const char *const pool_keys[] = {"mode", "kernel", "stride", "padding", NULL};
+static const char *const tokens_keys[] = {"prepend", NULL};
+static const char *const slice_keys[] = {"axis", "start", "count", NULL};
+static const char *const *const kind_extra_keys[NET_KIND_COUNT] = {
+    [NET_KIND_CONV2D] = conv_keys, [NET_KIND_LINEAR] = linear_keys, [NET_KIND_MATMUL] = matmul_keys,
+    [NET_KIND_POOL] = pool_keys,   [NET_KIND_TOKENS] = tokens_keys, [NET_KIND_SLICE] = slice_keys,
+};
+
+#define MAX_KEYS 16 /* keys of one layer group, count */
+
+/* keys[0..3) = name, type, inputs; append k's own keys; returns the count. */
 static size_t kind_keys(net_layer_kind k, const char **keys)
 {
-    static const char *const conv[] = {"in_channels", "out_channels", "kernel",    "stride",
-                                       "padding",     "groups",       "batch_norm"};
-    static const char *const linear[] = {"in_features", "out_features", "tokens"};
-    static const char *const matmul[] = {"rows", "cols", "invocations", "repeat"};
-    static const char *const pool[] = {"mode", "kernel", "stride", "padding"};
-    static const char *const tokens[] = {"prepend"};
-    static const char *const slice[] = {"axis", "start", "count"};
-    const char *const *list = NULL;
-    size_t n = 0;
-    switch (k) {
-    case NET_KIND_CONV2D:
-        list = conv, n = sizeof conv / sizeof conv[0];
-        break;
-    case NET_KIND_LINEAR:
-        list = linear, n = sizeof linear / sizeof linear[0];
-        break;
-    case NET_KIND_MATMUL:
-        list = matmul, n = sizeof matmul / sizeof matmul[0];
-        break;
-    case NET_KIND_POOL:
-        list = pool, n = sizeof pool / sizeof pool[0];
-        break;
-    case NET_KIND_TOKENS:
-        list = tokens, n = sizeof tokens / sizeof tokens[0];
-        break;
-    case NET_KIND_SLICE:
-        list = slice, n = sizeof slice / sizeof slice[0];
-        break;
-    default:
-        break;
+    size_t n = 3;
+    for (const char *const *p = kind_extra_keys[k]; p && *p; p++) {
+        assert(n < MAX_KEYS);
+        keys[n++] = *p;
     }
-    for (size_t i = 0; i < n; i++)
-        keys[3 + i] = list[i];
-    return 3 + n;
+    return n;
 }
 
 /* Fill n->layers[i] from list element i of layers. */
@@ -842,13 +870,17 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
     int kind = 0;
     ERR_TRY(get_choice(c, &g, "type", kind_names, NET_KIND_COUNT, -1, &kind));
     l->kind = (net_layer_kind)kind;
-    const char *keys[16] = {"name", "type", "inputs"};
+    const char *keys[MAX_KEYS] = {"name", "type", "inputs"};
     size_t nkeys = kind_keys(l->kind, keys);
     ERR_TRY(check_keys(c, &g, keys, nkeys));
     ERR_TRY(get_inputs(c, &g, layers, n, i));
     l->in = shape_of(n, l->inputs[0]);
 
-    switch (l->kind) {
+    if (kind_elementwise[l->kind]) { /* the shape rule of every elementwise kind */
+        l->elements = net_shape_elements(l->in);
+        return set_out(c, &g, l, l->in.channels, l->in.height, l->in.width);
+    }
+    switch (l->kind) { /* the shape rules of the other kinds, one each */
     case NET_KIND_CONV2D:
         return get_conv(c, &g, n, l);
     case NET_KIND_LINEAR:
@@ -868,18 +900,9 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
                        (uint64_t)l->in.height * l->in.width + l->tokens.prepend, 1);
     case NET_KIND_SLICE:
         return get_slice(c, &g, n, l);
-    case NET_KIND_RELU:
-    case NET_KIND_RELU6:
-    case NET_KIND_GELU:
-    case NET_KIND_SOFTMAX:
-    case NET_KIND_LAYERNORM:
-        l->elements = net_shape_elements(l->in);
-        return set_out(c, &g, l, l->in.channels, l->in.height, l->in.width);
-    case NET_KIND_COUNT:
-        break;
+    default: /* an elementwise kind is handled above; any other needs its rule here */
+        net_bad_kind(l->kind, "network: layer shape");
     }
-    assert(l->kind < NET_KIND_COUNT); /* get_choice returned a valid index */
-    return 0;
 }
 
 /* Fill *n from the root of a parsed config; n owns what it holds even on error. */

@@ -16,29 +16,50 @@
 #define NET_MAX_INPUTS 8    /* inputs of one layer (an add's summands), count */
 #define NET_INPUT      (-1) /* a layer-input index meaning the network input */
 
-/* Layer kinds: X(ID, config name, on crossbar, min inputs, max inputs). Crossbar layers hold
- * weights in crossbars; the others run on the vector modules. */
+/* Layer kinds, one row each: X(ID, config name, on crossbar, min inputs, max inputs, elementwise,
+ * sign, vector op, functional). Code that uses kinds looks these columns up; only code truly
+ * specific to one kind (its keys and shape rule in network.c, its arithmetic in search/fnet.c)
+ * names a kind, and a kind such code does not handle is a bug (net_bad_kind), never a default.
+ *   on crossbar  weights held in crossbars (else the layer runs on the vector modules)
+ *   min/max inputs  inputs the layer takes, count
+ *   elementwise  output shape = input shape and every input element is read once (network.c needs
+ *                no code of its own for the kind)
+ *   sign         what the op does to non-negative inputs (net_sign): NONNEG, the output is >= 0
+ *                whatever the input; KEEP, non-negative inputs give a non-negative output; ANY,
+ *                no guarantee. The accuracy proxy and the functional model read it to know which
+ *                crossbar inputs are unsigned.
+ *   vector op    the vector-module operation a digital layer is (VECMOD_OP_<op>, emit.c); crossbar
+ *                layers: COMBINE (their outputs' post-processing)
+ *   functional   search/fnet.c's functional model implements it */
 #define NET_LAYER_KIND_MAP(X)                                                                      \
-    X(CONV2D, "conv2d", true, 1, 1)                                                                \
-    X(LINEAR, "linear", true, 1, 1)                                                                \
-    X(MATMUL, "matmul", true, 1, 2)                                                                \
-    X(POOL, "pool", false, 1, 1)                                                                   \
-    X(ADD, "add", false, 2, NET_MAX_INPUTS)                                                        \
-    X(RELU, "relu", false, 1, 1)                                                                   \
-    X(RELU6, "relu6", false, 1, 1)                                                                 \
-    X(GELU, "gelu", false, 1, 1)                                                                   \
-    X(SOFTMAX, "softmax", false, 1, 1)                                                             \
-    X(LAYERNORM, "layernorm", false, 1, 1)                                                         \
-    X(FLATTEN, "flatten", false, 1, 1)                                                             \
-    X(TOKENS, "tokens", false, 1, 1)                                                               \
-    X(SLICE, "slice", false, 1, 1)
+    X(CONV2D, "conv2d", true, 1, 1, false, ANY, COMBINE, true)                                     \
+    X(LINEAR, "linear", true, 1, 1, false, ANY, COMBINE, true)                                     \
+    X(MATMUL, "matmul", true, 1, 2, false, ANY, COMBINE, false)                                    \
+    X(POOL, "pool", false, 1, 1, false, KEEP, POOL, true)                                          \
+    X(ADD, "add", false, 2, NET_MAX_INPUTS, false, KEEP, RESIDUAL_ADD, true)                       \
+    X(RELU, "relu", false, 1, 1, true, NONNEG, ACTIVATION, true)                                   \
+    X(RELU6, "relu6", false, 1, 1, true, NONNEG, ACTIVATION, true)                                 \
+    X(GELU, "gelu", false, 1, 1, true, ANY, ACTIVATION, false)                                     \
+    X(SOFTMAX, "softmax", false, 1, 1, true, NONNEG, OTHER, false)                                 \
+    X(LAYERNORM, "layernorm", false, 1, 1, true, ANY, OTHER, false)                                \
+    X(FLATTEN, "flatten", false, 1, 1, false, KEEP, OTHER, true)                                   \
+    X(TOKENS, "tokens", false, 1, 1, false, ANY, OTHER, false)                                     \
+    X(SLICE, "slice", false, 1, 1, false, KEEP, OTHER, false)
 
 typedef enum net_layer_kind {
-#define NET_KIND_ENUM(id, name, xbar, min_in, max_in) NET_KIND_##id,
+#define NET_KIND_ENUM(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional)       \
+    NET_KIND_##id,
     NET_LAYER_KIND_MAP(NET_KIND_ENUM)
 #undef NET_KIND_ENUM
         NET_KIND_COUNT
 } net_layer_kind;
+
+/* The sign column of NET_LAYER_KIND_MAP. */
+typedef enum net_sign {
+    NET_SIGN_ANY,    /* no guarantee on the output's sign */
+    NET_SIGN_KEEP,   /* non-negative inputs give a non-negative output */
+    NET_SIGN_NONNEG, /* the output is non-negative whatever the input */
+} net_sign;
 
 /* Pooling: a window (max or average, PyTorch's floor rounding) or the average of the whole input
  * (AdaptiveAvgPool2d(1)). */
@@ -176,9 +197,18 @@ uint64_t net_shape_elements(net_shape s);
  * elements) under a header, then the totals. n must be loaded. */
 void net_print_summary(const network *n, FILE *out);
 
-/* Registry look-ups: names as in the config. parse returns 0, or -1 for an unknown name. */
+/* Registry look-ups: names as in the config. parse returns 0, or -1 for an unknown name. The
+ * kind look-ups read the columns of NET_LAYER_KIND_MAP (k must be a kind: asserted). */
 const char *net_layer_kind_name(net_layer_kind k);
 bool net_layer_kind_on_crossbar(net_layer_kind k);
+net_sign net_layer_kind_sign(net_layer_kind k);
+bool net_layer_kind_functional(net_layer_kind k);
+/* Whether a layer of kind k has a non-negative output when all_inputs_nonneg says whether every
+ * one of its inputs has (the sign column applied). */
+bool net_layer_kind_output_nonneg(net_layer_kind k, bool all_inputs_nonneg);
+/* A kind reached code that does not handle it: a bug. Prints the kind and `where`, then aborts
+ * (also in builds without assertions). */
+_Noreturn void net_bad_kind(net_layer_kind k, const char *where);
 int net_layer_kind_parse(const char *name, net_layer_kind *k);
 const char *net_pool_mode_name(net_pool_mode m);
 const char *net_slice_axis_name(net_slice_axis a);

@@ -127,9 +127,9 @@ static void advance(sim *s, recorder *r, simtime t)
     ck_assert_uint_eq(sim_now(s), t);
 }
 
-static chip_reply reply_to(const recorder *r, uint32_t kind, uint64_t tag)
+static part_reply reply_to(const recorder *r, uint32_t kind, uint64_t tag)
 {
-    chip_reply c = chip_reply_none();
+    part_reply c = part_reply_none();
     c.target = r->base.id;
     c.kind = kind;
     c.tag = tag;
@@ -299,7 +299,7 @@ START_TEST(test_components_tile_fifo_and_report)
     recorder *r = recorder_create(s);
     cost_vmm v = {.rows_used = 4, .cols_used = 4, .in_bits = 3, .adc_bits = 4};
     for (uint64_t i = 0; i < 3; i++) {
-        chip_reply rep = reply_to(r, 7, i);
+        part_reply rep = reply_to(r, 7, i);
         resource_grant g = tile_vmm(t, &v, &rep);
         ck_assert_uint_eq(g.start, 54 * NS * i);
         ck_assert_uint_eq(g.end, 54 * NS * (i + 1));
@@ -345,11 +345,11 @@ START_TEST(test_components_reprogram_write_then_execute)
     sim *s = sim_create(NULL);
     tile *t = tile_create(s, "xbar", &a);
     recorder *r = recorder_create(s);
-    chip_reply w = reply_to(r, 1, 100);
+    part_reply w = reply_to(r, 1, 100);
     resource_grant gw = tile_write(t, 16, &w);
     ck_assert_uint_eq(gw.start, 0);
     ck_assert_uint_eq(gw.end, 100 * NS);
-    chip_reply x0 = reply_to(r, 2, 200), x1 = reply_to(r, 2, 201);
+    part_reply x0 = reply_to(r, 2, 200), x1 = reply_to(r, 2, 201);
     resource_grant g0 = tile_vmm(t, &v, &x0);
     resource_grant g1 = tile_vmm(t, &v, &x1);
     ck_assert_uint_eq(g0.start, gw.end);
@@ -364,11 +364,11 @@ START_TEST(test_components_reprogram_write_then_execute)
     for (size_t i = 0; i < 3; i++) {
         ck_assert_uint_eq(r->time[i], at[i]);
         ck_assert_uint_eq(r->kind[i], kind[i]);
-        ck_assert_uint_eq(r->payload[i].u[CHIP_REPLY_WORD_TAG], tag[i]);
-        ck_assert_uint_eq(r->payload[i].u[CHIP_REPLY_WORD_END], at[i]);
-        ck_assert_uint_eq(r->payload[i].u[CHIP_REPLY_WORD_SOURCE], t->base.id);
+        ck_assert_uint_eq(r->payload[i].u[PART_REPLY_WORD_TAG], tag[i]);
+        ck_assert_uint_eq(r->payload[i].u[PART_REPLY_WORD_END], at[i]);
+        ck_assert_uint_eq(r->payload[i].u[PART_REPLY_WORD_SOURCE], t->base.id);
     }
-    ck_assert_uint_eq(r->payload[1].u[CHIP_REPLY_WORD_START], 100 * NS);
+    ck_assert_uint_eq(r->payload[1].u[PART_REPLY_WORD_START], 100 * NS);
     sim_finish(s);
     ck_assert_double_eq(stat_of(&t->base, "writes"), 1);
     ck_assert_double_eq(stat_of(&t->base, "cells_written"), 16);
@@ -384,7 +384,7 @@ END_TEST
 START_TEST(test_components_request_packing_round_trips)
 {
     cost_vmm v = {.rows_used = 65536, .cols_used = 1, .in_bits = 255, .adc_bits = 16};
-    chip_reply rep = {.target = 12,
+    part_reply rep = {.target = 12,
                       .kind = 0xfffffffeu,
                       .tag = UINT64_MAX,
                       .layer = -1,
@@ -392,7 +392,7 @@ START_TEST(test_components_request_packing_round_trips)
                       .inference = INT32_MAX};
     event_payload p = tile_pack_vmm(&v, &rep);
     cost_vmm v2 = tile_unpack_vmm(&p);
-    chip_reply r2 = chip_reply_unpack(&p);
+    part_reply r2 = part_reply_unpack(&p);
     ck_assert_uint_eq(v2.rows_used, 65536);
     ck_assert_uint_eq(v2.cols_used, 1);
     ck_assert_uint_eq(v2.in_bits, 255);
@@ -409,14 +409,14 @@ START_TEST(test_components_request_packing_round_trips)
     rep.inference = -1;
     p = tile_pack_write(123456789, &rep);
     ck_assert_uint_eq(p.u[0], 123456789);
-    r2 = chip_reply_unpack(&p);
+    r2 = part_reply_unpack(&p);
     ck_assert_int_eq(r2.layer, 5);
     ck_assert_int_eq(r2.copy, -1);
     ck_assert_int_eq(r2.inference, -1);
 
     p = tile_pack_write(1, NULL); /* no reply: target NONE, unknowns -1 */
-    r2 = chip_reply_unpack(&p);
-    ck_assert_uint_eq(r2.target, CHIP_REPLY_NONE);
+    r2 = part_reply_unpack(&p);
+    ck_assert_uint_eq(r2.target, PART_REPLY_NONE);
     ck_assert_int_eq(r2.layer, -1);
     ck_assert_int_eq(r2.inference, -1);
 }
@@ -438,7 +438,7 @@ START_TEST(test_components_tile_event_requests_reply_and_trace)
     recorder *r = recorder_create(s);
 
     cost_vmm v = {.rows_used = 4, .cols_used = 4, .in_bits = 3, .adc_bits = 4};
-    chip_reply rep = reply_to(r, 42, UINT64_C(0xdeadbeef12345678));
+    part_reply rep = reply_to(r, 42, UINT64_C(0xdeadbeef12345678));
     rep.layer = 3;
     rep.copy = 1;
     rep.inference = 7;
@@ -448,15 +448,15 @@ START_TEST(test_components_tile_event_requests_reply_and_trace)
     ck_assert_uint_eq(r->n, 1);
     ck_assert_uint_eq(r->time[0], 59 * NS);
     ck_assert_uint_eq(r->kind[0], 42);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_TAG], UINT64_C(0xdeadbeef12345678));
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_START], 5 * NS);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_END], 59 * NS);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_SOURCE], t->base.id);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_TAG], UINT64_C(0xdeadbeef12345678));
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_START], 5 * NS);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_END], 59 * NS);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_SOURCE], t->base.id);
 
     ck_assert_uint_eq(trace_memory_count(sink), 1);
     const trace_record *tr = trace_memory_at(sink, 0);
     ck_assert_uint_eq(tr->component, t->base.id);
-    ck_assert_uint_eq(tr->kind, CHIP_ACT_VMM);
+    ck_assert_uint_eq(tr->kind, PART_ACT_VMM);
     ck_assert_int_eq(tr->layer, 3);
     ck_assert_int_eq(tr->copy, 1);
     ck_assert_int_eq(tr->inference, 7);
@@ -469,7 +469,7 @@ START_TEST(test_components_tile_event_requests_reply_and_trace)
     s = sim_create(&o);
     t = tile_create(s, "tile0", &a);
     r = recorder_create(s);
-    chip_reply none = chip_reply_none();
+    part_reply none = part_reply_none();
     p = tile_pack_write(4, &none);
     sim_schedule_at(s, 0, t->base.id, TILE_EV_WRITE, 0, &p);
     p = tile_pack_vmm(&v, &rep);
@@ -479,13 +479,13 @@ START_TEST(test_components_tile_event_requests_reply_and_trace)
     ck_assert_uint_eq(r->time[0], 154 * NS);
     ck_assert_uint_eq(trace_memory_count(sink), 3);
     tr = trace_memory_at(sink, 1);
-    ck_assert_uint_eq(tr->kind, CHIP_ACT_WRITE);
+    ck_assert_uint_eq(tr->kind, PART_ACT_WRITE);
     ck_assert_int_eq(tr->layer, -1);
     ck_assert_uint_eq(tr->t0, 0);
     ck_assert_uint_eq(tr->t1, 100 * NS);
     ck_assert_double_eq(tr->energy_pj, 6.0);
     tr = trace_memory_at(sink, 2);
-    ck_assert_uint_eq(tr->kind, CHIP_ACT_VMM);
+    ck_assert_uint_eq(tr->kind, PART_ACT_VMM);
     ck_assert_uint_eq(tr->t0, 100 * NS);
     ck_assert_uint_eq(tr->t1, 154 * NS);
     sim_destroy(s);
@@ -620,7 +620,7 @@ START_TEST(test_components_bus_busy_lanes_by_hand)
     sim *s = sim_create(NULL);
     bus *b = bus_create(s, "in", &a, &a.groups.in_bus);
     recorder *r = recorder_create(s);
-    chip_reply ra = reply_to(r, 1, 1), rb = reply_to(r, 1, 2), rc = reply_to(r, 1, 3);
+    part_reply ra = reply_to(r, 1, 1), rb = reply_to(r, 1, 2), rc = reply_to(r, 1, 3);
     resource_grant ga = bus_transfer(b, 16, &ra);
     resource_grant gb = bus_transfer(b, 64, &rb);
     ck_assert_uint_eq(ga.start, 0);
@@ -635,12 +635,12 @@ START_TEST(test_components_bus_busy_lanes_by_hand)
     ck_assert_int_eq(sim_run(s), SIM_EMPTY);
     ck_assert_uint_eq(r->n, 3);
     ck_assert_uint_eq(r->time[0], 2000);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_TAG], 1);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_TAG], 1);
     /* B and C both end at 6000: B's reply was scheduled first */
     ck_assert_uint_eq(r->time[1], 6000);
-    ck_assert_uint_eq(r->payload[1].u[CHIP_REPLY_WORD_TAG], 2);
+    ck_assert_uint_eq(r->payload[1].u[PART_REPLY_WORD_TAG], 2);
     ck_assert_uint_eq(r->time[2], 6000);
-    ck_assert_uint_eq(r->payload[2].u[CHIP_REPLY_WORD_TAG], 3);
+    ck_assert_uint_eq(r->payload[2].u[PART_REPLY_WORD_TAG], 3);
     sim_finish(s);
     ck_assert_double_eq(stat_of(&b->base, "transfers"), 3);
     ck_assert_double_eq(stat_of(&b->base, "bits"), 88);
@@ -682,7 +682,7 @@ typedef struct relay {
 static void relay_handle(component *c, const event *ev)
 {
     relay *y = (relay *)c;
-    chip_reply rep = reply_to(y->rec, 5, ev->payload.u[CHIP_REPLY_WORD_TAG]);
+    part_reply rep = reply_to(y->rec, 5, ev->payload.u[PART_REPLY_WORD_TAG]);
     bus_transfer(y->out, 32, &rep);
 }
 
@@ -701,20 +701,20 @@ START_TEST(test_components_two_tiles_share_a_bus_lane)
     y->out = out;
     y->rec = r;
     cost_vmm v = {.rows_used = 4, .cols_used = 4, .in_bits = 3, .adc_bits = 4};
-    chip_reply r0 = {
+    part_reply r0 = {
         .target = y->base.id, .kind = 1, .tag = 10, .layer = -1, .copy = -1, .inference = -1};
-    chip_reply r1 = r0;
+    part_reply r1 = r0;
     r1.tag = 11;
     tile_vmm(t0, &v, &r0);
     tile_vmm(t1, &v, &r1);
     ck_assert_int_eq(sim_run(s), SIM_EMPTY);
     ck_assert_uint_eq(r->n, 2);
     ck_assert_uint_eq(r->time[0], 56 * NS);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_TAG], 10);
-    ck_assert_uint_eq(r->payload[0].u[CHIP_REPLY_WORD_START], 54 * NS);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_TAG], 10);
+    ck_assert_uint_eq(r->payload[0].u[PART_REPLY_WORD_START], 54 * NS);
     ck_assert_uint_eq(r->time[1], 58 * NS);
-    ck_assert_uint_eq(r->payload[1].u[CHIP_REPLY_WORD_TAG], 11);
-    ck_assert_uint_eq(r->payload[1].u[CHIP_REPLY_WORD_START], 56 * NS);
+    ck_assert_uint_eq(r->payload[1].u[PART_REPLY_WORD_TAG], 11);
+    ck_assert_uint_eq(r->payload[1].u[PART_REPLY_WORD_START], 56 * NS);
     ck_assert_uint_eq(r->time[1] - r->time[0], cost_bus_transfer_ps(&a, &a.groups.out_bus, 32, 1));
     sim_finish(s);
     ck_assert_double_eq(stat_of(&out->base, "wait_total_ps"), 2000);
@@ -766,7 +766,7 @@ START_TEST(test_components_vecmod_busy_lanes_by_hand)
     sim *s = sim_create(NULL);
     vecmod *m = vecmod_create(s, "vec", &a);
     recorder *r = recorder_create(s);
-    chip_reply ra = reply_to(r, 1, 1), rb = reply_to(r, 1, 2);
+    part_reply ra = reply_to(r, 1, 1), rb = reply_to(r, 1, 2);
     resource_grant ga = vecmod_op(m, VECMOD_OP_SHIFT_ADD, 2, 0, 0, &ra);
     resource_grant gb = vecmod_op(m, VECMOD_OP_ROW_SUM, 8, 4, 0, &rb);
     ck_assert_uint_eq(ga.end, 3000);
@@ -776,7 +776,7 @@ START_TEST(test_components_vecmod_busy_lanes_by_hand)
     ck_assert_uint_eq(r->n, 2);
     ck_assert_uint_eq(r->time[0], 3000);
     ck_assert_uint_eq(r->time[1], 9000);
-    ck_assert_uint_eq(r->payload[1].u[CHIP_REPLY_WORD_TAG], 2);
+    ck_assert_uint_eq(r->payload[1].u[PART_REPLY_WORD_TAG], 2);
     sim_finish(s);
     ck_assert_double_eq(stat_of(&m->base, "ops_shift_add"), 1);
     ck_assert_double_eq(stat_of(&m->base, "lane_ops_shift_add"), 2);
@@ -822,7 +822,7 @@ START_TEST(test_components_registry)
     ck_assert_uint_eq(((vecmod *)sim_component(s, 2))->lanes.servers, 4);
     chip_component_kind k;
     ck_assert_int_eq(chip_component_parse("host", &k), -1);
-    ck_assert_str_eq(chip_activity_name(CHIP_ACT_TRANSFER), "transfer");
+    ck_assert_str_eq(part_activity_name(PART_ACT_TRANSFER), "transfer");
     ck_assert_str_eq(vecmod_op_name(VECMOD_OP_RESIDUAL_ADD), "residual_add");
     sim_destroy(s);
 }
@@ -844,8 +844,8 @@ typedef struct pipeline {
 static void pipe_handle(component *c, const event *ev)
 {
     pipeline *p = (pipeline *)c;
-    uint64_t i = ev->kind == PIPE_START ? ev->payload.u[0] : ev->payload.u[CHIP_REPLY_WORD_TAG];
-    chip_reply rep = {
+    uint64_t i = ev->kind == PIPE_START ? ev->payload.u[0] : ev->payload.u[PART_REPLY_WORD_TAG];
+    part_reply rep = {
         .target = c->id, .tag = i, .layer = 0, .copy = (int32_t)(i % 2), .inference = (int64_t)i};
     cost_vmm v = {.rows_used = 4, .cols_used = 4, .in_bits = 3, .adc_bits = 4};
     switch (ev->kind) {

@@ -337,7 +337,7 @@ START_TEST(test_exec_energy_conserved)
     for (size_t i = 0; i < trace_memory_count(r.trace); i++) {
         const trace_record *t = trace_memory_at(r.trace, i);
         ck_assert_uint_le(t->t0, t->t1);
-        if (t->kind == CHIP_ACT_LAYER)
+        if (t->kind == PART_ACT_LAYER)
             by_layer += t->energy_pj;
         else
             by_vector += t->energy_pj;

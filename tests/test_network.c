@@ -373,6 +373,25 @@ START_TEST(test_network_registries)
 }
 END_TEST
 
+/* The sign and functional columns, against the ops' definitions: relu(x) >= 0 always; a max, an
+ * average or a sum of non-negatives is non-negative; gelu(-1) < 0; a conv of non-negative inputs
+ * can be negative (negative weights). */
+START_TEST(test_network_kind_properties)
+{
+    ck_assert(net_layer_kind_output_nonneg(NET_KIND_RELU, false));
+    ck_assert(net_layer_kind_output_nonneg(NET_KIND_SOFTMAX, false));
+    ck_assert(net_layer_kind_output_nonneg(NET_KIND_POOL, true));
+    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_POOL, false));
+    ck_assert(net_layer_kind_output_nonneg(NET_KIND_ADD, true));
+    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_GELU, true));
+    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_CONV2D, true));
+    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_FLATTEN), NET_SIGN_KEEP);
+    ck_assert(net_layer_kind_functional(NET_KIND_CONV2D));
+    ck_assert(!net_layer_kind_functional(NET_KIND_MATMUL));
+    ck_assert(!net_layer_kind_functional(NET_KIND_SOFTMAX));
+}
+END_TEST
+
 /* ---- built-in networks ------------------------------------------------------------------------
  * Totals are weights without biases; each is worked out from the model's definition, and for the
  * torchvision models cross-checked against torchvision's published num_params by adding biases
@@ -917,6 +936,7 @@ int main(void)
     tcase_add_test(tc, test_network_rectangular_windows);
     tcase_add_test(tc, test_network_print_summary);
     tcase_add_test(tc, test_network_registries);
+    tcase_add_test(tc, test_network_kind_properties);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("builtin");

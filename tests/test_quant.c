@@ -167,7 +167,7 @@ START_TEST(test_quant_integer_path_matches_model)
     policy_uniform(&p, &n, 4, 3);
     quant_net q;
     err e;
-    ck_assert_int_eq(quant_build(f, &p, NULL, XF_ADC_IDEAL, clip, QUANT_INTEGER, &q, &e), 0);
+    ck_assert_int_eq(quant_build(f, &p, NULL, XBARFUNC_ADC_IDEAL, clip, QUANT_INTEGER, &q, &e), 0);
     float got[B * 3];
     quant_forward(&q, x, B, got);
     size_t cnt;
@@ -334,15 +334,15 @@ START_TEST(test_quant_crossbar_equals_integer)
             a.tiles.rows_active = cases[c].active;
             policy p;
             policy_uniform(&p, &n, cases[c].wb, cases[c].ab);
-            xf_params xp;
-            xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
+            xbarfunc_params xp;
+            xbarfunc_params_from_arch(&a, 1, XBARFUNC_ADC_SATURATE, &xp);
             for (unsigned k = 0; k < p.n; k++)
-                p.layers[k].adc_bits = xf_adc_bits_needed(&xp);
+                p.layers[k].adc_bits = xbarfunc_adc_bits_needed(&xp);
             quant_net qi, qx;
             err e;
-            ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e),
-                             0);
-            int rc = quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e);
+            ck_assert_int_eq(
+                quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
+            int rc = quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e);
             ck_assert_msg(rc == 0, "%s", e.msg);
             float yi[B * 10], yx[B * 10], yf[B * 10];
             quant_forward(&qi, x, B, yi);
@@ -410,18 +410,18 @@ START_TEST(test_quant_crossbar_equals_integer_grouped_packed)
             a.tiles.rows_active = cases[c].active < cases[c].rows ? cases[c].active : cases[c].rows;
             policy p;
             policy_uniform(&p, &n, cases[c].wb, cases[c].ab);
-            xf_params xp;
-            xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
+            xbarfunc_params xp;
+            xbarfunc_params_from_arch(&a, 1, XBARFUNC_ADC_SATURATE, &xp);
             for (unsigned k = 0; k < p.n; k++)
-                p.layers[k].adc_bits = xf_adc_bits_needed(&xp);
+                p.layers[k].adc_bits = xbarfunc_adc_bits_needed(&xp);
             quant_net qi, qx, qc;
             err e;
-            ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e),
-                             0);
-            int rc = quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e);
+            ck_assert_int_eq(
+                quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
+            int rc = quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e);
             ck_assert_msg(rc == 0, "%s", e.msg);
-            ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_CROSSBAR, &qc, &e),
-                             0);
+            ck_assert_int_eq(
+                quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_CROSSBAR, &qc, &e), 0);
             if (m == ARCH_MAP_UNSIGNED && cases[c].dw_pack) {
                 ck_assert_uint_eq(qx.l[1].pack, cases[c].dw_pack);
                 ck_assert_uint_eq(qx.l[1].n_xf, (8 + cases[c].dw_pack - 1) / cases[c].dw_pack);
@@ -470,7 +470,7 @@ START_TEST(test_quant_grouped_integer_near_float)
     policy_uniform(&p, &n, 16, 16);
     quant_net qi;
     err e;
-    ck_assert_int_eq(quant_build(f, &p, NULL, XF_ADC_IDEAL, clip, QUANT_INTEGER, &qi, &e), 0);
+    ck_assert_int_eq(quant_build(f, &p, NULL, XBARFUNC_ADC_IDEAL, clip, QUANT_INTEGER, &qi, &e), 0);
     quant_forward(&qi, x, B, yi);
     for (int i = 0; i < B * 5; i++)
         ck_assert_float_eq_tol(yi[i], yf[i], 2e-3f);
@@ -505,13 +505,15 @@ START_TEST(test_quant_crossbar_equals_integer_real_images)
         a.tiles.mapping = (arch_mapping)m;
         policy p;
         policy_uniform(&p, &n, 8, 8);
-        xf_params xp;
-        xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
+        xbarfunc_params xp;
+        xbarfunc_params_from_arch(&a, 1, XBARFUNC_ADC_SATURATE, &xp);
         for (unsigned k = 0; k < p.n; k++)
-            p.layers[k].adc_bits = xf_adc_bits_needed(&xp);
+            p.layers[k].adc_bits = xbarfunc_adc_bits_needed(&xp);
         quant_net qi, qx;
-        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
-        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e), 0);
+        ck_assert_int_eq(
+            quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
+        ck_assert_int_eq(quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e),
+                         0);
         float yi[4 * 10], yx[4 * 10];
         quant_forward(&qi, te.x, te.n, yi);
         quant_forward(&qx, te.x, te.n, yx);
@@ -543,9 +545,9 @@ START_TEST(test_quant_short_adc_clips_monotonically)
     arch a;
     load_arch(&a);
     a.tiles.rows_active = 16;
-    xf_params xp;
-    xf_params_from_arch(&a, 1, XF_ADC_SATURATE, &xp);
-    unsigned need = xf_adc_bits_needed(&xp);
+    xbarfunc_params xp;
+    xbarfunc_params_from_arch(&a, 1, XBARFUNC_ADC_SATURATE, &xp);
+    unsigned need = xbarfunc_adc_bits_needed(&xp);
     uint64_t last = UINT64_MAX;
     float yi[B * 10], yx[B * 10];
     for (unsigned bits = 1; bits <= need; bits++) {
@@ -554,8 +556,10 @@ START_TEST(test_quant_short_adc_clips_monotonically)
         p.layers[0].adc_bits = bits;
         quant_net qx, qi;
         err e;
-        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e), 0);
-        ck_assert_int_eq(quant_build(f, &p, &a, XF_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
+        ck_assert_int_eq(quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_SLICED, &qx, &e),
+                         0);
+        ck_assert_int_eq(
+            quant_build(f, &p, &a, XBARFUNC_ADC_SATURATE, clip, QUANT_INTEGER, &qi, &e), 0);
         quant_forward(&qx, x, B, yx);
         quant_forward(&qi, x, B, yi);
         ck_assert_uint_le(qx.clipped, last);
@@ -590,7 +594,7 @@ START_TEST(test_quant_rejects_one_bit_weights)
     p.layers[1].wb = 1;
     quant_net q;
     err e;
-    ck_assert_int_eq(quant_build(f, &p, NULL, XF_ADC_IDEAL, clip, QUANT_INTEGER, &q, &e),
+    ck_assert_int_eq(quant_build(f, &p, NULL, XBARFUNC_ADC_IDEAL, clip, QUANT_INTEGER, &q, &e),
                      ERR_INPUT);
     ck_assert_msg(strstr(e.msg, "layer \"fc2\": found wb 1") != NULL, "%s", e.msg);
     policy_fini(&p);

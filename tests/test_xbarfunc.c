@@ -61,7 +61,7 @@ static void gemm_ref(const int32_t *x, const int32_t *w, size_t B, size_t R, siz
  */
 
 typedef struct ref_ctx {
-    const xf_params *p;
+    const xbarfunc_params *p;
     const int32_t *w;
     size_t R, N;
     unsigned wb, ab;
@@ -83,9 +83,9 @@ static unsigned bits_for(uint64_t max)
 static int64_t ref_adc(ref_ctx *c, int64_t s, uint64_t mult)
 {
     int64_t v = s;
-    if (c->p->adc_mode == XF_ADC_SATURATE && s > (INT64_C(1) << c->p->adc_bits) - 1)
+    if (c->p->adc_mode == XBARFUNC_ADC_SATURATE && s > (INT64_C(1) << c->p->adc_bits) - 1)
         v = (INT64_C(1) << c->p->adc_bits) - 1;
-    if (c->p->adc_mode == XF_ADC_DROP_LSB && c->p->adc_bits < c->needed) {
+    if (c->p->adc_mode == XBARFUNC_ADC_DROP_LSB && c->p->adc_bits < c->needed) {
         unsigned drop = c->needed - c->p->adc_bits;
         v = (s >> drop) << drop;
     }
@@ -182,8 +182,9 @@ static int64_t ref_column(ref_ctx *c, const int32_t *x, size_t n, int part, unsi
 }
 
 /* y (B x N) and the lossy-conversion count, from the model in xbarfunc.h. */
-static uint64_t ref_forward(const xf_params *p, const int32_t *w, size_t R, size_t N, unsigned wb,
-                            const int32_t *x, size_t B, unsigned ab, bool sgn, int64_t *y)
+static uint64_t ref_forward(const xbarfunc_params *p, const int32_t *w, size_t R, size_t N,
+                            unsigned wb, const int32_t *x, size_t B, unsigned ab, bool sgn,
+                            int64_t *y)
 {
     ref_ctx c = {.p = p, .w = w, .R = R, .N = N, .wb = wb, .ab = ab, .sgn = sgn};
     c.needed =
@@ -223,7 +224,7 @@ static uint64_t ref_forward(const xf_params *p, const int32_t *w, size_t R, size
  */
 
 typedef struct rcase {
-    xf_params p;
+    xbarfunc_params p;
     size_t R, N, B;
     unsigned wb, ab;
     bool sgn;
@@ -252,11 +253,11 @@ static void check_exact(const rcase *c)
 {
     int64_t *y = malloc(c->B * c->N * sizeof *y), *ye = malloc(c->B * c->N * sizeof *ye);
     gemm_ref(c->x, c->w, c->B, c->R, c->N, ye);
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
     err_clear(&e);
-    ck_assert_int_eq(xf_layer_create(&c->p, c->w, c->R, c->N, c->wb, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_forward_sliced(L, c->x, c->B, c->ab, c->sgn, y), 0);
+    ck_assert_int_eq(xbarfunc_layer_create(&c->p, c->w, c->R, c->N, c->wb, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward_sliced(L, c->x, c->B, c->ab, c->sgn, y), 0);
     for (size_t i = 0; i < c->B * c->N; i++)
         ck_assert_msg(y[i] == ye[i],
                       "sliced: map %s cb %u dac %u ra %u wb %u ab %u signed %d: y[%zu] = %lld, "
@@ -264,10 +265,10 @@ static void check_exact(const rcase *c)
                       arch_mapping_name(c->p.mapping), c->p.cell_bits, c->p.dac_bits,
                       c->p.rows_active, c->wb, c->ab, c->sgn, i, (long long)y[i], (long long)ye[i]);
     memset(y, 0x55, c->B * c->N * sizeof *y);
-    ck_assert_uint_eq(xf_layer_forward(L, c->x, c->B, c->ab, c->sgn, y), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, c->x, c->B, c->ab, c->sgn, y), 0);
     for (size_t i = 0; i < c->B * c->N; i++)
         ck_assert_int_eq(y[i], ye[i]);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     free(y);
     free(ye);
 }
@@ -277,20 +278,20 @@ static void check_against_ref(const rcase *c)
 {
     int64_t *y = malloc(c->B * c->N * sizeof *y), *yr = malloc(c->B * c->N * sizeof *yr);
     uint64_t lr = ref_forward(&c->p, c->w, c->R, c->N, c->wb, c->x, c->B, c->ab, c->sgn, yr);
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
     err_clear(&e);
-    ck_assert_int_eq(xf_layer_create(&c->p, c->w, c->R, c->N, c->wb, &L, &e), 0);
-    uint64_t l = xf_layer_forward(L, c->x, c->B, c->ab, c->sgn, y);
+    ck_assert_int_eq(xbarfunc_layer_create(&c->p, c->w, c->R, c->N, c->wb, &L, &e), 0);
+    uint64_t l = xbarfunc_layer_forward(L, c->x, c->B, c->ab, c->sgn, y);
     ck_assert_msg(l == lr, "map %s mode %s adc %u cb %u dac %u ra %u rows %u: lossy %llu, ref %llu",
-                  arch_mapping_name(c->p.mapping), xf_adc_mode_name(c->p.adc_mode), c->p.adc_bits,
-                  c->p.cell_bits, c->p.dac_bits, c->p.rows_active, c->p.rows, (unsigned long long)l,
-                  (unsigned long long)lr);
+                  arch_mapping_name(c->p.mapping), xbarfunc_adc_mode_name(c->p.adc_mode),
+                  c->p.adc_bits, c->p.cell_bits, c->p.dac_bits, c->p.rows_active, c->p.rows,
+                  (unsigned long long)l, (unsigned long long)lr);
     for (size_t i = 0; i < c->B * c->N; i++)
         ck_assert_msg(y[i] == yr[i], "map %s mode %s adc %u: y[%zu] = %lld, ref %lld",
-                      arch_mapping_name(c->p.mapping), xf_adc_mode_name(c->p.adc_mode),
+                      arch_mapping_name(c->p.mapping), xbarfunc_adc_mode_name(c->p.adc_mode),
                       c->p.adc_bits, i, (long long)y[i], (long long)yr[i]);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     free(y);
     free(yr);
 }
@@ -320,10 +321,11 @@ START_TEST(test_xbarfunc_exact_gemm)
                             c.p.rows = (unsigned)rng_range(&s, 2, 7);
                             c.p.rows_active = (unsigned)rng_range(&s, 1, c.p.rows);
                             rcase_draw(&s, &c);
-                            unsigned need = xf_adc_bits_needed(&c.p);
-                            xf_adc_mode mode = (xf_adc_mode)((wb + ab + (unsigned)sgn) % 3);
+                            unsigned need = xbarfunc_adc_bits_needed(&c.p);
+                            xbarfunc_adc_mode mode =
+                                (xbarfunc_adc_mode)((wb + ab + (unsigned)sgn) % 3);
                             c.p.adc_mode = mode;
-                            c.p.adc_bits = mode == XF_ADC_IDEAL ? 1 : need;
+                            c.p.adc_bits = mode == XBARFUNC_ADC_IDEAL ? 1 : need;
                             check_exact(&c);
                             rcase_free(&c);
                         }
@@ -343,13 +345,13 @@ START_TEST(test_xbarfunc_reference_lossy)
         c.p.cell_bits = cell_set[rng_next(&s) % 3];
         c.p.dac_bits = dac_set[rng_next(&s) % 3];
         c.p.mapping = (arch_mapping)(it % ARCH_MAP_COUNT);
-        c.p.adc_mode = (xf_adc_mode)(rng_next(&s) % XF_ADC_MODE_COUNT);
+        c.p.adc_mode = (xbarfunc_adc_mode)(rng_next(&s) % XBARFUNC_ADC_MODE_COUNT);
         c.p.rows = (unsigned)rng_range(&s, 1, 12);
         c.p.rows_active = (unsigned)rng_range(&s, 1, c.p.rows);
         c.p.cols = (unsigned)rng_range(&s, 0, 9);
         if (c.p.cols == 1)
             c.p.cols = 0;
-        unsigned need = xf_adc_bits_needed(&c.p);
+        unsigned need = xbarfunc_adc_bits_needed(&c.p);
         c.p.adc_bits = (unsigned)rng_range(&s, 1, need);
         rcase_draw(&s, &c);
         check_against_ref(&c);
@@ -372,10 +374,10 @@ START_TEST(test_xbarfunc_reference_large_groups)
         c.p.cell_bits = it % 4 == 3 ? 2 : 1;
         c.p.dac_bits = it % 8 == 7 ? 2 : 1;
         c.p.mapping = (arch_mapping)(it % ARCH_MAP_COUNT);
-        c.p.adc_mode = it % 3 == 0 ? XF_ADC_DROP_LSB : XF_ADC_SATURATE;
+        c.p.adc_mode = it % 3 == 0 ? XBARFUNC_ADC_DROP_LSB : XBARFUNC_ADC_SATURATE;
         c.p.rows = (unsigned)rng_range(&s, 17, 48);
         c.p.rows_active = (unsigned)rng_range(&s, 17, c.p.rows);
-        c.p.adc_bits = (unsigned)rng_range(&s, 1, xf_adc_bits_needed(&c.p));
+        c.p.adc_bits = (unsigned)rng_range(&s, 1, xbarfunc_adc_bits_needed(&c.p));
         rcase_draw(&s, &c);
         check_against_ref(&c);
         rcase_free(&c);
@@ -396,37 +398,37 @@ END_TEST
  *   n1 w+: 1 -> 0, 1 -> 0 (both lossy); w-: 3 -> 0 (lossy), 0 -> 0: y1 = 0;  5 lossy. */
 START_TEST(test_xbarfunc_hand_diff_column)
 {
-    xf_params p = {.cell_bits = 2,
-                   .mapping = ARCH_MAP_DIFF_COLUMN,
-                   .rows = 2,
-                   .rows_active = 2,
-                   .dac_bits = 1,
-                   .adc_bits = 1,
-                   .adc_mode = XF_ADC_SATURATE};
+    xbarfunc_params p = {.cell_bits = 2,
+                         .mapping = ARCH_MAP_DIFF_COLUMN,
+                         .rows = 2,
+                         .rows_active = 2,
+                         .dac_bits = 1,
+                         .adc_bits = 1,
+                         .adc_mode = XBARFUNC_ADC_SATURATE};
     const int32_t w[] = {3, 1, 2, -3}, x[] = {3, 1};
     int64_t y[2];
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
-    ck_assert_uint_eq(xf_adc_bits_needed(&p), 3);
-    ck_assert_int_eq(xf_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_slices(L), 1);
-    ck_assert_uint_eq(xf_layer_conversions(L, 2, false), 8);
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 2, false, y), 3);
+    ck_assert_uint_eq(xbarfunc_adc_bits_needed(&p), 3);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_slices(L), 1);
+    ck_assert_uint_eq(xbarfunc_layer_conversions(L, 2, false), 8);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 2, false, y), 3);
     ck_assert_int_eq(y[0], 3);
     ck_assert_int_eq(y[1], 2);
-    xf_layer_destroy(L);
-    p.adc_mode = XF_ADC_DROP_LSB;
-    ck_assert_int_eq(xf_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 2, false, y), 5);
+    xbarfunc_layer_destroy(L);
+    p.adc_mode = XBARFUNC_ADC_DROP_LSB;
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 2, false, y), 5);
     ck_assert_int_eq(y[0], 4);
     ck_assert_int_eq(y[1], 0);
-    xf_layer_destroy(L);
-    p.adc_mode = XF_ADC_IDEAL;
-    ck_assert_int_eq(xf_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_forward_sliced(L, x, 1, 2, false, y), 0);
+    xbarfunc_layer_destroy(L);
+    p.adc_mode = XBARFUNC_ADC_IDEAL;
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 2, 2, 3, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward_sliced(L, x, 1, 2, false, y), 0);
     ck_assert_int_eq(y[0], 11);
     ck_assert_int_eq(y[1], 0);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -442,29 +444,29 @@ END_TEST
  *   y = -6 + 3 = -3 (exact -1 - 1 - 2 = -4: the reference clip costs 1); 1 lossy conversion. */
 START_TEST(test_xbarfunc_hand_offset_signed)
 {
-    xf_params p = {.cell_bits = 1,
-                   .mapping = ARCH_MAP_OFFSET,
-                   .rows = 4,
-                   .rows_active = 2,
-                   .dac_bits = 1,
-                   .adc_bits = 1,
-                   .adc_mode = XF_ADC_SATURATE};
+    xbarfunc_params p = {.cell_bits = 1,
+                         .mapping = ARCH_MAP_OFFSET,
+                         .rows = 4,
+                         .rows_active = 2,
+                         .dac_bits = 1,
+                         .adc_bits = 1,
+                         .adc_mode = XBARFUNC_ADC_SATURATE};
     const int32_t w[] = {1, -1, 1}, x[] = {-1, 1, -2};
     int64_t y[1];
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
-    ck_assert_int_eq(xf_layer_create(&p, w, 3, 1, 2, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_slices(L), 2);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 3, 1, 2, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_slices(L), 2);
     /* 2 steps x 2 groups x (2 slice columns + 1 reference) */
-    ck_assert_uint_eq(xf_layer_conversions(L, 2, true), 12);
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 2, true, y), 1);
+    ck_assert_uint_eq(xbarfunc_layer_conversions(L, 2, true), 12);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 2, true, y), 1);
     ck_assert_int_eq(y[0], -3);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     p.adc_bits = 2; /* lossless */
-    ck_assert_int_eq(xf_layer_create(&p, w, 3, 1, 2, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_forward_sliced(L, x, 1, 2, true, y), 0);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 3, 1, 2, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward_sliced(L, x, 1, 2, true, y), 0);
     ck_assert_int_eq(y[0], -4);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -477,22 +479,22 @@ END_TEST
  * 1 lossy of 4 conversions. */
 START_TEST(test_xbarfunc_hand_diff_row)
 {
-    xf_params p = {.cell_bits = 2,
-                   .mapping = ARCH_MAP_DIFF_ROW,
-                   .rows = 4,
-                   .rows_active = 2,
-                   .dac_bits = 1,
-                   .adc_bits = 2,
-                   .adc_mode = XF_ADC_SATURATE};
+    xbarfunc_params p = {.cell_bits = 2,
+                         .mapping = ARCH_MAP_DIFF_ROW,
+                         .rows = 4,
+                         .rows_active = 2,
+                         .dac_bits = 1,
+                         .adc_bits = 2,
+                         .adc_mode = XBARFUNC_ADC_SATURATE};
     const int32_t w[] = {3, 2, -3}, x[] = {1, 1, 1};
     int64_t y[1];
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
-    ck_assert_int_eq(xf_layer_create(&p, w, 3, 1, 3, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_conversions(L, 1, false), 4);
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 1, false, y), 1);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 3, 1, 3, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_conversions(L, 1, false), 4);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 1, false, y), 1);
     ck_assert_int_eq(y[0], 0);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -505,25 +507,25 @@ START_TEST(test_xbarfunc_monotone_bits)
         c.p.cell_bits = cell_set[it % 3];
         c.p.dac_bits = dac_set[(it / 3) % 3];
         c.p.mapping = (arch_mapping)(it % ARCH_MAP_COUNT);
-        c.p.adc_mode = it % 2 ? XF_ADC_SATURATE : XF_ADC_DROP_LSB;
+        c.p.adc_mode = it % 2 ? XBARFUNC_ADC_SATURATE : XBARFUNC_ADC_DROP_LSB;
         c.p.rows = 16;
         c.p.rows_active = (unsigned)rng_range(&s, 1, 16);
         rcase_draw(&s, &c);
         int64_t *y = malloc(c.B * c.N * sizeof *y);
-        unsigned need = xf_adc_bits_needed(&c.p);
+        unsigned need = xbarfunc_adc_bits_needed(&c.p);
         uint64_t prev = UINT64_MAX;
         for (unsigned b = 1; b <= need + 1; b++) {
             c.p.adc_bits = b;
-            xf_layer *L = NULL;
+            xbarfunc_layer *L = NULL;
             err e;
-            ck_assert_int_eq(xf_layer_create(&c.p, c.w, c.R, c.N, c.wb, &L, &e), 0);
-            uint64_t l = xf_layer_forward_sliced(L, c.x, c.B, c.ab, c.sgn, y);
+            ck_assert_int_eq(xbarfunc_layer_create(&c.p, c.w, c.R, c.N, c.wb, &L, &e), 0);
+            uint64_t l = xbarfunc_layer_forward_sliced(L, c.x, c.B, c.ab, c.sgn, y);
             ck_assert_uint_le(l, prev);
-            ck_assert_uint_le(l, c.B * xf_layer_conversions(L, c.ab, c.sgn));
+            ck_assert_uint_le(l, c.B * xbarfunc_layer_conversions(L, c.ab, c.sgn));
             if (b >= need)
                 ck_assert_uint_eq(l, 0);
             prev = l;
-            xf_layer_destroy(L);
+            xbarfunc_layer_destroy(L);
         }
         free(y);
         rcase_free(&c);
@@ -536,25 +538,25 @@ END_TEST
  */
 
 /* A small layer under p with device d: y (B x N) for the inputs x. */
-static xf_layer *device_layer(xf_params p, const device_params *d, const int32_t *w, size_t R,
-                              size_t N, unsigned wb)
+static xbarfunc_layer *device_layer(xbarfunc_params p, const device_params *d, const int32_t *w,
+                                    size_t R, size_t N, unsigned wb)
 {
     p.dev = *d;
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
-    int rc = xf_layer_create(&p, w, R, N, wb, &L, &e);
+    int rc = xbarfunc_layer_create(&p, w, R, N, wb, &L, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
     return L;
 }
 
-static const xf_params dev_tile = {.cell_bits = 2,
-                                   .mapping = ARCH_MAP_UNSIGNED,
-                                   .rows = 16,
-                                   .rows_active = 4,
-                                   .dac_bits = 1,
-                                   .adc_bits = 8,
-                                   .adc_mode = XF_ADC_SATURATE,
-                                   .cols = 32};
+static const xbarfunc_params dev_tile = {.cell_bits = 2,
+                                         .mapping = ARCH_MAP_UNSIGNED,
+                                         .rows = 16,
+                                         .rows_active = 4,
+                                         .dac_bits = 1,
+                                         .adc_bits = 8,
+                                         .adc_mode = XBARFUNC_ADC_SATURATE,
+                                         .cols = 32};
 
 /* The exact GEMM only when every effect is off: each effect alone turns it off. */
 START_TEST(test_xbarfunc_device_exact_only_when_ideal)
@@ -562,9 +564,9 @@ START_TEST(test_xbarfunc_device_exact_only_when_ideal)
     int32_t w[6] = {1, -1, 0, 1, 1, -1};
     device_params d;
     device_params_ideal(&d);
-    xf_layer *L = device_layer(dev_tile, &d, w, 3, 2, 2);
-    ck_assert(xf_layer_exact(L));
-    xf_layer_destroy(L);
+    xbarfunc_layer *L = device_layer(dev_tile, &d, w, 3, 2, 2);
+    ck_assert(xbarfunc_layer_exact(L));
+    xbarfunc_layer_destroy(L);
     for (int k = 0; k < 8; k++) {
         device_params_ideal(&d);
         switch (k) {
@@ -594,14 +596,14 @@ START_TEST(test_xbarfunc_device_exact_only_when_ideal)
             break;
         }
         L = device_layer(dev_tile, &d, w, 3, 2, 2);
-        ck_assert_msg(!xf_layer_exact(L), "effect %d kept the exact path", k);
-        xf_layer_destroy(L);
+        ck_assert_msg(!xbarfunc_layer_exact(L), "effect %d kept the exact path", k);
+        xbarfunc_layer_destroy(L);
     }
     device_params_ideal(&d); /* drift at t0 is no effect */
     d.drift_nu = 0.05, d.drift_nu_sigma = 0.01;
     L = device_layer(dev_tile, &d, w, 3, 2, 2);
-    ck_assert(xf_layer_exact(L));
-    xf_layer_destroy(L);
+    ck_assert(xbarfunc_layer_exact(L));
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -621,9 +623,9 @@ START_TEST(test_xbarfunc_device_stuck_cell_changes_its_column)
     device_params_ideal(&d);
     d.stuck_on = 0.08;
     d.seed = 3;
-    xf_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
+    xbarfunc_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
     int64_t y[R * N];
-    xf_layer_forward_sliced(L, x, R, 2, false, y);
+    xbarfunc_layer_forward_sliced(L, x, R, 2, false, y);
     int stuck = 0;
     for (int r = 0; r < R; r++)
         for (int n = 0; n < N; n++) {
@@ -639,10 +641,10 @@ START_TEST(test_xbarfunc_device_stuck_cell_changes_its_column)
     int32_t one[R] = {0};
     one[0] = 1;
     int64_t y1[N];
-    xf_layer_forward(L, one, 1, 2, false, y1);
+    xbarfunc_layer_forward(L, one, 1, 2, false, y1);
     for (int n = 0; n < N; n++)
         ck_assert_int_eq(y1[n], y[n]);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -660,9 +662,9 @@ START_TEST(test_xbarfunc_device_on_off_and_drift_at_t0)
     device_params d;
     device_params_ideal(&d);
     d.on_off_ratio = 4.0;
-    xf_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
-    xf_layer_forward(L, x, B, 4, false, y);
-    xf_layer_forward_sliced(L, x, B, 4, false, y2);
+    xbarfunc_layer *L = device_layer(dev_tile, &d, w, R, N, 2);
+    xbarfunc_layer_forward(L, x, B, 4, false, y);
+    xbarfunc_layer_forward_sliced(L, x, B, 4, false, y2);
     for (int b = 0; b < B; b++) {
         int64_t xs = 0;
         for (int r = 0; r < R; r++)
@@ -672,17 +674,17 @@ START_TEST(test_xbarfunc_device_on_off_and_drift_at_t0)
             ck_assert_int_eq(y2[b * N + n], ref[b * N + n] + xs);
         }
     }
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     d.drift_nu = 0.2, d.drift_nu_sigma = 0.05, d.drift_t0_s = 3.0, d.time_s = 3.0;
     d.sigma = 0.05; /* with variation: drift at t0 draws nothing, so the same chip */
     L = device_layer(dev_tile, &d, w, R, N, 2);
-    xf_layer_forward(L, x, B, 4, false, y);
-    xf_layer_destroy(L);
+    xbarfunc_layer_forward(L, x, B, 4, false, y);
+    xbarfunc_layer_destroy(L);
     d.drift_nu = 0.0, d.drift_nu_sigma = 0.0;
     L = device_layer(dev_tile, &d, w, R, N, 2);
-    xf_layer_forward(L, x, B, 4, false, y2);
+    xbarfunc_layer_forward(L, x, B, 4, false, y2);
     ck_assert_int_eq(memcmp(y, y2, sizeof y), 0);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 
@@ -697,22 +699,22 @@ START_TEST(test_xbarfunc_device_linear_equals_analog)
     random_weights(&s, w, R * N, 5);
     random_inputs(&s, x, B * R, 5, true);
     for (unsigned m = 0; m < ARCH_MAP_COUNT; m++) {
-        xf_params p = dev_tile;
+        xbarfunc_params p = dev_tile;
         p.mapping = (arch_mapping)m;
-        p.adc_mode = XF_ADC_IDEAL;
+        p.adc_mode = XBARFUNC_ADC_IDEAL;
         device_params d;
         device_params_ideal(&d);
         d.sigma = 0.05, d.on_off_ratio = 50.0, d.seed = 17;
-        xf_layer *L = device_layer(p, &d, w, R, N, 5), *L2 = device_layer(p, &d, w, R, N, 5);
+        xbarfunc_layer *L = device_layer(p, &d, w, R, N, 5), *L2 = device_layer(p, &d, w, R, N, 5);
         int64_t y[B * N], ya[B * N], y2[B * N];
-        xf_layer_forward(L, x, B, 5, true, y);
-        xf_layer_forward_sliced(L, x, B, 5, true, ya);
-        xf_layer_forward(L2, x, B, 5, true, y2);
+        xbarfunc_layer_forward(L, x, B, 5, true, y);
+        xbarfunc_layer_forward_sliced(L, x, B, 5, true, ya);
+        xbarfunc_layer_forward(L2, x, B, 5, true, y2);
         ck_assert_int_eq(memcmp(y, y2, sizeof y), 0);
         for (int i = 0; i < B * N; i++)
             ck_assert_int_le(llabs(y[i] - ya[i]), 1);
-        xf_layer_destroy(L);
-        xf_layer_destroy(L2);
+        xbarfunc_layer_destroy(L);
+        xbarfunc_layer_destroy(L2);
     }
 }
 END_TEST
@@ -737,11 +739,11 @@ START_TEST(test_xbarfunc_device_more_variation_more_error)
             device_params d;
             device_params_ideal(&d);
             d.sigma = sig[k], d.seed = seed;
-            xf_layer *L = device_layer(dev_tile, &d, w, R, N, 6);
-            xf_layer_forward(L, x, B, 6, false, y);
+            xbarfunc_layer *L = device_layer(dev_tile, &d, w, R, N, 6);
+            xbarfunc_layer_forward(L, x, B, 6, false, y);
             for (int i = 0; i < B * N; i++)
                 mse += (double)(y[i] - ref[i]) * (double)(y[i] - ref[i]);
-            xf_layer_destroy(L);
+            xbarfunc_layer_destroy(L);
         }
         ck_assert_msg(mse >= 1.5 * prev, "sigma %g: %g after %g", sig[k], mse, prev);
         prev = mse;
@@ -761,23 +763,23 @@ START_TEST(test_xbarfunc_device_read_noise_deterministic)
     device_params d;
     device_params_ideal(&d);
     d.read_noise = 0.05;
-    xf_params p = dev_tile;
+    xbarfunc_params p = dev_tile;
     p.adc_bits = 4;
-    xf_layer *L = device_layer(p, &d, w, R, N, 4);
+    xbarfunc_layer *L = device_layer(p, &d, w, R, N, 4);
     int64_t y1[B * N], y2[B * N], y0[B * N];
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    xf_layer_forward(L, x, B, 4, false, y1);
+    xbarfunc_layer_forward(L, x, B, 4, false, y1);
     omp_set_num_threads(2);
-    xf_layer_forward(L, x, B, 4, false, y2);
+    xbarfunc_layer_forward(L, x, B, 4, false, y2);
     omp_set_num_threads(saved);
     ck_assert_int_eq(memcmp(y1, y2, sizeof y1), 0);
     device_params_ideal(&d);
-    xf_layer *L0 = device_layer(p, &d, w, R, N, 4);
-    xf_layer_forward(L0, x, B, 4, false, y0);
+    xbarfunc_layer *L0 = device_layer(p, &d, w, R, N, 4);
+    xbarfunc_layer_forward(L0, x, B, 4, false, y0);
     ck_assert_int_ne(memcmp(y1, y0, sizeof y1), 0);
-    xf_layer_destroy(L);
-    xf_layer_destroy(L0);
+    xbarfunc_layer_destroy(L);
+    xbarfunc_layer_destroy(L0);
 }
 END_TEST
 
@@ -789,27 +791,27 @@ START_TEST(test_xbarfunc_threads_deterministic)
     int64_t *y1 = malloc(B * N * sizeof *y1), *y2 = malloc(B * N * sizeof *y2);
     random_weights(&s, w, R * N, 6);
     random_inputs(&s, x, B * R, 5, true);
-    xf_params p = {.cell_bits = 2,
-                   .mapping = ARCH_MAP_OFFSET,
-                   .rows = 32,
-                   .rows_active = 9,
-                   .dac_bits = 2,
-                   .adc_bits = 4,
-                   .adc_mode = XF_ADC_SATURATE,
-                   .cols = 16};
-    xf_layer *L = NULL;
+    xbarfunc_params p = {.cell_bits = 2,
+                         .mapping = ARCH_MAP_OFFSET,
+                         .rows = 32,
+                         .rows_active = 9,
+                         .dac_bits = 2,
+                         .adc_bits = 4,
+                         .adc_mode = XBARFUNC_ADC_SATURATE,
+                         .cols = 16};
+    xbarfunc_layer *L = NULL;
     err e;
-    ck_assert_int_eq(xf_layer_create(&p, w, R, N, 6, &L, &e), 0);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, R, N, 6, &L, &e), 0);
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    uint64_t l1 = xf_layer_forward(L, x, B, 5, true, y1);
+    uint64_t l1 = xbarfunc_layer_forward(L, x, B, 5, true, y1);
     omp_set_num_threads(2);
-    uint64_t l2 = xf_layer_forward(L, x, B, 5, true, y2);
+    uint64_t l2 = xbarfunc_layer_forward(L, x, B, 5, true, y2);
     omp_set_num_threads(saved);
     ck_assert_uint_gt(l1, 0);
     ck_assert_uint_eq(l1, l2);
     ck_assert_int_eq(memcmp(y1, y2, B * N * sizeof *y1), 0);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     free(w);
     free(x);
     free(y1);
@@ -817,13 +819,13 @@ START_TEST(test_xbarfunc_threads_deterministic)
 }
 END_TEST
 
-static void expect_input_error(const xf_params *p, const int32_t *w, size_t R, size_t N,
+static void expect_input_error(const xbarfunc_params *p, const int32_t *w, size_t R, size_t N,
                                unsigned wb, const char *needle)
 {
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
     err_clear(&e);
-    ck_assert_int_eq(xf_layer_create(p, w, R, N, wb, &L, &e), ERR_INPUT);
+    ck_assert_int_eq(xbarfunc_layer_create(p, w, R, N, wb, &L, &e), ERR_INPUT);
     ck_assert_ptr_null(L);
     ck_assert_int_eq(e.code, ERR_INPUT);
     ck_assert_msg(strstr(e.msg, needle) != NULL, "message '%s' lacks '%s'", e.msg, needle);
@@ -832,15 +834,15 @@ static void expect_input_error(const xf_params *p, const int32_t *w, size_t R, s
 /* Bad parameters and out-of-range weights: ERR_INPUT saying what and where. */
 START_TEST(test_xbarfunc_errors)
 {
-    const xf_params good = {.cell_bits = 2,
-                            .mapping = ARCH_MAP_OFFSET,
-                            .rows = 8,
-                            .rows_active = 4,
-                            .dac_bits = 1,
-                            .adc_bits = 3,
-                            .adc_mode = XF_ADC_SATURATE};
+    const xbarfunc_params good = {.cell_bits = 2,
+                                  .mapping = ARCH_MAP_OFFSET,
+                                  .rows = 8,
+                                  .rows_active = 4,
+                                  .dac_bits = 1,
+                                  .adc_bits = 3,
+                                  .adc_mode = XBARFUNC_ADC_SATURATE};
     const int32_t w[] = {1, -3, 2, 3, 0, -1}; /* 2 x 3, fits wb 3 */
-    xf_params p = good;
+    xbarfunc_params p = good;
     p.cell_bits = 0;
     expect_input_error(&p, w, 2, 3, 3, "cell_bits: found 0");
     p = good;
@@ -865,7 +867,7 @@ START_TEST(test_xbarfunc_errors)
     p.adc_bits = 17;
     expect_input_error(&p, w, 2, 3, 3, "adc_bits: found 17");
     p = good;
-    p.adc_mode = XF_ADC_MODE_COUNT;
+    p.adc_mode = XBARFUNC_ADC_MODE_COUNT;
     expect_input_error(&p, w, 2, 3, 3, "adc_mode");
     p = good;
     p.mapping = ARCH_MAP_COUNT;
@@ -881,21 +883,22 @@ START_TEST(test_xbarfunc_errors)
     const int32_t w4[] = {0, 0, 4, 0}; /* 4 > 3 at row 1, column 0 for wb 3 */
     expect_input_error(&good, w4, 2, 2, 3, "row 1, column 0: found 4, expected -3..3");
     err e;
-    ck_assert_int_eq(xf_params_check(&good, &e), 0);
+    ck_assert_int_eq(xbarfunc_params_check(&good, &e), 0);
 }
 END_TEST
 
 /* Names round-trip; bits needed agree with arch_adc_bits_needed; params_from_arch copies. */
 START_TEST(test_xbarfunc_names_and_arch)
 {
-    for (unsigned m = 0; m < XF_ADC_MODE_COUNT; m++) {
-        xf_adc_mode back;
-        ck_assert_int_eq(xf_adc_mode_parse(xf_adc_mode_name((xf_adc_mode)m), &back), 0);
+    for (unsigned m = 0; m < XBARFUNC_ADC_MODE_COUNT; m++) {
+        xbarfunc_adc_mode back;
+        ck_assert_int_eq(
+            xbarfunc_adc_mode_parse(xbarfunc_adc_mode_name((xbarfunc_adc_mode)m), &back), 0);
         ck_assert_int_eq(back, m);
     }
-    xf_adc_mode back;
-    ck_assert_int_eq(xf_adc_mode_parse("lossless", &back), -1);
-    ck_assert_str_eq(xf_adc_mode_name(XF_ADC_DROP_LSB), "drop_lsb");
+    xbarfunc_adc_mode back;
+    ck_assert_int_eq(xbarfunc_adc_mode_parse("lossless", &back), -1);
+    ck_assert_str_eq(xbarfunc_adc_mode_name(XBARFUNC_ADC_DROP_LSB), "drop_lsb");
     arch a;
     memset(&a, 0, sizeof a);
     a.tiles.rows = 256;
@@ -908,9 +911,9 @@ START_TEST(test_xbarfunc_names_and_arch)
                 a.tiles.rows_active = ra[i];
                 a.tiles.cell_bits = cb[j];
                 a.tiles.dac.bits = dac[k];
-                xf_params p;
-                xf_params_from_arch(&a, 5, XF_ADC_DROP_LSB, &p);
-                ck_assert_uint_eq(xf_adc_bits_needed(&p), arch_adc_bits_needed(&a));
+                xbarfunc_params p;
+                xbarfunc_params_from_arch(&a, 5, XBARFUNC_ADC_DROP_LSB, &p);
+                ck_assert_uint_eq(xbarfunc_adc_bits_needed(&p), arch_adc_bits_needed(&a));
                 ck_assert_uint_eq(p.rows_active, ra[i]);
                 ck_assert_uint_eq(p.cell_bits, cb[j]);
                 ck_assert_uint_eq(p.dac_bits, dac[k]);
@@ -918,15 +921,15 @@ START_TEST(test_xbarfunc_names_and_arch)
                 ck_assert_uint_eq(p.cols, 128);
                 ck_assert_uint_eq(p.adc_bits, 5);
                 ck_assert_int_eq(p.mapping, ARCH_MAP_DIFF_ROW);
-                ck_assert_int_eq(p.adc_mode, XF_ADC_DROP_LSB);
+                ck_assert_int_eq(p.adc_mode, XBARFUNC_ADC_DROP_LSB);
             }
     /* 9 rows x 1-bit cells x 1-bit inputs sum to at most 9: 4 bits (LRMP); 256 x 3 x 1 = 768:
      * 10 bits */
-    xf_params p = {.cell_bits = 1, .rows = 256, .rows_active = 9, .dac_bits = 1};
-    ck_assert_uint_eq(xf_adc_bits_needed(&p), 4);
+    xbarfunc_params p = {.cell_bits = 1, .rows = 256, .rows_active = 9, .dac_bits = 1};
+    ck_assert_uint_eq(xbarfunc_adc_bits_needed(&p), 4);
     p.cell_bits = 2;
     p.rows_active = 256;
-    ck_assert_uint_eq(xf_adc_bits_needed(&p), 10);
+    ck_assert_uint_eq(xbarfunc_adc_bits_needed(&p), 10);
 }
 END_TEST
 
@@ -935,38 +938,38 @@ END_TEST
  * groups (R 6, 3 active) and ab 3 unsigned (3 steps): 3 x 2 x (20 + 3) = 138 conversions. */
 START_TEST(test_xbarfunc_conversions)
 {
-    xf_params p = {.cell_bits = 1,
-                   .mapping = ARCH_MAP_OFFSET,
-                   .rows = 8,
-                   .rows_active = 3,
-                   .dac_bits = 1,
-                   .adc_bits = 2,
-                   .adc_mode = XF_ADC_SATURATE,
-                   .cols = 8};
+    xbarfunc_params p = {.cell_bits = 1,
+                         .mapping = ARCH_MAP_OFFSET,
+                         .rows = 8,
+                         .rows_active = 3,
+                         .dac_bits = 1,
+                         .adc_bits = 2,
+                         .adc_mode = XBARFUNC_ADC_SATURATE,
+                         .cols = 8};
     int32_t w[30] = {0};
-    xf_layer *L = NULL;
+    xbarfunc_layer *L = NULL;
     err e;
-    ck_assert_int_eq(xf_layer_create(&p, w, 6, 5, 4, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_slices(L), 4);
-    ck_assert_uint_eq(xf_layer_rows(L), 6);
-    ck_assert_uint_eq(xf_layer_cols(L), 5);
-    ck_assert_uint_eq(xf_layer_weight_bits(L), 4);
-    ck_assert_uint_eq(xf_layer_conversions(L, 3, false), 138);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 6, 5, 4, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_slices(L), 4);
+    ck_assert_uint_eq(xbarfunc_layer_rows(L), 6);
+    ck_assert_uint_eq(xbarfunc_layer_cols(L), 5);
+    ck_assert_uint_eq(xbarfunc_layer_weight_bits(L), 4);
+    ck_assert_uint_eq(xbarfunc_layer_conversions(L, 3, false), 138);
     /* Weights 0 store u = 7 (slices 1, 1, 1, 0); all-ones digits (x = 7): at most 3 rows x 1 = 3
      * per conversion, which 2 bits read exactly: y = 0, nothing lost. */
     int32_t x[6] = {7, 7, 7, 7, 7, 7};
     int64_t y[5];
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 3, false, y), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 3, false, y), 0);
     for (unsigned n = 0; n < 5; n++)
         ck_assert_int_eq(y[n], 0);
-    xf_layer_destroy(L);
+    xbarfunc_layer_destroy(L);
     /* 4 rows active: reference and three slice columns read 4 > 3 in both groups ({0..3},
      * {4, 5} reads 2): per step 3 slice columns x 5 outputs + 3 reference columns = 18 lossy,
      * times 3 steps = 54. */
     p.rows_active = 4;
-    ck_assert_int_eq(xf_layer_create(&p, w, 6, 5, 4, &L, &e), 0);
-    ck_assert_uint_eq(xf_layer_forward(L, x, 1, 3, false, y), 54);
-    xf_layer_destroy(L);
+    ck_assert_int_eq(xbarfunc_layer_create(&p, w, 6, 5, 4, &L, &e), 0);
+    ck_assert_uint_eq(xbarfunc_layer_forward(L, x, 1, 3, false, y), 54);
+    xbarfunc_layer_destroy(L);
 }
 END_TEST
 

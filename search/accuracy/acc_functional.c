@@ -31,7 +31,7 @@ typedef struct functional {
     size_t ft_images; /* count */
     double ft_lr;
     uint64_t seed;
-    xf_adc_mode mode;
+    xbarfunc_adc_mode mode;
 } functional;
 
 static size_t calib_count(const functional *x)
@@ -44,7 +44,7 @@ static int finetuned(const functional *x, const policy *p, fnet **out, float *cl
 {
     fnet *g = fnet_clone(x->f);
     quant_net q;
-    int rc = quant_build(g, p, NULL, XF_ADC_IDEAL, x->clip, QUANT_INTEGER, &q, e);
+    int rc = quant_build(g, p, NULL, XBARFUNC_ADC_IDEAL, x->clip, QUANT_INTEGER, &q, e);
     if (rc < 0) {
         fnet_destroy(g);
         return rc;
@@ -99,7 +99,7 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
         snprintf(out->note, sizeof out->note,
                  "functional: %zu hold-out images, ADC %s, %llu clipped conversions, QAT %u "
                  "epoch(s)",
-                 x->holdout, xf_adc_mode_name(x->mode), (unsigned long long)q.clipped,
+                 x->holdout, xbarfunc_adc_mode_name(x->mode), (unsigned long long)q.clipped,
                  x->ft_epochs);
         quant_fini(&q);
     }
@@ -126,7 +126,7 @@ static const acc_ops functional_ops = {
     .destroy = functional_destroy,
 };
 
-static int check_config(const acc_functional_config *c, xf_adc_mode *mode, err *e)
+static int check_config(const acc_functional_config *c, xbarfunc_adc_mode *mode, err *e)
 {
     if (!c->net)
         return err_set(e, ERR_INPUT, "functional.net: found none, expected the network searched");
@@ -138,8 +138,8 @@ static int check_config(const acc_functional_config *c, xf_adc_mode *mode, err *
     if (!(c->finetune_lr >= 0.0 && isfinite(c->finetune_lr)))
         return err_set(e, ERR_INPUT, "functional.finetune_lr: found %g, expected >= 0",
                        c->finetune_lr);
-    *mode = XF_ADC_SATURATE;
-    if (c->adc_mode && xf_adc_mode_parse(c->adc_mode, mode) < 0)
+    *mode = XBARFUNC_ADC_SATURATE;
+    if (c->adc_mode && xbarfunc_adc_mode_parse(c->adc_mode, mode) < 0)
         return err_set(e, ERR_INPUT,
                        "functional.adc_mode (--adc-mode): found '%s', expected saturate, "
                        "drop_lsb or ideal",
@@ -169,7 +169,7 @@ static int split(functional *x, const acc_functional_config *c, err *e)
 
 int acc_functional_create(const acc_functional_config *c, acc_backend **out, err *e)
 {
-    xf_adc_mode mode;
+    xbarfunc_adc_mode mode;
     ERR_TRY(check_config(c, &mode, e));
     functional *x = mem_calloc(1, sizeof *x, "functional accuracy");
     x->base.ops = &functional_ops;

@@ -95,25 +95,10 @@ static bool *nonneg_outputs(const network *n)
     bool *nn = mem_calloc(n->n_layers, sizeof *nn, "proxy: non-negative layers");
     for (unsigned i = 0; i < n->n_layers; i++) {
         const net_layer *l = &n->layers[i];
-        switch (l->kind) {
-        case NET_KIND_RELU:
-        case NET_KIND_RELU6:
-        case NET_KIND_SOFTMAX:
-            nn[i] = true;
-            break;
-        case NET_KIND_POOL:
-        case NET_KIND_FLATTEN:
-        case NET_KIND_SLICE:
-        case NET_KIND_ADD: {
-            bool all = true;
-            for (unsigned k = 0; k < l->n_inputs; k++)
-                all = all && l->inputs[k] != NET_INPUT && nn[l->inputs[k]];
-            nn[i] = all;
-            break;
-        }
-        default:
-            nn[i] = false;
-        }
+        bool all = true;
+        for (unsigned k = 0; k < l->n_inputs; k++)
+            all = all && l->inputs[k] != NET_INPUT && nn[l->inputs[k]];
+        nn[i] = net_layer_kind_output_nonneg(l->kind, all);
     }
     return nn;
 }

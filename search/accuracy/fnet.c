@@ -72,37 +72,41 @@ struct fnet {
 
 /* ---- construction ---------------------------------------------------------------------------- */
 
+/* "conv2d, linear (1 token), ... or flatten": the kinds of the functional column, in table order.
+ */
+static err_names functional_kinds(void)
+{
+    const char *names[NET_KIND_COUNT];
+    size_t n = 0;
+    for (unsigned k = 0; k < NET_KIND_COUNT; k++)
+        if (net_layer_kind_functional((net_layer_kind)k))
+            names[n++] =
+                k == NET_KIND_LINEAR ? "linear (1 token)" : net_layer_kind_name((net_layer_kind)k);
+    return err_names_join(names, n);
+}
+
 static int reject(const network *n, unsigned i, const char *found, err *e)
 {
     return err_set(e, ERR_INPUT,
-                   "%s: network.layers.[%u] (layer \"%s\"): found %s, expected conv2d, linear "
-                   "(1 token), relu, relu6, pool, flatten or add (the functional model)",
-                   n->origin ? n->origin : n->name, i, n->layers[i].name, found);
+                   "%s: network.layers.[%u] (layer \"%s\"): found %s, expected %s (the functional "
+                   "model)",
+                   n->origin ? n->origin : n->name, i, n->layers[i].name, found,
+                   functional_kinds().text);
 }
 
 static int check_layer(const network *n, unsigned i, err *e)
 {
     const net_layer *l = &n->layers[i];
     char what[96];
-    switch (l->kind) {
-    case NET_KIND_CONV2D:
-    case NET_KIND_ADD:
-        return 0;
-    case NET_KIND_LINEAR:
-        if (l->linear.tokens != 1) {
-            snprintf(what, sizeof what, "linear over %u tokens", l->linear.tokens);
-            return reject(n, i, what, e);
-        }
-        return 0;
-    case NET_KIND_RELU:
-    case NET_KIND_RELU6:
-    case NET_KIND_POOL:
-    case NET_KIND_FLATTEN:
-        return 0;
-    default:
+    if (!net_layer_kind_functional(l->kind)) {
         snprintf(what, sizeof what, "a %s layer", net_layer_kind_name(l->kind));
         return reject(n, i, what, e);
     }
+    if (l->kind == NET_KIND_LINEAR && l->linear.tokens != 1) {
+        snprintf(what, sizeof what, "linear over %u tokens", l->linear.tokens);
+        return reject(n, i, what, e);
+    }
+    return 0;
 }
 
 static void fill_layer(const net_layer *nl, layer *L)
@@ -396,21 +400,12 @@ static bool nonneg(const fnet *f, int i, bool input_nonneg)
     if (i == NET_INPUT)
         return input_nonneg;
     const layer *L = &f->L[i];
-    switch (L->kind) {
-    case NET_KIND_RELU:
-    case NET_KIND_RELU6:
-        return true;
-    case NET_KIND_POOL:
-    case NET_KIND_FLATTEN:
-        return nonneg(f, L->inputs[0], input_nonneg);
-    case NET_KIND_ADD:
-        for (unsigned j = 0; j < L->n_in; j++)
-            if (!nonneg(f, L->inputs[j], input_nonneg))
-                return false;
-        return true;
-    default:
-        return false;
-    }
+    if (net_layer_kind_sign(L->kind) != NET_SIGN_KEEP) /* no need to look at the inputs */
+        return net_layer_kind_output_nonneg(L->kind, false);
+    for (unsigned j = 0; j < L->n_in; j++)
+        if (!nonneg(f, L->inputs[j], input_nonneg))
+            return false;
+    return true;
 }
 
 bool fnet_xbar_input_nonneg(const fnet *f, unsigned k, bool input_nonneg)
@@ -770,8 +765,11 @@ void fnet_forward(fnet *f, const float *x, size_t B)
                     out[k] += s[k];
             }
             break;
-        default: /* flatten */
+        case NET_KIND_FLATTEN:
             memcpy(out, in, B * L->out_size * sizeof *out);
+            break;
+        default: /* check_layer rejects the kinds the functional column leaves out */
+            net_bad_kind(L->kind, "fnet: forward");
         }
     }
 }

@@ -77,8 +77,8 @@ static uint64_t packed_forward(quant_net *q, const quant_layer *l, unsigned m, s
     }
     int64_t *yo = P > 1 ? q->yp : y;
     uint64_t clipped = q->path == QUANT_CROSSBAR
-                           ? xf_layer_forward(l->xf[m], x, V, l->ab, l->in_signed, yo)
-                           : xf_layer_forward_sliced(l->xf[m], x, V, l->ab, l->in_signed, yo);
+                           ? xbarfunc_layer_forward(l->xf[m], x, V, l->ab, l->in_signed, yo)
+                           : xbarfunc_layer_forward_sliced(l->xf[m], x, V, l->ab, l->in_signed, yo);
     if (P > 1)
         for (size_t j = 0; j < P; j++)
             for (size_t v = 0; v < V; v++)
@@ -111,7 +111,7 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
         y[i] = (float)((double)q->yi[i] * scale);
 }
 
-static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_adc_mode mode,
+static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xbarfunc_adc_mode mode,
                        float clip, quant_path path, quant_layer *l, err *e)
 {
     const network *net = fnet_network(f);
@@ -151,8 +151,8 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
     l->pack = l->g > 1 ? mapping_pack(a, &net->layers[net->xbar[k]], l->wb) : 1;
     l->n_xf = (unsigned)((l->g + l->pack - 1) / l->pack);
     l->xf = mem_calloc(l->n_xf, sizeof *l->xf, "crossbar matrices");
-    xf_params xp;
-    xf_params_from_arch(a, l->adc, mode, &xp);
+    xbarfunc_params xp;
+    xbarfunc_params_from_arch(a, l->adc, mode, &xp);
     int rc = 0;
     for (unsigned m = 0; rc == 0 && m < l->n_xf; m++) {
         size_t g0 = (size_t)m * l->pack, P = l->g - g0 < l->pack ? l->g - g0 : l->pack;
@@ -166,7 +166,7 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
                            l->n * sizeof *bd);
         }
         xp.dev_stream = ((uint64_t)k << 20) + m; /* each matrix its own cells' stream */
-        rc = xf_layer_create(&xp, bd, R, N, l->wb, &l->xf[m], e);
+        rc = xbarfunc_layer_create(&xp, bd, R, N, l->wb, &l->xf[m], e);
         if (P > 1)
             free(bd);
     }
@@ -175,7 +175,7 @@ static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xf_a
     return rc;
 }
 
-int quant_build(fnet *f, const policy *p, const arch *a, xf_adc_mode mode, const float *clip,
+int quant_build(fnet *f, const policy *p, const arch *a, xbarfunc_adc_mode mode, const float *clip,
                 quant_path path, quant_net *q, err *e)
 {
     const network *net = fnet_network(f);
@@ -203,7 +203,7 @@ void quant_fini(quant_net *q)
     for (unsigned k = 0; k < q->n; k++) {
         free(q->l[k].wq);
         for (unsigned m = 0; q->l[k].xf && m < q->l[k].n_xf; m++)
-            xf_layer_destroy(q->l[k].xf[m]);
+            xbarfunc_layer_destroy(q->l[k].xf[m]);
         free(q->l[k].xf);
     }
     free(q->l);

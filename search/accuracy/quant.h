@@ -42,23 +42,23 @@
 typedef enum quant_path {
     QUANT_FLOAT,    /* the float model, no quantisation */
     QUANT_INTEGER,  /* exact integer GEMM of the quantised operands */
-    QUANT_CROSSBAR, /* xf_layer_forward */
-    QUANT_SLICED    /* xf_layer_forward_sliced: conversion by conversion even when lossless */
+    QUANT_CROSSBAR, /* xbarfunc_layer_forward */
+    QUANT_SLICED    /* xbarfunc_layer_forward_sliced: conversion by conversion even when lossless */
 } quant_path;
 
 typedef struct quant_layer {
-    unsigned wb, ab; /* bits */
-    unsigned adc;    /* ADC bits */
-    bool in_signed;  /* signed input levels */
-    float w_step;    /* weight step, units of the weights */
-    float in_step;   /* input step, units of the input */
-    int32_t *wq;     /* per group r x n integer weights, w[(g r + k) n + c] (crossbar layout);
-                        owned */
-    size_t r, n;     /* rows, columns of one group, counts */
-    size_t g;        /* groups, count */
-    unsigned pack;   /* groups per crossbar tile (block-diagonal), count */
-    unsigned n_xf;   /* crossbar matrices: ceil(g / pack), count */
-    xf_layer **xf;   /* crossbar paths only: n_xf matrices; owned */
+    unsigned wb, ab;     /* bits */
+    unsigned adc;        /* ADC bits */
+    bool in_signed;      /* signed input levels */
+    float w_step;        /* weight step, units of the weights */
+    float in_step;       /* input step, units of the input */
+    int32_t *wq;         /* per group r x n integer weights, w[(g r + k) n + c] (crossbar layout);
+                            owned */
+    size_t r, n;         /* rows, columns of one group, counts */
+    size_t g;            /* groups, count */
+    unsigned pack;       /* groups per crossbar tile (block-diagonal), count */
+    unsigned n_xf;       /* crossbar matrices: ceil(g / pack), count */
+    xbarfunc_layer **xf; /* crossbar paths only: n_xf matrices; owned */
 } quant_layer;
 
 typedef struct quant_net {
@@ -81,8 +81,8 @@ void quant_calibrate(fnet *f, const float *x, size_t count, float *clip);
 /* Quantise f under p (one entry per crossbar layer, wb >= 2) with input clips from
  * quant_calibrate, for arithmetic `path` on arch a with ADC mode `mode` (a unused for QUANT_FLOAT
  * and QUANT_INTEGER; may be NULL then). Returns 0 with *q (quant_fini), or ERR_INPUT naming the
- * layer (wb 1, bits out of range, what xf_layer_create rejects). */
-int quant_build(fnet *f, const policy *p, const arch *a, xf_adc_mode mode, const float *clip,
+ * layer (wb 1, bits out of range, what xbarfunc_layer_create rejects). */
+int quant_build(fnet *f, const policy *p, const arch *a, xbarfunc_adc_mode mode, const float *clip,
                 quant_path path, quant_net *q, err *e);
 void quant_fini(quant_net *q);
 

@@ -204,12 +204,14 @@ static void layer_features(const net_layer *nl, unsigned index, double *f)
         out = nl->linear.out_features;
         fm = nl->linear.tokens;
         break;
-    default: /* matmul */
+    case NET_KIND_MATMUL:
         type = 0.5;
         in = (double)nl->xbar.rows;
         out = (double)nl->xbar.cols;
         fm = (double)nl->xbar.vectors;
         break;
+    default: /* only crossbar layers have features; a new crossbar kind needs its row here */
+        net_bad_kind(nl->kind, "env: layer features");
     }
     double vals[ENV_STATIC_FEATURES] = {
         type, in, out, stride, kernel, (double)nl->xbar.weights, fm, (double)index};
