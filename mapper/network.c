@@ -787,6 +787,48 @@ static int get_add(const ctx *c, const grp *g, const network *n, net_layer *l)
     return set_out(c, g, l, l->in.channels, l->in.height, l->in.width);
 }
 
+/* x * y elementwise: y of x's shape, or one value per channel (C x 1 x 1: squeeze-and-excitation's
+ * scale), broadcast over the positions. */
+static int get_mul(const ctx *c, const grp *g, const network *n, net_layer *l)
+{
+    char a[SRC_BYTES], b[SRC_BYTES];
+    net_shape y = shape_of(n, l->inputs[1]);
+    bool same = y.channels == l->in.channels && y.height == l->in.height && y.width == l->in.width;
+    bool per_channel = y.channels == l->in.channels && y.height == 1 && y.width == 1;
+    if (!same && !per_channel) {
+        source_str(n, l->inputs[0], a);
+        source_str(n, l->inputs[1], b);
+        return fail(c, inputs_at(g), g, "inputs",
+                    "found %s and %s; expected the second of the first's shape or C x 1 x 1 (one "
+                    "value per channel)",
+                    a, b);
+    }
+    l->elements = net_shape_elements(l->in) + net_shape_elements(y);
+    return set_out(c, g, l, l->in.channels, l->in.height, l->in.width);
+}
+
+/* Inputs stacked along the features (channels): equal tokens x width, channels summed. */
+static int get_concat(const ctx *c, const grp *g, const network *n, net_layer *l)
+{
+    char a[SRC_BYTES], b[SRC_BYTES];
+    uint64_t channels = 0, elements = 0;
+    for (unsigned k = 0; k < l->n_inputs; k++) {
+        net_shape s = shape_of(n, l->inputs[k]);
+        if (s.height != l->in.height || s.width != l->in.width) {
+            source_str(n, l->inputs[0], a);
+            source_str(n, l->inputs[k], b);
+            return fail(c, inputs_at(g), g, "inputs",
+                        "found %s and %s; expected inputs that differ in their features "
+                        "(channels) only",
+                        a, b);
+        }
+        channels += s.channels;
+        elements += net_shape_elements(s);
+    }
+    l->elements = elements;
+    return set_out(c, g, l, channels, l->in.height, l->in.width);
+}
+
 static int get_slice(const ctx *c, const grp *g, const network *n, net_layer *l)
 {
     int axis = 0;
@@ -900,6 +942,10 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
                        (uint64_t)l->in.height * l->in.width + l->tokens.prepend, 1);
     case NET_KIND_SLICE:
         return get_slice(c, &g, n, l);
+    case NET_KIND_MUL:
+        return get_mul(c, &g, n, l);
+    case NET_KIND_CONCAT:
+        return get_concat(c, &g, n, l);
     default: /* an elementwise kind is handled above; any other needs its rule here */
         net_bad_kind(l->kind, "network: layer shape");
     }

@@ -44,7 +44,12 @@
     X(LAYERNORM, "layernorm", false, 1, 1, true, ANY, OTHER, false)                                \
     X(FLATTEN, "flatten", false, 1, 1, false, KEEP, OTHER, true)                                   \
     X(TOKENS, "tokens", false, 1, 1, false, ANY, OTHER, false)                                     \
-    X(SLICE, "slice", false, 1, 1, false, KEEP, OTHER, false)
+    X(SLICE, "slice", false, 1, 1, false, KEEP, OTHER, false)                                      \
+    X(SIGMOID, "sigmoid", false, 1, 1, true, NONNEG, ACTIVATION, false)                            \
+    X(HARDSIGMOID, "hardsigmoid", false, 1, 1, true, NONNEG, ACTIVATION, false)                    \
+    X(HARDSWISH, "hardswish", false, 1, 1, true, ANY, ACTIVATION, false)                           \
+    X(MUL, "mul", false, 2, 2, false, KEEP, OTHER, false)                                          \
+    X(CONCAT, "concat", false, 2, NET_MAX_INPUTS, false, KEEP, OTHER, false)
 
 typedef enum net_layer_kind {
 #define NET_KIND_ENUM(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional)       \

@@ -7,27 +7,49 @@ The config goes to stdout, or to OUT.cfg (written under a temporary name and ren
 complete). Needs Debian's python3-onnx (1.12), hence the system interpreter /usr/bin/python3;
 otherwise the Python 3 standard library only.
 
-Shapes come from onnx.shape_inference. The network input is the graph's one non-initializer input
-with its first (batch) dimension dropped: [N, C, H, W] is a feature map, [N, F] a vector of F
-features, [N, T, F] a stream of T tokens of F features. Inside the graph a leading dimension equal
-to the input's batch dimension is dropped the same way, so [T, F] and [N, T, F] are both T tokens.
+Shapes come from onnx.shape_inference. Nodes that compute only on constants and shapes (Shape,
+Gather, Concat of shape vectors, Where, Expand, ...: how PyTorch computes slice bounds, reshape
+targets and ViT's class-token expansion) are evaluated up front and replaced by their values, so
+shape inference sees through them.
+
+The network input is the graph's one non-initializer input with its batch dimension dropped:
+[N, C, H, W] is a feature map, [N, F] a vector of F features, [N, T, F] a stream of T tokens of F
+features, and [T, 1, F] a sequence-first stream (nn.Transformer's default layout; --batch-axis
+overrides the guess). Inside the graph the first or second dimension equal to the batch size is
+dropped the same way, so [T, F], [N, T, F] and [T, N, F] are all T tokens. Attention folds the
+batch into its heads ([T, N * heads, d]): export transformers with batch 1.
 
 Each node on the data path (fed, directly or not, by the network input) becomes a layer named
 after the node (sanitised to 1..64 characters A-Z a-z 0-9 _ - . +; "/" becomes "."; made unique)
 whose `inputs` name its producers, so branches and residual adds come through:
 
     Conv                        conv2d (kernel_shape, strides, symmetric pads or auto_pad, group)
-    Gemm, MatMul by a constant  linear (the constant is the weight; Gemm's transB is honoured)
+    Gemm, MatMul by a constant  linear (the constant is the weight; Gemm's transB is honoured);
+                                on a channels-last view of a map [H, W, C] (ConvNeXt), a 1x1
+                                conv2d
     MatMul of two activations   matmul: the second operand B [..., K, N] is stored (written into
                                 crossbars every inference), the M rows of A [..., M, K] stream
                                 through it: rows = K, cols = N, invocations = M, repeat = the
                                 product of the other non-batch dimensions (attention heads).
                                 A's producer must give rows * repeat features x M tokens.
     MaxPool, AveragePool        pool max / avg (kernel_shape, strides, symmetric pads)
-    GlobalAveragePool           pool global_avg;  GlobalMaxPool: pool max over the whole map
+    GlobalAveragePool           pool global_avg;  GlobalMaxPool: pool max over the whole map;
+                                ReduceMean over the two spatial axes: pool global_avg
     Add, Sum of activations     add
+    Mul of two activations      mul (equal shapes, or a per-channel C x 1 x 1 scale: the
+                                squeeze-and-excitation of MobileNetV3 and EfficientNet, and SiLU
+                                as x * Sigmoid(x))
+    Concat of activations       concat along the features (channels); constants put before a
+                                tokens layer's output along the tokens are its `prepend`
+                                (ViT's class token)
+    Slice, Split; Gather by a   slice layers of the features or the tokens (the fused q/k/v
+      constant scalar index     projection's three parts; ViT's class token x[:, 0])
     Relu; Clip(0, 6); Clip(0)   relu; relu6; relu
+    Sigmoid, HardSigmoid,       sigmoid, hardsigmoid, hardswish
+      HardSwish
     Softmax, LayerNormalization softmax, layernorm
+    ReduceMean, Sub, Pow, Sqrt, layernorm and gelu, when they form the graphs PyTorch exports
+      Div, Erf, Add, Mul        for LayerNorm (opset < 17) and GELU (see "Decomposed operators")
     Flatten, Reshape to [N, F]  flatten
     Reshape, Transpose, Squeeze, Unsqueeze (other shapes)
                                 views, no layer -- except that turning a C x H x W map into H*W
@@ -35,8 +57,8 @@ whose `inputs` name its producers, so branches and residual adds come through:
                                 cannot read the view as its producer's shape is an error.
 
 Folded away (no layer): BatchNormalization (folded into the preceding convolution: it costs no
-crossbar), Identity, Dropout, and Add/Sub/Mul/Div by a constant (a bias or a scale). Nodes that
-compute only on constants and shapes (Shape, Gather, Concat of shape vectors, ...) are skipped.
+crossbar), Identity, Dropout, and Add/Sub/Mul/Div by a constant (a bias, a scale, a position
+embedding or ConvNeXt's layer scale).
 Any other node on the data path is an error (exit status 2, bad input), as is an unreadable model;
 exit status 1 when the output cannot be written or python3-onnx is missing.
 """
@@ -50,6 +72,7 @@ import sys
 import tempfile
 
 try:
+    import numpy
     import onnx
     from onnx import numpy_helper, shape_inference
 except ImportError:  # reported by main(), after --help has had its chance
@@ -58,9 +81,12 @@ except ImportError:  # reported by main(), after --help has had its chance
 PROG = "onnx2xbarsim"
 MAX_NAME = 64  # characters of a layer name (mapper/network.c)
 
-Tensor = collections.namedtuple("Tensor", "src shape")
+Tensor = collections.namedtuple("Tensor", "src shape note", defaults=(None,))
 Tensor.__doc__ = """An activation: the layer that produces it ("input" for the network input) and
-that layer's xbarsim output shape (channels, height, width); views share both."""
+that layer's xbarsim output shape (channels, height, width); views share both. note is None for a
+value a layer computes, or marks a step of a decomposed operator that has no layer of its own yet
+(see PATTERNS): ("stat", x) a per-position statistic of x's features (a ReduceMean over the last
+axis, its square, +eps, sqrt), ("centred", x) x minus its mean, ("erf", x) erf(x / sqrt 2) [+ 1]."""
 
 
 class ConvertError(Exception):
@@ -115,6 +141,130 @@ def sanitise(raw):
     return name[-MAX_NAME:].lstrip(".")
 
 
+# ---- shape arithmetic: ops evaluated up front on constants and shapes -----------------------
+
+
+def axes_of(node, ins, i):
+    """The axes of a Squeeze/Unsqueeze/Reduce node: attribute (old opsets) or input i."""
+    axes = attribute(node, "axes")
+    if axes is None and len(ins) > i and ins[i] is not None:
+        axes = [int(a) for a in ins[i].flatten()]
+    return axes
+
+
+def eval_shape(node, ins):
+    start, end = attribute(node, "start", 0), attribute(node, "end")
+    return ins[0][start:end]
+
+
+def eval_unsqueeze(node, ins):
+    x = ins[0]
+    axes = sorted(a + x.ndim + len(axes_of(node, ins, 1)) if a < 0 else a
+                  for a in axes_of(node, ins, 1))
+    for a in axes:
+        x = numpy.expand_dims(x, a)
+    return x
+
+
+def eval_squeeze(node, ins):
+    axes = axes_of(node, ins, 1)
+    return numpy.squeeze(ins[0], axis=tuple(axes) if axes else None)
+
+
+def eval_slice(node, ins):
+    x = ins[0]
+    starts, ends = ins[1].flatten(), ins[2].flatten()
+    axes = ins[3].flatten() if len(ins) > 3 and ins[3] is not None else range(len(starts))
+    steps = ins[4].flatten() if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+    index = [slice(None)] * x.ndim
+    for b, e, a, st in zip(starts, ends, axes, steps):
+        index[int(a)] = slice(int(b), int(e), int(st))
+    return x[tuple(index)]
+
+
+def eval_div(node, ins):
+    a, b = ins
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        return (numpy.trunc(a / b)).astype(a.dtype)  # ONNX integer division truncates
+    return a / b
+
+
+def eval_cast(node, ins):
+    return ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attribute(node, "to")))
+
+
+def eval_constant_of_shape(node, ins):
+    value = attribute(node, "value")
+    fill = numpy_helper.to_array(value).flatten()[0] if value is not None else numpy.float32(0)
+    return numpy.full([int(d) for d in ins[0].flatten()], fill)
+
+
+def eval_expand(node, ins):
+    return ins[0] * numpy.ones([int(d) for d in ins[1].flatten()], dtype=ins[0].dtype)
+
+
+def eval_reshape(node, ins):
+    shape = [int(d) for d in ins[1].flatten()]
+    shape = [ins[0].shape[i] if d == 0 else d for i, d in enumerate(shape)]
+    return ins[0].reshape(shape)
+
+
+def evaluate_node(node, values, shapes):
+    """node's output computed from constant values and known shapes, or None when it reads
+    anything else or is not a shape computation numpy can follow."""
+    fn = EVALUATORS.get(node.op_type)
+    if fn is None or len(node.output) != 1:
+        return None
+    ins = []
+    for name in node.input:
+        if not name:
+            ins.append(None)
+        elif node.op_type in ("Shape", "Size") and name in shapes:
+            full = shapes[name]
+            if not all(isinstance(d, int) for d in full):
+                return None
+            ins.append(numpy.array(full, dtype=numpy.int64))
+        elif name in values:
+            ins.append(values[name])
+        else:
+            return None
+    try:
+        return fn(node, ins)
+    except (ValueError, IndexError, TypeError, ZeroDivisionError, AttributeError):
+        return None
+
+
+EVALUATORS = {
+    "Shape": eval_shape,
+    "Size": lambda node, ins: numpy.int64(numpy.prod(ins[0])),
+    "Identity": lambda node, ins: ins[0],
+    "Gather": lambda node, ins: numpy.take(ins[0], ins[1], axis=attribute(node, "axis", 0)),
+    "Add": lambda node, ins: ins[0] + ins[1],
+    "Sub": lambda node, ins: ins[0] - ins[1],
+    "Mul": lambda node, ins: ins[0] * ins[1],
+    "Div": eval_div,
+    "Neg": lambda node, ins: -ins[0],
+    "Sqrt": lambda node, ins: numpy.sqrt(ins[0]),
+    "Pow": lambda node, ins: numpy.power(ins[0], ins[1]),
+    "Floor": lambda node, ins: numpy.floor(ins[0]),
+    "Ceil": lambda node, ins: numpy.ceil(ins[0]),
+    "Min": lambda node, ins: numpy.minimum.reduce(ins),
+    "Max": lambda node, ins: numpy.maximum.reduce(ins),
+    "Equal": lambda node, ins: numpy.equal(ins[0], ins[1]),
+    "Where": lambda node, ins: numpy.where(ins[0], ins[1], ins[2]),
+    "Concat": lambda node, ins: numpy.concatenate(ins, axis=attribute(node, "axis")),
+    "Unsqueeze": eval_unsqueeze,
+    "Squeeze": eval_squeeze,
+    "Slice": eval_slice,
+    "Cast": eval_cast,
+    "ConstantOfShape": eval_constant_of_shape,
+    "Expand": eval_expand,
+    "Reshape": eval_reshape,
+    "Transpose": lambda node, ins: numpy.transpose(ins[0], attribute(node, "perm")),
+    "Range": lambda node, ins: numpy.arange(ins[0], ins[1], ins[2]),
+}
+
+
 # ---- the converter --------------------------------------------------------------------------
 
 
@@ -122,13 +272,15 @@ class Converter:
     """Walks the nodes of one model in order (ONNX graphs are topologically sorted) and collects
     the layers. acts maps each activation tensor name to its Tensor."""
 
-    def __init__(self, model, origin):
+    def __init__(self, model, origin, batch_axis=None):
         self.model = model
+        self.batch_axis = batch_axis  # of the graph input; None: worked out (set_input)
         self.origin = origin
         self.graph = model.graph
         self.shapes = {}
         self.elem_types = {}
         self.consts = {}
+        self.values = {}  # tensor name -> numpy array, for every tensor computable up front
         self.acts = {}
         self.layers = []
         self.names = {"input"}
@@ -147,6 +299,8 @@ class Converter:
         hinted = set()
         while True:
             self.infer()
+            if self.fold_constants():
+                continue
             hint = self.flatten_hint(hinted)
             if hint is None:
                 break
@@ -155,6 +309,7 @@ class Converter:
         for init in self.graph.initializer:
             self.shapes[init.name] = tuple(init.dims)
             self.consts[init.name] = init
+            self.values[init.name] = numpy_helper.to_array(init)
 
     def infer(self):
         try:
@@ -168,6 +323,28 @@ class Converter:
             if t.HasField("shape"):
                 self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else
                                                (d.dim_param or None) for d in t.shape.dim)
+
+    def fold_constants(self):
+        """Replace every node that computes only on constants and known shapes by a Constant
+        holding its value (PyTorch computes slice bounds, reshape targets and ViT's class-token
+        expansion this way), so that shape inference can see through them. True if any was."""
+        values = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        folded = False
+        for k, node in enumerate(self.graph.node):
+            if node.op_type == "Constant":
+                value = attribute(node, "value")
+                if value is not None and node.output:
+                    values[node.output[0]] = numpy_helper.to_array(value)
+                continue
+            out = evaluate_node(node, values, self.shapes)
+            if out is None:
+                continue
+            tensor = numpy_helper.from_array(numpy.asarray(out), node.output[0])
+            values[node.output[0]] = numpy.asarray(out)
+            self.graph.node[k].CopyFrom(onnx.helper.make_node(
+                "Constant", [], [node.output[0]], name=node.name, value=tensor))
+            folded = True
+        return folded
 
     def flatten_hint(self, hinted):
         """A value_info giving [N, -1] to the first Reshape of unknown output that needs one."""
@@ -196,6 +373,7 @@ class Converter:
                                                 [attribute(node, "value_int")])
             if value is not None:
                 self.consts[node.output[0]] = value
+                self.values[node.output[0]] = numpy_helper.to_array(value)
                 self.shapes.setdefault(node.output[0], tuple(value.dims))
 
     def set_input(self):
@@ -211,18 +389,56 @@ class Converter:
             raise ConvertError(f"{self.origin}: graph input {name} has shape "
                                f"{list(full) if full else 'unknown'}, expected [N, C, H, W], "
                                "[N, F] or [N, T, F]")
-        self.batch = full[0]
-        dims = self.concrete(full[1:], f"graph input {name}")
+        axis = self.batch_axis
+        if axis is None:  # [T, 1, F] is a sequence-first stream (nn.Transformer's default)
+            axis = 1 if len(full) == 3 and full[1] == 1 and full[0] != 1 else 0
+        self.need_input(axis < len(full) - 1, f"--batch-axis {axis} is not a dimension of graph "
+                        f"input {name} {list(full)} (but the last)")
+        self.batch = full[axis]
+        dims = self.concrete(full[:axis] + full[axis + 1:], f"graph input {name}")
         if len(dims) == 3:
             self.input_text = f"channels = {dims[0]}; height = {dims[1]}; width = {dims[2]};"
         elif len(dims) == 2:
             self.input_text = f"features = {dims[1]}; tokens = {dims[0]};"
         else:
             self.input_text = f"features = {dims[0]};"
-        self.input_desc = f"graph input {name} {list(full)}"
+        self.input_desc = f"graph input {name} {list(full)}, batch axis {axis}"
         self.acts[name] = Tensor("input", canonical(dims))
 
+    def need_input(self, ok, what):
+        if not ok:
+            raise ConvertError(f"{self.origin}: {what}")
+
     # -- shapes and constants --
+
+    def strip_batch(self, full):
+        """full without its batch dimension: the first dimension equal to the input's batch size,
+        if it is the first, or the second of a tensor of rank 3 or more (a sequence-first
+        [T, N, F] stream); else full as it is (a view that folded the batch into another
+        dimension, as attention's [T, N * heads, d] does: export attention with batch 1)."""
+        if full and full[0] == self.batch:
+            return full[1:]
+        if len(full) >= 3 and full[1] == self.batch:
+            return full[:1] + full[2:]
+        return full
+
+    def batch_position(self, full):
+        """The index of the dimension strip_batch drops, or None."""
+        if full and full[0] == self.batch:
+            return 0
+        if len(full) >= 3 and full[1] == self.batch:
+            return 1
+        return None
+
+    def axis_of(self, name, node, axis):
+        """An ONNX axis of tensor name (negative counts from the end) as an axis of its shape
+        without the batch dimension; error if it is the batch axis."""
+        full = self.shapes.get(name)
+        self.need(node, full is not None, f"ONNX shape inference gave no shape for {name}")
+        axis = axis + len(full) if axis < 0 else axis
+        pos = self.batch_position(full)
+        self.need(node, axis != pos, f"axis {axis} of {name} is the batch dimension")
+        return axis - (1 if pos is not None and axis > pos else 0)
 
     def concrete(self, dims, what):
         if any(not isinstance(d, int) or d <= 0 for d in dims):
@@ -237,14 +453,21 @@ class Converter:
         if full is None:
             raise ConvertError(f"{self.label(node)}: ONNX shape inference gave no shape for "
                                f"tensor {name}; export the model with fixed shapes")
-        if full and full[0] == self.batch:
-            full = full[1:]
+        if name not in self.values:  # an activation: weights keep every dimension
+            full = self.strip_batch(full)
         return self.concrete(full, f"{self.label(node)}: tensor {name}")
 
     def const_value(self, name):
-        """The values of a constant tensor as a list of floats, or None."""
-        t = self.consts.get(name)
-        return None if t is None else [float(v) for v in numpy_helper.to_array(t).flatten()]
+        """The values of a constant or computable tensor as a list of floats, or None."""
+        v = self.values.get(name)
+        return None if v is None else [float(x) for x in numpy.asarray(v).flatten()]
+
+    def const_ints(self, node, i, what):
+        """Input i of node as a list of integers; it must be computable up front."""
+        v = self.values.get(node.input[i]) if len(node.input) > i and node.input[i] else None
+        self.need(node, v is not None, f"{what} ({node.input[i] if len(node.input) > i else '-'})"
+                  " is not a constant or a function of shapes")
+        return [int(x) for x in numpy.asarray(v).flatten()]
 
     def label(self, node):
         return node_label(node, self.index)
@@ -260,12 +483,21 @@ class Converter:
         self.names.add(name)
         return name
 
-    def emit(self, node, kind, srcs, shape, **params):
-        """Add a layer of kind reading srcs (Tensors); its output is node.output[0]."""
+    def emit(self, node, kind, srcs, shape, out=None, **params):
+        """Add a layer of kind reading srcs (Tensors); its output is tensor out (default
+        node.output[0])."""
         name = self.unique(node)
         self.layers.append((name, kind, [t.src for t in srcs], params))
-        self.acts[node.output[0]] = Tensor(name, tuple(shape))
+        self.acts[out or node.output[0]] = Tensor(name, tuple(shape))
         return name
+
+    def layer(self, name):
+        """The (name, kind, inputs, params) of an emitted layer."""
+        return next(entry for entry in self.layers if entry[0] == name)
+
+    def read_by_others(self, name, node):
+        """Whether an emitted layer other than node's has name among its inputs."""
+        return any(name in inputs for _, _, inputs, _ in self.layers)
 
     def alias(self, node, t, why=None):
         for out in node.output[:1]:
@@ -294,6 +526,12 @@ class Converter:
         self.set_input()
         for self.index, node in enumerate(self.graph.node):
             self.visit(node)
+        for out in self.graph.output:
+            t = self.acts.get(out.name)
+            if t is not None and t.note is not None:
+                raise ConvertError(f"{self.origin}: graph output {out.name} is "
+                                   f"{t.note[0]}({t.note[1].src}), a step of a decomposed "
+                                   "LayerNorm or GELU that never completes (see PATTERNS)")
         if not self.layers:
             raise ConvertError(f"{self.origin}: no layers: no supported node reads the network "
                                "input")
@@ -301,12 +539,18 @@ class Converter:
     def visit(self, node):
         srcs = [self.acts[i] for i in node.input if i in self.acts]
         if not srcs or node.op_type in ("Shape", "Size"):
-            return  # computes on constants or shapes only
+            return  # computes on constants or shapes only (folded up front where it could)
         handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         if handler is None:
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
             raise ConvertError(f"node {node.name or '#' + str(self.index)} (op {op}) is not "
                                f"supported; supported: {', '.join(sorted(HANDLERS))}")
+        if node.op_type not in PATTERN_OPS:
+            for t in srcs:
+                if t.note is not None:
+                    raise ConvertError(f"{self.label(node)}: reads {t.note[0]}({t.note[1].src}),"
+                                       " a step of a decomposed LayerNorm or GELU whose pattern "
+                                       "this node breaks (see PATTERNS)")
         handler(self, node, srcs)
 
     # -- checks shared by handlers --
@@ -413,7 +657,7 @@ def gemm(cv, node, srcs):
     cv.need(node, len(srcs) == 1 and node.input[0] in cv.acts,
             "expected an activation A and a constant weight B")
     cv.need(node, not attribute(node, "transA", 0), "transA = 1 is not supported")
-    cv.expect_layout(node, srcs[0], node.input[0], (1,))
+    cv.expect_layout(node, srcs[0], node.input[0], (1, 2))  # [N, K], or [N * T, K] tokens
     b = cv.shape(node.input[1], node)
     cv.need(node, len(b) == 2, f"weight B {shape_str(b)} is not 2-D")
     n, k = b if attribute(node, "transB", 0) else reversed(b)
@@ -424,10 +668,16 @@ def matmul(cv, node, srcs):
     if len(srcs) == 2:
         return matmul_activations(cv, node, srcs)
     cv.need(node, node.input[0] in cv.acts, "a constant first operand is not supported")
-    cv.expect_layout(node, srcs[0], node.input[0], (1, 2))
     b = cv.shape(node.input[1], node)
     cv.need(node, len(b) == 2, f"constant operand {shape_str(b)} is not 2-D")
-    linear(cv, node, srcs[0], b[0], b[1])
+    x = srcs[0]
+    c, h, w = x.shape
+    if cv.shape(node.input[0], node) == (h, w, c):  # channels last (ConvNeXt): a 1x1 conv
+        cv.need(node, b[0] == c, f"constant operand {shape_str(b)} does not take {c} channels")
+        return cv.emit(node, "conv2d", [x], (b[1], h, w), in_channels=c, out_channels=b[1],
+                       kernel=1)
+    cv.expect_layout(node, x, node.input[0], (1, 2))
+    linear(cv, node, x, b[0], b[1])
 
 
 def matmul_activations(cv, node, srcs):
@@ -533,6 +783,231 @@ def view(cv, node, srcs):
     cv.alias(node, x)
 
 
+# ---- slices, gathers and concatenations ------------------------------------------------------
+
+
+def feature_axes(cv, node, x, name):
+    """{axis of tensor name (batch dropped): xbarsim axis} for the axes of x a slice can cut:
+    the features (channels) and the tokens (height), as x's ONNX shape lays them out."""
+    dims = cv.shape(name, node)
+    c, h, w = x.shape
+    if canonical(dims) == x.shape:
+        return dims, ({0: "features"} if len(dims) == 1 else
+                      {1: "features", 0: "tokens"} if len(dims) == 2 else
+                      {0: "features", 1: "tokens"})
+    if len(dims) == 3 and dims == (h, w, c):  # a channels-last view (ConvNeXt's permute)
+        return dims, {2: "features"}
+    cv.need(node, False, f"input {name} ({shape_str(dims)}) is a view of {x.src} "
+            f"({shape_str(x.shape)}) that xbarsim cannot follow")
+    return dims, {}
+
+
+def cut(cv, node, x, axis, start, count, out, name):
+    """A slice layer keeping count elements of ONNX axis `axis` of tensor name from start."""
+    dims, axes = feature_axes(cv, node, x, name)
+    cv.need(node, axis in axes, f"cuts axis {axis} of {shape_str(dims)}; xbarsim slices the "
+            "features or the tokens only")
+    if start == 0 and count == dims[axis]:
+        cv.acts[out] = x
+        return
+    c, h, w = x.shape
+    shape = (count, h, w) if axes[axis] == "features" else (c, count, w)
+    cv.emit(node, "slice", [x], shape, out=out, axis=axes[axis], start=start, count=count)
+
+
+def slice_act(cv, node, srcs):
+    starts = cv.const_ints(node, 1, "starts")
+    ends = cv.const_ints(node, 2, "ends")
+    axes = (cv.const_ints(node, 3, "axes") if len(node.input) > 3 and node.input[3] else
+            list(range(len(starts))))
+    steps = (cv.const_ints(node, 4, "steps") if len(node.input) > 4 and node.input[4] else
+             [1] * len(starts))
+    full = cv.shapes.get(node.input[0])
+    cuts = []
+    for b, e, a, st in zip(starts, ends, axes, steps):
+        a = a + len(full) if a < 0 else a
+        size = full[a]
+        b, e = (min(max(v + size if v < 0 else v, 0), size) for v in (b, e))
+        if (b, e, st) != (0, size, 1):
+            cv.need(node, st == 1, f"step {st} on axis {a}; only step 1 is supported")
+            cuts.append((cv.axis_of(node.input[0], node, a), b, e - b))
+    cv.need(node, len(cuts) <= 1, f"cuts {len(cuts)} axes at once; expected one")
+    axis, start, count = cuts[0] if cuts else (0, 0, None)
+    if count is None:
+        return cv.alias(node, srcs[0])
+    cut(cv, node, srcs[0], axis, start, count, node.output[0], node.input[0])
+
+
+def split(cv, node, srcs):
+    full = cv.shapes.get(node.input[0])
+    axis = attribute(node, "axis", 0)
+    axis = axis + len(full) if axis < 0 else axis
+    sizes = attribute(node, "split")
+    if sizes is None and len(node.input) > 1 and node.input[1]:
+        sizes = cv.const_ints(node, 1, "split")
+    if sizes is None:
+        parts = len(node.output)
+        cv.need(node, full[axis] % parts == 0, f"{full[axis]} elements do not split evenly "
+                f"in {parts}")
+        sizes = [full[axis] // parts] * parts
+    start = 0
+    for out, size in zip(node.output, sizes):
+        cut(cv, node, srcs[0], cv.axis_of(node.input[0], node, axis), start, size, out,
+            node.input[0])
+        start += size
+
+
+def gather(cv, node, srcs):
+    """x[..., i, ...] with a constant scalar index: a slice of one token or feature."""
+    cv.need(node, node.input[0] in cv.acts and node.input[1] not in cv.acts,
+            "expected an activation indexed by a constant")
+    index = cv.const_ints(node, 1, "indices")
+    cv.need(node, len(index) == 1 and not cv.shapes.get(node.input[1]),
+            f"indices {index}: only a scalar index is supported (x[:, i])")
+    full = cv.shapes.get(node.input[0])
+    axis = attribute(node, "axis", 0)
+    axis = axis + len(full) if axis < 0 else axis
+    i = index[0] + full[axis] if index[0] < 0 else index[0]
+    cut(cv, node, srcs[0], cv.axis_of(node.input[0], node, axis), i, 1, node.output[0],
+        node.input[0])
+
+
+def concat(cv, node, srcs):
+    """Along the tokens, constants before a tokens layer (ViT's class token) become its
+    `prepend`; along the features (channels), activations become a concat layer."""
+    full = cv.shapes.get(node.output[0])
+    axis = cv.axis_of(node.output[0], node, attribute(node, "axis"))
+    if len(srcs) == 1 and node.input[-1] in cv.acts:
+        x = srcs[0]
+        src_layer = cv.layer(x.src) if x.src != "input" else None
+        dims, axes = feature_axes(cv, node, x, node.input[-1])
+        cv.need(node, axes.get(axis) == "tokens" and src_layer and src_layer[1] == "tokens" and
+                not cv.read_by_others(x.src, node),
+                "concatenates constants with an activation; supported only as tokens put "
+                "before the output of a tokens layer (a class token)")
+        onnx_axis = attribute(node, "axis")
+        onnx_axis = onnx_axis + len(full) if onnx_axis < 0 else onnx_axis
+        extra = sum(cv.shapes[i][onnx_axis] for i in node.input[:-1])
+        src_layer[3]["prepend"] = src_layer[3].get("prepend", 0) + extra
+        c, h, w = x.shape
+        cv.acts[node.output[0]] = Tensor(x.src, (c, h + extra, w))
+        return
+    cv.need(node, len(srcs) == len(node.input), "concatenates constants with activations; "
+            "supported only as a class token before a tokens layer")
+    first_dims, axes = feature_axes(cv, node, srcs[0], node.input[0])
+    cv.need(node, axes.get(axis) == "features", f"concatenates along axis {axis} of "
+            f"{shape_str(first_dims)}; xbarsim concatenates features (channels) only")
+    for t, name in zip(srcs[1:], node.input[1:]):
+        feature_axes(cv, node, t, name)
+        cv.need(node, t.shape[1:] == srcs[0].shape[1:], f"{t.src} ({shape_str(t.shape)}) and "
+                f"{srcs[0].src} ({shape_str(srcs[0].shape)}) differ in more than the features")
+    c = sum(t.shape[0] for t in srcs)
+    cv.emit(node, "concat", srcs, (c,) + srcs[0].shape[1:])
+
+
+# ---- decomposed operators (PATTERNS) ---------------------------------------------------------
+
+PATTERNS = """PyTorch exports LayerNorm below opset 17 and GELU below opset 20 as small graphs; each
+becomes one layer. LayerNorm: ReduceMean(x) over the features -> Sub(x, mean) -> Pow(2) ->
+ReduceMean -> Add(eps) -> Sqrt -> Div(centred, sqrt) -> a layernorm layer of x (Mul and Add by
+its constant weight and bias fold away). GELU: Div(x, sqrt 2) -> Erf -> Add(1) -> Mul(x, .) ->
+a gelu layer of x (Mul by 0.5 folds away). A ReduceMean over the two spatial axes of a feature
+map is a global average pool."""
+
+
+def stat_of(t):
+    return t.note and t.note[0] == "stat" and t.note[1]
+
+
+def reduce_mean(cv, node, srcs):
+    x = srcs[0]
+    if stat_of(x):
+        return cv.alias(node, x)
+    full = cv.shapes.get(node.input[0])
+    axes = axes_of(node, [cv.values.get(i) for i in node.input], 1) or list(range(len(full)))
+    axes = sorted(cv.axis_of(node.input[0], node, a) for a in axes)
+    dims, cuttable = feature_axes(cv, node, x, node.input[0])
+    if len(dims) == 3 and canonical(dims) == x.shape and axes == [1, 2]:
+        return cv.emit(node, "pool", [x], (x.shape[0], 1, 1), mode="global_avg")
+    cv.need(node, len(axes) == 1 and cuttable.get(axes[0]) == "features",
+            f"averages axes {axes} of {shape_str(dims)}; supported: the features (part of a "
+            "LayerNorm, see PATTERNS) or the two spatial axes of a feature map")
+    cv.acts[node.output[0]] = Tensor(x.src, x.shape, ("stat", x))
+
+
+def sub(cv, node, srcs):
+    if len(srcs) == 2 and srcs[0].note is None and stat_of(srcs[1]) and \
+            stat_of(srcs[1]).src == srcs[0].src:
+        x = srcs[0]
+        cv.acts[node.output[0]] = Tensor(x.src, x.shape, ("centred", x))
+        return
+    scale(cv, node, srcs)
+
+
+def power(cv, node, srcs):
+    t = srcs[0]
+    cv.need(node, len(srcs) == 1 and t.note and t.note[0] in ("centred", "stat"),
+            "Pow of an activation is supported only inside a LayerNorm (see PATTERNS)")
+    cv.acts[node.output[0]] = Tensor(t.src, t.shape, ("stat", t.note[1]))
+
+
+def sqrt(cv, node, srcs):
+    cv.need(node, bool(stat_of(srcs[0])),
+            "Sqrt of an activation is supported only inside a LayerNorm (see PATTERNS)")
+    cv.alias(node, srcs[0])
+
+
+def erf(cv, node, srcs):
+    x = srcs[0]
+    cv.need(node, x.note is None, "Erf of a pattern step")
+    cv.acts[node.output[0]] = Tensor(x.src, x.shape, ("erf", x))
+
+
+def add_or_pattern(cv, node, srcs):
+    noted = [t for t in srcs if t.note]
+    if not noted:
+        return add(cv, node, srcs)
+    cv.need(node, len(srcs) == 1 and len(node.input) == 2 and noted[0].note[0] in ("stat", "erf"),
+            f"Add of {noted[0].note[0]}({noted[0].note[1].src}) breaks its pattern (see PATTERNS)")
+    cv.alias(node, noted[0])
+
+
+def div(cv, node, srcs):
+    if len(srcs) == 2:
+        a, b = srcs
+        cv.need(node, a.note and a.note[0] == "centred" and stat_of(b) and
+                stat_of(b).src == a.note[1].src,
+                "Div of two activations is supported only inside a LayerNorm (see PATTERNS)")
+        x = a.note[1]
+        return cv.emit(node, "layernorm", [x], x.shape)
+    scale(cv, node, srcs)
+
+
+def mul(cv, node, srcs):
+    if len(srcs) == 2:
+        a, b = srcs
+        if b.note and not a.note:
+            a, b = b, a
+        if a.note and a.note[0] == "erf" and b.note is None and a.note[1].src == b.src:
+            return cv.emit(node, "gelu", [b], b.shape)
+        cv.need(node, a.note is None and b.note is None,
+                "Mul of a pattern step breaks its pattern (see PATTERNS)")
+        return multiply(cv, node, srcs)
+    scale(cv, node, srcs)
+
+
+def multiply(cv, node, srcs):
+    """x * y elementwise; y may be a per-channel [C, 1, 1] scale (squeeze-and-excitation)."""
+    a, b = srcs
+    if prod(b.shape) > prod(a.shape):
+        a, b = b, a
+    cv.need(node, b.shape == a.shape or b.shape == (a.shape[0], 1, 1),
+            f"Mul of {a.src} ({shape_str(a.shape)}) and {b.src} ({shape_str(b.shape)}): "
+            "expected equal shapes or a per-channel scale (C x 1 x 1)")
+    cv.emit(node, "mul", [a, b], a.shape)
+
+
+
 def fold(why):
     def handler(cv, node, srcs):
         cv.alias(node, srcs[0], why)
@@ -548,11 +1023,22 @@ HANDLERS = {
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
-    "Add": add,
+    "Add": add_or_pattern,
     "Sum": add,
-    "Sub": scale,
-    "Mul": scale,
-    "Div": scale,
+    "Sub": sub,
+    "Mul": mul,
+    "Div": div,
+    "Pow": power,
+    "Sqrt": sqrt,
+    "Erf": erf,
+    "ReduceMean": reduce_mean,
+    "Slice": slice_act,
+    "Split": split,
+    "Gather": gather,
+    "Concat": concat,
+    "Sigmoid": elementwise("sigmoid"),
+    "HardSigmoid": elementwise("hardsigmoid"),
+    "HardSwish": elementwise("hardswish"),
     "Relu": elementwise("relu"),
     "Clip": clip,
     "Softmax": elementwise("softmax"),
@@ -568,6 +1054,8 @@ HANDLERS = {
     "Identity": fold("Identity"),
     "Dropout": fold("Dropout (inference: identity)"),
 }
+# Ops whose handlers read pattern steps (Tensor.note); any other op refuses them.
+PATTERN_OPS = {"ReduceMean", "Sub", "Pow", "Sqrt", "Erf", "Add", "Div", "Mul"}
 
 
 # ---- output ---------------------------------------------------------------------------------
@@ -622,6 +1110,9 @@ def write(text, path):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a config is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -642,13 +1133,16 @@ def load(path):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        prog="onnx2xbarsim.py",
-        description="Convert an ONNX model to an xbarsim network config (libconfig).",
-        epilog="Supported ops: " + ", ".join(sorted(HANDLERS)) + ". See the module docstring "
-        "for the mapping of each.")
+        prog="onnx2xbarsim.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n\n", 1)[0] + "\n\n" + __doc__.split("\n\n", 2)[2],
+        epilog="Decomposed operators:\n" + PATTERNS + "\n\nSupported ops: " +
+        ", ".join(sorted(HANDLERS)) + ".")
     p.add_argument("model", metavar="MODEL.onnx", help="the ONNX model")
     p.add_argument("-o", "--output", metavar="OUT.cfg", help="write here instead of stdout")
     p.add_argument("--name", help="network name (default: the model file's name, sanitised)")
+    p.add_argument("--batch-axis", type=int, choices=(0, 1), help="the graph input's batch "
+                   "dimension (default: 1 for a [T, 1, F] input, nn.Transformer's sequence-first "
+                   "layout; else 0)")
     return p.parse_args(argv)
 
 
@@ -664,7 +1158,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     try:
-        cv = Converter(load(args.model), args.model)
+        cv = Converter(load(args.model), args.model, args.batch_axis)
         cv.convert()
         text = render(cv, os.path.basename(args.model), name)
         if args.output:

@@ -824,6 +824,60 @@ START_TEST(test_network_bad_inputs)
 }
 END_TEST
 
+/* The kinds the ONNX zoo needs: sigmoid, hardsigmoid, hardswish (elementwise), mul (equal shapes
+ * or a per-channel scale) and concat (features summed); shapes and elements by hand. */
+START_TEST(test_network_zoo_kinds)
+{
+    static const char text[] =
+        "network = { name = \"z\"; input = { channels = 4; height = 3; width = 3; };\n"
+        "layers = (\n"
+        "{ name = \"c\"; type = \"conv2d\"; in_channels = 4; out_channels = 6; kernel = 1; },\n"
+        "{ name = \"s\"; type = \"sigmoid\"; },\n"
+        "{ name = \"silu\"; type = \"mul\"; inputs = [\"c\", \"s\"]; },\n"
+        "{ name = \"g\"; type = \"pool\"; mode = \"global_avg\"; },\n"
+        "{ name = \"h\"; type = \"hardsigmoid\"; },\n"
+        "{ name = \"se\"; type = \"mul\"; inputs = [\"silu\", \"h\"]; },\n"
+        "{ name = \"cat\"; type = \"concat\"; inputs = [\"se\", \"input\", \"c\"]; },\n"
+        "{ name = \"hs\"; type = \"hardswish\"; }\n"
+        "); };\n";
+    network n;
+    err e;
+    err_clear(&e);
+    ck_assert_msg(net_load_string(text, "zoo.cfg", &n, &e) == 0, "%s", e.msg);
+    assert_shape(layer(&n, "s")->out, 6, 3, 3);
+    ck_assert_uint_eq(layer(&n, "s")->elements, 54); /* 6*3*3 */
+    assert_shape(layer(&n, "silu")->out, 6, 3, 3);
+    ck_assert_uint_eq(layer(&n, "silu")->elements, 108); /* two operands of 54 */
+    ck_assert_uint_eq(layer(&n, "se")->elements, 60);    /* 54 + one scale per channel, 6 */
+    assert_shape(layer(&n, "se")->out, 6, 3, 3);
+    assert_shape(layer(&n, "cat")->out, 16, 3, 3);      /* 6 + 4 + 6 channels */
+    ck_assert_uint_eq(layer(&n, "cat")->elements, 144); /* 54 + 36 + 54 */
+    assert_shape(layer(&n, "hs")->out, 16, 3, 3);
+    ck_assert(!net_layer_kind_on_crossbar(NET_KIND_MUL));
+    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_SIGMOID), NET_SIGN_NONNEG);
+    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_HARDSWISH), NET_SIGN_ANY);
+    net_fini(&n);
+
+    /* a scale of another shape, and a concat of different maps, are errors with both shapes */
+    static const char bad_mul[] =
+        "network = { name = \"z\"; input = { channels = 4; height = 3; width = 3; };\n"
+        "layers = (\n"
+        "{ name = \"p\"; type = \"pool\"; mode = \"max\"; kernel = 2; stride = 1; },\n"
+        "{ name = \"m\"; type = \"mul\"; inputs = [\"input\", \"p\"]; }\n"
+        "); };\n";
+    expect_text_error(bad_mul, "bad.cfg:4:", "network.layers.[1].inputs (layer \"m\")",
+                      "the network input (4x3x3) and layer \"p\" (4x2x2)", "C x 1 x 1");
+    static const char bad_cat[] =
+        "network = { name = \"z\"; input = { channels = 4; height = 3; width = 3; };\n"
+        "layers = (\n"
+        "{ name = \"p\"; type = \"pool\"; mode = \"max\"; kernel = 2; stride = 1; },\n"
+        "{ name = \"k\"; type = \"concat\"; inputs = [\"input\", \"p\"]; }\n"
+        "); };\n";
+    expect_text_error(bad_cat, "bad.cfg:4:", "network.layers.[1].inputs (layer \"k\")",
+                      "differ in their features (channels) only", NULL);
+}
+END_TEST
+
 START_TEST(test_network_shape_mismatch)
 {
     /* add: both layers and both shapes */
@@ -962,6 +1016,7 @@ int main(void)
     tcase_add_test(tc, test_network_duplicate_name);
     tcase_add_test(tc, test_network_bad_inputs);
     tcase_add_test(tc, test_network_shape_mismatch);
+    tcase_add_test(tc, test_network_zoo_kinds);
     tcase_add_test(tc, test_network_window_too_large);
     tcase_add_test(tc, test_network_matmul_checks);
     tcase_add_test(tc, test_network_file_errors);

@@ -103,8 +103,97 @@ save("attn", [
     helper.make_tensor("split", TP.INT64, [4], [1, T, H, D]),
     helper.make_tensor("merge", TP.INT64, [3], [1, T, F])], [1, T, F], [1, T, F], opset=17)
 
+
+def const(name, values, dtype=TP.INT64, dims=None):
+    values = list(values)
+    return helper.make_tensor(name, dtype, [len(values)] if dims is None else dims, values)
+
+
+# A transformer encoder layer as torch.onnx exports nn.TransformerEncoderLayer at opset 13:
+# sequence-first input [T, 1, F]; the fused q/k/v projection cut by Slices whose bounds are
+# computed from the tensor's shape (Shape -> Gather -> Add -> Div -> Mul); heads split by
+# Reshape + Transpose; LayerNorm and GELU decomposed into their primitive ops.
+T, F, H, D = 5, 16, 2, 8
+third = [node("Shape", ["qkv"], ["shp"]), node("Gather", ["shp", "minus1"], ["last"], axis=0),
+         node("Add", ["last", "zero"], ["last0"]), node("Div", ["last0", "three"], ["third"])]
+bounds = [node("Mul", ["third", f"m{k}"], [f"b{k}"]) for k in (1, 2, 3)]
+cuts = [node("Slice", ["qkv", "zero" if k == 0 else f"b{k}", f"b{k + 1}", "minus1"], [part],
+             name=f"enc/self_attn/Slice_{part}") for k, part in enumerate("qkv")]
+layernorm = [
+    node("ReduceMean", ["res"], ["mu"], axes=[-1]), node("Sub", ["res", "mu"], ["xc"]),
+    node("Pow", ["xc", "two"], ["sq"]), node("ReduceMean", ["sq"], ["var"], axes=[-1]),
+    node("Add", ["var", "eps"], ["ve"]), node("Sqrt", ["ve"], ["sd"]),
+    node("Div", ["xc", "sd"], ["xn"], name="enc/norm1/Div"), node("Mul", ["xn", "gamma"], ["xg"]),
+    node("Add", ["xg", "beta"], ["ln"])]
+gelu = [node("MatMul", ["ln", "w1"], ["h1"], name="enc/linear1/MatMul"),
+        node("Div", ["h1", "sqrt2"], ["hd"]), node("Erf", ["hd"], ["he"]),
+        node("Add", ["he", "one"], ["he1"]), node("Mul", ["h1", "he1"], ["hg"], name="enc/gelu"),
+        node("Mul", ["hg", "half"], ["hh"]),
+        node("MatMul", ["hh", "w2"], ["y"], name="enc/linear2/MatMul")]
+save("enc", [
+    node("MatMul", ["x", "wqkv"], ["qkv0"], name="enc/self_attn/in_proj"),
+    node("Add", ["bqkv", "qkv0"], ["qkv"])] + third + bounds + cuts + [
+    node("Reshape", ["q", "heads"], ["q3"]), node("Transpose", ["q3"], ["qh"], perm=[1, 0, 2]),
+    node("Div", ["qh", "sqrt_d"], ["qs"]),
+    node("Reshape", ["k", "heads"], ["k3"]), node("Transpose", ["k3"], ["kt"], perm=[1, 2, 0]),
+    node("Reshape", ["v", "heads"], ["v3"]), node("Transpose", ["v3"], ["vh"], perm=[1, 0, 2]),
+    node("MatMul", ["qs", "kt"], ["s"], name="enc/self_attn/scores"),
+    node("Softmax", ["s"], ["p"], name="enc/self_attn/softmax", axis=-1),
+    node("MatMul", ["p", "vh"], ["c"], name="enc/self_attn/context"),
+    node("Transpose", ["c"], ["ct"], perm=[1, 0, 2]), node("Reshape", ["ct", "tokens"], ["cm"]),
+    node("Gemm", ["cm", "wo", "bo"], ["o"], name="enc/self_attn/out_proj", transB=1),
+    node("Reshape", ["o", "stream"], ["o3"]),
+    node("Add", ["x", "o3"], ["res"], name="enc/residual")] + layernorm + gelu,
+    [zeros("wqkv", F, 3 * F), zeros("bqkv", 3 * F), zeros("wo", F, F), zeros("bo", F),
+     zeros("gamma", F), zeros("beta", F), zeros("w1", F, 2 * F), zeros("w2", 2 * F, F),
+     const("minus1", [-1]), const("zero", [0]), const("three", [3]), const("m1", [1]),
+     const("m2", [2]), const("m3", [3]), const("heads", [T, H, D]), const("tokens", [T, F]),
+     const("stream", [T, 1, F]),
+     const("sqrt_d", [math.sqrt(D)], TP.FLOAT, []), const("two", [2.0], TP.FLOAT, []),
+     const("eps", [1e-5], TP.FLOAT, []), const("sqrt2", [math.sqrt(2)], TP.FLOAT, []),
+     const("one", [1.0], TP.FLOAT, []), const("half", [0.5], TP.FLOAT, [])],
+    [T, 1, F], [T, 1, F])
+
+# Squeeze-and-excitation, SiLU, a channel concat, HardSwish and a channels-last linear (ConvNeXt's
+# pointwise MatMul) on an 8 x 6 x 6 map, then a spatial ReduceMean and a classifier.
+save("se", [
+    node("Conv", ["x", "wc1"], ["c1"], name="conv1", kernel_shape=[1, 1]),
+    node("Sigmoid", ["c1"], ["sg"], name="silu/sigmoid"),
+    node("Mul", ["c1", "sg"], ["si"], name="silu/mul"),
+    node("GlobalAveragePool", ["si"], ["g"], name="se/pool"),
+    node("Conv", ["g", "wr"], ["r"], name="se/reduce", kernel_shape=[1, 1]),
+    node("Relu", ["r"], ["rr"], name="se/relu"),
+    node("Conv", ["rr", "we"], ["e"], name="se/expand", kernel_shape=[1, 1]),
+    node("HardSigmoid", ["e"], ["hs"], name="se/gate"),
+    node("Mul", ["si", "hs"], ["sc"], name="se/scale"),
+    node("Concat", ["sc", "c1"], ["cat"], name="cat", axis=1),
+    node("HardSwish", ["cat"], ["hw"], name="hswish"),
+    node("Transpose", ["hw"], ["nhwc"], perm=[0, 2, 3, 1]),
+    node("MatMul", ["nhwc", "wpw"], ["pw"], name="pointwise"),
+    node("Transpose", ["pw"], ["nchw"], perm=[0, 3, 1, 2]),
+    node("ReduceMean", ["nchw"], ["m"], name="mean", axes=[2, 3], keepdims=0),
+    node("Gemm", ["m", "wfc"], ["y"], name="fc", transB=1),
+], [zeros("wc1", 8, 8, 1, 1), zeros("wr", 4, 8, 1, 1), zeros("we", 8, 4, 1, 1),
+    zeros("wpw", 16, 24), zeros("wfc", 10, 24)], [1, 8, 6, 6], [1, 10], opset=14)
+
+# ViT's stem and head: patches -> tokens, the class token put first (a Concat of an expanded
+# constant), the position embedding added, the class token taken back (Gather) -> head.
+save("vit", [
+    node("Conv", ["x", "wp"], ["pe"], name="patch", kernel_shape=[4, 4], strides=[4, 4]),
+    node("Reshape", ["pe", "flat"], ["pf"]),
+    node("Transpose", ["pf"], ["tok"], perm=[0, 2, 1], name="to_tokens"),
+    node("Expand", ["cls", "cls_shape"], ["clsx"]),
+    node("Concat", ["clsx", "tok"], ["seq"], name="prepend", axis=1),
+    node("Add", ["seq", "pos"], ["seqp"]),
+    node("Gather", ["seqp", "zero_s"], ["first"], name="class_token", axis=1),
+    node("Gemm", ["first", "wh"], ["y"], name="head", transB=1),
+], [zeros("wp", 12, 3, 4, 4), zeros("cls", 1, 1, 12), const("cls_shape", [1, 1, 12]),
+    const("flat", [1, 12, 4]), zeros("pos", 1, 5, 12), const("zero_s", [0], dims=[]),
+    zeros("wh", 10, 12)], [1, 3, 8, 8], [1, 10])
+
 save("erf", [node("Relu", ["x"], ["r"], name="relu"), node("Erf", ["r"], ["y"], name="gelu/Erf")],
      [], [1, 16], [1, 16])
+save("tanh", [node("Tanh", ["x"], ["y"], name="act/Tanh")], [], [1, 16], [1, 16])
 save("asym", [node("Conv", ["x", "w"], ["y"], name="convA", kernel_shape=[3, 3],
                    pads=[0, 0, 1, 1])], [zeros("w", 8, 4, 3, 3)], [1, 4, 9, 9], [1, 8, 8, 8])
 EOF
@@ -160,10 +249,65 @@ expect "attn context" 0 '^attn\.context,matmul,6,8,4,6,' -- echo "$csv"
 expect "attn out_proj" 0 '^attn\.out_proj\.MatMul,linear,32,32,1,6,' -- echo "$csv"
 expect "attn softmax, add, layernorm" 0 '^ln,layernorm,' -- echo "$csv"
 
+# The encoder layer, by hand: sequence-first [5, 1, 16] is 5 tokens of 16 features; in_proj is
+# linear 16 x 48 on P = 5 tokens; the slice bounds are 48 / 3 x k = 0, 16, 32; 2 heads of 8:
+# Q.K^T stores K^T (rows = d = 8, cols = T = 5, repeat 2), A.V stores V (rows = T = 5, cols = 8,
+# repeat 2); out_proj linear 16 x 16; the decomposed LayerNorm is one layernorm of the residual
+# add, the decomposed GELU one gelu of linear1 (16 x 32), then linear2 32 x 16.
+# Trained weights: 768 + 256 + 512 + 512 = 2048; stored per inference 8 x 5 x 2 + 5 x 8 x 2 = 160.
+expect "convert enc" 0 '' -- "$py" "$conv" "$tmp/enc.onnx" -o "$tmp/enc.cfg"
+check "enc sequence-first input" grep -q 'input = { features = 16; tokens = 5; };' "$tmp/enc.cfg"
+check "enc header batch axis 1" grep -q 'batch axis 1' "$tmp/enc.cfg"
+check "enc header weights" grep -q '2048 trained weights, 160 written per inference' "$tmp/enc.cfg"
+check "enc three slices" [ "$(grep -cE 'type = "slice"; inputs = \["enc.self_attn.in_proj"\]; axis = "features"; start = (0|16|32); count = 16;' "$tmp/enc.cfg")" -eq 3 ]
+check "enc layernorm of the residual" \
+    grep -q 'name = "enc.norm1.Div"; type = "layernorm"; inputs = \["enc.residual"\];' "$tmp/enc.cfg"
+check "enc gelu of linear1" \
+    grep -q 'name = "enc.gelu"; type = "gelu"; inputs = \["enc.linear1.MatMul"\];' "$tmp/enc.cfg"
+csv=$("$bin" map "$arch" --net "$tmp/enc.cfg" --csv 2>&1)
+expect "enc in_proj" 0 '^enc\.self_attn\.in_proj,linear,16,48,1,5,' -- echo "$csv"
+expect "enc scores" 0 '^enc\.self_attn\.scores,matmul,8,5,2,5,' -- echo "$csv"
+expect "enc context" 0 '^enc\.self_attn\.context,matmul,5,8,2,5,' -- echo "$csv"
+expect "enc out_proj" 0 '^enc\.self_attn\.out_proj,linear,16,16,1,5,' -- echo "$csv"
+expect "enc linear2" 0 '^enc\.linear2\.MatMul,linear,32,16,1,5,' -- echo "$csv"
+check "enc 13 layers" [ "$(tail -n +2 <<<"$csv" | wc -l)" -eq 13 ]
+
+# SE and friends, by hand: conv1 8 x 8 on P = 36; SiLU = sigmoid + mul; the SE gate's reduce
+# 8 x 4 and expand 4 x 8 on P = 1; the scale is a mul of the SiLU by the gate; concat 8 + 8 = 16
+# channels; the channels-last MatMul is a 1x1 conv 16 x 24 on P = 36; the spatial ReduceMean a
+# global average pool; fc 24 x 10. Weights 64 + 32 + 32 + 384 + 240 = 752.
+expect "convert se" 0 '' -- "$py" "$conv" "$tmp/se.onnx" -o "$tmp/se.cfg"
+check "se header weights" grep -q '752 trained weights' "$tmp/se.cfg"
+check "se scale reads the SiLU and the gate" \
+    grep -q 'name = "se.scale"; type = "mul"; inputs = \["silu.mul", "se.gate"\];' "$tmp/se.cfg"
+check "se concat" grep -q 'name = "cat"; type = "concat"; inputs = \["se.scale", "conv1"\];' \
+    "$tmp/se.cfg"
+csv=$("$bin" map "$arch" --net "$tmp/se.cfg" --csv 2>&1)
+expect "se conv1" 0 '^conv1,conv2d,8,8,1,36,' -- echo "$csv"
+expect "se reduce" 0 '^se\.reduce,conv2d,8,4,1,1,' -- echo "$csv"
+expect "se pointwise as 1x1 conv" 0 '^pointwise,conv2d,16,24,1,36,' -- echo "$csv"
+expect "se mean is a pool" 0 '^mean,pool,' -- echo "$csv"
+expect "se fc" 0 '^fc,linear,24,10,1,1,' -- echo "$csv"
+for k in sigmoid hardsigmoid hardswish mul concat; do
+    expect "se has $k" 0 ",$k," -- echo "$csv"
+done
+
+# ViT's stem and head, by hand: 4 x 4 patches of 8 x 8 give 4 tokens of 12; the class token makes
+# 5 (tokens prepend = 1), the head reads token 0 (a tokens slice of 1): linear 12 x 10 on P = 1.
+expect "convert vit" 0 '' -- "$py" "$conv" "$tmp/vit.onnx" -o "$tmp/vit.cfg"
+check "vit class token prepended" \
+    grep -q 'type = "tokens"; inputs = \["patch"\]; prepend = 1;' "$tmp/vit.cfg"
+check "vit class token taken" grep -q 'type = "slice"; inputs = \["to_tokens"\]; axis = "tokens"; start = 0; count = 1;' "$tmp/vit.cfg"
+csv=$("$bin" map "$arch" --net "$tmp/vit.cfg" --csv 2>&1)
+expect "vit patch" 0 '^patch,conv2d,48,12,1,4,' -- echo "$csv"
+expect "vit head" 0 '^head,linear,12,10,1,1,' -- echo "$csv"
+
 # Errors: bad input exits 2 (as xbarsim's commands) with the node named; -o is not created.
-expect "unsupported op" 2 '^onnx2xbarsim: node gelu/Erf \(op Erf\) is not supported; supported: .*Conv' \
+expect "unsupported op" 2 '^onnx2xbarsim: node act/Tanh \(op Tanh\) is not supported; supported: .*Conv' \
+    -- "$py" "$conv" "$tmp/tanh.onnx" -o "$tmp/tanh.cfg"
+check "no output on failure" [ ! -e "$tmp/tanh.cfg" ]
+expect "erf outside GELU" 2 'graph output y is erf\(relu\), a step of a decomposed LayerNorm or GELU that never completes' \
     -- "$py" "$conv" "$tmp/erf.onnx" -o "$tmp/erf.cfg"
-check "no output on failure" [ ! -e "$tmp/erf.cfg" ]
 expect "asymmetric padding" 2 '^onnx2xbarsim: node convA \(op Conv\): asymmetric padding' \
     -- "$py" "$conv" "$tmp/asym.onnx"
 expect "missing file" 2 'nonexistent\.onnx: cannot read: No such file' \
