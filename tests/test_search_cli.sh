@@ -85,7 +85,7 @@ check "nothing written without checkpoint" [ ! -e none.h5 ] && [ ! -e none.polic
 expect "resume other seed" 2 'seed 1' -- "$bin" search "$lrmp" --net lenet5 --mode lrmp \
     "${small[@]}" --seed 2 --resume -o l5.h5
 
-expect "bad mode" 2 "--mode: found 'fast', expected lrmp, cimaq, haq or huang" -- \
+expect "bad mode" 2 "--mode: found 'fast', expected haq, cimaq, lrmp or huang" -- \
     "$bin" search "$lrmp" --net lenet5 --mode fast
 expect "lrmp needs weight-stationary" 2 'expected weight_stationary' -- \
     "$bin" search "$cimaq" --net lenet5 --mode lrmp --episodes 2
@@ -93,6 +93,6 @@ expect "functional needs weights" 2 'accuracy functional: expected --weights FIL
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy functional
 expect "external needs a command" 2 'expected --command' -- \
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy external
-expect "no mode" 2 'expected CONFIG and --mode' -- "$bin" search "$lrmp"
+expect "no mode" 2 'expected CONFIG\|PRESET and --mode' -- "$bin" search "$lrmp"
 expect "help" 0 'usage: xbarsim search' -- "$bin" search --help
 finish
