@@ -1,17 +1,19 @@
-/* cli: what the subcommands share (see cli.h) -- the command line as one string
- * and the /meta attributes every xbarsim file carries.
+/* cli: what the subcommands share (see cli.h) -- the data folder, the resolver and loaders of
+ * architectures and networks, atomic text files, the UTC time stamp, the progress line, the
+ * command line as one string and the /meta attributes every xbarsim file carries.
  */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cfgfile.h"
 #include "mem.h"
 
 #ifndef XBARSIM_VERSION
@@ -118,7 +120,8 @@ const char *cli_resolve(const char *name, const char *config, const char *kind, 
                 return buf;
         }
     }
-    if (is_file(name))
+    size_t len = strlen(name);
+    if (is_file(name) || strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".cfg") == 0))
         return name;
     snprintf(buf, size, "%s/configs/%s/%s.cfg", cli_data_dir(), kind, name);
     return buf;
@@ -133,55 +136,142 @@ const char *cli_resolve_spec(const char *spec, const char *config, char *buf, si
     return is_file(buf) ? buf : spec;
 }
 
-int cli_check_repeats(const char *cmd, int argc, char **argv, const char *const *repeatable)
+int cli_arch_from_config(config_t *cfg, const char *origin, const char *const *sets,
+                         unsigned n_sets, arch *out, err *e)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || !a[1] || (a[1] >= '0' && a[1] <= '9'))
-            continue; /* not an option (a file, a value, a negative number) */
-        bool many = false;
-        for (size_t k = 0; repeatable && repeatable[k] && !many; k++)
-            many = strcmp(a, repeatable[k]) == 0;
-        if (many)
-            continue;
-        for (int j = i + 1; j < argc; j++)
-            if (strcmp(argv[j], a) == 0) {
-                fprintf(stderr,
-                        "xbarsim %s: %s: given twice (arguments %d and %d), expected once\n", cmd,
-                        a, i, j);
-                return -1;
-            }
+    config_setting_t *tiles = config_lookup(cfg, "arch.tiles");
+    if (tiles && config_setting_is_group(tiles) && !config_setting_get_member(tiles, "device"))
+        config_setting_add(tiles, "device", CONFIG_TYPE_GROUP);
+    for (unsigned i = 0; i < n_sets; i++)
+        if (cfgfile_override(cfg, sets[i], e) < 0) {
+            config_destroy(cfg);
+            return ERR_INPUT;
+        }
+    return arch_load_config(cfg, origin, out, e);
+}
+
+int cli_load_arch(const char *name, const char *config, const char *const *sets, unsigned n_sets,
+                  arch *out, err *e)
+{
+    char buf[4096];
+    const char *path = name ? cli_resolve(name, config, "arch", buf, sizeof buf) : config;
+    config_t cfg;
+    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
+    return cli_arch_from_config(&cfg, path, sets, n_sets, out, e);
+}
+
+int cli_load_net(const char *name, const char *config, network *out, err *e)
+{
+    char buf[4096];
+    return net_load_file(name ? cli_resolve(name, config, "net", buf, sizeof buf) : config, out, e);
+}
+
+int cli_load_inputs(const char *cmd, const char *config, const char *net, arch *a, network *n)
+{
+    char buf[4096];
+    const char *path = cli_resolve(config, NULL, "arch", buf, sizeof buf);
+    err e;
+    err_clear(&e);
+    if (cli_load_arch(path, NULL, NULL, 0, a, &e) < 0) {
+        fprintf(stderr, "xbarsim %s: %s\n", cmd, e.msg);
+        return -1;
+    }
+    if (cli_load_net(net, net ? NULL : path, n, &e) < 0) {
+        fprintf(stderr, "xbarsim %s: %s\n", cmd, e.msg);
+        arch_fini(a);
+        return -1;
     }
     return 0;
 }
 
-int cli_parse_ll(const char *cmd, const char *opt, const char *s, long long lo, long long hi,
-                 long long *out)
+/* ---- atomic text files ------------------------------------------------------------------------
+ */
+
+int cli_out_open(cli_out *o, const char *path, err *e)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    /* strtoll skips leading blanks: " 3" is refused like "3 " (issue 20: strict options). */
-    if (!*s || isspace((unsigned char)*s) || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "xbarsim %s: %s: found '%s', expected an integer in %lld..%lld\n", cmd, opt,
-                s, lo, hi);
-        return -1;
-    }
-    *out = v;
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp", o->path);
+    o->f = fopen(o->tmp, "w");
+    if (!o->f)
+        return err_set(e, ERR_IO, "cannot write %s: %s", o->tmp, strerror(errno));
     return 0;
 }
 
-int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
-                   double *out)
+int cli_out_close(cli_out *o, err *e)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || isspace((unsigned char)*s) || *end || errno || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "xbarsim %s: %s: found '%s', expected a number in %g..%g\n", cmd, opt, s,
-                lo, hi);
-        return -1;
+    int bad = ferror(o->f);
+    int rc = fclose(o->f);
+    o->f = NULL;
+    if (bad || rc != 0) {
+        remove(o->tmp);
+        return err_set(e, ERR_IO, "cannot write %s: %s", o->tmp,
+                       bad ? "a write failed" : strerror(errno));
     }
-    *out = v;
     return 0;
+}
+
+int cli_out_commit(cli_out *o, err *e)
+{
+    if (rename(o->tmp, o->path) != 0) {
+        int rc = err_set(e, ERR_IO, "cannot rename %s to %s: %s", o->tmp, o->path, strerror(errno));
+        remove(o->tmp);
+        return rc;
+    }
+    return 0;
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    o->f = NULL;
+    remove(o->tmp);
+}
+
+int cli_write_file(const char *path, cli_write_fn write, const void *ctx, err *e)
+{
+    cli_out o;
+    ERR_TRY(cli_out_open(&o, path, e));
+    write(o.f, ctx);
+    ERR_TRY(cli_out_close(&o, e));
+    return cli_out_commit(&o, e);
+}
+
+/* ---- time and progress --------------------------------------------------------------------------
+ */
+
+void cli_utc_time(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void cli_progress_start(cli_progress *p, bool enabled)
+{
+    *p = (cli_progress){.started = wallclock_s(), .enabled = enabled};
+}
+
+void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total, const char *note,
+                         bool force)
+{
+    double t = wallclock_s() - p->started;
+    if (!p->enabled || (!force && t < 1.0))
+        return;
+    enum { WIDTH = 40 };
+    int fill = total ? (int)(WIDTH * (done < total ? done : total) / total) : WIDTH;
+    uint64_t fresh = done > p->skip ? done - p->skip : 0;
+    double eta = fresh && total > done ? t * (double)(total - done) / (double)fresh : 0.0;
+    fprintf(stderr, "\r[%.*s%*s] %3d%%  %s  %.1f s, ETA %.0f s   ", fill,
+            "########################################", WIDTH - fill, "",
+            total ? (int)(100 * done / total) : 100, note ? note : "", t, eta);
+    p->shown = true;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = false;
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <omp.h>
@@ -18,231 +17,154 @@
 #include "accuracy.h"
 #include "cli.h"
 #include "h5file.h"
+#include "jsonw.h"
 #include "mem.h"
+#include "opt.h"
 #include "replication.h"
 #include "search.h"
+#include "xbarfunc.h"
 
 #define NAME_BYTES 128
 
 typedef struct opts {
-    const char *config, *net, *out, *accuracy, *command, *objective, *budget_kind, *agent;
-    const char *tile_budget, *weights, *data, *adc_mode;
+    const char *config, *net, *out, *command, *objective, *tile_budget, *weights, *data;
+    int mode, accuracy, budget_kind, agent, adc_mode; /* by their registries; -1: unset */
+    int fix_ends, cell_aligned;                       /* -1: the mode's default */
     long long holdout, finetune_epochs, finetune_images;
-    env_mode mode;
-    bool have_mode;
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
         checkpoint_every, threads;
-    double budget, timeout_s, budget_start, budget_end, reference;
-    int fix_ends, cell_aligned; /* -1: the mode's default */
-    bool resume, stop_on_failure, quiet;
+    double budget, timeout_s, budget_start, reference;
+    bool resume, stop_on_failure, quiet, json;
 } opts;
 
-static void usage(void)
-{
-    printf(
-        "usage: xbarsim search CONFIG --mode lrmp|cimaq|haq|huang [--net NAME|FILE]\n"
-        "                      [--episodes N] [--accuracy proxy|external|functional]\n"
-        "                      [--objective latency|throughput] [--seed S] [-o FILE.h5]\n"
-        "                      [--resume] [options]\n\n"
+OPT_NAMES(mode_names, env_mode, ENV_MODE_COUNT, env_mode_name)
+OPT_NAMES(agent_names, search_agent, SEARCH_AGENT_COUNT, search_agent_name)
+OPT_NAMES(accuracy_names, acc_kind, ACC_BACKEND_COUNT, acc_kind_name)
+OPT_NAMES(budget_names, env_budget, ENV_BUDGET_COUNT, env_budget_name)
+OPT_NAMES(adc_mode_names, xbarfunc_adc_mode, XBARFUNC_ADC_MODE_COUNT, xbarfunc_adc_mode_name)
+
+static const opt_spec search_table[] = {
+    OPT_ENUM("--mode", mode_names, opts, mode, "the search's mode (above)", .required = true),
+    OPT_STR("--net", "NAME|FILE", opts, net,
+            "network: a built-in name or a file (default: CONFIG's own\n"
+            "`network` group)"),
+    OPT_INT("--episodes", "N", opts, episodes, 1, 10000000, "episodes (default 600)"),
+    OPT_ENUM("--agent", agent_names, opts, agent,
+             "the DDPG agent (default) or uniform random actions, the baseline\n"
+             "a learned search must beat"),
+    OPT_ENUM("--accuracy", accuracy_names, opts, accuracy,
+             "proxy (default: a deterministic estimate from quantisation noise;\n"
+             "every output says it is an estimate), external (--command CMD:\n"
+             "runs CMD with the policy in $XBARSIM_POLICY_CSV / _JSON and\n"
+             "reads the accuracy from $XBARSIM_RESULT_JSON or its last stdout\n"
+             "line), functional (--weights FILE.h5: the quantised network\n"
+             "through the bit-accurate crossbar of CONFIG on Fashion-MNIST\n"
+             "images held out from the training set; MLP, LeNet,\n"
+             "ResNet-8 and MobileNet class: residual adds, depthwise\n"
+             "convs, batch norm folded; CONFIG's arch.tiles.device acts)"),
+    OPT_STR("--command", "CMD", opts, command, "external: the command run for each policy"),
+    OPT_REAL("--timeout", "S", opts, timeout_s, 0.001, 1e7,
+             "external command's time limit, s (default 600)"),
+    OPT_STR("--weights", "FILE.h5", opts, weights,
+            "functional: the float weights (xbarsim train -o); train them with\n"
+            "--train-images 55000 so that the hold-out below is unseen"),
+    OPT_STR("--data", "DIR", opts, data,
+            "functional: Fashion-MNIST IDX files (default\n"
+            "/usr/share/datasets/fashion-mnist)"),
+    OPT_INT("--holdout", "N", opts, holdout, 1, 10000000,
+            "functional: evaluate on the last N training images (default\n"
+            "5000); the test set is never used by the search"),
+    OPT_INT("--finetune-epochs", "E", opts, finetune_epochs, 0, 1000,
+            "functional: QAT epochs of a copy of the weights before each\n"
+            "evaluation (default 0; HAQ uses 1)"),
+    OPT_INT("--finetune-images", "N", opts, finetune_images, 1, 100000000,
+            "functional: QAT on the first N training images (default: all\n"
+            "before the hold-out)"),
+    OPT_ENUM("--adc-mode", adc_mode_names, opts, adc_mode,
+             "functional: saturate (default, Huang et al.), drop_lsb or ideal"),
+    OPT_REAL("--reference", "F", opts, reference, 1e-9, 1.0,
+             "external: the reference accuracy, fraction (else the command\n"
+             "must report it as \"reference\" in its result JSON)"),
+    OPT_FLAG("--stop-on-failure", opts, stop_on_failure,
+             "a failed accuracy evaluation ends the search (default: it is\n"
+             "logged and the search goes on)"),
+    OPT_STR("--objective", "latency|throughput", opts, objective,
+            "lrmp: latency (default) or throughput (slowest layer)"),
+    OPT_STR("--tile-budget", "B", opts, tile_budget,
+            "lrmp: replication budget, TILES, FACTORx or chip (default 1.0x)"),
+    OPT_REAL("--budget", "F", opts, budget, 1e-6, 1e6,
+             "haq: budget as a fraction of the 8-bit figure (default 0.5);\n"
+             "lrmp: the final latency budget (default 0.2)"),
+    OPT_REAL("--budget-start", "F", opts, budget_start, 1e-6, 1e6,
+             "lrmp: the first episode's latency budget (default 0.35)"),
+    OPT_ENUM("--budget-kind", budget_names, opts, budget_kind,
+             "haq: what the budget limits (default latency)"),
+    OPT_INT("--min-bits", "B", opts, min_bits, 1, POLICY_MAX_BITS,
+            "fewest weight and activation bits (default 2)"),
+    OPT_INT("--max-bits", "B", opts, max_bits, 1, POLICY_MAX_BITS,
+            "most weight and activation bits (default 8)"),
+    OPT_INT("--adc-min", "B", opts, adc_min, 1, 16, "huang: fewest ADC bits (default 1)"),
+    OPT_INT("--adc-max", "B", opts, adc_max, 1, 16, "huang: most ADC bits (default 9)"),
+    OPT_ENUM("--fix-ends", opt_onoff_name, opts, fix_ends,
+             "first and last crossbar layers at 8/8 (default: on for cimaq)"),
+    OPT_ENUM("--cell-aligned", opt_onoff_name, opts, cell_aligned,
+             "weight bits whole cells (default: on for cimaq)"),
+    OPT_INT("--warmup", "N", opts, warmup, 0, 10000000, "random warm-up episodes (default 20)"),
+    OPT_INT("--hidden", "H", opts, hidden, 1, 4096, "hidden width of both nets (default 300)"),
+    OPT_INT("--seed", "S", opts, seed, 0, LLONG_MAX,
+            "the agent's seed (default 1); same seed and --threads, same\n"
+            "search, bit for bit"),
+    OPT_INT("--threads", "N", opts, threads, 1, 256,
+            "OpenBLAS threads of the agent's updates and OpenMP threads of\n"
+            "the functional backend (default 1)"),
+    OPT_STR("-o", "FILE.h5", opts, out,
+            "output (default traces/search.h5); the best policy and copies\n"
+            "go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
+            "to FILE.ckpt"),
+    OPT_INT("--checkpoint-every", "N", opts, checkpoint_every, 0, 10000000,
+            "episodes between checkpoints (default 25)"),
+    OPT_FLAG("--resume", opts, resume,
+             "continue from FILE.ckpt (an error when there is none); ends\n"
+             "where an uninterrupted search would. A search that fails\n"
+             "midway writes nothing under -o's names; its checkpoint stays"),
+    OPT_FLAG("-q", opts, quiet, "no summary"),
+    OPT_FLAG("--json", opts, json,
+             "the final summary as one JSON object (the best episode against\n"
+             "the 8-bit baseline, its bits and copies, the time split, the files)"),
+};
+
+static const opt_command search_command = {
+    .name = "search",
+    .args = "CONFIG|PRESET",
+    .args_min = 1,
+    .args_max = 1,
+    .about =
         "Search each crossbar layer's weight and activation bits (and in huang mode its ADC\n"
         "bits) with HAQ's DDPG agent: per layer a weight decision then an activation decision,\n"
         "each action in [0, 1] rounded to bits; at the end of an episode the policy is fitted\n"
         "to the mode's budget, priced by the analytic model, scored by the accuracy backend\n"
-        "and rewarded (formulas: search/agent/env.c). CONFIG is an architecture file (as for\n"
-        "map); the network is --net or CONFIG's `network` group.\n\n"
+        "and rewarded (formulas: search/agent/env.c). CONFIG is an architecture file or preset\n"
+        "(as for map); the network is --net or CONFIG's `network` group.\n\n"
         "modes:\n"
         "  lrmp    latency budget tightening from 0.35x to 0.2x of the 8-bit network's over the\n"
         "          episodes; LRMP's replication (exact) spends a tile budget (default 1.0x: the\n"
-        "          8-bit network's tiles) on copies; reward lambda (acc - ref) + alpha log2 "
-        "speed-up\n"
+        "          8-bit network's tiles) on copies; reward lambda (acc - ref) + alpha log2\n"
+        "          speed-up\n"
         "  cimaq   CIM-AQ's accuracy-target reward on the latency ratio; first and last layers\n"
         "          8/8 and weight bits whole cells by default\n"
         "  haq     a budget on latency, energy or tiles (--budget-kind, --budget F x 8-bit)\n"
         "          enforced by lowering bits; reward 0.1 x accuracy change (points)\n"
-        "  huang   adds ADC bits 1..9 per layer; reward -loss - bit cost (threshold on the "
-        "loss)\n\n"
-        "  --episodes N         episodes (default 600)\n"
-        "  --agent ddpg|random  the DDPG agent (default) or uniform random actions, the baseline\n"
-        "                       a learned search must beat\n"
-        "  --accuracy B         proxy (default: a deterministic estimate from quantisation noise;\n"
-        "                       every output says it is an estimate), external (--command CMD:\n"
-        "                       runs CMD with the policy in $XBARSIM_POLICY_CSV / _JSON and\n"
-        "                       reads the accuracy from $XBARSIM_RESULT_JSON or its last stdout\n"
-        "                       line), functional (--weights FILE.h5: the quantised network\n"
-        "                       through the bit-accurate crossbar of CONFIG on Fashion-MNIST\n"
-        "                       images held out from the training set; MLP, LeNet,\n"
-        "                       ResNet-8 and MobileNet class: residual adds, depthwise\n"
-        "                       convs, batch norm folded; CONFIG's arch.tiles.device acts)\n"
-        "  --timeout S          external command's time limit, s (default 600)\n"
-        "  --weights FILE.h5    functional: the float weights (xbarsim train -o); train them with\n"
-        "                       --train-images 55000 so that the hold-out below is unseen\n"
-        "  --data DIR           functional: Fashion-MNIST IDX files (default\n"
-        "                       /usr/share/datasets/fashion-mnist)\n"
-        "  --holdout N          functional: evaluate on the last N training images (default\n"
-        "                       5000); the test set is never used by the search\n"
-        "  --finetune-epochs E  functional: QAT epochs of a copy of the weights before each\n"
-        "                       evaluation (default 0; HAQ uses 1)\n"
-        "  --finetune-images N  functional: QAT on the first N training images (default: all\n"
-        "                       before the hold-out)\n"
-        "  --adc-mode M         functional: saturate (default, Huang et al.), drop_lsb, ideal\n"
-        "  --reference F        external: the reference accuracy, fraction (else the command\n"
-        "                       must report it as \"reference\" in its result JSON)\n"
-        "  --stop-on-failure    a failed accuracy evaluation ends the search (default: it is\n"
-        "                       logged and the search goes on)\n"
-        "  --objective O        lrmp: latency (default) or throughput (slowest layer)\n"
-        "  --tile-budget B      lrmp: replication budget, TILES, FACTORx or chip (default 1.0x)\n"
-        "  --budget F           haq: budget as a fraction of the 8-bit figure (default 0.5);\n"
-        "                       lrmp: the final latency budget (default 0.2)\n"
-        "  --budget-start F     lrmp: the first episode's latency budget (default 0.35)\n"
-        "  --budget-kind K      haq: latency (default), energy or tiles\n"
-        "  --min-bits B, --max-bits B   weight and activation bits (default 2..8)\n"
-        "  --adc-min B, --adc-max B     huang: ADC bits (default 1..9)\n"
-        "  --fix-ends on|off    first and last crossbar layers at 8/8 (default: on for cimaq)\n"
-        "  --cell-aligned on|off   weight bits whole cells (default: on for cimaq)\n"
-        "  --warmup N           random warm-up episodes (default 20); --hidden H: hidden width\n"
-        "                       of both nets (default 300)\n"
-        "  --seed S             the agent's seed (default 1); same seed and --threads, same\n"
-        "                       search, bit for bit\n"
-        "  --threads N          OpenBLAS threads of the agent's updates and OpenMP threads of\n"
-        "                       the functional backend (default 1)\n"
-        "  -o FILE.h5           output (default traces/search.h5); the best policy and copies\n"
-        "                       go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
-        "                       to FILE.ckpt (every 25 episodes; --checkpoint-every N)\n"
-        "  --resume             continue from FILE.ckpt (an error when there is none); ends\n"
-        "                       where an uninterrupted search would. A search that fails\n"
-        "                       midway writes nothing under -o's names; its checkpoint stays\n"
-        "  -q                   no summary\n");
-}
-
-static int parse_onoff(const char *opt, const char *s, int *out)
-{
-    if (strcmp(s, "on") != 0 && strcmp(s, "off") != 0) {
-        fprintf(stderr, "xbarsim search: %s: found '%s', expected on or off\n", opt, s);
-        return -1;
-    }
-    *out = strcmp(s, "on") == 0;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, opts *o)
-{
-    static const char *const repeatable[] = {"--set", NULL};
-    if (cli_check_repeats("search", argc, argv, repeatable) < 0)
-        return -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--resume") == 0) {
-            o->resume = true;
-            continue;
-        }
-        if (strcmp(a, "--stop-on-failure") == 0) {
-            o->stop_on_failure = true;
-            continue;
-        }
-        if (strcmp(a, "-q") == 0) {
-            o->quiet = true;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (o->config) {
-                fprintf(stderr, "xbarsim search: unexpected argument '%s' (see --help)\n", a);
-                return -1;
-            }
-            o->config = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "xbarsim search: unknown or incomplete option '%s' (see --help)\n", a);
-            return -1;
-        }
-        i++;
-        int rc = 0;
-        if (strcmp(a, "--mode") == 0) {
-            if (env_mode_parse(v, &o->mode) < 0) {
-                fprintf(stderr, "xbarsim search: --mode: found '%s', expected %s\n", v,
-                        env_mode_names().text);
-                return -1;
-            }
-            o->have_mode = true;
-        } else if (strcmp(a, "--net") == 0)
-            o->net = v;
-        else if (strcmp(a, "-o") == 0)
-            o->out = v;
-        else if (strcmp(a, "--accuracy") == 0)
-            o->accuracy = v;
-        else if (strcmp(a, "--command") == 0)
-            o->command = v;
-        else if (strcmp(a, "--objective") == 0)
-            o->objective = v;
-        else if (strcmp(a, "--budget-kind") == 0)
-            o->budget_kind = v;
-        else if (strcmp(a, "--agent") == 0)
-            o->agent = v;
-        else if (strcmp(a, "--tile-budget") == 0)
-            o->tile_budget = v;
-        else if (strcmp(a, "--weights") == 0)
-            o->weights = v;
-        else if (strcmp(a, "--data") == 0)
-            o->data = v;
-        else if (strcmp(a, "--adc-mode") == 0)
-            o->adc_mode = v;
-        else if (strcmp(a, "--holdout") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 10000000, &o->holdout);
-        else if (strcmp(a, "--finetune-epochs") == 0)
-            rc = cli_parse_ll("search", a, v, 0, 1000, &o->finetune_epochs);
-        else if (strcmp(a, "--finetune-images") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 100000000, &o->finetune_images);
-        else if (strcmp(a, "--episodes") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 10000000, &o->episodes);
-        else if (strcmp(a, "--seed") == 0)
-            rc = cli_parse_ll("search", a, v, 0, LLONG_MAX, &o->seed);
-        else if (strcmp(a, "--warmup") == 0)
-            rc = cli_parse_ll("search", a, v, 0, 10000000, &o->warmup);
-        else if (strcmp(a, "--hidden") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 4096, &o->hidden);
-        else if (strcmp(a, "--min-bits") == 0)
-            rc = cli_parse_ll("search", a, v, 1, POLICY_MAX_BITS, &o->min_bits);
-        else if (strcmp(a, "--max-bits") == 0)
-            rc = cli_parse_ll("search", a, v, 1, POLICY_MAX_BITS, &o->max_bits);
-        else if (strcmp(a, "--threads") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 256, &o->threads);
-        else if (strcmp(a, "--adc-min") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 16, &o->adc_min);
-        else if (strcmp(a, "--adc-max") == 0)
-            rc = cli_parse_ll("search", a, v, 1, 16, &o->adc_max);
-        else if (strcmp(a, "--checkpoint-every") == 0)
-            rc = cli_parse_ll("search", a, v, 0, 10000000, &o->checkpoint_every);
-        else if (strcmp(a, "--budget") == 0)
-            rc = cli_parse_real("search", a, v, 1e-6, 1e6, &o->budget);
-        else if (strcmp(a, "--budget-start") == 0)
-            rc = cli_parse_real("search", a, v, 1e-6, 1e6, &o->budget_start);
-        else if (strcmp(a, "--reference") == 0)
-            rc = cli_parse_real("search", a, v, 1e-9, 1.0, &o->reference);
-        else if (strcmp(a, "--timeout") == 0)
-            rc = cli_parse_real("search", a, v, 0.001, 1e7, &o->timeout_s);
-        else if (strcmp(a, "--fix-ends") == 0)
-            rc = parse_onoff(a, v, &o->fix_ends);
-        else if (strcmp(a, "--cell-aligned") == 0)
-            rc = parse_onoff(a, v, &o->cell_aligned);
-        else {
-            fprintf(stderr, "xbarsim search: unknown option '%s' (see --help)\n", a);
-            return -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    if (!o->config || !o->have_mode) {
-        fprintf(stderr, "xbarsim search: expected CONFIG and --mode (see --help)\n");
-        return -1;
-    }
-    return 0;
-}
+        "  huang   adds ADC bits 1..9 per layer; reward -loss - bit cost (threshold on the\n"
+        "          loss)\n",
+    .opts = search_table,
+    .n_opts = OPT_COUNT(search_table),
+};
 
 /* ---- settings ----------------------------------------------------------------------------- */
 
 static int make_env_config(const opts *o, unsigned episodes, env_config *c, err *e)
 {
-    env_config_default(c, o->mode, episodes);
+    env_config_default(c, (env_mode)o->mode, episodes);
     if (o->min_bits > 0)
         c->min_bits = (unsigned)o->min_bits;
     if (o->max_bits > 0)
@@ -264,9 +186,8 @@ static int make_env_config(const opts *o, unsigned episodes, env_config *c, err 
             return err_set(e, ERR_INPUT, "--objective: found '%s', expected latency or throughput",
                            o->objective);
     }
-    if (o->budget_kind && env_budget_parse(o->budget_kind, &c->budget_kind) < 0)
-        return err_set(e, ERR_INPUT, "--budget-kind: found '%s', expected latency, energy or tiles",
-                       o->budget_kind);
+    if (o->budget_kind >= 0)
+        c->budget_kind = (env_budget)o->budget_kind;
     if (o->budget > 0)
         env_config_set_budget(c, o->budget);
     if (o->budget_start > 0)
@@ -276,11 +197,7 @@ static int make_env_config(const opts *o, unsigned episodes, env_config *c, err 
 
 static int make_backend(const opts *o, const network *n, acc_backend **out, err *e)
 {
-    const char *name = o->accuracy ? o->accuracy : "proxy";
-    acc_kind k;
-    if (acc_kind_parse(name, &k) < 0)
-        return err_set(e, ERR_INPUT, "--accuracy: found '%s', expected %s", name,
-                       acc_kind_names().text);
+    acc_kind k = (acc_kind)o->accuracy;
     acc_config c;
     memset(&c, 0, sizeof c);
     c.external.command = o->command;
@@ -293,35 +210,29 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
                        "--accuracy functional: expected --weights FILE.h5 (the float weights of "
                        "%s, e.g. from xbarsim train --net %s -o FILE.h5)",
                        n->name, n->name);
-    c.functional = (acc_functional_config){.net = n,
-                                           .weights = o->weights,
-                                           .data = o->data,
-                                           .holdout = (unsigned)o->holdout,
-                                           .finetune_epochs = (unsigned)o->finetune_epochs,
-                                           .finetune_images = (unsigned)o->finetune_images,
-                                           .adc_mode = o->adc_mode,
-                                           .seed = o->seed >= 0 ? (uint64_t)o->seed : 1};
+    c.functional = (acc_functional_config){
+        .net = n,
+        .weights = o->weights,
+        .data = o->data,
+        .holdout = (unsigned)o->holdout,
+        .finetune_epochs = (unsigned)o->finetune_epochs,
+        .finetune_images = (unsigned)o->finetune_images,
+        .adc_mode =
+            o->adc_mode >= 0 ? xbarfunc_adc_mode_name((xbarfunc_adc_mode)o->adc_mode) : NULL,
+        .seed = o->seed >= 0 ? (uint64_t)o->seed : 1};
     return acc_create(k, &c, out, e);
 }
 
 /* ---- progress ------------------------------------------------------------------------------- */
 
-typedef struct progress_ctx {
-    double started;
-    bool tty, shown;
-} progress_ctx;
-
 static void on_episode(const search_log *log, unsigned episodes, void *vctx)
 {
-    progress_ctx *p = vctx;
-    double el = wallclock_s() - p->started;
-    if (!p->tty || el < 1.0)
-        return;
-    unsigned fresh = log->n - log->resumed_at;
-    double eta = fresh ? el / fresh * (episodes - log->n) : 0.0;
-    fprintf(stderr, "\repisode %u/%u  best reward %.4g (episode %d)  %.0f s, ETA %.0f s   ", log->n,
-            episodes, log->best >= 0 ? log->ep[log->best].out.reward : 0.0, log->best, el, eta);
-    p->shown = true;
+    cli_progress *p = vctx;
+    char note[96];
+    snprintf(note, sizeof note, "episode %u/%u  best reward %.4g (episode %d)", log->n, episodes,
+             log->best >= 0 ? log->ep[log->best].out.reward : 0.0, log->best);
+    p->skip = log->resumed_at;
+    cli_progress_update(p, log->n, episodes, note, false);
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
@@ -461,7 +372,7 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
     const char *g = "/search";
     ERR_TRY(h5file_attr_str(f, g, "mode", env_mode_name(ec->mode), e));
     ERR_TRY(h5file_attr_str(f, g, "agent", search_agent_name(so->agent), e));
-    ERR_TRY(h5file_attr_str(f, g, "accuracy_backend", o->accuracy ? o->accuracy : "proxy", e));
+    ERR_TRY(h5file_attr_str(f, g, "accuracy_backend", acc_kind_name((acc_kind)o->accuracy), e));
     ERR_TRY(h5file_attr_u64(f, g, "episodes", so->episodes, e));
     ERR_TRY(h5file_attr_u64(f, g, "seed", so->seed, e));
     ERR_TRY(h5file_attr_u64(f, g, "best_episode", (uint64_t)(log->best < 0 ? 0 : log->best), e));
@@ -486,79 +397,88 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
     return 0;
 }
 
-/* The best policy (CSV: layer,wb,ab,adc_bits) and copies (CSV: layer,copies), written to the
- * temporaries PATH.tmp; best_files_commit renames them once the HDF5 file is in place too, and
- * best_files_discard removes them, so a failure leaves nothing under the requested names. */
-static int write_best_files(const char *stem, const network *n, const search_log *log,
-                            char *policy_path, char *copies_path, size_t size, err *e)
+/* The best episode's policy and copies, for the writers below. */
+typedef struct best {
+    const network *n;
+    policy p;
+    unsigned *copies;
+} best;
+
+static void write_policy(FILE *f, const void *ctx)
 {
-    snprintf(policy_path, size, "%s.policy.csv", stem);
-    snprintf(copies_path, size, "%s.replication.csv", stem);
-    policy p = {.n = log->layers};
-    p.layers = mem_calloc(log->layers, sizeof *p.layers, "best policy");
-    unsigned *copies = mem_calloc(log->layers, sizeof *copies, "best copies");
+    const best *b = ctx;
+    policy_write_csv(&b->p, b->n, f);
+}
+
+static void write_copies(FILE *f, const void *ctx)
+{
+    const best *b = ctx;
+    replication_write_csv(b->copies, b->n, f);
+}
+
+/* The best policy (CSV: layer,wb,ab,adc_bits) and copies (CSV: layer,copies), written to
+ * temporaries (out[0], out[1]) that the caller commits once the HDF5 file is in place too, or
+ * discards, so a failure leaves nothing under the requested names. */
+static int write_best_files(const char *stem, const network *n, const search_log *log,
+                            cli_out out[2], err *e)
+{
+    best b = {.n = n, .p = {.n = log->layers}};
+    b.p.layers = mem_calloc(log->layers, sizeof *b.p.layers, "best policy");
+    b.copies = mem_calloc(log->layers, sizeof *b.copies, "best copies");
     for (unsigned l = 0; l < log->layers; l++) {
         size_t k = (size_t)log->best * log->layers + l;
-        p.layers[l] = (policy_layer){log->wb[k], log->ab[k], log->adc[k]};
-        copies[l] = log->copies[k];
+        b.p.layers[l] = (policy_layer){log->wb[k], log->ab[k], log->adc[k]};
+        b.copies[l] = log->copies[k];
     }
+    static const char *const suffix[2] = {".policy.csv", ".replication.csv"};
+    const cli_write_fn write[2] = {write_policy, write_copies};
     int rc = 0;
-    const char *paths[2] = {policy_path, copies_path};
     for (int i = 0; i < 2 && rc == 0; i++) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", paths[i]);
-        FILE *f = fopen(tmp, "w");
-        if (!f) {
-            rc = err_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-            break;
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s", stem, suffix[i]);
+        rc = cli_out_open(&out[i], path, e);
+        if (rc == 0) {
+            write[i](out[i].f, &b);
+            rc = cli_out_close(&out[i], e);
         }
-        if (i == 0)
-            policy_write_csv(&p, n, f);
-        else
-            replication_write_csv(copies, n, f);
-        if (fclose(f) != 0) {
-            remove(tmp);
-            rc = err_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        }
+        if (rc < 0 && i == 1)
+            cli_out_discard(&out[0]);
     }
-    policy_fini(&p);
-    free(copies);
+    policy_fini(&b.p);
+    free(b.copies);
     return rc;
 }
 
-static void best_files_discard(const char *policy_path, const char *copies_path)
+static int best_files_commit(cli_out out[2], err *e)
 {
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", policy_path);
-    remove(tmp);
-    snprintf(tmp, sizeof tmp, "%s.tmp", copies_path);
-    remove(tmp);
+    int rc = cli_out_commit(&out[0], e);
+    if (rc < 0)
+        cli_out_discard(&out[1]);
+    return rc < 0 ? rc : cli_out_commit(&out[1], e);
 }
 
-static int best_files_commit(const char *policy_path, const char *copies_path, err *e)
-{
-    const char *paths[2] = {policy_path, copies_path};
-    for (int i = 0; i < 2; i++) {
-        char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.tmp", paths[i]);
-        if (rename(tmp, paths[i]) != 0) {
-            int rc =
-                err_set(e, ERR_IO, "cannot rename %s to %s: %s", tmp, paths[i], strerror(errno));
-            best_files_discard(policy_path, copies_path);
-            return rc;
-        }
-    }
-    return 0;
-}
+/* What the final summary reports, printed as text or JSON. */
+typedef struct summary {
+    const network *n;
+    const arch *a;
+    const env *v;
+    const search_log *log;
+    const search_options *so;
+    const env_config *ec;
+    const char *policy_path, *copies_path, *output; /* the files written */
+} summary;
 
-static void print_summary(const network *n, const arch *a, const env *v, const search_log *log,
-                          const search_options *so, const env_config *ec, const char *policy_path,
-                          const char *copies_path)
+static void print_summary(const summary *sm)
 {
+    const network *n = sm->n;
+    const arch *a = sm->a;
+    const search_log *log = sm->log;
+    const search_options *so = sm->so;
+    const env_config *ec = sm->ec;
     simtime bl, bb;
     double be;
     uint64_t bt;
-    env_baseline(v, &bl, &bb, &be, &bt);
+    env_baseline(sm->v, &bl, &bb, &be, &bt);
     printf("# xbarsim search: %s on %s, mode %s, agent %s, %u episodes (seed %llu)\n", n->name,
            a->name, env_mode_name(ec->mode), search_agent_name(so->agent), log->n,
            (unsigned long long)so->seed);
@@ -599,47 +519,99 @@ static void print_summary(const network *n, const arch *a, const env *v, const s
            "accuracy %.3f\n",
            total, log->t_agent_s, log->t_update_s, log->t_replicate_s, log->t_cost_s,
            log->t_accuracy_s);
-    printf("best policy: %s\nbest copies: %s\n", policy_path, copies_path);
+    printf("best policy: %s\nbest copies: %s\n", sm->policy_path, sm->copies_path);
+}
+
+static void print_json(const summary *sm)
+{
+    const search_log *log = sm->log;
+    simtime bl, bb;
+    double be;
+    uint64_t bt;
+    env_baseline(sm->v, &bl, &bb, &be, &bt);
+    jsonw w;
+    jsonw_begin(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_str(&w, "network", sm->n->name);
+    jsonw_str(&w, "arch", sm->a->name);
+    jsonw_str(&w, "mode", env_mode_name(sm->ec->mode));
+    jsonw_str(&w, "agent", search_agent_name(sm->so->agent));
+    jsonw_u64(&w, "episodes", log->n);
+    jsonw_u64(&w, "seed", sm->so->seed);
+    jsonw_object(&w, "baseline");
+    jsonw_u64(&w, "latency_ps", bl);
+    jsonw_num(&w, "throughput_per_s", 1.0 / simtime_to_s(bb));
+    jsonw_num(&w, "energy_pj", be);
+    jsonw_u64(&w, "tiles", bt);
+    jsonw_close(&w);
+    if (log->best >= 0) {
+        const env_outcome *b = &log->ep[log->best].out;
+        jsonw_object(&w, "best");
+        jsonw_i64(&w, "episode", log->best);
+        jsonw_num(&w, "reward", b->reward);
+        jsonw_num(&w, "accuracy", b->accuracy);
+        jsonw_num(&w, "reference", b->reference);
+        jsonw_bool(&w, "accuracy_is_estimate", b->estimate);
+        jsonw_u64(&w, "latency_ps", b->latency_ps);
+        jsonw_num(&w, "throughput_per_s", b->throughput_per_s);
+        jsonw_num(&w, "energy_pj", b->energy_pj);
+        jsonw_u64(&w, "tiles", b->tiles);
+        jsonw_array(&w, "layers");
+        for (unsigned l = 0; l < log->layers; l++) {
+            size_t k = (size_t)log->best * log->layers + l;
+            jsonw_object(&w, NULL);
+            jsonw_str(&w, "name", sm->n->layers[sm->n->xbar[l]].name);
+            jsonw_u64(&w, "wb", log->wb[k]);
+            jsonw_u64(&w, "ab", log->ab[k]);
+            jsonw_u64(&w, "adc_bits", log->adc[k]);
+            jsonw_u64(&w, "copies", log->copies[k]);
+            jsonw_close(&w);
+        }
+        jsonw_close(&w);
+        jsonw_close(&w);
+        jsonw_str(&w, "best_policy", sm->policy_path);
+        jsonw_str(&w, "best_copies", sm->copies_path);
+    }
+    jsonw_object(&w, "seconds");
+    jsonw_num(&w, "agent", log->t_agent_s);
+    jsonw_num(&w, "agent_updates", log->t_update_s);
+    jsonw_num(&w, "replication", log->t_replicate_s);
+    jsonw_num(&w, "cost_model", log->t_cost_s);
+    jsonw_num(&w, "accuracy", log->t_accuracy_s);
+    jsonw_close(&w);
+    jsonw_str(&w, "output", sm->output);
+    jsonw_close(&w);
+    jsonw_end(&w);
 }
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
 int cmd_search(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage();
-            return 0;
-        }
-    opts o;
-    memset(&o, 0, sizeof o);
-    o.episodes = o.seed = o.warmup = o.hidden = o.checkpoint_every = -1;
-    o.fix_ends = o.cell_aligned = -1;
-    if (parse_args(argc, argv, &o) < 0)
-        return 2;
-    if (!o.out)
-        o.out = "traces/search.h5";
+    opts o = {.mode = -1,
+              .accuracy = ACC_BACKEND_PROXY,
+              .budget_kind = -1,
+              .agent = -1,
+              .adc_mode = -1,
+              .fix_ends = -1,
+              .cell_aligned = -1,
+              .episodes = -1,
+              .seed = -1,
+              .warmup = -1,
+              .hidden = -1,
+              .checkpoint_every = -1,
+              .out = "traces/search.h5"};
+    int prc = opt_parse_arg(&search_command, argc, argv, &o, &o.config);
+    if (prc != OPT_GO)
+        return prc;
 
     err e;
     err_clear(&e);
     arch a;
     network n;
     int status = 2;
-    if (arch_load_file(o.config, &a, &e) < 0) {
-        fprintf(stderr, "xbarsim search: %s\n", e.msg);
+    if (cli_load_inputs("search", o.config, o.net, &a, &n) < 0)
         return 2;
-    }
-    char buf[1024];
-    const char *net = o.net;
-    if (net && access(net, R_OK) != 0) {
-        snprintf(buf, sizeof buf, "%s/configs/net/%s.cfg", cli_data_dir(), net);
-        net = buf;
-    }
-    if (net_load_file(net ? net : o.config, &n, &e) < 0) {
-        fprintf(stderr, "xbarsim search: %s\n", e.msg);
-        arch_fini(&a);
-        return 2;
-    }
     unsigned episodes = o.episodes > 0 ? (unsigned)o.episodes : 600;
     omp_set_num_threads(o.threads > 0 ? (int)o.threads : 1);
     env_config ec;
@@ -657,10 +629,8 @@ int cmd_search(int argc, char **argv)
     so.episodes = episodes;
     if (o.seed >= 0)
         so.seed = (uint64_t)o.seed;
-    if (o.agent && search_agent_parse(o.agent, &so.agent) < 0) {
-        fprintf(stderr, "xbarsim search: --agent: found '%s', expected ddpg or random\n", o.agent);
-        goto done;
-    }
+    if (o.agent >= 0)
+        so.agent = (search_agent)o.agent;
     if (o.warmup >= 0)
         so.ddpg.warmup = (unsigned)o.warmup;
     if (o.hidden > 0)
@@ -686,13 +656,12 @@ int cmd_search(int argc, char **argv)
         goto done;
     }
 
-    progress_ctx pc = {.started = wallclock_s(), .tty = isatty(STDERR_FILENO) != 0};
-    time_t t0 = time(NULL);
-    char start_time[32];
-    strftime(start_time, sizeof start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-    int rc = search_run(v, &so, &log, on_episode, &pc, &e);
-    if (pc.shown)
-        fputc('\n', stderr);
+    cli_progress bar;
+    cli_progress_start(&bar, isatty(STDERR_FILENO) != 0);
+    char start_time[CLI_TIME_BYTES];
+    cli_utc_time(start_time, sizeof start_time);
+    int rc = search_run(v, &so, &log, on_episode, &bar, &e);
+    cli_progress_end(&bar);
     if (o.resume && log.resumed_at > 0)
         fprintf(stderr, "xbarsim search: resumed from %s at episode %u of %u\n", ckpt,
                 log.resumed_at, episodes);
@@ -718,36 +687,46 @@ int cmd_search(int argc, char **argv)
              "search.min_bits = %u\nsearch.max_bits = %u\nsearch.fix_ends = %s\n"
              "search.cell_aligned = %s\nsearch.tile_budget = \"%s\"\n",
              env_mode_name(ec.mode), n.origin, a.origin, episodes, search_agent_name(so.agent),
-             o.accuracy ? o.accuracy : "proxy", ec.min_bits, ec.max_bits,
+             acc_kind_name((acc_kind)o.accuracy), ec.min_bits, ec.max_bits,
              ec.fix_ends ? "true" : "false", ec.cell_aligned ? "true" : "false", ec.tile_budget);
-    char policy_path[4200], copies_path[4200];
+    cli_out best_out[2];
     int wrc = cli_meta_write(f, cmdline, cfgtext, so.seed, start_time, &e);
     free(cmdline);
     if (wrc == 0)
         wrc = write_search(f, &n, &log, &o, &so, &ec, &e);
     if (wrc == 0 && log.best >= 0)
-        wrc = write_best_files(stem, &n, &log, policy_path, copies_path, sizeof policy_path, &e);
-    if (wrc < 0) {
+        wrc = write_best_files(stem, &n, &log, best_out, &e);
+    if (wrc < 0) { /* the best files' temporaries are gone already */
         fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
         h5file_abort(f);
         f = NULL;
-        if (log.best >= 0)
-            best_files_discard(policy_path, copies_path);
         status = 1;
         goto done;
     }
-    if (h5file_commit(f, &e) < 0 ||
-        (log.best >= 0 && best_files_commit(policy_path, copies_path, &e) < 0)) {
-        f = NULL;
-        fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
-        if (log.best >= 0)
-            best_files_discard(policy_path, copies_path);
-        status = 1;
-        goto done;
-    }
+    int crc = h5file_commit(f, &e);
     f = NULL;
-    if (!o.quiet) {
-        print_summary(&n, &a, v, &log, &so, &ec, policy_path, copies_path);
+    if (crc < 0 && log.best >= 0) {
+        cli_out_discard(&best_out[0]);
+        cli_out_discard(&best_out[1]);
+    }
+    if (crc < 0 || (log.best >= 0 && best_files_commit(best_out, &e) < 0)) {
+        fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
+        status = 1;
+        goto done;
+    }
+    const summary sm = {.n = &n,
+                        .a = &a,
+                        .v = v,
+                        .log = &log,
+                        .so = &so,
+                        .ec = &ec,
+                        .policy_path = log.best >= 0 ? best_out[0].path : "",
+                        .copies_path = log.best >= 0 ? best_out[1].path : "",
+                        .output = o.out};
+    if (!o.quiet && o.json)
+        print_json(&sm);
+    else if (!o.quiet) {
+        print_summary(&sm);
         printf("wrote %s\n", o.out);
     }
     status = 0;

@@ -10,35 +10,96 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libconfig.h>
 #include <omp.h>
 
 #include "accuracy.h"
-#include "cfgfile.h"
 #include "cli.h"
+#include "jsonw.h"
 #include "mem.h"
+#include "opt.h"
 #include "search.h"
 
 #define MAX_SETS 16
 
+/* What the run measured, for --json (accuracies as fractions; NaN: not measured). */
+typedef struct tresult {
+    size_t params, train_images, test_images; /* count */
+    double float_acc, integer_acc, crossbar_acc;
+    unsigned long long clipped; /* conversions, count */
+    double device_mean, device_std, device_min;
+} tresult;
+
 typedef struct topts {
-    const char *net, *data, *out, *weights, *policy, *arch, *adc_mode, *logits;
+    const char *net, *data, *out, *weights, *policy, *arch, *logits;
     const char *sets[MAX_SETS];
     unsigned n_sets;
+    int adc_mode; /* xbarfunc_adc_mode; -1: saturate */
     long long epochs, batch, seed, threads, train_images, test_images, finetune_epochs, adc_bits,
         logits_images, device_samples;
     double lr, finetune_lr;
+    bool json;
+    FILE *log;    /* the text output: stdout, or stderr under --json */
+    tresult *res; /* what was measured */
 } topts;
 
-static void usage(void)
-{
-    printf(
-        "usage: xbarsim train --net NAME|FILE [--epochs E] [--batch B] [--lr LR] [--seed S]\n"
-        "                     [--data DIR] [--threads T] [--weights IN.h5] [-o OUT.h5]\n"
-        "                     [--policy P [--arch ARCH] [--set PATH=VALUE]... [--adc-bits B]\n"
-        "                      [--adc-mode M] [--finetune-epochs E] [--device-samples K]]\n\n"
+OPT_NAMES(adc_mode_names, xbarfunc_adc_mode, XBARFUNC_ADC_MODE_COUNT, xbarfunc_adc_mode_name)
+
+static const opt_spec train_table[] = {
+    OPT_STR("--net", "NAME|FILE", topts, net,
+            "network (a built-in name from configs/net/ or a file)", .required = true),
+    OPT_INT("--epochs", "E", topts, epochs, 0, 100000,
+            "float training epochs (default 10; 0: none, e.g. to evaluate\n"
+            "--weights)"),
+    OPT_INT("--batch", "B", topts, batch, 1, 1 << 20, "images per step (default 64)"),
+    OPT_REAL("--lr", "LR", topts, lr, 1e-12, 10.0, "Adam's step size (default 0.001)"),
+    OPT_INT("--seed", "S", topts, seed, 0, LLONG_MAX,
+            "initial weights and shuffling (default 1); same seed, data and\n"
+            "--threads: same weights, bit for bit"),
+    OPT_STR("--data", "DIR", topts, data,
+            "Fashion-MNIST IDX files (default " DATASET_DEFAULT_DIR ")"),
+    OPT_INT("--train-images", "N", topts, train_images, 1, LLONG_MAX,
+            "train on the first N training images (default all 60000)"),
+    OPT_INT("--test-images", "N", topts, test_images, 1, LLONG_MAX,
+            "test on the first N test images (default all 10000)"),
+    OPT_INT("--threads", "T", topts, threads, 1, 256,
+            "OpenMP and OpenBLAS threads (default 1: small GEMMs run faster\n"
+            "on one thread than on busy cores)"),
+    OPT_STR("--weights", "IN.h5", topts, weights,
+            "start from these weights (a weights file of the same network)"),
+    OPT_STR("-o", "OUT.h5", topts, out, "write the weights (required when anything is trained)"),
+    OPT_STR("--policy", "P", topts, policy,
+            "uniform:B, uniform:W,A, a .csv or libconfig policy file"),
+    OPT_STR("--arch", "ARCH", topts, arch,
+            "architecture file or preset name for the crossbar (default lrmp)"),
+    OPT_LIST("--set", "PATH=VALUE", topts, sets, n_sets,
+             "override an architecture setting, e.g. arch.tiles.rows_active=9"),
+    OPT_INT("--adc-bits", "B", topts, adc_bits, 1, ARCH_MAX_ADC_BITS,
+            "every layer's ADC bits (default: the policy's, else the arch's)"),
+    OPT_ENUM("--adc-mode", adc_mode_names, topts, adc_mode,
+             "saturate (default, Huang et al.), drop_lsb or ideal"),
+    OPT_INT("--finetune-epochs", "E", topts, finetune_epochs, 0, 100000,
+            "QAT epochs with fake quantisation under the policy (default 0)"),
+    OPT_REAL("--finetune-lr", "LR", topts, finetune_lr, 1e-12, 10.0,
+             "Adam's step size of the fine-tuning (default 0.0001)"),
+    OPT_INT("--device-samples", "K", topts, device_samples, 0, 100000,
+            "also measure K sampled chips (device seeds S x 1000003 + 1..K\n"
+            "from --seed S) and print their mean, standard deviation and\n"
+            "minimum crossbar test accuracy (default 0)"),
+    OPT_STR("--logits", "FILE.csv", topts, logits,
+            "write the float logits of the first --logits-images N test\n"
+            "images as CSV (image,class,logit)"),
+    OPT_INT("--logits-images", "N", topts, logits_images, 1, 100000,
+            "test images whose logits --logits writes (default 8)"),
+    OPT_FLAG("--json", topts, json,
+             "the final summary as one JSON object on stdout (accuracies as\n"
+             "fractions); the per-epoch lines go to stderr"),
+};
+
+static const opt_command train_command = {
+    .name = "train",
+    .about =
         "Train the float model of a small network (mlp-fmnist, lenet5, resnet8-fmnist,\n"
         "mobilenet-fmnist, or a FILE.cfg of conv2d (grouped, batch-normalised), linear, relu,\n"
         "relu6, pool, flatten and add layers) on Fashion-MNIST: softmax cross-entropy, Adam,\n"
@@ -50,106 +111,14 @@ static void usage(void)
         "GEMM and the bit-accurate crossbar of ARCH (cells, DAC steps, rows_active, per-layer\n"
         "ADC bits); batch norm is folded into the weights first. Device non-idealities come\n"
         "from the arch.tiles.device group (components/device.h), e.g.\n"
-        "--set arch.tiles.device.variation_sigma=0.05.\n\n"
-        "  --net NAME|FILE      network (a built-in name from configs/net/ or a file)\n"
-        "  --epochs E           float training epochs (default 10; 0: none, e.g. to evaluate\n"
-        "                       --weights)\n"
-        "  --batch B            images per step (default 64)\n"
-        "  --lr LR              Adam's step size (default 0.001)\n"
-        "  --seed S             initial weights and shuffling (default 1); same seed, data and\n"
-        "                       --threads: same weights, bit for bit\n"
-        "  --data DIR           Fashion-MNIST IDX files (default " DATASET_DEFAULT_DIR ")\n"
-        "  --train-images N     train on the first N training images (default all 60000)\n"
-        "  --test-images N      test on the first N test images (default all 10000)\n"
-        "  --threads T          OpenMP and OpenBLAS threads (default 1: small GEMMs run faster\n"
-        "                       on one thread than on busy cores)\n"
-        "  --weights IN.h5      start from these weights (a weights file of the same network)\n"
-        "  -o OUT.h5            write the weights (required when anything is trained)\n"
-        "  --policy P           uniform:B, uniform:W,A, a .csv or libconfig policy file\n"
-        "  --arch ARCH          architecture file or preset name for the crossbar (default lrmp)\n"
-        "  --set PATH=VALUE     override an architecture setting, e.g. arch.tiles.rows_active=9\n"
-        "  --adc-bits B         every layer's ADC bits (default: the policy's, else the arch's)\n"
-        "  --adc-mode M         saturate (default, Huang et al.), drop_lsb or ideal\n"
-        "  --finetune-epochs E  QAT epochs with fake quantisation under the policy (default 0)\n"
-        "  --finetune-lr LR     Adam's step size of the fine-tuning (default 0.0001)\n"
-        "  --device-samples K   also measure K sampled chips (device seeds S x 1000003 + 1..K\n"
-        "                       from --seed S) and print their mean, standard deviation and\n"
-        "                       minimum crossbar test accuracy (default 0)\n"
-        "  --logits FILE.csv    write the float logits of the first --logits-images N test\n"
-        "                       images (default 8) as CSV (image,class,logit)\n");
-}
+        "--set arch.tiles.device.variation_sigma=0.05.\n",
+    .opts = train_table,
+    .n_opts = OPT_COUNT(train_table),
+};
 
-static int parse_args(int argc, char **argv, topts *o)
+/* The checks across options: 0, or -1 after the message. */
+static int check_args(const topts *o)
 {
-    static const char *const repeatable[] = {"--set", NULL};
-    if (cli_check_repeats("train", argc, argv, repeatable) < 0)
-        return -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v || a[0] != '-') {
-            fprintf(stderr, "xbarsim train: unexpected or incomplete argument '%s' (see --help)\n",
-                    a);
-            return -1;
-        }
-        i++;
-        int rc = 0;
-        if (strcmp(a, "--net") == 0)
-            o->net = v;
-        else if (strcmp(a, "--data") == 0)
-            o->data = v;
-        else if (strcmp(a, "-o") == 0)
-            o->out = v;
-        else if (strcmp(a, "--weights") == 0)
-            o->weights = v;
-        else if (strcmp(a, "--policy") == 0)
-            o->policy = v;
-        else if (strcmp(a, "--arch") == 0)
-            o->arch = v;
-        else if (strcmp(a, "--adc-mode") == 0)
-            o->adc_mode = v;
-        else if (strcmp(a, "--logits") == 0)
-            o->logits = v;
-        else if (strcmp(a, "--set") == 0) {
-            if (o->n_sets == MAX_SETS) {
-                fprintf(stderr, "xbarsim train: more than %d --set options\n", MAX_SETS);
-                return -1;
-            }
-            o->sets[o->n_sets++] = v;
-        } else if (strcmp(a, "--epochs") == 0)
-            rc = cli_parse_ll("train", a, v, 0, 100000, &o->epochs);
-        else if (strcmp(a, "--batch") == 0)
-            rc = cli_parse_ll("train", a, v, 1, 1 << 20, &o->batch);
-        else if (strcmp(a, "--seed") == 0)
-            rc = cli_parse_ll("train", a, v, 0, LLONG_MAX, &o->seed);
-        else if (strcmp(a, "--threads") == 0)
-            rc = cli_parse_ll("train", a, v, 1, 256, &o->threads);
-        else if (strcmp(a, "--train-images") == 0)
-            rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->train_images);
-        else if (strcmp(a, "--test-images") == 0)
-            rc = cli_parse_ll("train", a, v, 1, LLONG_MAX, &o->test_images);
-        else if (strcmp(a, "--device-samples") == 0)
-            rc = cli_parse_ll("train", a, v, 0, 100000, &o->device_samples);
-        else if (strcmp(a, "--finetune-epochs") == 0)
-            rc = cli_parse_ll("train", a, v, 0, 100000, &o->finetune_epochs);
-        else if (strcmp(a, "--adc-bits") == 0)
-            rc = cli_parse_ll("train", a, v, 1, ARCH_MAX_ADC_BITS, &o->adc_bits);
-        else if (strcmp(a, "--logits-images") == 0)
-            rc = cli_parse_ll("train", a, v, 1, 100000, &o->logits_images);
-        else if (strcmp(a, "--lr") == 0)
-            rc = cli_parse_real("train", a, v, 1e-12, 10.0, &o->lr);
-        else if (strcmp(a, "--finetune-lr") == 0)
-            rc = cli_parse_real("train", a, v, 1e-12, 10.0, &o->finetune_lr);
-        else {
-            fprintf(stderr, "xbarsim train: unknown option '%s' (see --help)\n", a);
-            return -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    if (!o->net) {
-        fprintf(stderr, "xbarsim train: expected --net NAME|FILE (see --help)\n");
-        return -1;
-    }
     if ((o->epochs > 0 || o->finetune_epochs > 0) && !o->out) {
         fprintf(stderr, "xbarsim train: -o OUT.h5: expected the weights file to write (the run "
                         "trains)\n");
@@ -166,43 +135,19 @@ static int parse_args(int argc, char **argv, topts *o)
     return 0;
 }
 
-/* A network or arch argument: an existing file, else NAME in cli_data_dir()/configs/<kind>/. */
-static const char *resolve(const char *arg, const char *kind, char *buf, size_t size)
-{
-    FILE *f = fopen(arg, "r");
-    if (f) {
-        fclose(f);
-        return arg;
-    }
-    snprintf(buf, size, "%s/configs/%s/%s.cfg", cli_data_dir(), kind, arg);
-    return buf;
-}
+/* The epoch lines' context: what is trained, where the lines go. */
+typedef struct epoch_ctx {
+    const char *what;
+    FILE *log;
+} epoch_ctx;
 
-static int load_arch(const topts *o, arch *a, err *e)
+static void print_epoch(const train_epoch *ep, void *vctx)
 {
-    char buf[1024];
-    const char *path = resolve(o->arch ? o->arch : "lrmp", "arch", buf, sizeof buf);
-    config_t cfg;
-    ERR_TRY(cfgfile_parse_file(path, &cfg, e));
-    config_setting_t *tiles = config_lookup(&cfg, "arch.tiles");
-    if (tiles && !config_setting_get_member(tiles, "device")) /* so --set can name its keys */
-        config_setting_add(tiles, "device", CONFIG_TYPE_GROUP);
-    for (unsigned i = 0; i < o->n_sets; i++)
-        if (cfgfile_override(&cfg, o->sets[i], e) < 0) {
-            config_destroy(&cfg);
-            return ERR_INPUT;
-        }
-    int rc = arch_load_config(&cfg, path, a, e);
-    config_destroy(&cfg);
-    return rc;
-}
-
-static void print_epoch(const train_epoch *ep, void *ctx)
-{
-    const char *what = ctx;
-    printf("%s epoch %u: loss %.4f nats, train %.2f %%, test %.2f %%, %.1f s\n", what,
-           ep->epoch + 1, ep->loss, 100.0 * ep->train_acc, 100.0 * ep->test_acc, ep->seconds);
-    fflush(stdout);
+    const epoch_ctx *c = vctx;
+    const char *what = c->what;
+    fprintf(c->log, "%s epoch %u: loss %.4f nats, train %.2f %%, test %.2f %%, %.1f s\n", what,
+            ep->epoch + 1, ep->loss, 100.0 * ep->train_acc, 100.0 * ep->test_acc, ep->seconds);
+    fflush(c->log);
 }
 
 /* K chips of a's device effects, seeds S x 1000003 + 1..K: crossbar test accuracy of each, then
@@ -224,9 +169,10 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
         if (rc < 0)
             break;
         double acc = quant_accuracy(&q, te->x, te->y, te->n);
-        printf("  chip %lld (device seed %llu): crossbar test accuracy = %.2f %% (%.2f s)\n", k,
-               (unsigned long long)chip.tiles.device.seed, 100.0 * acc, wallclock_s() - t0);
-        fflush(stdout);
+        fprintf(o->log,
+                "  chip %lld (device seed %llu): crossbar test accuracy = %.2f %% (%.2f s)\n", k,
+                (unsigned long long)chip.tiles.device.seed, 100.0 * acc, wallclock_s() - t0);
+        fflush(o->log);
         sum += acc, sum2 += acc * acc;
         lo = acc < lo ? acc : lo;
         quant_fini(&q);
@@ -235,8 +181,11 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
     ERR_TRY(rc);
     double K = (double)o->device_samples, mean = sum / K;
     double var = K > 1.0 ? (sum2 - K * mean * mean) / (K - 1.0) : 0.0;
-    printf("device samples = %lld: mean %.2f %%, std %.2f %%, min %.2f %%\n", o->device_samples,
-           100.0 * mean, 100.0 * sqrt(var > 0.0 ? var : 0.0), 100.0 * lo);
+    o->res->device_mean = mean;
+    o->res->device_std = sqrt(var > 0.0 ? var : 0.0);
+    o->res->device_min = lo;
+    fprintf(o->log, "device samples = %lld: mean %.2f %%, std %.2f %%, min %.2f %%\n",
+            o->device_samples, 100.0 * mean, 100.0 * sqrt(var > 0.0 ? var : 0.0), 100.0 * lo);
     return 0;
 }
 
@@ -261,22 +210,27 @@ static int evaluate_policy(fnet *f, const topts *o, const dataset *tr, const dat
     double t1 = wallclock_s();
     double ax = quant_accuracy(&qx, te->x, te->y, te->n);
     double t2 = wallclock_s();
-    printf("policy %s on %s (rows_active %u, dac %u bits, cell %u bits, %s), ADC %s:\n", o->policy,
-           a->name, a->tiles.rows_active, a->tiles.dac.bits, a->tiles.cell_bits,
-           arch_mapping_name(a->tiles.mapping), xbarfunc_adc_mode_name(mode));
-    printf("  %-10s %4s %4s %4s %8s\n", "layer", "wb", "ab", "adc", "needed");
+    fprintf(o->log, "policy %s on %s (rows_active %u, dac %u bits, cell %u bits, %s), ADC %s:\n",
+            o->policy, a->name, a->tiles.rows_active, a->tiles.dac.bits, a->tiles.cell_bits,
+            arch_mapping_name(a->tiles.mapping), xbarfunc_adc_mode_name(mode));
+    fprintf(o->log, "  %-10s %4s %4s %4s %8s\n", "layer", "wb", "ab", "adc", "needed");
     for (unsigned k = 0; k < qx.n; k++) {
         xbarfunc_params xp;
         xbarfunc_params_from_arch(a, qx.l[k].adc, mode, &xp);
-        printf("  %-10s %4u %4u %4u %8u\n", n->layers[n->xbar[k]].name, qx.l[k].wb, qx.l[k].ab,
-               qx.l[k].adc, xbarfunc_adc_bits_needed(&xp));
+        fprintf(o->log, "  %-10s %4u %4u %4u %8u\n", n->layers[n->xbar[k]].name, qx.l[k].wb,
+                qx.l[k].ab, qx.l[k].adc, xbarfunc_adc_bits_needed(&xp));
     }
-    printf("integer test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * ai, te->n, t1 - t0);
+    o->res->integer_acc = ai;
+    o->res->crossbar_acc = ax;
+    o->res->clipped = (unsigned long long)qx.clipped;
+    fprintf(o->log, "integer test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * ai, te->n,
+            t1 - t0);
     char dev[512];
     device_describe(&a->tiles.device, dev, sizeof dev);
-    printf("device: %s\n", dev);
-    printf("crossbar test accuracy = %.2f %% (%zu images, %.2f s), clipped conversions %llu\n",
-           100.0 * ax, te->n, t2 - t1, (unsigned long long)qx.clipped);
+    fprintf(o->log, "device: %s\n", dev);
+    fprintf(o->log,
+            "crossbar test accuracy = %.2f %% (%zu images, %.2f s), clipped conversions %llu\n",
+            100.0 * ax, te->n, t2 - t1, (unsigned long long)qx.clipped);
     quant_fini(&qi);
     quant_fini(&qx);
     if (o->device_samples > 0)
@@ -303,31 +257,35 @@ static int finetune(fnet *f, const topts *o, const dataset *tr, const dataset *t
                       .batch = (size_t)o->batch,
                       .lr = o->finetune_lr,
                       .seed = (uint64_t)o->seed + 1};
-    rc = train_run(f, tr, te, &c, print_epoch, "qat", e);
+    epoch_ctx ec = {"qat", o->log};
+    rc = train_run(f, tr, te, &c, print_epoch, &ec, e);
     fnet_set_fake_quant(f, NULL);
     return rc;
 }
 
+/* The float logits of the first m test images, for cli_write_file. */
+typedef struct logits {
+    fnet *f;
+    size_t m;
+} logits;
+
+static void write_logits_csv(FILE *out, const void *ctx)
+{
+    const logits *l = ctx;
+    size_t k_n = fnet_out_size(l->f);
+    fprintf(out, "image,class,logit\n");
+    for (size_t b = 0; b < l->m; b++)
+        for (size_t k = 0; k < k_n; k++)
+            fprintf(out, "%zu,%zu,%.9g\n", b, k, (double)fnet_output(l->f)[b * k_n + k]);
+}
+
 static int write_logits(fnet *f, const topts *o, const dataset *te)
 {
-    size_t m = (size_t)o->logits_images < te->n ? (size_t)o->logits_images : te->n;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", o->logits);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        fprintf(stderr, "xbarsim train: --logits: cannot write %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
-    fnet_forward(f, te->x, m);
-    fprintf(out, "image,class,logit\n");
-    for (size_t b = 0; b < m; b++)
-        for (size_t k = 0; k < fnet_out_size(f); k++)
-            fprintf(out, "%zu,%zu,%.9g\n", b, k, (double)fnet_output(f)[b * fnet_out_size(f) + k]);
-    int bad = ferror(out);
-    if (fclose(out) != 0 || bad || rename(tmp, o->logits) != 0) {
-        fprintf(stderr, "xbarsim train: --logits: cannot write %s: %s\n", o->logits,
-                strerror(errno));
-        remove(tmp);
+    logits l = {f, (size_t)o->logits_images < te->n ? (size_t)o->logits_images : te->n};
+    fnet_forward(f, te->x, l.m);
+    err e;
+    if (cli_write_file(o->logits, write_logits_csv, &l, &e) < 0) {
+        fprintf(stderr, "xbarsim train: --logits: %s\n", e.msg);
         return -1;
     }
     return 0;
@@ -368,12 +326,10 @@ static int train_main(const topts *o, const char *cmdline)
 {
     err e;
     err_clear(&e);
-    time_t t0 = time(NULL);
-    char start[32];
-    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-    char buf[1024];
+    char start[CLI_TIME_BYTES];
+    cli_utc_time(start, sizeof start);
     network n;
-    if (net_load_file(resolve(o->net, "net", buf, sizeof buf), &n, &e) < 0) {
+    if (cli_load_net(o->net, NULL, &n, &e) < 0) {
         fprintf(stderr, "xbarsim train: --net: %s\n", e.msg);
         return 2;
     }
@@ -383,21 +339,15 @@ static int train_main(const topts *o, const char *cmdline)
     arch a;
     bool have_arch = false;
     policy p = {0};
-    xbarfunc_adc_mode mode = XBARFUNC_ADC_SATURATE;
-    if (o->adc_mode && xbarfunc_adc_mode_parse(o->adc_mode, &mode) < 0) {
-        fprintf(stderr,
-                "xbarsim train: --adc-mode: found '%s', expected ideal, saturate or "
-                "drop_lsb\n",
-                o->adc_mode);
-        goto done;
-    }
+    xbarfunc_adc_mode mode =
+        o->adc_mode >= 0 ? (xbarfunc_adc_mode)o->adc_mode : XBARFUNC_ADC_SATURATE;
     if (fnet_create(&n, (uint64_t)o->seed, &f, &e) < 0 ||
         (o->weights && weights_read(f, o->weights, NULL, &e) < 0)) {
         fprintf(stderr, "xbarsim train: %s%s\n", o->weights && f ? "--weights: " : "", e.msg);
         goto done;
     }
     if (o->policy) {
-        if (load_arch(o, &a, &e) < 0) {
+        if (cli_load_arch(o->arch ? o->arch : "lrmp", NULL, o->sets, o->n_sets, &a, &e) < 0) {
             fprintf(stderr, "xbarsim train: --arch: %s\n", e.msg);
             goto done;
         }
@@ -430,14 +380,15 @@ static int train_main(const topts *o, const char *cmdline)
                 train ? "training" : "test", train ? tr.n : te.n);
         goto done;
     }
-    printf("# %s: %u crossbar layers, %zu parameters; %zu training, %zu test images\n", n.name,
-           n.n_xbar, fnet_param_count(f), tr.n, te.n);
+    fprintf(o->log, "# %s: %u crossbar layers, %zu parameters; %zu training, %zu test images\n",
+            n.name, n.n_xbar, fnet_param_count(f), tr.n, te.n);
     train_config c = {.epochs = (unsigned)o->epochs,
                       .batch = (size_t)o->batch,
                       .lr = o->lr,
                       .seed = (uint64_t)o->seed};
     status = 1;
-    int trc = train_run(f, &tr, &te, &c, print_epoch, "float", &e);
+    epoch_ctx ec = {"float", o->log};
+    int trc = train_run(f, &tr, &te, &c, print_epoch, &ec, &e);
     if (trc == 0 && o->policy)
         fnet_fold_batch_norm(f); /* the crossbar holds folded weights; QAT trains them */
     if (trc < 0 || (o->finetune_epochs > 0 && finetune(f, o, &tr, &te, &p, &e) < 0)) {
@@ -447,8 +398,14 @@ static int train_main(const topts *o, const char *cmdline)
     }
     double t1 = wallclock_s();
     double acc = train_accuracy(f, te.x, te.y, te.n);
-    printf("float test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * acc, te.n,
-           wallclock_s() - t1);
+    *o->res = (tresult){.params = fnet_param_count(f),
+                        .train_images = tr.n,
+                        .test_images = te.n,
+                        .float_acc = acc,
+                        .integer_acc = NAN,
+                        .crossbar_acc = NAN};
+    fprintf(o->log, "float test accuracy = %.2f %% (%zu images, %.2f s)\n", 100.0 * acc, te.n,
+            wallclock_s() - t1);
     if (o->policy && evaluate_policy(f, o, &tr, &te, &p, &a, mode, &e) < 0) {
         fprintf(stderr, "xbarsim train: --policy: %s\n", e.msg);
         status = 2;
@@ -461,7 +418,7 @@ static int train_main(const topts *o, const char *cmdline)
             fprintf(stderr, "xbarsim train: -o: %s\n", e.msg);
             goto done;
         }
-        printf("wrote %s\n", o->out);
+        fprintf(o->log, "wrote %s\n", o->out);
     }
     status = 0;
 done:
@@ -475,26 +432,61 @@ done:
     return status;
 }
 
+static void print_json(const topts *o)
+{
+    const tresult *r = o->res;
+    jsonw w;
+    jsonw_begin(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_str(&w, "network", o->net);
+    jsonw_u64(&w, "parameters", r->params);
+    jsonw_u64(&w, "train_images", r->train_images);
+    jsonw_u64(&w, "test_images", r->test_images);
+    jsonw_num(&w, "float_test_accuracy", r->float_acc);
+    if (o->policy) {
+        jsonw_str(&w, "policy", o->policy);
+        jsonw_num(&w, "integer_test_accuracy", r->integer_acc);
+        jsonw_num(&w, "crossbar_test_accuracy", r->crossbar_acc);
+        jsonw_u64(&w, "clipped_conversions", r->clipped);
+    }
+    if (o->device_samples > 0) {
+        jsonw_object(&w, "device_samples");
+        jsonw_i64(&w, "chips", o->device_samples);
+        jsonw_num(&w, "mean", r->device_mean);
+        jsonw_num(&w, "std", r->device_std);
+        jsonw_num(&w, "min", r->device_min);
+        jsonw_close(&w);
+    }
+    if (o->out)
+        jsonw_str(&w, "output", o->out);
+    jsonw_close(&w);
+    jsonw_end(&w);
+}
+
 int cmd_train(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage();
-            return 0;
-        }
+    tresult res = {.float_acc = NAN, .integer_acc = NAN, .crossbar_acc = NAN};
     topts o = {.epochs = 10,
                .batch = 64,
                .seed = 1,
                .lr = 1e-3,
                .finetune_lr = 1e-4,
                .logits_images = 8,
-               .threads = 1};
-    if (parse_args(argc, argv, &o) < 0)
+               .threads = 1,
+               .adc_mode = -1,
+               .res = &res};
+    int rc = opt_parse_arg(&train_command, argc, argv, &o, NULL);
+    if (rc != OPT_GO)
+        return rc;
+    if (check_args(&o) < 0)
         return 2;
+    o.log = o.json ? stderr : stdout;
     omp_set_num_threads((int)o.threads);
     nn_blas_set_threads((int)o.threads);
     char *cmdline = cli_command_line(argc, argv);
     int status = train_main(&o, cmdline);
     free(cmdline);
+    if (status == 0 && o.json)
+        print_json(&o);
     return status;
 }

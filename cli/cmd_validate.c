@@ -17,9 +17,11 @@
 #include "cost.h"
 #include "err.h"
 #include "mapping.h"
+#include "jsonw.h"
 #include "mem.h"
 #include "model.h"
 #include "network.h"
+#include "opt.h"
 #include "policy.h"
 #include "replication.h"
 
@@ -56,21 +58,42 @@ typedef struct vrow {
     double published, tolerance; /* the figure in its unit; relative tolerance, fraction */
     bool judged;
     unsigned line; /* of the row in the table file */
+    /* computed */
+    double simulated, rel; /* the figure in its unit; relative error, fraction */
+    bool ok;               /* |rel| <= tolerance */
 } vrow;
 
 #define DEFAULT_TABLE "configs/validate/published.cfg"
 
-static void usage(FILE *out)
+typedef struct validate_opts {
+    bool json;
+} validate_opts;
+
+static const opt_spec validate_table[] = {
+    OPT_FLAG("--json", validate_opts, json,
+             "one JSON object: per row the source, quantity, unit, published and\n"
+             "simulated value, relative error, tolerance and verdict; then the counts"),
+};
+
+static const opt_command validate_command = {
+    .name = "validate",
+    .args = "TABLE.cfg",
+    .args_min = 0,
+    .args_max = 1,
+    .about = "Recompute every published reference figure of TABLE.cfg (default: the data\n"
+             "directory's " DEFAULT_TABLE ") with this build and print, per row,\n"
+             "the source, the quantity, the published and the simulated value, the relative\n"
+             "error and PASS / FAIL (|error| <= the row's tolerance) or INFO (a row reported but\n"
+             "not judged; its note says why). Exit status 0 only when every judged row passes,\n"
+             "1 when one fails, 2 on bad input (file:line, setting, found, expected).\n",
+    .opts = validate_table,
+    .n_opts = OPT_COUNT(validate_table),
+};
+
+/* After the options: the quantities a row may ask for, from their table. */
+static void print_quantities(FILE *out)
 {
-    fprintf(out,
-            "usage: xbarsim validate [TABLE.cfg]\n\n"
-            "Recompute every published reference figure of TABLE.cfg (default: the data\n"
-            "directory's " DEFAULT_TABLE ") with this build and print, per row,\n"
-            "the source, the quantity, the published and the simulated value, the relative\n"
-            "error and PASS / FAIL (|error| <= the row's tolerance) or INFO (a row reported but\n"
-            "not judged; its note says why). Exit status 0 only when every judged row passes,\n"
-            "1 when one fails, 2 on bad input (file:line, setting, found, expected).\n\n"
-            "Quantities:");
+    fprintf(out, "\nQuantities:");
     for (int q = 0; q < VQ_COUNT; q++)
         fprintf(out, " %s (%s)%s", quantities[q].name, quantities[q].unit,
                 q + 1 < VQ_COUNT ? "," : "\n");
@@ -193,9 +216,9 @@ static int read_row(const config_setting_t *g, const char *table, unsigned i, vr
 /* The workload figures of row r on arch a: the analytic model of its network. */
 static int price_row(const vrow *r, const arch *a, const char *table, double *out, err *e)
 {
-    char buf[4096], sbuf[4096];
+    char sbuf[4096];
     network n;
-    ERR_TRY(net_load_file(cli_resolve(r->network, table, "net", buf, sizeof buf), &n, e));
+    ERR_TRY(cli_load_net(r->network, table, &n, e));
     policy p;
     unsigned *copies = NULL;
     mapping m;
@@ -227,9 +250,8 @@ static int price_row(const vrow *r, const arch *a, const char *table, double *ou
 
 static int compute(const vrow *r, const char *table, double *out, err *e)
 {
-    char buf[4096];
     arch a;
-    ERR_TRY(arch_load_file(cli_resolve(r->arch, table, "arch", buf, sizeof buf), &a, e));
+    ERR_TRY(cli_load_arch(r->arch, table, NULL, 0, &a, e));
     cost_peak pk = cost_peak_eval(&a);
     int rc = 0;
     switch (r->quantity) {
@@ -252,20 +274,71 @@ static int compute(const vrow *r, const char *table, double *out, err *e)
     return rc;
 }
 
+static const char *verdict(const vrow *r)
+{
+    return !r->judged ? "INFO" : r->ok ? "PASS" : "FAIL";
+}
+
+static void print_rows(const vrow *rows, unsigned n)
+{
+    printf("%-4s %-52s %-18s %14s %14s %9s %9s  %s\n", "row", "source", "quantity", "published",
+           "simulated", "error", "tolerance", "verdict");
+    for (unsigned i = 0; i < n; i++) {
+        const vrow *r = &rows[i];
+        printf("%-4u %-52.52s %-18s %14.6g %14.6g %+8.3f%% %8.3f%%  %s\n", i, r->source,
+               quantities[r->quantity].name, r->published, r->simulated, 100.0 * r->rel,
+               100.0 * r->tolerance, verdict(r));
+        if (!r->judged || !r->ok)
+            printf("     %s: %s (%s, %s)\n", quantities[r->quantity].unit,
+                   r->note ? r->note : "outside the tolerance", r->arch,
+                   r->network ? r->network : "peak");
+    }
+}
+
+static void print_json(const vrow *rows, unsigned n, const char *table)
+{
+    jsonw w;
+    jsonw_begin(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_str(&w, "table", table);
+    jsonw_array(&w, "rows");
+    unsigned count[3] = {0}; /* passed, failed, reported only */
+    for (unsigned i = 0; i < n; i++) {
+        const vrow *r = &rows[i];
+        jsonw_object(&w, NULL);
+        jsonw_str(&w, "source", r->source);
+        jsonw_str(&w, "quantity", quantities[r->quantity].name);
+        jsonw_str(&w, "unit", quantities[r->quantity].unit);
+        jsonw_str(&w, "arch", r->arch);
+        if (r->network)
+            jsonw_str(&w, "network", r->network);
+        jsonw_num(&w, "published", r->published);
+        jsonw_num(&w, "simulated", r->simulated);
+        jsonw_num(&w, "error", r->rel);
+        jsonw_num(&w, "tolerance", r->tolerance);
+        jsonw_str(&w, "verdict", verdict(r));
+        if (r->note)
+            jsonw_str(&w, "note", r->note);
+        jsonw_close(&w);
+        count[!r->judged ? 2 : r->ok ? 0 : 1]++;
+    }
+    jsonw_close(&w);
+    jsonw_u64(&w, "passed", count[0]);
+    jsonw_u64(&w, "failed", count[1]);
+    jsonw_u64(&w, "reported_only", count[2]);
+    jsonw_close(&w);
+    jsonw_end(&w);
+}
+
 int cmd_validate(int argc, char **argv)
 {
-    const char *table = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (argv[i][0] == '-' || table) {
-            fprintf(stderr, "xbarsim validate: unexpected argument '%s' (see --help)\n", argv[i]);
-            return 2;
-        }
-        table = argv[i];
-    }
+    validate_opts o = {0};
+    const char *table;
+    int rc = opt_parse_arg(&validate_command, argc, argv, &o, &table);
+    if (rc == 0)
+        print_quantities(stdout);
+    if (rc != OPT_GO)
+        return rc;
     char path[4096];
     if (!table) {
         snprintf(path, sizeof path, "%s/" DEFAULT_TABLE, cli_data_dir());
@@ -293,34 +366,24 @@ int cmd_validate(int argc, char **argv)
     for (unsigned i = 0; i < n && status == 0; i++)
         if (read_row(config_setting_get_elem(l, i), table, i, &rows[i], &e) < 0)
             status = 2;
-    if (status == 0) {
-        printf("%-4s %-52s %-18s %14s %14s %9s %9s  %s\n", "row", "source", "quantity", "published",
-               "simulated", "error", "tolerance", "verdict");
-        for (unsigned i = 0; i < n && status == 0; i++) {
-            const vrow *r = &rows[i];
-            double v = 0.0;
-            if (compute(r, table, &v, &e) < 0) {
-                status = 2;
-                break;
-            }
-            double rel = r->published != 0.0 ? (v - r->published) / fabs(r->published) : v;
-            bool ok = fabs(rel) <= r->tolerance;
-            const char *verdict = !r->judged ? "INFO" : ok ? "PASS" : "FAIL";
-            failed += r->judged && !ok;
-            passed += r->judged && ok;
-            info += !r->judged;
-            printf("%-4u %-52.52s %-18s %14.6g %14.6g %+8.3f%% %8.3f%%  %s\n", i, r->source,
-                   quantities[r->quantity].name, r->published, v, 100.0 * rel, 100.0 * r->tolerance,
-                   verdict);
-            if (!r->judged || !ok)
-                printf("     %s: %s (%s, %s)\n", quantities[r->quantity].unit,
-                       r->note ? r->note : "outside the tolerance", r->arch,
-                       r->network ? r->network : "peak");
-        }
+    for (unsigned i = 0; i < n && status == 0; i++) {
+        vrow *r = &rows[i];
+        if (compute(r, table, &r->simulated, &e) < 0)
+            status = 2;
+        r->rel =
+            r->published != 0.0 ? (r->simulated - r->published) / fabs(r->published) : r->simulated;
+        r->ok = fabs(r->rel) <= r->tolerance;
+        failed += r->judged && !r->ok;
+        passed += r->judged && r->ok;
+        info += !r->judged;
     }
+    if (status == 0 && o.json)
+        print_json(rows, n, table);
+    else if (status == 0)
+        print_rows(rows, n);
     if (status == 2)
         fprintf(stderr, "xbarsim validate: %s\n", e.msg);
-    else
+    else if (!o.json)
         printf("validate: %u passed, %u failed, %u reported only (%s)\n", passed, failed, info,
                table);
     free(rows);

@@ -371,15 +371,18 @@ static int load_arch(const pset *p, const char *dir, point_cache *c, arch *a, er
     const char *path = resolve(c, RES_ARCH, p->value[PATH_ARCH], here, "arch", buf, sizeof buf);
     config_t cfg;
     ERR_TRY(parse_arch(path, c, &cfg, e));
+    enum { ASSIGNMENT_BYTES = 512 };
+    char *text = mem_calloc(p->n_ov + 1, ASSIGNMENT_BYTES, "arch overrides");
+    const char **sets = mem_calloc(p->n_ov + 1, sizeof *sets, "arch overrides");
     for (unsigned i = 0; i < p->n_ov; i++) {
-        char assignment[512];
-        snprintf(assignment, sizeof assignment, "%s=%s", p->ov[i]->path, p->ov[i]->text);
-        if (cfgfile_override(&cfg, assignment, e) < 0) {
-            config_destroy(&cfg);
-            return ERR_INPUT;
-        }
+        sets[i] = text + (size_t)i * ASSIGNMENT_BYTES;
+        snprintf(text + (size_t)i * ASSIGNMENT_BYTES, ASSIGNMENT_BYTES, "%s=%s", p->ov[i]->path,
+                 p->ov[i]->text);
     }
-    return arch_load_config(&cfg, path, a, e);
+    int rc = cli_arch_from_config(&cfg, path, sets, p->n_ov, a, e);
+    free(sets);
+    free(text);
+    return rc;
 }
 
 static int inputs_load(inputs *in, const pset *p, const char *dir, point_cache *c, err *e)

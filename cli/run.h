@@ -1,7 +1,7 @@
 /* run: `xbarsim run` -- a mapped network simulated on the chip, its summary on stdout and its
- * HDF5 file (schema in traces/README.md). run.c loads, maps, simulates and prints; runout.c
- * writes the file. Invariant: both read the same run_ctx and run_totals, so the printed summary
- * and /summary agree.
+ * HDF5 file (schema in traces/README.md). cmd_run.c loads, maps and prints; run.c simulates and
+ * totals (point.c's sweep points too); runout.c writes the file. Invariant: both read the same
+ * run_ctx and run_totals, so the printed summary and /summary agree.
  */
 #ifndef XBARSIM_CLI_RUN_H
 #define XBARSIM_CLI_RUN_H

@@ -108,7 +108,7 @@ expect "help" 0 '^usage: xbarsim COMMAND' -- "$bin" --help
 expect "info help" 0 '^usage: xbarsim info' -- "$bin" info --help
 expect "no command" 2 '^usage:' -- "$bin"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$bin" frobnicate
-expect "info no file" 2 'expected one ARCH.cfg' -- "$bin" info
+expect "info no file" 2 'info: expected ARCH\.cfg\|PRESET' -- "$bin" info
 expect "missing file" 2 'nonexistent\.cfg.*No such file' -- "$bin" info "$tmp/nonexistent.cfg"
 
 # A typo'd key: the message names file:line and the setting path, and lists valid keys.
@@ -162,8 +162,8 @@ expect "map too big" 2 'the chip has 288' -- "$bin" map "$src/configs/arch/chang
 expect "map bad policy" 2 'uniform:0.*expected uniform:B' -- \
     "$bin" map "$src/configs/arch/lrmp.cfg" --net lenet5 --policy uniform:0
 expect "map unknown net" 2 'no_such_net' -- "$bin" map "$src/configs/arch/lrmp.cfg" --net no_such_net
-expect "map no config" 2 'expected a CONFIG' -- "$bin" map
-expect "map bad option" 2 "unknown or incomplete option '--frob'" -- "$bin" map x.cfg --frob
+expect "map no config" 2 'map: expected CONFIG' -- "$bin" map
+expect "map bad option" 2 "found option '--frob', expected one of --net," -- "$bin" map x.cfg --frob
 
 # replicate: both objectives write a file that map accepts and that reproduces the latency.
 lrmp="$src/configs/arch/lrmp.cfg"
@@ -195,7 +195,7 @@ expect "replicate bad solver" 2 "found 'cplex'" -- \
     "$bin" replicate "$lrmp" --net resnet18 --objective latency --budget chip --solver cplex
 expect "replicate reprogram" 2 'expected weight_stationary' -- \
     "$bin" replicate "$src/configs/arch/cimaq.cfg" --net resnet18 --objective latency --budget chip
-expect "replicate missing args" 2 'expected CONFIG, --objective and --budget' -- "$bin" replicate "$lrmp"
+expect "replicate missing args" 2 'expected CONFIG\|PRESET, --objective and --budget' -- "$bin" replicate "$lrmp"
 # Every built-in network on lrmp: replicated, or refused with the tiles one copy of each needs.
 for net in mlp-lrmp lenet5 resnet18 resnet34 resnet50 vgg11 vgg16 vit_b32 mobilenet_v2; do
     for obj in latency throughput; do
@@ -209,6 +209,55 @@ for net in mlp-lrmp lenet5 resnet18 resnet34 resnet50 vgg11 vgg16 vit_b32 mobile
             echo "FAIL: replicate $net $obj: exit $rc: $(head -3 <<<"$out")"
         fi
     done
+done
+
+# The option parser (cli/opt.c): every command takes preset and network names, --json parses,
+# malformed numbers are refused with exit 2 and the found/expected message, and --help lists
+# every option the parser accepts (the list the refusal of an unknown option gives).
+json_ok() { /usr/bin/python3 -c 'import json, sys; json.load(sys.stdin); print("ok")'; }
+cat >"$tmp/names_sweep.cfg" <<'SW'
+sweep = { job = "map"; base = { arch = "lrmp"; network = "lenet5"; };
+  axes = ( { path = "policy.uniform"; values = [6, 8]; } ); };
+SW
+printf 'validate = (\n  { source = "x"; quantity = "latency_us"; arch = "lrmp"; network = "lenet5"; published = 1.0; tolerance = 0.1; judged = false; note = "names"; }\n);\n' >"$tmp/names_val.cfg"
+expect "info preset name" 0 '^arch\.name = "lrmp"' -- "$bin" info lrmp
+expect "run preset and net names" 0 'lenet5 on lrmp' -- "$bin" run --arch lrmp --net lenet5 -o "$tmp/names.h5"
+expect "search preset and net names" 0 'lenet5 on lrmp' -- \
+    "$bin" search lrmp --net lenet5 --mode lrmp --episodes 2 --warmup 1 -o "$tmp/names_s.h5"
+expect "sweep preset and net names" 0 '^2 of 2 points done' -- \
+    "$bin" sweep "$tmp/names_sweep.cfg" -o "$tmp/names_sw.h5"
+expect "validate preset and net names" 0 '^validate: 0 passed, 0 failed, 1 reported only' -- "$bin" validate "$tmp/names_val.cfg"
+for cmd in "info lrmp" "map lrmp --net lenet5" \
+    "replicate lrmp --net lenet5 --objective latency --budget 2x" \
+    "run --arch lrmp --net lenet5 -o $tmp/j.h5" \
+    "search lrmp --net lenet5 --mode lrmp --episodes 2 --warmup 1 -o $tmp/js.h5" \
+    "sweep $tmp/names_sweep.cfg -o $tmp/jsw.h5" "merge -o $tmp/jm.h5 $tmp/jsw.h5" \
+    "validate $tmp/names_val.cfg"; do
+    # shellcheck disable=SC2086
+    expect "json: $cmd" 0 '^ok$' -- sh -c "'$bin' $cmd --json | $(declare -f json_ok | sed -n 3p)"
+done
+for bad in '1x' ' 5' '' '1e999' '-1'; do
+    expect "run --inferences '$bad'" 2 "^xbarsim run: --inferences: found '$bad', expected an integer in 1\\.\\." -- \
+        "$bin" run -q -o "$tmp/bad.h5" --inferences "$bad"
+    expect "replicate --time-limit '$bad'" 2 "^xbarsim replicate: --time-limit: found '$bad', expected an integer" -- \
+        "$bin" replicate lrmp --objective latency --budget 2x --time-limit "$bad"
+done
+for bad in '1x' ' 5' '' '1e999' '-1'; do
+    expect "sweep --snapshot '$bad'" 2 "^xbarsim sweep: --snapshot: found '$bad', expected a number in 0\\.\\." -- \
+        "$bin" sweep "$tmp/names_sweep.cfg" --snapshot "$bad"
+    expect "search --seed '$bad'" 2 "^xbarsim search: --seed: found '$bad', expected an integer in 0\\.\\." -- \
+        "$bin" search lrmp --mode lrmp --seed "$bad"
+done
+expect "missing value" 2 '^xbarsim map: --net: found nothing, expected NAME\|FILE' -- "$bin" map lrmp --net
+expect "csv and json" 2 '^xbarsim map: --csv and --json exclude each other' -- "$bin" map lrmp --csv --json
+for c in info map replicate run search train sweep merge validate; do
+    opts=$("$bin" "$c" --no-such-option 2>&1 | sed -n 's/.*expected one of \(.*\) (see --help)$/\1/p' | tr -d ',')
+    help=$("$bin" "$c" --help)
+    missing=""
+    for o in $opts; do
+        grep -qE -- "(^|[ [])$o([] ]|$)" <<<"$help" || missing="$missing $o"
+    done
+    check "$c --help lists every option ($opts)" [ -n "$opts" ] && [ -z "$missing" ]
 done
 
 finish

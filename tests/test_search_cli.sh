@@ -93,6 +93,6 @@ expect "functional needs weights" 2 'accuracy functional: expected --weights FIL
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy functional
 expect "external needs a command" 2 'expected --command' -- \
     "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy external
-expect "no mode" 2 'expected CONFIG and --mode' -- "$bin" search "$lrmp"
+expect "no mode" 2 'expected CONFIG\|PRESET and --mode' -- "$bin" search "$lrmp"
 expect "help" 0 'usage: xbarsim search' -- "$bin" search --help
 finish

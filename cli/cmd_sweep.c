@@ -1,7 +1,7 @@
-/* sweep: the `xbarsim sweep` command -- every point of a sweep file evaluated on OpenMP threads,
- * or on MPI ranks fed from a dynamic work queue, or a Slurm shard's share of them; results kept
- * in a journal as they finish and written to HDF5 (sweepout.h). Exit status: 0 every point of the
- * share evaluated (failed points included: they are results); 1 interrupted or the output could
+/* cmd_sweep: the `xbarsim sweep` command -- every point of a sweep file evaluated on OpenMP
+ * threads, or on MPI ranks fed from a dynamic work queue, or a Slurm shard's share of them; results
+ * kept in a journal as they finish and written to HDF5 (sweepout.h). Exit status: 0 every point of
+ * the share evaluated (failed points included: they are results); 1 interrupted or the output could
  * not be written (the journal keeps what was done: the same command resumes); 2 bad input.
  */
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <omp.h>
@@ -20,21 +19,25 @@
 #endif
 
 #include "cli.h"
+#include "jsonw.h"
 #include "mem.h"
+#include "opt.h"
 #include "point.h"
 #include "search.h"
 #include "sweepcfg.h"
 #include "sweepout.h"
 
 typedef struct sweep_opts {
-    const char *file;  /* SWEEP.cfg */
-    const char *out;   /* results .h5 */
-    int threads;       /* OpenMP threads, 0: OpenMP's default */
-    unsigned shard;    /* this shard */
-    unsigned shards;   /* shards in all (1: no sharding) */
-    double snapshot_s; /* rewrite the HDF5 file at most this often while running, s */
-    bool list;         /* print the points, run nothing */
-    bool quiet;        /* no summary */
+    const char *file;      /* SWEEP.cfg */
+    const char *out;       /* results .h5 */
+    const char *shard_arg; /* I/N as given */
+    long long threads;     /* OpenMP threads, 0: OpenMP's default */
+    unsigned shard;        /* this shard */
+    unsigned shards;       /* shards in all (1: no sharding) */
+    double snapshot_s;     /* rewrite the HDF5 file at most this often while running, s */
+    bool list;             /* print the points, run nothing */
+    bool quiet;            /* no summary */
+    bool json;             /* the summary as JSON */
 } sweep_opts;
 
 /* A running sweep: what every worker thread (or rank 0) records into, under one lock. */
@@ -49,7 +52,7 @@ typedef struct runner {
     double last_snapshot; /* wall clock of the last HDF5 write, s */
     uint64_t todo;        /* points to evaluate in this session, count */
     uint64_t done_now;    /* of which finished, count */
-    bool tty;             /* progress bar on stderr */
+    cli_progress bar;     /* on stderr */
     bool io_failed;       /* the journal or the file could not be written: stop */
     err io_err;
 } runner;
@@ -62,11 +65,39 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void usage(void)
-{
-    printf(
-        "usage: xbarsim sweep SWEEP.cfg [-o FILE.h5] [-j THREADS] [--shard I/N] [--snapshot S]\n"
-        "                     [--list] [-q]\n\n"
+#ifdef XBARSIM_MPI
+#define MPI_NOTE "This build: MPI built in.\n"
+#else
+#define MPI_NOTE "This build: MPI not built in (ranks would each run the whole sweep).\n"
+#endif
+
+static const opt_spec sweep_table[] = {
+    OPT_STR("-o", "FILE.h5", sweep_opts, out,
+            "output (default traces/sweep.h5). While the sweep runs, every finished\n"
+            "point is appended to FILE.h5.journal; killed and started again with\n"
+            "the same command, it skips the points already done"),
+    OPT_INT("-j", "THREADS", sweep_opts, threads, 1, 1024,
+            "OpenMP threads evaluating points (default: OMP_NUM_THREADS or the\n"
+            "cores; -j2 is -j 2); results do not depend on it"),
+    OPT_STR("--shard", "I/N", sweep_opts, shard_arg,
+            "evaluate only points k with k mod N = I (0 <= I < N), e.g. one task of\n"
+            "a Slurm job array; join the shard files with `xbarsim merge`"),
+    OPT_REAL("--snapshot", "S", sweep_opts, snapshot_s, 0.0, 1e9,
+             "rewrite FILE.h5 with the points so far at most every S s (default 60;\n"
+             "0: only at the end)"),
+    OPT_FLAG("--list", sweep_opts, list, "print the points' settings and exit"),
+    OPT_FLAG("-q", sweep_opts, quiet, "no summary"),
+    OPT_FLAG("--json", sweep_opts, json,
+             "the summary as one JSON object (points done and failed, the first\n"
+             "failures, axes that change no metric, the output file)"),
+};
+
+static const opt_command sweep_command = {
+    .name = "sweep",
+    .args = "SWEEP.cfg",
+    .args_min = 1,
+    .args_max = 1,
+    .about =
         "Evaluate every point of a parameter sweep: the base settings with one value of each\n"
         "axis (all combinations, or the axes zipped), running the sweep's job at each point --\n"
         "map (analytic model), run (event simulation), replicate (copies under a tile budget)\n"
@@ -74,82 +105,27 @@ static void usage(void)
         "/sweep/points of FILE.h5, one row per point (axis values, metrics, status, message,\n"
         "wall time; schema in traces/README.md; scripts/xbarsim_trace.py sweep reads and plots\n"
         "it). A point that fails (say, a combination that does not fit the chip) is recorded\n"
-        "with its message and the sweep goes on. Sweep files: configs/sweep/README.md.\n\n"
-        "  -o FILE.h5     output (default traces/sweep.h5). While the sweep runs, every finished\n"
-        "                 point is appended to FILE.h5.journal; killed and started again with\n"
-        "                 the same command, it skips the points already done\n"
-        "  -j THREADS     OpenMP threads evaluating points (default: OMP_NUM_THREADS or the\n"
-        "                 cores); results do not depend on it\n"
-        "  --shard I/N    evaluate only points k with k mod N = I (0 <= I < N), e.g. one task of\n"
-        "                 a Slurm job array; join the shard files with `xbarsim merge`\n"
-        "  --snapshot S   rewrite FILE.h5 with the points so far at most every S s (default 60;\n"
-        "                 0: only at the end)\n"
-        "  --list         print the points' settings and exit\n"
-        "  -q             no summary\n\n"
+        "with its message and the sweep goes on. Sweep files: configs/sweep/README.md.\n",
+    .after =
         "Under `mpirun -n K xbarsim sweep ...` (built with Open MPI) the ranks take points from a\n"
         "dynamic queue that rank 0 serves between its own points; rank 0 writes the file.\n\n"
         "Exit status: 0 every point evaluated (failed points are results); 1 interrupted or the\n"
-        "output could not be written (run the same command again to resume); 2 bad input.\n");
-#ifdef XBARSIM_MPI
-    printf("\nThis build: MPI built in.\n");
-#else
-    printf("\nThis build: MPI not built in (ranks would each run the whole sweep).\n");
-#endif
-}
+        "output could not be written (run the same command again to resume); 2 bad "
+        "input.\n\n" MPI_NOTE,
+    .opts = sweep_table,
+    .n_opts = OPT_COUNT(sweep_table),
+};
 
 static int parse_args(int argc, char **argv, sweep_opts *o)
 {
-    static const char *const repeatable[] = {NULL};
-    if (cli_check_repeats("sweep", argc, argv, repeatable) < 0)
-        return -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long ll;
-        if (strncmp(a, "-j", 2) == 0 && a[2]) { /* -j2, as make and OpenMP users type it */
-            if (cli_parse_ll("sweep", "-j", a + 2, 1, 1024, &ll) < 0)
-                return -1;
-            o->threads = (int)ll;
-        } else if (strcmp(a, "--list") == 0) {
-            o->list = true;
-        } else if (strcmp(a, "-q") == 0) {
-            o->quiet = true;
-        } else if (a[0] != '-') {
-            if (o->file) {
-                fprintf(stderr, "xbarsim sweep: unexpected argument '%s' (see --help)\n", a);
-                return -1;
-            }
-            o->file = a;
-        } else if (!v) {
-            fprintf(stderr, "xbarsim sweep: unknown or incomplete option '%s' (see --help)\n", a);
-            return -1;
-        } else if (strcmp(a, "-o") == 0) {
-            o->out = argv[++i];
-        } else if (strcmp(a, "-j") == 0) {
-            if (cli_parse_ll("sweep", "-j", v, 1, 1024, &ll) < 0)
-                return -1;
-            o->threads = (int)ll;
-            i++;
-        } else if (strcmp(a, "--shard") == 0) {
-            if (sweep_shard_parse(v, &o->shard, &o->shards) < 0) {
-                fprintf(stderr,
-                        "xbarsim sweep: --shard: found '%s', expected I/N with 0 <= I < N\n", v);
-                return -1;
-            }
-            i++;
-        } else if (strcmp(a, "--snapshot") == 0) {
-            if (cli_parse_real("sweep", "--snapshot", v, 0.0, 1e9, &o->snapshot_s) < 0)
-                return -1;
-            i++;
-        } else {
-            fprintf(stderr, "xbarsim sweep: unknown option '%s' (see --help)\n", a);
-            return -1;
-        }
+    int rc = opt_parse_arg(&sweep_command, argc, argv, o, &o->file);
+    if (rc == OPT_GO && o->shard_arg &&
+        sweep_shard_parse(o->shard_arg, &o->shard, &o->shards) < 0) {
+        fprintf(stderr, "xbarsim sweep: --shard: found '%s', expected I/N with 0 <= I < N\n",
+                o->shard_arg);
+        rc = 2;
     }
-    if (!o->file) {
-        fprintf(stderr, "xbarsim sweep: expected a SWEEP.cfg argument (see --help)\n");
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* ---- evaluating and recording -------------------------------------------------------------- */
@@ -187,18 +163,13 @@ static void eval_point(const sweep_spec *s, uint64_t k, point_cache *c, point_re
 
 static void progress(runner *r, bool last)
 {
-    if (!r->tty || r->o->quiet)
-        return;
     double t = wallclock_s() - r->started;
-    if (!last && t < 1.0)
-        return;
-    double eta = r->done_now ? t * (double)(r->todo - r->done_now) / (double)r->done_now : 0;
-    int width = 40, fill = r->todo ? (int)(40 * r->done_now / r->todo) : width;
-    fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 " points  %.1f points/s  ETA %.0f s   ",
-            fill, "########################################", width - fill, "", r->done_now,
-            r->todo, t > 0 ? (double)r->done_now / t : 0.0, eta);
+    char note[96];
+    snprintf(note, sizeof note, "%" PRIu64 "/%" PRIu64 " points  %.1f points/s", r->done_now,
+             r->todo, t > 0 ? (double)r->done_now / t : 0.0);
+    cli_progress_update(&r->bar, r->done_now, r->todo, note, last);
     if (last)
-        fputc('\n', stderr);
+        cli_progress_end(&r->bar);
 }
 
 /* Record point k (called under the lock): memory, journal, a snapshot when one is due. */
@@ -224,7 +195,7 @@ static void record(runner *r, uint64_t k, const point_result *res)
 
 static void run_threads(runner *r, const uint64_t *pending, uint64_t n)
 {
-    int threads = r->o->threads > 0 ? r->o->threads : omp_get_max_threads();
+    int threads = r->o->threads > 0 ? (int)r->o->threads : omp_get_max_threads();
     int64_t count = (int64_t)n;
 #pragma omp parallel num_threads(threads)
     {
@@ -424,6 +395,44 @@ static void summary(const runner *r, double wall_s)
     free(inert);
 }
 
+static void summary_json(const runner *r, double wall_s, bool written)
+{
+    jsonw w;
+    jsonw_begin(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_str(&w, "sweep", r->spec->origin);
+    jsonw_str(&w, "job", point_job_name(r->spec->job));
+    jsonw_u64(&w, "shard", r->st.shard);
+    jsonw_u64(&w, "shards", r->st.shards);
+    jsonw_u64(&w, "points_in_share", r->st.share);
+    jsonw_u64(&w, "points_done", r->st.n);
+    jsonw_u64(&w, "points_now", r->done_now);
+    jsonw_u64(&w, "points_failed", r->st.failed);
+    jsonw_num(&w, "wall_s", wall_s);
+    jsonw_array(&w, "failures");
+    for (uint64_t i = 0, shown = 0; i < r->st.n && shown < 3; i++)
+        if (!r->st.ok[i]) {
+            jsonw_object(&w, NULL);
+            jsonw_u64(&w, "point", r->st.point[i]);
+            jsonw_str(&w, "message", r->st.message[i]);
+            jsonw_close(&w);
+            shown++;
+        }
+    jsonw_close(&w);
+    jsonw_array(&w, "axes_without_effect");
+    bool *inert = mem_calloc(r->spec->n_axes + 1, sizeof *inert, "sweep inert axes");
+    if (sweep_inert_axes(&r->st, inert))
+        for (unsigned a = 0; a < r->spec->n_axes; a++)
+            if (inert[a])
+                jsonw_str(&w, NULL, r->spec->axes[a].path);
+    free(inert);
+    jsonw_close(&w);
+    if (written)
+        jsonw_str(&w, "output", r->o->out);
+    jsonw_close(&w);
+    jsonw_end(&w);
+}
+
 /* Load what is done (output file, then journal); the points still to do into *pending. */
 static int prepare(runner *r, uint64_t **pending, uint64_t *n, err *e)
 {
@@ -457,7 +466,9 @@ static int finish(runner *r)
         status = 1;
     }
     sweep_journal_close(&r->j, status == 0 && complete);
-    if (!r->o->quiet) {
+    if (!r->o->quiet && r->o->json) {
+        summary_json(r, wall, status == 0);
+    } else if (!r->o->quiet) {
         summary(r, wall);
         if (status == 0)
             printf("wrote %s\n", r->o->out);
@@ -467,16 +478,10 @@ static int finish(runner *r)
 
 int cmd_sweep(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage();
-            return 0;
-        }
-    sweep_opts o = {.shards = 1, .snapshot_s = 60};
-    if (parse_args(argc, argv, &o) < 0)
-        return 2;
-    if (!o.out)
-        o.out = "traces/sweep.h5";
+    sweep_opts o = {.shards = 1, .snapshot_s = 60, .out = "traces/sweep.h5"};
+    int prc = parse_args(argc, argv, &o);
+    if (prc != OPT_GO)
+        return prc;
     int rank = 0, ranks = 1;
 #ifdef XBARSIM_MPI
     bool mpi = mpi_launched();
@@ -535,11 +540,10 @@ int cmd_sweep(int argc, char **argv)
     if (go) {
         if (rank == 0) {
             r.command_line = cli_command_line(argc, argv);
-            time_t now = time(NULL);
-            strftime(r.start_time, sizeof r.start_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+            cli_utc_time(r.start_time, sizeof r.start_time);
             r.started = r.last_snapshot = wallclock_s();
             r.todo = n;
-            r.tty = isatty(STDERR_FILENO);
+            cli_progress_start(&r.bar, isatty(STDERR_FILENO) && !o.quiet);
             signal(SIGINT, on_signal);
             signal(SIGTERM, on_signal);
         }

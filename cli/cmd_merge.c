@@ -1,5 +1,5 @@
-/* merge: the `xbarsim merge` command -- joins the result files of one sweep's shards (or of runs
- * that each did part of it) into one file whose /sweep/points has every point exactly once,
+/* cmd_merge: the `xbarsim merge` command -- joins the result files of one sweep's shards (or of
+ * runs that each did part of it) into one file whose /sweep/points has every point exactly once,
  * sorted. It refuses files of different sweeps or column layouts, and says which points are
  * missing or duplicated. Exit status: 0 merged; 1 the output could not be written; 2 bad input
  * (different sweeps, missing or duplicate points without --partial, unreadable files).
@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "h5file.h"
 #include "h5read.h"
+#include "jsonw.h"
 #include "mem.h"
+#include "opt.h"
 #include "point.h"
 #include "sweepout.h"
 
@@ -27,17 +28,36 @@ typedef struct input {
     int col_point, col_status;
 } input;
 
-static void usage(void)
-{
-    printf("usage: xbarsim merge -o FILE.h5 [--partial] SHARD.h5...\n\n"
-           "Join the result files of one sweep (e.g. the shards of a Slurm job array, each from\n"
-           "`xbarsim sweep --shard I/N`) into FILE.h5: /sweep/points with every point exactly\n"
-           "once, sorted by point. Files of another sweep (a different sweep id) or column layout\n"
-           "are refused. Missing or duplicated points are listed (as index ranges) and nothing is\n"
-           "written, unless --partial: then the points present are written and the file says\n"
-           "complete = 0 (running the sweep with -o FILE.h5 then evaluates only the rest).\n\n"
-           "Exit status: 0 merged; 1 the output could not be written; 2 bad input.\n");
-}
+typedef struct merge_opts {
+    const char *out;
+    bool partial, json;
+} merge_opts;
+
+static const opt_spec merge_table[] = {
+    OPT_STR("-o", "FILE.h5", merge_opts, out, "the merged file", .required = true),
+    OPT_FLAG("--partial", merge_opts, partial,
+             "write the points present even when some are missing"),
+    OPT_FLAG("--json", merge_opts, json,
+             "the outcome as one JSON object (files, points merged of the total,\n"
+             "the output file) instead of the line"),
+};
+
+static const opt_command merge_command = {
+    .name = "merge",
+    .args = "SHARD.h5",
+    .args_min = 1,
+    .args_max = MAX_INPUTS,
+    .about = "Join the result files of one sweep (e.g. the shards of a Slurm job array, each from\n"
+             "`xbarsim sweep --shard I/N`) into FILE.h5: /sweep/points with every point exactly\n"
+             "once, sorted by point. Files of another sweep (a different sweep id) or column\n"
+             "layout are refused. Missing or duplicated points are listed (as index ranges) and\n"
+             "nothing is written, unless --partial: then the points present are written and the\n"
+             "file says complete = 0 (running the sweep with -o FILE.h5 then evaluates only the\n"
+             "rest).\n",
+    .after = "Exit status: 0 merged; 1 the output could not be written; 2 bad input.\n",
+    .opts = merge_table,
+    .n_opts = OPT_COUNT(merge_table),
+};
 
 static int load(input *in, err *e)
 {
@@ -187,9 +207,8 @@ static int write_merged(const char *path, const input *in, size_t n, const char 
 {
     uint64_t rows, failed;
     unsigned char *data = gather(in, n, in[0].total, &rows, &failed);
-    char start[32];
-    time_t now = time(NULL);
-    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    char start[CLI_TIME_BYTES];
+    cli_utc_time(start, sizeof start);
     const char **names = mem_calloc(2 * in[0].t.ncols + 1, sizeof *names, "names");
     h5file *f;
     int rc = h5file_create(path, &f, e);
@@ -210,35 +229,37 @@ static int write_merged(const char *path, const input *in, size_t n, const char 
     return rc;
 }
 
+static void print_merged(const merge_opts *o, size_t files, uint64_t points, uint64_t total)
+{
+    if (!o->json) {
+        printf("merged %zu files: %" PRIu64 " of %" PRIu64 " points into %s\n", files, points,
+               total, o->out);
+        return;
+    }
+    jsonw w;
+    jsonw_begin(&w, stdout);
+    jsonw_object(&w, NULL);
+    jsonw_u64(&w, "files", files);
+    jsonw_u64(&w, "points", points);
+    jsonw_u64(&w, "points_total", total);
+    jsonw_str(&w, "output", o->out);
+    jsonw_close(&w);
+    jsonw_end(&w);
+}
+
 int cmd_merge(int argc, char **argv)
 {
-    const char *out = NULL;
-    bool partial = false;
-    input *in = mem_calloc((size_t)argc, sizeof *in, "merge inputs");
-    size_t n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage();
-            free(in);
-            return 0;
-        }
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (strcmp(argv[i], "--partial") == 0) {
-            partial = true;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "xbarsim merge: unknown or incomplete option '%s' (see --help)\n",
-                    argv[i]);
-            free(in);
-            return 2;
-        } else {
-            in[n++].path = argv[i];
-        }
-    }
-    if (!out || n == 0 || n > MAX_INPUTS) {
-        fprintf(stderr, "xbarsim merge: expected -o FILE.h5 and at least one input (see --help)\n");
+    merge_opts o = {0};
+    opt_args args;
+    int rc = opt_parse(&merge_command, argc, argv, &o, &args);
+    size_t n = args.n;
+    input *in = mem_calloc(n ? n : 1, sizeof *in, "merge inputs");
+    for (size_t f = 0; f < n; f++)
+        in[f].path = args.v[f];
+    opt_args_fini(&args);
+    if (rc != 0) {
         free(in);
-        return 2;
+        return rc > 0 ? 0 : 2;
     }
     err e;
     err_clear(&e);
@@ -262,18 +283,17 @@ int cmd_merge(int argc, char **argv)
                 in[0].total, ranges);
     if (dups)
         fprintf(stderr, "xbarsim merge: %" PRIu64 " duplicated rows\n", dups);
-    if (dups || (missing && !partial)) {
+    if (dups || (missing && !o.partial)) {
         fprintf(stderr, "xbarsim merge: nothing written%s\n",
                 dups ? "" : " (--partial writes the points present)");
         goto done;
     }
     char *cl = cli_command_line(argc, argv);
-    if (write_merged(out, in, n, cl, &e) < 0) {
+    if (write_merged(o.out, in, n, cl, &e) < 0) {
         fprintf(stderr, "xbarsim merge: %s\n", e.msg);
         status = 1;
     } else {
-        printf("merged %zu files: %" PRIu64 " of %" PRIu64 " points into %s\n", n,
-               in[0].total - missing, in[0].total, out);
+        print_merged(&o, n, in[0].total - missing, in[0].total);
         status = 0;
     }
     free(cl);
