@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     arch a;
     dataset te, tr;
     fnet *f;
-    if (net_load_file(XBARSIM_DATA_DIR "/configs/net/mlp-fmnist.cfg", &n, &e) < 0 ||
+    if (network_load_file(XBARSIM_DATA_DIR "/configs/net/mlp-fmnist.cfg", &n, &e) < 0 ||
         arch_load_file(XBARSIM_DATA_DIR "/configs/arch/lrmp.cfg", &a, &e) < 0 ||
         dataset_load_fmnist(data, DATASET_TEST, 0, &te, &e) < 0 ||
         dataset_load_fmnist(data, DATASET_TRAIN, QUANT_CALIB_IMAGES, &tr, &e) < 0 ||
@@ -100,6 +100,6 @@ int main(int argc, char **argv)
     dataset_fini(&te);
     dataset_fini(&tr);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
     return 0;
 }

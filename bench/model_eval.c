@@ -40,7 +40,7 @@ static double run(const network *n, const arch *a, unsigned evals, unsigned *see
         mapping m;
         model mo;
         err e;
-        if (mapping_build(n, a, &p, NULL, MAP_PLACE_GROUPS, &m, &e) < 0) {
+        if (mapping_build(n, a, &p, NULL, MAPPING_PLACE_GROUPS, &m, &e) < 0) {
             fprintf(stderr, "model_eval: %s\n", e.msg);
             exit(1);
         }
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_DATA_DIR, net_name);
-    if (net_load_file(path, &n, &e) < 0) {
+    if (network_load_file(path, &n, &e) < 0) {
         fprintf(stderr, "model_eval: %s\n", e.msg);
         arch_fini(&a);
         return 1;
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
            n.name, n.n_layers, n.n_xbar, a.name, evals, repeat);
     printf("evaluations/s: median %.0f  min %.0f  max %.0f  (checksum %llu)\n", rates[repeat / 2],
            rates[0], rates[repeat - 1], checksum);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     return 0;
 }

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         char path[1024];
         snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_DATA_DIR, nets[ni]);
         network n;
-        if (net_load_file(path, &n, &e) < 0) {
+        if (network_load_file(path, &n, &e) < 0) {
             fprintf(stderr, "replicate_bench: %s\n", e.msg);
             status = 1;
             break;
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
                 replicate_problem_fini(&p);
             }
         policy_fini(&pol);
-        net_fini(&n);
+        network_fini(&n);
     }
     arch_fini(&a);
     return status;

@@ -163,7 +163,8 @@ int cli_load_arch(const char *name, const char *config, const char *const *sets,
 int cli_load_net(const char *name, const char *config, network *out, err *e)
 {
     char buf[4096];
-    return net_load_file(name ? cli_resolve(name, config, "net", buf, sizeof buf) : config, out, e);
+    return network_load_file(name ? cli_resolve(name, config, "net", buf, sizeof buf) : config, out,
+                             e);
 }
 
 int cli_load_inputs(const char *cmd, const char *config, const char *net, arch *a, network *n)

@@ -63,12 +63,12 @@ int cli_arch_from_config(config_t *cfg, const char *origin, const char *const *s
 int cli_load_arch(const char *name, const char *config, const char *const *sets, unsigned n_sets,
                   arch *out, err *e);
 /* The built-in network or file `name` (cli_resolve from config); with name NULL, the `network`
- * group of the file config itself. On success the caller net_fini()s *out. */
+ * group of the file config itself. On success the caller network_fini()s *out. */
 int cli_load_net(const char *name, const char *config, network *out, err *e);
 
 /* The inputs of the commands that take CONFIG|PRESET and --net (map, replicate, search): the
  * architecture `config` (a preset or file) and the network `net` (a built-in name or file; NULL:
- * CONFIG's own `network` group). 0 with both loaded (arch_fini, net_fini), or -1 with nothing
+ * CONFIG's own `network` group). 0 with both loaded (arch_fini, network_fini), or -1 with nothing
  * loaded after printing "xbarsim CMD: why" on stderr (bad input: exit 2). */
 int cli_load_inputs(const char *cmd, const char *config, const char *net, arch *a, network *n);
 

@@ -14,11 +14,11 @@
 
 typedef struct map_opts {
     const char *net, *policy, *replication;
-    int placement; /* map_placement */
+    int placement; /* mapping_placement */
     bool csv, json;
 } map_opts;
 
-OPT_NAMES(placement_names, map_placement, MAP_PLACE_COUNT, map_placement_name)
+OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec map_table[] = {
     OPT_STR("--net", "NAME|FILE", map_opts, net,
@@ -68,7 +68,7 @@ static int map_print(const map_opts *o, const network *n, const arch *a, err *e)
     mapping m;
     int rc = replication_from_spec(o->replication, n, &copies, e);
     if (rc == 0)
-        rc = mapping_build(n, a, &p, copies, (map_placement)o->placement, &m, e);
+        rc = mapping_build(n, a, &p, copies, (mapping_placement)o->placement, &m, e);
     if (rc == 0) {
         model mo;
         model_evaluate(n, a, &m, &mo);
@@ -88,7 +88,7 @@ static int map_print(const map_opts *o, const network *n, const arch *a, err *e)
 
 int cmd_map(int argc, char **argv)
 {
-    map_opts o = {.policy = "uniform:8", .replication = "none", .placement = MAP_PLACE_GROUPS};
+    map_opts o = {.policy = "uniform:8", .replication = "none", .placement = MAPPING_PLACE_GROUPS};
     const char *config;
     int rc = opt_parse_arg(&map_command, argc, argv, &o, &config);
     if (rc != OPT_GO)
@@ -102,7 +102,7 @@ int cmd_map(int argc, char **argv)
     int status = map_print(&o, &n, &a, &e) < 0 ? 2 : 0; /* every failure is bad input */
     if (status)
         fprintf(stderr, "xbarsim map: %s\n", e.msg);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     return status;
 }

@@ -75,8 +75,8 @@ static int load(input *in, err *e)
     if (rc == 0) {
         in->col_point = h5rtable_col(&in->t, "point");
         in->col_status = h5rtable_col(&in->t, "status");
-        if (in->col_point < 0 || in->t.cols[in->col_point].type != H5COL_U64 ||
-            in->col_status < 0 || in->t.cols[in->col_status].type != H5COL_STR)
+        if (in->col_point < 0 || in->t.cols[in->col_point].type != H5FILE_U64 ||
+            in->col_status < 0 || in->t.cols[in->col_status].type != H5FILE_STR)
             rc = err_set(e, ERR_INPUT, "%s: /sweep/points has no point or status column", in->path);
     }
     h5reader_close(r);

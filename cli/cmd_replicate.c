@@ -20,13 +20,13 @@
 typedef struct rep_opts {
     const char *objective, *budget, *net, *policy, *out;
     int solver;    /* replicate_solver; -1: by the objective */
-    int placement; /* map_placement */
+    int placement; /* mapping_placement */
     long long time_limit_ms;
     bool json;
 } rep_opts;
 
 OPT_NAMES(solver_names, replicate_solver, REPLICATE_SOLVER_COUNT, replicate_solver_name)
-OPT_NAMES(placement_names, map_placement, MAP_PLACE_COUNT, map_placement_name)
+OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec rep_table[] = {
     OPT_STR("--objective", "latency|throughput|mix:A", rep_opts, objective,
@@ -123,7 +123,7 @@ static void print_table(const rep_result *r)
     printf("tiles = %llu used (%llu before), budget %llu, span %llu (%s placement), chip %u\n",
            (unsigned long long)r->m.tiles_used, (unsigned long long)r->m0.tiles_used,
            (unsigned long long)r->p.budget, (unsigned long long)r->m.tiles_span,
-           map_placement_name((map_placement)r->o->placement), r->a->tiles.count);
+           mapping_placement_name((mapping_placement)r->o->placement), r->a->tiles.count);
     if (r->p.budget < r->asked)
         printf("note: budget %llu lowered to %llu (the chip%s)\n", (unsigned long long)r->asked,
                (unsigned long long)r->p.budget,
@@ -143,7 +143,7 @@ static void print_json(const rep_result *r)
     jsonw_str(&w, "policy", r->o->policy);
     jsonw_str(&w, "objective", r->o->objective);
     jsonw_str(&w, "solver", replicate_solver_name(r->solver));
-    jsonw_str(&w, "placement", map_placement_name((map_placement)r->o->placement));
+    jsonw_str(&w, "placement", mapping_placement_name((mapping_placement)r->o->placement));
     jsonw_array(&w, "layers");
     for (unsigned i = 0; i < n->n_xbar; i++) {
         unsigned li = n->xbar[i];
@@ -179,7 +179,7 @@ static int solve(rep_result *r, const policy *pol, replicate_objective obj, doub
     err_clear(&e);
     const network *n = r->n;
     const arch *a = r->a;
-    map_placement placement = (map_placement)r->o->placement;
+    mapping_placement placement = (mapping_placement)r->o->placement;
     if (replicate_problem_from_model(n, a, pol, r->o->budget, obj, alpha, &r->p, &e) < 0) {
         fprintf(stderr, "xbarsim replicate: %s\n", e.msg);
         return 2;
@@ -257,8 +257,10 @@ static int replicate_loaded(rep_opts *o, const network *n, const arch *a)
 
 int cmd_replicate(int argc, char **argv)
 {
-    rep_opts o = {
-        .policy = "uniform:8", .solver = -1, .placement = MAP_PLACE_GROUPS, .time_limit_ms = 10000};
+    rep_opts o = {.policy = "uniform:8",
+                  .solver = -1,
+                  .placement = MAPPING_PLACE_GROUPS,
+                  .time_limit_ms = 10000};
     const char *config;
     int rc = opt_parse_arg(&rep_command, argc, argv, &o, &config);
     if (rc != OPT_GO)
@@ -268,7 +270,7 @@ int cmd_replicate(int argc, char **argv)
     if (cli_load_inputs("replicate", config, o.net, &a, &n) < 0)
         return 2;
     int status = replicate_loaded(&o, &n, &a);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     return status;
 }

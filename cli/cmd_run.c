@@ -41,7 +41,7 @@ typedef struct run_opts {
     const char *policy;      /* spec */
     const char *replication; /* spec */
     const char *output;      /* .h5 path */
-    int placement;           /* map_placement; -1: unset */
+    int placement;           /* mapping_placement; -1: unset */
     int trace;               /* trace_level; -1: unset */
     int overlap;             /* 0 off, 1 on; -1: unset */
     int queue;               /* evq_kind; -1: the kernel's default */
@@ -53,7 +53,7 @@ typedef struct run_opts {
 } run_opts;
 
 OPT_NAMES(trace_names, trace_level, TRACE_LEVEL_COUNT, trace_level_name)
-OPT_NAMES(placement_names, map_placement, MAP_PLACE_COUNT, map_placement_name)
+OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 OPT_NAMES(queue_names, evq_kind, EVQ_KIND_COUNT, evq_kind_name)
 
 static const opt_spec run_table[] = {
@@ -328,7 +328,7 @@ static char *config_text(const run_ctx *r, const run_opts *o)
     fprintf(f, "run.inferences = %llu\nrun.overlap = %s\nrun.trace = \"%s\"\nrun.seed = %llu\n",
             (unsigned long long)r->inferences, r->overlap ? "true" : "false",
             trace_level_name(r->trace), (unsigned long long)r->seed);
-    fprintf(f, "run.placement = \"%s\"\n", map_placement_name(r->placement));
+    fprintf(f, "run.placement = \"%s\"\n", mapping_placement_name(r->placement));
     for (unsigned i = 0; i < o->n_sets; i++)
         fprintf(f, "# --set %s\n", o->sets[i]);
     fprintf(f, "# policy (layer,wb,ab,adc_bits)\n");
@@ -372,14 +372,14 @@ static void print_summary(const run_ctx *r, const run_totals *t)
            "sim/us", "model/us", "ratio", "energy/uJ");
     for (unsigned i = 0; i < r->p.n; i++) {
         const exec_task_result *x = exec_task(r->x, i);
-        const net_layer *nl = &r->n.layers[i];
+        const network_layer *nl = &r->n.layers[i];
         simtime sim_t = x->first_end_ps - x->first_start_ps, mod = r->mo.layers[i].time_ps;
         double e = 0;
         for (int c = 0; c < COST_E_COUNT; c++)
             e += x->energy_pj[c];
         printf("%-20s %-9s %6u %14.3f %14.3f %14.3f %8.4f %14.6g\n", nl->name,
-               net_layer_kind_name(nl->kind),
-               r->p.tasks[i].kind == PROG_CROSSBAR ? r->p.tasks[i].copies : 0,
+               network_layer_kind_name(nl->kind),
+               r->p.tasks[i].kind == PROGRAM_CROSSBAR ? r->p.tasks[i].copies : 0,
                simtime_to_us(x->first_start_ps), simtime_to_us(sim_t), simtime_to_us(mod),
                mod ? (double)sim_t / (double)mod : 1.0, e * 1e-6);
     }
@@ -453,8 +453,8 @@ static void print_json(const run_ctx *r, const run_totals *t, const char *output
         const exec_task_result *x = exec_task(r->x, i);
         jsonw_object(&w, NULL);
         jsonw_str(&w, "name", r->n.layers[i].name);
-        jsonw_str(&w, "kind", net_layer_kind_name(r->n.layers[i].kind));
-        jsonw_u64(&w, "copies", r->p.tasks[i].kind == PROG_CROSSBAR ? r->p.tasks[i].copies : 0);
+        jsonw_str(&w, "kind", network_layer_kind_name(r->n.layers[i].kind));
+        jsonw_u64(&w, "copies", r->p.tasks[i].kind == PROGRAM_CROSSBAR ? r->p.tasks[i].copies : 0);
         jsonw_u64(&w, "start_ps", x->first_start_ps);
         jsonw_u64(&w, "time_ps", x->first_end_ps - x->first_start_ps);
         jsonw_u64(&w, "model_time_ps", r->mo.layers[i].time_ps);
@@ -524,7 +524,7 @@ static void run_fini(run_ctx *r)
     mapping_fini(&r->m);
     free(r->copies);
     policy_fini(&r->pol);
-    net_fini(&r->n);
+    network_fini(&r->n);
     arch_fini(&r->a);
     free(r->command_line);
     free(r->config_text);
@@ -563,7 +563,7 @@ int cmd_run(int argc, char **argv)
     r.seed = o.seed >= 0 ? (uint64_t)o.seed : 1;
     r.trace = o.trace >= 0 ? (trace_level)o.trace : TRACE_LAYER;
     r.overlap = o.overlap != 0;
-    r.placement = o.placement >= 0 ? (map_placement)o.placement : MAP_PLACE_GROUPS;
+    r.placement = o.placement >= 0 ? (mapping_placement)o.placement : MAPPING_PLACE_GROUPS;
     sim_options defaults;
     sim_options_default(&defaults);
     evq_kind queue = o.queue >= 0 ? (evq_kind)o.queue : defaults.queue;

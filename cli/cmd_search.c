@@ -248,23 +248,23 @@ typedef struct ep_row {
     char note[NAME_BYTES];
 } ep_row;
 
-static const h5col ep_cols[] = {
-    H5COL(ep_row, episode, H5COL_U32, "index"),
-    H5COL(ep_row, reward, H5COL_F64, "-"),
-    H5COL(ep_row, accuracy, H5COL_F64, "fraction"),
-    H5COL(ep_row, reference, H5COL_F64, "fraction"),
-    H5COL(ep_row, estimate, H5COL_U8, "-"),
-    H5COL(ep_row, failed, H5COL_U8, "-"),
-    H5COL(ep_row, latency_ps, H5COL_U64, "ps"),
-    H5COL(ep_row, bottleneck_ps, H5COL_U64, "ps"),
-    H5COL(ep_row, throughput_per_s, H5COL_F64, "inferences/s"),
-    H5COL(ep_row, energy_pj, H5COL_F64, "pJ"),
-    H5COL(ep_row, tiles, H5COL_U64, "count"),
-    H5COL(ep_row, budget, H5COL_F64, "fraction"),
-    H5COL(ep_row, cost, H5COL_F64, "fraction"),
-    H5COL(ep_row, sigma, H5COL_F64, "-"),
-    H5COL(ep_row, wall_s, H5COL_F64, "s"),
-    H5COL(ep_row, note, H5COL_STR, "-"),
+static const h5file_col ep_cols[] = {
+    H5FILE_COL(ep_row, episode, H5FILE_U32, "index"),
+    H5FILE_COL(ep_row, reward, H5FILE_F64, "-"),
+    H5FILE_COL(ep_row, accuracy, H5FILE_F64, "fraction"),
+    H5FILE_COL(ep_row, reference, H5FILE_F64, "fraction"),
+    H5FILE_COL(ep_row, estimate, H5FILE_U8, "-"),
+    H5FILE_COL(ep_row, failed, H5FILE_U8, "-"),
+    H5FILE_COL(ep_row, latency_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(ep_row, bottleneck_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(ep_row, throughput_per_s, H5FILE_F64, "inferences/s"),
+    H5FILE_COL(ep_row, energy_pj, H5FILE_F64, "pJ"),
+    H5FILE_COL(ep_row, tiles, H5FILE_U64, "count"),
+    H5FILE_COL(ep_row, budget, H5FILE_F64, "fraction"),
+    H5FILE_COL(ep_row, cost, H5FILE_F64, "fraction"),
+    H5FILE_COL(ep_row, sigma, H5FILE_F64, "-"),
+    H5FILE_COL(ep_row, wall_s, H5FILE_F64, "s"),
+    H5FILE_COL(ep_row, note, H5FILE_STR, "-"),
 };
 
 typedef struct pol_row {
@@ -273,11 +273,14 @@ typedef struct pol_row {
     uint32_t wb, ab, adc_bits, copies;
 } pol_row;
 
-static const h5col pol_cols[] = {
-    H5COL(pol_row, episode, H5COL_U32, "index"), H5COL(pol_row, layer, H5COL_U32, "index"),
-    H5COL(pol_row, name, H5COL_STR, "-"),        H5COL(pol_row, wb, H5COL_U32, "bits"),
-    H5COL(pol_row, ab, H5COL_U32, "bits"),       H5COL(pol_row, adc_bits, H5COL_U32, "bits"),
-    H5COL(pol_row, copies, H5COL_U32, "count"),
+static const h5file_col pol_cols[] = {
+    H5FILE_COL(pol_row, episode, H5FILE_U32, "index"),
+    H5FILE_COL(pol_row, layer, H5FILE_U32, "index"),
+    H5FILE_COL(pol_row, name, H5FILE_STR, "-"),
+    H5FILE_COL(pol_row, wb, H5FILE_U32, "bits"),
+    H5FILE_COL(pol_row, ab, H5FILE_U32, "bits"),
+    H5FILE_COL(pol_row, adc_bits, H5FILE_U32, "bits"),
+    H5FILE_COL(pol_row, copies, H5FILE_U32, "count"),
 };
 
 static void put(char *dst, size_t size, const char *src)
@@ -736,7 +739,7 @@ done:
     search_log_fini(&log);
     env_destroy(v);
     acc_destroy(acc);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     return status;
 }

@@ -428,7 +428,7 @@ done:
     dataset_fini(&tr);
     dataset_fini(&te);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
     return status;
 }
 

@@ -228,7 +228,7 @@ static int price_row(const vrow *r, const arch *a, const char *table, double *ou
     if (rc == 0) {
         rc = replication_from_spec(r->replication ? r->replication : "none", &n, &copies, e);
         if (rc == 0)
-            rc = mapping_build(&n, a, &p, copies, MAP_PLACE_GROUPS, &m, e);
+            rc = mapping_build(&n, a, &p, copies, MAPPING_PLACE_GROUPS, &m, e);
         if (rc == 0) {
             model mo;
             model_evaluate(&n, a, &m, &mo);
@@ -244,7 +244,7 @@ static int price_row(const vrow *r, const arch *a, const char *table, double *ou
         free(copies);
         policy_fini(&p);
     }
-    net_fini(&n);
+    network_fini(&n);
     return rc;
 }
 

@@ -256,7 +256,7 @@ typedef struct inputs {
     policy pol;
     unsigned *copies;
     bool have_a, have_own, have_pol;
-    map_placement placement;
+    mapping_placement placement;
 } inputs;
 
 /* What one worker keeps between its points: the last network file read and parsed, and the
@@ -288,7 +288,7 @@ void point_cache_destroy(point_cache *c)
     acc_destroy(c->acc);
     free(c->acc_key);
     if (c->net_path)
-        net_fini(&c->net);
+        network_fini(&c->net);
     for (int i = 0; i < RES_COUNT; i++) {
         free(c->name[i]);
         free(c->resolved[i]);
@@ -321,7 +321,7 @@ static const char *resolve(point_cache *c, int slot, const char *name, const cha
 static int load_network(inputs *in, const char *path, point_cache *c, err *e)
 {
     if (!c) {
-        ERR_TRY(net_load_file(path, &in->own, e));
+        ERR_TRY(network_load_file(path, &in->own, e));
         in->have_own = true;
         in->net = &in->own;
         return 0;
@@ -332,10 +332,10 @@ static int load_network(inputs *in, const char *path, point_cache *c, err *e)
         free(c->acc_key);
         c->acc_key = NULL;
         if (c->net_path)
-            net_fini(&c->net);
+            network_fini(&c->net);
         free(c->net_path);
         c->net_path = NULL;
-        ERR_TRY(net_load_file(path, &c->net, e));
+        ERR_TRY(network_load_file(path, &c->net, e));
         c->net_path = mem_strdup(path, "cached network path");
     }
     in->net = &c->net;
@@ -401,7 +401,7 @@ static int inputs_load(inputs *in, const pset *p, const char *dir, point_cache *
     spec = resolve(c, RES_COPIES, get(p, PATH_COPIES, "none"), here, NULL, sbuf, sizeof sbuf);
     ERR_TRY(replication_from_spec(spec, in->net, &in->copies, e));
     const char *place = get(p, PATH_PLACEMENT, "groups");
-    if (map_placement_parse(place, &in->placement) < 0)
+    if (mapping_placement_parse(place, &in->placement) < 0)
         return err_set(e, ERR_INPUT, "placement: found '%s', expected groups or packed", place);
     return 0;
 }
@@ -412,7 +412,7 @@ static void inputs_fini(inputs *in)
     if (in->have_pol)
         policy_fini(&in->pol);
     if (in->have_own)
-        net_fini(&in->own);
+        network_fini(&in->own);
     if (in->have_a)
         arch_fini(&in->a);
 }

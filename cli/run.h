@@ -32,7 +32,7 @@ typedef struct run_ctx {
     bool overlap;
     trace_level trace;
     uint64_t seed;
-    map_placement placement;
+    mapping_placement placement;
     /* inputs */
     arch a;
     network n;

@@ -64,28 +64,28 @@ typedef struct map_row {
     uint64_t model_t_in_ps, model_t_tile_ps, model_t_out_ps, model_t_d_ps, model_time_ps;
 } map_row;
 
-static const h5col map_cols[] = {
-    H5COL(map_row, layer, H5COL_U32, "index"),
-    H5COL(map_row, name, H5COL_STR, "-"),
-    H5COL(map_row, kind, H5COL_STR, "-"),
-    H5COL(map_row, crossbar, H5COL_U8, "-"),
-    H5COL(map_row, rows, H5COL_U64, "count"),
-    H5COL(map_row, cols, H5COL_U64, "count"),
-    H5COL(map_row, repeat, H5COL_U32, "count"),
-    H5COL(map_row, vectors, H5COL_U64, "count"),
-    H5COL(map_row, wb, H5COL_U32, "bits"),
-    H5COL(map_row, ab, H5COL_U32, "bits"),
-    H5COL(map_row, adc_bits, H5COL_U32, "bits"),
-    H5COL(map_row, tiles_per_copy, H5COL_U64, "count"),
-    H5COL(map_row, copies, H5COL_U32, "count"),
-    H5COL(map_row, first_tile, H5COL_I64, "id"),
-    H5COL(map_row, last_tile, H5COL_I64, "id"),
-    H5COL(map_row, group, H5COL_I64, "index"),
-    H5COL(map_row, model_t_in_ps, H5COL_U64, "ps"),
-    H5COL(map_row, model_t_tile_ps, H5COL_U64, "ps"),
-    H5COL(map_row, model_t_out_ps, H5COL_U64, "ps"),
-    H5COL(map_row, model_t_d_ps, H5COL_U64, "ps"),
-    H5COL(map_row, model_time_ps, H5COL_U64, "ps"),
+static const h5file_col map_cols[] = {
+    H5FILE_COL(map_row, layer, H5FILE_U32, "index"),
+    H5FILE_COL(map_row, name, H5FILE_STR, "-"),
+    H5FILE_COL(map_row, kind, H5FILE_STR, "-"),
+    H5FILE_COL(map_row, crossbar, H5FILE_U8, "-"),
+    H5FILE_COL(map_row, rows, H5FILE_U64, "count"),
+    H5FILE_COL(map_row, cols, H5FILE_U64, "count"),
+    H5FILE_COL(map_row, repeat, H5FILE_U32, "count"),
+    H5FILE_COL(map_row, vectors, H5FILE_U64, "count"),
+    H5FILE_COL(map_row, wb, H5FILE_U32, "bits"),
+    H5FILE_COL(map_row, ab, H5FILE_U32, "bits"),
+    H5FILE_COL(map_row, adc_bits, H5FILE_U32, "bits"),
+    H5FILE_COL(map_row, tiles_per_copy, H5FILE_U64, "count"),
+    H5FILE_COL(map_row, copies, H5FILE_U32, "count"),
+    H5FILE_COL(map_row, first_tile, H5FILE_I64, "id"),
+    H5FILE_COL(map_row, last_tile, H5FILE_I64, "id"),
+    H5FILE_COL(map_row, group, H5FILE_I64, "index"),
+    H5FILE_COL(map_row, model_t_in_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(map_row, model_t_tile_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(map_row, model_t_out_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(map_row, model_t_d_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(map_row, model_time_ps, H5FILE_U64, "ps"),
 };
 
 static int write_mapping(h5file *f, const run_ctx *r, err *e)
@@ -94,12 +94,12 @@ static int write_mapping(h5file *f, const run_ctx *r, err *e)
     map_row *rows = mem_calloc(n->n_layers, sizeof *rows, "mapping rows");
     bool ws = r->a.mode == ARCH_MODE_WEIGHT_STATIONARY;
     for (unsigned i = 0; i < n->n_layers; i++) {
-        const net_layer *nl = &n->layers[i];
+        const network_layer *nl = &n->layers[i];
         const model_layer *ml = &r->mo.layers[i];
         map_row *w = &rows[i];
         w->layer = i;
         put(w->name, sizeof w->name, nl->name);
-        put(w->kind, sizeof w->kind, net_layer_kind_name(nl->kind));
+        put(w->kind, sizeof w->kind, network_layer_kind_name(nl->kind));
         w->first_tile = w->last_tile = -1;
         w->group = r->p.tasks[i].group;
         w->model_t_in_ps = ml->t_in_ps;
@@ -112,7 +112,7 @@ static int write_mapping(h5file *f, const run_ctx *r, err *e)
             w->copies = 1;
             continue;
         }
-        const map_layer *l = &r->m.layers[nl->xbar_index];
+        const mapping_layer *l = &r->m.layers[nl->xbar_index];
         w->crossbar = 1;
         w->rows = nl->xbar.rows;
         w->cols = nl->xbar.cols;
@@ -148,11 +148,11 @@ typedef struct comp_row {
     int64_t group;
 } comp_row;
 
-static const h5col comp_cols[] = {
-    H5COL(comp_row, id, H5COL_U32, "id"),
-    H5COL(comp_row, kind, H5COL_STR, "-"),
-    H5COL(comp_row, name, H5COL_STR, "-"),
-    H5COL(comp_row, group, H5COL_I64, "index"),
+static const h5file_col comp_cols[] = {
+    H5FILE_COL(comp_row, id, H5FILE_U32, "id"),
+    H5FILE_COL(comp_row, kind, H5FILE_STR, "-"),
+    H5FILE_COL(comp_row, name, H5FILE_STR, "-"),
+    H5FILE_COL(comp_row, group, H5FILE_I64, "index"),
 };
 
 typedef struct comp_sum_row {
@@ -167,20 +167,20 @@ typedef struct comp_sum_row {
     double energy_dynamic_pj, energy_static_pj, energy_total_pj;
 } comp_sum_row;
 
-static const h5col comp_sum_cols[] = {
-    H5COL(comp_sum_row, id, H5COL_U32, "id"),
-    H5COL(comp_sum_row, kind, H5COL_STR, "-"),
-    H5COL(comp_sum_row, name, H5COL_STR, "-"),
-    H5COL(comp_sum_row, group, H5COL_I64, "index"),
-    H5COL(comp_sum_row, busy_ps, H5COL_U64, "ps"),
-    H5COL(comp_sum_row, servers, H5COL_U32, "count"),
-    H5COL(comp_sum_row, utilisation, H5COL_F64, "fraction"),
-    H5COL(comp_sum_row, requests, H5COL_U64, "count"),
-    H5COL(comp_sum_row, wait_total_ps, H5COL_U64, "ps"),
-    H5COL(comp_sum_row, wait_max_ps, H5COL_U64, "ps"),
-    H5COL(comp_sum_row, energy_dynamic_pj, H5COL_F64, "pJ"),
-    H5COL(comp_sum_row, energy_static_pj, H5COL_F64, "pJ"),
-    H5COL(comp_sum_row, energy_total_pj, H5COL_F64, "pJ"),
+static const h5file_col comp_sum_cols[] = {
+    H5FILE_COL(comp_sum_row, id, H5FILE_U32, "id"),
+    H5FILE_COL(comp_sum_row, kind, H5FILE_STR, "-"),
+    H5FILE_COL(comp_sum_row, name, H5FILE_STR, "-"),
+    H5FILE_COL(comp_sum_row, group, H5FILE_I64, "index"),
+    H5FILE_COL(comp_sum_row, busy_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(comp_sum_row, servers, H5FILE_U32, "count"),
+    H5FILE_COL(comp_sum_row, utilisation, H5FILE_F64, "fraction"),
+    H5FILE_COL(comp_sum_row, requests, H5FILE_U64, "count"),
+    H5FILE_COL(comp_sum_row, wait_total_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(comp_sum_row, wait_max_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(comp_sum_row, energy_dynamic_pj, H5FILE_F64, "pJ"),
+    H5FILE_COL(comp_sum_row, energy_static_pj, H5FILE_F64, "pJ"),
+    H5FILE_COL(comp_sum_row, energy_total_pj, H5FILE_F64, "pJ"),
 };
 
 static double stat(const component *c, const char *name)
@@ -248,20 +248,20 @@ typedef struct layer_sum_row {
     double energy_pj, model_energy_pj, model_static_tiles_pj;
 } layer_sum_row;
 
-static const h5col layer_sum_cols[] = {
-    H5COL(layer_sum_row, layer, H5COL_U32, "index"),
-    H5COL(layer_sum_row, name, H5COL_STR, "-"),
-    H5COL(layer_sum_row, model_time_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, first_time_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, mean_time_ps, H5COL_F64, "ps"),
-    H5COL(layer_sum_row, max_time_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, ratio, H5COL_F64, "-"),
-    H5COL(layer_sum_row, first_start_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, first_end_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, busy_tile_ps, H5COL_U64, "ps"),
-    H5COL(layer_sum_row, energy_pj, H5COL_F64, "pJ"),
-    H5COL(layer_sum_row, model_energy_pj, H5COL_F64, "pJ"),
-    H5COL(layer_sum_row, model_static_tiles_pj, H5COL_F64, "pJ"),
+static const h5file_col layer_sum_cols[] = {
+    H5FILE_COL(layer_sum_row, layer, H5FILE_U32, "index"),
+    H5FILE_COL(layer_sum_row, name, H5FILE_STR, "-"),
+    H5FILE_COL(layer_sum_row, model_time_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, first_time_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, mean_time_ps, H5FILE_F64, "ps"),
+    H5FILE_COL(layer_sum_row, max_time_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, ratio, H5FILE_F64, "-"),
+    H5FILE_COL(layer_sum_row, first_start_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, first_end_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, busy_tile_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(layer_sum_row, energy_pj, H5FILE_F64, "pJ"),
+    H5FILE_COL(layer_sum_row, model_energy_pj, H5FILE_F64, "pJ"),
+    H5FILE_COL(layer_sum_row, model_static_tiles_pj, H5FILE_F64, "pJ"),
 };
 
 static int write_layer_summary(h5file *f, const run_ctx *r, err *e)
@@ -302,11 +302,11 @@ typedef struct inf_row {
     uint64_t inference, start_ps, end_ps, latency_ps;
 } inf_row;
 
-static const h5col inf_cols[] = {
-    H5COL(inf_row, inference, H5COL_U64, "index"),
-    H5COL(inf_row, start_ps, H5COL_U64, "ps"),
-    H5COL(inf_row, end_ps, H5COL_U64, "ps"),
-    H5COL(inf_row, latency_ps, H5COL_U64, "ps"),
+static const h5file_col inf_cols[] = {
+    H5FILE_COL(inf_row, inference, H5FILE_U64, "index"),
+    H5FILE_COL(inf_row, start_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(inf_row, end_ps, H5FILE_U64, "ps"),
+    H5FILE_COL(inf_row, latency_ps, H5FILE_U64, "ps"),
 };
 
 static int write_inferences(h5file *f, const run_ctx *r, err *e)
@@ -351,48 +351,48 @@ typedef struct net_row {
 
 static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *e)
 {
-    h5col cols[64];
+    h5file_col cols[64];
     size_t k = 0;
-    cols[k++] = (h5col)H5COL(net_row, inferences, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, makespan_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)H5COL(net_row, latency_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)H5COL(net_row, model_latency_ps, H5COL_U64, "ps");
-    cols[k++] = (h5col)H5COL(net_row, window_first, H5COL_U64, "index");
-    cols[k++] = (h5col)H5COL(net_row, period_ps, H5COL_F64, "ps");
-    cols[k++] = (h5col)H5COL(net_row, model_period_ps, H5COL_F64, "ps");
-    cols[k++] = (h5col)H5COL(net_row, throughput_per_s, H5COL_F64, "inferences/s");
-    cols[k++] = (h5col)H5COL(net_row, model_throughput_per_s, H5COL_F64, "inferences/s");
-    cols[k++] = (h5col)H5COL(net_row, macs, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, energy_per_inference_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, model_energy_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, single_energy_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, model_single_energy_pj, H5COL_F64, "pJ");
-    cols[k++] = (h5col)H5COL(net_row, tops_per_w, H5COL_F64, "TOPS/W");
-    cols[k++] = (h5col)H5COL(net_row, single_tops_per_w, H5COL_F64, "TOPS/W");
-    cols[k++] = (h5col)H5COL(net_row, area_mm2, H5COL_F64, "mm2");
-    cols[k++] = (h5col)H5COL(net_row, tops_per_mm2, H5COL_F64, "TOPS/mm2");
-    cols[k++] = (h5col)H5COL(net_row, programming_energy_pj, H5COL_F64, "pJ");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, inferences, H5FILE_U64, "count");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, makespan_ps, H5FILE_U64, "ps");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, latency_ps, H5FILE_U64, "ps");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_latency_ps, H5FILE_U64, "ps");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, window_first, H5FILE_U64, "index");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, period_ps, H5FILE_F64, "ps");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_period_ps, H5FILE_F64, "ps");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, throughput_per_s, H5FILE_F64, "inferences/s");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_throughput_per_s, H5FILE_F64, "inferences/s");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, macs, H5FILE_U64, "count");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, energy_per_inference_pj, H5FILE_F64, "pJ");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_energy_pj, H5FILE_F64, "pJ");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, single_energy_pj, H5FILE_F64, "pJ");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_single_energy_pj, H5FILE_F64, "pJ");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, tops_per_w, H5FILE_F64, "TOPS/W");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, single_tops_per_w, H5FILE_F64, "TOPS/W");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, area_mm2, H5FILE_F64, "mm2");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, tops_per_mm2, H5FILE_F64, "TOPS/mm2");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, programming_energy_pj, H5FILE_F64, "pJ");
     char names[2][COST_E_COUNT][48];
     for (int c = 0; c < COST_E_COUNT; c++) {
         const char *cat = cost_category_name((cost_category)c);
         snprintf(names[0][c], sizeof names[0][c], "energy_%s_pj", cat);
-        cols[k++] = (h5col){names[0][c], H5COL_F64,
-                            offsetof(net_row, steady_pj) + (size_t)c * sizeof(double),
-                            sizeof(double), "pJ"};
+        cols[k++] = (h5file_col){names[0][c], H5FILE_F64,
+                                 offsetof(net_row, steady_pj) + (size_t)c * sizeof(double),
+                                 sizeof(double), "pJ"};
     }
     for (int c = 0; c < COST_E_COUNT; c++) {
         const char *cat = cost_category_name((cost_category)c);
         snprintf(names[1][c], sizeof names[1][c], "single_energy_%s_pj", cat);
-        cols[k++] = (h5col){names[1][c], H5COL_F64,
-                            offsetof(net_row, single_pj) + (size_t)c * sizeof(double),
-                            sizeof(double), "pJ"};
+        cols[k++] = (h5file_col){names[1][c], H5FILE_F64,
+                                 offsetof(net_row, single_pj) + (size_t)c * sizeof(double),
+                                 sizeof(double), "pJ"};
     }
-    cols[k++] = (h5col)H5COL(net_row, tiles_used, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, tiles_total, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, groups_used, H5COL_U64, "count");
-    cols[k++] = (h5col)H5COL(net_row, utilisation, H5COL_F64, "fraction");
-    cols[k++] = (h5col)H5COL(net_row, model_utilisation, H5COL_F64, "fraction");
-    cols[k++] = (h5col)H5COL(net_row, edp_pj_s, H5COL_F64, "pJ*s");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, tiles_used, H5FILE_U64, "count");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, tiles_total, H5FILE_U64, "count");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, groups_used, H5FILE_U64, "count");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, utilisation, H5FILE_F64, "fraction");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, model_utilisation, H5FILE_F64, "fraction");
+    cols[k++] = (h5file_col)H5FILE_COL(net_row, edp_pj_s, H5FILE_F64, "pJ*s");
     assert(k <= sizeof cols / sizeof cols[0]);
 
     cost_peak pk = cost_peak_eval(&r->a);

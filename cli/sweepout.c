@@ -213,35 +213,35 @@ void sweep_journal_close(sweep_journal *j, bool remove)
 /* ---- the table's columns -------------------------------------------------------------------- */
 
 /* The columns of /sweep/points for st's spec: point, axes, metrics, status, message, wall_s. */
-static h5col *columns(const sweep_spec *s, size_t *ncols, size_t *row_bytes)
+static h5file_col *columns(const sweep_spec *s, size_t *ncols, size_t *row_bytes)
 {
     size_t n = 1 + s->n_axes + s->n_metrics + 3, at = 0, c = 0;
-    h5col *cols = mem_calloc(n, sizeof *cols, "sweep columns");
-    cols[c++] = (h5col){"point", H5COL_U64, at, 8, "count"};
+    h5file_col *cols = mem_calloc(n, sizeof *cols, "sweep columns");
+    cols[c++] = (h5file_col){"point", H5FILE_U64, at, 8, "count"};
     at += 8;
     for (unsigned a = 0; a < s->n_axes; a++) {
         size_t size = s->axes[a].numeric ? 8 : SWEEP_AXIS_TEXT_BYTES;
-        cols[c++] =
-            (h5col){s->axes[a].path, s->axes[a].numeric ? H5COL_F64 : H5COL_STR, at, size, "-"};
+        cols[c++] = (h5file_col){s->axes[a].path, s->axes[a].numeric ? H5FILE_F64 : H5FILE_STR, at,
+                                 size, "-"};
         at += size;
     }
     for (unsigned m = 0; m < s->n_metrics; m++) {
-        cols[c++] = (h5col){point_metric_name(s->metrics[m]), H5COL_F64, at, 8,
-                            point_metric_unit(s->metrics[m])};
+        cols[c++] = (h5file_col){point_metric_name(s->metrics[m]), H5FILE_F64, at, 8,
+                                 point_metric_unit(s->metrics[m])};
         at += 8;
     }
-    cols[c++] = (h5col){"status", H5COL_STR, at, SWEEP_STATUS_BYTES, "-"};
+    cols[c++] = (h5file_col){"status", H5FILE_STR, at, SWEEP_STATUS_BYTES, "-"};
     at += SWEEP_STATUS_BYTES;
-    cols[c++] = (h5col){"message", H5COL_STR, at, POINT_MESSAGE_BYTES, "-"};
+    cols[c++] = (h5file_col){"message", H5FILE_STR, at, POINT_MESSAGE_BYTES, "-"};
     at += POINT_MESSAGE_BYTES;
-    cols[c++] = (h5col){"wall_s", H5COL_F64, at, 8, "s"};
+    cols[c++] = (h5file_col){"wall_s", H5FILE_F64, at, 8, "s"};
     at += 8;
     *ncols = c;
     *row_bytes = at;
     return cols;
 }
 
-static void pack_row(const sweep_store *st, uint64_t i, const h5col *cols, unsigned char *row)
+static void pack_row(const sweep_store *st, uint64_t i, const h5file_col *cols, unsigned char *row)
 {
     const sweep_spec *s = st->spec;
     uint64_t k = st->point[i];
@@ -469,7 +469,7 @@ static int write_attrs(h5file *f, const sweep_store *st, err *e)
 static int write_points(h5file *f, const sweep_store *st, err *e)
 {
     size_t ncols, row_bytes;
-    h5col *cols = columns(st->spec, &ncols, &row_bytes);
+    h5file_col *cols = columns(st->spec, &ncols, &row_bytes);
     order_key *order = mem_calloc(st->n ? st->n : 1, sizeof *order, "sweep order");
     for (uint64_t i = 0; i < st->n; i++)
         order[i] = (order_key){st->point[i], i};

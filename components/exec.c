@@ -67,20 +67,20 @@ struct exec {
     const program *p;
     exec_options o;
     bool reprogram;
-    layer_ctl **ctl;                  /* by task */
-    exec_task_result *res;            /* by task */
-    double (*e_vec)[COST_E_COUNT];    /* dynamic energy per vector by task and category, pJ */
-    double *write_pj;                 /* reprogram: cell writes per inference by task, pJ */
-    cost_vmm (*vmm)[PROG_MAX_SHAPES]; /* the VMM of each shape, by task */
-    unsigned *n_consumers;            /* by task, count */
-    unsigned **consumers;             /* by task: consumer task indices; owned */
-    unsigned n_groups;                /* tile groups of the chip, count */
-    tile **tile_by_id;                /* created tiles by tile id (reprogram: crossbar index) */
-    bus **in_bus, **out_bus;          /* shared buses by group (overlap on) */
-    vecmod **vm;                      /* shared vector modules by index (overlap on) */
-    int64_t *comp_group;              /* group by component id; grows */
-    size_t comp_cap;                  /* entries of comp_group, count */
-    uint64_t tiles_used;              /* tiles created, count */
+    layer_ctl **ctl;                     /* by task */
+    exec_task_result *res;               /* by task */
+    double (*e_vec)[COST_E_COUNT];       /* dynamic energy per vector by task and category, pJ */
+    double *write_pj;                    /* reprogram: cell writes per inference by task, pJ */
+    cost_vmm (*vmm)[PROGRAM_MAX_SHAPES]; /* the VMM of each shape, by task */
+    unsigned *n_consumers;               /* by task, count */
+    unsigned **consumers;                /* by task: consumer task indices; owned */
+    unsigned n_groups;                   /* tile groups of the chip, count */
+    tile **tile_by_id;                   /* created tiles by tile id (reprogram: crossbar index) */
+    bus **in_bus, **out_bus;             /* shared buses by group (overlap on) */
+    vecmod **vm;                         /* shared vector modules by index (overlap on) */
+    int64_t *comp_group;                 /* group by component id; grows */
+    size_t comp_cap;                     /* entries of comp_group, count */
+    uint64_t tiles_used;                 /* tiles created, count */
     /* Per-inference records in a ring of `ring` slots (inference i in slot i % ring), so memory
      * stays bounded whatever the inference count; the figures the totals need are kept apart. */
     uint64_t ring;                  /* slots, count */
@@ -151,7 +151,7 @@ static vecmod *make_vm(exec *x, const char *name, int64_t group, bool stand_in)
 /* Buses and vector module for a copy served by `group`: the group's shared ones with overlap,
  * private stand-ins named after the copy without (drawing no static power: the chip's parts are
  * counted once, by cost_static_energy). */
-static void attach_io(exec *x, copy_run *cr, const prog_task *t, unsigned c, unsigned group)
+static void attach_io(exec *x, copy_run *cr, const program_task *t, unsigned c, unsigned group)
 {
     const arch *a = x->a;
     char name[256];
@@ -184,15 +184,15 @@ static void attach_io(exec *x, copy_run *cr, const prog_task *t, unsigned c, uns
 static void price_task(exec *x, unsigned ti)
 {
     const arch *a = x->a;
-    const prog_task *t = &x->p->tasks[ti];
+    const program_task *t = &x->p->tasks[ti];
     double *e = x->e_vec[ti];
     e[COST_E_VECTOR] = cost_vector_energy_pj(a, t->lane_ops, 0, 0);
     e[COST_E_SRAM] = cost_vector_energy_pj(a, 0, t->sram_read_bytes, t->sram_write_bytes);
-    if (t->kind != PROG_CROSSBAR)
+    if (t->kind != PROGRAM_CROSSBAR)
         return;
-    uint64_t count[PROG_MAX_SHAPES];
+    uint64_t count[PROGRAM_MAX_SHAPES];
     for (unsigned k = 0; k < t->n_shapes; k++) {
-        const prog_shape *sh = &t->shapes[k];
+        const program_shape *sh = &t->shapes[k];
         x->vmm[ti][k] = (cost_vmm){.rows_used = sh->rows,
                                    .cols_used = sh->cols,
                                    .in_bits = t->ab,
@@ -210,7 +210,7 @@ static void price_task(exec *x, unsigned ti)
 static void build_task(exec *x, unsigned ti)
 {
     const arch *a = x->a;
-    const prog_task *t = &x->p->tasks[ti];
+    const program_task *t = &x->p->tasks[ti];
     char name[256];
     snprintf(name, sizeof name, "layer.%s", t->name);
     layer_ctl *l = as_ctl(sim_create_component(x->s, &layer_class, name));
@@ -221,7 +221,7 @@ static void build_task(exec *x, unsigned ti)
     x->ctl[ti] = l;
     price_task(x, ti);
 
-    if (t->kind == PROG_DIGITAL) {
+    if (t->kind == PROGRAM_DIGITAL) {
         l->n_copies = 1;
         l->copies = mem_calloc(1, sizeof *l->copies, "exec copies");
         l->copies[0].n = 1;
@@ -387,8 +387,8 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
     uint64_t j = cr->issued[s];
     if (j >= cr->total[s] || cr->done[s] != j) /* all issued, or one in flight */
         return false;
-    const prog_task *t = &l->x->p->tasks[l->task];
-    if (t->kind == PROG_DIGITAL)
+    const program_task *t = &l->x->p->tasks[l->task];
+    if (t->kind == PROGRAM_DIGITAL)
         return true; /* its one vector-module operation */
     bool overlap = l->x->o.overlap, rp = l->x->reprogram;
     switch (s) {
@@ -420,7 +420,7 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
 
 static part_reply stage_reply(const layer_ctl *l, const copy_run *cr, unsigned c, int s, uint64_t v)
 {
-    const prog_task *t = &l->x->p->tasks[l->task];
+    const program_task *t = &l->x->p->tasks[l->task];
     return (part_reply){.target = l->base.id,
                         .kind = LAYER_EV_STAGE,
                         .tag = (uint64_t)c << TAG_STAGE_BITS | (uint64_t)s,
@@ -447,7 +447,7 @@ static inline void prefetch_tile(const tile *tl)
 static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
 {
     exec *x = l->x;
-    const prog_task *t = &x->p->tasks[l->task];
+    const program_task *t = &x->p->tasks[l->task];
     uint64_t v = j % cr->n;
     part_reply r = stage_reply(l, cr, c, ST_TILE, v);
     r.target = PART_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
@@ -470,7 +470,7 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
         uint64_t first = round * xbars;
         uint64_t last = first + xbars < t->tiles_per_copy ? first + xbars : t->tiles_per_copy;
         for (uint64_t k = first; k < last; k++) {
-            const prog_shape *sh = program_tile_shape(t, k);
+            const program_shape *sh = program_tile_shape(t, k);
             tile *tl = tile_at(x, k - first);
             if (v == 0) {
                 resource_grant w = tile_write(tl, (uint64_t)sh->rows * sh->cols, &r);
@@ -493,7 +493,7 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
 static void issue(layer_ctl *l, unsigned c, int s)
 {
     copy_run *cr = &l->copies[c];
-    const prog_task *t = &l->x->p->tasks[l->task];
+    const program_task *t = &l->x->p->tasks[l->task];
     uint64_t j = cr->issued[s]++;
     part_reply r = stage_reply(l, cr, c, s, j % cr->n);
     switch (s) {
@@ -507,7 +507,7 @@ static void issue(layer_ctl *l, unsigned c, int s)
         bus_transfer(cr->out_bus, t->out_bits, &r);
         break;
     default:
-        if (t->kind == PROG_DIGITAL) {
+        if (t->kind == PROGRAM_DIGITAL) {
             r.vector = -1;
             r.vectors = 0;
         }
@@ -541,8 +541,8 @@ static void trace_copy(layer_ctl *l, unsigned c)
         return;
     const exec *x = l->x;
     const copy_run *cr = &l->copies[c];
-    const prog_task *t = &x->p->tasks[l->task];
-    bool digital = t->kind == PROG_DIGITAL;
+    const program_task *t = &x->p->tasks[l->task];
+    bool digital = t->kind == PROGRAM_DIGITAL;
     trace_record rec = {
         .component = l->base.id,
         .kind = PART_ACT_LAYER,
@@ -639,7 +639,7 @@ static bool can_start(const layer_ctl *l)
             return x->res[x->p->n - 1].done == i;
         return x->res[l->task - 1].done > i;
     }
-    const prog_task *t = &x->p->tasks[l->task];
+    const program_task *t = &x->p->tasks[l->task];
     for (unsigned d = 0; d < t->n_deps; d++)
         if (x->res[t->deps[d]].done <= i)
             return false;
@@ -735,7 +735,7 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
     for (int k = 0; k < COST_E_COUNT; k++)
         r->energy_pj[k] =
             x->e_vec[task][k] *
-            (double)(x->p->tasks[task].kind == PROG_CROSSBAR ? x->p->tasks[task].vectors : 1);
+            (double)(x->p->tasks[task].kind == PROGRAM_CROSSBAR ? x->p->tasks[task].vectors : 1);
     r->energy_pj[COST_E_WRITE] += x->write_pj[task];
     return r;
 }

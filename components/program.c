@@ -27,13 +27,13 @@ void program_fini(program *p)
     p->n = 0;
 }
 
-uint64_t program_copy_vectors(const prog_task *t, unsigned c)
+uint64_t program_copy_vectors(const program_task *t, unsigned c)
 {
-    assert(t->kind == PROG_CROSSBAR && c < t->copies);
+    assert(t->kind == PROGRAM_CROSSBAR && c < t->copies);
     return t->vectors / t->copies + (c < t->vectors % t->copies);
 }
 
-const prog_shape *program_tile_shape(const prog_task *t, uint64_t i)
+const program_shape *program_tile_shape(const program_task *t, uint64_t i)
 {
     assert(i < t->tiles_per_copy);
     for (unsigned k = 0; k < t->n_shapes; k++) {

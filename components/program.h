@@ -11,26 +11,26 @@
 
 #include "vecmod.h"
 
-#define PROG_MAX_DEPS   8 /* producers of one task, count */
-#define PROG_MAX_SHAPES 4 /* tile shapes of one copy, count */
+#define PROGRAM_MAX_DEPS   8 /* producers of one task, count */
+#define PROGRAM_MAX_SHAPES 4 /* tile shapes of one copy, count */
 
-typedef enum prog_task_kind {
-    PROG_CROSSBAR, /* matrix-vector products on tiles, then digital work per vector */
-    PROG_DIGITAL,  /* vector-module work only (pooling, residual add, activation, ...) */
-} prog_task_kind;
+typedef enum program_task_kind {
+    PROGRAM_CROSSBAR, /* matrix-vector products on tiles, then digital work per vector */
+    PROGRAM_DIGITAL,  /* vector-module work only (pooling, residual add, activation, ...) */
+} program_task_kind;
 
 /* Tiles of one copy that use `rows` x `cols` cells; shapes are in tile order within a copy. */
-typedef struct prog_shape {
+typedef struct program_shape {
     unsigned rows, cols; /* used rows and columns, cells */
     uint64_t count;      /* tiles of this shape, count */
-} prog_shape;
+} program_shape;
 
-typedef struct prog_task {
-    char *name;                   /* the layer's name, owned */
-    uint32_t layer;               /* network layer index */
-    prog_task_kind kind;          /* crossbar or digital */
-    unsigned n_deps;              /* producers, count (0: fed by the network input) */
-    uint32_t deps[PROG_MAX_DEPS]; /* producer task indices, each below this task's */
+typedef struct program_task {
+    char *name;                      /* the layer's name, owned */
+    uint32_t layer;                  /* network layer index */
+    program_task_kind kind;          /* crossbar or digital */
+    unsigned n_deps;                 /* producers, count (0: fed by the network input) */
+    uint32_t deps[PROGRAM_MAX_DEPS]; /* producer task indices, each below this task's */
     unsigned group; /* digital tasks: the group whose vector module runs them, index */
 
     /* Crossbar tasks. */
@@ -38,8 +38,8 @@ typedef struct prog_task {
     unsigned copies;         /* copies, count (reprogram mode: 1) */
     uint64_t vectors;        /* P: input vectors per inference, split over the copies, count */
     uint64_t tiles_per_copy; /* tiles of one copy (reprogram: logical tiles), count */
-    unsigned n_shapes;       /* 1..PROG_MAX_SHAPES */
-    prog_shape shapes[PROG_MAX_SHAPES];
+    unsigned n_shapes;       /* 1..PROGRAM_MAX_SHAPES */
+    program_shape shapes[PROGRAM_MAX_SHAPES];
     uint64_t *copy_tile; /* weight-stationary: first tile id of each copy, owned; NULL in
                             reprogram mode */
     uint64_t in_bits;    /* per vector over the input bus, bits */
@@ -50,11 +50,11 @@ typedef struct prog_task {
     uint64_t lane_ops;         /* lane operations, count */
     uint64_t sram_read_bytes;  /* bytes */
     uint64_t sram_write_bytes; /* bytes */
-} prog_task;
+} program_task;
 
 typedef struct program {
-    unsigned n;       /* tasks, count */
-    prog_task *tasks; /* in evaluation order; owned */
+    unsigned n;          /* tasks, count */
+    program_task *tasks; /* in evaluation order; owned */
 } program;
 
 /* Empty program of n tasks (zeroed; names and copy tiles unset). Owned: program_fini. */
@@ -64,9 +64,9 @@ void program_fini(program *p);
 
 /* Vectors of copy c of a crossbar task: P split as evenly as possible, the first P mod copies
  * copies taking one more, count. */
-uint64_t program_copy_vectors(const prog_task *t, unsigned c);
+uint64_t program_copy_vectors(const program_task *t, unsigned c);
 
 /* Shape of the i-th tile (0-based, within a copy) of t. i < tiles_per_copy (asserted). */
-const prog_shape *program_tile_shape(const prog_task *t, uint64_t i);
+const program_shape *program_tile_shape(const program_task *t, uint64_t i);
 
 #endif

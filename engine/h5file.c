@@ -385,50 +385,50 @@ int h5file_attr_f64(h5file *f, const char *obj, const char *name, double value, 
 /* ---- tables ---- */
 
 /* Bytes of column c in the file (and, asserted at creation, in the caller's row). */
-static size_t col_bytes(const h5col *c)
+static size_t col_bytes(const h5file_col *c)
 {
     switch (c->type) {
-    case H5COL_U8:
+    case H5FILE_U8:
         return 1;
-    case H5COL_U32:
-    case H5COL_I32:
+    case H5FILE_U32:
+    case H5FILE_I32:
         return 4;
-    case H5COL_U64:
-    case H5COL_I64:
-    case H5COL_F64:
+    case H5FILE_U64:
+    case H5FILE_I64:
+    case H5FILE_F64:
         return 8;
-    case H5COL_STR:
+    case H5FILE_STR:
         return c->size;
     }
-    assert(0 && "unknown h5col_type");
+    assert(0 && "unknown h5file_coltype");
     return 0;
 }
 
 /* A new (caller-closed) type of column c: in memory (native; strings NUL-terminated, so bytes
  * after the NUL are not copied) or in the file (little-endian; strings NUL-padded). */
-static hid_t col_type(const h5col *c, int in_file)
+static hid_t col_type(const h5file_col *c, int in_file)
 {
     hid_t base;
     switch (c->type) {
-    case H5COL_U8:
+    case H5FILE_U8:
         base = in_file ? H5T_STD_U8LE : H5T_NATIVE_UINT8;
         break;
-    case H5COL_U32:
+    case H5FILE_U32:
         base = in_file ? H5T_STD_U32LE : H5T_NATIVE_UINT32;
         break;
-    case H5COL_I32:
+    case H5FILE_I32:
         base = in_file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
         break;
-    case H5COL_U64:
+    case H5FILE_U64:
         base = in_file ? H5T_STD_U64LE : H5T_NATIVE_UINT64;
         break;
-    case H5COL_I64:
+    case H5FILE_I64:
         base = in_file ? H5T_STD_I64LE : H5T_NATIVE_INT64;
         break;
-    case H5COL_F64:
+    case H5FILE_F64:
         base = in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
         break;
-    case H5COL_STR:
+    case H5FILE_STR:
     default: {
         hid_t t = H5Tcopy(H5T_C_S1);
         if (t < 0)
@@ -447,7 +447,7 @@ static hid_t col_type(const h5col *c, int in_file)
 
 /* Compound type of a row: in the file packed in column order, in memory at the caller's offsets
  * within row_bytes. Caller closes; negative on failure (HDF5 error stack left for fail()). */
-static hid_t row_type(const h5col *cols, size_t ncols, size_t row_bytes, int in_file)
+static hid_t row_type(const h5file_col *cols, size_t ncols, size_t row_bytes, int in_file)
 {
     size_t bytes = row_bytes;
     if (in_file) {
@@ -473,13 +473,13 @@ static hid_t row_type(const h5col *cols, size_t ncols, size_t row_bytes, int in_
     return t;
 }
 
-int h5table_create(h5file *f, const char *path, const char *description, const h5col *cols,
+int h5table_create(h5file *f, const char *path, const char *description, const h5file_col *cols,
                    size_t ncols, size_t row_bytes, size_t chunk_rows, h5table **out, err *e)
 {
     assert(f && path && description && cols && ncols > 0 && row_bytes > 0 && out);
     size_t packed = 0; /* file row, bytes */
     for (size_t i = 0; i < ncols; i++) {
-        const h5col *c = &cols[i];
+        const h5file_col *c = &cols[i];
         assert(c->name && c->name[0]);
         assert(c->size > 0 && c->size == col_bytes(c));
         assert(c->offset <= row_bytes && c->size <= row_bytes - c->offset);
@@ -606,7 +606,7 @@ int h5table_close(h5table *t, err *e)
     return rc;
 }
 
-int h5table_write(h5file *f, const char *path, const char *description, const h5col *cols,
+int h5table_write(h5file *f, const char *path, const char *description, const h5file_col *cols,
                   size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e)
 {
     h5table *t;

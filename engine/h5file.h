@@ -68,29 +68,29 @@ int h5file_attr_strv(h5file *f, const char *obj, const char *name, const char *c
                      err *e);
 
 /* Column types of a table: the C type of the field in the caller's row struct, stored as the
- * same-width little-endian integer / IEEE float in the file. H5COL_STR is a `char[size]` in the
+ * same-width little-endian integer / IEEE float in the file. H5FILE_STR is a `char[size]` in the
  * row holding a NUL-terminated string (at most size-1 bytes; bytes after the NUL are ignored),
  * stored as a fixed-length NUL-padded ASCII string of `size` bytes (h5py reads bytes). */
-typedef enum h5col_type {
-    H5COL_U8,  /* uint8_t */
-    H5COL_U32, /* uint32_t */
-    H5COL_I32, /* int32_t */
-    H5COL_U64, /* uint64_t */
-    H5COL_I64, /* int64_t */
-    H5COL_F64, /* double */
-    H5COL_STR  /* char[size] */
-} h5col_type;
+typedef enum h5file_coltype {
+    H5FILE_U8,  /* uint8_t */
+    H5FILE_U32, /* uint32_t */
+    H5FILE_I32, /* int32_t */
+    H5FILE_U64, /* uint64_t */
+    H5FILE_I64, /* int64_t */
+    H5FILE_F64, /* double */
+    H5FILE_STR  /* char[size] */
+} h5file_coltype;
 
 /* One column: field name in the file, its type, where it sits in the caller's row struct (offset
  * and size in bytes: size must equal the C type's for numbers, asserted) and its unit for the
  * `units` attribute ("ps", "pJ", "count", ...; NULL stands for "-"). */
-typedef struct h5col {
+typedef struct h5file_col {
     const char *name;
-    h5col_type type;
+    h5file_coltype type;
     size_t offset; /* of the field in the row struct, bytes */
     size_t size;   /* of the field, bytes */
     const char *unit;
-} h5col;
+} h5file_col;
 
 typedef struct h5table h5table;
 
@@ -102,7 +102,7 @@ typedef struct h5table h5table;
  * keeps copies of what it needs; cols, strings and description stay the caller's.
  * Returns 0 and *out (owned by the caller, released by h5table_close() before the file is
  * committed or aborted), or ERR_IO with e set (e.g. an object of that name exists). */
-int h5table_create(h5file *f, const char *path, const char *description, const h5col *cols,
+int h5table_create(h5file *f, const char *path, const char *description, const h5file_col *cols,
                    size_t ncols, size_t row_bytes, size_t chunk_rows, h5table **out, err *e);
 
 /* Append n rows, read from rows[0 .. n-1] (row_bytes apart), after the last row. n 0 does nothing.
@@ -120,7 +120,7 @@ int h5table_close(h5table *t, err *e);
 
 /* Create a table at path, append rows[0 .. n-1] and close it: the three calls above in one, for
  * tables written whole (chunks of n rows, at least 1). 0, or ERR_IO with e set. */
-int h5table_write(h5file *f, const char *path, const char *description, const h5col *cols,
+int h5table_write(h5file *f, const char *path, const char *description, const h5file_col *cols,
                   size_t ncols, size_t row_bytes, const void *rows, size_t n, err *e);
 
 /* Write the float32 array data (row-major, dims[0] x ... x dims[ndims-1], 1 <= ndims <= 8) as the
@@ -129,9 +129,10 @@ int h5table_write(h5file *f, const char *path, const char *description, const h5
 int h5file_array_f32(h5file *f, const char *path, const float *data, const uint64_t *dims,
                      unsigned ndims, const char *unit, err *e);
 
-/* h5col initialiser for field `field` of row struct `type`: H5COL(type, field, H5COL_U64, "ps"). */
+/* h5file_col initialiser for field `field` of row struct `type`: H5FILE_COL(type, field,
+ * H5FILE_U64, "ps"). */
 /* clang-format off */
-#define H5COL(type, field, h5type, unit) \
+#define H5FILE_COL(type, field, h5type, unit) \
     { #field, h5type, offsetof(type, field), sizeof(((type *)0)->field), unit }
 /* clang-format on */
 

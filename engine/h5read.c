@@ -133,30 +133,31 @@ int h5reader_attr_u64(h5reader *r, const char *obj, const char *name, uint64_t *
     return rc;
 }
 
-/* The h5col type and memory type of a file member type, or -1 for one h5col cannot hold. */
-static int member_type(hid_t ft, h5col_type *type, size_t *size, hid_t *mtype)
+/* The h5file_col type and memory type of a file member type, or -1 for one h5file_col cannot hold.
+ */
+static int member_type(hid_t ft, h5file_coltype *type, size_t *size, hid_t *mtype)
 {
     H5T_class_t c = H5Tget_class(ft);
     size_t n = H5Tget_size(ft);
     if (c == H5T_FLOAT && n == 8) {
-        *type = H5COL_F64;
+        *type = H5FILE_F64;
         *mtype = H5Tcopy(H5T_NATIVE_DOUBLE);
     } else if (c == H5T_INTEGER) {
         bool sign = H5Tget_sign(ft) == H5T_SGN_2;
         if (!sign && n == 1)
-            *type = H5COL_U8, *mtype = H5Tcopy(H5T_NATIVE_UINT8);
+            *type = H5FILE_U8, *mtype = H5Tcopy(H5T_NATIVE_UINT8);
         else if (!sign && n == 4)
-            *type = H5COL_U32, *mtype = H5Tcopy(H5T_NATIVE_UINT32);
+            *type = H5FILE_U32, *mtype = H5Tcopy(H5T_NATIVE_UINT32);
         else if (sign && n == 4)
-            *type = H5COL_I32, *mtype = H5Tcopy(H5T_NATIVE_INT32);
+            *type = H5FILE_I32, *mtype = H5Tcopy(H5T_NATIVE_INT32);
         else if (!sign && n == 8)
-            *type = H5COL_U64, *mtype = H5Tcopy(H5T_NATIVE_UINT64);
+            *type = H5FILE_U64, *mtype = H5Tcopy(H5T_NATIVE_UINT64);
         else if (sign && n == 8)
-            *type = H5COL_I64, *mtype = H5Tcopy(H5T_NATIVE_INT64);
+            *type = H5FILE_I64, *mtype = H5Tcopy(H5T_NATIVE_INT64);
         else
             return -1;
     } else if (c == H5T_STRING && H5Tis_variable_str(ft) == 0) {
-        *type = H5COL_STR;
+        *type = H5FILE_STR;
         *mtype = H5Tcopy(H5T_C_S1);
         H5Tset_size(*mtype, n);
         H5Tset_strpad(*mtype, H5T_STR_NULLPAD);

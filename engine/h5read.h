@@ -1,5 +1,5 @@
 /* h5read: reading back what h5file wrote -- string and integer attributes, and whole tables of a
- * packed compound type, with their columns described as h5col so they can be written again.
+ * packed compound type, with their columns described as h5file_col so they can be written again.
  * Invariant: a table read here and written with h5table_write() has the same columns, types,
  * units and rows.
  */
@@ -33,15 +33,15 @@ int h5reader_attr_u64(h5reader *r, const char *obj, const char *name, uint64_t *
  * the columns' offsets, row_bytes apart. */
 typedef struct h5rtable {
     size_t ncols;
-    h5col *cols;         /* [ncols]; name and unit strings owned */
+    h5file_col *cols;    /* [ncols]; name and unit strings owned */
     size_t row_bytes;    /* bytes */
     size_t nrows;        /* count */
     unsigned char *rows; /* [nrows x row_bytes], owned */
     char *description;   /* the `description` attribute, owned ("" when absent) */
 } h5rtable;
 
-/* Read the 1-D compound dataset at path whole. Columns of the types h5col knows (unsigned 8/32/64,
- * signed 32/64, float64, fixed-length strings); units from the `units` attribute ("-" when
+/* Read the 1-D compound dataset at path whole. Columns of the types h5file_col knows (unsigned
+ * 8/32/64, signed 32/64, float64, fixed-length strings); units from the `units` attribute ("-" when
  * absent). 0 and *out (h5rtable_fini), or ERR_INPUT (missing, another shape or column type). */
 int h5reader_table(h5reader *r, const char *path, h5rtable *out, err *e);
 void h5rtable_fini(h5rtable *t);

@@ -18,17 +18,17 @@
     }
 
 /* The columns of /trace/events, in the order of traces/README.md. */
-static const h5col columns[] = {
-    COLUMN("t_start_ps", t0, H5COL_U64, "ps"),
-    COLUMN("t_end_ps", t1, H5COL_U64, "ps"),
-    COLUMN("component", component, H5COL_U32, "id"),
-    COLUMN("kind", kind, H5COL_U32, "-"),
-    COLUMN("layer", layer, H5COL_I32, "index"),
-    COLUMN("copy", copy, H5COL_I32, "index"),
-    COLUMN("inference", inference, H5COL_I64, "index"),
-    COLUMN("vector", vector, H5COL_I64, "index"),
-    COLUMN("vectors", vectors, H5COL_U64, "count"),
-    COLUMN("energy_pj", energy_pj, H5COL_F64, "pJ"),
+static const h5file_col columns[] = {
+    COLUMN("t_start_ps", t0, H5FILE_U64, "ps"),
+    COLUMN("t_end_ps", t1, H5FILE_U64, "ps"),
+    COLUMN("component", component, H5FILE_U32, "id"),
+    COLUMN("kind", kind, H5FILE_U32, "-"),
+    COLUMN("layer", layer, H5FILE_I32, "index"),
+    COLUMN("copy", copy, H5FILE_I32, "index"),
+    COLUMN("inference", inference, H5FILE_I64, "index"),
+    COLUMN("vector", vector, H5FILE_I64, "index"),
+    COLUMN("vectors", vectors, H5FILE_U64, "count"),
+    COLUMN("energy_pj", energy_pj, H5FILE_F64, "pJ"),
 };
 
 #define DESCRIPTION                                                                                \

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     err_clear(&e);
     arch a;
     network n;
-    if (arch_load_file(argv[1], &a, &e) < 0 || net_load_file(argv[2], &n, &e) < 0) {
+    if (arch_load_file(argv[1], &a, &e) < 0 || network_load_file(argv[2], &n, &e) < 0) {
         fprintf(stderr, "price: %s\n", e.msg);
         return 2;
     }
@@ -28,7 +28,7 @@ int main(int argc, char **argv)
     policy p;
     policy_uniform(&p, &n, bits, bits);
     mapping m;
-    if (mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m, &e) < 0) {
+    if (mapping_build(&n, &a, &p, NULL, MAPPING_PLACE_GROUPS, &m, &e) < 0) {
         fprintf(stderr, "price: %s\n", e.msg);
         return 2;
     }
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     model_fini(&mo);
     mapping_fini(&m);
     policy_fini(&p);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     return 0;
 }

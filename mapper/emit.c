@@ -1,6 +1,6 @@
 /* emit: lowering a mapping to a chip program (see emit.h). Invariant: a crossbar task's shapes,
- * traffic and lane work are exactly mapping_shapes / mapping_traffic of its map_layer, and a
- * digital task's lane work is the layer's elements, as in the analytic model.
+ * traffic and lane work are exactly mapping_shapes / mapping_layer_traffic of its mapping_layer,
+ * and a digital task's lane work is the layer's elements, as in the analytic model.
  */
 #include "emit.h"
 
@@ -14,27 +14,27 @@ unsigned emit_tile_group(const arch *a, uint64_t tile)
     return (unsigned)(tile / a->groups.tiles);
 }
 
-/* The vector-module operation a layer is (the vector op column of NET_LAYER_KIND_MAP). */
-static const vecmod_op_kind kind_vec_op[NET_KIND_COUNT] = {
+/* The vector-module operation a layer is (the vector op column of NETWORK_LAYER_KIND_MAP). */
+static const vecmod_op_kind kind_vec_op[NETWORK_KIND_COUNT] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional)                   \
-    [NET_KIND_##id] = VECMOD_OP_##vec_op,
-    NET_LAYER_KIND_MAP(X)
+    [NETWORK_KIND_##id] = VECMOD_OP_##vec_op,
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 
-static void emit_crossbar(const network *n, const arch *a, const map_layer *ml, prog_task *t)
+static void emit_crossbar(const network *n, const arch *a, const mapping_layer *ml, program_task *t)
 {
-    map_shape shapes[MAP_MAX_SHAPES];
+    mapping_shape shapes[MAPPING_MAX_SHAPES];
     unsigned ns = mapping_shapes(a, ml, shapes);
-    assert(ns >= 1 && ns <= PROG_MAX_SHAPES);
-    t->kind = PROG_CROSSBAR;
+    assert(ns >= 1 && ns <= PROGRAM_MAX_SHAPES);
+    t->kind = PROGRAM_CROSSBAR;
     t->ab = ml->ab;
     t->adc_bits = ml->adc;
     t->vectors = ml->vectors;
     t->tiles_per_copy = ml->tiles_per_copy;
     t->n_shapes = ns;
     for (unsigned k = 0; k < ns; k++)
-        t->shapes[k] = (prog_shape){shapes[k].rows, shapes[k].cols, shapes[k].count};
+        t->shapes[k] = (program_shape){shapes[k].rows, shapes[k].cols, shapes[k].count};
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
         t->copies = ml->copies;
         t->copy_tile = mem_calloc(ml->copies, sizeof *t->copy_tile, "program copy tiles");
@@ -44,7 +44,7 @@ static void emit_crossbar(const network *n, const arch *a, const map_layer *ml, 
         t->copies = 1; /* time-shared crossbars: copies would only queue for the same ones */
         t->group = 0;
     }
-    map_traffic tr = mapping_traffic(n, a, ml);
+    mapping_traffic tr = mapping_layer_traffic(n, a, ml);
     t->vec_op = VECMOD_OP_COMBINE;
     t->in_bits = tr.in_bits;
     t->out_bits = tr.out_bits;
@@ -58,20 +58,20 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
     program p;
     program_init(&p, n->n_layers);
     for (unsigned li = 0; li < n->n_layers; li++) {
-        const net_layer *nl = &n->layers[li];
-        prog_task *t = &p.tasks[li];
+        const network_layer *nl = &n->layers[li];
+        program_task *t = &p.tasks[li];
         t->name = mem_strdup(nl->name, "program task name");
         t->layer = li;
         for (unsigned k = 0; k < nl->n_inputs; k++)
-            if (nl->inputs[k] != NET_INPUT)
+            if (nl->inputs[k] != NETWORK_INPUT)
                 t->deps[t->n_deps++] = (uint32_t)nl->inputs[k];
         if (nl->xbar_index >= 0) {
             emit_crossbar(n, a, &m->layers[nl->xbar_index], t);
             continue;
         }
-        t->kind = PROG_DIGITAL;
+        t->kind = PROGRAM_DIGITAL;
         t->vec_op = kind_vec_op[nl->kind];
-        map_traffic tr = mapping_digital_traffic(n, li);
+        mapping_traffic tr = mapping_digital_traffic(n, li);
         t->lane_ops = tr.lane_ops;
         t->sram_read_bytes = tr.sram_read_bytes;
         t->sram_write_bytes = tr.sram_write_bytes;

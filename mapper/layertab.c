@@ -49,7 +49,7 @@ static int add_row(reader *r, const char *name, unsigned line, const long *v, co
 {
     char at[600];
     where(r, line, at, sizeof at);
-    int li = net_find_layer(r->net, name);
+    int li = network_find_layer(r->net, name);
     if (li < 0 || r->net->layers[li].xbar_index < 0)
         return err_set(r->e, ERR_INPUT,
                        "%s: layer: found \"%.60s\", expected a crossbar layer of %s", at, name,

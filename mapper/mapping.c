@@ -37,29 +37,29 @@ static unsigned pack_of(const arch *a, const cost_footprint *fp, unsigned repeat
     return (unsigned)(k < repeat ? k : repeat);
 }
 
-unsigned mapping_pack(const arch *a, const net_layer *nl, unsigned wb)
+unsigned mapping_pack(const arch *a, const network_layer *nl, unsigned wb)
 {
     cost_footprint fp = cost_weight_footprint(a, nl->xbar.rows, nl->xbar.cols, wb);
     return pack_of(a, &fp, nl->xbar.repeat);
 }
 
-static const char *const placement_names[MAP_PLACE_COUNT] = {
-#define MAP_PLACEMENT_NAME(id, name) [MAP_PLACE_##id] = name,
-    MAP_PLACEMENT_MAP(MAP_PLACEMENT_NAME)
-#undef MAP_PLACEMENT_NAME
+static const char *const placement_names[MAPPING_PLACE_COUNT] = {
+#define MAPPING_PLACEMENT_NAME(id, name) [MAPPING_PLACE_##id] = name,
+    MAPPING_PLACEMENT_MAP(MAPPING_PLACEMENT_NAME)
+#undef MAPPING_PLACEMENT_NAME
 };
 
-const char *map_placement_name(map_placement p)
+const char *mapping_placement_name(mapping_placement p)
 {
-    assert(p < MAP_PLACE_COUNT);
+    assert(p < MAPPING_PLACE_COUNT);
     return placement_names[p];
 }
 
-int map_placement_parse(const char *name, map_placement *p)
+int mapping_placement_parse(const char *name, mapping_placement *p)
 {
-    for (int i = 0; i < MAP_PLACE_COUNT; i++)
+    for (int i = 0; i < MAPPING_PLACE_COUNT; i++)
         if (strcmp(name, placement_names[i]) == 0) {
-            *p = (map_placement)i;
+            *p = (mapping_placement)i;
             return 0;
         }
     return -1;
@@ -87,7 +87,7 @@ static int too_big(const network *n, const arch *a, const mapping *m, uint64_t n
     char largest[512] = "";
     size_t used = 0;
     for (unsigned k = 0; k < found; k++) {
-        const map_layer *l = &m->layers[top[k]];
+        const mapping_layer *l = &m->layers[top[k]];
         int w =
             snprintf(largest + used, sizeof largest - used, "%s%s %llu x %u", k ? ", " : "",
                      n->layers[l->layer].name, (unsigned long long)l->tiles_per_copy, l->copies);
@@ -103,14 +103,14 @@ static int too_big(const network *n, const arch *a, const mapping *m, uint64_t n
 }
 
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
-                  map_placement placement, mapping *out, err *e)
+                  mapping_placement placement, mapping *out, err *e)
 {
     assert(p->n == n->n_xbar);
     mapping m = {.n = n->n_xbar, .placement = placement};
     m.layers = mem_calloc(n->n_xbar, sizeof *m.layers, "mapping");
     for (unsigned i = 0; i < n->n_xbar; i++) {
-        const net_layer *nl = &n->layers[n->xbar[i]];
-        map_layer *l = &m.layers[i];
+        const network_layer *nl = &n->layers[n->xbar[i]];
+        mapping_layer *l = &m.layers[i];
         l->layer = n->xbar[i];
         l->wb = p->layers[i].wb;
         l->ab = p->layers[i].ab;
@@ -131,11 +131,11 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
          * straddle the current group's end starts the next group. */
         uint64_t next = 0, group = a->groups.tiles;
         for (unsigned i = 0; i < m.n; i++) {
-            map_layer *l = &m.layers[i];
+            mapping_layer *l = &m.layers[i];
             l->copy_tile = mem_calloc(l->copies, sizeof *l->copy_tile, "copy tiles");
             for (unsigned c = 0; c < l->copies; c++) {
                 uint64_t left = group - next % group;
-                if (placement == MAP_PLACE_GROUPS && l->tiles_per_copy <= group &&
+                if (placement == MAPPING_PLACE_GROUPS && l->tiles_per_copy <= group &&
                     l->tiles_per_copy > left)
                     next += left;
                 if (c == 0)
@@ -156,7 +156,7 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
     return 0;
 }
 
-unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k)
+unsigned mapping_shapes(const arch *a, const mapping_layer *ml, mapping_shape *k)
 {
     const cost_footprint *fp = &ml->fp;
     unsigned cf, extra, rf;
@@ -165,11 +165,11 @@ unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k)
     if (ml->pack > 1) {
         uint64_t full = ml->repeat / ml->pack, rest = ml->repeat % ml->pack;
         if (full)
-            k[n++] = (map_shape){(unsigned)(ml->pack * fp->rows),
-                                 (unsigned)(ml->pack * fp->cols + extra), full};
+            k[n++] = (mapping_shape){(unsigned)(ml->pack * fp->rows),
+                                     (unsigned)(ml->pack * fp->cols + extra), full};
         if (rest)
-            k[n++] =
-                (map_shape){(unsigned)(rest * fp->rows), (unsigned)(rest * fp->cols + extra), 1};
+            k[n++] = (mapping_shape){(unsigned)(rest * fp->rows),
+                                     (unsigned)(rest * fp->cols + extra), 1};
         return n;
     }
     uint64_t cw = a->tiles.cols - extra; /* weight columns per tile */
@@ -181,23 +181,23 @@ unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k)
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++)
             if (nrows[i] * ncols[j] != 0)
-                k[n++] = (map_shape){rows[i], cols[j], nrows[i] * ncols[j] * ml->repeat};
+                k[n++] = (mapping_shape){rows[i], cols[j], nrows[i] * ncols[j] * ml->repeat};
     return n;
 }
 
-map_traffic mapping_digital_traffic(const network *n, unsigned layer)
+mapping_traffic mapping_digital_traffic(const network *n, unsigned layer)
 {
-    const net_layer *nl = &n->layers[layer];
-    map_traffic t = {.lane_ops = nl->elements,
-                     .sram_read_bytes = nl->elements,
-                     .sram_write_bytes = net_shape_elements(nl->out)};
+    const network_layer *nl = &n->layers[layer];
+    mapping_traffic t = {.lane_ops = nl->elements,
+                         .sram_read_bytes = nl->elements,
+                         .sram_write_bytes = network_shape_elements(nl->out)};
     return t;
 }
 
-map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml)
+mapping_traffic mapping_layer_traffic(const network *n, const arch *a, const mapping_layer *ml)
 {
-    const net_layer *nl = &n->layers[ml->layer];
-    map_traffic t;
+    const network_layer *nl = &n->layers[ml->layer];
+    mapping_traffic t;
     uint64_t psums = ml->fp.row_tiles * ml->fp.cols * ml->repeat;
     t.in_bits = nl->xbar.rows * ml->ab * ml->repeat;
     t.out_bits = psums * a->tiles.psum_bits;

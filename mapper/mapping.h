@@ -18,18 +18,18 @@
 /* Placement strategies: X(ID, name). `groups`: a copy that fits in one group never straddles
  * two (it starts the next group instead), so its tiles share one pair of buses; `packed`: copies
  * back to back in layer order, fewest tiles, groups shared freely (for studies of bus sharing). */
-#define MAP_PLACEMENT_MAP(X)                                                                       \
+#define MAPPING_PLACEMENT_MAP(X)                                                                   \
     X(GROUPS, "groups")                                                                            \
     X(PACKED, "packed")
 
-typedef enum map_placement {
-#define MAP_PLACEMENT_ENUM(id, name) MAP_PLACE_##id,
-    MAP_PLACEMENT_MAP(MAP_PLACEMENT_ENUM)
-#undef MAP_PLACEMENT_ENUM
-        MAP_PLACE_COUNT
-} map_placement;
+typedef enum mapping_placement {
+#define MAPPING_PLACEMENT_ENUM(id, name) MAPPING_PLACE_##id,
+    MAPPING_PLACEMENT_MAP(MAPPING_PLACEMENT_ENUM)
+#undef MAPPING_PLACEMENT_ENUM
+        MAPPING_PLACE_COUNT
+} mapping_placement;
 
-typedef struct map_layer {
+typedef struct mapping_layer {
     unsigned layer;          /* index in the network */
     unsigned wb, ab, adc;    /* bits: weight, activation, ADC */
     cost_footprint fp;       /* footprint of one of the `repeat` matrices */
@@ -43,12 +43,12 @@ typedef struct map_layer {
     uint64_t last_tile;      /* weight-stationary: last tile id of the last copy, id */
     uint64_t *copy_tile;     /* weight-stationary: first tile id of each copy (copies entries),
                                 owned; NULL in reprogram mode */
-} map_layer;
+} mapping_layer;
 
 typedef struct mapping {
-    unsigned n;        /* crossbar layers, count */
-    map_layer *layers; /* by crossbar index; owned */
-    map_placement placement;
+    unsigned n;            /* crossbar layers, count */
+    mapping_layer *layers; /* by crossbar index; owned */
+    mapping_placement placement;
     uint64_t tiles_used;    /* weight-stationary: sum of copies x tiles per copy, count */
     uint64_t tiles_span;    /* weight-stationary: tile ids occupied incl. alignment gaps, count */
     uint64_t tiles_logical; /* sum of tiles per copy of one copy each, count */
@@ -56,50 +56,50 @@ typedef struct mapping {
 
 /* Lay network n out on arch a with policy p and copies[i] copies of crossbar layer i (NULL: one
  * each; 1 <= copies[i] <= vectors, asserted). Weight-stationary: every copy owns its tiles, placed
- * in layer order by `placement` (see MAP_PLACEMENT_MAP); more tiles than the chip has is an error.
- * Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed. Grouped
- * layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile are
- * packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
+ * in layer order by `placement` (see MAPPING_PLACEMENT_MAP); more tiles than the chip has is an
+ * error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
+ * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
+ * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
-                  map_placement placement, mapping *out, err *e);
+                  mapping_placement placement, mapping *out, err *e);
 
 /* Matrices of crossbar layer nl (its `repeat` groups) that mapping_build packs on one tile's
  * diagonal at wb weight bits on arch a, count (1: each matrix on tiles of its own). The
  * functional crossbar (search/accuracy/quant) runs grouped layers on exactly these packed tiles. */
-unsigned mapping_pack(const arch *a, const net_layer *nl, unsigned wb);
+unsigned mapping_pack(const arch *a, const network_layer *nl, unsigned wb);
 
-/* The tiles of one copy come in at most MAP_MAX_SHAPES shapes of (used rows, used columns):
+/* The tiles of one copy come in at most MAPPING_MAX_SHAPES shapes of (used rows, used columns):
  * full and edge tiles in each direction, or full and last packed tiles. Shapes are listed in tile
  * order within a copy (the first `count` tiles have shape 0, and so on); shape 0 is the largest
  * in both rows and columns. */
-#define MAP_MAX_SHAPES 4
-typedef struct map_shape {
+#define MAPPING_MAX_SHAPES 4
+typedef struct mapping_shape {
     unsigned rows, cols; /* used rows and columns (columns include reference columns), cells */
     uint64_t count;      /* tiles of this shape in one copy (all `repeat` matrices), count */
-} map_shape;
+} mapping_shape;
 
-/* Shapes of ml's tiles on arch a into k[MAP_MAX_SHAPES]; returns how many (>= 1). */
-unsigned mapping_shapes(const arch *a, const map_layer *ml, map_shape *k);
+/* Shapes of ml's tiles on arch a into k[MAPPING_MAX_SHAPES]; returns how many (>= 1). */
+unsigned mapping_shapes(const arch *a, const mapping_layer *ml, mapping_shape *k);
 
 /* Data one input vector of a crossbar layer moves and the digital work it causes. */
-typedef struct map_traffic {
+typedef struct mapping_traffic {
     uint64_t in_bits;          /* R x ab x repeat over the input bus, bits */
     uint64_t out_bits;         /* row tiles x columns x repeat partial sums of psum_bits, bits */
     uint64_t lane_ops;         /* partial-sum adds and activations on the vector module, count */
     uint64_t sram_read_bytes;  /* the input vector read from SRAM, bytes */
     uint64_t sram_write_bytes; /* the 8-bit outputs written to SRAM, bytes */
-} map_traffic;
+} mapping_traffic;
 
-map_traffic mapping_traffic(const network *n, const arch *a, const map_layer *ml);
+mapping_traffic mapping_layer_traffic(const network *n, const arch *a, const mapping_layer *ml);
 /* The same for a digital (vector-module) layer, per inference: its elements as lane ops, every
  * input element read once and every output element written once, a byte each (activations
  * between digital layers are 8-bit: an assumption shared by the model and the chip program);
  * in_bits and out_bits 0 (no bus). */
-map_traffic mapping_digital_traffic(const network *n, unsigned layer);
+mapping_traffic mapping_digital_traffic(const network *n, unsigned layer);
 
-const char *map_placement_name(map_placement p);
+const char *mapping_placement_name(mapping_placement p);
 /* 0 and *p set, or -1 for an unknown name. */
-int map_placement_parse(const char *name, map_placement *p);
+int mapping_placement_parse(const char *name, mapping_placement *p);
 void mapping_fini(mapping *m);
 
 #endif

@@ -36,7 +36,8 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
 
 /* Reprogram mode: round k runs logical tiles [k x crossbars, (k + 1) x crossbars) at once, so
  * it lasts as long as the slowest shape it holds. Sum over rounds of that VMM time, ps. */
-static simtime reprogram_vmm_ps(const arch *a, const map_layer *ml, const map_shape *k, unsigned nk)
+static simtime reprogram_vmm_ps(const arch *a, const mapping_layer *ml, const mapping_shape *k,
+                                unsigned nk)
 {
     uint64_t xbars = a->tiles.count, logical = ml->tiles_per_copy;
     simtime total = 0;
@@ -61,9 +62,10 @@ static simtime reprogram_vmm_ps(const arch *a, const map_layer *ml, const map_sh
     return total;
 }
 
-static void crossbar_layer(const network *n, const arch *a, const map_layer *ml, model_layer *out)
+static void crossbar_layer(const network *n, const arch *a, const mapping_layer *ml,
+                           model_layer *out)
 {
-    map_shape kinds[MAP_MAX_SHAPES];
+    mapping_shape kinds[MAPPING_MAX_SHAPES];
     unsigned nk = mapping_shapes(a, ml, kinds);
 
     /* Tile time and energy of one input vector through every tile of one copy. */
@@ -72,8 +74,8 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
                   .in_bits = ml->ab,
                   .adc_bits = ml->adc};
     simtime t_tile = cost_vmm_ps(a, &v);
-    cost_vmm vk[MAP_MAX_SHAPES];
-    uint64_t count[MAP_MAX_SHAPES];
+    cost_vmm vk[MAPPING_MAX_SHAPES];
+    uint64_t count[MAPPING_MAX_SHAPES];
     uint64_t busy_vec = 0; /* ps, summed over the copy's tiles */
     for (unsigned i = 0; i < nk; i++) {
         vk[i] = (cost_vmm){.rows_used = kinds[i].rows,
@@ -86,7 +88,7 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
     double e_vec[COST_E_COUNT] = {0};
     cost_vmm_energy_sum(a, vk, count, nk, e_vec);
 
-    map_traffic tr = mapping_traffic(n, a, ml);
+    mapping_traffic tr = mapping_layer_traffic(n, a, ml);
     out->t_in_ps = cost_bus_transfer_ps(a, &a->groups.in_bus, tr.in_bits, a->groups.in_bus.lanes);
     out->t_tile_ps = t_tile;
     out->t_out_ps =
@@ -126,7 +128,7 @@ static void crossbar_layer(const network *n, const arch *a, const map_layer *ml,
 
 static void digital_layer(const network *n, const arch *a, unsigned li, model_layer *out)
 {
-    map_traffic tr = mapping_digital_traffic(n, li);
+    mapping_traffic tr = mapping_digital_traffic(n, li);
     out->t_d_ps = cost_vector_ps(a, tr.lane_ops, a->vector.lanes);
     out->time_ps = out->t_d_ps;
     out->busy_lane_ps = tr.lane_ops * cost_vector_op_ps(a);
@@ -144,7 +146,7 @@ static uint64_t groups_used(const arch *a, const mapping *m)
     bool *used = mem_calloc(ng, sizeof *used, "model groups used");
     uint64_t count = 0;
     for (unsigned i = 0; i < m->n; i++) {
-        const map_layer *ml = &m->layers[i];
+        const mapping_layer *ml = &m->layers[i];
         for (unsigned c = 0; c < ml->copies; c++) {
             uint64_t first = ml->copy_tile[c] / a->groups.tiles;
             uint64_t last = (ml->copy_tile[c] + ml->tiles_per_copy - 1) / a->groups.tiles;
@@ -257,22 +259,22 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             "R x N", "wb", "ab", "tiles", "copies", "T_in/ns", "T_tile/ns", "T_out/ns", "T_d/ns",
             "T_layer/us", "share");
     for (unsigned li = 0; li < n->n_layers; li++) {
-        const net_layer *nl = &n->layers[li];
+        const network_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
         double share = m->latency_ps ? 100.0 * (double)l->time_ps / (double)m->latency_ps : 0.0;
         if (nl->xbar_index < 0) {
             fprintf(out, "%-18s %-9s %13s %4s %4s %7s %6s %12s %12s %12s %12.3f %14.3f %6.2f%%\n",
-                    nl->name, net_layer_kind_name(nl->kind), "-", "-", "-", "-", "-", "-", "-", "-",
-                    simtime_to_ns(l->t_d_ps), simtime_to_us(l->time_ps), share);
+                    nl->name, network_layer_kind_name(nl->kind), "-", "-", "-", "-", "-", "-", "-",
+                    "-", simtime_to_ns(l->t_d_ps), simtime_to_us(l->time_ps), share);
             continue;
         }
-        const map_layer *ml = &map->layers[nl->xbar_index];
+        const mapping_layer *ml = &map->layers[nl->xbar_index];
         char rn[32];
         snprintf(rn, sizeof rn, "%llux%llu", (unsigned long long)nl->xbar.rows,
                  (unsigned long long)nl->xbar.cols);
         fprintf(out,
                 "%-18s %-9s %13s %4u %4u %7llu %6u %12.3f %12.3f %12.3f %12.3f %14.3f %6.2f%%\n",
-                nl->name, net_layer_kind_name(nl->kind), rn, ml->wb, ml->ab,
+                nl->name, network_layer_kind_name(nl->kind), rn, ml->wb, ml->ab,
                 (unsigned long long)ml->tiles_per_copy, ml->copies, simtime_to_ns(l->t_in_ps),
                 simtime_to_ns(l->t_tile_ps), simtime_to_ns(l->t_out_ps), simtime_to_ns(l->t_d_ps),
                 simtime_to_us(l->time_ps), share);
@@ -313,20 +315,20 @@ void model_print_csv(const network *n, const mapping *map, const model *m, FILE 
     fprintf(out, "layer,kind,rows,cols,repeat,vectors,wb,ab,adc_bits,tiles_per_copy,copies,"
                  "t_in_ps,t_tile_ps,t_out_ps,t_d_ps,time_ps,energy_pj\n");
     for (unsigned li = 0; li < n->n_layers; li++) {
-        const net_layer *nl = &n->layers[li];
+        const network_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
         double e = 0;
         for (int c = 0; c < COST_E_COUNT; c++)
             e += l->energy_pj[c];
         if (nl->xbar_index < 0) {
             fprintf(out, "%s,%s,,,,,,,,,,0,0,0,%llu,%llu,%.9g\n", nl->name,
-                    net_layer_kind_name(nl->kind), (unsigned long long)l->t_d_ps,
+                    network_layer_kind_name(nl->kind), (unsigned long long)l->t_d_ps,
                     (unsigned long long)l->time_ps, e);
             continue;
         }
-        const map_layer *ml = &map->layers[nl->xbar_index];
+        const mapping_layer *ml = &map->layers[nl->xbar_index];
         fprintf(out, "%s,%s,%llu,%llu,%u,%llu,%u,%u,%u,%llu,%u,%llu,%llu,%llu,%llu,%llu,%.9g\n",
-                nl->name, net_layer_kind_name(nl->kind), (unsigned long long)nl->xbar.rows,
+                nl->name, network_layer_kind_name(nl->kind), (unsigned long long)nl->xbar.rows,
                 (unsigned long long)nl->xbar.cols, ml->repeat, (unsigned long long)ml->vectors,
                 ml->wb, ml->ab, ml->adc, (unsigned long long)ml->tiles_per_copy, ml->copies,
                 (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
@@ -356,18 +358,18 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
     fprintf(out, ",\n  \"arch\": ");
     json_string(out, a->name);
     fprintf(out, ",\n  \"mode\": \"%s\",\n  \"placement\": \"%s\",\n  \"layers\": [\n",
-            arch_mode_name(a->mode), map_placement_name(map->placement));
+            arch_mode_name(a->mode), mapping_placement_name(map->placement));
     for (unsigned li = 0; li < n->n_layers; li++) {
-        const net_layer *nl = &n->layers[li];
+        const network_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
         double e = 0;
         for (int c = 0; c < COST_E_COUNT; c++)
             e += l->energy_pj[c];
         fprintf(out, "    {\"name\": ");
         json_string(out, nl->name);
-        fprintf(out, ", \"kind\": \"%s\"", net_layer_kind_name(nl->kind));
+        fprintf(out, ", \"kind\": \"%s\"", network_layer_kind_name(nl->kind));
         if (nl->xbar_index >= 0) {
-            const map_layer *ml = &map->layers[nl->xbar_index];
+            const mapping_layer *ml = &map->layers[nl->xbar_index];
             fprintf(out,
                     ", \"rows\": %llu, \"cols\": %llu, \"repeat\": %u, \"vectors\": %llu, "
                     "\"wb\": %u, \"ab\": %u, \"adc_bits\": %u, \"tiles_per_copy\": %llu, "

@@ -35,84 +35,85 @@
 
 static const char *const kind_names[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) name,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const bool kind_on_xbar[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) xbar,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const unsigned kind_min_inputs[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) min_in,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const unsigned kind_max_inputs[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) max_in,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const bool kind_elementwise[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) elementwise,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
-static const net_sign kind_sign[] = {
-#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) NET_SIGN_##sign,
-    NET_LAYER_KIND_MAP(X)
+static const network_sign kind_sign[] = {
+#define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional)                   \
+    NETWORK_SIGN_##sign,
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const bool kind_functional[] = {
 #define X(id, name, xbar, min_in, max_in, elementwise, sign, vec_op, functional) functional,
-    NET_LAYER_KIND_MAP(X)
+    NETWORK_LAYER_KIND_MAP(X)
 #undef X
 };
 static const char *const pool_names[] = {
 #define X(id, name) name,
-    NET_POOL_MODE_MAP(X)
+    NETWORK_POOL_MODE_MAP(X)
 #undef X
 };
 static const char *const axis_names[] = {
 #define X(id, name) name,
-    NET_SLICE_AXIS_MAP(X)
+    NETWORK_SLICE_AXIS_MAP(X)
 #undef X
 };
 
-const char *net_layer_kind_name(net_layer_kind k)
+const char *network_layer_kind_name(network_layer_kind k)
 {
-    assert((unsigned)k < NET_KIND_COUNT);
+    assert((unsigned)k < NETWORK_KIND_COUNT);
     return kind_names[k];
 }
 
-bool net_layer_kind_on_crossbar(net_layer_kind k)
+bool network_layer_kind_on_crossbar(network_layer_kind k)
 {
-    assert((unsigned)k < NET_KIND_COUNT);
+    assert((unsigned)k < NETWORK_KIND_COUNT);
     return kind_on_xbar[k];
 }
 
-net_sign net_layer_kind_sign(net_layer_kind k)
+network_sign network_layer_kind_sign(network_layer_kind k)
 {
-    assert((unsigned)k < NET_KIND_COUNT);
+    assert((unsigned)k < NETWORK_KIND_COUNT);
     return kind_sign[k];
 }
 
-bool net_layer_kind_functional(net_layer_kind k)
+bool network_layer_kind_functional(network_layer_kind k)
 {
-    assert((unsigned)k < NET_KIND_COUNT);
+    assert((unsigned)k < NETWORK_KIND_COUNT);
     return kind_functional[k];
 }
 
-bool net_layer_kind_output_nonneg(net_layer_kind k, bool all_inputs_nonneg)
+bool network_layer_kind_output_nonneg(network_layer_kind k, bool all_inputs_nonneg)
 {
-    net_sign sg = net_layer_kind_sign(k);
-    return sg == NET_SIGN_NONNEG || (sg == NET_SIGN_KEEP && all_inputs_nonneg);
+    network_sign sg = network_layer_kind_sign(k);
+    return sg == NETWORK_SIGN_NONNEG || (sg == NETWORK_SIGN_KEEP && all_inputs_nonneg);
 }
 
-_Noreturn void net_bad_kind(net_layer_kind k, const char *where)
+_Noreturn void network_bad_kind(network_layer_kind k, const char *where)
 {
     fprintf(stderr, "xbarsim: bug: %s: layer kind %s (%d) is not handled there\n", where,
-            (unsigned)k < NET_KIND_COUNT ? kind_names[k] : "?", (int)k);
+            (unsigned)k < NETWORK_KIND_COUNT ? kind_names[k] : "?", (int)k);
     abort();
 }
 
@@ -125,35 +126,35 @@ static int find_name(const char *const *names, unsigned count, const char *name)
     return -1;
 }
 
-int net_layer_kind_parse(const char *name, net_layer_kind *k)
+int network_layer_kind_parse(const char *name, network_layer_kind *k)
 {
-    int i = find_name(kind_names, NET_KIND_COUNT, name);
+    int i = find_name(kind_names, NETWORK_KIND_COUNT, name);
     if (i < 0)
         return -1;
-    *k = (net_layer_kind)i;
+    *k = (network_layer_kind)i;
     return 0;
 }
 
-const char *net_pool_mode_name(net_pool_mode m)
+const char *network_pool_mode_name(network_pool_mode m)
 {
-    assert((unsigned)m < NET_POOL_COUNT);
+    assert((unsigned)m < NETWORK_POOL_COUNT);
     return pool_names[m];
 }
 
-const char *net_slice_axis_name(net_slice_axis a)
+const char *network_slice_axis_name(network_slice_axis a)
 {
-    assert((unsigned)a < NET_AXIS_COUNT);
+    assert((unsigned)a < NETWORK_AXIS_COUNT);
     return axis_names[a];
 }
 
 /* ---- queries --------------------------------------------------------------------------------- */
 
-uint64_t net_shape_elements(net_shape s)
+uint64_t network_shape_elements(network_shape s)
 {
     return (uint64_t)s.channels * s.height * s.width;
 }
 
-int net_find_layer(const network *n, const char *name)
+int network_find_layer(const network *n, const char *name)
 {
     for (unsigned i = 0; i < n->n_layers; i++)
         if (n->layers[i].name && strcmp(n->layers[i].name, name) == 0)
@@ -161,7 +162,7 @@ int net_find_layer(const network *n, const char *name)
     return -1;
 }
 
-uint64_t net_total_weights(const network *n)
+uint64_t network_total_weights(const network *n)
 {
     uint64_t sum = 0;
     for (unsigned i = 0; i < n->n_xbar; i++)
@@ -170,7 +171,7 @@ uint64_t net_total_weights(const network *n)
     return sum;
 }
 
-uint64_t net_total_dynamic_weights(const network *n)
+uint64_t network_total_dynamic_weights(const network *n)
 {
     uint64_t sum = 0;
     for (unsigned i = 0; i < n->n_xbar; i++)
@@ -179,7 +180,7 @@ uint64_t net_total_dynamic_weights(const network *n)
     return sum;
 }
 
-void net_fini(network *n)
+void network_fini(network *n)
 {
     if (!n)
         return;
@@ -232,7 +233,7 @@ static int fail(const ctx *c, const config_setting_t *at, const grp *g, const ch
                    what);
 }
 
-static void shape_str(net_shape s, char *buf)
+static void shape_str(network_shape s, char *buf)
 {
     snprintf(buf, SHAPE_BYTES, "%ux%ux%u", s.channels, s.height, s.width);
 }
@@ -424,19 +425,19 @@ static int get_input(const ctx *c, const grp *net, network *n)
         ERR_TRY(get_uint(c, &g, "height", 1, MAX_EXTENT, true, 0, &n->input.height));
         ERR_TRY(get_uint(c, &g, "width", 1, MAX_EXTENT, true, 0, &n->input.width));
     }
-    if (net_shape_elements(n->input) > MAX_ELEMENTS) {
+    if (network_shape_elements(n->input) > MAX_ELEMENTS) {
         shape_str(n->input, found);
         return fail(c, NULL, &g, NULL, "found %s = %llu elements, expected at most %llu", found,
-                    (unsigned long long)net_shape_elements(n->input), MAX_ELEMENTS);
+                    (unsigned long long)network_shape_elements(n->input), MAX_ELEMENTS);
     }
     return 0;
 }
 
 /* ---- layers ---------------------------------------------------------------------------------- */
 
-static net_shape shape_of(const network *n, int index)
+static network_shape shape_of(const network *n, int index)
 {
-    return index == NET_INPUT ? n->input : n->layers[index].out;
+    return index == NETWORK_INPUT ? n->input : n->layers[index].out;
 }
 
 /* "layer "name" (CxHxW)" or "the network input (CxHxW)" */
@@ -444,7 +445,7 @@ static void source_str(const network *n, int index, char *buf)
 {
     char shape[SHAPE_BYTES];
     shape_str(shape_of(n, index), shape);
-    if (index == NET_INPUT)
+    if (index == NETWORK_INPUT)
         snprintf(buf, SRC_BYTES, "the network input (%s)", shape);
     else
         snprintf(buf, SRC_BYTES, "layer \"%s\" (%s)", n->layers[index].name, shape);
@@ -471,7 +472,7 @@ static const char *name_at(const config_setting_t *layers, unsigned j)
 static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers, network *n,
                       unsigned i)
 {
-    net_layer *l = &n->layers[i];
+    network_layer *l = &n->layers[i];
     unsigned lo = kind_min_inputs[l->kind], hi = kind_max_inputs[l->kind];
     char found[FOUND_BYTES], ekey[32];
     const config_setting_t *s = config_setting_get_member(g->s, "inputs");
@@ -482,7 +483,7 @@ static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers
                         "layers (an %s combines several inputs)",
                         lo, hi, kind_names[l->kind]);
         l->n_inputs = 1;
-        l->inputs[0] = i == 0 ? NET_INPUT : (int)i - 1;
+        l->inputs[0] = i == 0 ? NETWORK_INPUT : (int)i - 1;
         return 0;
     }
     int t = config_setting_type(s);
@@ -510,10 +511,10 @@ static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers
         }
         const char *name = config_setting_get_string(e);
         if (strcmp(name, "input") == 0) {
-            l->inputs[k] = NET_INPUT;
+            l->inputs[k] = NETWORK_INPUT;
             continue;
         }
-        int index = net_find_layer(n, name);
+        int index = network_find_layer(n, name);
         if (index >= 0 && (unsigned)index < i) {
             l->inputs[k] = index;
             continue;
@@ -543,7 +544,7 @@ static int get_inputs(const ctx *c, const grp *g, const config_setting_t *layers
 }
 
 /* The input must be a token stream (width 1). */
-static int want_stream(const ctx *c, const grp *g, const network *n, const net_layer *l)
+static int want_stream(const ctx *c, const grp *g, const network *n, const network_layer *l)
 {
     char src[SRC_BYTES];
     if (l->in.width == 1)
@@ -556,7 +557,7 @@ static int want_stream(const ctx *c, const grp *g, const network *n, const net_l
 }
 
 /* An optional declared size (key) must equal the derived one; what names the quantity. */
-static int check_declared(const ctx *c, const grp *g, const network *n, const net_layer *l,
+static int check_declared(const ctx *c, const grp *g, const network *n, const network_layer *l,
                           const char *key, unsigned max, unsigned derived, const char *what)
 {
     unsigned v = 0;
@@ -571,7 +572,7 @@ static int check_declared(const ctx *c, const grp *g, const network *n, const ne
 }
 
 /* One output dimension of a window: (in + 2 pad - k) / stride + 1, at least 1. */
-static int window_out(const ctx *c, const grp *g, const network *n, const net_layer *l,
+static int window_out(const ctx *c, const grp *g, const network *n, const network_layer *l,
                       const char *dim, unsigned in, unsigned k, unsigned stride, unsigned pad,
                       unsigned *out)
 {
@@ -601,7 +602,7 @@ static bool mul3(uint64_t a, uint64_t b, uint64_t c3, uint64_t max, uint64_t *ou
 }
 
 /* Set the lowered view; the weights must stay within MAX_WEIGHTS. */
-static int set_xbar(const ctx *c, const grp *g, net_layer *l, uint64_t rows, uint64_t cols,
+static int set_xbar(const ctx *c, const grp *g, network_layer *l, uint64_t rows, uint64_t cols,
                     unsigned repeat, uint64_t vectors)
 {
     uint64_t w;
@@ -618,7 +619,8 @@ static int set_xbar(const ctx *c, const grp *g, net_layer *l, uint64_t rows, uin
 }
 
 /* Set the output shape after checking it against the bounds. */
-static int set_out(const ctx *c, const grp *g, net_layer *l, uint64_t ch, uint64_t h, uint64_t w)
+static int set_out(const ctx *c, const grp *g, network_layer *l, uint64_t ch, uint64_t h,
+                   uint64_t w)
 {
     uint64_t elements;
     if (ch > MAX_CHANNELS || h > MAX_EXTENT || w > MAX_EXTENT ||
@@ -651,7 +653,7 @@ static int get_bool(const ctx *c, const grp *g, const char *key, bool dflt, bool
     return 0;
 }
 
-static int get_conv(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_conv(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     char src[SRC_BYTES];
     unsigned oh = 0, ow = 0;
@@ -683,7 +685,7 @@ static int get_conv(const ctx *c, const grp *g, const network *n, net_layer *l)
                     l->conv.out_channels / gr, gr, (uint64_t)oh * ow);
 }
 
-static int get_linear(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_linear(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     ERR_TRY(want_stream(c, g, n, l));
     ERR_TRY(check_declared(c, g, n, l, "in_features", MAX_CHANNELS, l->in.channels, "features"));
@@ -695,7 +697,7 @@ static int get_linear(const ctx *c, const grp *g, const network *n, net_layer *l
     return set_xbar(c, g, l, l->linear.in_features, l->linear.out_features, 1, l->in.height);
 }
 
-static int get_matmul(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_matmul(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     char src[SRC_BYTES];
     ERR_TRY(want_stream(c, g, n, l));
@@ -716,7 +718,7 @@ static int get_matmul(const ctx *c, const grp *g, const network *n, net_layer *l
     }
     uint64_t stored = rows * l->matmul.cols;
     if (l->n_inputs == 2) {
-        uint64_t got = net_shape_elements(shape_of(n, l->inputs[1]));
+        uint64_t got = network_shape_elements(shape_of(n, l->inputs[1]));
         if (got != stored) {
             source_str(n, l->inputs[1], src);
             return fail(c, config_setting_get_elem(inputs_at(g), 1), g, "inputs[1]",
@@ -731,13 +733,13 @@ static int get_matmul(const ctx *c, const grp *g, const network *n, net_layer *l
     return set_xbar(c, g, l, l->matmul.rows, l->matmul.cols, l->matmul.repeat, l->in.height);
 }
 
-static int get_pool(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_pool(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     int mode = 0;
     unsigned oh = 0, ow = 0;
-    ERR_TRY(get_choice(c, g, "mode", pool_names, NET_POOL_COUNT, -1, &mode));
-    l->pool.mode = (net_pool_mode)mode;
-    if (l->pool.mode == NET_POOL_GLOBAL_AVG) {
+    ERR_TRY(get_choice(c, g, "mode", pool_names, NETWORK_POOL_COUNT, -1, &mode));
+    l->pool.mode = (network_pool_mode)mode;
+    if (l->pool.mode == NETWORK_POOL_GLOBAL_AVG) {
         static const char *const window[] = {"kernel", "stride", "padding"};
         for (size_t k = 0; k < sizeof window / sizeof window[0]; k++) {
             const config_setting_t *s = config_setting_get_member(g->s, window[k]);
@@ -749,7 +751,7 @@ static int get_pool(const ctx *c, const grp *g, const network *n, net_layer *l)
         l->pool.kernel_h = l->in.height;
         l->pool.kernel_w = l->in.width;
         l->pool.stride_h = l->pool.stride_w = 1;
-        l->elements = net_shape_elements(l->in);
+        l->elements = network_shape_elements(l->in);
         return set_out(c, g, l, l->in.channels, 1, 1);
     }
     ERR_TRY(
@@ -767,15 +769,15 @@ static int get_pool(const ctx *c, const grp *g, const network *n, net_layer *l)
     ERR_TRY(window_out(c, g, n, l, "width", l->in.width, l->pool.kernel_w, l->pool.stride_w,
                        l->pool.pad_w, &ow));
     ERR_TRY(set_out(c, g, l, l->in.channels, oh, ow));
-    l->elements = net_shape_elements(l->out) * l->pool.kernel_h * l->pool.kernel_w;
+    l->elements = network_shape_elements(l->out) * l->pool.kernel_h * l->pool.kernel_w;
     return 0;
 }
 
-static int get_add(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_add(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     char a[SRC_BYTES], b[SRC_BYTES];
     for (unsigned k = 1; k < l->n_inputs; k++) {
-        net_shape s = shape_of(n, l->inputs[k]);
+        network_shape s = shape_of(n, l->inputs[k]);
         if (s.channels != l->in.channels || s.height != l->in.height || s.width != l->in.width) {
             source_str(n, l->inputs[0], a);
             source_str(n, l->inputs[k], b);
@@ -783,16 +785,16 @@ static int get_add(const ctx *c, const grp *g, const network *n, net_layer *l)
                         "found inputs of different shapes, %s and %s; expected equal shapes", a, b);
         }
     }
-    l->elements = net_shape_elements(l->in) * l->n_inputs;
+    l->elements = network_shape_elements(l->in) * l->n_inputs;
     return set_out(c, g, l, l->in.channels, l->in.height, l->in.width);
 }
 
 /* x * y elementwise: y of x's shape, or one value per channel (C x 1 x 1: squeeze-and-excitation's
  * scale), broadcast over the positions. */
-static int get_mul(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_mul(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     char a[SRC_BYTES], b[SRC_BYTES];
-    net_shape y = shape_of(n, l->inputs[1]);
+    network_shape y = shape_of(n, l->inputs[1]);
     bool same = y.channels == l->in.channels && y.height == l->in.height && y.width == l->in.width;
     bool per_channel = y.channels == l->in.channels && y.height == 1 && y.width == 1;
     if (!same && !per_channel) {
@@ -803,17 +805,17 @@ static int get_mul(const ctx *c, const grp *g, const network *n, net_layer *l)
                     "value per channel)",
                     a, b);
     }
-    l->elements = net_shape_elements(l->in) + net_shape_elements(y);
+    l->elements = network_shape_elements(l->in) + network_shape_elements(y);
     return set_out(c, g, l, l->in.channels, l->in.height, l->in.width);
 }
 
 /* Inputs stacked along the features (channels): equal tokens x width, channels summed. */
-static int get_concat(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_concat(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     char a[SRC_BYTES], b[SRC_BYTES];
     uint64_t channels = 0, elements = 0;
     for (unsigned k = 0; k < l->n_inputs; k++) {
-        net_shape s = shape_of(n, l->inputs[k]);
+        network_shape s = shape_of(n, l->inputs[k]);
         if (s.height != l->in.height || s.width != l->in.width) {
             source_str(n, l->inputs[0], a);
             source_str(n, l->inputs[k], b);
@@ -823,19 +825,19 @@ static int get_concat(const ctx *c, const grp *g, const network *n, net_layer *l
                         a, b);
         }
         channels += s.channels;
-        elements += net_shape_elements(s);
+        elements += network_shape_elements(s);
     }
     l->elements = elements;
     return set_out(c, g, l, channels, l->in.height, l->in.width);
 }
 
-static int get_slice(const ctx *c, const grp *g, const network *n, net_layer *l)
+static int get_slice(const ctx *c, const grp *g, const network *n, network_layer *l)
 {
     int axis = 0;
     char src[SRC_BYTES];
-    ERR_TRY(get_choice(c, g, "axis", axis_names, NET_AXIS_COUNT, NET_AXIS_FEATURES, &axis));
-    l->slice.axis = (net_slice_axis)axis;
-    unsigned size = axis == NET_AXIS_FEATURES ? l->in.channels : l->in.height;
+    ERR_TRY(get_choice(c, g, "axis", axis_names, NETWORK_AXIS_COUNT, NETWORK_AXIS_FEATURES, &axis));
+    l->slice.axis = (network_slice_axis)axis;
+    unsigned size = axis == NETWORK_AXIS_FEATURES ? l->in.channels : l->in.height;
     ERR_TRY(get_uint(c, g, "start", 0, size - 1, false, 0, &l->slice.start));
     ERR_TRY(get_uint(c, g, "count", 1, MAX_CHANNELS, true, 0, &l->slice.count));
     if ((uint64_t)l->slice.start + l->slice.count > size) {
@@ -845,9 +847,9 @@ static int get_slice(const ctx *c, const grp *g, const network *n, net_layer *l)
                     "input, %s",
                     l->slice.start, l->slice.count,
                     (unsigned long long)l->slice.start + l->slice.count, size,
-                    axis == NET_AXIS_FEATURES ? "features" : "tokens", src);
+                    axis == NETWORK_AXIS_FEATURES ? "features" : "tokens", src);
     }
-    if (axis == NET_AXIS_FEATURES)
+    if (axis == NETWORK_AXIS_FEATURES)
         return set_out(c, g, l, l->slice.count, l->in.height, l->in.width);
     return set_out(c, g, l, l->in.channels, l->slice.count, l->in.width);
 }
@@ -861,15 +863,16 @@ static const char *const matmul_keys[] = {"rows", "cols", "invocations", "repeat
 static const char *const pool_keys[] = {"mode", "kernel", "stride", "padding", NULL};
 static const char *const tokens_keys[] = {"prepend", NULL};
 static const char *const slice_keys[] = {"axis", "start", "count", NULL};
-static const char *const *const kind_extra_keys[NET_KIND_COUNT] = {
-    [NET_KIND_CONV2D] = conv_keys, [NET_KIND_LINEAR] = linear_keys, [NET_KIND_MATMUL] = matmul_keys,
-    [NET_KIND_POOL] = pool_keys,   [NET_KIND_TOKENS] = tokens_keys, [NET_KIND_SLICE] = slice_keys,
+static const char *const *const kind_extra_keys[NETWORK_KIND_COUNT] = {
+    [NETWORK_KIND_CONV2D] = conv_keys,   [NETWORK_KIND_LINEAR] = linear_keys,
+    [NETWORK_KIND_MATMUL] = matmul_keys, [NETWORK_KIND_POOL] = pool_keys,
+    [NETWORK_KIND_TOKENS] = tokens_keys, [NETWORK_KIND_SLICE] = slice_keys,
 };
 
 #define MAX_KEYS 16 /* keys of one layer group, count */
 
 /* keys[0..3) = name, type, inputs; append k's own keys; returns the count. */
-static size_t kind_keys(net_layer_kind k, const char **keys)
+static size_t kind_keys(network_layer_kind k, const char **keys)
 {
     size_t n = 3;
     for (const char *const *p = kind_extra_keys[k]; p && *p; p++) {
@@ -882,7 +885,7 @@ static size_t kind_keys(net_layer_kind k, const char **keys)
 /* Fill n->layers[i] from list element i of layers. */
 static int get_layer(const ctx *c, const config_setting_t *layers, network *n, unsigned i)
 {
-    net_layer *l = &n->layers[i];
+    network_layer *l = &n->layers[i];
     char found[FOUND_BYTES];
     grp g = {.s = config_setting_get_elem(layers, i), .layer = NULL};
     snprintf(g.path, sizeof g.path, "network.layers.[%u]", i);
@@ -900,7 +903,7 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
     if (strcmp(name, "input") == 0)
         return fail(c, at, &g, "name",
                     "found \"input\", expected another name (\"input\" names the network input)");
-    int dup = net_find_layer(n, name);
+    int dup = network_find_layer(n, name);
     if (dup >= 0)
         return fail(c, at, &g, "name",
                     "found \"%s\", already the name of network.layers.[%d] (line %u), expected "
@@ -910,8 +913,8 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
     g.layer = l->name;
 
     int kind = 0;
-    ERR_TRY(get_choice(c, &g, "type", kind_names, NET_KIND_COUNT, -1, &kind));
-    l->kind = (net_layer_kind)kind;
+    ERR_TRY(get_choice(c, &g, "type", kind_names, NETWORK_KIND_COUNT, -1, &kind));
+    l->kind = (network_layer_kind)kind;
     const char *keys[MAX_KEYS] = {"name", "type", "inputs"};
     size_t nkeys = kind_keys(l->kind, keys);
     ERR_TRY(check_keys(c, &g, keys, nkeys));
@@ -919,35 +922,35 @@ static int get_layer(const ctx *c, const config_setting_t *layers, network *n, u
     l->in = shape_of(n, l->inputs[0]);
 
     if (kind_elementwise[l->kind]) { /* the shape rule of every elementwise kind */
-        l->elements = net_shape_elements(l->in);
+        l->elements = network_shape_elements(l->in);
         return set_out(c, &g, l, l->in.channels, l->in.height, l->in.width);
     }
     switch (l->kind) { /* the shape rules of the other kinds, one each */
-    case NET_KIND_CONV2D:
+    case NETWORK_KIND_CONV2D:
         return get_conv(c, &g, n, l);
-    case NET_KIND_LINEAR:
+    case NETWORK_KIND_LINEAR:
         return get_linear(c, &g, n, l);
-    case NET_KIND_MATMUL:
+    case NETWORK_KIND_MATMUL:
         return get_matmul(c, &g, n, l);
-    case NET_KIND_POOL:
+    case NETWORK_KIND_POOL:
         return get_pool(c, &g, n, l);
-    case NET_KIND_ADD:
+    case NETWORK_KIND_ADD:
         return get_add(c, &g, n, l);
-    case NET_KIND_FLATTEN:
-        return set_out(c, &g, l, net_shape_elements(l->in), 1, 1);
-    case NET_KIND_TOKENS:
+    case NETWORK_KIND_FLATTEN:
+        return set_out(c, &g, l, network_shape_elements(l->in), 1, 1);
+    case NETWORK_KIND_TOKENS:
         ERR_TRY(get_uint(c, &g, "prepend", 0, MAX_EXTENT, false, 0, &l->tokens.prepend));
-        l->elements = net_shape_elements(l->in);
+        l->elements = network_shape_elements(l->in);
         return set_out(c, &g, l, l->in.channels,
                        (uint64_t)l->in.height * l->in.width + l->tokens.prepend, 1);
-    case NET_KIND_SLICE:
+    case NETWORK_KIND_SLICE:
         return get_slice(c, &g, n, l);
-    case NET_KIND_MUL:
+    case NETWORK_KIND_MUL:
         return get_mul(c, &g, n, l);
-    case NET_KIND_CONCAT:
+    case NETWORK_KIND_CONCAT:
         return get_concat(c, &g, n, l);
     default: /* an elementwise kind is handled above; any other needs its rule here */
-        net_bad_kind(l->kind, "network: layer shape");
+        network_bad_kind(l->kind, "network: layer shape");
     }
 }
 
@@ -1010,7 +1013,7 @@ static int load_config(config_t *cfg, const char *origin, network *out, err *e)
     int rc = get_network(&c, config_root_setting(cfg), &n);
     config_destroy(cfg);
     if (rc < 0) {
-        net_fini(&n);
+        network_fini(&n);
         return rc;
     }
     n.origin = mem_strdup(origin, "network origin");
@@ -1018,7 +1021,7 @@ static int load_config(config_t *cfg, const char *origin, network *out, err *e)
     return 0;
 }
 
-int net_load_string(const char *text, const char *origin, network *out, err *e)
+int network_load_string(const char *text, const char *origin, network *out, err *e)
 {
     assert(text && out);
     config_t cfg;
@@ -1027,7 +1030,7 @@ int net_load_string(const char *text, const char *origin, network *out, err *e)
     return load_config(&cfg, origin, out, e);
 }
 
-int net_load_file(const char *path, network *out, err *e)
+int network_load_file(const char *path, network *out, err *e)
 {
     assert(path && out);
     config_t cfg;
@@ -1037,7 +1040,7 @@ int net_load_file(const char *path, network *out, err *e)
 
 /* ---- printing -------------------------------------------------------------------------------- */
 
-void net_print_summary(const network *n, FILE *out)
+void network_print_summary(const network *n, FILE *out)
 {
     char in[SHAPE_BYTES], o[SHAPE_BYTES], io[2 * SHAPE_BYTES + 8], dims[72];
     shape_str(n->input, in);
@@ -1046,7 +1049,7 @@ void net_print_summary(const network *n, FILE *out)
     fprintf(out, "%5s  %-24s %-9s %-28s %-20s %8s %11s %11s\n", "#", "name", "kind", "in -> out",
             "R x N x repeat", "P", "weights", "elements");
     for (unsigned i = 0; i < n->n_layers; i++) {
-        const net_layer *l = &n->layers[i];
+        const network_layer *l = &n->layers[i];
         shape_str(l->in, in);
         shape_str(l->out, o);
         snprintf(io, sizeof io, "%s -> %s", in, o);
@@ -1065,6 +1068,6 @@ void net_print_summary(const network *n, FILE *out)
     fprintf(out,
             "# total: %u crossbar layers, %llu trained weights, %llu weights written per "
             "inference\n",
-            n->n_xbar, (unsigned long long)net_total_weights(n),
-            (unsigned long long)net_total_dynamic_weights(n));
+            n->n_xbar, (unsigned long long)network_total_weights(n),
+            (unsigned long long)network_total_dynamic_weights(n));
 }

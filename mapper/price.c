@@ -7,7 +7,7 @@
 #include "price.h"
 
 int price_network(const network *n, const arch *a, const policy *pol, const unsigned *copies,
-                  map_placement placement, mapping *m, model *mo, err *e)
+                  mapping_placement placement, mapping *m, model *mo, err *e)
 {
     arch unlimited = *a; /* shallow: only read, never released */
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY)

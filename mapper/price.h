@@ -25,6 +25,6 @@
  * the caller (mapping_fini, model_fini), or a negative status with e set (a layer that fits no
  * tile; in reprogram mode, a layer larger than the shared crossbars) and nothing to release. */
 int price_network(const network *n, const arch *a, const policy *pol, const unsigned *copies,
-                  map_placement placement, mapping *m, model *mo, err *e);
+                  mapping_placement placement, mapping *m, model *mo, err *e);
 
 #endif

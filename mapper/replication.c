@@ -13,7 +13,7 @@
 
 static int check_copies(const char *where, const network *n, unsigned xi, long k, err *e)
 {
-    const net_layer *l = &n->layers[n->xbar[xi]];
+    const network_layer *l = &n->layers[n->xbar[xi]];
     if (k < 1 || (unsigned long)k > l->xbar.vectors)
         return err_set(e, ERR_INPUT,
                        "%s: layer \"%s\": copies: found %ld, expected 1..%llu (its input vectors "
@@ -48,7 +48,7 @@ static int parse_pairs(const char *spec, const network *n, unsigned *copies, err
                          spec, name);
             break;
         }
-        int li = net_find_layer(n, name);
+        int li = network_find_layer(n, name);
         if (li < 0 || n->layers[li].xbar_index < 0) {
             rc = err_set(e, ERR_INPUT,
                          "replication \"%s\": layer: found \"%s\", expected a crossbar layer of %s",

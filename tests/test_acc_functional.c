@@ -50,7 +50,7 @@ static void setup(void)
     snprintf(wpath, sizeof wpath, "%s/w.h5", dir);
     testdata_write_fmnist(dir, IMAGES);
     err e;
-    ck_assert_int_eq(net_load_string(mlp_text, "m.cfg", &net, &e), 0);
+    ck_assert_int_eq(network_load_string(mlp_text, "m.cfg", &net, &e), 0);
     ck_assert_int_eq(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/lrmp.cfg", &lrmp, &e), 0);
     dataset tr;
     ck_assert_int_eq(dataset_load_fmnist(dir, DATASET_TRAIN, 0, &tr, &e), 0);
@@ -71,7 +71,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    net_fini(&net);
+    network_fini(&net);
     arch_fini(&lrmp);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -180,16 +180,17 @@ START_TEST(test_acc_functional_bad_settings)
     ck_assert_int_eq(acc_functional_create(&c, &b, &e), ERR_IO);
     ck_assert_msg_has(e, "functional.data (--data): /nonexistent-xbarsim/train-images");
     network other;
-    ck_assert_int_eq(net_load_string("network = { name = \"o\"; input = { features = 16; tokens = "
-                                     "1; }; layers = ({ name = \"fc1\"; type = \"linear\"; "
-                                     "out_features = 10; }); };",
-                                     "o.cfg", &other, &e),
-                     0);
+    ck_assert_int_eq(
+        network_load_string("network = { name = \"o\"; input = { features = 16; tokens = "
+                            "1; }; layers = ({ name = \"fc1\"; type = \"linear\"; "
+                            "out_features = 10; }); };",
+                            "o.cfg", &other, &e),
+        0);
     c = config();
     c.net = &other;
     ck_assert_int_eq(acc_functional_create(&c, &b, &e), ERR_INPUT);
     ck_assert_msg_has(e, "found network \"m\", expected \"o\"");
-    net_fini(&other);
+    network_fini(&other);
     ck_assert_ptr_null(b);
 }
 END_TEST

@@ -44,7 +44,7 @@ static void load_net(const char *name, network *n)
     char path[512];
     snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, name);
     err e;
-    int rc = net_load_file(path, n, &e);
+    int rc = network_load_file(path, n, &e);
     ck_assert_msg(rc == 0, "%s: %s", path, e.msg);
 }
 
@@ -281,7 +281,7 @@ START_TEST(test_accuracy_proxy_resnet18_uniform)
     ck_assert_double_ge(a2, 0.0);
     acc_destroy(b);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -317,7 +317,7 @@ START_TEST(test_accuracy_proxy_layer_terms)
     free(t);
     policy_fini(&p);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -357,7 +357,7 @@ START_TEST(test_accuracy_proxy_monotone_random)
     policy_fini(&p);
     acc_destroy(b);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -387,7 +387,7 @@ START_TEST(test_accuracy_proxy_adc_bits)
     policy_fini(&p);
     acc_destroy(b);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -423,7 +423,7 @@ START_TEST(test_accuracy_proxy_networks)
         arch_fini(&a);
     }
     acc_destroy(b);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -477,7 +477,7 @@ START_TEST(test_accuracy_proxy_config)
     }
     policy_fini(&p);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -508,7 +508,7 @@ START_TEST(test_accuracy_proxy_bad_policy)
     policy_fini(&p);
     acc_destroy(b);
     arch_fini(&a);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -531,7 +531,7 @@ static void ext_teardown(ext_fixture *f)
 {
     policy_fini(&f->p);
     arch_fini(&f->a);
-    net_fini(&f->n);
+    network_fini(&f->n);
 }
 
 /* Run command once on lenet5 8/8 (reference 0.7, timeout 10 s unless given): status, result. */

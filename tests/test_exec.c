@@ -81,11 +81,11 @@ static int run_start(run *r, const char *arch_text, const char *net, unsigned bi
     unsigned *copies = NULL;
     err e;
     ck_assert_msg(replication_from_spec(replication, &r->n, &copies, &e) == 0, "%s", e.msg);
-    int rc = mapping_build(&r->n, &r->a, &pol, copies, MAP_PLACE_GROUPS, &r->m, &e);
+    int rc = mapping_build(&r->n, &r->a, &pol, copies, MAPPING_PLACE_GROUPS, &r->m, &e);
     free(copies);
     policy_fini(&pol);
     if (rc < 0) {
-        net_fini(&r->n);
+        network_fini(&r->n);
         arch_fini(&r->a);
         return -1;
     }
@@ -115,7 +115,7 @@ static void run_end(run *r)
     program_fini(&r->p);
     model_fini(&r->mo);
     mapping_fini(&r->m);
-    net_fini(&r->n);
+    network_fini(&r->n);
     arch_fini(&r->a);
 }
 

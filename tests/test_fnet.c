@@ -93,7 +93,7 @@ static const char *const mlp_text =
 static void load(const char *text, network *n)
 {
     err e;
-    int rc = net_load_string(text, "test.cfg", n, &e);
+    int rc = network_load_string(text, "test.cfg", n, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
 }
 
@@ -197,7 +197,7 @@ START_TEST(test_fnet_forward_matches_direct)
             ck_assert_float_eq_tol(fnet_output(f)[b * 5 + k], want[k], 1e-5f);
     }
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -219,7 +219,7 @@ START_TEST(test_fnet_loss_closed_form)
     ck_assert_double_eq_tol(fnet_loss(f, &y, 1), lse - 2.0, 1e-9);
     ck_assert_uint_eq(fnet_argmax(f, 0), 3);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -278,7 +278,7 @@ static void check_gradients_mode(const char *text, unsigned seed, bool training)
     ck_assert_double_lt(worst, 2e-2);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 
 static void check_gradients(const char *text, unsigned seed)
@@ -346,7 +346,7 @@ START_TEST(test_fnet_grouped_residual_forward_matches_direct)
     for (int i = 0; i < 54; i++)
         ck_assert_float_eq_tol(fnet_output(f)[i], dw[i] + sc[i] + s2[i], 1e-5f);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -392,7 +392,7 @@ START_TEST(test_fnet_folded_batch_norm_equals_unfolded)
                            1e-6f);
     fnet_destroy(g);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -477,7 +477,7 @@ START_TEST(test_fnet_training_separates)
     fnet_destroy(g);
     dataset_fini(&tr);
     dataset_fini(&te);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -500,7 +500,7 @@ START_TEST(test_fnet_training_rejects_data)
     ck_assert_msg_has(e, "image 3: found label 4, expected 0..3");
     fnet_destroy(f);
     dataset_fini(&tr);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -515,7 +515,7 @@ START_TEST(test_fnet_rejects_layers)
          &n);
     ck_assert_int_eq(fnet_create(&n, 1, &f, &e), ERR_INPUT);
     ck_assert_msg_has(e, "network.layers.[1] (layer \"sm\"): found a softmax layer");
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 

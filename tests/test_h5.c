@@ -198,14 +198,14 @@ typedef struct wrow {
     int64_t neg;
 } wrow;
 
-static const h5col wcols[] = {
-    {"id", H5COL_U32, offsetof(wrow, id), sizeof(uint32_t), "id"},
-    {"name", H5COL_STR, offsetof(wrow, name), NAME_BYTES, NULL},
-    {"flag", H5COL_U8, offsetof(wrow, flag), sizeof(uint8_t), "-"},
-    {"layer", H5COL_I32, offsetof(wrow, layer), sizeof(int32_t), "index"},
-    {"big", H5COL_U64, offsetof(wrow, big), sizeof(uint64_t), "ps"},
-    {"neg", H5COL_I64, offsetof(wrow, neg), sizeof(int64_t), "count"},
-    {"f", H5COL_F64, offsetof(wrow, f), sizeof(double), "pJ"},
+static const h5file_col wcols[] = {
+    {"id", H5FILE_U32, offsetof(wrow, id), sizeof(uint32_t), "id"},
+    {"name", H5FILE_STR, offsetof(wrow, name), NAME_BYTES, NULL},
+    {"flag", H5FILE_U8, offsetof(wrow, flag), sizeof(uint8_t), "-"},
+    {"layer", H5FILE_I32, offsetof(wrow, layer), sizeof(int32_t), "index"},
+    {"big", H5FILE_U64, offsetof(wrow, big), sizeof(uint64_t), "ps"},
+    {"neg", H5FILE_I64, offsetof(wrow, neg), sizeof(int64_t), "count"},
+    {"f", H5FILE_F64, offsetof(wrow, f), sizeof(double), "pJ"},
 };
 static const char *const wunits[] = {"id", "-", "-", "index", "ps", "count", "pJ"};
 
@@ -357,10 +357,10 @@ static small_row make_small(size_t i)
 START_TEST(test_h5_append_crosses_chunks)
 {
     enum { PER = 50000, CALLS = 3, N = PER * CALLS };
-    static const h5col cols[] = {
-        {"t", H5COL_U64, offsetof(small_row, t), sizeof(uint64_t), "ps"},
-        {"k", H5COL_I32, offsetof(small_row, k), sizeof(int32_t), "index"},
-        {"v", H5COL_F64, offsetof(small_row, v), sizeof(double), "pJ"},
+    static const h5file_col cols[] = {
+        {"t", H5FILE_U64, offsetof(small_row, t), sizeof(uint64_t), "ps"},
+        {"k", H5FILE_I32, offsetof(small_row, k), sizeof(int32_t), "index"},
+        {"v", H5FILE_F64, offsetof(small_row, v), sizeof(double), "pJ"},
     };
     scratch s;
     scratch_open(&s);
@@ -747,7 +747,7 @@ END_TEST
  * directory is empty). */
 START_TEST(test_h5_abort_leaves_nothing)
 {
-    static const h5col cols[] = {{"t", H5COL_U64, 0, sizeof(uint64_t), "ps"}};
+    static const h5file_col cols[] = {{"t", H5FILE_U64, 0, sizeof(uint64_t), "ps"}};
     scratch s;
     scratch_open(&s);
     err e;
@@ -882,7 +882,7 @@ END_TEST
  * Creating a table twice, or an attribute on a missing object, fails with ERR_IO naming it. */
 START_TEST(test_h5_groups_and_name_clashes)
 {
-    static const h5col cols[] = {{"t", H5COL_U64, 0, sizeof(uint64_t), "ps"}};
+    static const h5file_col cols[] = {{"t", H5FILE_U64, 0, sizeof(uint64_t), "ps"}};
     scratch s;
     scratch_open(&s);
     err e;
@@ -929,7 +929,7 @@ END_TEST
 /* Committing with a table still open is a bug: an assertion. */
 START_TEST(test_h5_commit_with_open_table_aborts)
 {
-    static const h5col cols[] = {{"t", H5COL_U64, 0, sizeof(uint64_t), "ps"}};
+    static const h5file_col cols[] = {{"t", H5FILE_U64, 0, sizeof(uint64_t), "ps"}};
     char dir[] = "/tmp/test_h5.XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[64];

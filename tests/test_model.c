@@ -53,7 +53,7 @@ static void price(const network *n, const arch *a, unsigned wb, unsigned ab, con
     policy p;
     policy_uniform(&p, n, wb, ab);
     err e;
-    ck_assert_msg(mapping_build(n, a, &p, copies, MAP_PLACE_GROUPS, m, &e) == 0, "%s", e.msg);
+    ck_assert_msg(mapping_build(n, a, &p, copies, MAPPING_PLACE_GROUPS, m, &e) == 0, "%s", e.msg);
     model_evaluate(n, a, m, mo);
     policy_fini(&p);
 }
@@ -69,7 +69,7 @@ START_TEST(test_model_small_by_hand)
     price(&n, &a, 4, 3, NULL, &m, &mo);
     /* wb 4 on 2-bit cells: 2 slices; R = 12 rows, N = 5 x 2 = 10 columns on 8x8 tiles:
      * 2 row tiles (8 + 4 rows) x 2 column tiles (8 + 2 columns) = 4 tiles. */
-    const map_layer *ml = &m.layers[0];
+    const mapping_layer *ml = &m.layers[0];
     ck_assert_uint_eq(ml->fp.slices, 2);
     ck_assert_uint_eq(ml->fp.rows, 12);
     ck_assert_uint_eq(ml->fp.cols, 10);
@@ -117,7 +117,7 @@ START_TEST(test_model_small_by_hand)
     ck_assert_uint_eq(mo.layers[0].time_ps, 2 * 860000);
     model_fini(&mo);
     mapping_fini(&m);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -150,7 +150,7 @@ START_TEST(test_model_depthwise_packing)
     ck_assert_double_eq_tol(mo.layers[0].energy_pj[COST_E_ADC], 216.0, 1e-9);
     model_fini(&mo);
     mapping_fini(&m);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -179,26 +179,26 @@ START_TEST(test_model_placement)
     unsigned two[1] = {2}, three[1] = {3};
     mapping m;
     err e;
-    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAP_PLACE_GROUPS, &m, &e) == 0, "%s", e.msg);
+    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAPPING_PLACE_GROUPS, &m, &e) == 0, "%s", e.msg);
     ck_assert_uint_eq(m.layers[0].first_tile, 0);
     ck_assert_uint_eq(m.layers[0].last_tile, 8);
     ck_assert_uint_eq(m.tiles_span, 9);
     ck_assert_uint_eq(m.tiles_used, 8);
     mapping_fini(&m);
-    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAP_PLACE_PACKED, &m, &e) == 0, "%s", e.msg);
+    ck_assert_msg(mapping_build(&n, &a, &pol, two, MAPPING_PLACE_PACKED, &m, &e) == 0, "%s", e.msg);
     ck_assert_uint_eq(m.layers[0].last_tile, 7);
     ck_assert_uint_eq(m.tiles_span, 8);
     mapping_fini(&m);
-    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAP_PLACE_PACKED, &m, &e), 0);
+    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAPPING_PLACE_PACKED, &m, &e), 0);
     ck_assert_msg(strstr(e.msg, "needs 12 tiles (packed placement), the chip has 10"), "%s", e.msg);
-    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAP_PLACE_GROUPS, &m, &e), 0);
+    ck_assert_int_lt(mapping_build(&n, &a, &pol, three, MAPPING_PLACE_GROUPS, &m, &e), 0);
     ck_assert_msg(strstr(e.msg, "needs 14 tiles (groups placement)"), "%s", e.msg);
-    map_placement pl;
-    ck_assert_int_eq(map_placement_parse("packed", &pl), 0);
-    ck_assert_int_eq(pl, MAP_PLACE_PACKED);
-    ck_assert_int_eq(map_placement_parse("spread", &pl), -1);
+    mapping_placement pl;
+    ck_assert_int_eq(mapping_placement_parse("packed", &pl), 0);
+    ck_assert_int_eq(pl, MAPPING_PLACE_PACKED);
+    ck_assert_int_eq(mapping_placement_parse("spread", &pl), -1);
     policy_fini(&pol);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -217,7 +217,7 @@ START_TEST(test_model_cimaq_resnet18_reference)
     ck_assert_uint_eq(mo.latency_ps, UINT64_C(1507464000000));
     model_fini(&mo);
     mapping_fini(&m);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -241,7 +241,7 @@ START_TEST(test_model_lrmp_cycle_formula)
     ck_assert_uint_eq(mo.bottleneck, m.layers[0].layer);
     model_fini(&mo);
     mapping_fini(&m);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -265,13 +265,13 @@ START_TEST(test_model_fewer_bits_never_cost_more)
         mapping m0, m1;
         model o0, o1;
         err e;
-        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m0, &e), 0);
+        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAPPING_PLACE_GROUPS, &m0, &e), 0);
         model_evaluate(&n, &a, &m0, &o0);
         if (trial % 2)
             p.layers[li].wb--;
         else
             p.layers[li].ab--;
-        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m1, &e), 0);
+        ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAPPING_PLACE_GROUPS, &m1, &e), 0);
         model_evaluate(&n, &a, &m1, &o1);
         ck_assert_uint_le(m1.layers[li].tiles_per_copy, m0.layers[li].tiles_per_copy);
         unsigned nl = m0.layers[li].layer;
@@ -283,7 +283,7 @@ START_TEST(test_model_fewer_bits_never_cost_more)
         mapping_fini(&m1);
         policy_fini(&p);
     }
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -298,12 +298,12 @@ START_TEST(test_model_too_big_names_needs)
     policy_uniform(&p, &n, 8, 8);
     mapping m = {.n = 77};
     err e;
-    ck_assert_int_lt(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m, &e), 0);
+    ck_assert_int_lt(mapping_build(&n, &a, &p, NULL, MAPPING_PLACE_GROUPS, &m, &e), 0);
     ck_assert_uint_eq(m.n, 77); /* untouched */
     ck_assert_msg(strstr(e.msg, "the chip has 288") && strstr(e.msg, "needs"), "%s", e.msg);
     ck_assert_msg(strstr(e.msg, "largest layers"), "%s", e.msg);
     policy_fini(&p);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST

@@ -103,7 +103,7 @@ static void expect_text_error(const char *text, const char *p1, const char *p2, 
     memset(&out, 0xA5, sizeof out);
     memcpy(&sentinel, &out, sizeof out);
     err_clear(&e);
-    ck_assert_int_eq(net_load_string(text, "bad.cfg", &out, &e), ERR_INPUT);
+    ck_assert_int_eq(network_load_string(text, "bad.cfg", &out, &e), ERR_INPUT);
     ck_assert_int_eq(e.code, ERR_INPUT);
     const char *pieces[] = {p1, p2, p3, p4};
     for (size_t i = 0; i < COUNT(pieces); i++)
@@ -134,7 +134,7 @@ static void load_lines(const char *const *lines, size_t n, network *net)
     err e;
     err_clear(&e);
     char *text = variant(lines, n, NULL, NULL);
-    int rc = net_load_string(text, "good.cfg", net, &e);
+    int rc = network_load_string(text, "good.cfg", net, &e);
     free(text);
     ck_assert_msg(rc == 0, "%s", e.msg);
 }
@@ -145,19 +145,19 @@ static void load_builtin(const char *name, network *net)
     err e;
     err_clear(&e);
     snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, name);
-    int rc = net_load_file(path, net, &e);
+    int rc = network_load_file(path, net, &e);
     ck_assert_msg(rc == 0, "%s: %s", path, e.msg);
     ck_assert_str_eq(net->origin, path);
 }
 
-static const net_layer *layer(const network *net, const char *name)
+static const network_layer *layer(const network *net, const char *name)
 {
-    int i = net_find_layer(net, name);
+    int i = network_find_layer(net, name);
     ck_assert_msg(i >= 0, "no layer \"%s\" in %s", name, net->name);
     return &net->layers[i];
 }
 
-static void assert_shape(net_shape s, unsigned c, unsigned h, unsigned w)
+static void assert_shape(network_shape s, unsigned c, unsigned h, unsigned w)
 {
     ck_assert_uint_eq(s.channels, c);
     ck_assert_uint_eq(s.height, h);
@@ -165,7 +165,7 @@ static void assert_shape(net_shape s, unsigned c, unsigned h, unsigned w)
 }
 
 /* The lowered view of a crossbar layer: R x N x repeat, P. */
-static void assert_xbar(const net_layer *l, uint64_t rows, uint64_t cols, unsigned repeat,
+static void assert_xbar(const network_layer *l, uint64_t rows, uint64_t cols, unsigned repeat,
                         uint64_t vectors)
 {
     ck_assert_msg(l->xbar_index >= 0, "%s is not a crossbar layer", l->name);
@@ -176,7 +176,7 @@ static void assert_xbar(const net_layer *l, uint64_t rows, uint64_t cols, unsign
     ck_assert_uint_eq(l->xbar.weights, rows * cols * repeat);
 }
 
-static unsigned count_kind(const network *net, net_layer_kind k)
+static unsigned count_kind(const network *net, network_layer_kind k)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < net->n_layers; i++)
@@ -187,25 +187,25 @@ static unsigned count_kind(const network *net, net_layer_kind k)
 /* Parameters besides the crossbar weights, as PyTorch counts them: per conv either a folded batch
  * norm (weight and bias: 2 * C_out) or a bias (C_out); per linear a bias (out); per layer norm
  * 2 * features; per tokens layer the learned tokens (prepend * C) and the position embedding
- * (tokens * C, ViT's pos_embedding). Added to net_total_weights this must give torchvision's
+ * (tokens * C, ViT's pos_embedding). Added to network_total_weights this must give torchvision's
  * published num_params, a check of the whole structure against an independent figure. */
 static uint64_t other_parameters(const network *net, bool conv_bn)
 {
     uint64_t sum = 0;
     for (unsigned i = 0; i < net->n_layers; i++) {
-        const net_layer *l = &net->layers[i];
+        const network_layer *l = &net->layers[i];
         switch (l->kind) {
-        case NET_KIND_CONV2D:
+        case NETWORK_KIND_CONV2D:
             sum += (conv_bn ? 2u : 1u) * (uint64_t)l->conv.out_channels;
             break;
-        case NET_KIND_LINEAR:
+        case NETWORK_KIND_LINEAR:
             sum += l->linear.out_features;
             break;
-        case NET_KIND_LAYERNORM:
+        case NETWORK_KIND_LAYERNORM:
             sum += 2u * (uint64_t)l->in.channels;
             break;
-        case NET_KIND_TOKENS:
-            sum += (uint64_t)l->tokens.prepend * l->in.channels + net_shape_elements(l->out);
+        case NETWORK_KIND_TOKENS:
+            sum += (uint64_t)l->tokens.prepend * l->in.channels + network_shape_elements(l->out);
             break;
         default:
             break;
@@ -231,56 +231,56 @@ START_TEST(test_network_small_cnn_shapes)
     ck_assert_uint_eq(n.xbar[2], 5);
     ck_assert_uint_eq(n.xbar[3], 8);
 
-    const net_layer *c1 = layer(&n, "c1");
+    const network_layer *c1 = layer(&n, "c1");
     ck_assert_uint_eq(c1->n_inputs, 1);
-    ck_assert_int_eq(c1->inputs[0], NET_INPUT); /* the first layer reads the network input */
+    ck_assert_int_eq(c1->inputs[0], NETWORK_INPUT); /* the first layer reads the network input */
     ck_assert_uint_eq(c1->line, 5);
     assert_shape(c1->out, 4, 8, 8);
     assert_xbar(c1, 27, 4, 1, 64); /* 3x3x3 rows, 4 columns, 8*8 output pixels */
     ck_assert_int_eq(c1->xbar_index, 0);
     ck_assert(!c1->xbar.dynamic);
 
-    const net_layer *r1 = layer(&n, "r1");
+    const network_layer *r1 = layer(&n, "r1");
     ck_assert_int_eq(r1->inputs[0], 0); /* default: the previous layer */
     ck_assert_int_eq(r1->xbar_index, -1);
     ck_assert_uint_eq(r1->elements, 256); /* 4*8*8 */
     ck_assert_uint_eq(r1->xbar.weights, 0);
 
     assert_xbar(layer(&n, "c2"), 36, 4, 1, 64);
-    const net_layer *sum = layer(&n, "sum");
+    const network_layer *sum = layer(&n, "sum");
     ck_assert_uint_eq(sum->n_inputs, 2);
     ck_assert_int_eq(sum->inputs[0], 2);
     ck_assert_int_eq(sum->inputs[1], 1);
     ck_assert_uint_eq(sum->elements, 512); /* two summands of 256 */
 
-    const net_layer *p = layer(&n, "p");
-    ck_assert_int_eq(p->pool.mode, NET_POOL_MAX);
+    const network_layer *p = layer(&n, "p");
+    ck_assert_int_eq(p->pool.mode, NETWORK_POOL_MAX);
     ck_assert_uint_eq(p->pool.stride_h, 2); /* stride defaults to the kernel */
     assert_shape(p->out, 4, 4, 4);
     ck_assert_uint_eq(p->elements, 256); /* 4*4*4 windows of 2*2 */
 
     /* depthwise: 4 matrices of 9 x 1, one per channel, over (4 - 3) + 1 = 2 x 2 pixels */
-    const net_layer *dw = layer(&n, "dw");
+    const network_layer *dw = layer(&n, "dw");
     assert_shape(dw->out, 4, 2, 2);
     assert_xbar(dw, 9, 1, 4, 4);
 
-    const net_layer *gap = layer(&n, "gap");
+    const network_layer *gap = layer(&n, "gap");
     assert_shape(gap->out, 4, 1, 1);
     ck_assert_uint_eq(gap->elements, 16);
     assert_shape(layer(&n, "flat")->out, 4, 1, 1);
     ck_assert_uint_eq(layer(&n, "flat")->elements, 0);
-    const net_layer *fc = layer(&n, "fc");
+    const network_layer *fc = layer(&n, "fc");
     assert_shape(fc->out, 10, 1, 1);
     assert_xbar(fc, 4, 10, 1, 1);
     ck_assert_int_eq(fc->xbar_index, 3);
 
-    ck_assert_uint_eq(net_total_weights(&n), 108 + 144 + 36 + 40);
-    ck_assert_uint_eq(net_total_dynamic_weights(&n), 0);
-    ck_assert_int_eq(net_find_layer(&n, "nope"), -1);
-    ck_assert_int_eq(net_find_layer(&n, "input"), -1);
-    net_fini(&n);
-    net_fini(&n); /* idempotent */
-    net_fini(NULL);
+    ck_assert_uint_eq(network_total_weights(&n), 108 + 144 + 36 + 40);
+    ck_assert_uint_eq(network_total_dynamic_weights(&n), 0);
+    ck_assert_int_eq(network_find_layer(&n, "nope"), -1);
+    ck_assert_int_eq(network_find_layer(&n, "input"), -1);
+    network_fini(&n);
+    network_fini(&n); /* idempotent */
+    network_fini(NULL);
 }
 END_TEST
 
@@ -293,23 +293,23 @@ START_TEST(test_network_small_attention)
     assert_xbar(layer(&n, "qkv"), 8, 24, 1, 5);
     assert_shape(layer(&n, "q")->out, 8, 5, 1);
     assert_shape(layer(&n, "v")->out, 8, 5, 1);
-    const net_layer *s = layer(&n, "s");
+    const network_layer *s = layer(&n, "s");
     assert_xbar(s, 4, 5, 2, 5);
     ck_assert(s->xbar.dynamic);
     ck_assert_uint_eq(s->matmul.invocations, 5);
     assert_shape(s->out, 10, 5, 1); /* 2 heads x 5 keys per token */
-    const net_layer *o = layer(&n, "o");
+    const network_layer *o = layer(&n, "o");
     assert_xbar(o, 5, 4, 2, 5);
     assert_shape(o->out, 8, 5, 1);
-    const net_layer *res = layer(&n, "res");
-    ck_assert_int_eq(res->inputs[1], NET_INPUT);
-    const net_layer *cls = layer(&n, "cls");
-    ck_assert_int_eq(cls->slice.axis, NET_AXIS_TOKENS);
+    const network_layer *res = layer(&n, "res");
+    ck_assert_int_eq(res->inputs[1], NETWORK_INPUT);
+    const network_layer *cls = layer(&n, "cls");
+    ck_assert_int_eq(cls->slice.axis, NETWORK_AXIS_TOKENS);
     assert_shape(cls->out, 8, 1, 1);
     assert_xbar(layer(&n, "head"), 8, 3, 1, 1);
-    ck_assert_uint_eq(net_total_weights(&n), 192 + 24);
-    ck_assert_uint_eq(net_total_dynamic_weights(&n), 40 + 40);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n), 192 + 24);
+    ck_assert_uint_eq(network_total_dynamic_weights(&n), 40 + 40);
+    network_fini(&n);
 }
 END_TEST
 
@@ -323,16 +323,16 @@ START_TEST(test_network_rectangular_windows)
     err_clear(&e);
     char *text = variant(cnn_lines, COUNT(cnn_lines), "kernel = 3; groups = 4;",
                          "kernel = [1, 3]; stride = (1, 2); padding = [0, 1]; groups = 4;");
-    ck_assert_msg(net_load_string(text, "good.cfg", &n, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_string(text, "good.cfg", &n, &e) == 0, "%s", e.msg);
     free(text);
-    const net_layer *dw = layer(&n, "dw");
+    const network_layer *dw = layer(&n, "dw");
     ck_assert_uint_eq(dw->conv.kernel_h, 1);
     ck_assert_uint_eq(dw->conv.kernel_w, 3);
     ck_assert_uint_eq(dw->conv.stride_w, 2);
     ck_assert_uint_eq(dw->conv.pad_w, 1);
     assert_shape(dw->out, 4, 4, 2);
     assert_xbar(dw, 3, 1, 4, 8);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -344,7 +344,7 @@ START_TEST(test_network_print_summary)
     size_t len = 0;
     FILE *mf = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(mf);
-    net_print_summary(&n, mf);
+    network_print_summary(&n, mf);
     fclose(mf);
     ck_assert_ptr_nonnull(strstr(buf, "# network t from good.cfg: input 3x8x8, 9 layers, 4 on"));
     ck_assert_ptr_nonnull(strstr(buf, "dw "));
@@ -352,24 +352,24 @@ START_TEST(test_network_print_summary)
     ck_assert_ptr_nonnull(strstr(buf, "9 x 1 x 4"));
     ck_assert_ptr_nonnull(strstr(buf, "# total: 4 crossbar layers, 328 trained weights"));
     free(buf);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
 START_TEST(test_network_registries)
 {
-    net_layer_kind k;
-    ck_assert_int_eq(net_layer_kind_parse("matmul", &k), 0);
-    ck_assert_int_eq(k, NET_KIND_MATMUL);
-    ck_assert(net_layer_kind_on_crossbar(NET_KIND_CONV2D));
-    ck_assert(net_layer_kind_on_crossbar(NET_KIND_LINEAR));
-    ck_assert(net_layer_kind_on_crossbar(NET_KIND_MATMUL));
-    ck_assert(!net_layer_kind_on_crossbar(NET_KIND_POOL));
-    ck_assert(!net_layer_kind_on_crossbar(NET_KIND_SOFTMAX));
-    ck_assert_str_eq(net_layer_kind_name(NET_KIND_LAYERNORM), "layernorm");
-    ck_assert_int_eq(net_layer_kind_parse("Conv2d", &k), -1);
-    ck_assert_str_eq(net_pool_mode_name(NET_POOL_GLOBAL_AVG), "global_avg");
-    ck_assert_str_eq(net_slice_axis_name(NET_AXIS_TOKENS), "tokens");
+    network_layer_kind k;
+    ck_assert_int_eq(network_layer_kind_parse("matmul", &k), 0);
+    ck_assert_int_eq(k, NETWORK_KIND_MATMUL);
+    ck_assert(network_layer_kind_on_crossbar(NETWORK_KIND_CONV2D));
+    ck_assert(network_layer_kind_on_crossbar(NETWORK_KIND_LINEAR));
+    ck_assert(network_layer_kind_on_crossbar(NETWORK_KIND_MATMUL));
+    ck_assert(!network_layer_kind_on_crossbar(NETWORK_KIND_POOL));
+    ck_assert(!network_layer_kind_on_crossbar(NETWORK_KIND_SOFTMAX));
+    ck_assert_str_eq(network_layer_kind_name(NETWORK_KIND_LAYERNORM), "layernorm");
+    ck_assert_int_eq(network_layer_kind_parse("Conv2d", &k), -1);
+    ck_assert_str_eq(network_pool_mode_name(NETWORK_POOL_GLOBAL_AVG), "global_avg");
+    ck_assert_str_eq(network_slice_axis_name(NETWORK_AXIS_TOKENS), "tokens");
 }
 END_TEST
 
@@ -378,17 +378,17 @@ END_TEST
  * can be negative (negative weights). */
 START_TEST(test_network_kind_properties)
 {
-    ck_assert(net_layer_kind_output_nonneg(NET_KIND_RELU, false));
-    ck_assert(net_layer_kind_output_nonneg(NET_KIND_SOFTMAX, false));
-    ck_assert(net_layer_kind_output_nonneg(NET_KIND_POOL, true));
-    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_POOL, false));
-    ck_assert(net_layer_kind_output_nonneg(NET_KIND_ADD, true));
-    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_GELU, true));
-    ck_assert(!net_layer_kind_output_nonneg(NET_KIND_CONV2D, true));
-    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_FLATTEN), NET_SIGN_KEEP);
-    ck_assert(net_layer_kind_functional(NET_KIND_CONV2D));
-    ck_assert(!net_layer_kind_functional(NET_KIND_MATMUL));
-    ck_assert(!net_layer_kind_functional(NET_KIND_SOFTMAX));
+    ck_assert(network_layer_kind_output_nonneg(NETWORK_KIND_RELU, false));
+    ck_assert(network_layer_kind_output_nonneg(NETWORK_KIND_SOFTMAX, false));
+    ck_assert(network_layer_kind_output_nonneg(NETWORK_KIND_POOL, true));
+    ck_assert(!network_layer_kind_output_nonneg(NETWORK_KIND_POOL, false));
+    ck_assert(network_layer_kind_output_nonneg(NETWORK_KIND_ADD, true));
+    ck_assert(!network_layer_kind_output_nonneg(NETWORK_KIND_GELU, true));
+    ck_assert(!network_layer_kind_output_nonneg(NETWORK_KIND_CONV2D, true));
+    ck_assert_int_eq(network_layer_kind_sign(NETWORK_KIND_FLATTEN), NETWORK_SIGN_KEEP);
+    ck_assert(network_layer_kind_functional(NETWORK_KIND_CONV2D));
+    ck_assert(!network_layer_kind_functional(NETWORK_KIND_MATMUL));
+    ck_assert(!network_layer_kind_functional(NETWORK_KIND_SOFTMAX));
 }
 END_TEST
 
@@ -410,10 +410,10 @@ START_TEST(test_network_mlp_lrmp)
     for (unsigned i = 0; i < 5; i++)
         assert_xbar(&n.layers[n.xbar[i]], dims[i], dims[i + 1], 1, 1);
     /* 802816 + 4194304 + 16777216 + 4194304 + 10240 */
-    ck_assert_uint_eq(net_total_weights(&n),
+    ck_assert_uint_eq(network_total_weights(&n),
                       784u * 1024 + 1024u * 4096 + 4096u * 4096 + 4096u * 1024 + 1024u * 10);
-    ck_assert_uint_eq(net_total_weights(&n), 25978880);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n), 25978880);
+    network_fini(&n);
 }
 END_TEST
 
@@ -435,10 +435,10 @@ START_TEST(test_network_lenet5)
     assert_xbar(layer(&n, "f6"), 120, 84, 1, 1);
     assert_xbar(layer(&n, "output"), 84, 10, 1, 1);
     /* 25*6 + 150*16 + 400*120 + 120*84 + 84*10 = 150 + 2400 + 48000 + 10080 + 840 */
-    ck_assert_uint_eq(net_total_weights(&n), 61470);
+    ck_assert_uint_eq(network_total_weights(&n), 61470);
     /* with biases 6 + 16 + 120 + 84 + 10: 61 706, the figure usually quoted for this variant */
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, false), 61706);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, false), 61706);
+    network_fini(&n);
 }
 END_TEST
 
@@ -448,33 +448,33 @@ START_TEST(test_network_resnet18)
     load_builtin("resnet18", &n);
     /* conv1 + 2 convs x 8 blocks + 3 downsample convs + fc = 21 weight layers */
     ck_assert_uint_eq(n.n_xbar, 21);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_CONV2D), 20);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_ADD), 8);
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_CONV2D), 20);
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_ADD), 8);
     /* 7*7*3*64 + stages (9*64*64*4), (9*64*128 + 9*128*128*3 + 64*128),
      * (9*128*256 + 9*256*256*3 + 128*256), (9*256*512 + 9*512*512*3 + 256*512) + 512*1000
      * = 9408 + 147456 + 525312 + 2099200 + 8392704 + 512000 */
-    ck_assert_uint_eq(net_total_weights(&n), 11678912);
+    ck_assert_uint_eq(network_total_weights(&n), 11678912);
     /* + 4800 batch-norm channels x 2 + fc bias 1000 = torchvision's 11 689 512 */
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, true), 11689512);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, true), 11689512);
 
-    const net_layer *conv1 = layer(&n, "conv1");
+    const network_layer *conv1 = layer(&n, "conv1");
     assert_shape(conv1->out, 64, 112, 112); /* (224 + 6 - 7) / 2 + 1 = 112 */
     assert_xbar(conv1, 147, 64, 1, 12544);  /* 7*7*3 rows, 112*112 vectors */
     assert_shape(layer(&n, "maxpool")->out, 64, 56, 56);
     assert_xbar(layer(&n, "layer2.0.downsample.0"), 64, 128, 1, 784);
     assert_xbar(layer(&n, "layer4.1.conv2"), 4608, 512, 1, 49);
-    const net_layer *fc = layer(&n, "fc");
+    const network_layer *fc = layer(&n, "fc");
     assert_xbar(fc, 512, 1000, 1, 1);
     ck_assert_int_eq(fc->xbar_index, 20);
     /* residual adds: block input, or the downsample output */
-    const net_layer *a = layer(&n, "layer1.0.add");
-    ck_assert_int_eq(a->inputs[0], net_find_layer(&n, "layer1.0.conv2"));
-    ck_assert_int_eq(a->inputs[1], net_find_layer(&n, "maxpool"));
+    const network_layer *a = layer(&n, "layer1.0.add");
+    ck_assert_int_eq(a->inputs[0], network_find_layer(&n, "layer1.0.conv2"));
+    ck_assert_int_eq(a->inputs[1], network_find_layer(&n, "maxpool"));
     a = layer(&n, "layer3.0.add");
-    ck_assert_int_eq(a->inputs[0], net_find_layer(&n, "layer3.0.conv2"));
-    ck_assert_int_eq(a->inputs[1], net_find_layer(&n, "layer3.0.downsample.0"));
+    ck_assert_int_eq(a->inputs[0], network_find_layer(&n, "layer3.0.conv2"));
+    ck_assert_int_eq(a->inputs[1], network_find_layer(&n, "layer3.0.downsample.0"));
     assert_shape(a->out, 256, 14, 14);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -484,15 +484,15 @@ START_TEST(test_network_resnet34)
     load_builtin("resnet34", &n);
     /* conv1 + 2 x (3 + 4 + 6 + 3) convs + 3 downsample + fc = 37 */
     ck_assert_uint_eq(n.n_xbar, 37);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_ADD), 16);
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_ADD), 16);
     /* 9408 + 3*73728 (stage 1) + [73728 + 7*147456 + 8192] (stage 2)
      * + [294912 + 11*589824 + 32768] (stage 3) + [1179648 + 5*2359296 + 131072] (stage 4)
      * + 512000 = 9408 + 221184 + 1114112 + 6815744 + 13107200 + 512000 */
-    ck_assert_uint_eq(net_total_weights(&n), 21779648);
+    ck_assert_uint_eq(network_total_weights(&n), 21779648);
     /* + 8512 batch-norm channels x 2 + 1000 = torchvision's 21 797 672 */
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, true), 21797672);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, true), 21797672);
     assert_shape(layer(&n, "layer4.2.relu2")->out, 512, 7, 7);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -502,18 +502,18 @@ START_TEST(test_network_resnet50)
     load_builtin("resnet50", &n);
     /* conv1 + 3 x 16 bottleneck convs + 4 downsample + fc = 54 */
     ck_assert_uint_eq(n.n_xbar, 54);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_ADD), 16);
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_ADD), 16);
     /* per stage (width w, blocks b, input c): first block c*w + 9*w*w + 4*w*w + c*4w,
      * others 4w*w + 9*w*w + 4*w*w; stages (64,3,64), (128,4,256), (256,6,512), (512,3,1024);
      * 9408 + 215040 + 1114112 + 7077888 + 14987264 + 2048*1000 */
-    ck_assert_uint_eq(net_total_weights(&n), 25502912);
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, true), 25557032);
+    ck_assert_uint_eq(network_total_weights(&n), 25502912);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, true), 25557032);
     /* v1.5: the stride is on the 3x3 conv */
     assert_xbar(layer(&n, "layer2.0.conv1"), 256, 128, 1, 3136);
     assert_xbar(layer(&n, "layer2.0.conv2"), 1152, 128, 1, 784);
     assert_xbar(layer(&n, "layer1.0.downsample.0"), 64, 256, 1, 3136);
     assert_xbar(layer(&n, "fc"), 2048, 1000, 1, 1);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -524,19 +524,19 @@ START_TEST(test_network_vgg)
     /* 8 convs + 3 linears; 9*(3*64 + 64*128 + 128*256 + 256*256 + 256*512 + 3*512*512)
      * + 25088*4096 + 4096*4096 + 4096*1000 = 9220480 + 102760448 + 16777216 + 4096000 */
     ck_assert_uint_eq(n.n_xbar, 11);
-    ck_assert_uint_eq(net_total_weights(&n), 132851392);
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, false), 132863336);
+    ck_assert_uint_eq(network_total_weights(&n), 132851392);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, false), 132863336);
     assert_xbar(layer(&n, "classifier.0"), 25088, 4096, 1, 1);
-    net_fini(&n);
+    network_fini(&n);
 
     load_builtin("vgg16", &n);
     /* 13 convs + 3 linears; convs 14710464 (9 * 1634496) + the same classifier */
     ck_assert_uint_eq(n.n_xbar, 16);
-    ck_assert_uint_eq(net_total_weights(&n), 138344128);
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, false), 138357544);
+    ck_assert_uint_eq(network_total_weights(&n), 138344128);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, false), 138357544);
     assert_xbar(layer(&n, "features.0"), 27, 64, 1, 50176);
     assert_shape(layer(&n, "features.30")->out, 512, 7, 7); /* the fifth max pool */
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -546,13 +546,13 @@ START_TEST(test_network_vit_b32)
     load_builtin("vit_b32", &n);
     /* patch embedding + 12 blocks x (QKV, Q.K^T, A.V, out projection, 2 MLP linears) + head */
     ck_assert_uint_eq(n.n_xbar, 1 + 12 * 6 + 1);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_MATMUL), 24);
-    const net_layer *pe = layer(&n, "conv_proj");
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_MATMUL), 24);
+    const network_layer *pe = layer(&n, "conv_proj");
     assert_shape(pe->out, 768, 7, 7);
     assert_xbar(pe, 3072, 768, 1, 49); /* 32*32*3 rows, 7*7 patches */
     assert_shape(layer(&n, "tokens")->out, 768, 50, 1);
     /* the six crossbar decisions of a block, in order */
-    const net_layer *b = layer(&n, "block5.attn.qkv");
+    const network_layer *b = layer(&n, "block5.attn.qkv");
     int x = b->xbar_index;
     assert_xbar(b, 768, 2304, 1, 50);
     assert_xbar(&n.layers[n.xbar[x + 1]], 64, 50, 12, 50); /* Q.K^T, K stored */
@@ -566,13 +566,13 @@ START_TEST(test_network_vit_b32)
     assert_xbar(layer(&n, "heads.head"), 768, 1000, 1, 1);
     /* 3072*768 + 12 * (768*2304 + 768*768 + 2 * 768*3072) + 768*1000
      * = 2359296 + 12 * 7077888 + 768000 */
-    ck_assert_uint_eq(net_total_weights(&n), 88061952);
+    ck_assert_uint_eq(network_total_weights(&n), 88061952);
     /* the matmuls' operands: 12 blocks x 2 x 64*50*12 */
-    ck_assert_uint_eq(net_total_dynamic_weights(&n), 921600);
+    ck_assert_uint_eq(network_total_dynamic_weights(&n), 921600);
     /* + biases 768 + 12 * 6912 + 1000, layer norms 25 * 1536, class token 768 and position
      * embedding 50*768 = 162 280: torchvision's 88 224 232 */
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, false), 88224232);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, false), 88224232);
+    network_fini(&n);
 }
 END_TEST
 
@@ -583,11 +583,12 @@ START_TEST(test_network_mobilenet_v2)
     /* stem + block 1 (depthwise, project) + 16 blocks x (expand, depthwise, project)
      * + last 1x1 conv + classifier = 1 + 2 + 48 + 1 + 1 */
     ck_assert_uint_eq(n.n_xbar, 53);
-    ck_assert_uint_eq(count_kind(&n, NET_KIND_ADD), 10); /* 1 + 2 + 3 + 2 + 2 kept-shape blocks */
+    ck_assert_uint_eq(count_kind(&n, NETWORK_KIND_ADD),
+                      10); /* 1 + 2 + 3 + 2 + 2 kept-shape blocks */
     unsigned depthwise = 0;
     for (unsigned i = 0; i < n.n_layers; i++) {
-        const net_layer *l = &n.layers[i];
-        if (l->kind != NET_KIND_CONV2D || l->conv.groups == 1)
+        const network_layer *l = &n.layers[i];
+        if (l->kind != NETWORK_KIND_CONV2D || l->conv.groups == 1)
             continue;
         depthwise++;
         /* one 9 x 1 matrix per channel */
@@ -599,10 +600,10 @@ START_TEST(test_network_mobilenet_v2)
     assert_xbar(layer(&n, "features.17.conv.1.0"), 9, 1, 960, 49);
     assert_shape(layer(&n, "features.18.0")->out, 1280, 7, 7);
     assert_xbar(layer(&n, "classifier.1"), 1280, 1000, 1, 1);
-    ck_assert_uint_eq(net_total_weights(&n), 3469760);
+    ck_assert_uint_eq(network_total_weights(&n), 3469760);
     /* + 17 056 batch-norm channels x 2 + 1000 = torchvision's 3 504 872 */
-    ck_assert_uint_eq(net_total_weights(&n) + other_parameters(&n, true), 3504872);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n) + other_parameters(&n, true), 3504872);
+    network_fini(&n);
 }
 END_TEST
 
@@ -698,15 +699,15 @@ START_TEST(test_network_batch_norm_key)
     network n;
     load_lines(cnn_lines, COUNT(cnn_lines), &n);
     ck_assert(!layer(&n, "c1")->conv.batch_norm); /* default */
-    net_fini(&n);
+    network_fini(&n);
     char *text =
         variant(cnn_lines, COUNT(cnn_lines), "groups = 4;", "groups = 4; batch_norm = true;");
     err e;
-    ck_assert_int_eq(net_load_string(text, "bn.cfg", &n, &e), 0);
+    ck_assert_int_eq(network_load_string(text, "bn.cfg", &n, &e), 0);
     free(text);
     ck_assert(layer(&n, "dw")->conv.batch_norm);
     ck_assert(!layer(&n, "c2")->conv.batch_norm);
-    net_fini(&n);
+    network_fini(&n);
     expect_cnn_error("groups = 4;", "groups = 4; batch_norm = 1;",
                      "bad.cfg:10:", "network.layers.[5].batch_norm (layer \"dw\")",
                      "found the integer 1, expected true or false", NULL);
@@ -726,8 +727,8 @@ START_TEST(test_network_fmnist_resnet8_mobilenet)
     assert_xbar(layer(&n, "fc"), 64, 10, 1, 1);
     ck_assert(layer(&n, "layer3.0.conv2")->conv.batch_norm);
     /* 9*16 + 2*144*16 + 144*32 + 288*32 + 16*32 + 288*64 + 576*64 + 32*64 + 64*10 */
-    ck_assert_uint_eq(net_total_weights(&n), 77072);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n), 77072);
+    network_fini(&n);
     load_builtin("mobilenet-fmnist", &n);
     ck_assert_uint_eq(n.n_xbar, 17);
     assert_xbar(layer(&n, "features.1.conv.0.0"), 9, 1, 16, 196); /* depthwise 16, stride 2 */
@@ -736,8 +737,8 @@ START_TEST(test_network_fmnist_resnet8_mobilenet)
     assert_shape(layer(&n, "features.5.add")->out, 48, 7, 7);
     /* 144 + 144 + 256 + 1024 + 576 + 1536 + 2304 + 864 + 2304 + 2304 + 864 + 4608 + 9216 + 1728
      * + 9216 + 6144 + 1280 */
-    ck_assert_uint_eq(net_total_weights(&n), 44512);
-    net_fini(&n);
+    ck_assert_uint_eq(network_total_weights(&n), 44512);
+    network_fini(&n);
 }
 END_TEST
 
@@ -843,7 +844,7 @@ START_TEST(test_network_zoo_kinds)
     network n;
     err e;
     err_clear(&e);
-    ck_assert_msg(net_load_string(text, "zoo.cfg", &n, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_string(text, "zoo.cfg", &n, &e) == 0, "%s", e.msg);
     assert_shape(layer(&n, "s")->out, 6, 3, 3);
     ck_assert_uint_eq(layer(&n, "s")->elements, 54); /* 6*3*3 */
     assert_shape(layer(&n, "silu")->out, 6, 3, 3);
@@ -853,10 +854,10 @@ START_TEST(test_network_zoo_kinds)
     assert_shape(layer(&n, "cat")->out, 16, 3, 3);      /* 6 + 4 + 6 channels */
     ck_assert_uint_eq(layer(&n, "cat")->elements, 144); /* 54 + 36 + 54 */
     assert_shape(layer(&n, "hs")->out, 16, 3, 3);
-    ck_assert(!net_layer_kind_on_crossbar(NET_KIND_MUL));
-    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_SIGMOID), NET_SIGN_NONNEG);
-    ck_assert_int_eq(net_layer_kind_sign(NET_KIND_HARDSWISH), NET_SIGN_ANY);
-    net_fini(&n);
+    ck_assert(!network_layer_kind_on_crossbar(NETWORK_KIND_MUL));
+    ck_assert_int_eq(network_layer_kind_sign(NETWORK_KIND_SIGMOID), NETWORK_SIGN_NONNEG);
+    ck_assert_int_eq(network_layer_kind_sign(NETWORK_KIND_HARDSWISH), NETWORK_SIGN_ANY);
+    network_fini(&n);
 
     /* a scale of another shape, and a concat of different maps, are errors with both shapes */
     static const char bad_mul[] =
@@ -959,12 +960,12 @@ START_TEST(test_network_matmul_checks)
     err e;
     err_clear(&e);
     char *text = variant(attn_lines, COUNT(attn_lines), "inputs = [\"q\", \"k\"];", "");
-    ck_assert_msg(net_load_string(text, "good.cfg", &n, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_string(text, "good.cfg", &n, &e) == 0, "%s", e.msg);
     free(text);
     ck_assert(!layer(&n, "s")->xbar.dynamic);
-    ck_assert_int_eq(layer(&n, "s")->inputs[0], net_find_layer(&n, "v"));
-    ck_assert_uint_eq(net_total_weights(&n), 192 + 40 + 24);
-    net_fini(&n);
+    ck_assert_int_eq(layer(&n, "s")->inputs[0], network_find_layer(&n, "v"));
+    ck_assert_uint_eq(network_total_weights(&n), 192 + 40 + 24);
+    network_fini(&n);
 }
 END_TEST
 
@@ -975,7 +976,7 @@ START_TEST(test_network_file_errors)
     err_clear(&e);
     memset(&n, 0x5A, sizeof n);
     memcpy(&sentinel, &n, sizeof n);
-    ck_assert_int_eq(net_load_file("/nonexistent/net.cfg", &n, &e), ERR_IO);
+    ck_assert_int_eq(network_load_file("/nonexistent/net.cfg", &n, &e), ERR_IO);
     ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/net.cfg: cannot read the file"));
     ck_assert(memcmp(&n, &sentinel, sizeof n) == 0);
 }

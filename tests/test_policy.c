@@ -35,7 +35,7 @@ static char dir[64];
 static void setup(void)
 {
     err e;
-    ck_assert_msg(net_load_string(mlp_text, "mlp3.cfg", &net, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_string(mlp_text, "mlp3.cfg", &net, &e) == 0, "%s", e.msg);
     ck_assert_msg(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/lrmp.cfg", &lrmp, &e) == 0, "%s",
                   e.msg);
     ck_assert_msg(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/puma.cfg", &puma, &e) == 0, "%s",
@@ -46,7 +46,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    net_fini(&net);
+    network_fini(&net);
     arch_fini(&lrmp);
     arch_fini(&puma);
     char cmd[128];

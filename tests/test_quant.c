@@ -65,7 +65,7 @@ static const char *const one_text =
 static void load(const char *text, network *n)
 {
     err e;
-    int rc = net_load_string(text, "test.cfg", n, &e);
+    int rc = network_load_string(text, "test.cfg", n, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
 }
 
@@ -210,7 +210,7 @@ START_TEST(test_quant_integer_path_matches_model)
     policy_fini(&p);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -252,7 +252,7 @@ START_TEST(test_quant_ste_weight_gradient)
         ck_assert_double_eq_tol(fnet_grads(f)[12 + o], d, 1e-5); /* bias */
     }
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -302,7 +302,7 @@ START_TEST(test_quant_ste_input_mask)
     ck_assert_msg(clipped > 0 && inside > 0, "h %g %g %g %g %g", h[0], h[1], h[2], h[3], h[4]);
     ck_assert_int_gt(inside, 0);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -362,7 +362,7 @@ START_TEST(test_quant_crossbar_equals_integer)
     arch_fini(&a);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -446,7 +446,7 @@ START_TEST(test_quant_crossbar_equals_integer_grouped_packed)
     arch_fini(&a);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -478,7 +478,7 @@ START_TEST(test_quant_grouped_integer_near_float)
     policy_fini(&p);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -493,7 +493,7 @@ START_TEST(test_quant_crossbar_equals_integer_real_images)
         return;
     }
     network n;
-    int rc = net_load_file(XBARSIM_SOURCE_DIR "/configs/net/lenet5.cfg", &n, &e);
+    int rc = network_load_file(XBARSIM_SOURCE_DIR "/configs/net/lenet5.cfg", &n, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
     fnet *f;
     ck_assert_int_eq(fnet_create(&n, 5, &f, &e), 0);
@@ -526,7 +526,7 @@ START_TEST(test_quant_crossbar_equals_integer_real_images)
     }
     arch_fini(&a);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
     dataset_fini(&te);
 }
 END_TEST
@@ -579,7 +579,7 @@ START_TEST(test_quant_short_adc_clips_monotonically)
     arch_fini(&a);
     free(x);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -599,7 +599,7 @@ START_TEST(test_quant_rejects_one_bit_weights)
     ck_assert_msg(strstr(e.msg, "layer \"fc2\": found wb 1") != NULL, "%s", e.msg);
     policy_fini(&p);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 

@@ -511,7 +511,7 @@ static void load(const char *net, arch *a, network *n)
     ck_assert_msg(arch_load_file(XBARSIM_SOURCE_DIR "/configs/arch/lrmp.cfg", a, &e) == 0, "%s",
                   e.msg);
     snprintf(path, sizeof path, XBARSIM_SOURCE_DIR "/configs/net/%s.cfg", net);
-    ck_assert_msg(net_load_file(path, n, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_file(path, n, &e) == 0, "%s", e.msg);
 }
 
 static const char *const networks[] = {"mlp-lrmp", "lenet5", "resnet18", "resnet34",    "resnet50",
@@ -540,7 +540,7 @@ START_TEST(test_replicate_networks)
         replicate_problem_fini(&p);
     }
     policy_fini(&pol);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST
@@ -564,7 +564,8 @@ START_TEST(test_replicate_bridge_matches_model)
         r.copies[i] = copies[i] = 1 + (unsigned)(i * 7 % (p.layers[i].vectors < 3 ? 1 : 3));
     mapping m;
     model mo;
-    ck_assert_msg(mapping_build(&n, &a, &pol, copies, MAP_PLACE_PACKED, &m, &e) == 0, "%s", e.msg);
+    ck_assert_msg(mapping_build(&n, &a, &pol, copies, MAPPING_PLACE_PACKED, &m, &e) == 0, "%s",
+                  e.msg);
     model_evaluate(&n, &a, &m, &mo);
     replicate_evaluate(&p, &r);
     ck_assert_uint_eq(r.latency_ps, mo.latency_ps);
@@ -580,7 +581,7 @@ START_TEST(test_replicate_bridge_matches_model)
     replicate_result_fini(&r);
     replicate_problem_fini(&p);
     policy_fini(&pol);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
 }
 END_TEST

@@ -27,14 +27,14 @@ static char dir[64];
 static void setup(void)
 {
     err e;
-    ck_assert_msg(net_load_string(net_text, "two.cfg", &net, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_string(net_text, "two.cfg", &net, &e) == 0, "%s", e.msg);
     snprintf(dir, sizeof dir, "/tmp/xbarsim_rep_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
 static void teardown(void)
 {
-    net_fini(&net);
+    network_fini(&net);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

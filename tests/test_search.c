@@ -38,7 +38,7 @@ static void setup(fixture *f, const char *preset, const char *net, env_mode mode
     snprintf(path, sizeof path, "%s/configs/arch/%s.cfg", XBARSIM_SOURCE_DIR, preset);
     ck_assert_msg(arch_load_file(path, &f->a, &e) == 0, "%s", e.msg);
     snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, net);
-    ck_assert_msg(net_load_file(path, &f->n, &e) == 0, "%s", e.msg);
+    ck_assert_msg(network_load_file(path, &f->n, &e) == 0, "%s", e.msg);
     acc_config ac;
     memset(&ac, 0, sizeof ac);
     ck_assert_msg(acc_create(ACC_BACKEND_PROXY, &ac, &f->acc, &e) == 0, "%s", e.msg);
@@ -54,7 +54,7 @@ static void teardown(fixture *f)
 {
     env_destroy(f->v);
     acc_destroy(f->acc);
-    net_fini(&f->n);
+    network_fini(&f->n);
     arch_fini(&f->a);
 }
 
@@ -80,7 +80,7 @@ static void price_policy(fixture *f, bool with_copies, model *mo, mapping *m)
     big.tiles.count = 4000000000u;
     err e;
     ck_assert_msg(mapping_build(&f->n, &big, env_policy(f->v),
-                                with_copies ? env_copies(f->v) : NULL, MAP_PLACE_PACKED, m,
+                                with_copies ? env_copies(f->v) : NULL, MAPPING_PLACE_PACKED, m,
                                 &e) == 0,
                   "%s", e.msg);
     model_evaluate(&f->n, &f->a, m, mo); /* the real chip prices its idle tiles */

@@ -261,7 +261,7 @@ START_TEST(test_sweep_point_reaches_model)
     policy_uniform(&p, &n, 6, 6);
     mapping m;
     err e;
-    ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAP_PLACE_GROUPS, &m, &e), 0);
+    ck_assert_int_eq(mapping_build(&n, &a, &p, NULL, MAPPING_PLACE_GROUPS, &m, &e), 0);
     model mo;
     model_evaluate(&n, &a, &m, &mo);
     ck_assert_double_eq(r.metric[POINT_METRIC_LATENCY], simtime_to_us(mo.latency_ps));
@@ -271,7 +271,7 @@ START_TEST(test_sweep_point_reaches_model)
     model_fini(&mo);
     mapping_fini(&m);
     policy_fini(&p);
-    net_fini(&n);
+    network_fini(&n);
     arch_fini(&a);
     /* A combination that does not fit is the point's failure, with the reason. */
     point_setting bad[] = {{"arch", "lrmp"}, {"network", "resnet18"}, {"arch.tiles.count", "10"}};
@@ -367,7 +367,7 @@ START_TEST(test_sweep_point_functional_accuracy)
     snprintf(w_path, sizeof w_path, "%s/w.h5", dir);
     err e;
     network net;
-    ck_assert_int_eq(net_load_string(mlp, "m.cfg", &net, &e), 0);
+    ck_assert_int_eq(network_load_string(mlp, "m.cfg", &net, &e), 0);
     fnet *f;
     ck_assert_int_eq(fnet_create(&net, 5, &f, &e), 0); /* random weights: any accuracy will do */
     h5file *h;
@@ -416,7 +416,7 @@ START_TEST(test_sweep_point_functional_accuracy)
     acc_destroy(b);
     policy_fini(&p);
     arch_fini(&a);
-    net_fini(&net);
+    network_fini(&net);
 
     /* The proxy (default) says it estimates; functional without weights is the point's error. */
     point_eval(POINT_JOB_MAP, set, 5, NULL, NULL, &r1);

@@ -35,7 +35,7 @@ static void load(const char *name, const char *last, int outs, network *n)
     char text[1024];
     snprintf(text, sizeof text, conv_text, name, last, outs);
     err e;
-    int rc = net_load_string(text, "test.cfg", n, &e);
+    int rc = network_load_string(text, "test.cfg", n, &e);
     ck_assert_msg(rc == 0, "%s", e.msg);
 }
 
@@ -67,7 +67,7 @@ START_TEST(test_weights_batch_norm_round_trip)
     network n;
     err e;
     ck_assert_int_eq(
-        net_load_string(
+        network_load_string(
             "network = { name = \"bn\"; input = { channels = 4; height = 4; width = 4; }; layers = "
             "(\n"
             "{ name = \"g\"; type = \"conv2d\"; out_channels = 6; kernel = 3; groups = 2; "
@@ -117,7 +117,7 @@ START_TEST(test_weights_batch_norm_round_trip)
     fnet_destroy(a);
     fnet_destroy(b);
     fnet_destroy(c);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -167,7 +167,7 @@ START_TEST(test_weights_round_trip)
     ck_assert_float_eq(w[((2 * 2 + 1) * 3 + 2) * 3 + 1], p[((2 * 2 + 1) * 3 + 2) * 3 + 1]);
     fnet_destroy(a);
     fnet_destroy(b);
-    net_fini(&n);
+    network_fini(&n);
 }
 END_TEST
 
@@ -187,7 +187,7 @@ static void expect_error(const char *name, const char *last, int outs, int code,
     ck_assert_int_eq(memcmp(copy, fnet_params(f), bytes), 0);
     free(copy);
     fnet_destroy(f);
-    net_fini(&n);
+    network_fini(&n);
 }
 
 START_TEST(test_weights_errors)
@@ -199,7 +199,7 @@ START_TEST(test_weights_errors)
     ck_assert_int_eq(fnet_create(&n, 1, &a, &e), 0);
     save(a, path);
     fnet_destroy(a);
-    net_fini(&n);
+    network_fini(&n);
     expect_error("w", "fc", 5, ERR_INPUT, "/layers/fc/weight: found shape 4x27, expected 5x27");
     expect_error("w", "head", 4, ERR_INPUT,
                  "found no dataset /layers/head/weight, expected one of shape 4x27 (layer "

@@ -37,11 +37,11 @@ static inline void testload_net(const char *text_or_name, network *n)
     err e;
     int rc;
     if (strchr(text_or_name, '{'))
-        rc = net_load_string(text_or_name, "tiny.cfg", n, &e);
+        rc = network_load_string(text_or_name, "tiny.cfg", n, &e);
     else {
         char path[4096];
         snprintf(path, sizeof path, "%s/configs/net/%s.cfg", XBARSIM_SOURCE_DIR, text_or_name);
-        rc = net_load_file(path, n, &e);
+        rc = network_load_file(path, n, &e);
     }
     ck_assert_msg(rc == 0, "%s", e.msg);
 }

@@ -94,11 +94,11 @@ static bool *nonneg_outputs(const network *n)
 {
     bool *nn = mem_calloc(n->n_layers, sizeof *nn, "proxy: non-negative layers");
     for (unsigned i = 0; i < n->n_layers; i++) {
-        const net_layer *l = &n->layers[i];
+        const network_layer *l = &n->layers[i];
         bool all = true;
         for (unsigned k = 0; k < l->n_inputs; k++)
-            all = all && l->inputs[k] != NET_INPUT && nn[l->inputs[k]];
-        nn[i] = net_layer_kind_output_nonneg(l->kind, all);
+            all = all && l->inputs[k] != NETWORK_INPUT && nn[l->inputs[k]];
+        nn[i] = network_layer_kind_output_nonneg(l->kind, all);
     }
     return nn;
 }
@@ -109,10 +109,10 @@ double acc_proxy_noise(const network *n, const policy *p, const arch *a, acc_lay
     bool *nn = nonneg_outputs(n);
     double total = 0.0;
     for (unsigned i = 0; i < p->n; i++) {
-        const net_layer *l = &n->layers[n->xbar[i]];
+        const network_layer *l = &n->layers[n->xbar[i]];
         const policy_layer *pl = &p->layers[i];
         int src = l->inputs[0];
-        acc_layer_noise t = {.nonneg_input = src != NET_INPUT && nn[src]};
+        acc_layer_noise t = {.nonneg_input = src != NETWORK_INPUT && nn[src]};
         t.weight = acc_proxy_nsr(ACC_DIST_GAUSS, pl->wb);
         t.act = acc_proxy_nsr(t.nonneg_input ? ACC_DIST_RELU : ACC_DIST_GAUSS, pl->ab);
         uint64_t rows = l->xbar.rows < a->tiles.rows_active ? l->xbar.rows : a->tiles.rows_active;

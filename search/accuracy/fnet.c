@@ -22,11 +22,11 @@
 #define BN_MOMENTUM 0.1  /* running statistics' update weight, PyTorch's default */
 
 typedef struct layer {
-    net_layer_kind kind;
-    unsigned n_in;              /* inputs, count */
-    int inputs[NET_MAX_INPUTS]; /* layer indices or NET_INPUT */
-    size_t in_size, out_size;   /* elements per sample, count */
-    net_shape in, out;
+    network_layer_kind kind;
+    unsigned n_in;                  /* inputs, count */
+    int inputs[NETWORK_MAX_INPUTS]; /* layer indices or NETWORK_INPUT */
+    size_t in_size, out_size;       /* elements per sample, count */
+    network_shape in, out;
     int xbar;        /* crossbar index, -1 for a digital layer */
     size_t r, n, p;  /* lowered rows, columns (one group), vectors per sample, counts */
     size_t g;        /* channel groups, count (1 unless a grouped conv) */
@@ -36,7 +36,7 @@ typedef struct layer {
     unsigned kh, kw; /* window, pixels */
     unsigned sh, sw; /* stride, pixels */
     unsigned ph, pw; /* padding, pixels */
-    net_pool_mode mode;
+    network_pool_mode mode;
     size_t w_off, b_off; /* offsets of W and b in the parameter array, floats */
 } layer;
 
@@ -76,12 +76,12 @@ struct fnet {
  */
 static err_names functional_kinds(void)
 {
-    const char *names[NET_KIND_COUNT];
+    const char *names[NETWORK_KIND_COUNT];
     size_t n = 0;
-    for (unsigned k = 0; k < NET_KIND_COUNT; k++)
-        if (net_layer_kind_functional((net_layer_kind)k))
-            names[n++] =
-                k == NET_KIND_LINEAR ? "linear (1 token)" : net_layer_kind_name((net_layer_kind)k);
+    for (unsigned k = 0; k < NETWORK_KIND_COUNT; k++)
+        if (network_layer_kind_functional((network_layer_kind)k))
+            names[n++] = k == NETWORK_KIND_LINEAR ? "linear (1 token)"
+                                                  : network_layer_kind_name((network_layer_kind)k);
     return err_names_join(names, n);
 }
 
@@ -96,36 +96,36 @@ static int reject(const network *n, unsigned i, const char *found, err *e)
 
 static int check_layer(const network *n, unsigned i, err *e)
 {
-    const net_layer *l = &n->layers[i];
+    const network_layer *l = &n->layers[i];
     char what[96];
-    if (!net_layer_kind_functional(l->kind)) {
-        snprintf(what, sizeof what, "a %s layer", net_layer_kind_name(l->kind));
+    if (!network_layer_kind_functional(l->kind)) {
+        snprintf(what, sizeof what, "a %s layer", network_layer_kind_name(l->kind));
         return reject(n, i, what, e);
     }
-    if (l->kind == NET_KIND_LINEAR && l->linear.tokens != 1) {
+    if (l->kind == NETWORK_KIND_LINEAR && l->linear.tokens != 1) {
         snprintf(what, sizeof what, "linear over %u tokens", l->linear.tokens);
         return reject(n, i, what, e);
     }
     return 0;
 }
 
-static void fill_layer(const net_layer *nl, layer *L)
+static void fill_layer(const network_layer *nl, layer *L)
 {
     *L = (layer){.kind = nl->kind,
                  .n_in = nl->n_inputs,
                  .g = 1,
                  .in = nl->in,
                  .out = nl->out,
-                 .in_size = (size_t)net_shape_elements(nl->in),
-                 .out_size = (size_t)net_shape_elements(nl->out),
+                 .in_size = (size_t)network_shape_elements(nl->in),
+                 .out_size = (size_t)network_shape_elements(nl->out),
                  .xbar = nl->xbar_index};
-    if (nl->kind == NET_KIND_CONV2D) {
+    if (nl->kind == NETWORK_KIND_CONV2D) {
         L->kh = nl->conv.kernel_h, L->kw = nl->conv.kernel_w;
         L->sh = nl->conv.stride_h, L->sw = nl->conv.stride_w;
         L->ph = nl->conv.pad_h, L->pw = nl->conv.pad_w;
         L->g = nl->conv.groups;
         L->bn = nl->conv.batch_norm;
-    } else if (nl->kind == NET_KIND_POOL) {
+    } else if (nl->kind == NETWORK_KIND_POOL) {
         L->mode = nl->pool.mode;
         L->kh = nl->pool.kernel_h, L->kw = nl->pool.kernel_w;
         L->sh = nl->pool.stride_h, L->sw = nl->pool.stride_w;
@@ -186,7 +186,7 @@ int fnet_create(const network *n, uint64_t seed, fnet **out, err *e)
             }
         }
     }
-    f->in_size = (size_t)net_shape_elements(n->input);
+    f->in_size = (size_t)network_shape_elements(n->input);
     f->out_size = f->L[f->nl - 1].out_size;
     f->p = mem_calloc(f->np ? f->np : 1, sizeof *f->p, "fnet parameters");
     f->g = mem_calloc(f->np ? f->np : 1, sizeof *f->g, "fnet gradients");
@@ -282,7 +282,7 @@ static void reserve(fnet *f, size_t B)
             f->bnx[i] = mem_alloc(B * L->out_size * sizeof(float), "fnet batch norm");
             f->bninv[i] = mem_alloc(L->g * L->n * sizeof(float), "fnet batch norm");
         }
-        if (L->kind == NET_KIND_POOL && L->mode == NET_POOL_MAX)
+        if (L->kind == NETWORK_KIND_POOL && L->mode == NETWORK_POOL_MAX)
             f->argm[i] = mem_alloc(B * L->out_size * sizeof(int32_t), "fnet pool indices");
     }
     f->ybuf = mem_alloc(B * ymax * sizeof(float), "fnet products");
@@ -393,15 +393,15 @@ void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n)
     *n = f->L[f->xl[k]].n;
 }
 
-/* Whether the output of layer i (NET_INPUT: the network input) is non-negative by construction:
+/* Whether the output of layer i (NETWORK_INPUT: the network input) is non-negative by construction:
  * a relu, a pool or flatten of such, an add whose every summand is such. */
 static bool nonneg(const fnet *f, int i, bool input_nonneg)
 {
-    if (i == NET_INPUT)
+    if (i == NETWORK_INPUT)
         return input_nonneg;
     const layer *L = &f->L[i];
-    if (net_layer_kind_sign(L->kind) != NET_SIGN_KEEP) /* no need to look at the inputs */
-        return net_layer_kind_output_nonneg(L->kind, false);
+    if (network_layer_kind_sign(L->kind) != NETWORK_SIGN_KEEP) /* no need to look at the inputs */
+        return network_layer_kind_output_nonneg(L->kind, false);
     for (unsigned j = 0; j < L->n_in; j++)
         if (!nonneg(f, L->inputs[j], input_nonneg))
             return false;
@@ -493,7 +493,7 @@ static bool pointwise(const layer *L)
 /* Lower channels [c0, c0 + C) of B samples of in (in_size each) to X (B p x r). */
 static void lower(const layer *L, const float *in, size_t B, unsigned c0, float *X)
 {
-    if (L->kind == NET_KIND_LINEAR) {
+    if (L->kind == NETWORK_KIND_LINEAR) {
         memcpy(X, in, B * L->r * sizeof *X);
         return;
     }
@@ -535,7 +535,7 @@ static void lower(const layer *L, const float *in, size_t B, unsigned c0, float 
 /* The inverse of lower for gradients: channels [c0, c0 + C) of dIn += the contributions of dX. */
 static void raise_grad(const layer *L, const float *dX, size_t B, unsigned c0, float *dIn)
 {
-    if (L->kind == NET_KIND_LINEAR) {
+    if (L->kind == NETWORK_KIND_LINEAR) {
         for (size_t k = 0; k < B * L->r; k++)
             dIn[k] += dX[k];
         return;
@@ -702,7 +702,7 @@ static void forward_pool(fnet *f, unsigned i, const float *in, size_t B)
             for (unsigned oy = 0; oy < OH; oy++)
                 for (unsigned ox = 0; ox < OW; ox++) {
                     size_t o = b * L->out_size + ((size_t)c * OH + oy) * OW + ox;
-                    if (L->mode == NET_POOL_GLOBAL_AVG) {
+                    if (L->mode == NETWORK_POOL_GLOBAL_AVG) {
                         double sum = 0.0;
                         for (size_t k = 0; k < (size_t)H * W; k++)
                             sum += s[k];
@@ -722,7 +722,7 @@ static void forward_pool(fnet *f, unsigned i, const float *in, size_t B)
                                 arg = (int32_t)((size_t)c * H * W + (size_t)y * W + (size_t)xx);
                             }
                         }
-                    if (L->mode == NET_POOL_MAX) {
+                    if (L->mode == NETWORK_POOL_MAX) {
                         out[o] = best;
                         am[o] = arg;
                     } else {
@@ -739,37 +739,37 @@ void fnet_forward(fnet *f, const float *x, size_t B)
     f->x = x;
     for (unsigned i = 0; i < f->nl; i++) {
         const layer *L = &f->L[i];
-        const float *in = L->inputs[0] == NET_INPUT ? x : f->act[L->inputs[0]];
+        const float *in = L->inputs[0] == NETWORK_INPUT ? x : f->act[L->inputs[0]];
         float *out = f->act[i];
         switch (L->kind) {
-        case NET_KIND_CONV2D:
-        case NET_KIND_LINEAR:
+        case NETWORK_KIND_CONV2D:
+        case NETWORK_KIND_LINEAR:
             forward_xbar(f, i, in, B);
             break;
-        case NET_KIND_RELU:
+        case NETWORK_KIND_RELU:
             for (size_t k = 0; k < B * L->out_size; k++)
                 out[k] = in[k] > 0.0f ? in[k] : 0.0f;
             break;
-        case NET_KIND_RELU6:
+        case NETWORK_KIND_RELU6:
             for (size_t k = 0; k < B * L->out_size; k++)
                 out[k] = in[k] > 0.0f ? (in[k] < 6.0f ? in[k] : 6.0f) : 0.0f;
             break;
-        case NET_KIND_POOL:
+        case NETWORK_KIND_POOL:
             forward_pool(f, i, in, B);
             break;
-        case NET_KIND_ADD:
+        case NETWORK_KIND_ADD:
             memcpy(out, in, B * L->out_size * sizeof *out);
             for (unsigned j = 1; j < L->n_in; j++) {
-                const float *s = L->inputs[j] == NET_INPUT ? x : f->act[L->inputs[j]];
+                const float *s = L->inputs[j] == NETWORK_INPUT ? x : f->act[L->inputs[j]];
                 for (size_t k = 0; k < B * L->out_size; k++)
                     out[k] += s[k];
             }
             break;
-        case NET_KIND_FLATTEN:
+        case NETWORK_KIND_FLATTEN:
             memcpy(out, in, B * L->out_size * sizeof *out);
             break;
         default: /* check_layer rejects the kinds the functional column leaves out */
-            net_bad_kind(L->kind, "fnet: forward");
+            network_bad_kind(L->kind, "fnet: forward");
         }
     }
 }
@@ -870,7 +870,7 @@ static void backward_xbar(fnet *f, unsigned i)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_int(L->n), blas_int(L->r),
                     blas_int(V), 1.0f, dy + g * V * L->n, blas_int(L->n), X + g * V * L->r,
                     blas_int(L->r), 1.0f, f->g + L->w_off + g * L->n * L->r, blas_int(L->r));
-    if (L->inputs[0] == NET_INPUT)
+    if (L->inputs[0] == NETWORK_INPUT)
         return;
     for (size_t g = 0; g < G; g++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(V), blas_int(L->r),
@@ -905,12 +905,12 @@ static void backward_pool(fnet *f, unsigned i)
             for (unsigned oy = 0; oy < OH; oy++)
                 for (unsigned ox = 0; ox < OW; ox++) {
                     size_t o = b * L->out_size + ((size_t)c * OH + oy) * OW + ox;
-                    if (L->mode == NET_POOL_MAX) {
+                    if (L->mode == NETWORK_POOL_MAX) {
                         if (am[o] >= 0)
                             d[am[o]] += dOut[o];
                         continue;
                     }
-                    if (L->mode == NET_POOL_GLOBAL_AVG) {
+                    if (L->mode == NETWORK_POOL_GLOBAL_AVG) {
                         for (size_t k = 0; k < (size_t)H * W; k++)
                             d[(size_t)c * H * W + k] += dOut[o] / (float)(H * W);
                         continue;
@@ -939,16 +939,16 @@ void fnet_backward(fnet *f)
         size_t count = B * L->out_size;
         const float *dOut = f->dact[i];
         for (unsigned j = 0; j < L->n_in; j++) {
-            if (L->inputs[j] == NET_INPUT)
+            if (L->inputs[j] == NETWORK_INPUT)
                 continue; /* no parameters below */
             float *dIn = f->dact[L->inputs[j]];
-            if (L->kind == NET_KIND_RELU) {
+            if (L->kind == NETWORK_KIND_RELU) {
                 for (size_t k = 0; k < count; k++)
                     dIn[k] += f->act[i][k] > 0.0f ? dOut[k] : 0.0f;
-            } else if (L->kind == NET_KIND_RELU6) {
+            } else if (L->kind == NETWORK_KIND_RELU6) {
                 for (size_t k = 0; k < count; k++)
                     dIn[k] += f->act[i][k] > 0.0f && f->act[i][k] < 6.0f ? dOut[k] : 0.0f;
-            } else if (L->kind == NET_KIND_POOL) {
+            } else if (L->kind == NETWORK_KIND_POOL) {
                 backward_pool(f, i);
             } else { /* flatten, add */
                 for (size_t k = 0; k < count; k++)

@@ -22,9 +22,9 @@ static unsigned folded(const fnet *f)
     const network *n = fnet_network(f);
     fnet *mf = (fnet *)f; /* read only: the accessors are not const */
     for (unsigned k = 0; k < n->n_xbar; k++) {
-        const net_layer *l = &n->layers[n->xbar[k]];
+        const network_layer *l = &n->layers[n->xbar[k]];
         float *a, *b, *c, *d;
-        if (l->kind == NET_KIND_CONV2D && l->conv.batch_norm &&
+        if (l->kind == NETWORK_KIND_CONV2D && l->conv.batch_norm &&
             fnet_batch_norm(mf, k, &a, &b, &c, &d) == 0)
             return 1;
     }
@@ -35,8 +35,8 @@ static unsigned folded(const fnet *f)
 static unsigned torch_shape(const fnet *f, unsigned k, uint64_t *dims)
 {
     const network *n = fnet_network(f);
-    const net_layer *l = &n->layers[n->xbar[k]];
-    if (l->kind == NET_KIND_CONV2D) {
+    const network_layer *l = &n->layers[n->xbar[k]];
+    if (l->kind == NETWORK_KIND_CONV2D) {
         dims[0] = l->conv.out_channels;
         dims[1] = l->conv.in_channels / l->conv.groups;
         dims[2] = l->conv.kernel_h;

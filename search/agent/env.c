@@ -96,7 +96,7 @@ unsigned env_action_bits(double a, unsigned min, unsigned max)
 /* Map pol with copies (NULL: one each) on the unlimited chip and evaluate. */
 static int price(env *v, const unsigned *copies, mapping *m, model *mo, err *e)
 {
-    return price_network(v->n, v->a, &v->pol, copies, MAP_PLACE_PACKED, m, mo, e);
+    return price_network(v->n, v->a, &v->pol, copies, MAPPING_PLACE_PACKED, m, mo, e);
 }
 
 /* lrmp: copies for v->pol inside the tile budget (exact solver) into v->copies. */
@@ -187,11 +187,11 @@ static int wall(env *v, double budget, env_outcome *out, err *e)
 
 /* ---- creation and the episode --------------------------------------------------------------- */
 
-static void layer_features(const net_layer *nl, unsigned index, double *f)
+static void layer_features(const network_layer *nl, unsigned index, double *f)
 {
     double in = 0, out = 0, stride = 1, kernel = 1, fm = 0, type = 0;
     switch (nl->kind) {
-    case NET_KIND_CONV2D:
+    case NETWORK_KIND_CONV2D:
         type = 1;
         in = nl->conv.in_channels;
         out = nl->conv.out_channels;
@@ -199,19 +199,19 @@ static void layer_features(const net_layer *nl, unsigned index, double *f)
         kernel = nl->conv.kernel_h;
         fm = (double)nl->in.height * nl->in.width;
         break;
-    case NET_KIND_LINEAR:
+    case NETWORK_KIND_LINEAR:
         in = nl->linear.in_features;
         out = nl->linear.out_features;
         fm = nl->linear.tokens;
         break;
-    case NET_KIND_MATMUL:
+    case NETWORK_KIND_MATMUL:
         type = 0.5;
         in = (double)nl->xbar.rows;
         out = (double)nl->xbar.cols;
         fm = (double)nl->xbar.vectors;
         break;
     default: /* only crossbar layers have features; a new crossbar kind needs its row here */
-        net_bad_kind(nl->kind, "env: layer features");
+        network_bad_kind(nl->kind, "env: layer features");
     }
     double vals[ENV_STATIC_FEATURES] = {
         type, in, out, stride, kernel, (double)nl->xbar.weights, fm, (double)index};
@@ -268,7 +268,7 @@ int env_create(const network *n, const arch *a, const env_config *c, acc_backend
     v->copies = mem_calloc(v->layers, sizeof *v->copies, "search copies");
     double sum_in = 0, sum_w = 0;
     for (unsigned i = 0; i < v->layers; i++) {
-        const net_layer *nl = &n->layers[n->xbar[i]];
+        const network_layer *nl = &n->layers[n->xbar[i]];
         layer_features(nl, i, v->feat[i]);
         v->f_in[i] = (double)(nl->xbar.rows * nl->xbar.vectors * nl->xbar.repeat);
         v->f_w[i] = (double)nl->xbar.weights;

@@ -128,7 +128,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
  * budget that fit; or a negative status with e set (the solver's error, or ERR_INPUT "the copies
  * do not fit the chip's N tiles in groups") and nothing to release. */
 #define REPLICATE_FIT_ATTEMPTS 64
-int replicate_fit(const network *n, const arch *a, const policy *pol, map_placement placement,
+int replicate_fit(const network *n, const arch *a, const policy *pol, mapping_placement placement,
                   replicate_problem *p, replicate_solver s, unsigned *copies, mapping *m, model *mo,
                   err *e);
 /* Parse a budget spec against a baseline tile count and the chip's: 0 and *out, or ERR_INPUT. */

@@ -58,7 +58,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
     policy_uniform(&base, n, 8, 8);
     mapping bm;
     model bmo;
-    int rc = price_network(n, a, &base, NULL, MAP_PLACE_PACKED, &bm, &bmo, e);
+    int rc = price_network(n, a, &base, NULL, MAPPING_PLACE_PACKED, &bm, &bmo, e);
     policy_fini(&base);
     ERR_TRY(rc);
     uint64_t baseline = bm.tiles_logical;
@@ -69,14 +69,14 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
 
     mapping m;
     model mo;
-    ERR_TRY(price_network(n, a, pol, NULL, MAP_PLACE_PACKED, &m, &mo, e));
+    ERR_TRY(price_network(n, a, pol, NULL, MAPPING_PLACE_PACKED, &m, &mo, e));
     replicate_problem_init(p, n->n_xbar);
     p->budget = budget;
     p->objective = obj;
     p->alpha = alpha;
     p->time_limit_ms = 10000;
     for (unsigned i = 0; i < n->n_xbar; i++) {
-        const map_layer *ml = &m.layers[i];
+        const mapping_layer *ml = &m.layers[i];
         const model_layer *l = &mo.layers[ml->layer];
         replicate_layer *rl = &p->layers[i];
         rl->vectors = ml->vectors;
@@ -96,7 +96,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
     return 0;
 }
 
-int replicate_fit(const network *n, const arch *a, const policy *pol, map_placement placement,
+int replicate_fit(const network *n, const arch *a, const policy *pol, mapping_placement placement,
                   replicate_problem *p, replicate_solver s, unsigned *copies, mapping *m, model *mo,
                   err *e)
 {
