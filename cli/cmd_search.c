@@ -302,30 +302,35 @@ static pol_row pol_row_of(const network *n, const search_log *log, unsigned ep, 
     return r;
 }
 
+/* The /search row of episode `episode`. */
+static ep_row ep_row_of(const search_episode *s, unsigned episode)
+{
+    ep_row r = {.episode = episode,
+                .reward = s->out.reward,
+                .accuracy = s->out.accuracy,
+                .reference = s->out.reference,
+                .estimate = s->out.estimate,
+                .failed = s->out.failed,
+                .latency_ps = s->out.latency_ps,
+                .bottleneck_ps = s->out.bottleneck_ps,
+                .throughput_per_s = s->out.throughput_per_s,
+                .energy_pj = s->out.energy_pj,
+                .tiles = s->out.tiles,
+                .budget = s->out.budget,
+                .cost = s->out.cost,
+                .sigma = s->sigma,
+                .wall_s = s->wall_s};
+    put(r.note, sizeof r.note, s->out.note);
+    return r;
+}
+
 static int write_search(h5file *f, const network *n, const search_log *log, const opts *o,
                         const search_options *so, const env_config *ec, err *e)
 {
     ERR_TRY(h5file_group(f, "/search", e));
     ep_row *rows = mem_calloc(log->n ? log->n : 1, sizeof *rows, "search rows");
-    for (unsigned i = 0; i < log->n; i++) {
-        const search_episode *s = &log->ep[i];
-        rows[i] = (ep_row){.episode = i,
-                           .reward = s->out.reward,
-                           .accuracy = s->out.accuracy,
-                           .reference = s->out.reference,
-                           .estimate = s->out.estimate,
-                           .failed = s->out.failed,
-                           .latency_ps = s->out.latency_ps,
-                           .bottleneck_ps = s->out.bottleneck_ps,
-                           .throughput_per_s = s->out.throughput_per_s,
-                           .energy_pj = s->out.energy_pj,
-                           .tiles = s->out.tiles,
-                           .budget = s->out.budget,
-                           .cost = s->out.cost,
-                           .sigma = s->sigma,
-                           .wall_s = s->wall_s};
-        put(rows[i].note, sizeof rows[i].note, s->out.note);
-    }
+    for (unsigned i = 0; i < log->n; i++)
+        rows[i] = ep_row_of(&log->ep[i], i);
     int rc = h5table_write(f, "/search/episodes", "one row per episode of the search", ep_cols,
                            sizeof ep_cols / sizeof ep_cols[0], sizeof *rows, rows, log->n, e);
     free(rows);
@@ -348,23 +353,8 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
     unsigned *front;
     unsigned nf = search_pareto(log, &front);
     ep_row *fr = mem_calloc(nf ? nf : 1, sizeof *fr, "pareto rows");
-    for (unsigned k = 0; k < nf; k++) {
-        const search_episode *s = &log->ep[front[k]];
-        fr[k] = (ep_row){.episode = front[k],
-                         .reward = s->out.reward,
-                         .accuracy = s->out.accuracy,
-                         .reference = s->out.reference,
-                         .estimate = s->out.estimate,
-                         .latency_ps = s->out.latency_ps,
-                         .bottleneck_ps = s->out.bottleneck_ps,
-                         .throughput_per_s = s->out.throughput_per_s,
-                         .energy_pj = s->out.energy_pj,
-                         .tiles = s->out.tiles,
-                         .budget = s->out.budget,
-                         .cost = s->out.cost,
-                         .sigma = s->sigma,
-                         .wall_s = s->wall_s};
-    }
+    for (unsigned k = 0; k < nf; k++)
+        fr[k] = ep_row_of(&log->ep[front[k]], front[k]);
     rc = h5table_write(f, "/search/pareto",
                        "episodes on the front of accuracy (up), latency and energy (down)", ep_cols,
                        sizeof ep_cols / sizeof ep_cols[0], sizeof *fr, fr, nf, e);
