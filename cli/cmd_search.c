@@ -283,10 +283,10 @@ static const h5file_col pol_cols[] = {
     H5FILE_COL(pol_row, copies, H5FILE_U32, "count"),
 };
 
+/* src into dst, cut to its size - 1 characters (a fixed-width HDF5 string column). */
 static void put(char *dst, size_t size, const char *src)
 {
-    strncpy(dst, src, size - 1);
-    dst[size - 1] = '\0';
+    snprintf(dst, size, "%.*s", (int)(size - 1), src);
 }
 
 static pol_row pol_row_of(const network *n, const search_log *log, unsigned ep, unsigned l)
