@@ -72,6 +72,23 @@ static const char *const scope_names[] = {
 #undef X
 };
 
+static const char *const noc_names[] = {
+#define X(id, name) name,
+    ARCH_NOC_TOPOLOGY_MAP(X)
+#undef X
+};
+
+const char *arch_noc_topology_name(arch_noc_topology t)
+{
+    assert((unsigned)t < ARCH_NOC_COUNT);
+    return noc_names[t];
+}
+
+unsigned arch_noc_routers(const arch *a)
+{
+    return a->noc.topology == ARCH_NOC_NONE ? 0 : a->noc.rows * a->noc.cols;
+}
+
 const char *arch_scope_name(arch_scope s)
 {
     assert((unsigned)s < ARCH_SCOPE_COUNT);
@@ -899,6 +916,62 @@ static int get_vector(const ctx *c, config_setting_t *root, arch *a)
     return 0;
 }
 
+/* arch.noc = { topology = "mesh" | "ring" | "bus"; rows; cols (mesh); link_bits; router_cycles;
+ * energy_pj_per_bit_hop; static_power_uw; area_um2 (per router) }: optional (none: free). */
+static int get_noc(const ctx *c, config_setting_t *root, arch *a)
+{
+    static const char *const keys[] = {"topology",        "rows",          "cols",
+                                       "link_bits",       "router_cycles", "energy_pj_per_bit_hop",
+                                       "static_power_uw", "area_um2",      NULL};
+    const char *p = "arch.noc";
+    char names[128], want[200];
+    config_setting_t *g;
+    ERR_TRY(get_group(c, root, "arch", "noc", false, keys, &g));
+    a->noc = (arch_noc){.topology = ARCH_NOC_NONE};
+    if (!g)
+        return 0;
+    cfgfile_list_names(names, sizeof names, noc_names + 1, ARCH_NOC_COUNT - 1);
+    snprintf(want, sizeof want, "a string, one of: %s", names);
+    const char *s;
+    const config_setting_t *at;
+    ERR_TRY(get_string(c, g, p, "topology", want, &s, &at));
+    unsigned t = 1;
+    while (t < ARCH_NOC_COUNT && strcmp(s, noc_names[t]) != 0)
+        t++;
+    if (t == ARCH_NOC_COUNT)
+        return fail(c, at, "arch.noc.topology", "found \"%.40s\", expected one of: %s", s, names);
+    a->noc.topology = (arch_noc_topology)t;
+    unsigned groups = arch_groups(a);
+    if (a->noc.topology == ARCH_NOC_MESH) {
+        ERR_TRY(get_uint(c, g, p, "rows", 1, MAX_DIM, true, 0, &a->noc.rows));
+        ERR_TRY(get_uint(c, g, p, "cols", 1, MAX_DIM, true, 0, &a->noc.cols));
+        if ((uint64_t)a->noc.rows * a->noc.cols < groups)
+            return fail(c, config_setting_get_member(g, "cols"), "arch.noc.cols",
+                        "found a mesh of %u x %u = %llu routers, expected at least one per group "
+                        "(%u groups)",
+                        a->noc.rows, a->noc.cols, (unsigned long long)a->noc.rows * a->noc.cols,
+                        groups);
+    } else {
+        for (const char *const *k = (const char *const[]){"rows", "cols", NULL}; *k; k++)
+            if (config_setting_get_member(g, *k)) {
+                char path[PATH_BYTES];
+                join(path, p, *k);
+                return fail(c, config_setting_get_member(g, *k), path,
+                            "found a size for a %s, expected none (only a mesh has rows and "
+                            "columns)",
+                            noc_names[t]);
+            }
+        a->noc.rows = 1;
+        a->noc.cols = a->noc.topology == ARCH_NOC_RING ? groups : 1;
+    }
+    ERR_TRY(get_uint(c, g, p, "link_bits", 1, 4096, true, 0, &a->noc.link_bits));
+    ERR_TRY(get_uint(c, g, p, "router_cycles", 0, MAX_CYCLES, true, 0, &a->noc.router_cycles));
+    ERR_TRY(get_num(c, g, p, "energy_pj_per_bit_hop", 0.0, false, MAX_PJ, true, 0.0,
+                    &a->noc.energy_pj_per_bit_hop));
+    ERR_TRY(get_static_area(c, g, p, &a->noc.router_static_power_uw, &a->noc.router_area_um2));
+    return 0;
+}
+
 /* arch.other_parts = ( { name = ".."; scope = "chip" | "group"; count = ..; static_power_uw = ..;
  * area_um2 = ..; }, ... ): optional. */
 static int get_other_parts(const ctx *c, config_setting_t *root, arch *a)
@@ -964,9 +1037,9 @@ static bool name_char_ok(char ch)
 /* Fill *a from the root of a parsed config; a owns what it holds even on error. */
 static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 {
-    static const char *const keys[] = {"name",         "mode",           "clock_mhz", "peak_bits",
-                                       "power_gating", "gated_fraction", "tiles",     "groups",
-                                       "vector",       "other_parts",    NULL};
+    static const char *const keys[] = {
+        "name",  "mode",   "clock_mhz", "peak_bits", "power_gating", "gated_fraction",
+        "tiles", "groups", "vector",    "noc",       "other_parts",  NULL};
     char names[128], want[200];
     config_setting_t *g = config_setting_get_member(root, "arch");
     if (!g)
@@ -1011,6 +1084,7 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
     ERR_TRY(get_tiles(c, g, a));
     ERR_TRY(get_groups(c, g, a));
     ERR_TRY(get_vector(c, g, a));
+    ERR_TRY(get_noc(c, g, a));
     ERR_TRY(get_other_parts(c, g, a));
     return 0;
 }
@@ -1185,6 +1259,15 @@ void arch_print(const arch *a, FILE *out)
     fprintf(out, "arch.vector.op_energy_pj = %.10g pJ\n", a->vector.op_energy_pj);
     fprintf(out, "arch.vector.lane_static_power_uw = %.10g uW\n", a->vector.lane_static_power_uw);
     fprintf(out, "arch.vector.lane_area_um2 = %.10g um2\n", a->vector.lane_area_um2);
+    fprintf(out, "arch.noc.topology = %s\n", arch_noc_topology_name(a->noc.topology));
+    if (a->noc.topology != ARCH_NOC_NONE) {
+        fprintf(out, "arch.noc.routers = %u x %u routers\n", a->noc.rows, a->noc.cols);
+        fprintf(out, "arch.noc.link_bits = %u bits\n", a->noc.link_bits);
+        fprintf(out, "arch.noc.router_cycles = %u cycles\n", a->noc.router_cycles);
+        fprintf(out, "arch.noc.energy_pj_per_bit_hop = %.10g pJ\n", a->noc.energy_pj_per_bit_hop);
+        fprintf(out, "arch.noc.static_power_uw = %.10g uW\n", a->noc.router_static_power_uw);
+        fprintf(out, "arch.noc.area_um2 = %.10g um2\n", a->noc.router_area_um2);
+    }
     for (unsigned i = 0; i < a->n_other_parts; i++) {
         const arch_other_part *op = &a->other_parts[i];
         fprintf(out,

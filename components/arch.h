@@ -94,6 +94,36 @@ typedef enum arch_scope {
         ARCH_SCOPE_COUNT
 } arch_scope;
 
+/* On-chip network between the groups: X(ID, config name). NONE: no `noc` group, and transfers
+ * between groups cost nothing (the behaviour before the network was modelled). */
+#define ARCH_NOC_TOPOLOGY_MAP(X)                                                                   \
+    X(NONE, "none")                                                                                \
+    X(MESH, "mesh") /* rows x cols routers, groups in snake order, XY routing */                   \
+    X(RING, "ring") /* one router per group, bidirectional, the shorter way round */               \
+    X(BUS, "bus")   /* one link shared by every group, one hop between any two */
+
+typedef enum arch_noc_topology {
+#define ARCH_NOC_ENUM(id, name) ARCH_NOC_##id,
+    ARCH_NOC_TOPOLOGY_MAP(ARCH_NOC_ENUM)
+#undef ARCH_NOC_ENUM
+        ARCH_NOC_COUNT
+} arch_noc_topology;
+
+/* arch.noc: the network that carries activations from a producer's group to a consumer's. A
+ * transfer of B bits over h hops takes h x router_cycles + ceil(B / link_bits) cycles without
+ * contention (virtual cut-through: the head pays each router, the body streams behind it) and
+ * B x h x energy_pj_per_bit_hop. */
+typedef struct arch_noc {
+    arch_noc_topology topology;    /* arch.noc.topology */
+    unsigned rows, cols;           /* arch.noc.rows / cols: mesh routers, count (rows x cols >=
+                                      groups); ring: 1 x groups; bus: 1 x 1 */
+    unsigned link_bits;            /* arch.noc.link_bits: bits a link moves per cycle, bits */
+    unsigned router_cycles;        /* arch.noc.router_cycles: per hop, cycles */
+    double energy_pj_per_bit_hop;  /* arch.noc.energy_pj_per_bit_hop: router + link, pJ */
+    double router_static_power_uw; /* per router with its links, uW */
+    double router_area_um2;        /* per router with its links, um2 */
+} arch_noc;
+
 #define ARCH_MAX_OTHER_PARTS 16 /* entries of arch.other_parts */
 #define ARCH_PART_NAME_BYTES 48 /* a part's name, with its terminating NUL */
 
@@ -197,6 +227,8 @@ typedef struct arch {
         double lane_area_um2;           /* per lane, um2 */
     } vector;
 
+    arch_noc noc; /* arch.noc: the network between the groups */
+
     unsigned n_other_parts;                            /* entries of arch.other_parts, count */
     arch_other_part other_parts[ARCH_MAX_OTHER_PARTS]; /* arch.other_parts */
 
@@ -243,6 +275,9 @@ int arch_mapping_parse(const char *name, arch_mapping *m);
 const char *arch_mode_name(arch_mode m);
 int arch_mode_parse(const char *name, arch_mode *m);
 const char *arch_scope_name(arch_scope s);
+const char *arch_noc_topology_name(arch_noc_topology t);
+/* Routers of the network, count: rows x cols (0 without a network). */
+unsigned arch_noc_routers(const arch *a);
 
 /* Groups of tiles on the chip: ceil(tiles.count / groups.tiles), count. */
 unsigned arch_groups(const arch *a);

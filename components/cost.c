@@ -130,6 +130,29 @@ double cost_bus_energy_pj(const arch_bus *b, uint64_t bits)
     return (double)bits * b->energy_pj_per_bit;
 }
 
+simtime cost_noc_hop_ps(const arch *a)
+{
+    return (simtime)a->noc.router_cycles * a->cycle_ps;
+}
+
+simtime cost_noc_serial_ps(const arch *a, uint64_t bits)
+{
+    assert(a->noc.link_bits >= 1);
+    return ceil_div(bits, a->noc.link_bits) * a->cycle_ps;
+}
+
+simtime cost_noc_transfer_ps(const arch *a, uint64_t bits, unsigned hops)
+{
+    if (hops == 0)
+        return 0;
+    return hops * cost_noc_hop_ps(a) + cost_noc_serial_ps(a, bits);
+}
+
+double cost_noc_energy_pj(const arch *a, uint64_t bits, unsigned hops)
+{
+    return (double)bits * hops * a->noc.energy_pj_per_bit_hop;
+}
+
 simtime cost_vector_op_ps(const arch *a)
 {
     return (simtime)a->vector.cycles_per_op * a->cycle_ps;
@@ -216,6 +239,12 @@ static double gated_pj(const arch *a, double p_uw, double n, double busy_ps, dou
     return p_uw * (busy_ps + a->gated_fraction * (on_ps - busy_ps)) * UW_PS_TO_PJ;
 }
 
+/* Every router of the network with its links, uW. */
+static double noc_uw(const arch *a)
+{
+    return arch_noc_routers(a) * a->noc.router_static_power_uw;
+}
+
 void cost_static_energy(const arch *a, const cost_usage *u, double window_ps,
                         double out[COST_E_COUNT])
 {
@@ -243,6 +272,8 @@ void cost_static_energy(const arch *a, const cost_usage *u, double window_ps,
         out[COST_E_STATIC_SRAM] += cost_vecmod_sram_uw(a) * groups_all * w * UW_PS_TO_PJ;
     }
     out[COST_E_STATIC_OTHER] += cost_chip_other_uw(a) * w * UW_PS_TO_PJ;
+    /* The network carries every group's traffic: its routers stay on, gated or not. */
+    out[COST_E_STATIC_NOC] += noc_uw(a) * w * UW_PS_TO_PJ;
 }
 
 double cost_tile_static_pj(const arch *a, simtime busy_ps, simtime total_ps)
@@ -282,6 +313,7 @@ void cost_chip_area_um2(const arch *a, double out_um2[COST_PART_COUNT])
     out_um2[COST_PART_VECTOR] = groups * a->vector.lanes * a->vector.lane_area_um2;
     out_um2[COST_PART_SRAM] =
         groups * (double)a->vector.sram_bytes / KIB * a->vector.sram_area_um2_per_kib;
+    out_um2[COST_PART_NOC] = arch_noc_routers(a) * a->noc.router_area_um2;
     out_um2[COST_PART_OTHER] =
         groups * other_parts(a, ARCH_SCOPE_GROUP, true) + other_parts(a, ARCH_SCOPE_CHIP, true);
 }
@@ -298,6 +330,7 @@ static void chip_static_uw(const arch *a, double out_uw[COST_PART_COUNT])
     out_uw[COST_PART_VECTOR] += cost_vecmod_lanes_uw(a) * groups;
     out_uw[COST_PART_SRAM] += cost_vecmod_sram_uw(a) * groups;
     out_uw[COST_PART_OTHER] += cost_chip_other_uw(a);
+    out_uw[COST_PART_NOC] += noc_uw(a);
 }
 
 /* The full VMM of the peak: every row and column, peak_bits inputs, configured ADC bits. */

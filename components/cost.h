@@ -60,6 +60,7 @@ typedef struct cost_vmm_counts {
     X(BUS, "bus")                                                                                  \
     X(VECTOR, "vector")                                                                            \
     X(SRAM, "sram")                                                                                \
+    X(NOC, "noc")                                                                                  \
     X(OTHER, "other")
 
 typedef enum cost_part {
@@ -79,7 +80,8 @@ typedef enum cost_part {
     X(WRITE, "write")             /* cell programming per inference (reprogram mode) */            \
     X(BUS, "bus")                 /* bits over the group buses */                                  \
     X(VECTOR, "vector")           /* vector-module lane ops */                                     \
-    X(SRAM, "sram")               /* SRAM reads and writes */
+    X(SRAM, "sram")               /* SRAM reads and writes */                                      \
+    X(NOC, "noc")                 /* bits x hops over the on-chip network */
 
 /* Energy categories of a chip, as reported by the analytic model and the simulation: the dynamic
  * ones, then one static category per part ("static_<part>", at COST_E_STATIC_FIRST + part). */
@@ -142,6 +144,14 @@ uint64_t cost_bus_words(const arch_bus *b, uint64_t bits);
 simtime cost_bus_word_ps(const arch *a, const arch_bus *b);
 simtime cost_bus_transfer_ps(const arch *a, const arch_bus *b, uint64_t bits, unsigned lanes_free);
 double cost_bus_energy_pj(const arch_bus *b, uint64_t bits);
+
+/* On-chip network (arch.noc): a transfer of `bits` over `hops` links without contention takes
+ * hops x router_cycles x cycle + ceil(bits / link_bits) x cycle, ps (the head pays each router,
+ * the body streams behind it), and bits x hops x energy_pj_per_bit_hop, pJ. 0 hops: 0 and 0. */
+simtime cost_noc_hop_ps(const arch *a);
+simtime cost_noc_serial_ps(const arch *a, uint64_t bits);
+simtime cost_noc_transfer_ps(const arch *a, uint64_t bits, unsigned hops);
+double cost_noc_energy_pj(const arch *a, uint64_t bits, unsigned hops);
 
 /* Vector module: `ops` lane operations over `lanes` lanes, ps; energy of ops and SRAM traffic. */
 simtime cost_vector_op_ps(const arch *a);
