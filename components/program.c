@@ -21,6 +21,7 @@ void program_fini(program *p)
     for (unsigned i = 0; p->tasks && i < p->n; i++) {
         free(p->tasks[i].name);
         free(p->tasks[i].copy_tile);
+        free(p->tasks[i].routes);
     }
     free(p->tasks);
     p->tasks = NULL;

@@ -25,6 +25,12 @@ typedef struct program_shape {
     uint64_t count;      /* tiles of this shape, count */
 } program_shape;
 
+/* One transfer over the on-chip network that every output of copy `copy` makes. */
+typedef struct program_route {
+    unsigned copy;     /* the task's copy, index */
+    unsigned src, dst; /* groups, index */
+} program_route;
+
 typedef struct program_task {
     char *name;                      /* the layer's name, owned */
     uint32_t layer;                  /* network layer index */
@@ -50,6 +56,11 @@ typedef struct program_task {
     uint64_t lane_ops;         /* lane operations, count */
     uint64_t sram_read_bytes;  /* bytes */
     uint64_t sram_write_bytes; /* bytes */
+
+    /* Both kinds: the output's transfers to consumers in other groups (arch.noc), in order. */
+    uint64_t noc_bits;     /* per vector (crossbar) or per inference (digital), bits */
+    unsigned n_routes;     /* count */
+    program_route *routes; /* owned; NULL when none */
 } program_task;
 
 typedef struct program {

@@ -5,6 +5,7 @@
 #include "emit.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
@@ -53,6 +54,21 @@ static void emit_crossbar(const network *n, const arch *a, const mapping_layer *
     t->sram_write_bytes = tr.sram_write_bytes;
 }
 
+/* The output's transfers over the on-chip network: mapping_layer_routes, as the model prices. */
+static void emit_routes(const network *n, const arch *a, const mapping *m, unsigned li,
+                        program_task *t)
+{
+    mapping_route *r;
+    t->n_routes = mapping_layer_routes(n, a, m, li, &r);
+    if (!t->n_routes)
+        return;
+    t->noc_bits = mapping_route_bits(n, a, m, li);
+    t->routes = mem_calloc(t->n_routes, sizeof *t->routes, "program routes");
+    for (unsigned k = 0; k < t->n_routes; k++)
+        t->routes[k] = (program_route){.copy = r[k].copy, .src = r[k].src, .dst = r[k].dst};
+    free(r);
+}
+
 void emit_program(const network *n, const arch *a, const mapping *m, program *out)
 {
     program p;
@@ -65,6 +81,7 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
         for (unsigned k = 0; k < nl->n_inputs; k++)
             if (nl->inputs[k] != NETWORK_INPUT)
                 t->deps[t->n_deps++] = (uint32_t)nl->inputs[k];
+        emit_routes(n, a, m, li, t);
         if (nl->xbar_index >= 0) {
             emit_crossbar(n, a, &m->layers[nl->xbar_index], t);
             continue;
@@ -75,7 +92,7 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
         t->lane_ops = tr.lane_ops;
         t->sram_read_bytes = tr.sram_read_bytes;
         t->sram_write_bytes = tr.sram_write_bytes;
-        t->group = t->n_deps ? p.tasks[t->deps[0]].group : 0;
+        t->group = mapping_layer_group(n, a, m, li, 0);
     }
     *out = p;
 }

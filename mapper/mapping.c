@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "topology.h"
 
 void mapping_fini(mapping *m)
 {
@@ -205,4 +206,68 @@ mapping_traffic mapping_layer_traffic(const network *n, const arch *a, const map
     t.sram_read_bytes = ceil_div(t.in_bits, 8);
     t.sram_write_bytes = nl->xbar.cols * ml->repeat;
     return t;
+}
+
+unsigned mapping_layer_group(const network *n, const arch *a, const mapping *m, unsigned layer,
+                             unsigned copy)
+{
+    const network_layer *nl = &n->layers[layer];
+    if (nl->xbar_index >= 0) {
+        const mapping_layer *ml = &m->layers[nl->xbar_index];
+        if (a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+            return 0;
+        return (unsigned)(ml->copy_tile[copy % ml->copies] / a->groups.tiles);
+    }
+    if (nl->n_inputs == 0 || nl->inputs[0] == NETWORK_INPUT)
+        return 0;
+    return mapping_layer_group(n, a, m, (unsigned)nl->inputs[0], 0);
+}
+
+static unsigned layer_copies(const network *n, const mapping *m, unsigned layer)
+{
+    int x = n->layers[layer].xbar_index;
+    return x >= 0 ? m->layers[x].copies : 1;
+}
+
+unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m, unsigned layer,
+                              mapping_route **out)
+{
+    *out = NULL;
+    if (a->noc.topology == ARCH_NOC_NONE || a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+        return 0;
+    unsigned copies = layer_copies(n, m, layer), count = 0, cap = 0;
+    mapping_route *r = NULL;
+    for (unsigned c = 0; c < copies; c++) {
+        unsigned src = mapping_layer_group(n, a, m, layer, c), first = count;
+        for (unsigned u = layer + 1; u < n->n_layers; u++) {
+            const network_layer *ul = &n->layers[u];
+            bool reads = false;
+            for (unsigned k = 0; k < ul->n_inputs && !reads; k++)
+                reads = ul->inputs[k] == (int)layer;
+            if (!reads)
+                continue;
+            unsigned dst = mapping_layer_group(n, a, m, u, c % layer_copies(n, m, u));
+            bool seen = dst == src;
+            for (unsigned k = first; k < count && !seen; k++)
+                seen = r[k].dst == dst;
+            if (seen)
+                continue;
+            if (count == cap) {
+                cap = cap ? 2 * cap : 4;
+                r = mem_realloc(r, cap, sizeof *r, "mapping routes");
+            }
+            r[count++] = (mapping_route){
+                .copy = c, .src = src, .dst = dst, .hops = topology_hops(&a->noc, src, dst)};
+        }
+    }
+    *out = r;
+    return count;
+}
+
+uint64_t mapping_route_bits(const network *n, const arch *a, const mapping *m, unsigned layer)
+{
+    int x = n->layers[layer].xbar_index;
+    mapping_traffic t =
+        x >= 0 ? mapping_layer_traffic(n, a, &m->layers[x]) : mapping_digital_traffic(n, layer);
+    return t.sram_write_bytes * 8;
 }

@@ -97,6 +97,31 @@ mapping_traffic mapping_layer_traffic(const network *n, const arch *a, const map
  * in_bits and out_bits 0 (no bus). */
 mapping_traffic mapping_digital_traffic(const network *n, unsigned layer);
 
+/* The group copy `copy` of network layer `layer` works in, index: a crossbar layer's copy, the
+ * group of its first tile (weight-stationary; copy taken modulo its copies), or 0 in reprogram
+ * mode; a digital layer, the group of its first input (0 for the network input), whose vector
+ * module runs it. */
+unsigned mapping_layer_group(const network *n, const arch *a, const mapping *m, unsigned layer,
+                             unsigned copy);
+
+/* One transfer over the on-chip network (arch.noc) that every output vector of one copy of a
+ * layer makes: from that copy's group to the group of a consumer's copy (copy c feeds copy
+ * c mod copies of each consumer; several consumers in one group get the data once). */
+typedef struct mapping_route {
+    unsigned copy;     /* producer copy (a digital layer: 0), index */
+    unsigned src, dst; /* groups, index (src != dst) */
+    unsigned hops;     /* links crossed, count (>= 1) */
+} mapping_route;
+
+/* The routes of layer `layer`'s output, copy by copy, into *out (owned by the caller: free;
+ * NULL when none); returns how many. None without a network (arch.noc.topology none) or when
+ * every consumer works in the producer's group. */
+unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m, unsigned layer,
+                              mapping_route **out);
+/* Bits one output vector of a crossbar layer (per input vector), or a digital layer's whole
+ * output (per inference), moves over each route: its 8-bit outputs, bits. */
+uint64_t mapping_route_bits(const network *n, const arch *a, const mapping *m, unsigned layer);
+
 const char *mapping_placement_name(mapping_placement p);
 /* 0 and *p set, or -1 for an unknown name. */
 int mapping_placement_parse(const char *name, mapping_placement *p);

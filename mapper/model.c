@@ -137,6 +137,44 @@ static void digital_layer(const network *n, const arch *a, unsigned li, model_la
         cost_vector_energy_pj(a, 0, tr.sram_read_bytes, tr.sram_write_bytes);
 }
 
+/* The on-chip network (arch.noc): every output vector of a copy makes its routes' transfers one
+ * after the other, after its vector-module work (exec.c's NOC stage), so a copy's per-vector time
+ * grows by the sum of its routes' times and the layer's time is its slowest copy's. */
+static void noc_layer(const network *n, const arch *a, const mapping *m, unsigned li,
+                      model_layer *out)
+{
+    mapping_route *r;
+    unsigned nr = mapping_layer_routes(n, a, m, li, &r);
+    if (nr == 0)
+        return;
+    int xi = n->layers[li].xbar_index;
+    const mapping_layer *ml = xi >= 0 ? &m->layers[xi] : NULL;
+    uint64_t bits = mapping_route_bits(n, a, m, li);
+    unsigned copies = ml ? ml->copies : 1;
+    simtime base = out->t_in_ps + out->t_tile_ps + out->t_out_ps + out->t_d_ps;
+    simtime slowest = 0;
+    out->t_noc_ps = 0;
+    unsigned k = 0;
+    for (unsigned c = 0; c < copies; c++) {
+        uint64_t vectors = ml ? ml->vectors / copies + (c < ml->vectors % copies) : 1;
+        simtime noc = 0;
+        for (; k < nr && r[k].copy == c; k++) {
+            noc += cost_noc_transfer_ps(a, bits, r[k].hops);
+            out->noc_bit_hops += bits * r[k].hops * vectors;
+            out->energy_pj[COST_E_NOC] += cost_noc_energy_pj(a, bits, r[k].hops) * (double)vectors;
+        }
+        simtime t = vectors * (base + noc);
+        if (t > slowest || c == 0) {
+            slowest = t;
+            out->t_noc_ps = noc;
+            out->noc_time_ps = vectors * noc;
+        }
+    }
+    assert(k == nr);
+    free(r);
+    out->time_ps = slowest; /* weight-stationary only: reprogram mode has no routes */
+}
+
 /* Groups holding at least one of the mapping's tiles (weight-stationary), count. */
 static uint64_t groups_used(const arch *a, const mapping *m)
 {
@@ -184,6 +222,8 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     for (unsigned li = 0; li < n->n_layers; li++)
         if (n->layers[li].xbar_index < 0)
             digital_layer(n, a, li, &r.layers[li]);
+    for (unsigned li = 0; li < n->n_layers; li++)
+        noc_layer(n, a, m, li, &r.layers[li]);
 
     uint64_t busy = 0, lanes = 0;
     for (unsigned li = 0; li < n->n_layers; li++) {
@@ -197,6 +237,8 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
         lanes += l->busy_lane_ps;
         r.macs += l->macs;
         r.programming_pj += l->programming_pj;
+        r.noc_bit_hops += l->noc_bit_hops;
+        r.noc_ps += l->noc_time_ps;
     }
     r.throughput_per_s = r.bottleneck_ps ? 1.0 / simtime_to_s(r.bottleneck_ps) : 0.0;
 
@@ -290,6 +332,14 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             a->tiles.count,
             a->mode == ARCH_MODE_WEIGHT_STATIONARY ? "weight-stationary" : "crossbars shared");
     fprintf(out, "utilisation = %.4f (busy tile time / (tiles x latency))\n", m->utilisation);
+    if (a->noc.topology != ARCH_NOC_NONE)
+        fprintf(out,
+                "noc = %.3f us of the latency (%.2f%%), %llu bit-hops per inference (%s, %u x %u "
+                "routers, %u-bit links)\n",
+                simtime_to_us(m->noc_ps),
+                m->latency_ps ? 100.0 * (double)m->noc_ps / (double)m->latency_ps : 0.0,
+                (unsigned long long)m->noc_bit_hops, arch_noc_topology_name(a->noc.topology),
+                a->noc.rows, a->noc.cols, a->noc.link_bits);
     cost_peak pk = cost_peak_eval(a);
     double ops = 2.0 * (double)m->macs * m->throughput_per_s;
     fprintf(out,
@@ -313,7 +363,7 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
 void model_print_csv(const network *n, const mapping *map, const model *m, FILE *out)
 {
     fprintf(out, "layer,kind,rows,cols,repeat,vectors,wb,ab,adc_bits,tiles_per_copy,copies,"
-                 "t_in_ps,t_tile_ps,t_out_ps,t_d_ps,time_ps,energy_pj\n");
+                 "t_in_ps,t_tile_ps,t_out_ps,t_d_ps,time_ps,energy_pj,t_noc_ps,noc_bit_hops\n");
     for (unsigned li = 0; li < n->n_layers; li++) {
         const network_layer *nl = &n->layers[li];
         const model_layer *l = &m->layers[li];
@@ -321,19 +371,23 @@ void model_print_csv(const network *n, const mapping *map, const model *m, FILE 
         for (int c = 0; c < COST_E_COUNT; c++)
             e += l->energy_pj[c];
         if (nl->xbar_index < 0) {
-            fprintf(out, "%s,%s,,,,,,,,,,0,0,0,%llu,%llu,%.9g\n", nl->name,
+            fprintf(out, "%s,%s,,,,,,,,,,0,0,0,%llu,%llu,%.9g,%llu,%llu\n", nl->name,
                     network_layer_kind_name(nl->kind), (unsigned long long)l->t_d_ps,
-                    (unsigned long long)l->time_ps, e);
+                    (unsigned long long)l->time_ps, e, (unsigned long long)l->t_noc_ps,
+                    (unsigned long long)l->noc_bit_hops);
             continue;
         }
         const mapping_layer *ml = &map->layers[nl->xbar_index];
-        fprintf(out, "%s,%s,%llu,%llu,%u,%llu,%u,%u,%u,%llu,%u,%llu,%llu,%llu,%llu,%llu,%.9g\n",
-                nl->name, network_layer_kind_name(nl->kind), (unsigned long long)nl->xbar.rows,
-                (unsigned long long)nl->xbar.cols, ml->repeat, (unsigned long long)ml->vectors,
-                ml->wb, ml->ab, ml->adc, (unsigned long long)ml->tiles_per_copy, ml->copies,
-                (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
-                (unsigned long long)l->t_out_ps, (unsigned long long)l->t_d_ps,
-                (unsigned long long)l->time_ps, e);
+        fprintf(
+            out,
+            "%s,%s,%llu,%llu,%u,%llu,%u,%u,%u,%llu,%u,%llu,%llu,%llu,%llu,%llu,%.9g,%llu,%llu\n",
+            nl->name, network_layer_kind_name(nl->kind), (unsigned long long)nl->xbar.rows,
+            (unsigned long long)nl->xbar.cols, ml->repeat, (unsigned long long)ml->vectors, ml->wb,
+            ml->ab, ml->adc, (unsigned long long)ml->tiles_per_copy, ml->copies,
+            (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
+            (unsigned long long)l->t_out_ps, (unsigned long long)l->t_d_ps,
+            (unsigned long long)l->time_ps, e, (unsigned long long)l->t_noc_ps,
+            (unsigned long long)l->noc_bit_hops);
     }
 }
 
@@ -380,8 +434,11 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
                     (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
                     (unsigned long long)l->t_out_ps);
         }
-        fprintf(out, ", \"t_d_ps\": %llu, \"time_ps\": %llu, \"energy_pj\": %.9g",
-                (unsigned long long)l->t_d_ps, (unsigned long long)l->time_ps, e);
+        fprintf(out,
+                ", \"t_d_ps\": %llu, \"t_noc_ps\": %llu, \"noc_bit_hops\": %llu, \"time_ps\": "
+                "%llu, \"energy_pj\": %.9g",
+                (unsigned long long)l->t_d_ps, (unsigned long long)l->t_noc_ps,
+                (unsigned long long)l->noc_bit_hops, (unsigned long long)l->time_ps, e);
         fprintf(out, ", \"energy_by_category_pj\": {");
         for (int c = 0; c < COST_E_STATIC_FIRST; c++)
             fprintf(out, "%s\"%s\": %.9g", c ? ", " : "", cost_category_name((cost_category)c),
@@ -404,9 +461,10 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
         fprintf(out, "\"%s\": %.9g, ", cost_category_name((cost_category)c),
                 m->energy_steady_pj[c]);
     fprintf(out,
-            "\"total\": %.9g}, \"macs\": %llu, \"tops_per_w_single\": %.9g, "
-            "\"tops_per_w_steady\": %.9g}\n}\n",
-            m->energy_steady_total_pj, (unsigned long long)m->macs,
+            "\"total\": %.9g}, \"macs\": %llu, \"noc_ps\": %llu, \"noc_bit_hops\": %llu, "
+            "\"tops_per_w_single\": %.9g, \"tops_per_w_steady\": %.9g}\n}\n",
+            m->energy_steady_total_pj, (unsigned long long)m->macs, (unsigned long long)m->noc_ps,
+            (unsigned long long)m->noc_bit_hops,
             model_tops_per_w(m->macs, m->energy_single_total_pj),
             model_tops_per_w(m->macs, m->energy_steady_total_pj));
 }

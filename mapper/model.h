@@ -22,6 +22,11 @@ typedef struct model_layer {
     simtime t_tile_ps;      /* the slowest tile's VMM */
     simtime t_out_ps;       /* partial sums over the output bus */
     simtime t_d_ps;         /* vector-module work (digital layers: the whole layer) */
+    simtime t_noc_ps;       /* the output's transfers to other groups over the on-chip network,
+                               per vector of the copy that sets the layer's time (digital: per
+                               inference), ps (0 without arch.noc) */
+    simtime noc_time_ps;    /* of time_ps, the network's part: t_noc_ps x that copy's vectors, ps */
+    uint64_t noc_bit_hops;  /* bits x hops the output moves over the network per inference */
     simtime write_ps;       /* reprogram mode: programming per inference, ps */
     simtime time_ps;        /* T_l with its copies: the layer's time for one inference, ps */
     uint64_t busy_tile_ps;  /* sum over the layer's tiles of their busy time (VMMs and, in
@@ -45,6 +50,9 @@ typedef struct model {
     double throughput_per_s; /* pipelined: 1 / bottleneck, inferences/s */
     cost_usage usage;        /* tiles, groups and busy times per inference */
     uint64_t macs;           /* multiply-accumulates per inference, count */
+    uint64_t noc_bit_hops;   /* bits x hops over the on-chip network per inference */
+    simtime noc_ps;          /* the layers' network time summed over one inference (the share of
+                                latency it takes), ps */
     /* Energy per inference by category, pJ, on the two time bases of static energy:
      * single = dynamic + static power x latency (one inference alone);
      * steady = dynamic + static power x bottleneck (the pipelined period, 1 / throughput). */
