@@ -744,9 +744,9 @@ static config_setting_t *copy_setting(config_setting_t *parent, const char *name
     return d;
 }
 
-/* The structured value v ("{ kind = \"fom\"; fom = 0.0011; }", "[0.1, 0.2]", "(1, \"a\")") or, over
- * a group, list or array, any scalar value: parsed by libconfig as the text "v = VALUE;" and put
- * in place of the setting `leaf` of parent (added when missing). */
+/* The structured value v ("{ kind = \"fom\"; fom = 0.0011; }", "[0.1, 0.2]", "(1, \"a\")"),
+ * parsed by libconfig as the text "v = VALUE;" and put in place of the setting `leaf` of parent
+ * (added when missing), whatever that setting held before. */
 static int set_parsed(config_t *cfg, config_setting_t *parent, const char *leaf,
                       const char *assignment, const char *v, err *e)
 {
