@@ -85,7 +85,9 @@ static const opt_spec run_table[] = {
             "CONFIG's own `arch` group)"),
     OPT_LIST("--set", "PATH=VALUE", run_opts, sets, n_sets,
              "override one architecture setting, e.g. arch.tiles.adc.bits=6\n"
-             "or arch.tiles.rows_active=18 (repeatable)"),
+             "or arch.tiles.rows_active=18 (repeatable); VALUE may be a libconfig\n"
+             "group, array or list, e.g. 'arch.tiles.adc.energy_pj={ kind =\n"
+             "\"fom\"; fom = 0.0011; }', which replaces the setting whole"),
     OPT_INT("--seed", "S", run_opts, seed, 0, LLONG_MAX,
             "run seed (default 1; recorded, the model draws no random numbers)"),
     OPT_ENUM("--queue", queue_names, run_opts, queue,

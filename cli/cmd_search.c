@@ -34,6 +34,7 @@ typedef struct opts {
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
         checkpoint_every, threads;
     double budget, timeout_s, budget_start, reference;
+    double min_accuracy; /* fraction; -1: search_min_accuracy_default */
     bool resume, stop_on_failure, quiet, json;
 } opts;
 
@@ -83,8 +84,17 @@ static const opt_spec search_table[] = {
     OPT_ENUM("--adc-mode", adc_mode_names, opts, adc_mode,
              "functional: saturate (default, Huang et al.), drop_lsb or ideal"),
     OPT_REAL("--reference", "F", opts, reference, 1e-9, 1.0,
-             "external: the reference accuracy, fraction (else the command\n"
-             "must report it as \"reference\" in its result JSON)"),
+             "the reference (full-precision) accuracy, fraction. external: else\n"
+             "the command must report it as \"reference\" in its result JSON;\n"
+             "proxy: the network's own (default: torchvision's top-1 for the\n"
+             "built-in ImageNet networks, else 1.0, accuracy relative to full\n"
+             "precision); refused with functional, which measures its own"),
+    OPT_REAL("--min-accuracy", "A", opts, min_accuracy, 0.0, 1.0,
+             "the least accuracy a best policy must reach, fraction (default:\n"
+             "chance 1/K, K the network's outputs, + 0.1 x (reference -\n"
+             "chance)). When no episode reaches it the search warns, writes\n"
+             "FILE.h5 without /search/best and no policy or copies files, and\n"
+             "exits 1"),
     OPT_FLAG("--stop-on-failure", opts, stop_on_failure,
              "a failed accuracy evaluation ends the search (default: it is\n"
              "logged and the search goes on)"),
@@ -200,6 +210,13 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
     acc_kind k = (acc_kind)o->accuracy;
     acc_config c;
     memset(&c, 0, sizeof c);
+    if (k == ACC_BACKEND_FUNCTIONAL && o->reference > 0)
+        return err_set(e, ERR_INPUT,
+                       "--reference %g: found with --accuracy functional, expected no --reference: "
+                       "the functional backend measures its reference (the float network on the "
+                       "same hold-out images)",
+                       o->reference);
+    c.proxy.reference = o->reference; /* 0: by the network's name */
     c.external.command = o->command;
     c.external.timeout_s = o->timeout_s > 0 ? o->timeout_s : 600.0;
     c.external.reference = o->reference;
@@ -324,8 +341,15 @@ static ep_row ep_row_of(const search_episode *s, unsigned episode)
     return r;
 }
 
+/* What the minimum accuracy decided: the threshold, the episodes at it, whether a best is kept. */
+typedef struct min_check {
+    double min; /* the least accuracy (the default from the best episode's reference), fraction */
+    unsigned reached; /* episodes not failed at or above it (each at its own default), count */
+    bool keep_best;   /* a best episode exists and some episode reached the minimum */
+} min_check;
+
 static int write_search(h5file *f, const network *n, const search_log *log, const opts *o,
-                        const search_options *so, const env_config *ec, err *e)
+                        const search_options *so, const env_config *ec, const min_check *mc, err *e)
 {
     ERR_TRY(h5file_group(f, "/search", e));
     ep_row *rows = mem_calloc(log->n ? log->n : 1, sizeof *rows, "search rows");
@@ -343,7 +367,7 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
             pr[(size_t)i * log->layers + l] = pol_row_of(n, log, i, l);
     rc = h5table_write(f, "/search/policies", "every episode's bits and copies by crossbar layer",
                        pol_cols, sizeof pol_cols / sizeof pol_cols[0], sizeof *pr, pr, cells, e);
-    if (rc == 0 && log->best >= 0)
+    if (rc == 0 && mc->keep_best)
         rc = h5table_write(f, "/search/best", "the best episode's bits and copies", pol_cols,
                            sizeof pol_cols / sizeof pol_cols[0], sizeof *pr,
                            pr + (size_t)log->best * log->layers, log->layers, e);
@@ -369,6 +393,8 @@ static int write_search(h5file *f, const network *n, const search_log *log, cons
     ERR_TRY(h5file_attr_u64(f, g, "episodes", so->episodes, e));
     ERR_TRY(h5file_attr_u64(f, g, "seed", so->seed, e));
     ERR_TRY(h5file_attr_u64(f, g, "best_episode", (uint64_t)(log->best < 0 ? 0 : log->best), e));
+    ERR_TRY(h5file_attr_f64(f, g, "min_accuracy", mc->min, e));
+    ERR_TRY(h5file_attr_u64(f, g, "episodes_at_min_accuracy", mc->reached, e));
     ERR_TRY(h5file_attr_u64(f, g, "hidden", so->ddpg.hidden1, e));
     ERR_TRY(h5file_attr_f64(f, g, "lr_actor", so->ddpg.lr_actor, e));
     ERR_TRY(h5file_attr_f64(f, g, "lr_critic", so->ddpg.lr_critic, e));
@@ -459,6 +485,7 @@ typedef struct summary {
     const search_options *so;
     const env_config *ec;
     const char *policy_path, *copies_path, *output; /* the files written */
+    const min_check *mc;
 } summary;
 
 static void print_summary(const summary *sm)
@@ -512,7 +539,11 @@ static void print_summary(const summary *sm)
            "accuracy %.3f\n",
            total, log->t_agent_s, log->t_update_s, log->t_replicate_s, log->t_cost_s,
            log->t_accuracy_s);
-    printf("best policy: %s\nbest copies: %s\n", sm->policy_path, sm->copies_path);
+    if (sm->mc->keep_best)
+        printf("best policy: %s\nbest copies: %s\n", sm->policy_path, sm->copies_path);
+    else
+        printf("best policy: none written: no episode reached the minimum accuracy %.4f%%\n",
+               100 * sm->mc->min);
 }
 
 static void print_json(const summary *sm)
@@ -562,9 +593,13 @@ static void print_json(const summary *sm)
         }
         jsonw_close(&w);
         jsonw_close(&w);
-        jsonw_str(&w, "best_policy", sm->policy_path);
-        jsonw_str(&w, "best_copies", sm->copies_path);
+        if (sm->mc->keep_best) {
+            jsonw_str(&w, "best_policy", sm->policy_path);
+            jsonw_str(&w, "best_copies", sm->copies_path);
+        }
     }
+    jsonw_num(&w, "min_accuracy", sm->mc->min);
+    jsonw_u64(&w, "episodes_at_min_accuracy", sm->mc->reached);
     jsonw_object(&w, "seconds");
     jsonw_num(&w, "agent", log->t_agent_s);
     jsonw_num(&w, "agent_updates", log->t_update_s);
@@ -593,6 +628,7 @@ int cmd_search(int argc, char **argv)
               .warmup = -1,
               .hidden = -1,
               .checkpoint_every = -1,
+              .min_accuracy = -1,
               .out = "traces/search.h5"};
     int prc = opt_parse_arg(&search_command, argc, argv, &o, &o.config);
     if (prc != OPT_GO)
@@ -672,6 +708,11 @@ int cmd_search(int argc, char **argv)
         goto done;
     }
 
+    min_check mc = {.reached = search_reached(&log, &n, o.min_accuracy)};
+    mc.keep_best = log.best >= 0 && mc.reached > 0;
+    mc.min = o.min_accuracy >= 0 ? o.min_accuracy
+             : log.best >= 0     ? search_min_accuracy_default(&n, log.ep[log.best].out.reference)
+                                 : search_min_accuracy_default(&n, 1.0);
     char *cmdline = cli_command_line(argc, argv);
     char cfgtext[1024];
     snprintf(cfgtext, sizeof cfgtext,
@@ -686,8 +727,8 @@ int cmd_search(int argc, char **argv)
     int wrc = cli_meta_write(f, cmdline, cfgtext, so.seed, start_time, &e);
     free(cmdline);
     if (wrc == 0)
-        wrc = write_search(f, &n, &log, &o, &so, &ec, &e);
-    if (wrc == 0 && log.best >= 0)
+        wrc = write_search(f, &n, &log, &o, &so, &ec, &mc, &e);
+    if (wrc == 0 && mc.keep_best)
         wrc = write_best_files(stem, &n, &log, best_out, &e);
     if (wrc < 0) { /* the best files' temporaries are gone already */
         fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
@@ -698,11 +739,11 @@ int cmd_search(int argc, char **argv)
     }
     int crc = h5file_commit(f, &e);
     f = NULL;
-    if (crc < 0 && log.best >= 0) {
+    if (crc < 0 && mc.keep_best) {
         cli_out_discard(&best_out[0]);
         cli_out_discard(&best_out[1]);
     }
-    if (crc < 0 || (log.best >= 0 && best_files_commit(best_out, &e) < 0)) {
+    if (crc < 0 || (mc.keep_best && best_files_commit(best_out, &e) < 0)) {
         fprintf(stderr, "xbarsim search: %s: %s\n", o.out, e.msg);
         status = 1;
         goto done;
@@ -713,9 +754,10 @@ int cmd_search(int argc, char **argv)
                         .log = &log,
                         .so = &so,
                         .ec = &ec,
-                        .policy_path = log.best >= 0 ? best_out[0].path : "",
-                        .copies_path = log.best >= 0 ? best_out[1].path : "",
-                        .output = o.out};
+                        .policy_path = mc.keep_best ? best_out[0].path : "",
+                        .copies_path = mc.keep_best ? best_out[1].path : "",
+                        .output = o.out,
+                        .mc = &mc};
     if (!o.quiet && o.json)
         print_json(&sm);
     else if (!o.quiet) {
@@ -723,6 +765,20 @@ int cmd_search(int argc, char **argv)
         printf("wrote %s\n", o.out);
     }
     status = 0;
+    if (log.best >= 0 && !mc.keep_best) {
+        const env_outcome *b = &log.ep[log.best].out;
+        fprintf(
+            stderr,
+            "xbarsim search: warning: no episode of %u reached the minimum accuracy %.4f%% (%s; "
+            "the best episode, %d, has %.4f%%%s): no best policy written (--min-accuracy A "
+            "sets the minimum)\n",
+            log.n, 100 * mc.min,
+            o.min_accuracy >= 0 ? "--min-accuracy"
+                                : "chance 1/K, K the network's outputs, + 0.1 x (reference - "
+                                  "chance)",
+            log.best, 100 * b->accuracy, b->estimate ? ", an estimate" : "");
+        status = 1;
+    }
 done:
     if (f)
         h5file_abort(f);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ typedef struct sweep_opts {
     unsigned shards;       /* shards in all (1: no sharding) */
     double snapshot_s;     /* rewrite the HDF5 file at most this often while running, s */
     bool list;             /* print the points, run nothing */
+    bool estimate;         /* time a sample of points, project the sweep, run nothing else */
+    long long sample;      /* --estimate: points timed, count */
+    long long task_cores;  /* --estimate: cores of one array task, count */
+    double task_hours;     /* --estimate: wall time of one array task, h */
     bool quiet;            /* no summary */
     bool json;             /* the summary as JSON */
 } sweep_opts;
@@ -85,7 +90,24 @@ static const opt_spec sweep_table[] = {
     OPT_REAL("--snapshot", "S", sweep_opts, snapshot_s, 0.0, 1e9,
              "rewrite FILE.h5 with the points so far at most every S s (default 60;\n"
              "0: only at the end)"),
-    OPT_FLAG("--list", sweep_opts, list, "print the points' settings and exit"),
+    OPT_FLAG("--list", sweep_opts, list, "print the points' settings and exit", .group = 1),
+    OPT_FLAG("--estimate", sweep_opts, estimate,
+             "time a sample of points (--sample, evenly spaced through the\n"
+             "sweep, one after the other on one core), print the projected\n"
+             "core-hours of the whole sweep (mean s per point x points / 3600)\n"
+             "and a Slurm array of ceil(1.25 x core-hours / (C x H)) tasks (at\n"
+             "most one per point; 1.25: headroom for the spread between points)\n"
+             "for tasks of --task-cores C cores and --task-hours H; writes nothing",
+             .group = 1),
+    OPT_INT("--sample", "N", sweep_opts, sample, 1, 100000,
+            "--estimate: points timed (default 8; all of them in a smaller\n"
+            "sweep): point floor((2i + 1) P / 2N) for i = 0 .. N-1 of P"),
+    OPT_REAL("--task-hours", "H", sweep_opts, task_hours, 0.001, 10000.0,
+             "--estimate: wall time of one array task, h (default 1: the\n"
+             "--time of scripts/slurm/sweep_array.sbatch)"),
+    OPT_INT("--task-cores", "C", sweep_opts, task_cores, 1, 1024,
+            "--estimate: cores of one array task (default 2: the script's\n"
+            "--cpus-per-task, its -j)"),
     OPT_FLAG("-q", sweep_opts, quiet, "no summary"),
     OPT_FLAG("--json", sweep_opts, json,
              "the summary as one JSON object (points done and failed, the first\n"
@@ -371,6 +393,96 @@ static void list_points(const sweep_spec *s, const sweep_store *st)
     }
 }
 
+/* ---- --estimate ---------------------------------------------------------------------------- */
+
+/* Headroom of the suggested array over the projection: the sample's mean is an estimate (points
+ * differ in cost along the axes) and a task's threads do not scale perfectly (2 threads ran the
+ * 2 000-point example at about 90 % efficiency, bench/sweep_bench.sh). An assumption, stated. */
+#define ESTIMATE_HEADROOM 1.25
+#define SLURM_MAX_ARRAY   1001 /* Slurm's default MaxArraySize (slurm.conf(5)) */
+
+/* Time the sample, one point after the other on one core with one cache (as a worker runs), and
+ * print the projection. Nothing is written. */
+static void estimate(const sweep_spec *s, const sweep_opts *o)
+{
+    uint64_t n = (uint64_t)o->sample < s->points ? (uint64_t)o->sample : s->points;
+    uint64_t *k = mem_calloc(n, sizeof *k, "estimate sample");
+    double *t = mem_calloc(n, sizeof *t, "estimate times");
+    point_cache *c = point_cache_create();
+    uint64_t failed = 0;
+    double total = 0, lo = INFINITY, hi = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        k[i] = (2 * i + 1) * s->points / (2 * n); /* the middle of the i-th of n equal blocks */
+        point_result res;
+        double t0 = wallclock_s();
+        eval_point(s, k[i], c, &res);
+        t[i] = wallclock_s() - t0;
+        failed += !res.ok;
+        total += t[i];
+        lo = t[i] < lo ? t[i] : lo;
+        hi = t[i] > hi ? t[i] : hi;
+    }
+    point_cache_destroy(c);
+    double mean = total / (double)n, core_h = mean * (double)s->points / 3600.0;
+    double per_task = o->task_hours * (double)o->task_cores; /* core-hours */
+    double want = ceil(core_h * ESTIMATE_HEADROOM / per_task);
+    uint64_t tasks = want < 1 ? 1 : want > (double)s->points ? s->points : (uint64_t)want;
+    uint64_t per = (s->points + tasks - 1) / tasks; /* points of the largest task */
+    double task_h = mean * (double)per / (double)o->task_cores / 3600.0;
+    if (o->json) {
+        jsonw w;
+        jsonw_begin(&w, stdout);
+        jsonw_object(&w, NULL);
+        jsonw_str(&w, "sweep", s->origin);
+        jsonw_str(&w, "job", point_job_name(s->job));
+        jsonw_u64(&w, "points", s->points);
+        jsonw_array(&w, "sample");
+        for (uint64_t i = 0; i < n; i++)
+            jsonw_u64(&w, NULL, k[i]);
+        jsonw_close(&w);
+        jsonw_u64(&w, "sample_failed", failed);
+        jsonw_num(&w, "sample_wall_s", total);
+        jsonw_num(&w, "mean_s_per_point", mean);
+        jsonw_num(&w, "core_hours", core_h);
+        jsonw_num(&w, "task_hours", o->task_hours);
+        jsonw_u64(&w, "task_cores", (uint64_t)o->task_cores);
+        jsonw_num(&w, "headroom", ESTIMATE_HEADROOM);
+        jsonw_u64(&w, "array_tasks", tasks);
+        jsonw_u64(&w, "points_per_task", per);
+        jsonw_num(&w, "hours_per_task", task_h);
+        jsonw_close(&w);
+        jsonw_end(&w);
+    } else {
+        printf("# xbarsim sweep %s --estimate: job %s, %" PRIu64 " points\n", s->origin,
+               point_job_name(s->job), s->points);
+        printf("sample: %" PRIu64 " points timed on one core (", n);
+        for (uint64_t i = 0; i < n && i < 12; i++)
+            printf("%s%" PRIu64, i ? ", " : "", k[i]);
+        printf("%s) in %.3f s: %.4g s per point (%.4g .. %.4g)", n > 12 ? ", ..." : "", total, mean,
+               lo, hi);
+        if (failed)
+            printf(", %" PRIu64 " failed (a failed point is usually quick: the projection may be "
+                   "low)",
+                   failed);
+        printf("\nprojected: %.4g core-hours for the %" PRIu64 " points (%.4g s x %" PRIu64 ")\n",
+               core_h, s->points, mean, s->points);
+        long minutes = (long)ceil(o->task_hours * 60.0 - 1e-9);
+        printf("suggested: %" PRIu64 " array task%s of %lld cores and %.4g h (%.2fx headroom): "
+               "sbatch --array=0-%" PRIu64 " --cpus-per-task=%lld --time=%ld:%02ld:00 "
+               "scripts/slurm/sweep_array.sbatch %s\n",
+               tasks, tasks == 1 ? "" : "s", o->task_cores, o->task_hours, ESTIMATE_HEADROOM,
+               tasks - 1, o->task_cores, minutes / 60, minutes % 60, s->origin);
+        printf("each task: at most %" PRIu64 " points, about %.3g h at the sampled rate\n", per,
+               task_h);
+        if (tasks > SLURM_MAX_ARRAY)
+            printf("note: %" PRIu64 " tasks exceed Slurm's default MaxArraySize (%d): ask for "
+                   "longer or wider tasks (--task-hours, --task-cores)\n",
+                   tasks, SLURM_MAX_ARRAY);
+    }
+    free(t);
+    free(k);
+}
+
 static void summary(const runner *r, double wall_s)
 {
     printf("# xbarsim sweep %s: job %s, %" PRIu64 " points in the share %u/%u\n", r->spec->origin,
@@ -478,7 +590,12 @@ static int finish(runner *r)
 
 int cmd_sweep(int argc, char **argv)
 {
-    sweep_opts o = {.shards = 1, .snapshot_s = 60, .out = "traces/sweep.h5"};
+    sweep_opts o = {.shards = 1,
+                    .snapshot_s = 60,
+                    .out = "traces/sweep.h5",
+                    .sample = 8,
+                    .task_cores = 2,
+                    .task_hours = 1.0};
     int prc = parse_args(argc, argv, &o);
     if (prc != OPT_GO)
         return prc;
@@ -512,9 +629,11 @@ int cmd_sweep(int argc, char **argv)
     sweep_store_init(&r.st, &spec, o.shard, o.shards);
     uint64_t *pending = NULL, n = 0;
     int go = 1;
-    if (o.list) {
-        if (rank == 0)
+    if (o.list || o.estimate) {
+        if (rank == 0 && o.list)
             list_points(&spec, &r.st);
+        else if (rank == 0)
+            estimate(&spec, &o);
         status = 0;
         go = 0;
     } else if (rank == 0) {
@@ -527,7 +646,7 @@ int cmd_sweep(int argc, char **argv)
         }
     }
 #ifdef XBARSIM_MPI
-    if (mpi && !o.list) {
+    if (mpi && !o.list && !o.estimate) {
         MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
         uint64_t id = spec.id;
         MPI_Bcast(&id, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);

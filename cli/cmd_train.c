@@ -74,7 +74,8 @@ static const opt_spec train_table[] = {
     OPT_STR("--arch", "ARCH", topts, arch,
             "architecture file or preset name for the crossbar (default lrmp)"),
     OPT_LIST("--set", "PATH=VALUE", topts, sets, n_sets,
-             "override an architecture setting, e.g. arch.tiles.rows_active=9"),
+             "override an architecture setting, e.g. arch.tiles.rows_active=9\n"
+             "(VALUE may be a libconfig group, array or list, as for run)"),
     OPT_INT("--adc-bits", "B", topts, adc_bits, 1, ARCH_MAX_ADC_BITS,
             "every layer's ADC bits (default: the policy's, else the arch's)"),
     OPT_ENUM("--adc-mode", adc_mode_names, topts, adc_mode,

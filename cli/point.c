@@ -254,7 +254,8 @@ typedef struct inputs {
     const network *net; /* the cache's, or own */
     network own;        /* when there is no cache */
     policy pol;
-    unsigned *copies;
+    unsigned *copies; /* per crossbar layer; NULL: one each (or auto_copies: not chosen yet) */
+    bool auto_copies; /* replication.copies = "auto": chosen by auto_copies() */
     bool have_a, have_own, have_pol;
     mapping_placement placement;
 } inputs;
@@ -371,17 +372,16 @@ static int load_arch(const pset *p, const char *dir, point_cache *c, arch *a, er
     const char *path = resolve(c, RES_ARCH, p->value[PATH_ARCH], here, "arch", buf, sizeof buf);
     config_t cfg;
     ERR_TRY(parse_arch(path, c, &cfg, e));
-    enum { ASSIGNMENT_BYTES = 512 };
-    char *text = mem_calloc(p->n_ov + 1, ASSIGNMENT_BYTES, "arch overrides");
-    const char **sets = mem_calloc(p->n_ov + 1, sizeof *sets, "arch overrides");
-    for (unsigned i = 0; i < p->n_ov; i++) {
-        sets[i] = text + (size_t)i * ASSIGNMENT_BYTES;
-        snprintf(text + (size_t)i * ASSIGNMENT_BYTES, ASSIGNMENT_BYTES, "%s=%s", p->ov[i]->path,
-                 p->ov[i]->text);
+    char **sets = mem_calloc(p->n_ov + 1, sizeof *sets, "arch overrides");
+    for (unsigned i = 0; i < p->n_ov; i++) { /* "PATH=VALUE"; a structured value may be long */
+        size_t len = strlen(p->ov[i]->path) + strlen(p->ov[i]->text) + 2;
+        sets[i] = mem_alloc(len, "arch override");
+        snprintf(sets[i], len, "%s=%s", p->ov[i]->path, p->ov[i]->text);
     }
-    int rc = cli_arch_from_config(&cfg, path, sets, p->n_ov, a, e);
+    int rc = cli_arch_from_config(&cfg, path, (const char *const *)sets, p->n_ov, a, e);
+    for (unsigned i = 0; i < p->n_ov; i++)
+        free(sets[i]);
     free(sets);
-    free(text);
     return rc;
 }
 
@@ -398,8 +398,10 @@ static int inputs_load(inputs *in, const pset *p, const char *dir, point_cache *
         resolve(c, RES_POLICY, get(p, PATH_POLICY, "uniform:8"), here, NULL, sbuf, sizeof sbuf);
     ERR_TRY(policy_from_spec(spec, in->net, &in->a, NULL, &in->pol, e));
     in->have_pol = true;
+    in->auto_copies = strcmp(get(p, PATH_COPIES, "none"), "auto") == 0;
     spec = resolve(c, RES_COPIES, get(p, PATH_COPIES, "none"), here, NULL, sbuf, sizeof sbuf);
-    ERR_TRY(replication_from_spec(spec, in->net, &in->copies, e));
+    if (!in->auto_copies)
+        ERR_TRY(replication_from_spec(spec, in->net, &in->copies, e));
     const char *place = get(p, PATH_PLACEMENT, "groups");
     if (mapping_placement_parse(place, &in->placement) < 0)
         return err_set(e, ERR_INPUT, "placement: found '%s', expected groups or packed", place);
@@ -515,9 +517,61 @@ static void put_model(const arch *a, const model *mo, double *m)
     m[POINT_METRIC_UTILISATION] = mo->utilisation;
 }
 
+/* replication.objective: latency or throughput (mix needs GLPK, which a sweep does not run). */
+static int objective_of(const pset *p, replicate_objective *obj, double *alpha, err *e)
+{
+    const char *name = get(p, PATH_OBJECTIVE, "latency");
+    if (replicate_objective_parse(name, obj, alpha) < 0 || *obj == REPLICATE_OBJ_MIX)
+        return err_set(e, ERR_INPUT,
+                       "replication.objective: found '%s', expected latency or throughput", name);
+    return 0;
+}
+
+/* The copies `xbarsim replicate --objective O --budget B` chooses for the point
+ * (replication.objective and replication.budget; the exact solver, the budget capped at the
+ * chip's tiles, the point's placement and policy) into copies[n_xbar], with their layout and
+ * price in *m and *mo (mapping_fini, model_fini) on 0. *prob, zeroed by the caller, is theirs to
+ * replicate_problem_fini whatever the outcome; its budget is the one that fit. */
+static int replicate_point(inputs *in, const pset *p, replicate_problem *prob, unsigned *copies,
+                           mapping *m, model *mo, err *e)
+{
+    replicate_objective obj;
+    double alpha;
+    ERR_TRY(objective_of(p, &obj, &alpha, e));
+    ERR_TRY(replicate_problem_from_model(in->net, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"),
+                                         obj, alpha, prob, e));
+    if (prob->budget > in->a.tiles.count)
+        prob->budget = in->a.tiles.count;
+    return replicate_fit(in->net, &in->a, &in->pol, in->placement, prob, REPLICATE_SOLVER_EXACT,
+                         copies, m, mo, e);
+}
+
+/* replication.copies = "auto": replicate_point's copies into in->copies, so that the map or run
+ * job then evaluates exactly what `map --replication` (`run --replication`) of them gives. */
+static int auto_copies(inputs *in, const pset *p, err *e)
+{
+    if (!in->auto_copies)
+        return 0;
+    replicate_problem prob = {0};
+    in->copies = mem_calloc(in->net->n_xbar ? in->net->n_xbar : 1, sizeof *in->copies, "copies");
+    mapping m;
+    model mo;
+    int rc = replicate_point(in, p, &prob, in->copies, &m, &mo, e);
+    if (rc == 0) {
+        model_fini(&mo);
+        mapping_fini(&m);
+    } else {
+        err_prefix(e, "replication.copies = \"auto\" (budget %s, objective %s)",
+                   get(p, PATH_BUDGET, "1.0x"), get(p, PATH_OBJECTIVE, "latency"));
+    }
+    replicate_problem_fini(&prob);
+    return rc;
+}
+
 static int job_map(inputs *in, const pset *p, const char *dir, point_cache *c, double *m, err *e)
 {
     mapping map;
+    ERR_TRY(auto_copies(in, p, e));
     ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &map, e));
     model mo;
     model_evaluate(in->net, &in->a, &map, &mo);
@@ -540,6 +594,7 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     r.inferences = inferences;
     r.overlap = overlap;
     r.a = in->a; /* shallow: the point's arch, still owned by in (never arch_fini'd here) */
+    ERR_TRY(auto_copies(in, p, e));
     ERR_TRY(mapping_build(in->net, &in->a, &in->pol, in->copies, in->placement, &r.m, e));
     model_evaluate(in->net, &in->a, &r.m, &r.mo);
     emit_program(in->net, &in->a, &r.m, &r.p);
@@ -574,24 +629,11 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
 static int job_replicate(inputs *in, const pset *p, const char *dir, point_cache *c, double *m,
                          err *e)
 {
-    replicate_objective obj;
-    double alpha;
-    const char *obj_name = get(p, PATH_OBJECTIVE, "latency");
-    if (replicate_objective_parse(obj_name, &obj, &alpha) < 0 || obj == REPLICATE_OBJ_MIX)
-        return err_set(e, ERR_INPUT,
-                       "replication.objective: found '%s', expected latency or "
-                       "throughput",
-                       obj_name);
     replicate_problem prob = {0};
-    ERR_TRY(replicate_problem_from_model(in->net, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"),
-                                         obj, alpha, &prob, e));
-    if (prob.budget > in->a.tiles.count)
-        prob.budget = in->a.tiles.count;
     unsigned *copies = mem_calloc(in->net->n_xbar ? in->net->n_xbar : 1, sizeof *copies, "copies");
     mapping before_map, after_map;
     model before, after;
-    int rc = replicate_fit(in->net, &in->a, &in->pol, in->placement, &prob, REPLICATE_SOLVER_EXACT,
-                           copies, &after_map, &after, e);
+    int rc = replicate_point(in, p, &prob, copies, &after_map, &after, e);
     if (rc < 0)
         goto done;
     if ((rc = price_network(in->net, &in->a, &in->pol, NULL, in->placement, &before_map, &before,

@@ -88,7 +88,7 @@ typedef enum point_metric {
     X(NETWORK, "network", 's', "built-in network name or file")                                    \
     X(POLICY, "policy", 's', "uniform:B, uniform:W,A, a .csv or libconfig policy file")            \
     X(POLICY_UNIFORM, "policy.uniform", 'u', "B: every layer B-bit weights and activations")       \
-    X(COPIES, "replication.copies", 's', "copies per layer: none, NAME=K[,...] or a file")         \
+    X(COPIES, "replication.copies", 's', "copies per layer: none, auto, NAME=K[,...] or a file")   \
     X(BUDGET, "replication.budget", 'x', "replicate: tiles N, FACTORx or chip; a number: FACTORx") \
     X(OBJECTIVE, "replication.objective", 's', "replicate: latency or throughput")                 \
     X(PLACEMENT, "placement", 's', "groups or packed")                                             \

@@ -60,6 +60,77 @@ static int scalar_text(const config_setting_t *v, char **text, bool *numeric, do
     return 0;
 }
 
+/* v written back as libconfig text (a group "{ a = 1; b = \"x\"; }", an array "[0.1, 0.2]", a
+ * list "( ... )"), which cfgfile_override reads again as the same value: floats keep a '.' or an
+ * exponent and 17 digits, 64-bit integers their L. */
+static void write_value(FILE *f, const config_setting_t *v)
+{
+    char buf[64];
+    switch (config_setting_type(v)) {
+    case CONFIG_TYPE_INT:
+        fprintf(f, "%d", config_setting_get_int(v));
+        break;
+    case CONFIG_TYPE_INT64:
+        fprintf(f, "%lldL", config_setting_get_int64(v));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        for (int digits = 15; digits <= 17; digits++) { /* the shortest that reads back */
+            snprintf(buf, sizeof buf, "%.*g", digits, config_setting_get_float(v));
+            if (strtod(buf, NULL) == config_setting_get_float(v))
+                break;
+        }
+        fprintf(f, "%s%s", buf, strpbrk(buf, ".eEni") ? "" : ".0");
+        break;
+    case CONFIG_TYPE_BOOL:
+        fputs(config_setting_get_bool(v) ? "true" : "false", f);
+        break;
+    case CONFIG_TYPE_STRING:
+        fputc('"', f);
+        for (const char *c = config_setting_get_string(v); *c; c++)
+            fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        fputc('"', f);
+        break;
+    default: { /* group, array, list */
+        bool group = config_setting_is_group(v);
+        fputs(group ? "{" : config_setting_is_array(v) ? "[" : "(", f);
+        for (int i = 0; i < config_setting_length(v); i++) {
+            const config_setting_t *m = config_setting_get_elem(v, (unsigned)i);
+            if (group)
+                fprintf(f, " %s = ", config_setting_name(m));
+            else if (i)
+                fputs(", ", f);
+            write_value(f, m);
+            if (group)
+                fputc(';', f);
+        }
+        fputs(group ? " }" : config_setting_is_array(v) ? "]" : ")", f);
+        break;
+    }
+    }
+}
+
+/* A structured value (group, array or list) as libconfig text, owned by the caller. */
+static char *structured_text(const config_setting_t *v)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        mem_oom(0, "sweep value text");
+    write_value(f, v);
+    fclose(f);
+    return text;
+}
+
+/* "PATH=TEXT", owned by the caller (a structured value has no length limit). */
+static char *assign_text(const char *path, const char *text)
+{
+    size_t n = strlen(path) + strlen(text) + 2;
+    char *a = mem_alloc(n, "sweep assignment");
+    snprintf(a, n, "%s=%s", path, text);
+    return a;
+}
+
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -151,8 +222,15 @@ static int read_values(sweep_spec *s, sweep_axis *a, const config_setting_t *lis
         char *text;
         bool numeric;
         double num;
-        if (scalar_text(v, &text, &numeric, &num) < 0)
-            return fail(e, s, v, where, "expected numbers, booleans or strings");
+        if (scalar_text(v, &text, &numeric, &num) < 0) {
+            if (strncmp(a->path, "arch.", 5) != 0)
+                return fail(e, s, v, where,
+                            "found a group, array or list, expected numbers, booleans or strings "
+                            "(structured values are for arch.* settings)");
+            text = structured_text(v); /* a group, array or list for an arch setting */
+            numeric = false;
+            num = NAN;
+        }
         add_value(a, text, numeric, num);
     }
     return 0;
@@ -311,17 +389,19 @@ static int check_new_keys(const sweep_spec *s, const char *arch_path, err *e)
     for (unsigned i = 0; i < s->n_base; i++) {
         if (strncmp(s->base[i].path, "arch.", 5) != 0)
             continue;
-        char a[512];
-        snprintf(a, sizeof a, "%s=%s", s->base[i].path, s->base[i].text);
-        ERR_TRY(check_new_key(s, arch_path, a, "sweep.base", 0, e));
+        char *a = assign_text(s->base[i].path, s->base[i].text);
+        int rc = check_new_key(s, arch_path, a, "sweep.base", 0, e);
+        free(a);
+        ERR_TRY(rc);
     }
     for (unsigned k = 0; k < s->n_axes; k++) {
         if (strncmp(s->axes[k].path, "arch.", 5) != 0)
             continue;
-        char a[512], where[64];
-        snprintf(a, sizeof a, "%s=%s", s->axes[k].path, s->axes[k].values[0].text);
+        char *a = assign_text(s->axes[k].path, s->axes[k].values[0].text), where[64];
         snprintf(where, sizeof where, "sweep.axes.[%u]", k);
-        ERR_TRY(check_new_key(s, arch_path, a, where, s->axes[k].line, e));
+        int rc = check_new_key(s, arch_path, a, where, s->axes[k].line, e);
+        free(a);
+        ERR_TRY(rc);
     }
     return 0;
 }
@@ -355,19 +435,20 @@ static int check_arch_paths(sweep_spec *s, const config_setting_t *root, err *e)
     for (unsigned i = 0; rc == 0 && i < s->n_base; i++) {
         if (strncmp(s->base[i].path, "arch.", 5) != 0)
             continue;
-        char a[512];
-        snprintf(a, sizeof a, "%s=%s", s->base[i].path, s->base[i].text);
+        char *a = assign_text(s->base[i].path, s->base[i].text);
         if ((rc = cfgfile_override(&cfg, a, e)) < 0)
             err_prefix(e, "%s: sweep.base", s->origin);
+        free(a);
     }
     for (unsigned k = 0; rc == 0 && k < s->n_axes; k++) {
         const sweep_axis *ax = &s->axes[k];
         if (strncmp(ax->path, "arch.", 5) != 0)
             continue;
         for (unsigned i = 0; rc == 0 && i < ax->n; i++) {
-            char a[512];
-            snprintf(a, sizeof a, "%s=%s", ax->path, ax->values[i].text);
-            if ((rc = cfgfile_override(&cfg, a, e)) < 0)
+            char *a = assign_text(ax->path, ax->values[i].text);
+            rc = cfgfile_override(&cfg, a, e);
+            free(a);
+            if (rc < 0)
                 err_prefix(e, "%s:%u: sweep.axes.[%u]", s->origin, ax->line, k);
         }
     }

@@ -548,7 +548,10 @@ bool cfgfile_number(const config_setting_t *s, double *out)
  * config's destructor): messages about it name the option, not the preset's line. */
 static const char *override_of(const config_setting_t *s)
 {
-    return s ? config_setting_get_hook(s) : NULL;
+    for (; s; s = config_setting_parent(s)) /* a member of a structured value set by --set */
+        if (config_setting_get_hook(s))
+            return config_setting_get_hook(s);
+    return NULL;
 }
 
 unsigned cfgfile_line_of(const config_setting_t *s)
@@ -699,6 +702,92 @@ static int mark_override(config_t *cfg, config_setting_t *s, const char *assignm
     return 0;
 }
 
+/* Whether v is a structured libconfig value: a group { }, an array [ ] or a list ( ). */
+static bool is_structured(const char *v)
+{
+    return *v == '{' || *v == '[' || *v == '(';
+}
+
+/* A deep copy of src's value as a new member `name` of parent (name NULL: an element of a list or
+ * array). NULL when libconfig refuses it (a name that is not a setting name). */
+static config_setting_t *copy_setting(config_setting_t *parent, const char *name,
+                                      const config_setting_t *src)
+{
+    int t = config_setting_type(src);
+    config_setting_t *d = config_setting_add(parent, name, t);
+    if (!d)
+        return NULL;
+    switch (t) {
+    case CONFIG_TYPE_INT:
+        config_setting_set_int(d, config_setting_get_int(src));
+        break;
+    case CONFIG_TYPE_INT64:
+        config_setting_set_int64(d, config_setting_get_int64(src));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        config_setting_set_float(d, config_setting_get_float(src));
+        break;
+    case CONFIG_TYPE_BOOL:
+        config_setting_set_bool(d, config_setting_get_bool(src));
+        break;
+    case CONFIG_TYPE_STRING:
+        config_setting_set_string(d, config_setting_get_string(src));
+        break;
+    default: /* group, array, list */
+        for (int i = 0; i < config_setting_length(src); i++) {
+            const config_setting_t *m = config_setting_get_elem(src, (unsigned)i);
+            if (!copy_setting(d, t == CONFIG_TYPE_GROUP ? config_setting_name(m) : NULL, m))
+                return NULL;
+        }
+        break;
+    }
+    return d;
+}
+
+/* The structured value v ("{ kind = \"fom\"; fom = 0.0011; }", "[0.1, 0.2]", "(1, \"a\")"),
+ * parsed by libconfig as the text "v = VALUE;" and put in place of the setting `leaf` of parent
+ * (added when missing), whatever that setting held before. */
+static int set_parsed(config_t *cfg, config_setting_t *parent, const char *leaf,
+                      const char *assignment, const char *v, err *e)
+{
+    size_t n = strlen(v) + 16;
+    char *text = mem_alloc(n, "--set value");
+    snprintf(text, n, "v = %s;", v);
+    config_t tmp;
+    err pe;
+    int rc = cfgfile_parse(text, strlen(text), "VALUE", NULL, &tmp, &pe);
+    free(text);
+    if (rc < 0) {
+        const char *why = strstr(pe.msg, "syntax error");
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found '%s', which libconfig cannot read (%s), expected one "
+                       "value: a number, true/false, a \"string\", a group { name = value; ... }, "
+                       "an array [ ... ] or a list ( ... )",
+                       assignment, v, why ? why : pe.msg);
+    }
+    config_setting_t *src = config_lookup(&tmp, "v");
+    if (config_setting_length(config_root_setting(&tmp)) != 1) {
+        config_destroy(&tmp);
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found more than one value in '%s', expected one value (a ';' "
+                       "belongs inside a group { })",
+                       assignment, v);
+    }
+    if (config_setting_get_member(parent, leaf) &&
+        config_setting_remove(parent, leaf) != CONFIG_TRUE)
+        rc = err_set(e, ERR_INPUT, "--set %s: the setting cannot be replaced", assignment);
+    config_setting_t *d = rc == 0 ? copy_setting(parent, leaf, src) : NULL;
+    config_destroy(&tmp);
+    if (rc < 0)
+        return rc;
+    if (!d)
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found '%s', expected a setting name (a letter, then letters, "
+                       "digits, '_' or '-')",
+                       assignment, leaf);
+    return mark_override(cfg, d, assignment, 0);
+}
+
 int cfgfile_override(config_t *cfg, const char *assignment, err *e)
 {
     const char *eq = strchr(assignment, '=');
@@ -718,6 +807,22 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
     while (*value == ' ')
         value++;
     config_setting_t *s = config_lookup(cfg, path);
+    bool aggregate = s && (config_setting_is_aggregate(s) || is_structured(value));
+    if (aggregate && !config_setting_is_group(config_setting_parent(s)))
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found an element of a list or array, expected a path to a "
+                       "setting of a group (give the whole list or array)",
+                       assignment);
+    if (aggregate && !is_structured(value) && config_setting_is_aggregate(s)) {
+        /* a scalar in place of a group, list or array: as if the setting were missing */
+        config_setting_t *parent = config_setting_parent(s);
+        const char *leaf = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+        config_setting_remove(parent, leaf);
+        s = NULL;
+    } else if (aggregate) {
+        const char *leaf = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+        return set_parsed(cfg, config_setting_parent(s), leaf, assignment, value, e);
+    }
     if (s)
         return mark_override(cfg, s, assignment, set_value(s, assignment, value, e));
     const char *dot = strrchr(path, '.');
@@ -735,6 +840,8 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
                            "setting of the configuration (e.g. arch.tiles.adc.bits)",
                            assignment, ppath);
     }
+    if (is_structured(value))
+        return set_parsed(cfg, parent, leaf, assignment, value, e);
     s = config_setting_add(parent, leaf, value_type(value));
     if (!s)
         return err_set(e, ERR_INPUT,

@@ -43,8 +43,11 @@ int cfgfile_parse_file(const char *path, config_t *cfg, err *e);
 /* Apply one override "path=value" (e.g. "arch.tiles.adc.bits=6") to cfg, as a user's --set.
  * An existing scalar setting takes the value parsed by its own type (int, int64, float -- an
  * integer is accepted --, bool true/false, string, quotes optional); a missing one is added to its
- * existing parent group with the type the value reads as. Returns 0, or ERR_INPUT with e holding
- * "--set ASSIGNMENT: ..." naming what was found and expected. */
+ * existing parent group with the type the value reads as. A structured value (starting with '{',
+ * '[' or '(') is read by libconfig as "v = VALUE;" and replaces the setting whole (added when
+ * missing), as does any value given for a group, list or array; the setting and everything in it
+ * then name "--set ASSIGNMENT" as their origin in loader messages. Returns 0, or ERR_INPUT with e
+ * holding "--set ASSIGNMENT: ..." naming what was found and expected. */
 int cfgfile_override(config_t *cfg, const char *assignment, err *e);
 
 /* Line of s, or of its nearest ancestor that has one (the root has none: 0). */

@@ -329,6 +329,34 @@ END_TEST
 
 /* The front equals its definition checked pair by pair on a random log; the random agent's search
  * is reproducible. */
+/* The minimum accuracy: chance is 1 / the last layer's outputs (LeNet-5: 10 classes, ResNet-18:
+ * 1000), the default a tenth of the way from chance to the reference (0.1 + 0.1 x 0.8 = 0.18 for
+ * LeNet-5 at 0.9); an episode counts when it is not failed and reaches the minimum. */
+START_TEST(test_search_min_accuracy)
+{
+    fixture f;
+    setup(&f, "lrmp", "lenet5", ENV_MODE_LRMP, 4, NULL);
+    ck_assert_double_eq_tol(search_chance_accuracy(&f.n), 0.1, 1e-15);
+    ck_assert_double_eq_tol(search_min_accuracy_default(&f.n, 0.9), 0.18, 1e-15);
+    ck_assert_double_eq_tol(search_min_accuracy_default(&f.n, 0.05), 0.1, 1e-15); /* floor */
+    search_episode ep[3] = {{.out = {.accuracy = 0.17, .reference = 0.9}},
+                            {.out = {.accuracy = 0.5, .reference = 0.9, .failed = true}},
+                            {.out = {.accuracy = 0.19, .reference = 0.9}}};
+    search_log log = {.n = 3, .ep = ep};
+    ck_assert_uint_eq(search_reached(&log, &f.n, -1.0), 1); /* episode 2 only */
+    ck_assert_uint_eq(search_reached(&log, &f.n, 0.1), 2);
+    ck_assert_uint_eq(search_reached(&log, &f.n, 0.6), 0);
+    network r18;
+    err e;
+    char path[512];
+    snprintf(path, sizeof path, "%s/configs/net/resnet18.cfg", XBARSIM_SOURCE_DIR);
+    ck_assert_msg(network_load_file(path, &r18, &e) == 0, "%s", e.msg);
+    ck_assert_double_eq_tol(search_chance_accuracy(&r18), 0.001, 1e-15);
+    network_fini(&r18);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_search_pareto_brute_force)
 {
     fixture f;
@@ -387,6 +415,7 @@ static Suite *search_suite(void)
     tcase_add_test(tc, test_search_env_deterministic);
     tcase_add_test(tc, test_search_resume_equals_uninterrupted);
     tcase_add_test(tc, test_search_pareto_brute_force);
+    tcase_add_test(tc, test_search_min_accuracy);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -85,6 +85,32 @@ check "nothing written without checkpoint" [ ! -e none.h5 ] && [ ! -e none.polic
 expect "resume other seed" 2 'seed 1' -- "$bin" search "$lrmp" --net lenet5 --mode lrmp \
     "${small[@]}" --seed 2 --resume -o l5.h5
 
+# A chance-level search (issue 19: 10.3 % on 10 classes): no episode reaches the default minimum
+# (chance 0.1 + 0.1 x (0.9 - 0.1) = 18 %), so a warning, exit 1, FILE.h5 without /search/best and
+# no policy or copies files; with --min-accuracy 0.1 the same search keeps its best.
+expect "chance level refused" 1 \
+    'warning: no episode of 4 reached the minimum accuracy 18\.0000% .*best episode, [0-9]+, has 10\.3000%\): no best policy written' \
+    -- "$bin" search "$lrmp" --net lenet5 --mode haq --episodes 4 --warmup 2 --hidden 16 \
+    --accuracy external --command 'echo 0.103' --reference 0.9 -o chance.h5
+check "chance level: no best files" [ ! -e chance.policy.csv ] && [ ! -e chance.replication.csv ]
+refused=$($py -c "
+import h5py; s = h5py.File('chance.h5')['/search']
+print(round(s.attrs['min_accuracy'], 12), s.attrs['episodes_at_min_accuracy'], 'best' in s, len(s['episodes']))")
+expect "chance level: the file says why" 0 '^0\.18 0 False 4$' -- echo "$refused"
+expect "--min-accuracy keeps the best" 0 'best policy: chance2\.policy\.csv' -- "$bin" search \
+    "$lrmp" --net lenet5 --mode haq --episodes 4 --warmup 2 --hidden 16 --accuracy external \
+    --command 'echo 0.103' --reference 0.9 --min-accuracy 0.1 -o chance2.h5
+# --reference sets the proxy's reference (lenet5 has none built in: 1.0 otherwise), and is
+# refused with the functional backend, which measures its own.
+expect "proxy takes --reference" 0 'reference 90\.0000%; an ESTIMATE' -- "$bin" search "$lrmp" \
+    --net lenet5 --mode lrmp "${small[@]}" --reference 0.9 -o ref.h5
+expect "proxy without --reference" 0 'reference 100\.0000%; an ESTIMATE' -- "$bin" search \
+    "$lrmp" --net lenet5 --mode lrmp "${small[@]}" -o noref.h5
+expect "functional refuses --reference" 2 \
+    '^xbarsim search: --reference 0\.9: found with --accuracy functional, expected no --reference' \
+    -- "$bin" search "$lrmp" --net lenet5 --mode lrmp --episodes 2 --accuracy functional \
+    --weights none.h5 --reference 0.9
+
 expect "bad mode" 2 "--mode: found 'fast', expected lrmp, cimaq, haq or huang" -- \
     "$bin" search "$lrmp" --net lenet5 --mode fast
 expect "lrmp needs weight-stationary" 2 'expected weight_stationary' -- \

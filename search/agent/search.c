@@ -317,6 +317,30 @@ static bool dominates(const env_outcome *a, const env_outcome *b)
     return no_worse && better;
 }
 
+double search_chance_accuracy(const network *n)
+{
+    const network_shape *o = &n->layers[n->n_layers - 1].out;
+    double k = (double)o->channels * (double)o->height * (double)o->width;
+    return k >= 1.0 ? 1.0 / k : 1.0;
+}
+
+double search_min_accuracy_default(const network *n, double reference)
+{
+    double c = search_chance_accuracy(n);
+    return reference > c ? c + SEARCH_MIN_ACCURACY_MARGIN * (reference - c) : c;
+}
+
+unsigned search_reached(const search_log *log, const network *n, double min)
+{
+    unsigned count = 0;
+    for (unsigned i = 0; i < log->n; i++) {
+        const env_outcome *o = &log->ep[i].out;
+        double want = min >= 0.0 ? min : search_min_accuracy_default(n, o->reference);
+        count += !o->failed && o->accuracy >= want;
+    }
+    return count;
+}
+
 unsigned search_pareto(const search_log *log, unsigned **out)
 {
     unsigned *front = mem_calloc(log->n ? log->n : 1, sizeof *front, "pareto front");

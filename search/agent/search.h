@@ -73,6 +73,22 @@ int search_run(env *v, const search_options *o, search_log *log, search_progress
                void *ctx, err *e);
 void search_log_fini(search_log *log);
 
+/* The least accuracy a "best" policy must reach, by default: chance plus a margin,
+ *   min = c + SEARCH_MIN_ACCURACY_MARGIN x (reference - c),   c = 1 / K,
+ * K the elements of the network's last layer's output (its classes: 10 for LeNet-5 on
+ * Fashion-MNIST, 1000 for ImageNet networks), reference the episode's (the proxy's scale: a
+ * network's top-1, or 1.0 for accuracy relative to full precision; the functional backend's float
+ * accuracy). A tenth of the way from guessing to the reference: a policy below it has lost the
+ * network's function, whatever its speed (HAQ-style searches otherwise happily report a
+ * chance-level 10 % on a 10-class problem as their best). Never below c. */
+#define SEARCH_MIN_ACCURACY_MARGIN 0.1 /* fraction of (reference - chance) */
+double search_min_accuracy_default(const network *n, double reference);
+/* Chance accuracy of n: 1 / the elements of its last layer's output, fraction. */
+double search_chance_accuracy(const network *n);
+/* Episodes not failed whose accuracy reaches min (min < 0: each its own
+ * search_min_accuracy_default), count. */
+unsigned search_reached(const search_log *log, const network *n, double min);
+
 /* Episodes on the Pareto front of (accuracy up, latency down, energy down) among those not
  * failed, in episode order; duplicates of a point keep the first. Returns the count; *out owned
  * (free). */
