@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "link.h"
 #include "tile.h"
 #include "vecmod.h"
 

@@ -1,7 +1,7 @@
-/* chip: the registry of the chip's parts (tile, bus, vector module). One X-macro list generates
- * the kind enum, the config names, the component_class table, the factory and the accounting, so
- * a new part is its own files plus one line here. The registry depends on the parts (chip.c
- * includes them); the parts depend only on what they share (part.h), never on the registry.
+/* chip: the registry of the chip's parts (tile, bus, vector module, network link). One X-macro list
+ * generates the kind enum, the config names, the component_class table, the factory and the
+ * accounting, so a new part is its own files plus one line here. The registry depends on the parts
+ * (chip.c includes them); the parts depend only on what they share (part.h), never on the registry.
  */
 #ifndef XBARSIM_COMPONENTS_CHIP_H
 #define XBARSIM_COMPONENTS_CHIP_H
@@ -18,7 +18,8 @@
 #define CHIP_COMPONENT_MAP(X)                                                                      \
     X(TILE, "tile", tile, tile_ops, tile_setup, tile_account)                                      \
     X(BUS, "bus", bus, bus_ops, bus_setup, bus_account)                                            \
-    X(VECMOD, "vecmod", vecmod, vecmod_ops, vecmod_setup, vecmod_account)
+    X(VECMOD, "vecmod", vecmod, vecmod_ops, vecmod_setup, vecmod_account)                          \
+    X(LINK, "link", link, link_ops, link_setup, link_account)
 
 typedef enum chip_component_kind {
 #define CHIP_KIND_ENUM(id, name, type, ops, setup, account) CHIP_##id,

@@ -423,15 +423,17 @@ void cost_print_derived(const arch *a, FILE *out)
     double tile_um2 = 0.0, groups = arch_groups(a);
     for (int p = COST_PART_DAC; p <= COST_PART_SHIFT_ADD; p++)
         tile_um2 += area_um2[p] / a->tiles.count;
-    double group_um2 =
-        (area_um2[COST_PART_BUS] + area_um2[COST_PART_VECTOR] + area_um2[COST_PART_SRAM]) / groups +
-        other_parts(a, ARCH_SCOPE_GROUP, true) + a->groups.tiles * tile_um2;
+    double group_um2 = (area_um2[COST_PART_BUS] + area_um2[COST_PART_VECTOR] +
+                        area_um2[COST_PART_SRAM] + area_um2[COST_PART_NOC]) /
+                           groups +
+                       other_parts(a, ARCH_SCOPE_GROUP, true) + a->groups.tiles * tile_um2;
     fprintf(out,
             "derived.tile_area_um2 = %.10g um2 (DACs, cells, sample-and-holds, ADCs, "
             "shift-adds of one tile)\n",
             tile_um2);
     fprintf(out,
-            "derived.group_area_um2 = %.10g um2 (%u tiles, buses, vector module, group parts)\n",
+            "derived.group_area_um2 = %.10g um2 (%u tiles, buses, vector module, group parts, "
+            "its share of the network's routers)\n",
             group_um2, a->groups.tiles);
     for (int p = 0; p < COST_PART_COUNT; p++)
         fprintf(out, "derived.static_w.%s = %.10g W (%.2f%%)\n", cost_part_name((cost_part)p),

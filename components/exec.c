@@ -20,14 +20,18 @@
 
 #include "bus.h"
 #include "chip.h"
+#include "link.h"
 #include "mem.h"
 #include "tile.h"
+#include "topology.h"
 #include "trace.h"
 #include "vecmod.h"
 
-enum { ST_IN, ST_TILE, ST_OUT, ST_VEC, ST_COUNT };
+/* Stages of one vector: input bus, tiles, output bus, vector module, then the output's transfers
+ * to consumers in other groups over the on-chip network (NOC; none without routes). */
+enum { ST_IN, ST_TILE, ST_OUT, ST_VEC, ST_NOC, ST_COUNT };
 enum { LAYER_EV_STAGE = 1, LAYER_EV_START = 2 };
-#define TAG_STAGE_BITS 2u
+#define TAG_STAGE_BITS 3u
 #define NO_OWNER       (-1)
 
 typedef struct copy_run {
@@ -40,6 +44,11 @@ typedef struct copy_run {
     vecmod *vm;                /* not owned */
     tile **tiles;              /* weight-stationary: the copy's tiles in order; owned array */
     simtime start_ps;          /* the running inference entered the copy, ps */
+    unsigned route_first;      /* its routes: program routes [route_first, route_end), index */
+    unsigned route_end;
+    unsigned route, hop; /* the NOC request in flight: its route and hop, index */
+    link *stand_in;      /* overlap off: its private network link, not owned */
+    double noc_pj;       /* network energy per vector of this copy, pJ */
 } copy_run;
 
 typedef struct layer_ctl {
@@ -95,6 +104,9 @@ struct exec {
     int xbar_owner;                 /* reprogram: task holding the crossbars, or NO_OWNER */
     unsigned *xbar_wait;            /* reprogram: FIFO of tasks waiting for them */
     unsigned wait_head, wait_len;   /* ring indices into xbar_wait, count */
+    link **links;                   /* shared network links by topology link id (overlap on) */
+    unsigned *path;                 /* scratch: a route's links, topology_max_hops entries */
+    double *noc_pj;                 /* network energy per inference by task, pJ */
 };
 
 static const component_ops layer_ops;
@@ -207,6 +219,45 @@ static void price_task(exec *x, unsigned ti)
                     cost_bus_energy_pj(&a->groups.out_bus, t->out_bits);
 }
 
+/* Copy c's routes (the program lists them copy by copy), its NOC requests (one per vector) and,
+ * with overlap off, its private stand-in link; its network energy per vector. */
+static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned c)
+{
+    unsigned k = 0;
+    while (k < t->n_routes && t->routes[k].copy < c)
+        k++;
+    cr->route_first = k;
+    while (k < t->n_routes && t->routes[k].copy == c)
+        k++;
+    cr->route_end = k;
+    if (cr->route_first == cr->route_end)
+        return;
+    cr->total[ST_NOC] = cr->n;
+    for (unsigned r = cr->route_first; r < cr->route_end; r++) {
+        unsigned hops = topology_hops(&x->a->noc, t->routes[r].src, t->routes[r].dst);
+        cr->noc_pj += cost_noc_energy_pj(x->a, t->noc_bits, hops);
+    }
+    x->noc_pj[t - x->p->tasks] += cr->noc_pj * (double)cr->n;
+    if (!x->o.overlap) {
+        char name[256];
+        snprintf(name, sizeof name, "%s.c%u.noc", t->name, c);
+        cr->stand_in = (link *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        track(x, &cr->stand_in->base, t->routes[cr->route_first].src);
+    }
+}
+
+/* The shared link with topology id `id`, created on first use. */
+static link *link_at(exec *x, unsigned id)
+{
+    if (!x->links[id]) {
+        char name[64];
+        topology_link_name(&x->a->noc, id, name, sizeof name);
+        x->links[id] = (link *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        track(x, &x->links[id]->base, -1);
+    }
+    return x->links[id];
+}
+
 static void build_task(exec *x, unsigned ti)
 {
     const arch *a = x->a;
@@ -227,6 +278,7 @@ static void build_task(exec *x, unsigned ti)
         l->copies[0].n = 1;
         l->copies[0].total[ST_VEC] = 1;
         attach_io(x, &l->copies[0], t, 0, t->group);
+        attach_routes(x, &l->copies[0], t, 0);
         return;
     }
     l->n_copies = t->copies;
@@ -249,6 +301,7 @@ static void build_task(exec *x, unsigned ti)
         for (uint64_t k = 0; k < t->tiles_per_copy; k++)
             cr->tiles[k] = tile_at(x, t->copy_tile[c] + k);
         attach_io(x, cr, t, c, (unsigned)(t->copy_tile[c] / a->groups.tiles));
+        attach_routes(x, cr, t, c);
     }
 }
 
@@ -293,6 +346,12 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
     x->in_bus = mem_calloc(x->n_groups, sizeof *x->in_bus, "exec in buses");
     x->out_bus = mem_calloc(x->n_groups, sizeof *x->out_bus, "exec out buses");
     x->vm = mem_calloc(a->vector.count, sizeof *x->vm, "exec vector modules");
+    x->noc_pj = mem_calloc(n ? n : 1, sizeof *x->noc_pj, "exec network energies");
+    if (a->noc.topology != ARCH_NOC_NONE) {
+        unsigned nl = topology_links(&a->noc), mh = topology_max_hops(&a->noc);
+        x->links = mem_calloc(nl, sizeof *x->links, "exec network links");
+        x->path = mem_calloc(mh ? mh : 1, sizeof *x->path, "exec network path");
+    }
     /* At most 2 x tasks + 1 inferences are in flight (a task runs at most two inferences ahead
      * of each consumer: double-buffered outputs), so a ring of that many slots would do; keep
      * EXEC_INFERENCE_WINDOW of them so that the recent ones can be read back after the run. */
@@ -334,6 +393,9 @@ void exec_destroy(exec *x)
     free(x->out_bus);
     free(x->vm);
     free(x->vms);
+    free(x->links);
+    free(x->path);
+    free(x->noc_pj);
     free(x->comp_group);
     free(x->inf_id);
     free(x->inf_start);
@@ -388,6 +450,8 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
     if (j >= cr->total[s] || cr->done[s] != j) /* all issued, or one in flight */
         return false;
     const program_task *t = &l->x->p->tasks[l->task];
+    if (s == ST_NOC) /* the output leaves once the vector module has written it */
+        return cr->done[ST_VEC] > j;
     if (t->kind == PROGRAM_DIGITAL)
         return true; /* its one vector-module operation */
     bool overlap = l->x->o.overlap, rp = l->x->reprogram;
@@ -395,7 +459,9 @@ static bool ready(layer_ctl *l, const copy_run *cr, int s)
     case ST_IN:
         if (rp) /* inputs are staged back to back into the crossbars' buffers */
             return true;
-        return overlap ? cr->issued[ST_TILE] >= j : cr->done[ST_VEC] == j;
+        /* overlap off: one vector at a time, all its stages (the last is NOC when it has routes) */
+        return overlap ? cr->issued[ST_TILE] >= j
+                       : cr->done[ST_VEC] == j && cr->done[ST_NOC] == (cr->total[ST_NOC] ? j : 0);
     case ST_TILE: {
         uint64_t v = j % cr->n;
         if (rp) {
@@ -490,6 +556,47 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, PART_REPLY_PRIO, &p);
 }
 
+/* The next hop of copy c's NOC request: hop cr->hop of route cr->route, over the shared link
+ * (overlap on), or the route's whole path over the copy's stand-in (overlap off). */
+static void issue_hop(layer_ctl *l, copy_run *cr, unsigned c, part_reply *r)
+{
+    exec *x = l->x;
+    const program_task *t = &x->p->tasks[l->task];
+    const program_route *rt = &t->routes[cr->route];
+    if (t->kind == PROGRAM_DIGITAL) {
+        r->vector = -1;
+        r->vectors = 0;
+    }
+    (void)c;
+    if (!x->o.overlap) {
+        link_path(cr->stand_in, t->noc_bits, topology_hops(&x->a->noc, rt->src, rt->dst), r);
+        return;
+    }
+    unsigned hops =
+        topology_path(&x->a->noc, rt->src, rt->dst, x->path, topology_max_hops(&x->a->noc));
+    link_hop(link_at(x, x->path[cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
+}
+
+/* A NOC reply: the next hop or route of the request, or true when the request is complete. */
+static bool noc_step(layer_ctl *l, copy_run *cr, unsigned c)
+{
+    exec *x = l->x;
+    const program_task *t = &x->p->tasks[l->task];
+    const program_route *rt = &t->routes[cr->route];
+    unsigned hops = x->o.overlap ? topology_hops(&x->a->noc, rt->src, rt->dst) : 1;
+    if (cr->hop + 1 < hops) {
+        cr->hop++;
+    } else if (cr->route + 1 < cr->route_end) {
+        cr->route++;
+        cr->hop = 0;
+    } else {
+        return true;
+    }
+    part_reply r = stage_reply(l, cr, c, ST_NOC, (cr->issued[ST_NOC] - 1) % cr->n);
+    issue_hop(l, cr, c, &r);
+    return false;
+}
+
 static void issue(layer_ctl *l, unsigned c, int s)
 {
     copy_run *cr = &l->copies[c];
@@ -506,6 +613,11 @@ static void issue(layer_ctl *l, unsigned c, int s)
     case ST_OUT:
         bus_transfer(cr->out_bus, t->out_bits, &r);
         break;
+    case ST_NOC:
+        cr->route = cr->route_first;
+        cr->hop = 0;
+        issue_hop(l, cr, c, &r);
+        break;
     default:
         if (t->kind == PROGRAM_DIGITAL) {
             r.vector = -1;
@@ -521,7 +633,7 @@ static void advance(layer_ctl *l, unsigned c)
     if (!l->running)
         return;
     copy_run *cr = &l->copies[c];
-    for (int s = ST_VEC; s >= ST_IN; s--)
+    for (int s = ST_NOC; s >= ST_IN; s--)
         if (ready(l, cr, s))
             issue(l, c, s);
 }
@@ -553,7 +665,8 @@ static void trace_copy(layer_ctl *l, unsigned c)
         .vectors = digital ? 0 : cr->n,
         .t0 = cr->start_ps,
         .t1 = sim_now(x->s),
-        .energy_pj = vector_energy(x, l->task) * (double)cr->n + x->write_pj[l->task],
+        .energy_pj =
+            (vector_energy(x, l->task) + cr->noc_pj) * (double)cr->n + x->write_pj[l->task],
     };
     trace_record_send(sink, &rec);
 }
@@ -685,10 +798,12 @@ static void layer_handle(component *c, const event *ev)
     int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
     assert(l->running && copy < l->n_copies);
     copy_run *cr = &l->copies[copy];
+    if (s == ST_NOC && !noc_step(l, cr, copy))
+        return; /* the request's next hop or route is under way */
     cr->done[s]++;
     if (s == ST_TILE && l->x->reprogram && cr->done[ST_TILE] == cr->total[ST_TILE])
         release_xbars(l->x);
-    if (cr->done[ST_VEC] == cr->total[ST_VEC]) {
+    if (cr->done[ST_VEC] == cr->total[ST_VEC] && cr->done[ST_NOC] == cr->total[ST_NOC]) {
         copy_finished(l, copy);
         return;
     }
@@ -737,6 +852,7 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
             x->e_vec[task][k] *
             (double)(x->p->tasks[task].kind == PROGRAM_CROSSBAR ? x->p->tasks[task].vectors : 1);
     r->energy_pj[COST_E_WRITE] += x->write_pj[task];
+    r->energy_pj[COST_E_NOC] += x->noc_pj[task];
     return r;
 }
 

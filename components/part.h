@@ -78,7 +78,8 @@ part_reply part_reply_unpack(const event_payload *p);
     X(WRITE, "write")         /* a tile's cells are programmed */                                  \
     X(TRANSFER, "transfer")   /* a bus moves one transfer */                                       \
     X(VECTOR_OP, "vector_op") /* a vector module runs one operation */                             \
-    X(LAYER, "layer")         /* a layer copy runs one inference (its controller records it) */
+    X(LAYER, "layer")         /* a layer copy runs one inference (its controller records it) */    \
+    X(LINK, "link")           /* a network link carries one hop (a stand-in: a whole path) */
 
 typedef enum part_activity {
 #define PART_ACTIVITY_ENUM(id, name) PART_ACT_##id,

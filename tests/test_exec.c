@@ -215,6 +215,13 @@ START_TEST(test_exec_identity_with_copies)
     ck_assert_int_eq(run_start(&r, "lrmp", "resnet18", 4, "conv1=5", 1, false, TRACE_NONE), 0);
     check_identity(&r, 1);
     run_end(&r);
+    /* isaac has a mesh: copies in several groups each send their outputs their own way. */
+    ck_assert_int_eq(
+        run_start(&r, "isaac", "resnet18", 8, "conv1=40,layer1.0.conv1=9", 2, false, TRACE_NONE),
+        0);
+    ck_assert_uint_gt(r.mo.noc_bit_hops, 0);
+    check_identity(&r, 2);
+    run_end(&r);
 }
 END_TEST
 
