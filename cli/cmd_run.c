@@ -274,8 +274,8 @@ static void value_where(const config_t *cfg, const char *origin, const char *key
     const config_setting_t *s = cfg ? config_lookup(cfg, path) : NULL;
     if (s && config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s) == value)
         snprintf(buf, n, "%s:%u: run.%s", cfgfile_file_of(s, origin), cfgfile_line_of(s), key);
-    else
-        snprintf(buf, n, "--%s", key);
+    else /* the option of run.network is --net */
+        snprintf(buf, n, "--%s", strcmp(key, "network") == 0 ? "net" : key);
 }
 
 /* On error rc, prefix e with where option `key` came from. */
@@ -292,16 +292,20 @@ static int located(int rc, const config_t *cfg, const char *origin, const char *
 
 static int load_inputs(run_ctx *r, run_opts *o, config_t *cfg, err *e)
 {
-    ERR_TRY(load_arch(r, o, cfg, e));
-    if (o->net || (o->config && cfg && config_lookup(cfg, "network")))
-        ERR_TRY(cli_load_net(o->net, o->config, &r->n, e));
-    else
+    const char *origin = o->config ? o->config : "(default config)";
+    /* A name that resolves to no readable file is the fault of where it was given. */
+    int rc = load_arch(r, o, cfg, e);
+    ERR_TRY(o->arch && rc == ERR_IO ? located(rc, cfg, origin, "arch", o->arch, e) : rc);
+    if (o->net || (o->config && cfg && config_lookup(cfg, "network"))) {
+        rc = cli_load_net(o->net, o->config, &r->n, e);
+        ERR_TRY(o->net && rc == ERR_IO ? located(rc, cfg, origin, "network", o->net, e) : rc);
+    } else {
         return err_set(e, ERR_INPUT,
                        "%s: no network: expected run.network, a `network` group "
                        "or --net NAME|FILE",
                        o->config ? o->config : "(default config)");
+    }
     char sbuf[1024];
-    const char *origin = o->config ? o->config : "(default config)";
     ERR_TRY(located(policy_from_spec(cli_resolve_spec(o->policy, o->config, sbuf, sizeof sbuf),
                                      &r->n, &r->a, NULL, &r->pol, e),
                     cfg, origin, "policy", o->policy, e));

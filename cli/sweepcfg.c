@@ -429,6 +429,7 @@ static int check_arch_paths(sweep_spec *s, const config_setting_t *root, err *e)
     config_t cfg;
     if (cfgfile_parse_file(path, &cfg, e) < 0) {
         err_prefix(e, "%s: sweep.base.arch", s->origin);
+        e->code = ERR_INPUT; /* an unreadable preset is the sweep file's error, as returned */
         return ERR_INPUT;
     }
     int rc = check_new_keys(s, path, e);

@@ -62,7 +62,9 @@ static int parse_pairs(const char *spec, const network *n, unsigned *copies, err
             break;
         }
         seen[xi] = true;
-        if (check_copies("replication", n, xi, k, e) < 0) {
+        char where[NAME_BYTES];
+        snprintf(where, sizeof where, "replication \"%.200s\"", spec);
+        if (check_copies(where, n, xi, k, e) < 0) {
             rc = ERR_INPUT;
             break;
         }

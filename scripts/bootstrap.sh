@@ -9,6 +9,7 @@ packages=(
     libconfig-dev libhdf5-dev libgsl-dev check libglpk-dev libopenblas-dev zlib1g-dev
     libopenmpi-dev openmpi-bin
     clang-format valgrind
+    clang libomp-dev # tests/fuzz: libFuzzer (libclang-common-14-dev) and clang's OpenMP
     python3 python3-onnx python3-h5py python3-pandas python3-matplotlib
     python3-torch python3-torchvision # tests/test_onnx_torch.sh exports real PyTorch models
     python3-nbconvert python3-ipykernel python3-nbformat

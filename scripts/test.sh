@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, check formatting, build with warnings as errors, run every
-# Check suite (ctest); then the same suites in the AddressSanitizer+UBSan build, and under
-# valgrind's leak checker. Exits non-zero on the first failure.
+# Check suite (ctest); then the same suites in the AddressSanitizer+UBSan build, under valgrind's
+# leak checker, and each loader's fuzzer for 15 s. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,4 +36,6 @@ find build/tests -maxdepth 1 -type f -name 'test_*' -perm -u+x -print0 | sort -z
     CK_FORK=no xargs -0 -P "$jobs" -I{} sh -c 'valgrind --quiet --leak-check=full \
         --errors-for-leak-kinds=definite,indirect --error-exitcode=1 {} >"{}.valgrind.log" 2>&1 \
         && echo "valgrind ok: {}" || { cat "{}.valgrind.log"; echo "valgrind FAILED: {}"; exit 255; }'
+echo "== fuzz smoke (every loader's libFuzzer harness for 15 s, tests/fuzz/README.md)"
+scripts/fuzz.sh 15
 echo "test.sh: all passed"

@@ -85,7 +85,8 @@ END_TEST
 
 START_TEST(test_replication_errors)
 {
-    expect_error("fc1=7", "copies: found 7", "expected 1..6");
+    /* fuzz_replication: a count out of range named "replication", not the spec */
+    expect_error("fc1=7", "replication \"fc1=7\": layer \"fc1\": copies: found 7", "expected 1..6");
     expect_error("fc1=0", "copies: found 0", "expected 1..6");
     expect_error("act=2", "found \"act\"", "expected a crossbar layer");
     expect_error("fc1=2,fc1=3", "\"fc1\"", "given twice");

@@ -202,11 +202,16 @@ START_TEST(test_sweep_errors)
         {"sweep = { " BASE "\naxes = ( { path = \"seed\"; values = [1, 2]; },\n{ path = "
          "\"search.episodes\"; values = [3]; link = true; } ); };",
          "s.cfg:4: sweep.axes.[1]: a linked axis has 1 values, the axis before it 2"},
+        /* fuzz_sweep: a preset that cannot be read returned ERR_INPUT with e.code ERR_IO */
+        {"sweep = { base = { arch = \"1rmp\"; network = \"resnet18\"; };\naxes = ( { path = "
+         "\"seed\"; values = [1]; } ); };",
+         "s.cfg: sweep.base.arch: "},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sweep_spec s;
         err e;
         ck_assert_int_eq(load(cases[i].text, &s, &e), ERR_INPUT);
+        ck_assert_int_eq(e.code, ERR_INPUT);
         ck_assert_msg(strstr(e.msg, cases[i].want), "case %zu: '%s' lacks '%s'", i, e.msg,
                       cases[i].want);
     }

@@ -13,7 +13,8 @@
 
 #include "mem.h"
 
-#define MAX_DIMS 4
+#define MAX_DIMS   4
+#define DATA_CHUNK ((size_t)1 << 20) /* first buffer of the data, bytes */
 
 typedef struct idx {
     unsigned ndims;
@@ -22,8 +23,10 @@ typedef struct idx {
     uint8_t *data; /* count bytes; owned */
 } idx;
 
-/* Read exactly len bytes; 0, or an error saying what was being read. */
-static int read_all(gzFile g, const char *path, void *buf, size_t len, const char *what, err *e)
+/* Read exactly len bytes of a part (the `what`) of `expect` bytes, `before` of them read already
+ * (the last two for the message only); 0, or an error saying what was being read. */
+static int read_all(gzFile g, const char *path, void *buf, size_t before, size_t len, size_t expect,
+                    const char *what, err *e)
 {
     size_t got = 0;
     while (got < len) {
@@ -37,9 +40,32 @@ static int read_all(gzFile g, const char *path, void *buf, size_t len, const cha
         }
         if (r == 0)
             return err_set(e, ERR_INPUT, "%s: truncated: found %zu bytes of the %s, expected %zu",
-                           path, got, what, len);
+                           path, before + got, what, expect);
         got += (size_t)r;
     }
+    return 0;
+}
+
+/* The count data bytes into a buffer that grows with what arrives, so a header claiming more than
+ * the file holds costs at most twice the bytes the file does hold (at least 1 MiB). */
+static int read_data(gzFile g, const char *path, size_t count, uint8_t **out, err *e)
+{
+    size_t cap = count < DATA_CHUNK ? count : DATA_CHUNK, got = 0;
+    uint8_t *data = mem_alloc(cap, "dataset bytes");
+    int rc = 0;
+    while (rc == 0 && got < count) {
+        if (got == cap) {
+            cap = count - cap < cap ? count : 2 * cap;
+            data = mem_realloc(data, cap, 1, "dataset bytes");
+        }
+        rc = read_all(g, path, data + got, got, cap - got, count, "data", e);
+        got = cap;
+    }
+    if (rc < 0) {
+        free(data);
+        return rc;
+    }
+    *out = data;
     return 0;
 }
 
@@ -56,7 +82,7 @@ static int idx_read(const char *path, unsigned ndims, idx *out, err *e)
         return err_set(e, ERR_IO, "%s: cannot open: %s", path,
                        errno ? strerror(errno) : "out of memory");
     uint8_t head[4 + 4 * MAX_DIMS];
-    int rc = read_all(g, path, head, 4, "header", e);
+    int rc = read_all(g, path, head, 0, 4, 4, "header", e);
     if (rc == 0) {
         uint32_t magic = be32(head);
         if ((magic & 0xFFFFFF00u) != DATASET_IDX_MAGIC_U8 || (magic & 0xFFu) != ndims)
@@ -66,7 +92,7 @@ static int idx_read(const char *path, unsigned ndims, idx *out, err *e)
                          path, magic, DATASET_IDX_MAGIC_U8 | ndims, ndims);
     }
     if (rc == 0)
-        rc = read_all(g, path, head + 4, 4 * ndims, "header", e);
+        rc = read_all(g, path, head + 4, 0, 4 * ndims, 4 * ndims, "header", e);
     size_t count = 1;
     for (unsigned d = 0; rc == 0 && d < ndims; d++) {
         uint32_t v = be32(head + 4 + 4 * d);
@@ -77,10 +103,8 @@ static int idx_read(const char *path, unsigned ndims, idx *out, err *e)
         count *= v;
     }
     uint8_t *data = NULL;
-    if (rc == 0) {
-        data = mem_alloc(count, "dataset bytes");
-        rc = read_all(g, path, data, count, "data", e);
-    }
+    if (rc == 0)
+        rc = read_data(g, path, count, &data, e);
     if (rc == 0) {
         uint8_t extra;
         int r = gzread(g, &extra, 1);

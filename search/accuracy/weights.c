@@ -192,18 +192,10 @@ static int read_array(hid_t file, const char *fpath, const char *path, const uin
     return rc;
 }
 
-int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
+/* Read the open file (named path in messages) into f, then close it. */
+static int read_file(fnet *f, hid_t file, const char *path, double *test_accuracy, err *e)
 {
     const network *n = fnet_network(f);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return err_set(e, ERR_IO, "%s: cannot open the weights file", path);
-    fclose(probe);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0)
-        return err_set(e, ERR_INPUT, "%s: found no HDF5 file, expected a weights file (%s)", path,
-                       WEIGHTS_FORMAT);
     char text[256];
     int rc = 0;
     meta_str(file, "format", text, sizeof text);
@@ -275,4 +267,44 @@ int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
     free(st);
     H5Fclose(file);
     return rc;
+}
+
+static int no_hdf5(const char *path, err *e)
+{
+    return err_set(e, ERR_INPUT, "%s: found no HDF5 file, expected a weights file (%s)", path,
+                   WEIGHTS_FORMAT);
+}
+
+int weights_read(fnet *f, const char *path, double *test_accuracy, err *e)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return err_set(e, ERR_IO, "%s: cannot open the weights file", path);
+    fclose(probe);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return no_hdf5(path, e);
+    return read_file(f, file, path, test_accuracy, e);
+}
+
+int weights_read_image(fnet *f, const void *image, size_t size, const char *origin,
+                       double *test_accuracy, err *e)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (size == 0)
+        return no_hdf5(origin, e);
+    /* HDF5's core driver on a copy of the image, with no backing store: nothing touches a disk */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t file = H5I_INVALID_HID;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0 &&
+        H5Pset_file_image(fapl, (void *)(uintptr_t)image, size) >= 0)
+        file = H5Fopen(origin, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return no_hdf5(origin, e);
+    }
+    return read_file(f, file, origin, test_accuracy, e);
 }

@@ -9,6 +9,7 @@
 #ifndef XBARSIM_SEARCH_WEIGHTS_H
 #define XBARSIM_SEARCH_WEIGHTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -40,5 +41,9 @@ int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e);
  * /meta network or format that differs); f unchanged on error. *test_accuracy (if not NULL) gets
  * /meta's test_accuracy or -1. */
 int weights_read(fnet *f, const char *path, double *test_accuracy, err *e);
+/* The same from an HDF5 file image image[0..size) in memory (HDF5's core driver; the image is
+ * copied, the caller keeps it), named origin in messages. ERR_INPUT when it is no HDF5 file. */
+int weights_read_image(fnet *f, const void *image, size_t size, const char *origin,
+                       double *test_accuracy, err *e);
 
 #endif

@@ -1,19 +1,19 @@
 #!/bin/sh
-# Build the libFuzzer harness of the arch loader with clang, AddressSanitizer and UBSan.
-#   tests/fuzz/build.sh [output]      (default: build-fuzz/fuzz_arch under the repository root)
-# Needs clang with libFuzzer (Debian 12: the clang package; the runtime is libclang_rt.fuzzer in
-# libclang-common-14-dev) and libconfig-dev. Not part of CI; see tests/fuzz/README.md.
+# Build the libFuzzer harnesses of every loader (tests/fuzz/fuzz_*.c) with clang, AddressSanitizer
+# and UBSan: the libraries with -fsanitize=fuzzer-no-link, each harness with libFuzzer's main.
+#   tests/fuzz/build.sh [BUILD_DIR]   (default: build-fuzz under the repository root; the
+#                                      harnesses land in BUILD_DIR/fuzz_<name>)
+# Needs clang with libFuzzer (Debian 12: clang, whose runtime libclang_rt.fuzzer comes with
+# libclang-common-14-dev) and libomp-dev for OpenMP; scripts/bootstrap.sh installs both.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=${1:-"$root/build-fuzz/fuzz_arch"}
+out=${1:-"$root/build-fuzz"}
 cc=${CC_FUZZ:-clang}
-mkdir -p "$(dirname "$out")"
-# shellcheck disable=SC2046 # pkg-config prints several words on purpose
-"$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
-    -I"$root/engine" -I"$root/components" \
-    "$root/tests/fuzz/fuzz_arch.c" "$root/components/arch.c" "$root/components/cfgfile.c" \
-    "$root/engine/err.c" "$root/engine/mem.c" "$root/engine/simtime.c" \
-    $(pkg-config --cflags --libs libconfig) -lm -o "$out"
-echo "built $out"
+command -v "$cc" >/dev/null || { echo "build.sh: $cc not found (scripts/bootstrap.sh installs clang)" >&2; exit 1; }
+cmake -S "$root" -B "$out" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_FLAGS="-g -O1 -fsanitize=fuzzer-no-link" -DXBARSIM_SANITIZE=ON \
+    -DXBARSIM_FUZZ=ON -DXBARSIM_TESTS=OFF -DXBARSIM_BENCH=OFF -DXBARSIM_MPI=OFF >/dev/null
+cmake --build "$out" -j "$(nproc 2>/dev/null || echo 2)" \
+    --target fuzz_arch fuzz_network fuzz_policy fuzz_replication fuzz_run fuzz_sweep \
+    fuzz_weights fuzz_idx >/dev/null
+echo "built $(cd "$out" && ls fuzz_* | tr '\n' ' ')in $out"
