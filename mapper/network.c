@@ -571,14 +571,19 @@ static int check_declared(const ctx *c, const grp *g, const network *n, const ne
                 derived, l->name, v, what, src, derived);
 }
 
-/* One output dimension of a window: (in + 2 pad - k) / stride + 1, at least 1. */
+/* One output dimension of a window: (in + 2 pad - k) / stride + 1, at least 1, rounded down; with
+ * ceil rounded up (PyTorch's ceil_mode) less a last window that would start in the right padding
+ * (PyTorch's rule: every window starts inside the input or the left padding). */
 static int window_out(const ctx *c, const grp *g, const network *n, const network_layer *l,
                       const char *dim, unsigned in, unsigned k, unsigned stride, unsigned pad,
-                      unsigned *out)
+                      bool ceil, unsigned *out)
 {
     char src[SRC_BYTES];
     if (in + 2 * pad >= k) {
-        *out = (in + 2 * pad - k) / stride + 1;
+        unsigned span = in + 2 * pad - k;
+        *out = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+        if (ceil && (*out - 1) * stride >= in + pad)
+            (*out)--;
         return 0;
     }
     source_str(n, l->inputs[0], src);
@@ -676,9 +681,9 @@ static int get_conv(const ctx *c, const grp *g, const network *n, network_layer 
                     gr, l->conv.in_channels, src, l->conv.out_channels);
     }
     ERR_TRY(window_out(c, g, n, l, "height", l->in.height, l->conv.kernel_h, l->conv.stride_h,
-                       l->conv.pad_h, &oh));
+                       l->conv.pad_h, false, &oh));
     ERR_TRY(window_out(c, g, n, l, "width", l->in.width, l->conv.kernel_w, l->conv.stride_w,
-                       l->conv.pad_w, &ow));
+                       l->conv.pad_w, false, &ow));
     ERR_TRY(set_out(c, g, l, l->conv.out_channels, oh, ow));
     return set_xbar(c, g, l,
                     (uint64_t)l->conv.kernel_h * l->conv.kernel_w * (l->conv.in_channels / gr),
@@ -740,7 +745,7 @@ static int get_pool(const ctx *c, const grp *g, const network *n, network_layer 
     ERR_TRY(get_choice(c, g, "mode", pool_names, NETWORK_POOL_COUNT, -1, &mode));
     l->pool.mode = (network_pool_mode)mode;
     if (l->pool.mode == NETWORK_POOL_GLOBAL_AVG) {
-        static const char *const window[] = {"kernel", "stride", "padding"};
+        static const char *const window[] = {"kernel", "stride", "padding", "ceil_mode"};
         for (size_t k = 0; k < sizeof window / sizeof window[0]; k++) {
             const config_setting_t *s = config_setting_get_member(g->s, window[k]);
             if (s)
@@ -759,15 +764,16 @@ static int get_pool(const ctx *c, const grp *g, const network *n, network_layer 
     ERR_TRY(get_pair(c, g, "stride", 1, MAX_WINDOW, false, l->pool.kernel_h, l->pool.kernel_w,
                      &l->pool.stride_h, &l->pool.stride_w));
     ERR_TRY(get_pair(c, g, "padding", 0, MAX_WINDOW, false, 0, 0, &l->pool.pad_h, &l->pool.pad_w));
+    ERR_TRY(get_bool(c, g, "ceil_mode", false, &l->pool.ceil_mode));
     if (2 * l->pool.pad_h > l->pool.kernel_h || 2 * l->pool.pad_w > l->pool.kernel_w)
         return fail(c, config_setting_get_member(g->s, "padding"), g, "padding",
                     "found %ux%u, expected at most half the %ux%u kernel (a window must not lie "
                     "wholly in the padding)",
                     l->pool.pad_h, l->pool.pad_w, l->pool.kernel_h, l->pool.kernel_w);
     ERR_TRY(window_out(c, g, n, l, "height", l->in.height, l->pool.kernel_h, l->pool.stride_h,
-                       l->pool.pad_h, &oh));
+                       l->pool.pad_h, l->pool.ceil_mode, &oh));
     ERR_TRY(window_out(c, g, n, l, "width", l->in.width, l->pool.kernel_w, l->pool.stride_w,
-                       l->pool.pad_w, &ow));
+                       l->pool.pad_w, l->pool.ceil_mode, &ow));
     ERR_TRY(set_out(c, g, l, l->in.channels, oh, ow));
     l->elements = network_shape_elements(l->out) * l->pool.kernel_h * l->pool.kernel_w;
     return 0;
@@ -860,7 +866,7 @@ static const char *const conv_keys[] = {"in_channels", "out_channels", "kernel",
                                         "padding",     "groups",       "batch_norm", NULL};
 static const char *const linear_keys[] = {"in_features", "out_features", "tokens", NULL};
 static const char *const matmul_keys[] = {"rows", "cols", "invocations", "repeat", NULL};
-static const char *const pool_keys[] = {"mode", "kernel", "stride", "padding", NULL};
+static const char *const pool_keys[] = {"mode", "kernel", "stride", "padding", "ceil_mode", NULL};
 static const char *const tokens_keys[] = {"prepend", NULL};
 static const char *const slice_keys[] = {"axis", "start", "count", NULL};
 static const char *const *const kind_extra_keys[NETWORK_KIND_COUNT] = {

@@ -66,8 +66,8 @@ typedef enum network_sign {
     NETWORK_SIGN_NONNEG, /* the output is non-negative whatever the input */
 } network_sign;
 
-/* Pooling: a window (max or average, PyTorch's floor rounding) or the average of the whole input
- * (AdaptiveAvgPool2d(1)). */
+/* Pooling: a window (max or average, PyTorch's floor rounding, or its ceil_mode) or the average of
+ * the whole input (AdaptiveAvgPool2d(1)). */
 #define NETWORK_POOL_MODE_MAP(X)                                                                   \
     X(MAX, "max")                                                                                  \
     X(AVG, "avg")                                                                                  \
@@ -135,6 +135,8 @@ typedef struct network_layer {
             unsigned kernel_h, kernel_w; /* window, pixels (global: the input's) */
             unsigned stride_h, stride_w; /* pixels */
             unsigned pad_h, pad_w;       /* pixels */
+            bool ceil_mode; /* output size rounded up (PyTorch's ceil_mode); a window that would
+                               start in the right padding is dropped */
         } pool;
         struct {
             unsigned prepend; /* learned tokens put before the H*W image tokens, count */

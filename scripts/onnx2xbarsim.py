@@ -5,7 +5,8 @@
 
 The config goes to stdout, or to OUT.cfg (written under a temporary name and renamed when
 complete). Needs Debian's python3-onnx (1.12), hence the system interpreter /usr/bin/python3;
-otherwise the Python 3 standard library only.
+otherwise the Python 3 standard library only. Weights stored as ONNX external data (models over
+2 GB) are not read: only their shapes matter.
 
 Shapes come from onnx.shape_inference. Nodes that compute only on constants and shapes (Shape,
 Gather, Concat of shape vectors, Where, Expand, ...: how PyTorch computes slice bounds, reshape
@@ -32,16 +33,23 @@ whose `inputs` name its producers, so branches and residual adds come through:
                                 through it: rows = K, cols = N, invocations = M, repeat = the
                                 product of the other non-batch dimensions (attention heads).
                                 A's producer must give rows * repeat features x M tokens.
-    MaxPool, AveragePool        pool max / avg (kernel_shape, strides, symmetric pads)
+    MaxPool, AveragePool        pool max / avg (kernel_shape, strides, symmetric pads,
+                                ceil_mode: GoogLeNet, Inception, SqueezeNet)
+    Pad (zeros, height and      read through: its pads are added to the Conv or AveragePool
+      width of a map)           that reads it (AvgPool2d with count_include_pad, DenseNet's
+                                transitions, Inception)
     GlobalAveragePool           pool global_avg;  GlobalMaxPool: pool max over the whole map;
                                 ReduceMean over the two spatial axes: pool global_avg
-    Add, Sum of activations     add
+    Add, Sum of activations     add (more than 8 summands: a tree of adds, as Concat)
     Mul of two activations      mul (equal shapes, or a per-channel C x 1 x 1 scale: the
                                 squeeze-and-excitation of MobileNetV3 and EfficientNet, and SiLU
                                 as x * Sigmoid(x))
-    Concat of activations       concat along the features (channels); constants put before a
-                                tokens layer's output along the tokens are its `prepend`
-                                (ViT's class token)
+    Concat of activations       concat along the features (channels); more than 8 inputs
+                                (the schema's limit) become a tree of concats of at most 8
+                                consecutive inputs, then of their results (DenseNet: partial
+                                results are read again by the vector modules); a Concat of one
+                                input is a view; constants put before a tokens layer's output
+                                along the tokens are its `prepend` (ViT's class token)
     Slice, Split; Gather by a   slice layers of the features or the tokens (the fused q/k/v
       constant scalar index     projection's three parts; ViT's class token x[:, 0])
     Relu; Clip(0, 6); Clip(0)   relu; relu6; relu
@@ -54,11 +62,13 @@ whose `inputs` name its producers, so branches and residual adds come through:
     Reshape, Transpose, Squeeze, Unsqueeze (other shapes)
                                 views, no layer -- except that turning a C x H x W map into H*W
                                 tokens of C features gives a `tokens` layer; a consumer that
-                                cannot read the view as its producer's shape is an error.
+                                cannot read the view as its producer's shape is an error. A
+                                permutation of channels (ShuffleNet's channel shuffle: Reshape
+                                to [g, C/g, H, W], Transpose, Reshape back) is such a view.
 
 Folded away (no layer): BatchNormalization (folded into the preceding convolution: it costs no
-crossbar), Identity, Dropout, and Add/Sub/Mul/Div by a constant (a bias, a scale, a position
-embedding or ConvNeXt's layer scale).
+crossbar), Identity, Dropout, Pad by nothing, and Add/Sub/Mul/Div by a constant (a bias, a
+scale, a position embedding or ConvNeXt's layer scale).
 Any other node on the data path is an error (exit status 2, bad input), as is an unreadable model;
 exit status 1 when the output cannot be written or python3-onnx is missing.
 """
@@ -80,13 +90,15 @@ except ImportError:  # reported by main(), after --help has had its chance
 
 PROG = "onnx2xbarsim"
 MAX_NAME = 64  # characters of a layer name (mapper/network.c)
+MAX_INPUTS = 8  # inputs of one layer (NETWORK_MAX_INPUTS, mapper/network.h)
 
 Tensor = collections.namedtuple("Tensor", "src shape note", defaults=(None,))
 Tensor.__doc__ = """An activation: the layer that produces it ("input" for the network input) and
 that layer's xbarsim output shape (channels, height, width); views share both. note is None for a
 value a layer computes, or marks a step of a decomposed operator that has no layer of its own yet
 (see PATTERNS): ("stat", x) a per-position statistic of x's features (a ReduceMean over the last
-axis, its square, +eps, sqrt), ("centred", x) x minus its mean, ("erf", x) erf(x / sqrt 2) [+ 1]."""
+axis, its square, +eps, sqrt), ("centred", x) x minus its mean, ("erf", x) erf(x / sqrt 2) [+ 1],
+("pad", x, (top, left, bottom, right), name) x (ONNX tensor name) padded with zeros."""
 
 
 class ConvertError(Exception):
@@ -112,6 +124,12 @@ def canonical(shape):
     if len(shape) == 3:
         return tuple(shape)
     return None
+
+
+def external(tensor):
+    """Whether an initializer's data lies in an external file (a model over 2 GB): it is not
+    read, only its shape is needed (a weight)."""
+    return tensor.data_location == onnx.TensorProto.EXTERNAL
 
 
 def shape_str(shape):
@@ -309,7 +327,8 @@ class Converter:
         for init in self.graph.initializer:
             self.shapes[init.name] = tuple(init.dims)
             self.consts[init.name] = init
-            self.values[init.name] = numpy_helper.to_array(init)
+            if not external(init):
+                self.values[init.name] = numpy_helper.to_array(init)
 
     def infer(self):
         try:
@@ -328,7 +347,8 @@ class Converter:
         """Replace every node that computes only on constants and known shapes by a Constant
         holding its value (PyTorch computes slice bounds, reshape targets and ViT's class-token
         expansion this way), so that shape inference can see through them. True if any was."""
-        values = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        values = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer
+                  if not external(i)}
         folded = False
         for k, node in enumerate(self.graph.node):
             if node.op_type == "Constant":
@@ -531,7 +551,7 @@ class Converter:
             if t is not None and t.note is not None:
                 raise ConvertError(f"{self.origin}: graph output {out.name} is "
                                    f"{t.note[0]}({t.note[1].src}), a step of a decomposed "
-                                   "LayerNorm or GELU that never completes (see PATTERNS)")
+                                   "operator that never completes (see PATTERNS)")
         if not self.layers:
             raise ConvertError(f"{self.origin}: no layers: no supported node reads the network "
                                "input")
@@ -549,8 +569,8 @@ class Converter:
             for t in srcs:
                 if t.note is not None:
                     raise ConvertError(f"{self.label(node)}: reads {t.note[0]}({t.note[1].src}),"
-                                       " a step of a decomposed LayerNorm or GELU whose pattern "
-                                       "this node breaks (see PATTERNS)")
+                                       " a step of a decomposed operator whose pattern this node "
+                                       "breaks (see PATTERNS)")
         handler(self, node, srcs)
 
     # -- checks shared by handlers --
@@ -576,8 +596,8 @@ class Converter:
             return
         got = canonical(self.shape(node.output[0], node))
         self.need(node, got is None or got == tuple(shape),
-                  f"ONNX gives an output of {shape_str(got or ())}, but xbarsim (floor "
-                  f"rounding, symmetric padding) derives {shape_str(shape)}")
+                  f"ONNX gives an output of {shape_str(got or ())}, but xbarsim (symmetric "
+                  f"padding) derives {shape_str(shape)}")
 
 
 # ---- window geometry ------------------------------------------------------------------------
@@ -593,8 +613,22 @@ def pair(values):
     return values[0] if values[0] == values[1] else tuple(values)
 
 
-def window(cv, node, in_hw, kernel):
-    """(strides, pads) of a 2-D Conv or pool node: symmetric pads only, no dilation."""
+def window_input(cv, node, srcs):
+    """(x, (c, h, w), extra pads [top, left, bottom, right]) of a Conv or pool node's input: a
+    zero Pad before it is read through, its pads added to the node's own (see PATTERNS)."""
+    x, name, extra = srcs[0], node.input[0], (0, 0, 0, 0)
+    if x.note and x.note[0] == "pad":
+        cv.need(node, node.op_type != "MaxPool", f"MaxPool of zero-padded {x.note[1].src}: "
+                "xbarsim's max pool pads with -inf (padding = 0 only for Conv and AveragePool)")
+        _, x, extra, name = x.note
+    cv.need(node, x.note is None, f"reads {x.note and x.note[0]}({x.note and x.note[1].src}), a "
+            "step of a decomposed operator whose pattern this node breaks (see PATTERNS)")
+    return x, cv.expect_layout(node, x, name, (3,)), extra
+
+
+def window(cv, node, in_hw, kernel, extra=(0, 0, 0, 0)):
+    """(strides, pads) of a 2-D Conv or pool node: symmetric pads only (its own plus extra, a
+    Pad's before it), no dilation."""
     cv.need(node, len(kernel) == 2, f"kernel {list(kernel)} is not 2-D; only 2-D windows "
             "are supported")
     dilations = list(attribute(node, "dilations", [1, 1]))
@@ -609,28 +643,35 @@ def window(cv, node, in_hw, kernel):
         pads = [0, 0, 0, 0]
     else:
         pads = list(attribute(node, "pads", [0, 0, 0, 0]))
+    pads = [p + e for p, e in zip(pads, extra)]
     cv.need(node, pads[:2] == pads[2:],
             f"asymmetric padding pads = {pads} (begin {pads[:2]} != end {pads[2:]}); xbarsim "
             "pads both sides of a dimension equally")
     return strides, tuple(pads[:2])
 
 
-def window_out(in_hw, kernel, strides, pads):
-    return tuple((i + 2 * p - k) // s + 1 for i, k, s, p in zip(in_hw, kernel, strides, pads))
+def window_out(in_hw, kernel, strides, pads, ceil=False):
+    """Output (h, w) of a window: floor rounding, or ceil_mode's rounding up less a last window
+    that would start in the right padding (PyTorch's rule, as mapper/network.c)."""
+    out = []
+    for i, k, s, p in zip(in_hw, kernel, strides, pads):
+        span = i + 2 * p - k
+        o = (-(-span // s) if ceil else span // s) + 1
+        out.append(o - 1 if ceil and (o - 1) * s >= i + p else o)
+    return tuple(out)
 
 
 # ---- handlers: one per op; each reads node, srcs (its activation inputs, in order) ----------
 
 
 def conv(cv, node, srcs):
-    x = srcs[0]
     cv.need(node, node.input[0] in cv.acts and node.input[1] not in cv.acts,
             "expected an activation input and a constant weight")
-    c, h, w = cv.expect_layout(node, x, node.input[0], (3,))
+    x, (c, h, w), extra = window_input(cv, node, srcs)
     wdims = cv.shape(node.input[1], node)
     kernel = tuple(attribute(node, "kernel_shape", wdims[2:]))
     groups = attribute(node, "group", 1)
-    strides, pads = window(cv, node, (h, w), kernel)
+    strides, pads = window(cv, node, (h, w), kernel, extra)
     cv.need(node, len(wdims) == 4 and wdims[1] * groups == c,
             f"weight {shape_str(wdims)} does not fit {c} input channels in {groups} groups")
     out = (wdims[0],) + window_out((h, w), kernel, strides, pads)
@@ -701,18 +742,20 @@ def matmul_activations(cv, node, srcs):
 
 
 def pool(cv, node, srcs):
-    x = srcs[0]
-    c, h, w = cv.expect_layout(node, x, node.input[0], (3,))
+    x, (c, h, w), extra = window_input(cv, node, srcs)
     kernel = tuple(attribute(node, "kernel_shape", []))
-    strides, pads = window(cv, node, (h, w), kernel)
+    strides, pads = window(cv, node, (h, w), kernel, extra)
     cv.need(node, all(2 * p <= k for p, k in zip(pads, kernel)),
             f"padding {list(pads)} is more than half the kernel {list(kernel)}")
-    out = (c,) + window_out((h, w), kernel, strides, pads)
+    ceil = bool(attribute(node, "ceil_mode", 0))
+    out = (c,) + window_out((h, w), kernel, strides, pads, ceil)
     cv.expect_out(node, out)
     params = {"mode": "max" if node.op_type == "MaxPool" else "avg", "kernel": pair(kernel),
               "stride": pair(strides)}
     if pads != (0, 0):
         params["padding"] = pair(pads)
+    if ceil:
+        params["ceil_mode"] = True
     cv.emit(node, "pool", [x], out, **params)
 
 
@@ -732,8 +775,25 @@ def add(cv, node, srcs):
         cv.need(node, t.shape == srcs[0].shape,
                 f"summands of different shapes: {srcs[0].src} gives {shape_str(srcs[0].shape)}, "
                 f"{t.src} gives {shape_str(t.shape)}")
-    cv.need(node, len(srcs) <= 8, f"{len(srcs)} summands, expected at most 8")
-    cv.emit(node, "add", srcs, srcs[0].shape)
+    tree(cv, node, "add", srcs, lambda parts: parts[0].shape)
+
+
+def tree(cv, node, kind, srcs, shape_of):
+    """One layer of kind (add or concat) over srcs, in order. More than MAX_INPUTS inputs become a
+    tree: consecutive groups of at most MAX_INPUTS each reduced by a layer, then those, until
+    MAX_INPUTS or fewer remain (DenseNet concatenates up to 49 maps; each element is then read
+    once per level, two levels up to 64 inputs). shape_of(parts) is the output shape."""
+    while len(srcs) > MAX_INPUTS:
+        n_groups = -(-len(srcs) // MAX_INPUTS)
+        bounds = [len(srcs) * k // n_groups for k in range(n_groups + 1)]
+        groups = [srcs[a:b] for a, b in zip(bounds, bounds[1:])]
+        srcs = []
+        for g in groups:
+            if len(g) > 1:
+                cv.emit(node, kind, g, shape_of(g))  # a partial result, node's output for now
+                g = [cv.acts[node.output[0]]]
+            srcs.append(g[0])
+    cv.emit(node, kind, srcs, shape_of(srcs))
 
 
 def scale(cv, node, srcs):
@@ -781,6 +841,26 @@ def view(cv, node, srcs):
     if w > 1 and canonical(dims) == (c, h * w, 1):
         return cv.emit(node, "tokens", [x], (c, h * w, 1), prepend=0)
     cv.alias(node, x)
+
+
+def pad(cv, node, srcs):
+    """Zero padding of a map's height and width: read through by the Conv or AveragePool after it
+    (see PATTERNS); padding by nothing is a plain view."""
+    x = srcs[0]
+    cv.need(node, decode(attribute(node, "mode", "constant")) == "constant",
+            f"mode {decode(attribute(node, 'mode'))}: only constant (zero) padding is supported")
+    pads = attribute(node, "pads")
+    if pads is None:
+        pads = cv.const_ints(node, 1, "pads")
+    value = cv.const_value(node.input[2]) if len(node.input) > 2 and node.input[2] else [0.0]
+    cv.need(node, value == [0.0], f"pads with {value}; only zero padding is supported")
+    if not any(pads):
+        return cv.alias(node, x, "Pad by nothing")
+    cv.need(node, len(pads) == 8 and not any(pads[:2] + pads[4:6]) and x.note is None and
+            cv.expect_layout(node, x, node.input[0], (3,)),
+            f"pads {pads}: only the height and width of a feature map can be padded")
+    extra = (pads[2], pads[3], pads[6], pads[7])
+    cv.acts[node.output[0]] = Tensor(x.src, x.shape, ("pad", x, extra, node.input[0]))
 
 
 # ---- slices, gathers and concatenations ------------------------------------------------------
@@ -875,6 +955,8 @@ def gather(cv, node, srcs):
 def concat(cv, node, srcs):
     """Along the tokens, constants before a tokens layer (ViT's class token) become its
     `prepend`; along the features (channels), activations become a concat layer."""
+    if len(node.input) == 1:  # torch.cat of one tensor (DenseNet's first layer of a block)
+        return cv.alias(node, srcs[0])
     full = cv.shapes.get(node.output[0])
     axis = cv.axis_of(node.output[0], node, attribute(node, "axis"))
     if len(srcs) == 1 and node.input[-1] in cv.acts:
@@ -901,14 +983,15 @@ def concat(cv, node, srcs):
         feature_axes(cv, node, t, name)
         cv.need(node, t.shape[1:] == srcs[0].shape[1:], f"{t.src} ({shape_str(t.shape)}) and "
                 f"{srcs[0].src} ({shape_str(srcs[0].shape)}) differ in more than the features")
-    c = sum(t.shape[0] for t in srcs)
-    cv.emit(node, "concat", srcs, (c,) + srcs[0].shape[1:])
+    tree(cv, node, "concat", srcs, lambda parts: (sum(t.shape[0] for t in parts),) +
+         parts[0].shape[1:])
 
 
 # ---- decomposed operators (PATTERNS) ---------------------------------------------------------
 
 PATTERNS = """PyTorch exports LayerNorm below opset 17 and GELU below opset 20 as small graphs; each
-becomes one layer. LayerNorm: ReduceMean(x) over the features -> Sub(x, mean) -> Pow(2) ->
+becomes one layer. A zero Pad of a feature map's height and width (AvgPool2d with
+count_include_pad) adds its pads to the Conv or AveragePool that reads it. LayerNorm: ReduceMean(x) over the features -> Sub(x, mean) -> Pow(2) ->
 ReduceMean -> Add(eps) -> Sqrt -> Div(centred, sqrt) -> a layernorm layer of x (Mul and Add by
 its constant weight and bias fold away). GELU: Div(x, sqrt 2) -> Erf -> Add(1) -> Mul(x, .) ->
 a gelu layer of x (Mul by 0.5 folds away). A ReduceMean over the two spatial axes of a feature
@@ -1044,6 +1127,7 @@ HANDLERS = {
     "Softmax": elementwise("softmax"),
     "LayerNormalization": elementwise("layernorm"),
     "Flatten": flatten,
+    "Pad": pad,
     "Reshape": view,
     "Transpose": view,
     "Squeeze": view,
@@ -1055,13 +1139,16 @@ HANDLERS = {
     "Dropout": fold("Dropout (inference: identity)"),
 }
 # Ops whose handlers read pattern steps (Tensor.note); any other op refuses them.
-PATTERN_OPS = {"ReduceMean", "Sub", "Pow", "Sqrt", "Erf", "Add", "Div", "Mul"}
+PATTERN_OPS = {"ReduceMean", "Sub", "Pow", "Sqrt", "Erf", "Add", "Div", "Mul", "Conv",
+               "AveragePool", "MaxPool"}
 
 
 # ---- output ---------------------------------------------------------------------------------
 
 
 def render_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple):

@@ -336,6 +336,45 @@ START_TEST(test_network_rectangular_windows)
 }
 END_TEST
 
+START_TEST(test_network_pool_ceil_mode)
+{
+    /* max, kernel 3, stride [2, 3], padding [0, 1] on 2x6x5, by hand:
+     *   height: (6 + 0 - 3) / 2 = 1.5 -> floor 1 + 1 = 2; ceil 2 + 1 = 3 windows, the last
+     *           starting at row 2*2 = 4 < 6 (inside the input): 3;
+     *   width:  (5 + 2 - 3) / 3 = 1.33 -> ceil 2 + 1 = 3, but the third window starts at column
+     *           2*3 - 1 = 5, in the right padding (5 >= 5): dropped, 2 (= floor 1 + 1).
+     * elements: 2 * 3 * 2 windows of 3*3 = 108. Without ceil_mode: 2x2x2, 72. */
+    static const char text[] =
+        "network = { name = \"c\"; input = { channels = 2; height = 6; width = 5; };\n"
+        "layers = (\n"
+        "{ name = \"p\"; type = \"pool\"; mode = \"max\"; kernel = 3; stride = [2, 3];"
+        " padding = [0, 1]; ceil_mode = true; },\n"
+        "{ name = \"f\"; type = \"pool\"; mode = \"avg\"; kernel = 3; stride = [2, 3];"
+        " padding = [0, 1]; inputs = [\"input\"]; }\n"
+        "); };\n";
+    network n;
+    err e;
+    err_clear(&e);
+    ck_assert_msg(network_load_string(text, "ceil.cfg", &n, &e) == 0, "%s", e.msg);
+    const network_layer *p = layer(&n, "p");
+    ck_assert(p->pool.ceil_mode);
+    assert_shape(p->out, 2, 3, 2);
+    ck_assert_uint_eq(p->elements, 108);
+    const network_layer *f = layer(&n, "f");
+    ck_assert(!f->pool.ceil_mode); /* the default: floor */
+    assert_shape(f->out, 2, 2, 2);
+    ck_assert_uint_eq(f->elements, 72);
+    network_fini(&n);
+
+    expect_cnn_error("kernel = 2; },", "kernel = 2; ceil_mode = 1; },",
+                     "bad.cfg:9:", "network.layers.[4].ceil_mode (layer \"p\")",
+                     "expected true or false", NULL);
+    expect_cnn_error("mode = \"global_avg\";", "mode = \"global_avg\"; ceil_mode = true;",
+                     "bad.cfg:11:", "network.layers.[6].ceil_mode (layer \"gap\")", "expected none",
+                     NULL);
+}
+END_TEST
+
 START_TEST(test_network_print_summary)
 {
     network n;
@@ -989,6 +1028,7 @@ int main(void)
     tcase_add_test(tc, test_network_small_cnn_shapes);
     tcase_add_test(tc, test_network_small_attention);
     tcase_add_test(tc, test_network_rectangular_windows);
+    tcase_add_test(tc, test_network_pool_ceil_mode);
     tcase_add_test(tc, test_network_print_summary);
     tcase_add_test(tc, test_network_registries);
     tcase_add_test(tc, test_network_kind_properties);

@@ -191,8 +191,36 @@ save("vit", [
     const("flat", [1, 12, 4]), zeros("pos", 1, 5, 12), const("zero_s", [0], dims=[]),
     zeros("wh", 10, 12)], [1, 3, 8, 8], [1, 10])
 
+# torchvision's CNN plumbing on a 4 x 8 x 8 map: a ceil_mode MaxPool (GoogLeNet, SqueezeNet), a
+# zero Pad before an AveragePool and before a Conv (AvgPool2d with count_include_pad), ShuffleNet's
+# channel shuffle (Reshape-Transpose-Reshape) and its channel Split, DenseNet's Concat of one map
+# and of more than 8, then a global pool and a classifier.
+save("plumbing", [
+    node("MaxPool", ["x"], ["m"], name="pool_ceil", kernel_shape=[3, 3], strides=[2, 2],
+         ceil_mode=1),
+    node("Pad", ["m", "pad1"], ["mp"], name="pad", mode="constant"),
+    node("AveragePool", ["mp"], ["a"], name="avg", kernel_shape=[3, 3]),
+    node("Pad", ["a", "pad1"], ["ap"], name="pad2"),
+    node("Conv", ["ap", "wc"], ["c"], name="conv", kernel_shape=[3, 3]),
+    node("Reshape", ["c", "groups5"], ["c5"]),
+    node("Transpose", ["c5"], ["c5t"], perm=[0, 2, 1, 3, 4]),
+    node("Reshape", ["c5t", "map4"], ["sh"], name="shuffle"),
+    node("Split", ["sh", "halves"], ["s1", "s2"], name="split", axis=1),
+    node("Concat", ["s1"], ["one"], name="cat_one", axis=1),
+] + [node("Relu", ["s2"], [f"r{k}"], name=f"relu{k}") for k in range(9)] + [
+    node("Concat", ["one"] + [f"r{k}" for k in range(9)], ["cat"], name="cat", axis=1),
+    node("GlobalAveragePool", ["cat"], ["g"], name="gap"),
+    node("Flatten", ["g"], ["f"], name="flatten"),
+    node("Gemm", ["f", "wfc"], ["y"], name="fc", transB=1),
+], [const("pad1", [0, 0, 1, 1, 0, 0, 1, 1]), zeros("wc", 8, 4, 3, 3),
+    const("groups5", [1, 2, 4, 4, 4]), const("map4", [1, 8, 4, 4]), const("halves", [4, 4]),
+    zeros("wfc", 10, 40)], [1, 4, 8, 8], [1, 10], opset=14)
+
 save("erf", [node("Relu", ["x"], ["r"], name="relu"), node("Erf", ["r"], ["y"], name="gelu/Erf")],
      [], [1, 16], [1, 16])
+save("padmax", [node("Pad", ["x", "pad1"], ["p"], name="pad"),
+                 node("MaxPool", ["p"], ["y"], name="maxp", kernel_shape=[3, 3])],
+     [const("pad1", [0, 0, 1, 1, 0, 0, 1, 1])], [1, 2, 4, 4], [1, 2, 4, 4])
 save("tanh", [node("Tanh", ["x"], ["y"], name="act/Tanh")], [], [1, 16], [1, 16])
 save("asym", [node("Conv", ["x", "w"], ["y"], name="convA", kernel_shape=[3, 3],
                    pads=[0, 0, 1, 1])], [zeros("w", 8, 4, 3, 3)], [1, 4, 9, 9], [1, 8, 8, 8])
@@ -302,12 +330,34 @@ csv=$("$bin" map "$arch" --net "$tmp/vit.cfg" --csv 2>&1)
 expect "vit patch" 0 '^patch,conv2d,48,12,1,4,' -- echo "$csv"
 expect "vit head" 0 '^head,linear,12,10,1,1,' -- echo "$csv"
 
+# The plumbing, by hand. pool_ceil: (8 - 3) / 2 = 2.5 rounds up to 3, + 1 = 4 (the last window
+# starts at 3 * 2 = 6 < 8, inside the input; floor would give 3): 4x4x4. pad + avg: an average
+# pool of kernel 3 with padding 1, (4 + 2 - 3) / 1 + 1 = 4: 4x4x4. pad2 + conv: padding 1,
+# R = 3*3*4 = 36, N = 8, P = 4*4 = 16 (without the Pad's 1 it would be 2*2 = 4). The shuffle is a
+# view; split cuts features 0..3 and 4..7 of conv; cat_one is s1 itself; cat's 10 inputs of 4
+# channels become two concats of 5 (20 channels each) and a concat of those two (40 channels):
+# fc R = 40, N = 10. Weights 288 + 400 = 688.
+expect "convert plumbing" 0 '' -- "$py" "$conv" "$tmp/plumbing.onnx" -o "$tmp/plumbing.cfg"
+cfg=$(cat "$tmp/plumbing.cfg" 2>/dev/null)
+check "plumbing header weights" grep -q '688 trained weights' <<<"$cfg"
+check "plumbing ceil_mode pool" grep -q 'name = "pool_ceil"; type = "pool"; inputs = \["input"\]; mode = "max"; kernel = 3; stride = 2; ceil_mode = true;' <<<"$cfg"
+check "plumbing Pad into the avg pool" grep -q 'name = "avg"; type = "pool"; inputs = \["pool_ceil"\]; mode = "avg"; kernel = 3; stride = 1; padding = 1; }' <<<"$cfg"
+check "plumbing Pad into the conv" grep -q 'name = "conv"; type = "conv2d"; inputs = \["avg"\]; in_channels = 4; out_channels = 8; kernel = 3; padding = 1; }' <<<"$cfg"
+check "plumbing split after the shuffle" [ "$(grep -cE 'type = "slice"; inputs = \["conv"\]; axis = "features"; start = (0|4); count = 4;' <<<"$cfg")" -eq 2 ]
+check "plumbing concat of one is a view" grep -q 'name = "cat"; type = "concat"; inputs = \["split", "relu0", "relu1", "relu2", "relu3"\]; }' <<<"$cfg"
+check "plumbing concat of 10 as a tree" grep -q 'name = "cat_3"; type = "concat"; inputs = \["cat", "cat_2"\]; }' <<<"$cfg"
+csv=$("$bin" map "$arch" --net "$tmp/plumbing.cfg" --csv 2>&1)
+expect "plumbing conv" 0 '^conv,conv2d,36,8,1,16,' -- echo "$csv"
+expect "plumbing fc" 0 '^fc,linear,40,10,1,1,' -- echo "$csv"
+check "plumbing 20 layers" [ "$(tail -n +2 <<<"$csv" | wc -l)" -eq 20 ]
 # Errors: bad input exits 2 (as xbarsim's commands) with the node named; -o is not created.
 expect "unsupported op" 2 '^onnx2xbarsim: node act/Tanh \(op Tanh\) is not supported; supported: .*Conv' \
     -- "$py" "$conv" "$tmp/tanh.onnx" -o "$tmp/tanh.cfg"
 check "no output on failure" [ ! -e "$tmp/tanh.cfg" ]
-expect "erf outside GELU" 2 'graph output y is erf\(relu\), a step of a decomposed LayerNorm or GELU that never completes' \
+expect "erf outside GELU" 2 'graph output y is erf\(relu\), a step of a decomposed operator that never completes' \
     -- "$py" "$conv" "$tmp/erf.onnx" -o "$tmp/erf.cfg"
+expect "zero Pad before a MaxPool" 2 '^onnx2xbarsim: node maxp \(op MaxPool\): MaxPool of zero-padded input' \
+    -- "$py" "$conv" "$tmp/padmax.onnx"
 expect "asymmetric padding" 2 '^onnx2xbarsim: node convA \(op Conv\): asymmetric padding' \
     -- "$py" "$conv" "$tmp/asym.onnx"
 expect "missing file" 2 'nonexistent\.onnx: cannot read: No such file' \
