@@ -506,6 +506,15 @@ static void put_energy(const arch *a, uint64_t macs, double throughput_per_s, do
         area > 0 ? 2.0 * (double)macs * throughput_per_s * 1e-12 / area : 0.0;
 }
 
+/* The network's figures of a priced point (the model's; run's traffic is the same). */
+static void put_noc(const model *mo, double *m)
+{
+    m[POINT_METRIC_NOC_ENERGY] =
+        (mo->energy_steady_pj[COST_E_NOC] + mo->energy_steady_pj[COST_E_STATIC_NOC]) * 1e-6;
+    m[POINT_METRIC_BIT_HOPS] = (double)mo->noc_bit_hops;
+    m[POINT_METRIC_NOC_SHARE] = mo->latency_ps ? (double)mo->noc_ps / (double)mo->latency_ps : 0.0;
+}
+
 static void put_model(const arch *a, const model *mo, double *m)
 {
     double latency_us = simtime_to_us(mo->latency_ps);
@@ -515,6 +524,7 @@ static void put_model(const arch *a, const model *mo, double *m)
                mo->energy_steady_total_pj, latency_us, m);
     m[POINT_METRIC_TILES] = (double)mo->tiles_used;
     m[POINT_METRIC_UTILISATION] = mo->utilisation;
+    put_noc(mo, m);
 }
 
 /* replication.objective: latency or throughput (mix needs GLPK, which a sweep does not run). */
@@ -617,6 +627,7 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     m[POINT_METRIC_MODEL_LATENCY] = simtime_to_us(r.mo.latency_ps);
     m[POINT_METRIC_MODEL_THROUGHPUT] = r.mo.throughput_per_s;
     m[POINT_METRIC_MODEL_ENERGY] = r.mo.energy_steady_total_pj * 1e-6;
+    put_noc(&r.mo, m);
     m[POINT_METRIC_EVENTS] = (double)r.events;
     exec_destroy(r.x);
     sim_destroy(r.s);

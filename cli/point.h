@@ -60,6 +60,12 @@ typedef enum point_job {
       "inference (search: the best episode's)")                                                    \
     X(ACCURACY_ESTIMATE, "accuracy_is_estimate", "-", POINT_ALL,                                   \
       "1 when accuracy is the proxy's estimate, 0 when it was measured")                           \
+    X(NOC_ENERGY, "noc_energy_uj", "uJ", POINT_M | POINT_R | POINT_P,                              \
+      "the on-chip network's energy per inference, dynamic + static, steady state (model)")        \
+    X(BIT_HOPS, "bit_hops", "count", POINT_M | POINT_R | POINT_P,                                  \
+      "bits x hops over the on-chip network per inference (model)")                                \
+    X(NOC_SHARE, "noc_share", "fraction", POINT_M | POINT_R | POINT_P,                             \
+      "of the model's latency, the part the network's transfers take")                             \
     X(ADC_NEEDED, "adc_bits_needed", "bits", POINT_ALL,                                            \
       "ADC bits a lossless column sum needs on this arch")                                         \
     X(MODEL_LATENCY, "model_latency_us", "us", POINT_R, "the analytic model's latency")            \
