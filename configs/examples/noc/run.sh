@@ -10,18 +10,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-cd "$root"
-
-bin=build/cli/xbarsim
-py=/usr/bin/python3
+# shellcheck source=configs/examples/lib.sh
+source "$here/../lib.sh"
 out=traces/examples/noc
 
-if [ ! -x "$bin" ]; then
-    echo "run.sh: $bin missing, building it" >&2
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build build --target xbarsim >&2
-fi
 mkdir -p "$out"
 
 "$bin" sweep "$here/study.cfg" -o "$out/study.h5" -q
