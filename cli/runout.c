@@ -349,9 +349,12 @@ typedef struct net_row {
     double utilisation, model_utilisation, edp_pj_s;
 } net_row;
 
+/* Columns of /summary/network besides the two energy-by-category sets, at most, count. */
+#define NET_OTHER_COLS 32
+
 static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *e)
 {
-    h5file_col cols[64];
+    h5file_col cols[NET_OTHER_COLS + 2 * COST_E_COUNT];
     size_t k = 0;
     cols[k++] = (h5file_col)H5FILE_COL(net_row, inferences, H5FILE_U64, "count");
     cols[k++] = (h5file_col)H5FILE_COL(net_row, makespan_ps, H5FILE_U64, "ps");
