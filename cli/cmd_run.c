@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "cfgfile.h"
+#include "chip.h"
 #include "cli.h"
 #include "emit.h"
 #include "jsonw.h"
+#include "noclink.h"
 #include "mem.h"
 #include "opt.h"
 #include "replication.h"
@@ -369,6 +371,32 @@ static void print_energy(const char *title, const double *sim_e, const double *m
                    sim_e[c] * 1e-6, mod_e[c] * 1e-6, ratio(sim_e[c], mod_e[c]));
 }
 
+/* The on-chip network: the model's share of latency and bit-hops, and how long transfers waited
+ * for busy links in the simulation (every link part's waits; 0 with overlap off, where each copy
+ * has a private stand-in). */
+static void print_noc(const run_ctx *r)
+{
+    double wait_ps = 0.0, busiest = 0.0;
+    unsigned links = 0, waited = 0;
+    part_account acc;
+    for (uint32_t id = 0; id < sim_component_count(r->s); id++) {
+        component *c = sim_component(r->s, id);
+        if (c->ops != &noclink_ops || !chip_component_account(c, &acc))
+            continue;
+        links++;
+        waited += acc.res->wait_total_ps > 0;
+        wait_ps += (double)acc.res->wait_total_ps;
+        if ((double)acc.res->wait_max_ps > busiest)
+            busiest = (double)acc.res->wait_max_ps;
+    }
+    printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bit-hops per inference)\n",
+           "network time (us, model)", "-", simtime_to_us(r->mo.noc_ps),
+           r->mo.latency_ps ? 100.0 * (double)r->mo.noc_ps / (double)r->mo.latency_ps : 0.0,
+           (unsigned long long)r->mo.noc_bit_hops);
+    printf("%-34s %16.6g %16s  (%u of %u links made a transfer wait; longest wait %.6g us)\n",
+           "link waits (us, all inferences)", wait_ps * 1e-6, "-", waited, links, busiest * 1e-6);
+}
+
 static void print_summary(const run_ctx *r, const run_totals *t)
 {
     printf("# xbarsim run: %s on %s (%s), %llu inference%s, overlap %s\n", r->n.name, r->a.name,
@@ -414,6 +442,8 @@ static void print_summary(const run_ctx *r, const run_totals *t)
            (unsigned long long)r->mo.tiles_used);
     printf("%-34s %16.4f %16.4f %10.4f\n", "utilisation (busy / tiles x time)", t->utilisation,
            r->mo.utilisation, ratio(t->utilisation, r->mo.utilisation));
+    if (r->a.noc.topology != ARCH_NOC_NONE)
+        print_noc(r);
     if (r->a.mode == ARCH_MODE_WEIGHT_STATIONARY)
         printf("%-34s %16s %16.6g  (once, before inference 0: every copy's cells written)\n",
                "programming energy (uJ)", "-", r->mo.programming_pj * 1e-6);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "link.h"
+#include "noclink.h"
 #include "tile.h"
 #include "vecmod.h"
 

@@ -19,7 +19,7 @@
     X(TILE, "tile", tile, tile_ops, tile_setup, tile_account)                                      \
     X(BUS, "bus", bus, bus_ops, bus_setup, bus_account)                                            \
     X(VECMOD, "vecmod", vecmod, vecmod_ops, vecmod_setup, vecmod_account)                          \
-    X(LINK, "link", link, link_ops, link_setup, link_account)
+    X(LINK, "link", noclink, noclink_ops, noclink_setup, noclink_account)
 
 typedef enum chip_component_kind {
 #define CHIP_KIND_ENUM(id, name, type, ops, setup, account) CHIP_##id,

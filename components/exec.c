@@ -20,7 +20,7 @@
 
 #include "bus.h"
 #include "chip.h"
-#include "link.h"
+#include "noclink.h"
 #include "mem.h"
 #include "tile.h"
 #include "topology.h"
@@ -47,7 +47,7 @@ typedef struct copy_run {
     unsigned route_first;      /* its routes: program routes [route_first, route_end), index */
     unsigned route_end;
     unsigned route, hop; /* the NOC request in flight: its route and hop, index */
-    link *stand_in;      /* overlap off: its private network link, not owned */
+    noclink *stand_in;   /* overlap off: its private network link, not owned */
     double noc_pj;       /* network energy per vector of this copy, pJ */
 } copy_run;
 
@@ -104,7 +104,7 @@ struct exec {
     int xbar_owner;                 /* reprogram: task holding the crossbars, or NO_OWNER */
     unsigned *xbar_wait;            /* reprogram: FIFO of tasks waiting for them */
     unsigned wait_head, wait_len;   /* ring indices into xbar_wait, count */
-    link **links;                   /* shared network links by topology link id (overlap on) */
+    noclink **links;                /* shared network links by topology link id (overlap on) */
     unsigned *path;                 /* scratch: a route's links, topology_max_hops entries */
     double *noc_pj;                 /* network energy per inference by task, pJ */
 };
@@ -241,18 +241,18 @@ static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned
     if (!x->o.overlap) {
         char name[256];
         snprintf(name, sizeof name, "%s.c%u.noc", t->name, c);
-        cr->stand_in = (link *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        cr->stand_in = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
         track(x, &cr->stand_in->base, t->routes[cr->route_first].src);
     }
 }
 
 /* The shared link with topology id `id`, created on first use. */
-static link *link_at(exec *x, unsigned id)
+static noclink *link_at(exec *x, unsigned id)
 {
     if (!x->links[id]) {
         char name[64];
         topology_link_name(&x->a->noc, id, name, sizeof name);
-        x->links[id] = (link *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        x->links[id] = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
         track(x, &x->links[id]->base, -1);
     }
     return x->links[id];
@@ -569,12 +569,12 @@ static void issue_hop(layer_ctl *l, copy_run *cr, unsigned c, part_reply *r)
     }
     (void)c;
     if (!x->o.overlap) {
-        link_path(cr->stand_in, t->noc_bits, topology_hops(&x->a->noc, rt->src, rt->dst), r);
+        noclink_path(cr->stand_in, t->noc_bits, topology_hops(&x->a->noc, rt->src, rt->dst), r);
         return;
     }
     unsigned hops =
         topology_path(&x->a->noc, rt->src, rt->dst, x->path, topology_max_hops(&x->a->noc));
-    link_hop(link_at(x, x->path[cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
+    noclink_hop(link_at(x, x->path[cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
 }
 
 /* A NOC reply: the next hop or route of the request, or true when the request is complete. */

@@ -13,7 +13,7 @@
 #include "cost.h"
 #include "emit.h"
 #include "exec.h"
-#include "link.h"
+#include "noclink.h"
 #include "mapping.h"
 #include "model.h"
 #include "network.h"
@@ -135,10 +135,10 @@ START_TEST(test_noc_shared_link_waits)
     sim_options so;
     sim_options_default(&so);
     sim *s = sim_create(&so);
-    link *l = (link *)chip_component_create(s, CHIP_LINK, "l", &a, NULL);
+    noclink *l = (noclink *)chip_component_create(s, CHIP_LINK, "l", &a, NULL);
     part_reply none = part_reply_none();
-    resource_grant g1 = link_hop(l, 20, false, &none);
-    resource_grant g2 = link_hop(l, 20, true, &none);
+    resource_grant g1 = noclink_hop(l, 20, false, &none);
+    resource_grant g2 = noclink_hop(l, 20, true, &none);
     ck_assert_uint_eq(g1.start, 0);
     ck_assert_uint_eq(g1.end, 30000);
     ck_assert_uint_eq(g2.start, 30000);

@@ -1,13 +1,13 @@
-/* link: one directed link of the on-chip network (arch.noc) with the router that drives it, as an
- * engine component with one server. A hop of B bits holds the link for ceil(B / link_bits) cycles
- * from when it gets it; the head reaches the next router router_cycles after that start (virtual
- * cut-through: buffers hold a whole transfer, so a blocked head never holds the links behind it),
- * and the tail reaches the end of the last hop ceil(B / link_bits) cycles later. A stand-in link
- * (overlap off) carries a whole path by itself, never waiting: its time is exactly
+/* noclink: one directed link of the on-chip network (arch.noc) with the router that drives it, as
+ * an engine component with one server. A hop of B bits holds the link for ceil(B / link_bits)
+ * cycles from when it gets it; the head reaches the next router router_cycles after that start
+ * (virtual cut-through: buffers hold a whole transfer, so a blocked head never holds the links
+ * behind it), and the tail reaches the end of the last hop ceil(B / link_bits) cycles later. A
+ * stand-in link (overlap off) carries a whole path by itself, never waiting: its time is exactly
  * cost_noc_transfer_ps. Energy is bits x energy_pj_per_bit_hop per hop crossed.
  */
-#ifndef XBARSIM_COMPONENTS_LINK_H
-#define XBARSIM_COMPONENTS_LINK_H
+#ifndef XBARSIM_COMPONENTS_NOCLINK_H
+#define XBARSIM_COMPONENTS_NOCLINK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,8 +17,8 @@
 #include "resource.h"
 #include "sim.h"
 
-typedef struct link link;
-struct link {
+typedef struct noclink noclink;
+struct noclink {
     component base;   /* first: the engine's view */
     const arch *arch; /* chip parameters (clock, arch.noc), not owned */
     resource wire;    /* one server */
@@ -35,21 +35,21 @@ struct link {
  *   report    total_ps (ps), energy_total_pj (pJ; its static power is the routers', charged by
  *             cost_static_energy for the whole network) and part_report_resource's figures. */
 
-extern const component_ops link_ops;
+extern const component_ops noclink_ops;
 
 /* Registry hook (chip_component_create, kind CHIP_LINK): prepare a fresh link-class component;
  * bus_params must be NULL. */
-void link_setup(component *c, const arch *a, const arch_bus *bus_params);
+void noclink_setup(component *c, const arch *a, const arch_bus *bus_params);
 
 /* One hop of `bits` arriving now over a shared link. The reply is sent when the head reaches the
  * next router (grant start + router latency), or, for the last hop, when the tail has arrived
  * there (+ the serialisation). Returns the grant of the link. */
-resource_grant link_hop(link *l, uint64_t bits, bool last, const part_reply *reply);
+resource_grant noclink_hop(noclink *l, uint64_t bits, bool last, const part_reply *reply);
 /* A stand-in's whole path of `hops` hops: busy from now for cost_noc_transfer_ps(bits, hops),
  * replying at its end. */
-resource_grant link_path(link *l, uint64_t bits, unsigned hops, const part_reply *reply);
+resource_grant noclink_path(noclink *l, uint64_t bits, unsigned hops, const part_reply *reply);
 
 /* Registry hook (chip_component_account): resource and dynamic energy (noc); static 0. */
-void link_account(component *c, part_account *out);
+void noclink_account(component *c, part_account *out);
 
 #endif

@@ -1,23 +1,23 @@
-/* link: a directed network link as a one-server resource (see link.h). Durations and energy come
- * from cost.c; a hop's reply time is the only decision made here.
+/* noclink: a directed network link as a one-server resource (see noclink.h). Durations and
+ * energy come from cost.c; a hop's reply time is the only decision made here.
  */
-#include "link.h"
+#include "noclink.h"
 
 #include <assert.h>
 
 #include "cost.h"
 
-static link *as_link(component *c)
+static noclink *as_noclink(component *c)
 {
-    assert(c->ops == &link_ops);
-    return (link *)c;
+    assert(c->ops == &noclink_ops);
+    return (noclink *)c;
 }
 
-void link_setup(component *c, const arch *a, const arch_bus *bus_params)
+void noclink_setup(component *c, const arch *a, const arch_bus *bus_params)
 {
     assert(a && !bus_params && a->noc.topology != ARCH_NOC_NONE);
     (void)bus_params; /* only asserted */
-    link *l = as_link(c);
+    noclink *l = as_noclink(c);
     l->arch = a;
     resource_init(&l->wire, c->name, 1);
     stats *st = &c->stats;
@@ -27,7 +27,7 @@ void link_setup(component *c, const arch *a, const arch_bus *bus_params)
 }
 
 /* Serve `duration` ps from now, charge `hops` hops of `bits`, trace it and reply at reply_at. */
-static resource_grant serve(link *l, uint64_t bits, unsigned hops, simtime duration,
+static resource_grant serve(noclink *l, uint64_t bits, unsigned hops, simtime duration,
                             simtime reply_after_start, const part_reply *reply)
 {
     sim *s = l->base.sim;
@@ -45,53 +45,53 @@ static resource_grant serve(link *l, uint64_t bits, unsigned hops, simtime durat
     return g;
 }
 
-resource_grant link_hop(link *l, uint64_t bits, bool last, const part_reply *reply)
+resource_grant noclink_hop(noclink *l, uint64_t bits, bool last, const part_reply *reply)
 {
     simtime ser = cost_noc_serial_ps(l->arch, bits), hop = cost_noc_hop_ps(l->arch);
     return serve(l, bits, 1, ser, last ? hop + ser : hop, reply);
 }
 
-resource_grant link_path(link *l, uint64_t bits, unsigned hops, const part_reply *reply)
+resource_grant noclink_path(noclink *l, uint64_t bits, unsigned hops, const part_reply *reply)
 {
     simtime t = cost_noc_transfer_ps(l->arch, bits, hops);
     return serve(l, bits, hops, t, t, reply);
 }
 
-static void link_handle(component *c, const event *ev)
+static void noclink_handle(component *c, const event *ev)
 {
     part_bad_event(c, ev); /* links are driven by direct calls only */
 }
 
-static void link_finish(component *c)
+static void noclink_finish(component *c)
 {
-    as_link(c)->total_ps = sim_now(c->sim);
+    as_noclink(c)->total_ps = sim_now(c->sim);
 }
 
-void link_account(component *c, part_account *out)
+void noclink_account(component *c, part_account *out)
 {
-    link *l = as_link(c);
+    noclink *l = as_noclink(c);
     out->res = &l->wire;
     out->dynamic_pj[COST_E_NOC] = l->energy_pj;
     out->static_pj = 0.0;
 }
 
-static void link_report(component *c, stats *st)
+static void noclink_report(component *c, stats *st)
 {
-    link *l = as_link(c);
+    noclink *l = as_noclink(c);
     part_report_resource(st, &l->wire, l->total_ps);
     stats_set(st, stats_value(st, "total_ps", "ps"), (double)l->total_ps);
     stats_set(st, stats_value(st, "energy_total_pj", "pJ"), l->energy_pj);
 }
 
-static void link_destroy(component *c)
+static void noclink_destroy(component *c)
 {
-    resource_fini(&as_link(c)->wire);
+    resource_fini(&as_noclink(c)->wire);
 }
 
-const component_ops link_ops = {
+const component_ops noclink_ops = {
     .kind = "link",
-    .handle = link_handle,
-    .finish = link_finish,
-    .report = link_report,
-    .destroy = link_destroy,
+    .handle = noclink_handle,
+    .finish = noclink_finish,
+    .report = noclink_report,
+    .destroy = noclink_destroy,
 };
