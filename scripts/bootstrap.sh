@@ -13,6 +13,7 @@ packages=(
     python3 python3-onnx python3-h5py python3-pandas python3-matplotlib
     python3-torch python3-torchvision # tests/test_onnx_torch.sh exports real PyTorch models
     python3-nbconvert python3-ipykernel python3-nbformat
+    slurmctld slurmd slurm-client munge # tests/test_slurm.sh: a private one-node cluster
     dataset-fashion-mnist
 )
 

@@ -15,25 +15,8 @@ fails=0
 pass() { echo "ok: $1"; }
 fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
-# Tables equal, every column but the wall time.
-same_table() {
-    "$py" - "$1" "$2" <<'PYEOF'
-import sys, h5py, numpy as np
-a = h5py.File(sys.argv[1], "r")["/sweep/points"][:]
-b = h5py.File(sys.argv[2], "r")["/sweep/points"][:]
-names = [n for n in a.dtype.names if n != "wall_s"]
-if a.dtype != b.dtype or len(a) != len(b):
-    sys.exit(f"layout or length differ: {len(a)} vs {len(b)} rows")
-for n in names:
-    x, y = a[n], b[n]
-    if x.dtype.kind == "f":
-        same = np.array_equal(x.view(np.uint64), y.view(np.uint64))  # bit for bit, NaN too
-    else:
-        same = np.array_equal(x, y)
-    if not same:
-        sys.exit(f"column {n} differs")
-PYEOF
-}
+# shellcheck source=tests/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 
 cat >"$tmp/s.cfg" <<'CFG'
 sweep = {

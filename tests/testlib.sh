@@ -30,6 +30,27 @@ check() {
     fi
 }
 
+# same_table A.h5 B.h5: the two files' /sweep/points have the same layout and rows, every column
+# bit for bit (NaN too) but the wall time wall_s. Prints what differs and fails otherwise.
+same_table() {
+    /usr/bin/python3 - "$1" "$2" <<'PYEOF'
+import sys, h5py, numpy as np
+a = h5py.File(sys.argv[1], "r")["/sweep/points"][:]
+b = h5py.File(sys.argv[2], "r")["/sweep/points"][:]
+names = [n for n in a.dtype.names if n != "wall_s"]
+if a.dtype != b.dtype or len(a) != len(b):
+    sys.exit(f"layout or length differ: {len(a)} vs {len(b)} rows")
+for n in names:
+    x, y = a[n], b[n]
+    if x.dtype.kind == "f":
+        same = np.array_equal(x.view(np.uint64), y.view(np.uint64))  # bit for bit, NaN too
+    else:
+        same = np.array_equal(x, y)
+    if not same:
+        sys.exit(f"column {n} differs")
+PYEOF
+}
+
 # finish: print the tally in the form CTest's log readers know and exit non-zero on a failure.
 finish() {
     echo "$pass passed, $fail failed"
