@@ -530,6 +530,17 @@ static int read_metrics(sweep_spec *s, const config_setting_t *g, err *e)
     }
     if (s->n_metrics == 0)
         return fail(e, s, list, "sweep.metrics", "found an empty list, expected metric names");
+    /* An accuracy always travels with whether it is the proxy's estimate, so that every table and
+     * figure made from the file can say so. */
+    bool acc = false, flag = false;
+    for (unsigned k = 0; k < s->n_metrics; k++) {
+        acc = acc || s->metrics[k] == POINT_METRIC_ACCURACY;
+        flag = flag || s->metrics[k] == POINT_METRIC_ACCURACY_ESTIMATE;
+    }
+    if (acc && !flag) {
+        s->metrics = mem_realloc(s->metrics, s->n_metrics + 1, sizeof *s->metrics, "metrics");
+        s->metrics[s->n_metrics++] = POINT_METRIC_ACCURACY_ESTIMATE;
+    }
     return 0;
 }
 

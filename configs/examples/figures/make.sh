@@ -5,7 +5,8 @@
 #                   width for ResNet-50 with replication; latency simulated and modelled, the
 #                   network's share and energy)
 #   pareto.png      a Pareto figure: configs/sweep/precision_replication.cfg (ResNet-18 on LRMP's
-#                   chip, uniform precision x tile budget), energy against latency, front marked
+#                   chip, uniform precision x tile budget), accuracy (the proxy's estimate, and
+#                   labelled so) against latency, front marked
 #   power.png       power over time: 4 ResNet-18 inferences on lrmp with a vector-level trace, the
 #                   dynamic energy binned over the static power
 # About 20 s. The traces go to traces/examples/figures/ (not kept in git).
@@ -16,6 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib.sh"
 out=traces/examples/figures
 mkdir -p "$out"
+rm -f "$out/noc.h5" "$out/precision.h5" # fresh runs, never a resume of an older sweep
 
 "$bin" sweep configs/examples/noc/study.cfg -o "$out/noc.h5" -q
 "$py" scripts/xbarsim_trace.py sweep "$out/noc.h5" \
@@ -23,7 +25,7 @@ mkdir -p "$out"
     -o "$here/noc_sweep.png" >/dev/null
 
 "$bin" sweep configs/sweep/precision_replication.cfg -o "$out/precision.h5" -q
-"$py" scripts/xbarsim_trace.py sweep "$out/precision.h5" energy_uj --x latency_us --pareto \
+"$py" scripts/xbarsim_trace.py sweep "$out/precision.h5" accuracy --x latency_us --pareto \
     -o "$here/pareto.png" >/dev/null
 
 "$bin" run --arch lrmp --net resnet18 --inferences 4 --trace vector -q -o "$out/power.h5"
