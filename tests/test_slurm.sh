@@ -166,14 +166,14 @@ task1_mid_run() {
     [ -n "$state" ] || die "task 1 ended before it could be requeued"
     [ "$state" = RUNNING ] && [ -f "$journal" ] && [ "$(grep -vc '^#' "$journal")" -ge 1 ]
 }
-wait_for 45 "task 1 to run and journal a point" task1_mid_run
+wait_for 120 "task 1 to run and journal a point" task1_mid_run
 done_before=$(grep -vc '^#' "$journal")
 scontrol requeue "${jid}_1" || die "scontrol requeue ${jid}_1"
 expect "requeued task 1 after $done_before of its 4 points" 0 'Restarts=1' -- \
     scontrol -o show job "${jid}_1"
 
 all_done() { [ -z "$(squeue -h -j "$jid,$mid" -o %i 2>/dev/null)" ]; }
-wait_for 90 "the array and the merge to finish" all_done
+wait_for 300 "the array and the merge to finish" all_done
 expect "merge job completed" 0 'JobState=COMPLETED .*ExitCode=0:0' -- scontrol -o show job "$mid"
 for i in 0 1 2; do
     expect "array task $i completed" 0 'JobState=COMPLETED .*ExitCode=0:0' -- \
