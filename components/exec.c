@@ -47,6 +47,9 @@ typedef struct copy_run {
     unsigned route_first;      /* its routes: program routes [route_first, route_end), index */
     unsigned route_end;
     unsigned route, hop; /* the NOC request in flight: its route and hop, index */
+    unsigned *hop_start; /* route r's links: links[hop_start[r - route_first] ..
+                            hop_start[r - route_first + 1]), index; owned */
+    unsigned *links;     /* the routes' links in order (topology ids), owned */
     noclink *stand_in;   /* overlap off: its private network link, not owned */
     double noc_pj;       /* network energy per vector of this copy, pJ */
 } copy_run;
@@ -105,7 +108,6 @@ struct exec {
     unsigned *xbar_wait;            /* reprogram: FIFO of tasks waiting for them */
     unsigned wait_head, wait_len;   /* ring indices into xbar_wait, count */
     noclink **links;                /* shared network links by topology link id (overlap on) */
-    unsigned *path;                 /* scratch: a route's links, topology_max_hops entries */
     double *noc_pj;                 /* network energy per inference by task, pJ */
 };
 
@@ -233,8 +235,15 @@ static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned
     if (cr->route_first == cr->route_end)
         return;
     cr->total[ST_NOC] = cr->n;
-    for (unsigned r = cr->route_first; r < cr->route_end; r++) {
-        unsigned hops = topology_hops(&x->a->noc, t->routes[r].src, t->routes[r].dst);
+    /* Every vector's hops follow these paths: work them out once. */
+    unsigned nr = cr->route_end - cr->route_first, mh = topology_max_hops(&x->a->noc);
+    cr->hop_start = mem_calloc(nr + 1, sizeof *cr->hop_start, "exec route starts");
+    cr->links = mem_calloc((size_t)nr * mh + 1, sizeof *cr->links, "exec route links");
+    for (unsigned r = 0; r < nr; r++) {
+        const program_route *rt = &t->routes[cr->route_first + r];
+        unsigned hops =
+            topology_path(&x->a->noc, rt->src, rt->dst, cr->links + cr->hop_start[r], mh);
+        cr->hop_start[r + 1] = cr->hop_start[r] + hops;
         cr->noc_pj += cost_noc_energy_pj(x->a, t->noc_bits, hops);
     }
     x->noc_pj[t - x->p->tasks] += cr->noc_pj * (double)cr->n;
@@ -348,9 +357,7 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
     x->vm = mem_calloc(a->vector.count, sizeof *x->vm, "exec vector modules");
     x->noc_pj = mem_calloc(n ? n : 1, sizeof *x->noc_pj, "exec network energies");
     if (a->noc.topology != ARCH_NOC_NONE) {
-        unsigned nl = topology_links(&a->noc), mh = topology_max_hops(&a->noc);
-        x->links = mem_calloc(nl, sizeof *x->links, "exec network links");
-        x->path = mem_calloc(mh ? mh : 1, sizeof *x->path, "exec network path");
+        x->links = mem_calloc(topology_links(&a->noc), sizeof *x->links, "exec network links");
     }
     /* At most 2 x tasks + 1 inferences are in flight (a task runs at most two inferences ahead
      * of each consumer: double-buffered outputs), so a ring of that many slots would do; keep
@@ -394,7 +401,6 @@ void exec_destroy(exec *x)
     free(x->vm);
     free(x->vms);
     free(x->links);
-    free(x->path);
     free(x->noc_pj);
     free(x->comp_group);
     free(x->inf_id);
@@ -556,34 +562,30 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     sim_schedule_at(x->s, end, l->base.id, LAYER_EV_STAGE, PART_REPLY_PRIO, &p);
 }
 
-/* The next hop of copy c's NOC request: hop cr->hop of route cr->route, over the shared link
+/* The next hop of the copy's NOC request: hop cr->hop of route cr->route, over the shared link
  * (overlap on), or the route's whole path over the copy's stand-in (overlap off). */
-static void issue_hop(layer_ctl *l, copy_run *cr, unsigned c, part_reply *r)
+static void issue_hop(layer_ctl *l, copy_run *cr, part_reply *r)
 {
     exec *x = l->x;
     const program_task *t = &x->p->tasks[l->task];
-    const program_route *rt = &t->routes[cr->route];
     if (t->kind == PROGRAM_DIGITAL) {
         r->vector = -1;
         r->vectors = 0;
     }
-    (void)c;
+    unsigned k = cr->route - cr->route_first;
+    unsigned first = cr->hop_start[k], hops = cr->hop_start[k + 1] - first;
     if (!x->o.overlap) {
-        noclink_path(cr->stand_in, t->noc_bits, topology_hops(&x->a->noc, rt->src, rt->dst), r);
+        noclink_path(cr->stand_in, t->noc_bits, hops, r);
         return;
     }
-    unsigned hops =
-        topology_path(&x->a->noc, rt->src, rt->dst, x->path, topology_max_hops(&x->a->noc));
-    noclink_hop(link_at(x, x->path[cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
+    noclink_hop(link_at(x, cr->links[first + cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
 }
 
 /* A NOC reply: the next hop or route of the request, or true when the request is complete. */
 static bool noc_step(layer_ctl *l, copy_run *cr, unsigned c)
 {
-    exec *x = l->x;
-    const program_task *t = &x->p->tasks[l->task];
-    const program_route *rt = &t->routes[cr->route];
-    unsigned hops = x->o.overlap ? topology_hops(&x->a->noc, rt->src, rt->dst) : 1;
+    unsigned k = cr->route - cr->route_first;
+    unsigned hops = l->x->o.overlap ? cr->hop_start[k + 1] - cr->hop_start[k] : 1;
     if (cr->hop + 1 < hops) {
         cr->hop++;
     } else if (cr->route + 1 < cr->route_end) {
@@ -593,7 +595,7 @@ static bool noc_step(layer_ctl *l, copy_run *cr, unsigned c)
         return true;
     }
     part_reply r = stage_reply(l, cr, c, ST_NOC, (cr->issued[ST_NOC] - 1) % cr->n);
-    issue_hop(l, cr, c, &r);
+    issue_hop(l, cr, &r);
     return false;
 }
 
@@ -616,7 +618,7 @@ static void issue(layer_ctl *l, unsigned c, int s)
     case ST_NOC:
         cr->route = cr->route_first;
         cr->hop = 0;
-        issue_hop(l, cr, c, &r);
+        issue_hop(l, cr, &r);
         break;
     default:
         if (t->kind == PROGRAM_DIGITAL) {
@@ -813,8 +815,11 @@ static void layer_handle(component *c, const event *ev)
 static void layer_destroy(component *c)
 {
     layer_ctl *l = as_ctl(c);
-    for (unsigned k = 0; k < l->n_copies; k++)
+    for (unsigned k = 0; k < l->n_copies; k++) {
         free(l->copies[k].tiles);
+        free(l->copies[k].hop_start);
+        free(l->copies[k].links);
+    }
     free(l->copies);
 }
 
