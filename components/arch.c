@@ -197,6 +197,36 @@ unsigned arch_groups(const arch *a)
     return ceil_div(a->tiles.count, a->groups.tiles);
 }
 
+uint64_t arch_system_tiles(const arch *a)
+{
+    return (uint64_t)a->chips * a->tiles.count;
+}
+
+/* A single chip numbers its groups straight on, even past its last tile: a layout is priced
+ * before it is checked against the chip (mapper/price.h). */
+unsigned arch_tile_chip(const arch *a, uint64_t tile)
+{
+    return a->chips > 1 ? (unsigned)(tile / a->tiles.count) : 0;
+}
+
+unsigned arch_tile_group(const arch *a, uint64_t tile)
+{
+    if (a->chips == 1)
+        return (unsigned)(tile / a->groups.tiles);
+    return arch_tile_chip(a, tile) * arch_groups(a) +
+           (unsigned)(tile % a->tiles.count / a->groups.tiles);
+}
+
+unsigned arch_group_chip(const arch *a, unsigned group)
+{
+    return a->chips > 1 ? group / arch_groups(a) : 0;
+}
+
+unsigned arch_group_local(const arch *a, unsigned group)
+{
+    return a->chips > 1 ? group % arch_groups(a) : group;
+}
+
 /* ---- error reporting ------------------------------------------------------------------------- */
 
 typedef struct ctx {
@@ -972,6 +1002,46 @@ static int get_noc(const ctx *c, config_setting_t *root, arch *a)
     return 0;
 }
 
+/* arch.<key> = { links; gbytes_per_s; latency_ns; energy_pj_per_bit; static_power_uw; area_um2 }:
+ * optional (absent: x->present false). */
+static int get_xlink(const ctx *c, config_setting_t *root, const char *key, arch_xlink *x)
+{
+    static const char *const keys[] = {"links",           "gbytes_per_s",    "latency_ns",
+                                       "energy_pj_per_bit", "static_power_uw", "area_um2",
+                                       NULL};
+    char p[PATH_BYTES];
+    join(p, "arch", key);
+    config_setting_t *g;
+    ERR_TRY(get_group(c, root, "arch", key, false, keys, &g));
+    *x = (arch_xlink){.present = g != NULL};
+    if (!g)
+        return 0;
+    ERR_TRY(get_uint(c, g, p, "links", 1, MAX_DIM, false, 1, &x->links));
+    ERR_TRY(get_num(c, g, p, "gbytes_per_s", 0.0, true, 1e6, true, 0.0, &x->gbytes_per_s));
+    ERR_TRY(get_num(c, g, p, "latency_ns", 0.0, false, MAX_NS, true, 0.0, &x->latency_ns));
+    ERR_TRY(get_num(c, g, p, "energy_pj_per_bit", 0.0, false, MAX_PJ, true, 0.0,
+                    &x->energy_pj_per_bit));
+    return get_static_area(c, g, p, &x->static_power_uw, &x->area_um2);
+}
+
+/* arch.chips (default 1) and arch.interchip, which a system of more than one chip needs. */
+static int get_chips(const ctx *c, config_setting_t *root, arch *a)
+{
+    ERR_TRY(get_uint(c, root, "arch", "chips", 1, ARCH_MAX_CHIPS, false, 1, &a->chips));
+    ERR_TRY(get_xlink(c, root, "interchip", &a->interchip));
+    if (a->chips > 1 && a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+        return fail(c, config_setting_get_member(root, "chips"), "arch.chips",
+                    "found %u chips in %s mode, expected 1 (a system of chips holds its weights "
+                    "in place: weight_stationary)",
+                    a->chips, mode_names[a->mode]);
+    if (a->chips > 1 && !a->interchip.present)
+        return fail(c, config_setting_get_member(root, "chips"), "arch.chips",
+                    "found %u chips and no arch.interchip group, expected an arch.interchip = { "
+                    "links; gbytes_per_s; latency_ns; energy_pj_per_bit; ... } to link them",
+                    a->chips);
+    return 0;
+}
+
 /* arch.other_parts = ( { name = ".."; scope = "chip" | "group"; count = ..; static_power_uw = ..;
  * area_um2 = ..; }, ... ): optional. */
 static int get_other_parts(const ctx *c, config_setting_t *root, arch *a)
@@ -1039,7 +1109,8 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 {
     static const char *const keys[] = {
         "name",  "mode",   "clock_mhz", "peak_bits", "power_gating", "gated_fraction",
-        "tiles", "groups", "vector",    "noc",       "other_parts",  NULL};
+        "tiles", "groups", "vector",    "noc",       "other_parts",  "chips",
+        "interchip", "offchip", NULL};
     char names[128], want[200];
     config_setting_t *g = config_setting_get_member(root, "arch");
     if (!g)
@@ -1085,6 +1156,8 @@ static int get_arch(const ctx *c, config_setting_t *root, arch *a)
     ERR_TRY(get_groups(c, g, a));
     ERR_TRY(get_vector(c, g, a));
     ERR_TRY(get_noc(c, g, a));
+    ERR_TRY(get_chips(c, g, a));
+    ERR_TRY(get_xlink(c, g, "offchip", &a->offchip));
     ERR_TRY(get_other_parts(c, g, a));
     return 0;
 }
@@ -1185,6 +1258,18 @@ static void print_bus(FILE *out, const char *name, const arch_bus *b)
     fprintf(out, "arch.groups.%s.area_um2_per_wire = %.10g um2\n", name, b->area_um2_per_wire);
 }
 
+static void print_xlink(FILE *out, const char *name, const arch_xlink *x)
+{
+    if (!x->present)
+        return;
+    fprintf(out, "arch.%s.links = %u links\n", name, x->links);
+    fprintf(out, "arch.%s.gbytes_per_s = %.10g GB/s per link\n", name, x->gbytes_per_s);
+    fprintf(out, "arch.%s.latency_ns = %.10g ns\n", name, x->latency_ns);
+    fprintf(out, "arch.%s.energy_pj_per_bit = %.10g pJ\n", name, x->energy_pj_per_bit);
+    fprintf(out, "arch.%s.static_power_uw = %.10g uW\n", name, x->static_power_uw);
+    fprintf(out, "arch.%s.area_um2 = %.10g um2\n", name, x->area_um2);
+}
+
 void arch_print(const arch *a, FILE *out)
 {
     const unsigned bits = a->tiles.adc.bits;
@@ -1268,6 +1353,9 @@ void arch_print(const arch *a, FILE *out)
         fprintf(out, "arch.noc.static_power_uw = %.10g uW\n", a->noc.router_static_power_uw);
         fprintf(out, "arch.noc.area_um2 = %.10g um2\n", a->noc.router_area_um2);
     }
+    fprintf(out, "arch.chips = %u chips\n", a->chips);
+    print_xlink(out, "interchip", &a->interchip);
+    print_xlink(out, "offchip", &a->offchip);
     for (unsigned i = 0; i < a->n_other_parts; i++) {
         const arch_other_part *op = &a->other_parts[i];
         fprintf(out,

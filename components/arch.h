@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <libconfig.h>
@@ -124,6 +125,23 @@ typedef struct arch_noc {
     double router_area_um2;        /* per router with its links, um2 */
 } arch_noc;
 
+/* A link that leaves the chip (arch.offchip: to memory and the host; arch.interchip: between
+ * neighbouring chips of a system): `links` parallel links of gbytes_per_s each, used as one
+ * channel. A transfer of B bits over h hops takes h x latency_ns + B / (links x gbytes_per_s x 8
+ * bits/ns), rounded up to a whole ps (cut-through: the head pays each hop's latency, the body
+ * streams behind it), and B x h x energy_pj_per_bit. */
+typedef struct arch_xlink {
+    bool present;             /* the group is in the arch file */
+    unsigned links;           /* parallel links, count */
+    double gbytes_per_s;      /* per link and direction, GB/s (1e9 bytes/s) */
+    double latency_ns;        /* per hop, ns */
+    double energy_pj_per_bit; /* per bit and hop, pJ */
+    double static_power_uw;   /* per link (offchip) or per link end (interchip), uW */
+    double area_um2;          /* per link (offchip) or per link end (interchip), um2 */
+} arch_xlink;
+
+#define ARCH_MAX_CHIPS 1024u /* chips of one system, count */
+
 #define ARCH_MAX_OTHER_PARTS 16 /* entries of arch.other_parts */
 #define ARCH_PART_NAME_BYTES 48 /* a part's name, with its terminating NUL */
 
@@ -229,6 +247,14 @@ typedef struct arch {
 
     arch_noc noc; /* arch.noc: the network between the groups */
 
+    /* A system of `chips` identical chips in a chain, chip k linked to chip k + 1 by
+     * arch.interchip (required when chips > 1). Tile ids run over the system: tile t is tile
+     * t mod tiles.count of chip t / tiles.count; groups likewise (arch_tile_group). */
+    unsigned chips;      /* arch.chips: chips available, count (default 1) */
+    arch_xlink interchip; /* arch.interchip */
+    arch_xlink offchip;   /* arch.offchip: each chip's link to memory and the host; absent: the
+                             network input and output, spills and weights move for free */
+
     unsigned n_other_parts;                            /* entries of arch.other_parts, count */
     arch_other_part other_parts[ARCH_MAX_OTHER_PARTS]; /* arch.other_parts */
 
@@ -279,7 +305,17 @@ const char *arch_noc_topology_name(arch_noc_topology t);
 /* Routers of the network, count: rows x cols (0 without a network). */
 unsigned arch_noc_routers(const arch *a);
 
-/* Groups of tiles on the chip: ceil(tiles.count / groups.tiles), count. */
+/* Groups of tiles on one chip: ceil(tiles.count / groups.tiles), count. */
 unsigned arch_groups(const arch *a);
+/* Tiles of the whole system: chips x tiles.count, count. */
+uint64_t arch_system_tiles(const arch *a);
+/* Chip of system tile id t, index; and its group over the system: chip x arch_groups + the group
+ * of its tile within the chip, index. A single chip (chips = 1) numbers its groups t /
+ * groups.tiles, even past its last tile (a layout priced before it is checked, mapper/price.h). */
+unsigned arch_tile_chip(const arch *a, uint64_t tile);
+unsigned arch_tile_group(const arch *a, uint64_t tile);
+/* Chip of system group g, and g's index within its chip. */
+unsigned arch_group_chip(const arch *a, unsigned group);
+unsigned arch_group_local(const arch *a, unsigned group);
 
 #endif

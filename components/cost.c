@@ -3,6 +3,7 @@
 #include "cost.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 
 static uint64_t ceil_div(uint64_t a, uint64_t b)
@@ -153,6 +154,30 @@ double cost_noc_energy_pj(const arch *a, uint64_t bits, unsigned hops)
     return (double)bits * hops * a->noc.energy_pj_per_bit_hop;
 }
 
+simtime cost_xlink_hop_ps(const arch_xlink *l)
+{
+    return simtime_from_ns(l->latency_ns);
+}
+
+simtime cost_xlink_serial_ps(const arch_xlink *l, uint64_t bits)
+{
+    assert(l->present && l->links >= 1 && l->gbytes_per_s > 0);
+    /* GB/s x 8 = bits per ns, so bits / (links x GB/s x 8) ns = bits x 125 / (links x GB/s) ps */
+    return (simtime)ceil((double)bits * 125.0 / (l->links * l->gbytes_per_s));
+}
+
+simtime cost_xlink_transfer_ps(const arch_xlink *l, uint64_t bits, unsigned hops)
+{
+    if (hops == 0)
+        return 0;
+    return hops * cost_xlink_hop_ps(l) + cost_xlink_serial_ps(l, bits);
+}
+
+double cost_xlink_energy_pj(const arch_xlink *l, uint64_t bits, unsigned hops)
+{
+    return (double)bits * hops * l->energy_pj_per_bit;
+}
+
 simtime cost_vector_op_ps(const arch *a)
 {
     return (simtime)a->vector.cycles_per_op * a->cycle_ps;
@@ -239,19 +264,33 @@ static double gated_pj(const arch *a, double p_uw, double n, double busy_ps, dou
     return p_uw * (busy_ps + a->gated_fraction * (on_ps - busy_ps)) * UW_PS_TO_PJ;
 }
 
-/* Every router of the network with its links, uW. */
+/* Every router of one chip's network with its links, uW. */
 static double noc_uw(const arch *a)
 {
     return arch_noc_routers(a) * a->noc.router_static_power_uw;
 }
 
+/* One chip's off-chip links, uW or um2. */
+static double offchip_each(const arch *a, bool area)
+{
+    const arch_xlink *l = &a->offchip;
+    return l->present ? l->links * (area ? l->area_um2 : l->static_power_uw) : 0.0;
+}
+
+/* Link ends of the interchip links of a chain of `chips` chips (2 per link), count. */
+static double interchip_ends(const arch *a, unsigned chips)
+{
+    return a->interchip.present && chips > 1 ? 2.0 * (chips - 1) * a->interchip.links : 0.0;
+}
+
 void cost_static_energy(const arch *a, const cost_usage *u, double window_ps,
                         double out[COST_E_COUNT])
 {
-    double w = window_ps, tile_uw[COST_PART_COUNT], group_uw[COST_PART_COUNT];
+    assert(u->chips >= 1);
+    double w = window_ps, chips = u->chips, tile_uw[COST_PART_COUNT], group_uw[COST_PART_COUNT];
     cost_tile_static_uw(a, tile_uw);
     cost_group_static_uw(a, group_uw);
-    double groups_all = arch_groups(a);
+    double groups_all = (double)arch_groups(a) * chips;
     for (int p = 0; p < COST_PART_COUNT; p++)
         out[COST_E_STATIC_FIRST + p] = 0.0;
     if (a->power_gating) {
@@ -264,16 +303,20 @@ void cost_static_energy(const arch *a, const cost_usage *u, double window_ps,
                                               groups * a->vector.lanes, u->lane_busy_ps, w);
         out[COST_E_STATIC_SRAM] += cost_vecmod_sram_uw(a) * groups * w * UW_PS_TO_PJ;
     } else {
-        double tiles = a->tiles.count;
+        double tiles = (double)a->tiles.count * chips;
         for (int p = 0; p < COST_PART_COUNT; p++)
             out[COST_E_STATIC_FIRST + p] +=
                 (tile_uw[p] * tiles + group_uw[p] * groups_all) * w * UW_PS_TO_PJ;
         out[COST_E_STATIC_VECTOR] += cost_vecmod_lanes_uw(a) * groups_all * w * UW_PS_TO_PJ;
         out[COST_E_STATIC_SRAM] += cost_vecmod_sram_uw(a) * groups_all * w * UW_PS_TO_PJ;
     }
-    out[COST_E_STATIC_OTHER] += cost_chip_other_uw(a) * w * UW_PS_TO_PJ;
-    /* The network carries every group's traffic: its routers stay on, gated or not. */
-    out[COST_E_STATIC_NOC] += noc_uw(a) * w * UW_PS_TO_PJ;
+    out[COST_E_STATIC_OTHER] += cost_chip_other_uw(a) * chips * w * UW_PS_TO_PJ;
+    /* The network carries every group's traffic: its routers stay on, gated or not; so do the
+     * links off each chip and between the chips used. */
+    out[COST_E_STATIC_NOC] += noc_uw(a) * chips * w * UW_PS_TO_PJ;
+    out[COST_E_STATIC_OFFCHIP] += offchip_each(a, false) * chips * w * UW_PS_TO_PJ;
+    out[COST_E_STATIC_INTERCHIP] +=
+        interchip_ends(a, u->chips) * a->interchip.static_power_uw * w * UW_PS_TO_PJ;
 }
 
 double cost_tile_static_pj(const arch *a, simtime busy_ps, simtime total_ps)
@@ -314,6 +357,9 @@ void cost_chip_area_um2(const arch *a, double out_um2[COST_PART_COUNT])
     out_um2[COST_PART_SRAM] =
         groups * (double)a->vector.sram_bytes / KIB * a->vector.sram_area_um2_per_kib;
     out_um2[COST_PART_NOC] = arch_noc_routers(a) * a->noc.router_area_um2;
+    out_um2[COST_PART_OFFCHIP] = offchip_each(a, true);
+    /* a chip of a chain of chips has link ends towards both neighbours */
+    out_um2[COST_PART_INTERCHIP] = interchip_ends(a, a->chips > 1 ? 2 : 1) * a->interchip.area_um2;
     out_um2[COST_PART_OTHER] =
         groups * other_parts(a, ARCH_SCOPE_GROUP, true) + other_parts(a, ARCH_SCOPE_CHIP, true);
 }
@@ -331,6 +377,9 @@ static void chip_static_uw(const arch *a, double out_uw[COST_PART_COUNT])
     out_uw[COST_PART_SRAM] += cost_vecmod_sram_uw(a) * groups;
     out_uw[COST_PART_OTHER] += cost_chip_other_uw(a);
     out_uw[COST_PART_NOC] += noc_uw(a);
+    out_uw[COST_PART_OFFCHIP] += offchip_each(a, false);
+    out_uw[COST_PART_INTERCHIP] +=
+        interchip_ends(a, a->chips > 1 ? 2 : 1) * a->interchip.static_power_uw;
 }
 
 /* The full VMM of the peak: every row and column, peak_bits inputs, configured ADC bits. */

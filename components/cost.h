@@ -61,6 +61,8 @@ typedef struct cost_vmm_counts {
     X(VECTOR, "vector")                                                                            \
     X(SRAM, "sram")                                                                                \
     X(NOC, "noc")                                                                                  \
+    X(INTERCHIP, "interchip")                                                                      \
+    X(OFFCHIP, "offchip")                                                                          \
     X(OTHER, "other")
 
 typedef enum cost_part {
@@ -81,7 +83,9 @@ typedef enum cost_part {
     X(BUS, "bus")                 /* bits over the group buses */                                  \
     X(VECTOR, "vector")           /* vector-module lane ops */                                     \
     X(SRAM, "sram")               /* SRAM reads and writes */                                      \
-    X(NOC, "noc")                 /* bits x hops over the on-chip network */
+    X(NOC, "noc")                 /* bits x hops over the on-chip network */                     \
+    X(INTERCHIP, "interchip")     /* bits x hops over the links between chips */                 \
+    X(OFFCHIP, "offchip")         /* bits over the off-chip link (input, output, weights) */
 
 /* Energy categories of a chip, as reported by the analytic model and the simulation: the dynamic
  * ones, then one static category per part ("static_<part>", at COST_E_STATIC_FIRST + part). */
@@ -153,6 +157,15 @@ simtime cost_noc_serial_ps(const arch *a, uint64_t bits);
 simtime cost_noc_transfer_ps(const arch *a, uint64_t bits, unsigned hops);
 double cost_noc_energy_pj(const arch *a, uint64_t bits, unsigned hops);
 
+/* A link leaving the chip (arch.offchip, arch.interchip; arch_xlink): one hop's latency, the
+ * serialisation of `bits` over links x gbytes_per_s (ceil to a whole ps), a transfer over `hops`
+ * hops = hops x latency + serialisation (0 for 0 hops), and its energy bits x hops x
+ * energy_pj_per_bit, pJ. */
+simtime cost_xlink_hop_ps(const arch_xlink *l);
+simtime cost_xlink_serial_ps(const arch_xlink *l, uint64_t bits);
+simtime cost_xlink_transfer_ps(const arch_xlink *l, uint64_t bits, unsigned hops);
+double cost_xlink_energy_pj(const arch_xlink *l, uint64_t bits, unsigned hops);
+
 /* Vector module: `ops` lane operations over `lanes` lanes, ps; energy of ops and SRAM traffic. */
 simtime cost_vector_op_ps(const arch *a);
 simtime cost_vector_ps(const arch *a, uint64_t ops, unsigned lanes);
@@ -182,7 +195,10 @@ double cost_chip_other_uw(const arch *a);
 typedef struct cost_usage {
     uint64_t tiles;      /* tiles powered: weight-stationary, those holding weights; reprogram,
                             the crossbars used, count */
-    uint64_t groups;     /* groups with a powered tile (and their vector modules), count */
+    uint64_t groups;     /* groups with a powered tile (and their vector modules), over every
+                            chip, count */
+    unsigned chips;      /* chips powered (their chip-scope parts, routers and off-chip links;
+                            the interchip links between them), count >= 1 */
     double tile_busy_ps; /* crossbar busy time per inference summed over the tiles, ps */
     double lane_busy_ps; /* lane busy time per inference summed over vector lanes, ps */
 } cost_usage;

@@ -30,6 +30,8 @@
 /* Stages of one vector: input bus, tiles, output bus, vector module, then the output's transfers
  * to consumers in other groups over the on-chip network (NOC; none without routes). */
 enum { ST_IN, ST_TILE, ST_OUT, ST_VEC, ST_NOC, ST_COUNT };
+/* Tags of the task's off-chip transfers (copy 0), before and after its work. */
+enum { IO_FETCH = ST_COUNT, IO_STORE };
 enum { LAYER_EV_STAGE = 1, LAYER_EV_START = 2 };
 #define TAG_STAGE_BITS 3u
 #define NO_OWNER       (-1)
@@ -51,7 +53,7 @@ typedef struct copy_run {
                             hop_start[r - route_first + 1]), index; owned */
     unsigned *links;     /* the routes' links in order (topology ids), owned */
     noclink *stand_in;   /* overlap off: its private network link, not owned */
-    double noc_pj;       /* network energy per vector of this copy, pJ */
+    double noc_pj;       /* network energy (on chip and between chips) per vector, pJ */
 } copy_run;
 
 typedef struct layer_ctl {
@@ -66,6 +68,8 @@ typedef struct layer_ctl {
     copy_run *copies;     /* owned */
     uint64_t rounds;      /* reprogram: crossbar rounds per inference (weight-stationary: 1) */
     bool queued;          /* reprogram: waiting for the crossbars */
+    noclink *io;          /* its off-chip link (shared with overlap, its own without), or NULL
+                             when it moves nothing off the chip; not owned */
 } layer_ctl;
 
 struct exec {
@@ -107,8 +111,10 @@ struct exec {
     int xbar_owner;                 /* reprogram: task holding the crossbars, or NO_OWNER */
     unsigned *xbar_wait;            /* reprogram: FIFO of tasks waiting for them */
     unsigned wait_head, wait_len;   /* ring indices into xbar_wait, count */
-    noclink **links;                /* shared network links by topology link id (overlap on) */
-    double *noc_pj;                 /* network energy per inference by task, pJ */
+    noclink **links;                /* shared links by system link id (overlap on) */
+    noclink **offchip;              /* shared off-chip link by chip (overlap on) */
+    double *noc_pj;                 /* on-chip network energy per inference by task, pJ */
+    double *interchip_pj;           /* interchip energy per inference by task, pJ */
 };
 
 static const component_ops layer_ops;
@@ -140,7 +146,7 @@ static tile *tile_at(exec *x, uint64_t id)
         char name[32];
         snprintf(name, sizeof name, "tile%llu", (unsigned long long)id);
         x->tile_by_id[id] = tile_create(x->s, name, x->a);
-        track(x, &x->tile_by_id[id]->base, x->reprogram ? 0 : (int64_t)(id / x->a->groups.tiles));
+        track(x, &x->tile_by_id[id]->base, x->reprogram ? 0 : (int64_t)arch_tile_group(x->a, id));
         x->tiles_used++;
     }
     return x->tile_by_id[id];
@@ -184,7 +190,7 @@ static void attach_io(exec *x, copy_run *cr, const program_task *t, unsigned c, 
         snprintf(name, sizeof name, "g%u.out_bus", group);
         x->out_bus[group] = make_bus(x, name, &a->groups.out_bus, group);
     }
-    unsigned v = group % a->vector.count;
+    unsigned v = group; /* one vector module per group (arch.vector.count = groups per chip) */
     if (!x->vm[v]) {
         snprintf(name, sizeof name, "vm%u", v);
         x->vm[v] = make_vm(x, name, group, false);
@@ -225,6 +231,7 @@ static void price_task(exec *x, unsigned ti)
  * with overlap off, its private stand-in link; its network energy per vector. */
 static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned c)
 {
+    const arch *a = x->a;
     unsigned k = 0;
     while (k < t->n_routes && t->routes[k].copy < c)
         k++;
@@ -236,35 +243,69 @@ static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned
         return;
     cr->total[ST_NOC] = cr->n;
     /* Every vector's hops follow these paths: work them out once. */
-    unsigned nr = cr->route_end - cr->route_first, mh = topology_max_hops(&x->a->noc);
+    unsigned nr = cr->route_end - cr->route_first, mh = topology_system_max_hops(a);
     cr->hop_start = mem_calloc(nr + 1, sizeof *cr->hop_start, "exec route starts");
     cr->links = mem_calloc((size_t)nr * mh + 1, sizeof *cr->links, "exec route links");
+    double noc = 0.0, interchip = 0.0;
     for (unsigned r = 0; r < nr; r++) {
         const program_route *rt = &t->routes[cr->route_first + r];
-        unsigned hops =
-            topology_path(&x->a->noc, rt->src, rt->dst, cr->links + cr->hop_start[r], mh);
-        cr->hop_start[r + 1] = cr->hop_start[r] + hops;
-        cr->noc_pj += cost_noc_energy_pj(x->a, t->noc_bits, hops);
+        unsigned hops, chip_hops;
+        topology_route(a, rt->src, rt->dst, &hops, &chip_hops);
+        unsigned n = topology_system_path(a, rt->src, rt->dst, cr->links + cr->hop_start[r], mh);
+        assert(n == hops + chip_hops);
+        cr->hop_start[r + 1] = cr->hop_start[r] + n;
+        noc += cost_noc_energy_pj(a, t->noc_bits, hops);
+        interchip += cost_xlink_energy_pj(&a->interchip, t->noc_bits, chip_hops);
     }
-    x->noc_pj[t - x->p->tasks] += cr->noc_pj * (double)cr->n;
+    cr->noc_pj = noc + interchip;
+    x->noc_pj[t - x->p->tasks] += noc * (double)cr->n;
+    x->interchip_pj[t - x->p->tasks] += interchip * (double)cr->n;
     if (!x->o.overlap) {
         char name[256];
         snprintf(name, sizeof name, "%s.c%u.noc", t->name, c);
-        cr->stand_in = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        cr->stand_in = (noclink *)chip_component_create(x->s, CHIP_LINK, name, a, NULL);
         track(x, &cr->stand_in->base, t->routes[cr->route_first].src);
     }
 }
 
-/* The shared link with topology id `id`, created on first use. */
+/* The shared link with system link id `id`, created on first use. */
 static noclink *link_at(exec *x, unsigned id)
 {
     if (!x->links[id]) {
         char name[64];
-        topology_link_name(&x->a->noc, id, name, sizeof name);
+        topology_system_link_name(x->a, id, name, sizeof name);
         x->links[id] = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        if (topology_is_interchip(x->a, id))
+            noclink_set_kind(x->links[id], NOCLINK_INTERCHIP);
         track(x, &x->links[id]->base, -1);
     }
     return x->links[id];
+}
+
+/* The off-chip link of a task that moves bits off its chip: its chip's shared one with overlap,
+ * a private stand-in (no static power of its own) without. */
+static void attach_offchip(exec *x, layer_ctl *l, const program_task *t, unsigned chip)
+{
+    if (t->fetch_bits + t->store_bits == 0)
+        return;
+    char name[256];
+    if (!x->o.overlap) {
+        snprintf(name, sizeof name, "%s.offchip", t->name);
+        l->io = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        noclink_set_kind(l->io, NOCLINK_OFFCHIP);
+        track(x, &l->io->base, -1);
+        return;
+    }
+    if (!x->offchip[chip]) {
+        if (x->a->chips > 1)
+            snprintf(name, sizeof name, "chip%u.offchip", chip);
+        else
+            snprintf(name, sizeof name, "offchip");
+        x->offchip[chip] = (noclink *)chip_component_create(x->s, CHIP_LINK, name, x->a, NULL);
+        noclink_set_kind(x->offchip[chip], NOCLINK_OFFCHIP);
+        track(x, &x->offchip[chip]->base, -1);
+    }
+    l->io = x->offchip[chip];
 }
 
 static void build_task(exec *x, unsigned ti)
@@ -288,6 +329,7 @@ static void build_task(exec *x, unsigned ti)
         l->copies[0].total[ST_VEC] = 1;
         attach_io(x, &l->copies[0], t, 0, t->group);
         attach_routes(x, &l->copies[0], t, 0);
+        attach_offchip(x, l, t, arch_group_chip(a, t->group));
         return;
     }
     l->n_copies = t->copies;
@@ -309,9 +351,10 @@ static void build_task(exec *x, unsigned ti)
         cr->tiles = mem_calloc(t->tiles_per_copy, sizeof *cr->tiles, "exec copy tiles");
         for (uint64_t k = 0; k < t->tiles_per_copy; k++)
             cr->tiles[k] = tile_at(x, t->copy_tile[c] + k);
-        attach_io(x, cr, t, c, (unsigned)(t->copy_tile[c] / a->groups.tiles));
+        attach_io(x, cr, t, c, arch_tile_group(a, t->copy_tile[c]));
         attach_routes(x, cr, t, c);
     }
+    attach_offchip(x, l, t, x->reprogram ? 0 : arch_tile_chip(a, t->copy_tile[0]));
 }
 
 exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o)
@@ -350,15 +393,15 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
                                             sizeof **x->consumers, "exec consumer list");
             x->consumers[dep][x->n_consumers[dep]++] = i;
         }
-    x->n_groups = (a->tiles.count + a->groups.tiles - 1) / a->groups.tiles;
-    x->tile_by_id = mem_calloc(a->tiles.count, sizeof *x->tile_by_id, "exec tiles");
+    x->n_groups = arch_groups(a) * a->chips;
+    x->tile_by_id = mem_calloc(arch_system_tiles(a), sizeof *x->tile_by_id, "exec tiles");
     x->in_bus = mem_calloc(x->n_groups, sizeof *x->in_bus, "exec in buses");
     x->out_bus = mem_calloc(x->n_groups, sizeof *x->out_bus, "exec out buses");
-    x->vm = mem_calloc(a->vector.count, sizeof *x->vm, "exec vector modules");
+    x->vm = mem_calloc(x->n_groups, sizeof *x->vm, "exec vector modules");
     x->noc_pj = mem_calloc(n ? n : 1, sizeof *x->noc_pj, "exec network energies");
-    if (a->noc.topology != ARCH_NOC_NONE) {
-        x->links = mem_calloc(topology_links(&a->noc), sizeof *x->links, "exec network links");
-    }
+    x->interchip_pj = mem_calloc(n ? n : 1, sizeof *x->interchip_pj, "exec interchip energies");
+    x->links = mem_calloc(topology_system_links(a) + 1, sizeof *x->links, "exec links");
+    x->offchip = mem_calloc(a->chips, sizeof *x->offchip, "exec off-chip links");
     /* At most 2 x tasks + 1 inferences are in flight (a task runs at most two inferences ahead
      * of each consumer: double-buffered outputs), so a ring of that many slots would do; keep
      * EXEC_INFERENCE_WINDOW of them so that the recent ones can be read back after the run. */
@@ -401,7 +444,9 @@ void exec_destroy(exec *x)
     free(x->vm);
     free(x->vms);
     free(x->links);
+    free(x->offchip);
     free(x->noc_pj);
+    free(x->interchip_pj);
     free(x->comp_group);
     free(x->inf_id);
     free(x->inf_start);
@@ -574,8 +619,10 @@ static void issue_hop(layer_ctl *l, copy_run *cr, part_reply *r)
     }
     unsigned k = cr->route - cr->route_first;
     unsigned first = cr->hop_start[k], hops = cr->hop_start[k + 1] - first;
-    if (!x->o.overlap) {
-        noclink_path(cr->stand_in, t->noc_bits, hops, r);
+    if (!x->o.overlap) { /* a route runs on one chip or between chips, never both */
+        noclink_kind kind =
+            topology_is_interchip(x->a, cr->links[first]) ? NOCLINK_INTERCHIP : NOCLINK_NOC;
+        noclink_path(cr->stand_in, kind, t->noc_bits, hops, r);
         return;
     }
     noclink_hop(link_at(x, cr->links[first + cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
@@ -736,11 +783,35 @@ static void task_finished(layer_ctl *l)
     notify(x, l->task);
 }
 
+/* A reply to one of the task's off-chip transfers is tagged like copy 0's stages. */
+static part_reply io_reply(const layer_ctl *l, int tag)
+{
+    part_reply r = stage_reply(l, &l->copies[0], 0, ST_IN, 0);
+    r.tag = (uint64_t)tag; /* copy 0 */
+    r.vector = -1;
+    r.vectors = 0;
+    return r;
+}
+
 static void copy_finished(layer_ctl *l, unsigned c)
 {
     trace_copy(l, c);
-    if (--l->copies_left == 0)
+    if (--l->copies_left > 0)
+        return;
+    uint64_t store = l->x->p->tasks[l->task].store_bits;
+    if (store == 0) {
         task_finished(l);
+        return;
+    }
+    part_reply r = io_reply(l, IO_STORE);
+    noclink_hop(l->io, store, true, &r);
+}
+
+/* Start the copies' stages. */
+static void start_copies(layer_ctl *l)
+{
+    for (unsigned c = 0; c < l->n_copies; c++)
+        advance(l, c);
 }
 
 static bool can_start(const layer_ctl *l)
@@ -782,8 +853,13 @@ static void try_start(layer_ctl *l)
         memset(cr->done, 0, sizeof cr->done);
         cr->start_ps = now;
     }
-    for (unsigned c = 0; c < l->n_copies; c++)
-        advance(l, c);
+    uint64_t fetch = x->p->tasks[l->task].fetch_bits;
+    if (fetch == 0) {
+        start_copies(l);
+        return;
+    }
+    part_reply r = io_reply(l, IO_FETCH); /* the copies start when it is in */
+    noclink_hop(l->io, fetch, true, &r);
 }
 
 static void layer_handle(component *c, const event *ev)
@@ -799,6 +875,16 @@ static void layer_handle(component *c, const event *ev)
     unsigned copy = (unsigned)(tag >> TAG_STAGE_BITS);
     int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
     assert(l->running && copy < l->n_copies);
+    if (s == IO_FETCH) {
+        for (unsigned k = 0; k < l->n_copies; k++)
+            l->copies[k].start_ps = sim_now(c->sim);
+        start_copies(l);
+        return;
+    }
+    if (s == IO_STORE) {
+        task_finished(l);
+        return;
+    }
     copy_run *cr = &l->copies[copy];
     if (s == ST_NOC && !noc_step(l, cr, copy))
         return; /* the request's next hop or route is under way */
@@ -858,6 +944,9 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
             (double)(x->p->tasks[task].kind == PROGRAM_CROSSBAR ? x->p->tasks[task].vectors : 1);
     r->energy_pj[COST_E_WRITE] += x->write_pj[task];
     r->energy_pj[COST_E_NOC] += x->noc_pj[task];
+    r->energy_pj[COST_E_INTERCHIP] += x->interchip_pj[task];
+    const program_task *t = &x->p->tasks[task];
+    r->energy_pj[COST_E_OFFCHIP] += cost_xlink_energy_pj(&x->a->offchip, t->fetch_bits + t->store_bits, 1);
     return r;
 }
 
@@ -937,18 +1026,21 @@ double exec_steady_period_ps(const exec *x, uint64_t *first)
 cost_usage exec_usage(const exec *x)
 {
     const arch *a = x->a;
-    cost_usage u = {.tiles = x->tiles_used};
+    cost_usage u = {.tiles = x->tiles_used, .chips = 1};
     double n = (double)x->o.inferences;
     bool *group_used = mem_calloc(x->n_groups, sizeof *group_used, "exec groups used");
-    for (uint64_t i = 0; i < a->tiles.count; i++) {
+    for (uint64_t i = 0; i < arch_system_tiles(a); i++) {
         const tile *t = x->tile_by_id[i];
         if (!t)
             continue;
         u.tile_busy_ps += (double)t->busy_ps;
-        if (!group_used[i / a->groups.tiles]) {
-            group_used[i / a->groups.tiles] = true;
+        unsigned g = x->reprogram ? 0 : arch_tile_group(a, i);
+        if (!group_used[g]) {
+            group_used[g] = true;
             u.groups++;
         }
+        unsigned chip = x->reprogram ? 0 : arch_tile_chip(a, i);
+        u.chips = chip + 1 > u.chips ? chip + 1 : u.chips;
     }
     free(group_used);
     for (size_t k = 0; k < x->n_vms; k++)

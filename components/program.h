@@ -25,10 +25,11 @@ typedef struct program_shape {
     uint64_t count;      /* tiles of this shape, count */
 } program_shape;
 
-/* One transfer over the on-chip network that every output of copy `copy` makes. */
+/* One transfer over the on-chip network, or between chips, that every output of copy `copy`
+ * makes; its links are topology_system_path(src, dst). */
 typedef struct program_route {
     unsigned copy;     /* the task's copy, index */
-    unsigned src, dst; /* groups, index */
+    unsigned src, dst; /* groups over the system, index */
 } program_route;
 
 typedef struct program_task {
@@ -57,7 +58,12 @@ typedef struct program_task {
     uint64_t sram_read_bytes;  /* bytes */
     uint64_t sram_write_bytes; /* bytes */
 
-    /* Both kinds: the output's transfers to consumers in other groups (arch.noc), in order. */
+    /* Both kinds: the off-chip link (arch.offchip) per inference: bits fetched before the task's
+     * work starts (network input, reprogram weights) and stored after it ends (network output). */
+    uint64_t fetch_bits, store_bits; /* bits */
+
+    /* Both kinds: the output's transfers to consumers in other groups (arch.noc) and on other
+     * chips (arch.interchip), in order. */
     uint64_t noc_bits;     /* per vector (crossbar) or per inference (digital), bits */
     unsigned n_routes;     /* count */
     program_route *routes; /* owned; NULL when none */

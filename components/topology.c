@@ -125,3 +125,68 @@ void topology_link_name(const arch_noc *n, unsigned link, char *buf, size_t size
         snprintf(buf, size, "noc.bus");
     }
 }
+
+/* ---- the system ------------------------------------------------------------------------------ */
+
+unsigned topology_system_links(const arch *a)
+{
+    return a->chips * topology_links(&a->noc) + 2 * (a->chips - 1);
+}
+
+bool topology_is_interchip(const arch *a, unsigned link)
+{
+    return link >= a->chips * topology_links(&a->noc);
+}
+
+void topology_route(const arch *a, unsigned src, unsigned dst, unsigned *hops, unsigned *chip_hops)
+{
+    unsigned cs = arch_group_chip(a, src), cd = arch_group_chip(a, dst);
+    *hops = *chip_hops = 0;
+    if (cs != cd)
+        *chip_hops = cs > cd ? cs - cd : cd - cs;
+    else
+        *hops = topology_hops(&a->noc, arch_group_local(a, src), arch_group_local(a, dst));
+}
+
+unsigned topology_system_path(const arch *a, unsigned src, unsigned dst, unsigned *links,
+                              unsigned cap)
+{
+    unsigned cs = arch_group_chip(a, src), cd = arch_group_chip(a, dst);
+    unsigned per_chip = topology_links(&a->noc);
+    assert(cap >= topology_system_max_hops(a));
+    if (cs == cd) {
+        unsigned h = topology_path(&a->noc, arch_group_local(a, src), arch_group_local(a, dst),
+                                   links, cap);
+        for (unsigned k = 0; k < h; k++)
+            links[k] += cs * per_chip;
+        return h;
+    }
+    unsigned base = a->chips * per_chip, k = 0;
+    for (unsigned c = cs; c != cd; c = c < cd ? c + 1 : c - 1)
+        links[k++] = c < cd ? base + 2 * c : base + 2 * (c - 1) + 1;
+    return k;
+}
+
+unsigned topology_system_max_hops(const arch *a)
+{
+    unsigned noc = topology_max_hops(&a->noc), chain = a->chips - 1;
+    return noc > chain ? noc : chain;
+}
+
+void topology_system_link_name(const arch *a, unsigned link, char *buf, size_t size)
+{
+    assert(link < topology_system_links(a));
+    unsigned per_chip = topology_links(&a->noc);
+    if (topology_is_interchip(a, link)) {
+        unsigned k = link - a->chips * per_chip, c = k / 2;
+        snprintf(buf, size, "chip%u-chip%u", k % 2 ? c + 1 : c, k % 2 ? c : c + 1);
+        return;
+    }
+    if (a->chips == 1) {
+        topology_link_name(&a->noc, link, buf, size);
+        return;
+    }
+    char local[48];
+    topology_link_name(&a->noc, link % per_chip, local, sizeof local);
+    snprintf(buf, size, "chip%u.%s", link / per_chip, local);
+}

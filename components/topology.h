@@ -6,6 +6,7 @@
 #ifndef XBARSIM_COMPONENTS_TOPOLOGY_H
 #define XBARSIM_COMPONENTS_TOPOLOGY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arch.h"
@@ -29,5 +30,28 @@ unsigned topology_path(const arch_noc *n, unsigned src, unsigned dst, unsigned *
 unsigned topology_max_hops(const arch_noc *n);
 /* "r1c2.east", "n3.cw" or "bus": a link's name for traces, into buf. */
 void topology_link_name(const arch_noc *n, unsigned link, char *buf, size_t size);
+
+/* ---- the system: arch.chips chips in a chain, each with its own network ----------------------
+ * Groups are numbered over the system (arch_tile_group). System link ids: chip k's on-chip links
+ * are k x topology_links + their topology id; then the interchip links, chip k -> k + 1 at
+ * chips x topology_links + 2k and k + 1 -> k one above. */
+
+/* Links of the system, count. */
+unsigned topology_system_links(const arch *a);
+/* Whether system link `link` joins two chips. */
+bool topology_is_interchip(const arch *a, unsigned link);
+/* A route between system groups src and dst: on-chip hops when both are on one chip (0 without
+ * a network), else the interchip hops |chip(src) - chip(dst)| along the chain (the on-chip way to
+ * and from the chips' ports is not modelled). */
+void topology_route(const arch *a, unsigned src, unsigned dst, unsigned *hops, unsigned *chip_hops);
+/* The system links of that route, in order, into links[0..cap) (cap >= topology_system_max_hops,
+ * asserted); returns their count (hops + chip_hops). */
+unsigned topology_system_path(const arch *a, unsigned src, unsigned dst, unsigned *links,
+                              unsigned cap);
+/* The most links any route of the system crosses, count. */
+unsigned topology_system_max_hops(const arch *a);
+/* A system link's name: topology_link_name, prefixed "chip<k>." on a system of several chips, or
+ * "chip<k>-chip<j>" for an interchip link. */
+void topology_system_link_name(const arch *a, unsigned link, char *buf, size_t size);
 
 #endif

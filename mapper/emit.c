@@ -12,7 +12,7 @@
 
 unsigned emit_tile_group(const arch *a, uint64_t tile)
 {
-    return (unsigned)(tile / a->groups.tiles);
+    return arch_tile_group(a, tile);
 }
 
 /* The vector-module operation a layer is (the vector op column of NETWORK_LAYER_KIND_MAP). */
@@ -82,6 +82,7 @@ void emit_program(const network *n, const arch *a, const mapping *m, program *ou
             if (nl->inputs[k] != NETWORK_INPUT)
                 t->deps[t->n_deps++] = (uint32_t)nl->inputs[k];
         emit_routes(n, a, m, li, t);
+        mapping_layer_offchip(n, a, m, li, &t->fetch_bits, &t->store_bits);
         if (nl->xbar_index >= 0) {
             emit_crossbar(n, a, &m->layers[nl->xbar_index], t);
             continue;

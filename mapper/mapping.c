@@ -96,11 +96,72 @@ static int too_big(const network *n, const arch *a, const mapping *m, uint64_t n
             break;
         used += (size_t)w;
     }
+    if (a->chips > 1)
+        return err_set(e, ERR_INPUT,
+                       "%s on %s: needs %llu chips of %u tiles (%s placement, a layer's copies on "
+                       "one chip), the system has %u; largest layers (tiles per copy x copies): "
+                       "%s",
+                       n->name, a->name, (unsigned long long)((need + a->tiles.count - 1) /
+                                                              a->tiles.count),
+                       a->tiles.count, placement_names[m->placement], a->chips, largest);
     return err_set(e, ERR_INPUT,
                    "%s on %s: needs %llu tiles (%s placement), the chip has %u; largest "
                    "layers (tiles per copy x copies): %s",
                    n->name, a->name, (unsigned long long)need, placement_names[m->placement],
                    a->tiles.count, largest);
+}
+
+/* Place the copies of layer l from tile `next` on; returns the tile after its last copy. `groups`:
+ * a copy that fits in one group but would straddle the current group's end starts the next group
+ * (groups counted within the chip, whose last group may be short). */
+static uint64_t place_layer(const arch *a, mapping_placement placement, mapping_layer *l,
+                            uint64_t next)
+{
+    uint64_t group = a->groups.tiles;
+    for (unsigned c = 0; c < l->copies; c++) {
+        uint64_t local = a->chips > 1 ? next % a->tiles.count : next;
+        uint64_t left = group - local % group;
+        if (placement == MAPPING_PLACE_GROUPS && l->tiles_per_copy <= group &&
+            l->tiles_per_copy > left)
+            next += left;
+        if (c == 0)
+            l->first_tile = next;
+        l->copy_tile[c] = next;
+        next += l->tiles_per_copy;
+        l->last_tile = next - 1;
+    }
+    return next;
+}
+
+/* Weight-stationary placement in layer order (mapping_build); on a system of chips, a layer that
+ * would straddle two chips starts the next one. */
+static int place(const network *n, const arch *a, mapping *m, err *e)
+{
+    uint64_t next = 0, chip = a->tiles.count;
+    for (unsigned i = 0; i < m->n; i++) {
+        mapping_layer *l = &m->layers[i];
+        l->copy_tile = mem_calloc(l->copies, sizeof *l->copy_tile, "copy tiles");
+        uint64_t end = place_layer(a, m->placement, l, next);
+        if (a->chips > 1 && (end - 1) / chip != next / chip) {
+            uint64_t used = end - next;
+            next = (next / chip + 1) * chip;
+            end = place_layer(a, m->placement, l, next);
+            if ((end - 1) / chip != next / chip)
+                return err_set(e, ERR_INPUT,
+                               "%s on %s: layer %s needs %llu tiles (%u copies of %llu), more "
+                               "than one chip's %u; a layer's copies stay on one chip",
+                               n->name, a->name, n->layers[l->layer].name,
+                               (unsigned long long)used, l->copies,
+                               (unsigned long long)l->tiles_per_copy, a->tiles.count);
+        }
+        l->chip = (unsigned)(l->first_tile / chip);
+        next = end;
+    }
+    m->tiles_span = next;
+    m->chips_used = a->chips > 1 ? (unsigned)((next + chip - 1) / chip) : 1;
+    if (next > arch_system_tiles(a))
+        return too_big(n, a, m, next, e);
+    return 0;
 }
 
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
@@ -127,28 +188,10 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
         m.tiles_logical += l->tiles_per_copy;
         m.tiles_used += l->tiles_per_copy * l->copies;
     }
+    m.chips_used = 1;
     if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
-        /* Place copies in layer order. `groups`: a copy that fits in one group but would
-         * straddle the current group's end starts the next group. */
-        uint64_t next = 0, group = a->groups.tiles;
-        for (unsigned i = 0; i < m.n; i++) {
-            mapping_layer *l = &m.layers[i];
-            l->copy_tile = mem_calloc(l->copies, sizeof *l->copy_tile, "copy tiles");
-            for (unsigned c = 0; c < l->copies; c++) {
-                uint64_t left = group - next % group;
-                if (placement == MAPPING_PLACE_GROUPS && l->tiles_per_copy <= group &&
-                    l->tiles_per_copy > left)
-                    next += left;
-                if (c == 0)
-                    l->first_tile = next;
-                l->copy_tile[c] = next;
-                next += l->tiles_per_copy;
-                l->last_tile = next - 1;
-            }
-        }
-        m.tiles_span = next;
-        if (next > a->tiles.count) {
-            int rc = too_big(n, a, &m, next, e);
+        int rc = place(n, a, &m, e);
+        if (rc < 0) {
             mapping_fini(&m);
             return rc;
         }
@@ -216,7 +259,7 @@ unsigned mapping_layer_group(const network *n, const arch *a, const mapping *m, 
         const mapping_layer *ml = &m->layers[nl->xbar_index];
         if (a->mode != ARCH_MODE_WEIGHT_STATIONARY)
             return 0;
-        return (unsigned)(ml->copy_tile[copy % ml->copies] / a->groups.tiles);
+        return arch_tile_group(a, ml->copy_tile[copy % ml->copies]);
     }
     if (nl->n_inputs == 0 || nl->inputs[0] == NETWORK_INPUT)
         return 0;
@@ -233,7 +276,8 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
                               mapping_route **out)
 {
     *out = NULL;
-    if (a->noc.topology == ARCH_NOC_NONE || a->mode != ARCH_MODE_WEIGHT_STATIONARY)
+    if ((a->noc.topology == ARCH_NOC_NONE && m->chips_used < 2) ||
+        a->mode != ARCH_MODE_WEIGHT_STATIONARY)
         return 0;
     unsigned copies = layer_copies(n, m, layer), count = 0, cap = 0;
     mapping_route *r = NULL;
@@ -247,7 +291,9 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
             if (!reads)
                 continue;
             unsigned dst = mapping_layer_group(n, a, m, u, c % layer_copies(n, m, u));
-            bool seen = dst == src;
+            mapping_route rt = {.copy = c, .src = src, .dst = dst};
+            topology_route(a, src, dst, &rt.hops, &rt.chip_hops);
+            bool seen = rt.hops == 0 && rt.chip_hops == 0;
             for (unsigned k = first; k < count && !seen; k++)
                 seen = r[k].dst == dst;
             if (seen)
@@ -256,8 +302,7 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
                 cap = cap ? 2 * cap : 4;
                 r = mem_realloc(r, cap, sizeof *r, "mapping routes");
             }
-            r[count++] = (mapping_route){
-                .copy = c, .src = src, .dst = dst, .hops = topology_hops(&a->noc, src, dst)};
+            r[count++] = rt;
         }
     }
     *out = r;
@@ -270,4 +315,39 @@ uint64_t mapping_route_bits(const network *n, const arch *a, const mapping *m, u
     mapping_traffic t =
         x >= 0 ? mapping_layer_traffic(n, a, &m->layers[x]) : mapping_digital_traffic(n, layer);
     return t.sram_write_bytes * 8;
+}
+
+/* Whether any layer reads layer `layer`'s output. */
+static bool has_consumer(const network *n, unsigned layer)
+{
+    for (unsigned u = layer + 1; u < n->n_layers; u++)
+        for (unsigned k = 0; k < n->layers[u].n_inputs; k++)
+            if (n->layers[u].inputs[k] == (int)layer)
+                return true;
+    return false;
+}
+
+/* The first layer that reads the network input, index. */
+static unsigned first_input_reader(const network *n)
+{
+    for (unsigned u = 0; u < n->n_layers; u++)
+        for (unsigned k = 0; k < n->layers[u].n_inputs; k++)
+            if (n->layers[u].inputs[k] == NETWORK_INPUT)
+                return u;
+    return 0; /* the loader guarantees one: layer 0 reads the input */
+}
+
+void mapping_layer_offchip(const network *n, const arch *a, const mapping *m, unsigned layer,
+                           uint64_t *fetch_bits, uint64_t *store_bits)
+{
+    *fetch_bits = *store_bits = 0;
+    if (!a->offchip.present)
+        return;
+    const network_layer *nl = &n->layers[layer];
+    if (first_input_reader(n) == layer)
+        *fetch_bits += network_shape_elements(n->input) * 8;
+    if (a->mode == ARCH_MODE_REPROGRAM && nl->xbar_index >= 0 && !nl->xbar.dynamic)
+        *fetch_bits += nl->xbar.weights * m->layers[nl->xbar_index].wb;
+    if (!has_consumer(n, layer))
+        *store_bits += network_shape_elements(nl->out) * 8;
 }

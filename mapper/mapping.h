@@ -43,6 +43,7 @@ typedef struct mapping_layer {
     uint64_t last_tile;      /* weight-stationary: last tile id of the last copy, id */
     uint64_t *copy_tile;     /* weight-stationary: first tile id of each copy (copies entries),
                                 owned; NULL in reprogram mode */
+    unsigned chip;           /* weight-stationary: the chip holding every copy, index */
 } mapping_layer;
 
 typedef struct mapping {
@@ -52,12 +53,16 @@ typedef struct mapping {
     uint64_t tiles_used;    /* weight-stationary: sum of copies x tiles per copy, count */
     uint64_t tiles_span;    /* weight-stationary: tile ids occupied incl. alignment gaps, count */
     uint64_t tiles_logical; /* sum of tiles per copy of one copy each, count */
+    unsigned chips_used;    /* chips holding weights (weight-stationary; else 1), count */
 } mapping;
 
 /* Lay network n out on arch a with policy p and copies[i] copies of crossbar layer i (NULL: one
  * each; 1 <= copies[i] <= vectors, asserted). Weight-stationary: every copy owns its tiles, placed
  * in layer order by `placement` (see MAPPING_PLACEMENT_MAP); more tiles than the chip has is an
- * error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
+ * error. On a system of arch.chips > 1 chips, a layer's copies never straddle two chips: a layer
+ * that would starts the next chip, so the network is cut into consecutive layer ranges, one per
+ * chip, and this next-fit is the fewest chips any such partition needs; a layer larger than one
+ * chip, or more chips than the system has, is an error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
  * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
  * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
@@ -108,19 +113,29 @@ unsigned mapping_layer_group(const network *n, const arch *a, const mapping *m, 
  * layer makes: from that copy's group to the group of a consumer's copy (copy c feeds copy
  * c mod copies of each consumer; several consumers in one group get the data once). */
 typedef struct mapping_route {
-    unsigned copy;     /* producer copy (a digital layer: 0), index */
-    unsigned src, dst; /* groups, index (src != dst) */
-    unsigned hops;     /* links crossed, count (>= 1) */
+    unsigned copy;      /* producer copy (a digital layer: 0), index */
+    unsigned src, dst;  /* groups over the system, index (src != dst) */
+    unsigned hops;      /* on-chip network links crossed (both groups on one chip), count */
+    unsigned chip_hops; /* interchip links crossed (the groups on different chips: the chain's
+                           |chip(src) - chip(dst)|; the on-chip way to and from the chips' ports
+                           is not modelled), count */
 } mapping_route;
 
 /* The routes of layer `layer`'s output, copy by copy, into *out (owned by the caller: free;
- * NULL when none); returns how many. None without a network (arch.noc.topology none) or when
- * every consumer works in the producer's group. */
+ * NULL when none); returns how many. A consumer in the producer's group needs none, nor one on
+ * the producer's chip without a network (arch.noc.topology none). */
 unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m, unsigned layer,
                               mapping_route **out);
 /* Bits one output vector of a crossbar layer (per input vector), or a digital layer's whole
  * output (per inference), moves over each route: its 8-bit outputs, bits. */
 uint64_t mapping_route_bits(const network *n, const arch *a, const mapping *m, unsigned layer);
+
+/* Bits layer `layer` moves over the off-chip link (arch.offchip) per inference, 8-bit
+ * activations: *fetch_bits before its work (the network input, if it is the first layer to read
+ * it; its weights, in reprogram mode, unless they are another layer's output) and *store_bits
+ * after it (its output, if no layer reads it: a network output). 0 and 0 without arch.offchip. */
+void mapping_layer_offchip(const network *n, const arch *a, const mapping *m, unsigned layer,
+                           uint64_t *fetch_bits, uint64_t *store_bits);
 
 const char *mapping_placement_name(mapping_placement p);
 /* 0 and *p set, or -1 for an unknown name. */

@@ -11,6 +11,8 @@
  * round's slowest VMM + P x (T_in + T_out + T_d) -- CIM-AQ's repeat x (tiles x write + P x tiles x
  * steps x execute) for one crossbar.
  * Digital layers: T_l = T_d = their elements as lane ops on one vector module.
+ * Then, for every layer: + T_noc (its output's transfers to other groups and chips, noc_layer)
+ * and + T_io (the off-chip fetch before it and store after it, io_layer).
  */
 #include "model.h"
 
@@ -159,9 +161,16 @@ static void noc_layer(const network *n, const arch *a, const mapping *m, unsigne
         uint64_t vectors = ml ? ml->vectors / copies + (c < ml->vectors % copies) : 1;
         simtime noc = 0;
         for (; k < nr && r[k].copy == c; k++) {
-            noc += cost_noc_transfer_ps(a, bits, r[k].hops);
-            out->noc_bit_hops += bits * r[k].hops * vectors;
-            out->energy_pj[COST_E_NOC] += cost_noc_energy_pj(a, bits, r[k].hops) * (double)vectors;
+            unsigned h = r[k].hops, ch = r[k].chip_hops;
+            noc += cost_noc_transfer_ps(a, bits, h);
+            out->noc_bit_hops += bits * h * vectors;
+            out->energy_pj[COST_E_NOC] += cost_noc_energy_pj(a, bits, h) * (double)vectors;
+            if (ch == 0)
+                continue;
+            noc += cost_xlink_transfer_ps(&a->interchip, bits, ch);
+            out->interchip_bit_hops += bits * ch * vectors;
+            out->energy_pj[COST_E_INTERCHIP] +=
+                cost_xlink_energy_pj(&a->interchip, bits, ch) * (double)vectors;
         }
         simtime t = vectors * (base + noc);
         if (t > slowest || c == 0) {
@@ -175,19 +184,49 @@ static void noc_layer(const network *n, const arch *a, const mapping *m, unsigne
     out->time_ps = slowest; /* weight-stationary only: reprogram mode has no routes */
 }
 
+/* The off-chip link (arch.offchip): the layer fetches its input and weights before its work and
+ * stores its network output after it, each one transfer of one hop. */
+static void io_layer(const network *n, const arch *a, const mapping *m, unsigned li,
+                     model_layer *out)
+{
+    uint64_t fetch, store;
+    mapping_layer_offchip(n, a, m, li, &fetch, &store);
+    if (fetch + store == 0)
+        return;
+    out->t_io_ps = cost_xlink_transfer_ps(&a->offchip, fetch, fetch > 0) +
+                   cost_xlink_transfer_ps(&a->offchip, store, store > 0);
+    out->time_ps += out->t_io_ps;
+    out->offchip_bits = fetch + store;
+    out->energy_pj[COST_E_OFFCHIP] = cost_xlink_energy_pj(&a->offchip, fetch + store, 1);
+}
+
+/* Weight-stationary with an off-chip link: every copy's weights come in once, before the first
+ * inference, as one transfer over one chip's link. */
+static void weight_load(const network *n, const arch *a, const mapping *m, model *r)
+{
+    if (a->mode != ARCH_MODE_WEIGHT_STATIONARY || !a->offchip.present)
+        return;
+    for (unsigned i = 0; i < m->n; i++) {
+        const network_layer *nl = &n->layers[m->layers[i].layer];
+        if (!nl->xbar.dynamic)
+            r->weight_load_bits += nl->xbar.weights * m->layers[i].wb * m->layers[i].copies;
+    }
+    r->weight_load_ps = cost_xlink_transfer_ps(&a->offchip, r->weight_load_bits, 1);
+    r->weight_load_pj = cost_xlink_energy_pj(&a->offchip, r->weight_load_bits, 1);
+}
+
 /* Groups holding at least one of the mapping's tiles (weight-stationary), count. */
 static uint64_t groups_used(const arch *a, const mapping *m)
 {
     /* A layout priced before it is checked against the chip may run past its last group. */
-    uint64_t span_groups = (m->tiles_span + a->groups.tiles - 1) / a->groups.tiles;
-    uint64_t ng = span_groups > arch_groups(a) ? span_groups : arch_groups(a);
-    bool *used = mem_calloc(ng, sizeof *used, "model groups used");
+    uint64_t ng = m->tiles_span ? (uint64_t)arch_tile_group(a, m->tiles_span - 1) + 1 : 0;
+    bool *used = mem_calloc(ng ? ng : 1, sizeof *used, "model groups used");
     uint64_t count = 0;
     for (unsigned i = 0; i < m->n; i++) {
         const mapping_layer *ml = &m->layers[i];
         for (unsigned c = 0; c < ml->copies; c++) {
-            uint64_t first = ml->copy_tile[c] / a->groups.tiles;
-            uint64_t last = (ml->copy_tile[c] + ml->tiles_per_copy - 1) / a->groups.tiles;
+            uint64_t first = arch_tile_group(a, ml->copy_tile[c]);
+            uint64_t last = arch_tile_group(a, ml->copy_tile[c] + ml->tiles_per_copy - 1);
             for (uint64_t g = first; g <= last; g++)
                 if (!used[g]) {
                     used[g] = true;
@@ -222,8 +261,12 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     for (unsigned li = 0; li < n->n_layers; li++)
         if (n->layers[li].xbar_index < 0)
             digital_layer(n, a, li, &r.layers[li]);
-    for (unsigned li = 0; li < n->n_layers; li++)
+    for (unsigned li = 0; li < n->n_layers; li++) {
         noc_layer(n, a, m, li, &r.layers[li]);
+        io_layer(n, a, m, li, &r.layers[li]);
+    }
+    weight_load(n, a, m, &r);
+    r.chips = m->chips_used;
 
     uint64_t busy = 0, lanes = 0;
     for (unsigned li = 0; li < n->n_layers; li++) {
@@ -239,6 +282,9 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
         r.programming_pj += l->programming_pj;
         r.noc_bit_hops += l->noc_bit_hops;
         r.noc_ps += l->noc_time_ps;
+        r.interchip_bit_hops += l->interchip_bit_hops;
+        r.offchip_bits += l->offchip_bits;
+        r.io_ps += l->t_io_ps;
     }
     r.throughput_per_s = r.bottleneck_ps ? 1.0 / simtime_to_s(r.bottleneck_ps) : 0.0;
 
@@ -249,6 +295,7 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     r.tiles_used = powered;
     r.usage.tiles = powered;
     r.usage.groups = ws ? groups_used(a, m) : arch_groups(a);
+    r.usage.chips = m->chips_used;
     r.usage.tile_busy_ps = (double)busy;
     r.usage.lane_busy_ps = (double)lanes;
     if (ws) /* each layer's own tiles over the latency: the per-layer share of static energy */

@@ -90,15 +90,15 @@ END_TEST
 
 /* Area by part, um2: DAC 4 tiles x 4 rows x 2 = 32; cells 4 x 32 x 0.1 = 12.8; S+H 4 x 8 x 1 =
  * 32; ADC 4 x 2 x 100 = 800; shift-add 4 x 2 x 8 = 64; buses 2 groups x 32 wires x 5 = 320;
- * lanes 2 x 2 x 50 = 200; SRAM 2 x 1 KiB x 200 = 400; no network: noc 0; other 2 groups x 2 x 70 +
- * 9000 = 9280. Total 11140.8 um2. */
+ * lanes 2 x 2 x 50 = 200; SRAM 2 x 1 KiB x 200 = 400; no network: noc 0; one chip and no links
+ * off it: interchip 0, offchip 0; other 2 groups x 2 x 70 + 9000 = 9280. Total 11140.8 um2. */
 START_TEST(test_cost_area_by_part)
 {
     arch a;
     load_tiny(false, &a);
     double um2[COST_PART_COUNT];
     cost_chip_area_um2(&a, um2);
-    const double want[COST_PART_COUNT] = {32, 12.8, 32, 800, 64, 320, 200, 400, 0, 9280};
+    const double want[COST_PART_COUNT] = {32, 12.8, 32, 800, 64, 320, 200, 400, 0, 0, 0, 9280};
     for (int p = 0; p < COST_PART_COUNT; p++)
         ck_assert_msg(fabs(um2[p] - want[p]) < 1e-9, "%s: %g um2, by hand %g",
                       cost_part_name((cost_part)p), um2[p], want[p]);
@@ -120,7 +120,7 @@ START_TEST(test_cost_static_without_gating)
     double tile_uw[COST_PART_COUNT];
     cost_tile_static_uw(&a, tile_uw);
     ck_assert_double_eq_tol(cost_sum_parts(tile_uw), 39.0, 1e-12);
-    cost_usage u = {.tiles = 1, .groups = 1, .tile_busy_ps = 0.0, .lane_busy_ps = 0.0};
+    cost_usage u = {.tiles = 1, .groups = 1, .chips = 1, .tile_busy_ps = 0.0, .lane_busy_ps = 0.0};
     double e[COST_E_COUNT] = {0};
     cost_static_energy(&a, &u, 1e6, e);
     ck_assert_double_eq_tol(cost_static_total(e), 1256.0, 1e-9);
@@ -139,13 +139,13 @@ START_TEST(test_cost_static_gating)
 {
     arch a;
     load_tiny(true, &a);
-    cost_usage u = {.tiles = 1, .groups = 1, .tile_busy_ps = 4e5, .lane_busy_ps = 5e5};
+    cost_usage u = {.tiles = 1, .groups = 1, .chips = 1, .tile_busy_ps = 4e5, .lane_busy_ps = 5e5};
     double e[COST_E_COUNT] = {0};
     cost_static_energy(&a, &u, 1e6, e);
     ck_assert_double_eq_tol(cost_static_total(e), 1064.7, 1e-9);
     ck_assert_double_eq_tol(e[COST_E_STATIC_VECTOR], 5.25, 1e-12);
     ck_assert_double_eq_tol(e[COST_E_STATIC_DAC], 4.0 * 0.55, 1e-12);
-    cost_usage none = {0};
+    cost_usage none = {.chips = 1};
     cost_static_energy(&a, &none, 1e6, e);
     for (int p = 0; p < COST_PART_COUNT; p++)
         if (p != COST_PART_OTHER)

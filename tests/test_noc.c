@@ -94,7 +94,7 @@ START_TEST(test_noc_mesh_routes_by_hand)
     double um2[COST_PART_COUNT];
     cost_chip_area_um2(&a, um2);
     ck_assert_double_eq_tol(um2[COST_PART_NOC], 400.0, 1e-12);
-    cost_usage u = {0};
+    cost_usage u = {.chips = 1};
     double e[COST_E_COUNT] = {0};
     cost_static_energy(&a, &u, 1e6, e); /* 1 us: 40 uW x 1 us = 40 pJ */
     ck_assert_double_eq_tol(e[COST_E_STATIC_NOC], 40.0, 1e-9);
