@@ -167,13 +167,14 @@ int cli_load_net(const char *name, const char *config, network *out, err *e)
                              e);
 }
 
-int cli_load_inputs(const char *cmd, const char *config, const char *net, arch *a, network *n)
+int cli_load_inputs(const char *cmd, const char *config, const char *net, const char *const *sets,
+                    unsigned n_sets, arch *a, network *n)
 {
     char buf[4096];
     const char *path = cli_resolve(config, NULL, "arch", buf, sizeof buf);
     err e;
     err_clear(&e);
-    if (cli_load_arch(path, NULL, NULL, 0, a, &e) < 0) {
+    if (cli_load_arch(path, NULL, sets, n_sets, a, &e) < 0) {
         fprintf(stderr, "xbarsim %s: %s\n", cmd, e.msg);
         return -1;
     }

@@ -68,9 +68,17 @@ int cli_load_net(const char *name, const char *config, network *out, err *e);
 
 /* The inputs of the commands that take CONFIG|PRESET and --net (map, replicate, search): the
  * architecture `config` (a preset or file) and the network `net` (a built-in name or file; NULL:
- * CONFIG's own `network` group). 0 with both loaded (arch_fini, network_fini), or -1 with nothing
- * loaded after printing "xbarsim CMD: why" on stderr (bad input: exit 2). */
-int cli_load_inputs(const char *cmd, const char *config, const char *net, arch *a, network *n);
+ * CONFIG's own `network` group), the arch with the n_sets `--set PATH=VALUE` overrides applied.
+ * 0 with both loaded (arch_fini, network_fini), or -1 with nothing loaded after printing "xbarsim
+ * CMD: why" on stderr (bad input: exit 2). */
+int cli_load_inputs(const char *cmd, const char *config, const char *net, const char *const *sets,
+                    unsigned n_sets, arch *a, network *n);
+/* The --set option's help text, shared by the commands that take it. */
+#define CLI_SET_HELP                                                                               \
+    "override one setting first, e.g. arch.tiles.adc.bits=6 (repeatable);\n"                        \
+    "VALUE may be a libconfig group, array or list, e.g.\n"                                         \
+    "'arch.tiles.adc.energy_pj={ kind = \"fom\"; fom = 0.0011; }'"
+#define CLI_MAX_SETS 64 /* --set overrides of one command, count */
 
 /* A text output written as PATH.tmp and renamed to PATH only when complete, so a reader never
  * sees half a file and a failure leaves nothing under PATH. */

@@ -13,16 +13,14 @@
 #include "opt.h"
 
 typedef struct info_opts {
-    const char *set[64]; /* --set PATH=VALUE */
+    const char *set[CLI_MAX_SETS]; /* --set PATH=VALUE */
     unsigned n_set;
     bool json;
 } info_opts;
 
 static const opt_spec info_table[] = {
     OPT_LIST("--set", "PATH=VALUE", info_opts, set, n_set,
-             "override one setting first, e.g. arch.tiles.adc.bits=6 (repeatable);\n"
-             "VALUE may be a libconfig group, array or list, e.g.\n"
-             "'arch.tiles.adc.energy_pj={ kind = \"fom\"; fom = 0.0011; }'"),
+             CLI_SET_HELP),
     OPT_FLAG("--json", info_opts, json,
              "one JSON object: \"origin\" and \"settings\", each line's path with its\n"
              "\"value\" (the first word: a number, true/false or a string) and \"text\"\n"

@@ -16,11 +16,14 @@ typedef struct map_opts {
     const char *net, *policy, *replication;
     int placement; /* mapping_placement */
     bool csv, json;
+    const char *set[CLI_MAX_SETS]; /* --set PATH=VALUE */
+    unsigned n_set;
 } map_opts;
 
 OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec map_table[] = {
+    OPT_LIST("--set", "PATH=VALUE", map_opts, set, n_set, CLI_SET_HELP),
     OPT_STR("--net", "NAME|FILE", map_opts, net,
             "network: a file, or a built-in name from configs/net/\n"
             "(resnet18, vgg16, vit_b32, ...); default: CONFIG's own `network` group"),
@@ -95,7 +98,7 @@ int cmd_map(int argc, char **argv)
         return rc;
     arch a;
     network n;
-    if (cli_load_inputs("map", config, o.net, &a, &n) < 0)
+    if (cli_load_inputs("map", config, o.net, o.set, o.n_set, &a, &n) < 0)
         return 2;
     err e;
     err_clear(&e);

@@ -23,19 +23,22 @@ typedef struct rep_opts {
     int placement; /* mapping_placement */
     long long time_limit_ms;
     bool json;
+    const char *set[CLI_MAX_SETS]; /* --set PATH=VALUE */
+    unsigned n_set;
 } rep_opts;
 
 OPT_NAMES(solver_names, replicate_solver, REPLICATE_SOLVER_COUNT, replicate_solver_name)
 OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec rep_table[] = {
+    OPT_LIST("--set", "PATH=VALUE", rep_opts, set, n_set, CLI_SET_HELP),
     OPT_STR("--objective", "latency|throughput|mix:A", rep_opts, objective,
             "minimise the latency (sum of layer times), the slowest layer\n"
             "(pipelined throughput) or A x latency + (1 - A) x slowest",
             .required = true),
     OPT_STR("--budget", "B", rep_opts, budget,
             "tiles: an integer, FACTORx (e.g. 1.5x: times the tiles of the\n"
-            "all-8/8 network with one copy each), or chip (arch.tiles.count);\n"
+            "all-8/8 network with one copy each), or chip (arch.chips x arch.tiles.count);\n"
             "never more than the chip",
             .required = true),
     OPT_STR("--net", "NAME|FILE", rep_opts, net, "as for map"),
@@ -120,16 +123,16 @@ static void print_table(const rep_result *r)
            r->before.throughput_per_s, r->after.throughput_per_s,
            (double)r->before.bottleneck_ps / (double)r->after.bottleneck_ps,
            n->layers[r->after.bottleneck].name);
-    printf("tiles = %llu used (%llu before), budget %llu, span %llu (%s placement), chip %u\n",
+    uint64_t system = arch_system_tiles(r->a);
+    printf("tiles = %llu used (%llu before), budget %llu, span %llu (%s placement), %s %llu\n",
            (unsigned long long)r->m.tiles_used, (unsigned long long)r->m0.tiles_used,
            (unsigned long long)r->p.budget, (unsigned long long)r->m.tiles_span,
-           mapping_placement_name((mapping_placement)r->o->placement), r->a->tiles.count);
+           mapping_placement_name((mapping_placement)r->o->placement),
+           r->a->chips > 1 ? "system" : "chip", (unsigned long long)system);
     if (r->p.budget < r->asked)
-        printf("note: budget %llu lowered to %llu (the chip%s)\n", (unsigned long long)r->asked,
-               (unsigned long long)r->p.budget,
-               r->asked > r->a->tiles.count && r->p.budget == r->a->tiles.count
-                   ? ""
-                   : " and group alignment");
+        printf("note: budget %llu lowered to %llu (the %s%s)\n", (unsigned long long)r->asked,
+               (unsigned long long)r->p.budget, r->a->chips > 1 ? "system" : "chip",
+               r->asked > system && r->p.budget == system ? "" : " and group alignment");
 }
 
 static void print_json(const rep_result *r)
@@ -186,13 +189,13 @@ static int solve(rep_result *r, const policy *pol, replicate_objective obj, doub
     }
     r->p.time_limit_ms = (unsigned)r->o->time_limit_ms;
     r->asked = r->p.budget;
-    if (r->p.budget > a->tiles.count)
-        r->p.budget = a->tiles.count;
+    if (r->p.budget > arch_system_tiles(a))
+        r->p.budget = arch_system_tiles(a);
     r->copies = mem_calloc(n->n_xbar ? n->n_xbar : 1, sizeof *r->copies, "copies");
     if (replicate_fit(n, a, pol, placement, &r->p, r->solver, r->copies, &r->m, &r->after, &e) <
         0) {
         fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n->name, a->name, e.msg,
-                r->asked > a->tiles.count ? " (the budget is capped at the chip's tiles)" : "");
+                r->asked > arch_system_tiles(a) ? " (the budget is capped at the system's tiles)" : "");
         return e.code == ERR_INPUT ? 2 : 1;
     }
     if (price_network(n, a, pol, NULL, placement, &r->m0, &r->before, &e) < 0) {
@@ -267,7 +270,7 @@ int cmd_replicate(int argc, char **argv)
         return rc;
     arch a;
     network n;
-    if (cli_load_inputs("replicate", config, o.net, &a, &n) < 0)
+    if (cli_load_inputs("replicate", config, o.net, o.set, o.n_set, &a, &n) < 0)
         return 2;
     int status = replicate_loaded(&o, &n, &a);
     network_fini(&n);

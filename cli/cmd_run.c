@@ -460,8 +460,11 @@ static void print_summary(const run_ctx *r, const run_totals *t)
         printf("note: %u crossbar layer%s convert with as few as %u ADC bits where a full column "
                "sum needs %u: their outputs clip (accuracy, not modelled in time or energy)\n",
                short_layers, short_layers == 1 ? "" : "s", fewest, need);
-    printf("chip: %u tiles; makespan %.3f us; %llu events in %.3f s\n", r->a.tiles.count,
-           simtime_to_us(r->makespan_ps), (unsigned long long)r->events, r->wall_s);
+    printf("chip: %u tiles", r->a.tiles.count);
+    if (r->a.chips > 1)
+        printf(" x %u chips used of %u", r->mo.chips, r->a.chips);
+    printf("; makespan %.3f us; %llu events in %.3f s\n", simtime_to_us(r->makespan_ps),
+           (unsigned long long)r->events, r->wall_s);
 }
 
 /* Energies by category and their total, pJ. */

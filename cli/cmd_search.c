@@ -639,7 +639,7 @@ int cmd_search(int argc, char **argv)
     arch a;
     network n;
     int status = 2;
-    if (cli_load_inputs("search", o.config, o.net, &a, &n) < 0)
+    if (cli_load_inputs("search", o.config, o.net, NULL, 0, &a, &n) < 0)
         return 2;
     unsigned episodes = o.episodes > 0 ? (unsigned)o.episodes : 600;
     omp_set_num_threads(o.threads > 0 ? (int)o.threads : 1);

@@ -491,11 +491,12 @@ static int accuracy(const inputs *in, const pset *p, const char *dir, point_cach
 
 /* ---- jobs ----------------------------------------------------------------------------------- */
 
-/* The energy and efficiency metrics of one inference (single and steady energies, pJ). */
-static void put_energy(const arch *a, uint64_t macs, double throughput_per_s, double single_pj,
-                       double steady_pj, double latency_us, double *m)
+/* The energy and efficiency metrics of one inference (single and steady energies, pJ) on `chips`
+ * chips. */
+static void put_energy(const arch *a, unsigned chips, uint64_t macs, double throughput_per_s,
+                       double single_pj, double steady_pj, double latency_us, double *m)
 {
-    double area = cost_peak_eval(a).area_mm2;
+    double area = cost_peak_eval(a).area_mm2 * chips;
     m[POINT_METRIC_ENERGY] = steady_pj * 1e-6;
     m[POINT_METRIC_ENERGY_SINGLE] = single_pj * 1e-6;
     m[POINT_METRIC_ENERGY_STEADY] = steady_pj * 1e-6;
@@ -513,6 +514,13 @@ static void put_noc(const model *mo, double *m)
         (mo->energy_steady_pj[COST_E_NOC] + mo->energy_steady_pj[COST_E_STATIC_NOC]) * 1e-6;
     m[POINT_METRIC_BIT_HOPS] = (double)mo->noc_bit_hops;
     m[POINT_METRIC_NOC_SHARE] = mo->latency_ps ? (double)mo->noc_ps / (double)mo->latency_ps : 0.0;
+    m[POINT_METRIC_CHIPS] = mo->chips;
+    m[POINT_METRIC_INTERCHIP_ENERGY] = (mo->energy_steady_pj[COST_E_INTERCHIP] +
+                                        mo->energy_steady_pj[COST_E_STATIC_INTERCHIP]) *
+                                       1e-6;
+    m[POINT_METRIC_OFFCHIP_ENERGY] =
+        (mo->energy_steady_pj[COST_E_OFFCHIP] + mo->energy_steady_pj[COST_E_STATIC_OFFCHIP]) * 1e-6;
+    m[POINT_METRIC_OFFCHIP_BITS] = (double)mo->offchip_bits;
 }
 
 static void put_model(const arch *a, const model *mo, double *m)
@@ -520,7 +528,7 @@ static void put_model(const arch *a, const model *mo, double *m)
     double latency_us = simtime_to_us(mo->latency_ps);
     m[POINT_METRIC_LATENCY] = latency_us;
     m[POINT_METRIC_THROUGHPUT] = mo->throughput_per_s;
-    put_energy(a, mo->macs, mo->throughput_per_s, mo->energy_single_total_pj,
+    put_energy(a, mo->chips, mo->macs, mo->throughput_per_s, mo->energy_single_total_pj,
                mo->energy_steady_total_pj, latency_us, m);
     m[POINT_METRIC_TILES] = (double)mo->tiles_used;
     m[POINT_METRIC_UTILISATION] = mo->utilisation;
@@ -550,8 +558,8 @@ static int replicate_point(inputs *in, const pset *p, replicate_problem *prob, u
     ERR_TRY(objective_of(p, &obj, &alpha, e));
     ERR_TRY(replicate_problem_from_model(in->net, &in->a, &in->pol, get(p, PATH_BUDGET, "1.0x"),
                                          obj, alpha, prob, e));
-    if (prob->budget > in->a.tiles.count)
-        prob->budget = in->a.tiles.count;
+    if (prob->budget > arch_system_tiles(&in->a))
+        prob->budget = arch_system_tiles(&in->a);
     return replicate_fit(in->net, &in->a, &in->pol, in->placement, prob, REPLICATE_SOLVER_EXACT,
                          copies, m, mo, e);
 }
@@ -620,7 +628,7 @@ static int job_run(inputs *in, const pset *p, const char *dir, point_cache *c, d
     double latency_us = simtime_to_us(t.latency_ps);
     m[POINT_METRIC_LATENCY] = latency_us;
     m[POINT_METRIC_THROUGHPUT] = t.throughput_per_s;
-    put_energy(&in->a, t.macs, t.throughput_per_s, t.energy_single_total_pj,
+    put_energy(&in->a, r.mo.chips, t.macs, t.throughput_per_s, t.energy_single_total_pj,
                t.energy_steady_total_pj, latency_us, m);
     m[POINT_METRIC_TILES] = (double)t.tiles_used;
     m[POINT_METRIC_UTILISATION] = t.utilisation;

@@ -46,7 +46,8 @@ typedef enum point_job {
       "energy per inference, static power over one inference's latency")                           \
     X(ENERGY_STEADY, "energy_steady_uj", "uJ", POINT_M | POINT_R | POINT_P,                        \
       "energy per inference, static power over the pipelined period (1 / throughput)")             \
-    X(AREA, "area_mm2", "mm2", POINT_M | POINT_R | POINT_P, "chip area (every part of the chip)")  \
+    X(AREA, "area_mm2", "mm2", POINT_M | POINT_R | POINT_P,                                        \
+      "area of the chips used (every part of each chip)")                                          \
     X(TOPS_PER_W, "tops_per_w", "TOPS/W", POINT_M | POINT_R | POINT_P,                             \
       "2 x MACs per inference / steady-state energy per inference")                                \
     X(TOPS_PER_MM2, "tops_per_mm2", "TOPS/mm2", POINT_M | POINT_R | POINT_P,                       \
@@ -66,6 +67,14 @@ typedef enum point_job {
       "bits x hops over the on-chip network per inference (model)")                                \
     X(NOC_SHARE, "noc_share", "fraction", POINT_M | POINT_R | POINT_P,                             \
       "of the model's latency, the part the network's transfers take")                             \
+    X(CHIPS, "chips", "count", POINT_M | POINT_R | POINT_P,                                        \
+      "chips the mapping uses (arch.chips is the most it may)")                                    \
+    X(INTERCHIP_ENERGY, "interchip_energy_uj", "uJ", POINT_M | POINT_R | POINT_P,                  \
+      "the links between chips: energy per inference, dynamic + static, steady state (model)")     \
+    X(OFFCHIP_ENERGY, "offchip_energy_uj", "uJ", POINT_M | POINT_R | POINT_P,                      \
+      "the off-chip links: energy per inference, dynamic + static, steady state (model)")          \
+    X(OFFCHIP_BITS, "offchip_bits", "count", POINT_M | POINT_R | POINT_P,                          \
+      "bits over the off-chip link per inference (model)")                                         \
     X(ADC_NEEDED, "adc_bits_needed", "bits", POINT_ALL,                                            \
       "ADC bits a lossless column sum needs on this arch")                                         \
     X(MODEL_LATENCY, "model_latency_us", "us", POINT_R, "the analytic model's latency")            \

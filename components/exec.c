@@ -254,8 +254,8 @@ static void attach_routes(exec *x, copy_run *cr, const program_task *t, unsigned
         unsigned n = topology_system_path(a, rt->src, rt->dst, cr->links + cr->hop_start[r], mh);
         assert(n == hops + chip_hops);
         cr->hop_start[r + 1] = cr->hop_start[r] + n;
-        noc += cost_noc_energy_pj(a, t->noc_bits, hops);
-        interchip += cost_xlink_energy_pj(&a->interchip, t->noc_bits, chip_hops);
+        noc += cost_noc_energy_pj(a, rt->bits, hops);
+        interchip += cost_xlink_energy_pj(&a->interchip, rt->bits, chip_hops);
     }
     cr->noc_pj = noc + interchip;
     x->noc_pj[t - x->p->tasks] += noc * (double)cr->n;
@@ -619,13 +619,14 @@ static void issue_hop(layer_ctl *l, copy_run *cr, part_reply *r)
     }
     unsigned k = cr->route - cr->route_first;
     unsigned first = cr->hop_start[k], hops = cr->hop_start[k + 1] - first;
+    uint64_t bits = t->routes[cr->route].bits;
     if (!x->o.overlap) { /* a route runs on one chip or between chips, never both */
         noclink_kind kind =
             topology_is_interchip(x->a, cr->links[first]) ? NOCLINK_INTERCHIP : NOCLINK_NOC;
-        noclink_path(cr->stand_in, kind, t->noc_bits, hops, r);
+        noclink_path(cr->stand_in, kind, bits, hops, r);
         return;
     }
-    noclink_hop(link_at(x, cr->links[first + cr->hop]), t->noc_bits, cr->hop + 1 == hops, r);
+    noclink_hop(link_at(x, cr->links[first + cr->hop]), bits, cr->hop + 1 == hops, r);
 }
 
 /* A NOC reply: the next hop or route of the request, or true when the request is complete. */

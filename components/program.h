@@ -30,6 +30,7 @@ typedef struct program_shape {
 typedef struct program_route {
     unsigned copy;     /* the task's copy, index */
     unsigned src, dst; /* groups over the system, index */
+    uint64_t bits;     /* moved per vector (crossbar) or per inference (digital), bits */
 } program_route;
 
 typedef struct program_task {
@@ -64,7 +65,6 @@ typedef struct program_task {
 
     /* Both kinds: the output's transfers to consumers in other groups (arch.noc) and on other
      * chips (arch.interchip), in order. */
-    uint64_t noc_bits;     /* per vector (crossbar) or per inference (digital), bits */
     unsigned n_routes;     /* count */
     program_route *routes; /* owned; NULL when none */
 } program_task;

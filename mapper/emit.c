@@ -62,10 +62,10 @@ static void emit_routes(const network *n, const arch *a, const mapping *m, unsig
     t->n_routes = mapping_layer_routes(n, a, m, li, &r);
     if (!t->n_routes)
         return;
-    t->noc_bits = mapping_route_bits(n, a, m, li);
     t->routes = mem_calloc(t->n_routes, sizeof *t->routes, "program routes");
     for (unsigned k = 0; k < t->n_routes; k++)
-        t->routes[k] = (program_route){.copy = r[k].copy, .src = r[k].src, .dst = r[k].dst};
+        t->routes[k] =
+            (program_route){.copy = r[k].copy, .src = r[k].src, .dst = r[k].dst, .bits = r[k].bits};
     free(r);
 }
 

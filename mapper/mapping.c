@@ -134,7 +134,8 @@ static uint64_t place_layer(const arch *a, mapping_placement placement, mapping_
 }
 
 /* Weight-stationary placement in layer order (mapping_build); on a system of chips, a layer that
- * would straddle two chips starts the next one. */
+ * would straddle two chips starts the next one, unless it is larger than one chip: then it is
+ * placed where it stands and its copies span chips (mapping_layer_routes prices their traffic). */
 static int place(const network *n, const arch *a, mapping *m, err *e)
 {
     uint64_t next = 0, chip = a->tiles.count;
@@ -142,19 +143,12 @@ static int place(const network *n, const arch *a, mapping *m, err *e)
         mapping_layer *l = &m->layers[i];
         l->copy_tile = mem_calloc(l->copies, sizeof *l->copy_tile, "copy tiles");
         uint64_t end = place_layer(a, m->placement, l, next);
-        if (a->chips > 1 && (end - 1) / chip != next / chip) {
-            uint64_t used = end - next;
+        if (a->chips > 1 && (end - 1) / chip != next / chip &&
+            l->tiles_per_copy * l->copies <= chip) {
             next = (next / chip + 1) * chip;
             end = place_layer(a, m->placement, l, next);
-            if ((end - 1) / chip != next / chip)
-                return err_set(e, ERR_INPUT,
-                               "%s on %s: layer %s needs %llu tiles (%u copies of %llu), more "
-                               "than one chip's %u; a layer's copies stay on one chip",
-                               n->name, a->name, n->layers[l->layer].name,
-                               (unsigned long long)used, l->copies,
-                               (unsigned long long)l->tiles_per_copy, a->tiles.count);
         }
-        l->chip = (unsigned)(l->first_tile / chip);
+        l->chip = arch_tile_chip(a, l->first_tile);
         next = end;
     }
     m->tiles_span = next;
@@ -266,6 +260,32 @@ unsigned mapping_layer_group(const network *n, const arch *a, const mapping *m, 
     return mapping_layer_group(n, a, m, (unsigned)nl->inputs[0], 0);
 }
 
+/* A copy of a crossbar layer larger than one chip spans chips: every input vector goes from its
+ * home group (that of its first tile) along the chain to the chips holding the rest of its tiles,
+ * and their partial sums come back, as one transfer over the chips spanned of the input bits plus
+ * the remote tiles' share of the partial-sum bits (rounded up). Returns whether copy c spans. */
+static bool span_route(const network *n, const arch *a, const mapping *m, unsigned layer,
+                       unsigned c, mapping_route *out)
+{
+    int x = n->layers[layer].xbar_index;
+    if (x < 0 || a->chips < 2)
+        return false;
+    const mapping_layer *ml = &m->layers[x];
+    uint64_t first = ml->copy_tile[c], last = first + ml->tiles_per_copy - 1;
+    unsigned cf = arch_tile_chip(a, first), cl = arch_tile_chip(a, last);
+    if (cf == cl)
+        return false;
+    uint64_t home_tiles = (uint64_t)(cf + 1) * a->tiles.count - first;
+    mapping_traffic t = mapping_layer_traffic(n, a, ml);
+    uint64_t remote = ml->tiles_per_copy - home_tiles;
+    *out = (mapping_route){.copy = c,
+                           .src = arch_tile_group(a, first),
+                           .dst = arch_tile_group(a, last),
+                           .chip_hops = cl - cf,
+                           .bits = t.in_bits + ceil_div(t.out_bits * remote, ml->tiles_per_copy)};
+    return true;
+}
+
 static unsigned layer_copies(const network *n, const mapping *m, unsigned layer)
 {
     int x = n->layers[layer].xbar_index;
@@ -279,10 +299,17 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
     if ((a->noc.topology == ARCH_NOC_NONE && m->chips_used < 2) ||
         a->mode != ARCH_MODE_WEIGHT_STATIONARY)
         return 0;
+    uint64_t out_bits = mapping_route_bits(n, a, m, layer);
     unsigned copies = layer_copies(n, m, layer), count = 0, cap = 0;
     mapping_route *r = NULL;
     for (unsigned c = 0; c < copies; c++) {
-        unsigned src = mapping_layer_group(n, a, m, layer, c), first = count;
+        unsigned src = mapping_layer_group(n, a, m, layer, c);
+        mapping_route span;
+        if (span_route(n, a, m, layer, c, &span)) {
+            r = mem_realloc(r, ++cap, sizeof *r, "mapping routes");
+            r[count++] = span;
+        }
+        unsigned first = count;
         for (unsigned u = layer + 1; u < n->n_layers; u++) {
             const network_layer *ul = &n->layers[u];
             bool reads = false;
@@ -291,7 +318,7 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
             if (!reads)
                 continue;
             unsigned dst = mapping_layer_group(n, a, m, u, c % layer_copies(n, m, u));
-            mapping_route rt = {.copy = c, .src = src, .dst = dst};
+            mapping_route rt = {.copy = c, .src = src, .dst = dst, .bits = out_bits};
             topology_route(a, src, dst, &rt.hops, &rt.chip_hops);
             bool seen = rt.hops == 0 && rt.chip_hops == 0;
             for (unsigned k = first; k < count && !seen; k++)

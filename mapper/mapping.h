@@ -61,8 +61,9 @@ typedef struct mapping {
  * in layer order by `placement` (see MAPPING_PLACEMENT_MAP); more tiles than the chip has is an
  * error. On a system of arch.chips > 1 chips, a layer's copies never straddle two chips: a layer
  * that would starts the next chip, so the network is cut into consecutive layer ranges, one per
- * chip, and this next-fit is the fewest chips any such partition needs; a layer larger than one
- * chip, or more chips than the system has, is an error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
+ * chip, and this next-fit is the fewest chips any such partition needs. A layer larger than one
+ * chip is the exception: it is placed where it stands and spans chips (its traffic between them
+ * is a route, mapping_layer_routes). More chips than the system has is an error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
  * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
  * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
@@ -119,11 +120,16 @@ typedef struct mapping_route {
     unsigned chip_hops; /* interchip links crossed (the groups on different chips: the chain's
                            |chip(src) - chip(dst)|; the on-chip way to and from the chips' ports
                            is not modelled), count */
+    uint64_t bits;      /* per output vector (crossbar) or inference (digital): the layer's
+                           output (mapping_route_bits), or, for the route of a copy that spans
+                           chips, its inputs out and remote partial sums back, bits */
 } mapping_route;
 
 /* The routes of layer `layer`'s output, copy by copy, into *out (owned by the caller: free;
  * NULL when none); returns how many. A consumer in the producer's group needs none, nor one on
- * the producer's chip without a network (arch.noc.topology none). */
+ * the producer's chip without a network (arch.noc.topology none). A copy that spans chips has one
+ * route more, first in its list: its inputs to the other chips and their partial sums back, over
+ * the chips spanned (first order: one transfer, cut through the chain). */
 unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m, unsigned layer,
                               mapping_route **out);
 /* Bits one output vector of a crossbar layer (per input vector), or a digital layer's whole

@@ -151,7 +151,6 @@ static void noc_layer(const network *n, const arch *a, const mapping *m, unsigne
         return;
     int xi = n->layers[li].xbar_index;
     const mapping_layer *ml = xi >= 0 ? &m->layers[xi] : NULL;
-    uint64_t bits = mapping_route_bits(n, a, m, li);
     unsigned copies = ml ? ml->copies : 1;
     simtime base = out->t_in_ps + out->t_tile_ps + out->t_out_ps + out->t_d_ps;
     simtime slowest = 0;
@@ -162,6 +161,7 @@ static void noc_layer(const network *n, const arch *a, const mapping *m, unsigne
         simtime noc = 0;
         for (; k < nr && r[k].copy == c; k++) {
             unsigned h = r[k].hops, ch = r[k].chip_hops;
+            uint64_t bits = r[k].bits;
             noc += cost_noc_transfer_ps(a, bits, h);
             out->noc_bit_hops += bits * h * vectors;
             out->energy_pj[COST_E_NOC] += cost_noc_energy_pj(a, bits, h) * (double)vectors;
@@ -341,6 +341,27 @@ static void print_energy(FILE *out, const char *name, const char *what,
     fprintf(out, "\n");
 }
 
+/* The layer ranges of each chip of a system, and the traffic between them. */
+static void print_partition(const network *n, const arch *a, const mapping *map, const model *m,
+                            FILE *out)
+{
+    fprintf(out, "chips = %u used of %u (%u tiles each), %llu bit-hops between chips per inference\n",
+            m->chips, a->chips, a->tiles.count, (unsigned long long)m->interchip_bit_hops);
+    unsigned i = 0;
+    for (unsigned c = 0; c < m->chips; c++) {
+        unsigned first = i;
+        while (i < map->n && map->layers[i].chip == c)
+            i++;
+        if (i == first) { /* held by a layer that spans it */
+            fprintf(out, "  chip %u: part of %s\n", c, n->layers[map->layers[first - 1].layer].name);
+            continue;
+        }
+        fprintf(out, "  chip %u: %s .. %s (%u crossbar layers)\n", c,
+                n->layers[map->layers[first].layer].name, n->layers[map->layers[i - 1].layer].name,
+                i - first);
+    }
+}
+
 void model_print(const network *n, const arch *a, const mapping *map, const model *m, FILE *out)
 {
     fprintf(out, "# %s on %s (%s)\n", n->name, a->name, arch_mode_name(a->mode));
@@ -375,9 +396,11 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
             m->latency_ps ? 100.0 * (double)m->bottleneck_ps / (double)m->latency_ps : 0.0);
     fprintf(out, "throughput = %.6g inferences/s (pipelined: 1 / bottleneck)\n",
             m->throughput_per_s);
-    fprintf(out, "tiles = %llu used of %u (%s)\n", (unsigned long long)m->tiles_used,
-            a->tiles.count,
+    fprintf(out, "tiles = %llu used of %llu (%s)\n", (unsigned long long)m->tiles_used,
+            (unsigned long long)arch_system_tiles(a),
             a->mode == ARCH_MODE_WEIGHT_STATIONARY ? "weight-stationary" : "crossbars shared");
+    if (a->chips > 1)
+        print_partition(n, a, map, m, out);
     fprintf(out, "utilisation = %.4f (busy tile time / (tiles x latency))\n", m->utilisation);
     if (a->noc.topology != ARCH_NOC_NONE)
         fprintf(out,
@@ -387,6 +410,20 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
                 m->latency_ps ? 100.0 * (double)m->noc_ps / (double)m->latency_ps : 0.0,
                 (unsigned long long)m->noc_bit_hops, arch_noc_topology_name(a->noc.topology),
                 a->noc.rows, a->noc.cols, a->noc.link_bits);
+    if (a->offchip.present)
+        fprintf(out,
+                "offchip = %.3f us of the latency (%.2f%%), %llu bits per inference (network input "
+                "and output%s)\n",
+                simtime_to_us(m->io_ps),
+                m->latency_ps ? 100.0 * (double)m->io_ps / (double)m->latency_ps : 0.0,
+                (unsigned long long)m->offchip_bits,
+                a->mode == ARCH_MODE_REPROGRAM ? ", weights written every inference" : "");
+    if (m->weight_load_bits)
+        fprintf(out,
+                "weight load = %.3f us and %.6g uJ once, %llu bits over the off-chip link before "
+                "the first inference (not in the latency or the energies per inference)\n",
+                simtime_to_us(m->weight_load_ps), m->weight_load_pj * 1e-6,
+                (unsigned long long)m->weight_load_bits);
     cost_peak pk = cost_peak_eval(a);
     double ops = 2.0 * (double)m->macs * m->throughput_per_s;
     fprintf(out,

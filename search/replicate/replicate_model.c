@@ -65,7 +65,7 @@ int replicate_problem_from_model(const network *n, const arch *a, const policy *
     model_fini(&bmo);
     mapping_fini(&bm);
     uint64_t budget;
-    ERR_TRY(replicate_budget_parse(budget_spec, baseline, a->tiles.count, &budget, e));
+    ERR_TRY(replicate_budget_parse(budget_spec, baseline, arch_system_tiles(a), &budget, e));
 
     mapping m;
     model mo;
@@ -107,14 +107,16 @@ int replicate_fit(const network *n, const arch *a, const policy *pol, mapping_pl
             copies[i] = (unsigned)r.copies[i];
         replicate_result_fini(&r);
         ERR_TRY(price_network(n, a, pol, copies, placement, m, mo, e));
-        if (m->tiles_span <= a->tiles.count)
+        uint64_t system = arch_system_tiles(a);
+        if (m->tiles_span <= system)
             return 0;
-        uint64_t over = m->tiles_span - a->tiles.count;
+        uint64_t over = m->tiles_span - system;
         model_fini(mo);
         mapping_fini(m);
         if (attempt + 1 == REPLICATE_FIT_ATTEMPTS || over >= p->budget)
-            return err_set(e, ERR_INPUT, "the copies do not fit the chip's %u tiles in groups",
-                           a->tiles.count);
+            return err_set(e, ERR_INPUT,
+                           "the copies do not fit the %llu tiles of %u chip%s in groups",
+                           (unsigned long long)system, a->chips, a->chips == 1 ? "" : "s");
         p->budget -= over;
     }
 }
