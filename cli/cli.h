@@ -75,8 +75,8 @@ int cli_load_inputs(const char *cmd, const char *config, const char *net, const 
                     unsigned n_sets, arch *a, network *n);
 /* The --set option's help text, shared by the commands that take it. */
 #define CLI_SET_HELP                                                                               \
-    "override one setting first, e.g. arch.tiles.adc.bits=6 (repeatable);\n"                        \
-    "VALUE may be a libconfig group, array or list, e.g.\n"                                         \
+    "override one setting first, e.g. arch.tiles.adc.bits=6 (repeatable);\n"                       \
+    "VALUE may be a libconfig group, array or list, e.g.\n"                                        \
     "'arch.tiles.adc.energy_pj={ kind = \"fom\"; fom = 0.0011; }'"
 #define CLI_MAX_SETS 64 /* --set overrides of one command, count */
 

@@ -19,8 +19,7 @@ typedef struct info_opts {
 } info_opts;
 
 static const opt_spec info_table[] = {
-    OPT_LIST("--set", "PATH=VALUE", info_opts, set, n_set,
-             CLI_SET_HELP),
+    OPT_LIST("--set", "PATH=VALUE", info_opts, set, n_set, CLI_SET_HELP),
     OPT_FLAG("--json", info_opts, json,
              "one JSON object: \"origin\" and \"settings\", each line's path with its\n"
              "\"value\" (the first word: a number, true/false or a string) and \"text\"\n"

@@ -23,7 +23,6 @@ typedef struct map_opts {
 OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec map_table[] = {
-    OPT_LIST("--set", "PATH=VALUE", map_opts, set, n_set, CLI_SET_HELP),
     OPT_STR("--net", "NAME|FILE", map_opts, net,
             "network: a file, or a built-in name from configs/net/\n"
             "(resnet18, vgg16, vit_b32, ...); default: CONFIG's own `network` group"),
@@ -44,6 +43,7 @@ static const opt_spec map_table[] = {
              "one JSON object: per-layer rows as the CSV, totals with both\n"
              "energies by category, MACs and TOPS/W",
              .group = 1),
+    OPT_LIST("--set", "PATH=VALUE", map_opts, set, n_set, CLI_SET_HELP),
 };
 
 static const opt_command map_command = {

@@ -31,7 +31,6 @@ OPT_NAMES(solver_names, replicate_solver, REPLICATE_SOLVER_COUNT, replicate_solv
 OPT_NAMES(placement_names, mapping_placement, MAPPING_PLACE_COUNT, mapping_placement_name)
 
 static const opt_spec rep_table[] = {
-    OPT_LIST("--set", "PATH=VALUE", rep_opts, set, n_set, CLI_SET_HELP),
     OPT_STR("--objective", "latency|throughput|mix:A", rep_opts, objective,
             "minimise the latency (sum of layer times), the slowest layer\n"
             "(pipelined throughput) or A x latency + (1 - A) x slowest",
@@ -58,6 +57,7 @@ static const opt_spec rep_table[] = {
     OPT_FLAG("--json", rep_opts, json,
              "one JSON object instead of the table: per layer tiles, P,\n"
              "copies and times before and after, then the totals"),
+    OPT_LIST("--set", "PATH=VALUE", rep_opts, set, n_set, CLI_SET_HELP),
 };
 
 static const opt_command rep_command = {
@@ -195,7 +195,8 @@ static int solve(rep_result *r, const policy *pol, replicate_objective obj, doub
     if (replicate_fit(n, a, pol, placement, &r->p, r->solver, r->copies, &r->m, &r->after, &e) <
         0) {
         fprintf(stderr, "xbarsim replicate: %s on %s: %s%s\n", n->name, a->name, e.msg,
-                r->asked > arch_system_tiles(a) ? " (the budget is capped at the system's tiles)" : "");
+                r->asked > arch_system_tiles(a) ? " (the budget is capped at the system's tiles)"
+                                                : "");
         return e.code == ERR_INPUT ? 2 : 1;
     }
     if (price_network(n, a, pol, NULL, placement, &r->m0, &r->before, &e) < 0) {

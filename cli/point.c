@@ -515,9 +515,9 @@ static void put_noc(const model *mo, double *m)
     m[POINT_METRIC_BIT_HOPS] = (double)mo->noc_bit_hops;
     m[POINT_METRIC_NOC_SHARE] = mo->latency_ps ? (double)mo->noc_ps / (double)mo->latency_ps : 0.0;
     m[POINT_METRIC_CHIPS] = mo->chips;
-    m[POINT_METRIC_INTERCHIP_ENERGY] = (mo->energy_steady_pj[COST_E_INTERCHIP] +
-                                        mo->energy_steady_pj[COST_E_STATIC_INTERCHIP]) *
-                                       1e-6;
+    m[POINT_METRIC_INTERCHIP_ENERGY] =
+        (mo->energy_steady_pj[COST_E_INTERCHIP] + mo->energy_steady_pj[COST_E_STATIC_INTERCHIP]) *
+        1e-6;
     m[POINT_METRIC_OFFCHIP_ENERGY] =
         (mo->energy_steady_pj[COST_E_OFFCHIP] + mo->energy_steady_pj[COST_E_STATIC_OFFCHIP]) * 1e-6;
     m[POINT_METRIC_OFFCHIP_BITS] = (double)mo->offchip_bits;

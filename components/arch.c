@@ -1006,9 +1006,9 @@ static int get_noc(const ctx *c, config_setting_t *root, arch *a)
  * optional (absent: x->present false). */
 static int get_xlink(const ctx *c, config_setting_t *root, const char *key, arch_xlink *x)
 {
-    static const char *const keys[] = {"links",           "gbytes_per_s",    "latency_ns",
-                                       "energy_pj_per_bit", "static_power_uw", "area_um2",
-                                       NULL};
+    static const char *const keys[] = {
+        "links",           "gbytes_per_s", "latency_ns", "energy_pj_per_bit",
+        "static_power_uw", "area_um2",     NULL};
     char p[PATH_BYTES];
     join(p, "arch", key);
     config_setting_t *g;
@@ -1108,9 +1108,9 @@ static bool name_char_ok(char ch)
 static int get_arch(const ctx *c, config_setting_t *root, arch *a)
 {
     static const char *const keys[] = {
-        "name",  "mode",   "clock_mhz", "peak_bits", "power_gating", "gated_fraction",
-        "tiles", "groups", "vector",    "noc",       "other_parts",  "chips",
-        "interchip", "offchip", NULL};
+        "name",           "mode",  "clock_mhz", "peak_bits", "power_gating",
+        "gated_fraction", "tiles", "groups",    "vector",    "noc",
+        "other_parts",    "chips", "interchip", "offchip",   NULL};
     char names[128], want[200];
     config_setting_t *g = config_setting_get_member(root, "arch");
     if (!g)

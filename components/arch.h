@@ -250,7 +250,7 @@ typedef struct arch {
     /* A system of `chips` identical chips in a chain, chip k linked to chip k + 1 by
      * arch.interchip (required when chips > 1). Tile ids run over the system: tile t is tile
      * t mod tiles.count of chip t / tiles.count; groups likewise (arch_tile_group). */
-    unsigned chips;      /* arch.chips: chips available, count (default 1) */
+    unsigned chips;       /* arch.chips: chips available, count (default 1) */
     arch_xlink interchip; /* arch.interchip */
     arch_xlink offchip;   /* arch.offchip: each chip's link to memory and the host; absent: the
                              network input and output, spills and weights move for free */

@@ -83,8 +83,8 @@ typedef enum cost_part {
     X(BUS, "bus")                 /* bits over the group buses */                                  \
     X(VECTOR, "vector")           /* vector-module lane ops */                                     \
     X(SRAM, "sram")               /* SRAM reads and writes */                                      \
-    X(NOC, "noc")                 /* bits x hops over the on-chip network */                     \
-    X(INTERCHIP, "interchip")     /* bits x hops over the links between chips */                 \
+    X(NOC, "noc")                 /* bits x hops over the on-chip network */                       \
+    X(INTERCHIP, "interchip")     /* bits x hops over the links between chips */                   \
     X(OFFCHIP, "offchip")         /* bits over the off-chip link (input, output, weights) */
 
 /* Energy categories of a chip, as reported by the analytic model and the simulation: the dynamic

@@ -947,7 +947,8 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
     r->energy_pj[COST_E_NOC] += x->noc_pj[task];
     r->energy_pj[COST_E_INTERCHIP] += x->interchip_pj[task];
     const program_task *t = &x->p->tasks[task];
-    r->energy_pj[COST_E_OFFCHIP] += cost_xlink_energy_pj(&x->a->offchip, t->fetch_bits + t->store_bits, 1);
+    r->energy_pj[COST_E_OFFCHIP] +=
+        cost_xlink_energy_pj(&x->a->offchip, t->fetch_bits + t->store_bits, 1);
     return r;
 }
 

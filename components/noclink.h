@@ -1,12 +1,13 @@
 /* noclink: one directed link of the on-chip network (arch.noc) with the router that drives it, a
  * link between two chips (arch.interchip) or a chip's off-chip link (arch.offchip), as an engine
  * component with one server. The on-chip figures are below; the others are the same with
- * arch_xlink's latency in place of the router's cycles and its serialisation (cost.h). A hop of B bits holds the link for ceil(B / link_bits)
- * cycles from when it gets it; the head reaches the next router router_cycles after that start
- * (virtual cut-through: buffers hold a whole transfer, so a blocked head never holds the links
- * behind it), and the tail reaches the end of the last hop ceil(B / link_bits) cycles later. A
- * stand-in link (overlap off) carries a whole path by itself, never waiting: its time is exactly
- * cost_noc_transfer_ps. Energy is bits x energy_pj_per_bit_hop per hop crossed.
+ * arch_xlink's latency in place of the router's cycles and its serialisation (cost.h). A hop of B
+ * bits holds the link for ceil(B / link_bits) cycles from when it gets it; the head reaches the
+ * next router router_cycles after that start (virtual cut-through: buffers hold a whole transfer,
+ * so a blocked head never holds the links behind it), and the tail reaches the end of the last hop
+ * ceil(B / link_bits) cycles later. A stand-in link (overlap off) carries a whole path by itself,
+ * never waiting: its time is exactly cost_noc_transfer_ps. Energy is bits x energy_pj_per_bit_hop
+ * per hop crossed.
  */
 #ifndef XBARSIM_COMPONENTS_NOCLINK_H
 #define XBARSIM_COMPONENTS_NOCLINK_H
@@ -35,7 +36,7 @@ struct noclink {
     resource wire;     /* one server */
     double energy_pj[NOCLINK_KIND_COUNT]; /* dynamic energy charged so far by kind, pJ (a
                                              stand-in carries on-chip and interchip paths) */
-    simtime total_ps; /* finish time, ps */
+    simtime total_ps;                     /* finish time, ps */
     /* stats entry indices */
     size_t st_hops, st_bits, st_wait_ps;
 };

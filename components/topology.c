@@ -155,8 +155,8 @@ unsigned topology_system_path(const arch *a, unsigned src, unsigned dst, unsigne
     unsigned per_chip = topology_links(&a->noc);
     assert(cap >= topology_system_max_hops(a));
     if (cs == cd) {
-        unsigned h = topology_path(&a->noc, arch_group_local(a, src), arch_group_local(a, dst),
-                                   links, cap);
+        unsigned h =
+            topology_path(&a->noc, arch_group_local(a, src), arch_group_local(a, dst), links, cap);
         for (unsigned k = 0; k < h; k++)
             links[k] += cs * per_chip;
         return h;

@@ -101,8 +101,8 @@ static int too_big(const network *n, const arch *a, const mapping *m, uint64_t n
                        "%s on %s: needs %llu chips of %u tiles (%s placement, a layer's copies on "
                        "one chip), the system has %u; largest layers (tiles per copy x copies): "
                        "%s",
-                       n->name, a->name, (unsigned long long)((need + a->tiles.count - 1) /
-                                                              a->tiles.count),
+                       n->name, a->name,
+                       (unsigned long long)((need + a->tiles.count - 1) / a->tiles.count),
                        a->tiles.count, placement_names[m->placement], a->chips, largest);
     return err_set(e, ERR_INPUT,
                    "%s on %s: needs %llu tiles (%s placement), the chip has %u; largest "

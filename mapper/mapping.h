@@ -63,9 +63,10 @@ typedef struct mapping {
  * that would starts the next chip, so the network is cut into consecutive layer ranges, one per
  * chip, and this next-fit is the fewest chips any such partition needs. A layer larger than one
  * chip is the exception: it is placed where it stands and spans chips (its traffic between them
- * is a route, mapping_layer_routes). More chips than the system has is an error. Reprogram: logical tiles are time-shared on the arch's crossbars, so nothing is placed.
- * Grouped layers (repeat > 1, e.g. depthwise convolutions) whose matrix fits in part of one tile
- * are packed: as many matrices as fit go on one tile's diagonal, in rows and in columns. */
+ * is a route, mapping_layer_routes). More chips than the system has is an error. Reprogram: logical
+ * tiles are time-shared on the arch's crossbars, so nothing is placed. Grouped layers (repeat > 1,
+ * e.g. depthwise convolutions) whose matrix fits in part of one tile are packed: as many matrices
+ * as fit go on one tile's diagonal, in rows and in columns. */
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
                   mapping_placement placement, mapping *out, err *e);
 

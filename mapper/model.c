@@ -345,7 +345,8 @@ static void print_energy(FILE *out, const char *name, const char *what,
 static void print_partition(const network *n, const arch *a, const mapping *map, const model *m,
                             FILE *out)
 {
-    fprintf(out, "chips = %u used of %u (%u tiles each), %llu bit-hops between chips per inference\n",
+    fprintf(out,
+            "chips = %u used of %u (%u tiles each), %llu bit-hops between chips per inference\n",
             m->chips, a->chips, a->tiles.count, (unsigned long long)m->interchip_bit_hops);
     unsigned i = 0;
     for (unsigned c = 0; c < m->chips; c++) {
@@ -353,7 +354,8 @@ static void print_partition(const network *n, const arch *a, const mapping *map,
         while (i < map->n && map->layers[i].chip == c)
             i++;
         if (i == first) { /* held by a layer that spans it */
-            fprintf(out, "  chip %u: part of %s\n", c, n->layers[map->layers[first - 1].layer].name);
+            fprintf(out, "  chip %u: part of %s\n", c,
+                    n->layers[map->layers[first - 1].layer].name);
             continue;
         }
         fprintf(out, "  chip %u: %s .. %s (%u crossbar layers)\n", c,

@@ -18,18 +18,18 @@
 
 typedef struct model_layer {
     /* Per input vector of one copy (weight-stationary), ps. */
-    simtime t_in_ps;        /* input bits over the group's input bus */
-    simtime t_tile_ps;      /* the slowest tile's VMM */
-    simtime t_out_ps;       /* partial sums over the output bus */
-    simtime t_d_ps;         /* vector-module work (digital layers: the whole layer) */
-    simtime t_noc_ps;       /* the output's transfers to other groups over the on-chip network,
-                               per vector of the copy that sets the layer's time (digital: per
-                               inference), ps (0 without arch.noc) */
-    simtime noc_time_ps;    /* of time_ps, the network's part: t_noc_ps x that copy's vectors, ps */
-    uint64_t noc_bit_hops;  /* bits x hops the output moves over the network per inference */
+    simtime t_in_ps;       /* input bits over the group's input bus */
+    simtime t_tile_ps;     /* the slowest tile's VMM */
+    simtime t_out_ps;      /* partial sums over the output bus */
+    simtime t_d_ps;        /* vector-module work (digital layers: the whole layer) */
+    simtime t_noc_ps;      /* the output's transfers to other groups over the on-chip network,
+                              per vector of the copy that sets the layer's time (digital: per
+                              inference), ps (0 without arch.noc) */
+    simtime noc_time_ps;   /* of time_ps, the network's part: t_noc_ps x that copy's vectors, ps */
+    uint64_t noc_bit_hops; /* bits x hops the output moves over the network per inference */
     uint64_t interchip_bit_hops; /* bits x hops it moves between chips per inference */
-    uint64_t offchip_bits;  /* bits fetched and stored over arch.offchip per inference
-                               (mapping_layer_offchip) */
+    uint64_t offchip_bits;       /* bits fetched and stored over arch.offchip per inference
+                                    (mapping_layer_offchip) */
     simtime t_io_ps;        /* of time_ps, the off-chip fetch before the layer and store after it,
                                each cost_xlink_transfer_ps over one hop, ps */
     simtime write_ps;       /* reprogram mode: programming per inference, ps */
@@ -47,25 +47,25 @@ typedef struct model_layer {
 } model_layer;
 
 typedef struct model {
-    unsigned n;              /* network layers, count */
-    model_layer *layers;     /* by network layer index; owned */
-    simtime latency_ps;      /* one inference: sum of T_l, ps */
-    unsigned bottleneck;     /* layer index of the largest T_l */
-    simtime bottleneck_ps;   /* its T_l, ps */
-    double throughput_per_s; /* pipelined: 1 / bottleneck, inferences/s */
-    cost_usage usage;        /* tiles, groups and busy times per inference */
-    uint64_t macs;           /* multiply-accumulates per inference, count */
-    uint64_t noc_bit_hops;   /* bits x hops over the on-chip network per inference */
-    simtime noc_ps;          /* the layers' network time summed over one inference (the share of
-                                latency it takes; between chips too), ps */
+    unsigned n;                  /* network layers, count */
+    model_layer *layers;         /* by network layer index; owned */
+    simtime latency_ps;          /* one inference: sum of T_l, ps */
+    unsigned bottleneck;         /* layer index of the largest T_l */
+    simtime bottleneck_ps;       /* its T_l, ps */
+    double throughput_per_s;     /* pipelined: 1 / bottleneck, inferences/s */
+    cost_usage usage;            /* tiles, groups and busy times per inference */
+    uint64_t macs;               /* multiply-accumulates per inference, count */
+    uint64_t noc_bit_hops;       /* bits x hops over the on-chip network per inference */
+    simtime noc_ps;              /* the layers' network time summed over one inference (the share of
+                                    latency it takes; between chips too), ps */
     uint64_t interchip_bit_hops; /* bits x hops between chips per inference */
-    uint64_t offchip_bits;   /* bits over arch.offchip per inference */
-    simtime io_ps;           /* the layers' off-chip time summed over one inference, ps */
-    unsigned chips;          /* chips the mapping uses, count */
-    uint64_t weight_load_bits; /* weight-stationary with arch.offchip: every copy's weights
-                                  loaded once before the first inference, bits */
-    simtime weight_load_ps;  /* their transfer over one chip's off-chip link, ps */
-    double weight_load_pj;   /* its energy, pJ (not in the energies per inference) */
+    uint64_t offchip_bits;       /* bits over arch.offchip per inference */
+    simtime io_ps;               /* the layers' off-chip time summed over one inference, ps */
+    unsigned chips;              /* chips the mapping uses, count */
+    uint64_t weight_load_bits;   /* weight-stationary with arch.offchip: every copy's weights
+                                    loaded once before the first inference, bits */
+    simtime weight_load_ps;      /* their transfer over one chip's off-chip link, ps */
+    double weight_load_pj;       /* its energy, pJ (not in the energies per inference) */
     /* Energy per inference by category, pJ, on the two time bases of static energy:
      * single = dynamic + static power x latency (one inference alone);
      * steady = dynamic + static power x bottleneck (the pipelined period, 1 / throughput). */

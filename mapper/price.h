@@ -3,7 +3,8 @@
  * the chip still gets its times and tiles (callers compare mapping.tiles_span with the chip); the
  * model prices it on the real arch, so static energy is the real chip's parts, never a fictitious
  * chip's. On a system of several chips, the chips are lifted instead of the tiles, so layers stay
- * on whole chips of the real size (callers compare with arch_system_tiles). In reprogram mode the tile count is the crossbars the layers share, so it is kept.
+ * on whole chips of the real size (callers compare with arch_system_tiles). In reprogram mode the
+ * tile count is the crossbars the layers share, so it is kept.
  */
 #ifndef XBARSIM_MAPPER_PRICE_H
 #define XBARSIM_MAPPER_PRICE_H

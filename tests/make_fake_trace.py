@@ -27,9 +27,10 @@ KIND_NAMES = ["vmm", "write", "transfer", "vector_op", "layer"]
 K_VMM, K_WRITE, K_TRANSFER, K_VECTOR_OP, K_LAYER = range(5)
 
 ENERGY_CATEGORIES = ["dac", "crossbar", "sample_hold", "adc", "shift_add", "write", "bus",
-                     "vector", "sram", "noc", "static_dac", "static_crossbar",
+                     "vector", "sram", "noc", "interchip", "offchip", "static_dac", "static_crossbar",
                      "static_sample_hold", "static_adc", "static_shift_add", "static_bus",
-                     "static_vector", "static_sram", "static_noc", "static_other"]
+                     "static_vector", "static_sram", "static_noc", "static_interchip", "static_offchip",
+                     "static_other"]
 VMM_SPLIT = {"dac": 0.125, "crossbar": 0.25, "adc": 0.5, "shift_add": 0.125}
 VECOP_SPLIT = {"vector": 0.75, "sram": 0.25}
 

@@ -68,13 +68,18 @@ typedef struct run {
     simtime makespan; /* ps */
 } run;
 
-/* Map (uniform wb/ab, replication spec), price and simulate. Returns 0, or -1 when the network
- * does not fit the chip (nothing left to free then). */
-static int run_start(run *r, const char *arch_text, const char *net, unsigned bits,
-                     const char *replication, uint64_t inferences, bool overlap, trace_level level)
+/* Map (uniform wb/ab, replication spec) on `chips` chips (0: as the arch says), price and
+ * simulate. Returns 0, or -1 when the network does not fit (nothing left to free then). */
+static int run_start_chips(run *r, const char *arch_text, unsigned chips, const char *net,
+                           unsigned bits, const char *replication, uint64_t inferences,
+                           bool overlap, trace_level level)
 {
     memset(r, 0, sizeof *r);
     testload_arch(arch_text, &r->a);
+    if (chips) {
+        ck_assert(r->a.interchip.present);
+        r->a.chips = chips;
+    }
     testload_net(net, &r->n);
     policy pol;
     policy_uniform(&pol, &r->n, bits, bits);
@@ -105,6 +110,12 @@ static int run_start(run *r, const char *arch_text, const char *net, unsigned bi
     sim_finish(r->s);
     ck_assert_uint_eq(exec_inferences_done(r->x), inferences);
     return 0;
+}
+
+static int run_start(run *r, const char *arch_text, const char *net, unsigned bits,
+                     const char *replication, uint64_t inferences, bool overlap, trace_level level)
+{
+    return run_start_chips(r, arch_text, 0, net, bits, replication, inferences, overlap, level);
 }
 
 static void run_end(run *r)
@@ -158,6 +169,7 @@ static void check_identity(run *r, uint64_t inferences)
     cost_usage u = exec_usage(r->x);
     ck_assert_uint_eq(u.tiles, r->mo.usage.tiles);
     ck_assert_uint_eq(u.groups, r->mo.usage.groups);
+    ck_assert_uint_eq(u.chips, r->mo.usage.chips);
     ck_assert_msg(rel_diff(u.tile_busy_ps, r->mo.usage.tile_busy_ps) < 1e-12,
                   "%s on %s: tile busy %.17g vs model %.17g", r->n.name, r->a.name, u.tile_busy_ps,
                   r->mo.usage.tile_busy_ps);
@@ -222,6 +234,36 @@ START_TEST(test_exec_identity_with_copies)
     ck_assert_uint_gt(r.mo.noc_bit_hops, 0);
     check_identity(&r, 2);
     run_end(&r);
+}
+END_TEST
+
+/* The networks larger than lrmp's chip, on a chain of lrmp chips (its interchip link): the fewest
+ * chips hold them (as many as `xbarsim map lrmp --net NET --set arch.chips=4` reports), and the
+ * simulation equals the model with overlap off; VGG-16's first linear layer (12 544 tiles) spans
+ * chips. ResNet-18 with copies on 2 chips sends activations across. */
+START_TEST(test_exec_identity_multichip)
+{
+    static const struct {
+        const char *net;
+        const char *replication;
+        unsigned chips_needed;
+    } cases[] = {{"vgg16", "none", 3},
+                 {"vgg11", "none", 3},
+                 {"vit_b32", "none", 3},
+                 {"resnet18", "conv1=40,layer1.0.conv1=20,layer4.0.conv2=8,layer4.1.conv2=8", 2}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run r;
+        ck_assert_int_eq(run_start_chips(&r, "lrmp", 4, cases[k].net, 8, cases[k].replication, 2,
+                                         false, TRACE_NONE),
+                         0);
+        ck_assert_msg(r.m.chips_used == cases[k].chips_needed, "%s: %u chips", cases[k].net,
+                      r.m.chips_used);
+        /* never fewer than the tiles alone need (test_chips checks the fewest by hand) */
+        ck_assert_uint_ge(r.m.chips_used, (r.m.tiles_used + r.a.tiles.count - 1) / r.a.tiles.count);
+        ck_assert_uint_gt(r.mo.interchip_bit_hops, 0);
+        check_identity(&r, 2);
+        run_end(&r);
+    }
 }
 END_TEST
 
@@ -390,6 +432,7 @@ static Suite *exec_suite(void)
     tcase_add_loop_test(tc, test_exec_identity_every_network_and_preset, 0,
                         (int)(sizeof presets / sizeof presets[0]));
     tcase_add_test(tc, test_exec_identity_with_copies);
+    tcase_add_test(tc, test_exec_identity_multichip);
     tcase_add_test(tc, test_exec_cimaq_reference_latency);
     tcase_add_test(tc, test_exec_pipeline_matches_recurrence);
     tcase_add_test(tc, test_exec_contention_on_shared_bus);

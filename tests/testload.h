@@ -46,4 +46,16 @@ static inline void testload_net(const char *text_or_name, network *n)
     ck_assert_msg(rc == 0, "%s", e.msg);
 }
 
+/* Loading the arch text `text` (named `origin`) fails as bad input with both p1 and p2 in the
+ * message. */
+static inline void testload_arch_refused(const char *text, const char *origin, const char *p1,
+                                         const char *p2)
+{
+    arch a;
+    err e;
+    ck_assert_int_eq(arch_load_string(text, origin, &a, &e), ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, p1) && strstr(e.msg, p2), "message lacks \"%s\" / \"%s\": %s", p1,
+                  p2, e.msg);
+}
+
 #endif
