@@ -422,7 +422,7 @@ static int write_network(h5file *f, const run_ctx *r, const run_totals *t, err *
                             : 0.0,
         .programming_energy_pj = r->mo.programming_pj,
         .tiles_used = t->tiles_used,
-        .tiles_total = r->a.tiles.count,
+        .tiles_total = arch_system_tiles(&r->a),
         .groups_used = t->usage.groups,
         .utilisation = t->utilisation,
         .model_utilisation = r->mo.utilisation,

@@ -70,6 +70,7 @@ typedef struct layer_ctl {
     bool queued;          /* reprogram: waiting for the crossbars */
     noclink *io;          /* its off-chip link (shared with overlap, its own without), or NULL
                              when it moves nothing off the chip; not owned */
+    unsigned last_copy;   /* the copy that finished last, traced once the store is out */
 } layer_ctl;
 
 struct exec {
@@ -696,7 +697,17 @@ static double vector_energy(const exec *x, unsigned task)
     return e;
 }
 
-static void trace_copy(layer_ctl *l, unsigned c)
+/* The energy of a task's off-chip transfers per inference, pJ. */
+static double io_energy(const exec *x, unsigned task)
+{
+    const program_task *t = &x->p->tasks[task];
+    return cost_xlink_energy_pj(&x->a->offchip, t->fetch_bits + t->store_bits, 1);
+}
+
+/* Copy c's `layer` record of the running inference, from its start to now. The copy that closes
+ * the task (`last`) also carries the task's off-chip transfers: its record spans them and holds
+ * their energy. */
+static void trace_copy(layer_ctl *l, unsigned c, bool last)
 {
     trace_sink *sink = component_trace(&l->base);
     if (!trace_wants(sink, TRACE_LAYER))
@@ -715,8 +726,8 @@ static void trace_copy(layer_ctl *l, unsigned c)
         .vectors = digital ? 0 : cr->n,
         .t0 = cr->start_ps,
         .t1 = sim_now(x->s),
-        .energy_pj =
-            (vector_energy(x, l->task) + cr->noc_pj) * (double)cr->n + x->write_pj[l->task],
+        .energy_pj = (vector_energy(x, l->task) + cr->noc_pj) * (double)cr->n +
+                     x->write_pj[l->task] + (last ? io_energy(x, l->task) : 0.0),
     };
     trace_record_send(sink, &rec);
 }
@@ -796,14 +807,15 @@ static part_reply io_reply(const layer_ctl *l, int tag)
 
 static void copy_finished(layer_ctl *l, unsigned c)
 {
-    trace_copy(l, c);
-    if (--l->copies_left > 0)
-        return;
+    bool last = --l->copies_left == 0;
     uint64_t store = l->x->p->tasks[l->task].store_bits;
-    if (store == 0) {
-        task_finished(l);
+    if (!last || store == 0) {
+        trace_copy(l, c, last);
+        if (last)
+            task_finished(l);
         return;
     }
+    l->last_copy = c; /* traced when the store is out */
     part_reply r = io_reply(l, IO_STORE);
     noclink_hop(l->io, store, true, &r);
 }
@@ -877,12 +889,11 @@ static void layer_handle(component *c, const event *ev)
     int s = (int)(tag & ((1u << TAG_STAGE_BITS) - 1));
     assert(l->running && copy < l->n_copies);
     if (s == IO_FETCH) {
-        for (unsigned k = 0; k < l->n_copies; k++)
-            l->copies[k].start_ps = sim_now(c->sim);
         start_copies(l);
         return;
     }
     if (s == IO_STORE) {
+        trace_copy(l, l->last_copy, true);
         task_finished(l);
         return;
     }
@@ -946,9 +957,7 @@ const exec_task_result *exec_task(const exec *x, unsigned task)
     r->energy_pj[COST_E_WRITE] += x->write_pj[task];
     r->energy_pj[COST_E_NOC] += x->noc_pj[task];
     r->energy_pj[COST_E_INTERCHIP] += x->interchip_pj[task];
-    const program_task *t = &x->p->tasks[task];
-    r->energy_pj[COST_E_OFFCHIP] +=
-        cost_xlink_energy_pj(&x->a->offchip, t->fetch_bits + t->store_bits, 1);
+    r->energy_pj[COST_E_OFFCHIP] += io_energy(x, task);
     return r;
 }
 

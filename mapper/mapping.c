@@ -158,6 +158,8 @@ static int place(const network *n, const arch *a, mapping *m, err *e)
     return 0;
 }
 
+static int check_buffers(const network *n, const arch *a, const mapping *m, err *e);
+
 int mapping_build(const network *n, const arch *a, const policy *p, const unsigned *copies,
                   mapping_placement placement, mapping *out, err *e)
 {
@@ -183,12 +185,12 @@ int mapping_build(const network *n, const arch *a, const policy *p, const unsign
         m.tiles_used += l->tiles_per_copy * l->copies;
     }
     m.chips_used = 1;
-    if (a->mode == ARCH_MODE_WEIGHT_STATIONARY) {
-        int rc = place(n, a, &m, e);
-        if (rc < 0) {
-            mapping_fini(&m);
-            return rc;
-        }
+    int rc = a->mode == ARCH_MODE_WEIGHT_STATIONARY ? place(n, a, &m, e) : 0;
+    if (rc == 0 && !a->offchip.present)
+        rc = check_buffers(n, a, &m, e);
+    if (rc < 0) {
+        mapping_fini(&m);
+        return rc;
     }
     *out = m;
     return 0;
@@ -364,12 +366,45 @@ static unsigned first_input_reader(const network *n)
     return 0; /* the loader guarantees one: layer 0 reads the input */
 }
 
+/* Distinct groups the copies of crossbar layer ml work in (copies are placed in order, so equal
+ * groups are adjacent), count. */
+static unsigned copy_groups(const arch *a, const mapping_layer *ml)
+{
+    unsigned count = 0, last = 0;
+    for (unsigned c = 0; c < ml->copies; c++) {
+        unsigned g = arch_tile_group(a, ml->copy_tile[c]);
+        if (c == 0 || g != last)
+            count++;
+        last = g;
+    }
+    return count;
+}
+
+mapping_buffer mapping_layer_buffer(const network *n, const arch *a, const mapping *m,
+                                    unsigned layer)
+{
+    const network_layer *nl = &n->layers[layer];
+    uint64_t bytes = network_shape_elements(nl->out);
+    for (unsigned k = 0; k < nl->n_inputs; k++)
+        bytes += network_shape_elements(
+            nl->inputs[k] == NETWORK_INPUT ? n->input : n->layers[nl->inputs[k]].out);
+    unsigned groups = 1;
+    if (nl->xbar_index >= 0 && a->mode == ARCH_MODE_WEIGHT_STATIONARY)
+        groups = copy_groups(a, &m->layers[nl->xbar_index]);
+    mapping_buffer b = {.need = 2 * bytes, .have = a->vector.sram_bytes * groups};
+    b.spill = b.need > b.have ? b.need - b.have : 0;
+    return b;
+}
+
 void mapping_layer_offchip(const network *n, const arch *a, const mapping *m, unsigned layer,
                            uint64_t *fetch_bits, uint64_t *store_bits)
 {
     *fetch_bits = *store_bits = 0;
     if (!a->offchip.present)
         return;
+    uint64_t spill = mapping_layer_buffer(n, a, m, layer).spill;
+    *fetch_bits += spill * 4;
+    *store_bits += spill * 4;
     const network_layer *nl = &n->layers[layer];
     if (first_input_reader(n) == layer)
         *fetch_bits += network_shape_elements(n->input) * 8;
@@ -377,4 +412,23 @@ void mapping_layer_offchip(const network *n, const arch *a, const mapping *m, un
         *fetch_bits += nl->xbar.weights * m->layers[nl->xbar_index].wb;
     if (!has_consumer(n, layer))
         *store_bits += network_shape_elements(nl->out) * 8;
+}
+
+/* Without an off-chip link there is nowhere to spill to: the first layer whose buffers overflow
+ * is an error. */
+static int check_buffers(const network *n, const arch *a, const mapping *m, err *e)
+{
+    for (unsigned li = 0; li < n->n_layers; li++) {
+        mapping_buffer b = mapping_layer_buffer(n, a, m, li);
+        if (b.spill)
+            return err_set(e, ERR_INPUT,
+                           "%s on %s: layer %s needs %llu bytes of buffer (its input and output "
+                           "activations, double-buffered), its groups have %llu "
+                           "(arch.vector.sram_bytes %lu x %llu); give the arch an arch.offchip "
+                           "link to spill over, or more SRAM",
+                           n->name, a->name, n->layers[li].name, (unsigned long long)b.need,
+                           (unsigned long long)b.have, a->vector.sram_bytes,
+                           (unsigned long long)(b.have / a->vector.sram_bytes));
+    }
+    return 0;
 }

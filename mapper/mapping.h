@@ -63,7 +63,9 @@ typedef struct mapping {
  * that would starts the next chip, so the network is cut into consecutive layer ranges, one per
  * chip, and this next-fit is the fewest chips any such partition needs. A layer larger than one
  * chip is the exception: it is placed where it stands and spans chips (its traffic between them
- * is a route, mapping_layer_routes). More chips than the system has is an error. Reprogram: logical
+ * is a route, mapping_layer_routes). More chips than the system has is an error. A layer whose
+ * buffers overflow (mapping_layer_buffer) spills over arch.offchip; without one it is an error
+ * naming the layer, the bytes needed and the bytes available. Reprogram: logical
  * tiles are time-shared on the arch's crossbars, so nothing is placed. Grouped layers (repeat > 1,
  * e.g. depthwise convolutions) whose matrix fits in part of one tile are packed: as many matrices
  * as fit go on one tile's diagonal, in rows and in columns. */
@@ -137,10 +139,26 @@ unsigned mapping_layer_routes(const network *n, const arch *a, const mapping *m,
  * output (per inference), moves over each route: its 8-bit outputs, bits. */
 uint64_t mapping_route_bits(const network *n, const arch *a, const mapping *m, unsigned layer);
 
+/* A layer's buffer (arch.vector.sram_bytes): it holds the layer's input and output activations,
+ * 8-bit, double-buffered as the pipeline needs (a layer runs inference i + 1 while its consumers
+ * read i), in the SRAM of the vector modules of the groups it works in. Layers are checked one
+ * by one (a group's SRAM is not shared out between the layers that work in it). */
+typedef struct mapping_buffer {
+    uint64_t need;  /* 2 x (input + output elements), bytes */
+    uint64_t have;  /* sram_bytes x the groups its copies work in (digital: its one group) */
+    uint64_t spill; /* need - have when positive, else 0, bytes */
+} mapping_buffer;
+
+mapping_buffer mapping_layer_buffer(const network *n, const arch *a, const mapping *m,
+                                    unsigned layer);
+
 /* Bits layer `layer` moves over the off-chip link (arch.offchip) per inference, 8-bit
  * activations: *fetch_bits before its work (the network input, if it is the first layer to read
- * it; its weights, in reprogram mode, unless they are another layer's output) and *store_bits
- * after it (its output, if no layer reads it: a network output). 0 and 0 without arch.offchip. */
+ * it; its weights, in reprogram mode, unless they are another layer's output; half its buffer's
+ * spill, read back) and *store_bits after it (its output, if no layer reads it: a network output;
+ * half its buffer's spill, written out). So a spill of S bytes (two inferences' worth) moves S / 2
+ * bytes of each inference out and back: 8 x S bits. 0 and 0 without arch.offchip (mapping_build
+ * refuses a spill then). */
 void mapping_layer_offchip(const network *n, const arch *a, const mapping *m, unsigned layer,
                            uint64_t *fetch_bits, uint64_t *store_bits);
 

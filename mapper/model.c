@@ -267,6 +267,11 @@ void model_evaluate(const network *n, const arch *a, const mapping *m, model *ou
     }
     weight_load(n, a, m, &r);
     r.chips = m->chips_used;
+    for (unsigned li = 0; a->offchip.present && li < n->n_layers; li++) {
+        uint64_t spill = mapping_layer_buffer(n, a, m, li).spill;
+        r.spill_bytes += spill;
+        r.spill_layers += spill > 0;
+    }
 
     uint64_t busy = 0, lanes = 0;
     for (unsigned li = 0; li < n->n_layers; li++) {
@@ -415,11 +420,13 @@ void model_print(const network *n, const arch *a, const mapping *map, const mode
     if (a->offchip.present)
         fprintf(out,
                 "offchip = %.3f us of the latency (%.2f%%), %llu bits per inference (network input "
-                "and output%s)\n",
+                "and output%s; %u layers' buffers overflow by %llu bytes, half of it out and back "
+                "every inference)\n",
                 simtime_to_us(m->io_ps),
                 m->latency_ps ? 100.0 * (double)m->io_ps / (double)m->latency_ps : 0.0,
                 (unsigned long long)m->offchip_bits,
-                a->mode == ARCH_MODE_REPROGRAM ? ", weights written every inference" : "");
+                a->mode == ARCH_MODE_REPROGRAM ? ", weights written every inference" : "",
+                m->spill_layers, (unsigned long long)m->spill_bytes);
     if (m->weight_load_bits)
         fprintf(out,
                 "weight load = %.3f us and %.6g uJ once, %llu bits over the off-chip link before "
@@ -520,11 +527,13 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
                     (unsigned long long)l->t_in_ps, (unsigned long long)l->t_tile_ps,
                     (unsigned long long)l->t_out_ps);
         }
-        fprintf(out,
-                ", \"t_d_ps\": %llu, \"t_noc_ps\": %llu, \"noc_bit_hops\": %llu, \"time_ps\": "
-                "%llu, \"energy_pj\": %.9g",
-                (unsigned long long)l->t_d_ps, (unsigned long long)l->t_noc_ps,
-                (unsigned long long)l->noc_bit_hops, (unsigned long long)l->time_ps, e);
+        fprintf(
+            out,
+            ", \"t_d_ps\": %llu, \"t_noc_ps\": %llu, \"noc_bit_hops\": %llu, \"t_io_ps\": %llu, "
+            "\"offchip_bits\": %llu, \"time_ps\": %llu, \"energy_pj\": %.9g",
+            (unsigned long long)l->t_d_ps, (unsigned long long)l->t_noc_ps,
+            (unsigned long long)l->noc_bit_hops, (unsigned long long)l->t_io_ps,
+            (unsigned long long)l->offchip_bits, (unsigned long long)l->time_ps, e);
         fprintf(out, ", \"energy_by_category_pj\": {");
         for (int c = 0; c < COST_E_STATIC_FIRST; c++)
             fprintf(out, "%s\"%s\": %.9g", c ? ", " : "", cost_category_name((cost_category)c),
@@ -548,9 +557,14 @@ void model_print_json(const network *n, const arch *a, const mapping *map, const
                 m->energy_steady_pj[c]);
     fprintf(out,
             "\"total\": %.9g}, \"macs\": %llu, \"noc_ps\": %llu, \"noc_bit_hops\": %llu, "
+            "\"chips\": %u, \"interchip_bit_hops\": %llu, \"io_ps\": %llu, \"offchip_bits\": %llu, "
+            "\"spill_bytes\": %llu, \"weight_load_bits\": %llu, \"weight_load_ps\": %llu, "
             "\"tops_per_w_single\": %.9g, \"tops_per_w_steady\": %.9g}\n}\n",
             m->energy_steady_total_pj, (unsigned long long)m->macs, (unsigned long long)m->noc_ps,
-            (unsigned long long)m->noc_bit_hops,
+            (unsigned long long)m->noc_bit_hops, m->chips,
+            (unsigned long long)m->interchip_bit_hops, (unsigned long long)m->io_ps,
+            (unsigned long long)m->offchip_bits, (unsigned long long)m->spill_bytes,
+            (unsigned long long)m->weight_load_bits, (unsigned long long)m->weight_load_ps,
             model_tops_per_w(m->macs, m->energy_single_total_pj),
             model_tops_per_w(m->macs, m->energy_steady_total_pj));
 }

@@ -60,6 +60,8 @@ typedef struct model {
                                     latency it takes; between chips too), ps */
     uint64_t interchip_bit_hops; /* bits x hops between chips per inference */
     uint64_t offchip_bits;       /* bits over arch.offchip per inference */
+    uint64_t spill_bytes;        /* the layers' buffer overflow (mapping_layer_buffer), bytes */
+    unsigned spill_layers;       /* layers that spill, count */
     simtime io_ps;               /* the layers' off-chip time summed over one inference, ps */
     unsigned chips;              /* chips the mapping uses, count */
     uint64_t weight_load_bits;   /* weight-stationary with arch.offchip: every copy's weights

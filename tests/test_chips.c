@@ -1,8 +1,8 @@
 /* test_chips: a system of chips and the links off the chip, by hand -- the partition of a network
  * into consecutive layer ranges on the fewest chips, a layer larger than a chip spanning two, the
- * interchip and off-chip transfer times and energies, static power and area of the links, the
- * event simulation equal to the model with overlap off, and bad arch.chips / link input with
- * file:line.
+ * interchip and off-chip transfer times and energies, buffers that spill (or are refused without
+ * an off-chip link), static power and area of the links, the event simulation equal to the model
+ * with overlap off, and bad arch.chips / link input with file:line.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -74,6 +74,20 @@ static exec *simulate(const arch *a, const program *p, uint64_t inferences, sim 
     exec_start(x);
     ck_assert_int_eq(sim_run(*s), SIM_EMPTY);
     sim_finish(*s);
+    return x;
+}
+
+/* Emit m's program into *p and simulate 2 inferences with overlap off: every layer's time is the
+ * model's. Returns the exec on *s for further checks. */
+static exec *simulate_as_model(const arch *a, const network *n, const mapping *m, const model *mo,
+                               program *p, sim **s)
+{
+    emit_program(n, a, m, p);
+    exec *x = simulate(a, p, 2, s);
+    for (unsigned i = 0; i < p->n; i++) {
+        const exec_task_result *t = exec_task(x, i);
+        ck_assert_uint_eq(t->first_end_ps - t->first_start_ps, mo->layers[i].time_ps);
+    }
     return x;
 }
 
@@ -161,12 +175,10 @@ START_TEST(test_chips_transfers_by_hand)
     ck_assert_uint_eq(mo.weight_load_ps, 84000);
 
     program p;
-    emit_program(&n, &a, &m, &p);
     sim *s;
-    exec *x = simulate(&a, &p, 2, &s);
+    exec *x = simulate_as_model(&a, &n, &m, &mo, &p, &s);
     for (unsigned i = 0; i < 4; i++) {
         const exec_task_result *t = exec_task(x, i);
-        ck_assert_uint_eq(t->first_end_ps - t->first_start_ps, mo.layers[i].time_ps);
         ck_assert_double_eq_tol(t->energy_pj[COST_E_INTERCHIP],
                                 mo.layers[i].energy_pj[COST_E_INTERCHIP], 1e-12);
         ck_assert_double_eq_tol(t->energy_pj[COST_E_OFFCHIP],
@@ -185,6 +197,56 @@ START_TEST(test_chips_transfers_by_hand)
     model_fini(&mo);
     mapping_fini(&m0);
     mapping_fini(&m);
+    policy_fini(&pol);
+    network_fini(&n);
+    arch_fini(&a);
+}
+END_TEST
+
+/* Buffers of 16 bytes per module: a needs 2 x (12 + 4) = 32 bytes (its one group has 16): spill
+ * 16, so 64 bits out after it and 64 back before it; b and c need 2 x (4 + 8) = 24: spill 8, 32
+ * bits each way; d needs 2 x (4 + 4) = 16: none. Off-chip times (125 ps a bit, 20 ns a transfer):
+ * a fetches 96 + 64 = 160 bits (40 000 ps) and stores 64 (28 000); b and c 32 and 32 (24 000
+ * each); d stores its 32-bit output (24 000). Without the off-chip link the first overflow is
+ * an error naming the layer and both byte counts. */
+START_TEST(test_chips_buffers_spill_by_hand)
+{
+    arch a;
+    load("chips = 3;", &a);
+    a.vector.sram_bytes = 16;
+    network n;
+    testload_net(chain_net, &n);
+    policy pol;
+    policy_uniform(&pol, &n, 4, 4);
+    mapping m;
+    err e;
+    ck_assert(mapping_build(&n, &a, &pol, NULL, MAPPING_PLACE_PACKED, &m, &e) == 0);
+    const uint64_t need[4] = {32, 24, 24, 16}, spill[4] = {16, 8, 8, 0};
+    const simtime io[4] = {68000, 48000, 48000, 24000};
+    model mo;
+    model_evaluate(&n, &a, &m, &mo);
+    for (unsigned i = 0; i < 4; i++) {
+        mapping_buffer b = mapping_layer_buffer(&n, &a, &m, i);
+        ck_assert_uint_eq(b.need, need[i]);
+        ck_assert_uint_eq(b.have, 16);
+        ck_assert_uint_eq(b.spill, spill[i]);
+        ck_assert_uint_eq(mo.layers[i].t_io_ps, io[i]);
+    }
+    ck_assert_uint_eq(mo.spill_bytes, 32);
+    ck_assert_uint_eq(mo.spill_layers, 3);
+    program p;
+    sim *s;
+    exec *x = simulate_as_model(&a, &n, &m, &mo, &p, &s);
+    exec_destroy(x);
+    sim_destroy(s);
+    program_fini(&p);
+    model_fini(&mo);
+    mapping_fini(&m);
+    a.offchip.present = false;
+    ck_assert_int_eq(mapping_build(&n, &a, &pol, NULL, MAPPING_PLACE_PACKED, &m, &e), ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, "layer a needs 32 bytes of buffer") &&
+                      strstr(e.msg, "its groups have 16") && strstr(e.msg, "arch.offchip"),
+                  "%s", e.msg);
     policy_fini(&pol);
     network_fini(&n);
     arch_fini(&a);
@@ -309,6 +371,7 @@ static Suite *chips_suite(void)
     tcase_add_test(tc, test_chips_partition_by_hand);
     tcase_add_test(tc, test_chips_transfers_by_hand);
     tcase_add_test(tc, test_chips_layer_spans_chips);
+    tcase_add_test(tc, test_chips_buffers_spill_by_hand);
     tcase_add_test(tc, test_chips_static_area_and_links);
     tcase_add_test(tc, test_chips_bad_input);
     suite_add_tcase(s, tc);

@@ -32,9 +32,11 @@ expect "1e7 inferences in 200 MB" 0 '' -- \
 # By hand on lrmp (cycle 5208 ps): T_in 64 bits in one 8-lane transfer = 5208; T_tile 8 steps x
 # 1 row group x ceil(32 columns / 8 ADCs) = 4 rounds = 32 cycles = 166656; T_out 32 partial sums
 # x 16 bits = 16 words on 8 lanes = 2 cycles = 10416; T_d 36 lane ops on 64 lanes = 5208:
-# 187488 ps an inference; one layer cannot overlap itself, so the period is the latency and the
-# makespan is n x 187488 ps. /summary/inferences keeps the last 65536.
-expect "totals exact" 0 "^10000000 187488 187488.0 1874880000000 65536 9934464$" -- \
+# 187488 ps of work. Over lrmp's off-chip link (12.8 GB/s, 26.7 ns): the input, 8 bytes = 64 bits,
+# in 26700 + ceil(64 x 125 / 12.8) = 27325 ps; the output, 32 bits, in 26700 + ceil(312.5) = 27013:
+# 241826 ps an inference; one layer cannot overlap itself, so the period is the latency and the
+# makespan is n x 241826 ps. /summary/inferences keeps the last 65536.
+expect "totals exact" 0 "^10000000 241826 241826.0 2418260000000 65536 9934464$" -- \
     /usr/bin/python3 -c "import h5py; f = h5py.File('$tmp/t.h5'); n = f['/summary/network'][0]; \
 print(n['inferences'], n['latency_ps'], n['period_ps'], n['makespan_ps'], \
 len(f['/summary/inferences']), f['/summary/inferences'][0]['inference'])"

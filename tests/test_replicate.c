@@ -545,12 +545,16 @@ START_TEST(test_replicate_networks)
 }
 END_TEST
 
-/* The bridge: ceil(P / r) x vector_ps is what the model prices with r copies. */
+/* The bridge: ceil(P / r) x vector_ps is what the model prices with r copies, when nothing leaves
+ * the chip (replication does not see the off-chip link or the networks, docs/MODEL.md 3a/3b): lrmp
+ * without its off-chip link, with buffers large enough that nothing spills. */
 START_TEST(test_replicate_bridge_matches_model)
 {
     arch a;
     network n;
     load("resnet18", &a, &n);
+    a.offchip.present = false;
+    a.vector.sram_bytes = 1u << 24;
     policy pol;
     policy_uniform(&pol, &n, 8, 8);
     replicate_problem p;
