@@ -371,9 +371,9 @@ static void print_energy(const char *title, const double *sim_e, const double *m
                    sim_e[c] * 1e-6, mod_e[c] * 1e-6, ratio(sim_e[c], mod_e[c]));
 }
 
-/* The on-chip network: the model's share of latency and bit-hops, and how long transfers waited
- * for busy links in the simulation (every link part's waits; 0 with overlap off, where each copy
- * has a private stand-in). */
+/* The links: the model's share of latency and bit-hops on chip and between chips, the off-chip
+ * link's, and how long transfers waited for busy links in the simulation (every link part's
+ * waits; 0 with overlap off, where each copy has a private stand-in). */
 static void print_noc(const run_ctx *r)
 {
     double wait_ps = 0.0, busiest = 0.0;
@@ -389,10 +389,17 @@ static void print_noc(const run_ctx *r)
         if ((double)acc.res->wait_max_ps > busiest)
             busiest = (double)acc.res->wait_max_ps;
     }
-    printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bit-hops per inference)\n",
+    printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bit-hops per inference on chip, %llu "
+           "between chips)\n",
            "network time (us, model)", "-", simtime_to_us(r->mo.noc_ps),
            r->mo.latency_ps ? 100.0 * (double)r->mo.noc_ps / (double)r->mo.latency_ps : 0.0,
-           (unsigned long long)r->mo.noc_bit_hops);
+           (unsigned long long)r->mo.noc_bit_hops, (unsigned long long)r->mo.interchip_bit_hops);
+    if (r->a.offchip.present)
+        printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bits per inference, %llu bytes of "
+               "buffer spill)\n",
+               "off-chip time (us, model)", "-", simtime_to_us(r->mo.io_ps),
+               r->mo.latency_ps ? 100.0 * (double)r->mo.io_ps / (double)r->mo.latency_ps : 0.0,
+               (unsigned long long)r->mo.offchip_bits, (unsigned long long)r->mo.spill_bytes);
     printf("%-34s %16.6g %16s  (%u of %u links made a transfer wait; longest wait %.6g us)\n",
            "link waits (us, all inferences)", wait_ps * 1e-6, "-", waited, links, busiest * 1e-6);
 }
@@ -438,11 +445,11 @@ static void print_summary(const run_ctx *r, const run_totals *t)
     print_energy("single-inference energy (uJ)", t->energy_single_pj, r->mo.energy_single_pj,
                  t->macs);
     print_energy("steady-state energy (uJ)", t->energy_steady_pj, r->mo.energy_steady_pj, t->macs);
-    printf("%-34s %16llu %16llu\n", "tiles used (of the chip's)", (unsigned long long)t->tiles_used,
-           (unsigned long long)r->mo.tiles_used);
+    printf("%-34s %16llu %16llu\n", "tiles used (of the system's)",
+           (unsigned long long)t->tiles_used, (unsigned long long)r->mo.tiles_used);
     printf("%-34s %16.4f %16.4f %10.4f\n", "utilisation (busy / tiles x time)", t->utilisation,
            r->mo.utilisation, ratio(t->utilisation, r->mo.utilisation));
-    if (r->a.noc.topology != ARCH_NOC_NONE)
+    if (r->a.noc.topology != ARCH_NOC_NONE || r->mo.chips > 1 || r->a.offchip.present)
         print_noc(r);
     if (r->a.mode == ARCH_MODE_WEIGHT_STATIONARY)
         printf("%-34s %16s %16.6g  (once, before inference 0: every copy's cells written)\n",
