@@ -16,6 +16,7 @@ out=traces/examples/noc
 
 mkdir -p "$out"
 
+rm -f "$out/study.h5" # a fresh run, never a resume of an older sweep
 "$bin" sweep "$here/study.cfg" -o "$out/study.h5" -q
 echo "# the sweep (latency in us, energy in uJ; model = the analytic model, no contention)"
 "$py" scripts/xbarsim_trace.py sweep "$out/study.h5" \
