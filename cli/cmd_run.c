@@ -389,11 +389,13 @@ static void print_noc(const run_ctx *r)
         if ((double)acc.res->wait_max_ps > busiest)
             busiest = (double)acc.res->wait_max_ps;
     }
-    printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bit-hops per inference on chip, %llu "
-           "between chips)\n",
-           "network time (us, model)", "-", simtime_to_us(r->mo.noc_ps),
-           r->mo.latency_ps ? 100.0 * (double)r->mo.noc_ps / (double)r->mo.latency_ps : 0.0,
-           (unsigned long long)r->mo.noc_bit_hops, (unsigned long long)r->mo.interchip_bit_hops);
+    if (r->a.noc.topology != ARCH_NOC_NONE || r->mo.chips > 1)
+        printf(
+            "%-34s %16s %16.6g  (%.2f%% of the latency; %llu bit-hops per inference on chip, %llu "
+            "between chips)\n",
+            "network time (us, model)", "-", simtime_to_us(r->mo.noc_ps),
+            r->mo.latency_ps ? 100.0 * (double)r->mo.noc_ps / (double)r->mo.latency_ps : 0.0,
+            (unsigned long long)r->mo.noc_bit_hops, (unsigned long long)r->mo.interchip_bit_hops);
     if (r->a.offchip.present)
         printf("%-34s %16s %16.6g  (%.2f%% of the latency; %llu bits per inference, %llu bytes of "
                "buffer spill)\n",
