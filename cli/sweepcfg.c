@@ -131,13 +131,48 @@ static char *assign_text(const char *path, const char *text)
     return a;
 }
 
-static uint64_t fnv1a(const char *s)
+#ifndef XBARSIM_VERSION
+#define XBARSIM_VERSION "unknown"
+#endif
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+/* FNV-1a of n bytes, continuing from h. */
+static uint64_t fnv1a_bytes(uint64_t h, const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
         h *= 0x100000001b3ULL;
     }
+    return h;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    return fnv1a_bytes(h, (const unsigned char *)s, strlen(s));
+}
+
+/* h continued over the bytes of the file a sweep value names, when it names one: an arch or
+ * network name is resolved as the points resolve it, a policy or replication value as a spec.
+ * A value that names no readable file (a shorthand such as uniform:8) adds nothing. */
+static uint64_t hash_named_file(uint64_t h, const sweep_spec *s, const char *path,
+                                const char *value)
+{
+    const char *kind = strcmp(path, "arch") == 0      ? "arch"
+                       : strcmp(path, "network") == 0 ? "net"
+                                                      : NULL;
+    if (!kind && strcmp(path, "policy") != 0 && strcmp(path, "replication") != 0)
+        return h;
+    char buf[4096];
+    const char *file = kind ? cli_resolve(value, s->origin, kind, buf, sizeof buf)
+                            : cli_resolve_spec(value, s->origin, buf, sizeof buf);
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return h;
+    unsigned char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        h = fnv1a_bytes(h, chunk, n);
+    fclose(f);
     return h;
 }
 
@@ -605,7 +640,16 @@ static void make_canonical(sweep_spec *s)
     fputc('\n', f);
     fclose(f);
     s->canonical = text;
-    s->id = fnv1a(text);
+    /* The id covers what the points read, not only the sweep file: the files its arch, network,
+     * policy and replication values name, and the xbarsim version, so that a rerun after any of
+     * them changed starts afresh instead of resuming from points priced on the old inputs. */
+    uint64_t h = fnv1a(fnv1a(FNV_OFFSET, text), XBARSIM_VERSION);
+    for (unsigned i = 0; i < s->n_base; i++)
+        h = hash_named_file(h, s, s->base[i].path, s->base[i].text);
+    for (unsigned k = 0; k < s->n_axes; k++)
+        for (unsigned i = 0; i < s->axes[k].n; i++)
+            h = hash_named_file(h, s, s->axes[k].path, s->axes[k].values[i].text);
+    s->id = h;
 }
 
 static int read_sweep(sweep_spec *s, config_t *cfg, err *e)

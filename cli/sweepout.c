@@ -279,7 +279,9 @@ static int check_identity(h5reader *r, const char *path, const sweep_store *st, 
     if (!same || shard != st->shard || shards != st->shards)
         return err_set(e, ERR_INPUT,
                        "%s: exists and holds another sweep or shard (this one: id %s, shard "
-                       "%u/%u); remove it, or write to another -o",
+                       "%u/%u; the id changes with the sweep file, the arch, network, policy and "
+                       "replication files it names, and the xbarsim version); remove it, or "
+                       "write to another -o",
                        path, want, st->shard, st->shards);
     return 0;
 }

@@ -181,5 +181,27 @@ out=$("$py" "$src/scripts/xbarsim_trace.py" sweep "$tmp/full.h5" energy_uj --x l
     && pass "slurm scripts (env binary and folder, N from the shard names) = direct run" \
     || fail "slurm scripts"
 
+# The sweep id covers the files a sweep names: after its arch file changes, a rerun into the same
+# output is refused (exit 2, the output left as it was) instead of resuming from stale points.
+mkdir -p "$tmp/stale"
+cp "$src/configs/arch/lrmp.cfg" "$tmp/stale/chip.cfg"
+cat >"$tmp/stale/s.cfg" <<'CFG'
+sweep = {
+  job = "map";
+  base = { arch = "chip.cfg"; network = "lenet5"; policy = "uniform:8"; };
+  axes = ( { path = "arch.tiles.rows_active"; values = [9, 18]; } );
+  metrics = ["latency_us"];
+};
+CFG
+"$xbarsim" sweep "$tmp/stale/s.cfg" -q -o "$tmp/stale/o.h5" && cp "$tmp/stale/o.h5" "$tmp/stale/before.h5" \
+    && "$xbarsim" sweep "$tmp/stale/s.cfg" -q -o "$tmp/stale/o.h5" \
+    && pass "an unchanged rerun is accepted" || fail "unchanged rerun"
+sed -i 's/clock_mhz = 192.0;/clock_mhz = 96.0;/' "$tmp/stale/chip.cfg"
+out=$("$xbarsim" sweep "$tmp/stale/s.cfg" -q -o "$tmp/stale/o.h5" 2>&1)
+rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "holds another sweep" && cmp -s "$tmp/stale/o.h5" "$tmp/stale/before.h5" \
+    && pass "a rerun after the arch file changed is refused, output untouched" \
+    || fail "stale rerun: rc $rc: $out"
+
 [ $fails -eq 0 ] && echo "test_sweep_cli: all passed" || echo "test_sweep_cli: $fails failed"
 exit $((fails > 0))
