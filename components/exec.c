@@ -1005,7 +1005,7 @@ uint64_t exec_tiles_used(const exec *x)
 simtime exec_tile_busy_ps(const exec *x)
 {
     simtime busy = 0;
-    for (uint64_t i = 0; i < x->a->tiles.count; i++)
+    for (uint64_t i = 0; i < arch_system_tiles(x->a); i++)
         if (x->tile_by_id[i])
             busy += x->tile_by_id[i]->busy_ps;
     return busy;

@@ -70,9 +70,9 @@ typedef struct run {
 
 /* Map (uniform wb/ab, replication spec) on `chips` chips (0: as the arch says), price and
  * simulate. Returns 0, or -1 when the network does not fit (nothing left to free then). */
-static int run_start_chips(run *r, const char *arch_text, unsigned chips, const char *net,
-                           unsigned bits, const char *replication, uint64_t inferences,
-                           bool overlap, trace_level level)
+static int run_start_chips(run *r, const char *arch_text, unsigned chips, const arch_noc *noc,
+                           const char *net, unsigned bits, const char *replication,
+                           uint64_t inferences, bool overlap, trace_level level)
 {
     memset(r, 0, sizeof *r);
     testload_arch(arch_text, &r->a);
@@ -80,6 +80,8 @@ static int run_start_chips(run *r, const char *arch_text, unsigned chips, const 
         ck_assert(r->a.interchip.present);
         r->a.chips = chips;
     }
+    if (noc)
+        r->a.noc = *noc;
     testload_net(net, &r->n);
     policy pol;
     policy_uniform(&pol, &r->n, bits, bits);
@@ -115,7 +117,8 @@ static int run_start_chips(run *r, const char *arch_text, unsigned chips, const 
 static int run_start(run *r, const char *arch_text, const char *net, unsigned bits,
                      const char *replication, uint64_t inferences, bool overlap, trace_level level)
 {
-    return run_start_chips(r, arch_text, 0, net, bits, replication, inferences, overlap, level);
+    return run_start_chips(r, arch_text, 0, NULL, net, bits, replication, inferences, overlap,
+                           level);
 }
 
 static void run_end(run *r)
@@ -253,8 +256,8 @@ START_TEST(test_exec_identity_multichip)
                  {"resnet18", "conv1=40,layer1.0.conv1=20,layer4.0.conv2=8,layer4.1.conv2=8", 2}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         run r;
-        ck_assert_int_eq(run_start_chips(&r, "lrmp", 4, cases[k].net, 8, cases[k].replication, 2,
-                                         false, TRACE_NONE),
+        ck_assert_int_eq(run_start_chips(&r, "lrmp", 4, NULL, cases[k].net, 8, cases[k].replication,
+                                         2, false, TRACE_NONE),
                          0);
         ck_assert_msg(r.m.chips_used == cases[k].chips_needed, "%s: %u chips", cases[k].net,
                       r.m.chips_used);
@@ -264,6 +267,25 @@ START_TEST(test_exec_identity_multichip)
         check_identity(&r, 2);
         run_end(&r);
     }
+    /* Each chip with its own 5 x 8 mesh (configs/sweep/lrmp_noc.cfg's): routes on chip 1's mesh
+     * and between chips in one program. */
+    const arch_noc mesh = {.topology = ARCH_NOC_MESH,
+                           .rows = 5,
+                           .cols = 8,
+                           .link_bits = 32,
+                           .router_cycles = 2,
+                           .energy_pj_per_bit_hop = 0.126015625,
+                           .router_static_power_uw = 410.0};
+    run r;
+    ck_assert_int_eq(run_start_chips(&r, "lrmp", 4, &mesh, "resnet18", 8,
+                                     "conv1=40,layer1.0.conv1=20,layer4.0.conv2=8,layer4.1.conv2=8",
+                                     2, false, TRACE_NONE),
+                     0);
+    ck_assert_uint_eq(r.m.chips_used, 2);
+    ck_assert_uint_gt(r.mo.noc_bit_hops, 0);
+    ck_assert_uint_gt(r.mo.interchip_bit_hops, 0);
+    check_identity(&r, 2);
+    run_end(&r);
 }
 END_TEST
 

@@ -28,6 +28,15 @@ import h5py; f = h5py.File('off2.h5'); l = f['/summary/layers'][()]
 print(sum(l['first_time_ps'] != l['model_time_ps']))")
 expect "identity resnet34 every layer" 0 '^0$' -- echo "$bad"
 
+# Two lrmp chips, each with a mesh, copies sending across chips; overlap on: the file is
+# self-consistent (tile busy time over every chip's tiles, links' energies, layer records).
+expect "two chips with meshes" 0 'chip: 5688 tiles x 2 chips used of 4' -- "$bin" run --arch lrmp \
+    --net resnet18 --set arch.chips=4 --set 'arch.noc={ topology = "mesh"; rows = 5; cols = 8;
+    link_bits = 32; router_cycles = 2; energy_pj_per_bit_hop = 0.126; }' \
+    --replication conv1=40,layer1.0.conv1=20,layer4.0.conv2=8,layer4.1.conv2=8 --inferences 4 \
+    --trace vector -o chips.h5
+expect "two chips file consistent" 0 'consistent' -- $py "$tr" check chips.h5
+
 # What-if: rows_active 18 instead of 9 halves the row groups of every VMM; ADC bits override.
 expect "set rows_active" 0 'arch.tiles.rows_active = 18' -- "$bin" info \
     <(sed 's/rows_active = 9;/rows_active = 18;/' "$src/configs/arch/lrmp.cfg")
