@@ -154,10 +154,19 @@ void nn_init(nn_net *net, gsl_rng *r, double final_w)
     net->steps = 0;
 }
 
+/* OpenBLAS's exported shutdown of its worker threads (its fork handler calls it too); the next
+ * product that wants more than one thread starts them again. */
+int blas_thread_shutdown_(void);
+
 void nn_blas_set_threads(int n)
 {
     assert(n >= 1);
     openblas_set_num_threads(n);
+    /* Workers started at load spin (sched_yield) for ~0.1 s before they sleep, taking a core from
+     * a caller that runs its own threads (a sweep's points); with one thread they are not needed.
+     */
+    if (n == 1)
+        blas_thread_shutdown_();
 }
 
 int nn_blas_threads(void)

@@ -15,7 +15,8 @@
 
 #include "err.h"
 
-/* OpenBLAS's thread count: process-wide, for every later BLAS call of any net (n >= 1). */
+/* OpenBLAS's thread count: process-wide, for every later BLAS call of any net (n >= 1). With 1,
+ * OpenBLAS's idle worker threads are also stopped (a later count above 1 starts them again). */
 void nn_blas_set_threads(int n);
 int nn_blas_threads(void);
 
