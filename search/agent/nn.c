@@ -247,7 +247,14 @@ void nn_dense_backward_input(const nn_net *net, unsigned layer, unsigned n, cons
     nn_shape s = nn_layer_shape(net, layer);
     if (n == 0)
         return;
-    /* dx (n x in) = dz (n x out) W (out x in). */
+    /* dx (n x in) = dz (n x out) W (out x in). A layer of one input (the critic's action) is a
+     * matrix-vector product: sgemv, since OpenBLAS's small-matrix sgemm kernel mallocs for it
+     * at every call. */
+    if (s.in == 1) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, blas_dim(n), blas_dim(s.out), 1.0f, dz,
+                    blas_dim(s.out), net->p + w_off(net, layer), 1, 0.0f, dx, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_dim(n), blas_dim(s.in),
                 blas_dim(s.out), 1.0f, dz, blas_dim(s.out), net->p + w_off(net, layer),
                 blas_dim(s.in), 0.0f, dx, blas_dim(s.in));
