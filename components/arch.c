@@ -216,10 +216,19 @@ static int fail(const ctx *c, const config_setting_t *at, const char *path, cons
     return rc;
 }
 
+/* buf = "group.key", cut to PATH_BYTES - 1 characters (a path this long only shortens the
+ * message). Spelt out rather than snprintf'd: it runs for every setting read, and a sweep reads an
+ * architecture per point. */
 static void join(char *buf, const char *group, const char *key)
 {
-    if (snprintf(buf, PATH_BYTES, "%s.%s", group, key) >= PATH_BYTES)
-        buf[PATH_BYTES - 1] = '\0'; /* a path this long only shortens the message */
+    size_t n = 0;
+    for (const char *p = group; *p && n < PATH_BYTES - 1; p++)
+        buf[n++] = *p;
+    if (n < PATH_BYTES - 1)
+        buf[n++] = '.';
+    for (const char *p = key; *p && n < PATH_BYTES - 1; p++)
+        buf[n++] = *p;
+    buf[n] = '\0';
 }
 
 static size_t count_names(const char *const *names)
