@@ -4,7 +4,8 @@
 # replication, cost model and accuracy, as xbarsim reports them, and the process's user CPU time
 # (what a loaded host leaves unchanged). Medians of R runs (default 3). With BASE_BUILD (a build of
 # the previous implementation), each run of this build is followed by one of that build's, and the
-# ratio of the medians is printed; the best policy of the two must agree.
+# ratio of the medians is printed; the best policies of the two agree unless the agent's arithmetic
+# changed (e.g. double to single precision), which the last line then says.
 # Usage: bench/search_bench.sh [BUILD_DIR] [R] [EPISODES] [BASE_BUILD]
 set -euo pipefail
 build=${1:-build}
@@ -45,12 +46,12 @@ for col in 1:wall 2:search 3:agent 4:updates 5:replication 6:cost_model 7:accura
         "$(awk -v m="$m" -v e="$episodes" 'BEGIN {print 1000 * m / e}')"
     if [ -n "$base" ]; then
         b=$(awk -v k="$k" '{print $k}' "$out/times.old" | median)
-        printf '   base %10.3f s  ratio %sx' "$b" "$(awk -v a="$b" -v n="$m" 'BEGIN {printf "%.2f", n > 0 ? a / n : 0}')"
+        printf '   base %10.3f s  ratio %sx' "$b" "$(awk -v a="$b" -v n="$m" 'BEGIN {printf "%.2f", (n > 0 ? a / n : 0)}')"
     fi
     printf '\n'
 done
 grep -E '^best:|gain|^latency|^throughput|^energy' "$out/log.new"
 if [ -n "$base" ] && ! cmp -s <(grep -E '^best:|^bits' "$out/log.new") <(grep -E '^best:|^bits' "$out/log.old"); then
-    echo "best policies differ between the builds"
+    echo "best policies differ between the builds (expected when the agent's arithmetic changed)"
 fi
 echo "load at the end: $(uptime | sed 's/.*load/load/')"

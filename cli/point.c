@@ -357,7 +357,7 @@ static int parse_arch(const char *path, point_cache *c, config_t *cfg, err *e)
         free(c->arch_text);
         c->arch_path = mem_strdup(path, "cached arch path");
         c->arch_text = text;
-        c->arch_len = len;
+        c->arch_len = cfgfile_strip_comments(text, len); /* parsed once per point */
     }
     char incdir[1024];
     const char *slash = strrchr(path, '/');

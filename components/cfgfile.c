@@ -328,6 +328,66 @@ static bool string_fits(const scan *sc)
            (sc->prev == ',' && (inner == '[' || inner == '('));
 }
 
+/* End of the comment or string starting at text[i] (one past its last byte), or SIZE_MAX when it
+ * is unterminated; i itself when text[i] starts neither. */
+static size_t skip_comment_or_string(const char *text, size_t len, size_t i)
+{
+    if (text[i] == '#' || (text[i] == '/' && i + 1 < len && text[i + 1] == '/')) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        return nl ? (size_t)(nl - text) : len;
+    }
+    if (text[i] == '/' && i + 1 < len && text[i + 1] == '*') {
+        for (size_t k = i + 2; k + 1 < len; k++)
+            if (text[k] == '*' && text[k + 1] == '/')
+                return k + 2;
+        return SIZE_MAX;
+    }
+    if (text[i] == '"') {
+        for (size_t k = i + 1; k < len; k++) {
+            if (text[k] == '\\')
+                k++;
+            else if (text[k] == '"')
+                return k + 1;
+        }
+        return SIZE_MAX;
+    }
+    return i;
+}
+
+size_t cfgfile_strip_comments(char *text, size_t len)
+{
+    if (memchr(text, '\0', len))
+        return len;
+    for (size_t i = 0; i < len;) { /* a dry run: leave bad text alone */
+        size_t end = skip_comment_or_string(text, len, i);
+        if (end == SIZE_MAX)
+            return len;
+        i = end > i ? end : i + 1;
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t end = skip_comment_or_string(text, len, i);
+        if (end == i) {
+            text[out++] = text[i++];
+            continue;
+        }
+        if (text[i] == '"') { /* a string stays */
+            memmove(text + out, text + i, end - i);
+            out += end - i;
+        } else { /* a comment goes, but for its newlines, or a space keeping tokens apart */
+            size_t was = out;
+            for (size_t k = i; k < end; k++)
+                if (text[k] == '\n')
+                    text[out++] = '\n';
+            if (out == was && text[i] == '/' && text[i + 1] == '*')
+                text[out++] = ' ';
+        }
+        i = end;
+    }
+    text[out] = '\0';
+    return out;
+}
+
 static int scan_text(scan *sc, const char *text, size_t len)
 {
     unsigned line = 1;

@@ -96,7 +96,7 @@ typedef struct h5table h5table;
 
 /* Create an empty table at absolute `path` (intermediate groups are created): a 1-D dataset, of
  * unlimited extent, chunked by chunk_rows rows (0: H5FILE_CHUNK_ROWS_DEFAULT), filtered by shuffle
- * and deflate level 4, of a packed compound type whose fields follow cols in order; with the
+ * and deflate level 1, of a packed compound type whose fields follow cols in order; with the
  * attributes `units` (one string per column) and `description` (not NULL). Rows in memory are C
  * structs row_bytes apart described by cols (every field inside row_bytes, asserted). The table
  * keeps copies of what it needs; cols, strings and description stay the caller's.
@@ -106,9 +106,12 @@ int h5table_create(h5file *f, const char *path, const char *description, const h
                    size_t ncols, size_t row_bytes, size_t chunk_rows, h5table **out, err *e);
 
 /* Append n rows, read from rows[0 .. n-1] (row_bytes apart), after the last row. n 0 does nothing.
- * The table's chunk cache holds two chunks, so a partly filled chunk waits in memory for the next
- * append instead of being compressed and rewritten each time. Returns 0, or ERR_IO with e set; the
- * row count then stays as before the call, and the table should only be closed. */
+ * Whole chunks that start on a chunk boundary are shuffled and deflated here and written as they
+ * are (tables without string columns, little-endian hosts); the rest goes through HDF5, whose
+ * chunk cache holds two chunks, so a partly filled chunk waits in memory for the next append
+ * instead of being compressed and rewritten each time. Returns 0, or ERR_IO with e set; the row
+ * count then counts the whole chunks written before the failure, and the table should only be
+ * closed. */
 int h5table_append(h5table *t, const void *rows, size_t n, err *e);
 
 /* Rows appended so far, count. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gsl/gsl_rng.h>
 #include <hdf5.h>
 
 #include "h5file.h"
@@ -179,7 +180,7 @@ static void expect_layout(hid_t d, hsize_t rows, hsize_t chunk)
     ncd = 4;
     ck_assert_int_eq(H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
     ck_assert_uint_eq(ncd, 1);
-    ck_assert_uint_eq(cd[0], 4);
+    ck_assert_uint_eq(cd[0], 1); /* deflate level, h5file.h */
     H5Pclose(dcpl);
 }
 
@@ -413,6 +414,104 @@ START_TEST(test_h5_append_crosses_chunks)
     H5Dclose(d);
     H5Fclose(file);
     scratch_close(&s);
+}
+END_TEST
+
+/* Whole chunks on chunk boundaries take h5file's own shuffle + deflate path, the rest HDF5's:
+ * appends of 2 chunks, 30 rows, 30 rows (finishing the chunk through HDF5), 1 chunk, 5 rows, with
+ * 60-row chunks (7 runs of 8 rows, then 4 one by one); the last full chunk (3) holds random bits
+ * that deflate cannot shrink (stored shuffled only, deflate's mask bit set). HDF5 reads every row
+ * back as written, and the compressible chunks' stored bytes are those HDF5's own filters give the
+ * same rows. */
+START_TEST(test_h5_direct_chunks)
+{
+    enum { CH = 60, N = 2 * CH + 30 + 30 + CH + 5 };
+    static const h5file_col cols[] = {
+        {"t", H5FILE_U64, offsetof(small_row, t), sizeof(uint64_t), "ps"},
+        {"k", H5FILE_I32, offsetof(small_row, k), sizeof(int32_t), "index"},
+        {"v", H5FILE_F64, offsetof(small_row, v), sizeof(double), "pJ"},
+    };
+    static const size_t calls[] = {2 * CH, 30, 30, CH, 5};
+    small_row rows[N];
+    for (size_t i = 0; i < N; i++)
+        rows[i] = make_small(i);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    for (size_t i = 3 * CH; i < 4 * CH; i++) { /* chunk 3: random bits */
+        rows[i].t = (uint64_t)gsl_rng_get(r) << 32 ^ gsl_rng_get(r);
+        rows[i].k = (int32_t)(gsl_rng_get(r) & 0x7fffffff);
+        uint64_t bits = (uint64_t)gsl_rng_get(r) << 32 ^ gsl_rng_get(r);
+        bits &= ~(UINT64_C(0x7ff) << 52); /* exponent 0: finite (subnormal), never NaN */
+        memcpy(&rows[i].v, &bits, sizeof bits);
+    }
+    gsl_rng_free(r);
+    scratch s0, s1, *s[2] = {&s0, &s1};
+    const char *names[2] = {"/direct", "/through"};
+    err e;
+    err_clear(&e);
+    for (int w = 0; w < 2; w++) {
+        scratch_open(s[w]);
+        h5file *f = NULL;
+        ck_assert_int_eq(h5file_create(s[w]->path, &f, &e), 0);
+        h5table *t = NULL;
+        ck_assert_int_eq(
+            h5table_create(f, names[w], "Chunks.", cols, 3, sizeof(small_row), CH, &t, &e), 0);
+        /* w = 1: one row at a time, all through HDF5 (never a whole chunk in one append). */
+        size_t at = 0;
+        for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++)
+            for (size_t done = 0; done < calls[c]; done += w ? 1 : calls[c]) {
+                ck_assert_int_eq(h5table_append(t, rows + at, w ? 1 : calls[c], &e), 0);
+                at += w ? 1 : calls[c];
+            }
+        ck_assert_uint_eq(h5table_rows(t), N);
+        ck_assert_int_eq(h5table_close(t, &e), 0);
+        ck_assert_int_eq(h5file_commit(f, &e), 0);
+    }
+    hid_t file[2], d[2];
+    for (int w = 0; w < 2; w++) {
+        file[w] = open_read(s[w]->path);
+        d[w] = H5Dopen2(file[w], names[w], H5P_DEFAULT);
+        ck_assert_int_ge(d[w], 0);
+        expect_layout(d[w], N, CH);
+    }
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(small_row));
+    H5Tinsert(mt, "t", offsetof(small_row, t), H5T_NATIVE_UINT64);
+    H5Tinsert(mt, "k", offsetof(small_row, k), H5T_NATIVE_INT32);
+    H5Tinsert(mt, "v", offsetof(small_row, v), H5T_NATIVE_DOUBLE);
+    small_row got[N];
+    memset(got, 0, sizeof got);
+    ck_assert_int_ge(H5Dread(d[0], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, got), 0);
+    for (size_t i = 0; i < N; i++) {
+        ck_assert_uint_eq(got[i].t, rows[i].t);
+        ck_assert_int_eq(got[i].k, rows[i].k);
+        ck_assert_int_eq(memcmp(&got[i].v, &rows[i].v, sizeof got[i].v), 0);
+    }
+    H5Tclose(mt);
+    /* Stored chunks: 0 and 1 direct and deflated, 3 direct and shuffled only. */
+    static const unsigned direct[] = {0, 1, 3};
+    for (size_t c = 0; c < 3; c++) {
+        hsize_t off[1] = {(hsize_t)direct[c] * CH};
+        unsigned char buf[2][CH * 20 + 64];
+        uint32_t mask[2];
+        hsize_t size[2];
+        for (int w = 0; w < 2; w++) {
+            ck_assert_int_ge(H5Dget_chunk_storage_size(d[w], off, &size[w]), 0);
+            ck_assert_uint_le(size[w], sizeof buf[w]);
+            ck_assert_int_ge(H5Dread_chunk(d[w], H5P_DEFAULT, off, &mask[w], buf[w]), 0);
+        }
+        ck_assert_uint_eq(mask[0], direct[c] == 3 ? 2u : 0u);
+        if (direct[c] == 3) {
+            ck_assert_uint_eq(size[0], CH * 20);
+            continue;
+        }
+        ck_assert_uint_eq(mask[0], mask[1]);
+        ck_assert_uint_eq(size[0], size[1]);
+        ck_assert_int_eq(memcmp(buf[0], buf[1], (size_t)size[0]), 0);
+    }
+    for (int w = 0; w < 2; w++) {
+        H5Dclose(d[w]);
+        H5Fclose(file[w]);
+        scratch_close(s[w]);
+    }
 }
 END_TEST
 
@@ -954,6 +1053,7 @@ static Suite *h5_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_h5_table_round_trip);
     tcase_add_test(tc, test_h5_append_crosses_chunks);
+    tcase_add_test(tc, test_h5_direct_chunks);
     tcase_add_test(tc, test_h5_trace_sink_flush);
     tcase_add_test(tc, test_h5_trace_sink_default_chunk);
     tcase_add_test(tc, test_h5_trace_sink_empty);

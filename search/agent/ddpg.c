@@ -19,13 +19,13 @@ struct ddpg_work {
     unsigned rows; /* samples the buffers hold, count */
     unsigned h1;   /* first hidden width, count */
     unsigned h2;   /* second hidden width, count */
-    double *a1;    /* actor ReLU outputs of FC1, rows x h1 */
-    double *a2;    /* actor ReLU outputs of FC2, rows x h2 */
-    double *c1;    /* critic ReLU outputs of FC11 + FC12, rows x h1 */
-    double *c2;    /* critic ReLU outputs of FC2, rows x h2 */
-    double *d1;    /* backward scratch, rows x h1 */
-    double *d2;    /* backward scratch, rows x h2 */
-    double *dout;  /* backward scratch at the actor output, rows */
+    float *a1;     /* actor ReLU outputs of FC1, rows x h1 */
+    float *a2;     /* actor ReLU outputs of FC2, rows x h2 */
+    float *c1;     /* critic ReLU outputs of FC11 + FC12, rows x h1 */
+    float *c2;     /* critic ReLU outputs of FC2, rows x h2 */
+    float *d1;     /* backward scratch, rows x h1 */
+    float *d2;     /* backward scratch, rows x h2 */
+    float *dout;   /* backward scratch at the actor output, rows */
 };
 
 struct ddpg {
@@ -49,16 +49,17 @@ struct ddpg {
     uint64_t updates;     /* updates done, count */
     double update_s;      /* wall time in updates since create/load, s; not checkpointed */
     ddpg_work *work;      /* activations for one batch; scratch */
-    double *bs;           /* sampled states, batch x state_dim; scratch */
-    double *ba;           /* sampled actions, batch; scratch */
+    float *bs;            /* sampled states, batch x state_dim; scratch */
+    float *ba;            /* sampled actions, batch; scratch */
     double *br;           /* sampled rewards, batch; scratch */
-    double *bs2;          /* sampled next states, batch x state_dim; scratch */
+    float *bs2;           /* sampled next states, batch x state_dim; scratch */
     unsigned char *bdone; /* sampled terminal flags, batch; scratch */
-    double *mu;           /* actor outputs, batch; scratch */
-    double *q;            /* critic outputs, batch; scratch */
+    float *mu;            /* actor outputs, batch; scratch */
+    float *q;             /* critic outputs, batch; scratch */
     double *y;            /* critic targets, batch; scratch */
-    double *dq;           /* dL/dq, batch; scratch */
-    double *dmu;          /* dL/dmu, batch; scratch */
+    float *dq;            /* dL/dq, batch; scratch */
+    float *dmu;           /* dL/dmu, batch; scratch */
+    float *st;            /* one state for ddpg_act_greedy, state_dim; scratch */
 };
 
 /* ---- configuration ---- */
@@ -163,13 +164,13 @@ ddpg_work *ddpg_work_create(unsigned rows, unsigned h1, unsigned h2)
     w->rows = rows;
     w->h1 = h1;
     w->h2 = h2;
-    w->a1 = mem_calloc((size_t)rows * h1, sizeof(double), "ddpg actor activations");
-    w->a2 = mem_calloc((size_t)rows * h2, sizeof(double), "ddpg actor activations");
-    w->c1 = mem_calloc((size_t)rows * h1, sizeof(double), "ddpg critic activations");
-    w->c2 = mem_calloc((size_t)rows * h2, sizeof(double), "ddpg critic activations");
-    w->d1 = mem_calloc((size_t)rows * h1, sizeof(double), "ddpg backward scratch");
-    w->d2 = mem_calloc((size_t)rows * h2, sizeof(double), "ddpg backward scratch");
-    w->dout = mem_calloc(rows, sizeof(double), "ddpg backward scratch");
+    w->a1 = mem_calloc((size_t)rows * h1, sizeof(float), "ddpg actor activations");
+    w->a2 = mem_calloc((size_t)rows * h2, sizeof(float), "ddpg actor activations");
+    w->c1 = mem_calloc((size_t)rows * h1, sizeof(float), "ddpg critic activations");
+    w->c2 = mem_calloc((size_t)rows * h2, sizeof(float), "ddpg critic activations");
+    w->d1 = mem_calloc((size_t)rows * h1, sizeof(float), "ddpg backward scratch");
+    w->d2 = mem_calloc((size_t)rows * h2, sizeof(float), "ddpg backward scratch");
+    w->dout = mem_calloc(rows, sizeof(float), "ddpg backward scratch");
     return w;
 }
 
@@ -197,7 +198,7 @@ static void check_work(const nn_net *net, unsigned fc2, const ddpg_work *w, unsi
     (void)n;
 }
 
-void ddpg_actor_forward(const nn_net *actor, ddpg_work *w, unsigned n, const double *s, double *mu)
+void ddpg_actor_forward(const nn_net *actor, ddpg_work *w, unsigned n, const float *s, float *mu)
 {
     check_work(actor, DDPG_ACTOR_FC2, w, n);
     nn_dense_forward(actor, DDPG_ACTOR_FC1, n, s, 0, w->a1);
@@ -208,11 +209,11 @@ void ddpg_actor_forward(const nn_net *actor, ddpg_work *w, unsigned n, const dou
     nn_act_forward(NN_ACT_SIGMOID, n, mu);
 }
 
-void ddpg_actor_backward(nn_net *actor, ddpg_work *w, unsigned n, const double *s, const double *mu,
-                         const double *dmu)
+void ddpg_actor_backward(nn_net *actor, ddpg_work *w, unsigned n, const float *s, const float *mu,
+                         const float *dmu)
 {
     check_work(actor, DDPG_ACTOR_FC2, w, n);
-    memcpy(w->dout, dmu, n * sizeof(double));
+    memcpy(w->dout, dmu, n * sizeof(float));
     nn_act_backward(NN_ACT_SIGMOID, n, mu, w->dout);
     nn_dense_backward(actor, DDPG_ACTOR_FC3, n, w->a2, w->dout, w->d2);
     nn_act_backward(NN_ACT_RELU, (size_t)n * w->h2, w->a2, w->d2);
@@ -221,8 +222,8 @@ void ddpg_actor_backward(nn_net *actor, ddpg_work *w, unsigned n, const double *
     nn_dense_backward(actor, DDPG_ACTOR_FC1, n, s, w->d1, NULL);
 }
 
-void ddpg_critic_forward(const nn_net *critic, ddpg_work *w, unsigned n, const double *s,
-                         const double *a, double *q)
+void ddpg_critic_forward(const nn_net *critic, ddpg_work *w, unsigned n, const float *s,
+                         const float *a, float *q)
 {
     check_work(critic, DDPG_CRITIC_FC2, w, n);
     nn_dense_forward(critic, DDPG_CRITIC_FC11, n, s, 0, w->c1);
@@ -233,8 +234,8 @@ void ddpg_critic_forward(const nn_net *critic, ddpg_work *w, unsigned n, const d
     nn_dense_forward(critic, DDPG_CRITIC_FC3, n, w->c2, 0, q);
 }
 
-void ddpg_critic_backward(nn_net *critic, ddpg_work *w, unsigned n, const double *s,
-                          const double *a, const double *dq, double *da, int param_grads)
+void ddpg_critic_backward(nn_net *critic, ddpg_work *w, unsigned n, const float *s, const float *a,
+                          const float *dq, float *da, int param_grads)
 {
     check_work(critic, DDPG_CRITIC_FC2, w, n);
     if (param_grads)
@@ -270,16 +271,17 @@ static ddpg *agent_alloc(const ddpg_config *c)
     d->rs2 = mem_calloc(cap * sd, sizeof(double), "ddpg replay next states");
     d->rdone = mem_calloc(cap, 1, "ddpg replay terminal flags");
     d->work = ddpg_work_create(c->batch, c->hidden1, c->hidden2);
-    d->bs = mem_calloc(b * sd, sizeof(double), "ddpg batch states");
-    d->ba = mem_calloc(b, sizeof(double), "ddpg batch actions");
+    d->bs = mem_calloc(b * sd, sizeof(float), "ddpg batch states");
+    d->ba = mem_calloc(b, sizeof(float), "ddpg batch actions");
     d->br = mem_calloc(b, sizeof(double), "ddpg batch rewards");
-    d->bs2 = mem_calloc(b * sd, sizeof(double), "ddpg batch next states");
+    d->bs2 = mem_calloc(b * sd, sizeof(float), "ddpg batch next states");
     d->bdone = mem_calloc(b, 1, "ddpg batch terminal flags");
-    d->mu = mem_calloc(b, sizeof(double), "ddpg batch actor outputs");
-    d->q = mem_calloc(b, sizeof(double), "ddpg batch critic outputs");
+    d->mu = mem_calloc(b, sizeof(float), "ddpg batch actor outputs");
+    d->q = mem_calloc(b, sizeof(float), "ddpg batch critic outputs");
     d->y = mem_calloc(b, sizeof(double), "ddpg batch critic targets");
-    d->dq = mem_calloc(b, sizeof(double), "ddpg batch gradients");
-    d->dmu = mem_calloc(b, sizeof(double), "ddpg batch gradients");
+    d->dq = mem_calloc(b, sizeof(float), "ddpg batch gradients");
+    d->dmu = mem_calloc(b, sizeof(float), "ddpg batch gradients");
+    d->st = mem_calloc(sd, sizeof(float), "ddpg state");
     if (c->blas_threads > 0)
         nn_blas_set_threads(c->blas_threads);
     return d;
@@ -329,6 +331,7 @@ void ddpg_destroy(ddpg *d)
     free(d->y);
     free(d->dq);
     free(d->dmu);
+    free(d->st);
     free(d);
 }
 
@@ -374,10 +377,18 @@ double ddpg_sigma(const ddpg *d, unsigned episode)
     return d->cfg.sigma0 * pow(d->cfg.sigma_decay, (double)(episode - d->cfg.warmup));
 }
 
+/* n doubles rounded to float. */
+static void to_float(float *dst, const double *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)src[i];
+}
+
 double ddpg_act_greedy(ddpg *d, const double *state)
 {
-    double mu;
-    ddpg_actor_forward(d->actor, d->work, 1, state, &mu);
+    float mu;
+    to_float(d->st, state, d->cfg.state_dim);
+    ddpg_actor_forward(d->actor, d->work, 1, d->st, &mu);
     return mu;
 }
 
@@ -431,9 +442,9 @@ static void update(ddpg *d)
 
     for (unsigned k = 0; k < B; k++) {
         size_t i = gsl_rng_uniform_int(d->rng, d->size);
-        memcpy(d->bs + k * sd, d->rs + i * sd, sd * sizeof(double));
-        memcpy(d->bs2 + k * sd, d->rs2 + i * sd, sd * sizeof(double));
-        d->ba[k] = d->ra[i];
+        to_float(d->bs + k * sd, d->rs + i * sd, sd);
+        to_float(d->bs2 + k * sd, d->rs2 + i * sd, sd);
+        d->ba[k] = (float)d->ra[i];
         d->br[k] = d->rr[i];
         d->bdone[k] = d->rdone[i];
     }
@@ -456,7 +467,7 @@ static void update(ddpg *d)
     nn_zero_grad(d->critic);
     ddpg_critic_forward(d->critic, d->work, B, d->bs, d->ba, d->q);
     for (unsigned k = 0; k < B; k++)
-        d->dq[k] = 2.0 * (d->q[k] - d->y[k]) * inv_b;
+        d->dq[k] = (float)(2.0 * (d->q[k] - d->y[k]) * inv_b);
     ddpg_critic_backward(d->critic, d->work, B, d->bs, d->ba, d->dq, NULL, 1);
     /* The critic's target takes its new parameters at once: nothing changes the critic after
      * this step, and nothing reads its target before the next update. */
@@ -467,7 +478,7 @@ static void update(ddpg *d)
     ddpg_actor_forward(d->actor, d->work, B, d->bs, d->mu);
     ddpg_critic_forward(d->critic, d->work, B, d->bs, d->mu, d->q);
     for (unsigned k = 0; k < B; k++)
-        d->dq[k] = -inv_b;
+        d->dq[k] = (float)-inv_b;
     ddpg_critic_backward(d->critic, d->work, B, d->bs, d->mu, d->dq, d->dmu, 0);
     ddpg_actor_backward(d->actor, d->work, B, d->bs, d->mu, d->dmu);
     nn_adam_soft_step(d->actor, c->lr_actor, d->actor_t, c->tau);

@@ -13,9 +13,13 @@
 #include "err.h"
 #include "nn.h"
 
-/* Bit-reproducibility. Equal config, seed and calls give equal bits only with the same OpenBLAS
+/* Precision. The nets compute in float (nn.h); states and actions are rounded to float on their
+ * way into a net, while the replay keeps them in double as taken, and rewards, baseline and critic
+ * targets stay double.
+ *
+ * Bit-reproducibility. Equal config, seed and calls give equal bits only with the same OpenBLAS
  * kernel and thread count. The kernel is picked per CPU at load time (DYNAMIC_ARCH: e.g.
- * Cooperlake natively, Haswell under valgrind; force one with OPENBLAS_CORETYPE). Threads: dgemm
+ * Cooperlake natively, Haswell under valgrind; force one with OPENBLAS_CORETYPE). Threads: sgemm
  * splits a product over threads only above m n k ~ 262k (HAQ's batch 64 x 300 x 300 is above; the
  * tests' nets are below), and then the last bits do change with the thread count -- hence
  * blas_threads, 1 by default. Checkpoints resume bit for bit under the same two conditions.
@@ -25,7 +29,7 @@
 
 /* Checkpoint format: magic "XBDP" then a format version. */
 #define DDPG_FILE_MAGIC   UINT32_C(0x50444258)
-#define DDPG_FILE_VERSION UINT32_C(1)
+#define DDPG_FILE_VERSION UINT32_C(2) /* 2: nets in float (nn format 2) */
 
 /* Most transitions the replay may hold (replay_per_decision x decisions_per_episode). */
 #define DDPG_MAX_REPLAY (1u << 24)
@@ -162,18 +166,18 @@ ddpg_work *ddpg_work_create(unsigned rows, unsigned h1, unsigned h2);
 void ddpg_work_destroy(ddpg_work *w);
 
 /* mu (n) = actor(s), s n x state_dim; keeps the actor's activations in w. */
-void ddpg_actor_forward(const nn_net *actor, ddpg_work *w, unsigned n, const double *s, double *mu);
+void ddpg_actor_forward(const nn_net *actor, ddpg_work *w, unsigned n, const float *s, float *mu);
 /* Add to the actor's gradients dL/dparams given dL/dmu (n), after ddpg_actor_forward(s) -> mu
  * with the same w. */
-void ddpg_actor_backward(nn_net *actor, ddpg_work *w, unsigned n, const double *s, const double *mu,
-                         const double *dmu);
+void ddpg_actor_backward(nn_net *actor, ddpg_work *w, unsigned n, const float *s, const float *mu,
+                         const float *dmu);
 /* q (n) = critic(s, a), a n x 1; keeps the critic's activations in w. */
-void ddpg_critic_forward(const nn_net *critic, ddpg_work *w, unsigned n, const double *s,
-                         const double *a, double *q);
+void ddpg_critic_forward(const nn_net *critic, ddpg_work *w, unsigned n, const float *s,
+                         const float *a, float *q);
 /* After ddpg_critic_forward(s, a) with the same w, given dL/dq (n): when param_grads is non-zero
  * add dL/dparams to the critic's gradients (else leave them untouched); when da is not NULL
  * overwrite it with dL/da (n). */
-void ddpg_critic_backward(nn_net *critic, ddpg_work *w, unsigned n, const double *s,
-                          const double *a, const double *dq, double *da, int param_grads);
+void ddpg_critic_backward(nn_net *critic, ddpg_work *w, unsigned n, const float *s, const float *a,
+                          const float *dq, float *da, int param_grads);
 
 #endif

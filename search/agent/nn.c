@@ -1,6 +1,7 @@
-/* nn: dense layers over CBLAS, Adam, target updates, checkpoints (see nn.h).
+/* nn: dense layers over CBLAS sgemm, Adam, target updates, checkpoints (see nn.h).
  * Invariant: layer l's W starts at offset[l] of the flat arrays and its b right after it; every
- * routine is a fixed sequence of BLAS calls and scalar loops, so equal inputs give equal bits.
+ * routine is a fixed sequence of BLAS calls and elementwise loops (no contraction into FMA: ISO C
+ * mode), so equal inputs give equal bits.
  */
 #include "nn.h"
 
@@ -21,10 +22,10 @@ struct nn_net {
     nn_shape *shape;   /* per layer; owned */
     size_t *offset;    /* per layer: index of W in the flat arrays; b follows at in x out; owned */
     size_t n_params;   /* parameters, count */
-    double *p;         /* parameters; owned */
-    double *g;         /* gradients dL/dp; owned */
-    double *m;         /* Adam first moments; owned */
-    double *v;         /* Adam second moments; owned */
+    float *p;          /* parameters; owned */
+    float *g;          /* gradients dL/dp; owned */
+    float *m;          /* Adam first moments; owned */
+    float *v;          /* Adam second moments; owned */
     uint64_t steps;    /* Adam steps taken, count */
 };
 
@@ -45,10 +46,10 @@ nn_net *nn_create(unsigned n_layers, const nn_shape *shapes)
         assert(n <= NN_MAX_PARAMS);
     }
     net->n_params = n;
-    net->p = mem_calloc(n, sizeof(double), "nn parameters");
-    net->g = mem_calloc(n, sizeof(double), "nn gradients");
-    net->m = mem_calloc(n, sizeof(double), "nn Adam first moments");
-    net->v = mem_calloc(n, sizeof(double), "nn Adam second moments");
+    net->p = mem_calloc(n, sizeof(float), "nn parameters");
+    net->g = mem_calloc(n, sizeof(float), "nn gradients");
+    net->m = mem_calloc(n, sizeof(float), "nn Adam first moments");
+    net->v = mem_calloc(n, sizeof(float), "nn Adam second moments");
     return net;
 }
 
@@ -86,12 +87,12 @@ uint64_t nn_adam_steps(const nn_net *net)
     return net->steps;
 }
 
-double *nn_params(nn_net *net)
+float *nn_params(nn_net *net)
 {
     return net->p;
 }
 
-double *nn_grads(nn_net *net)
+float *nn_grads(nn_net *net)
 {
     return net->g;
 }
@@ -107,22 +108,22 @@ static size_t b_off(const nn_net *net, unsigned layer)
     return w_off(net, layer) + (size_t)net->shape[layer].in * net->shape[layer].out;
 }
 
-double *nn_weight(nn_net *net, unsigned layer)
+float *nn_weight(nn_net *net, unsigned layer)
 {
     return net->p + w_off(net, layer);
 }
 
-double *nn_bias(nn_net *net, unsigned layer)
+float *nn_bias(nn_net *net, unsigned layer)
 {
     return net->p + b_off(net, layer);
 }
 
-double *nn_grad_weight(nn_net *net, unsigned layer)
+float *nn_grad_weight(nn_net *net, unsigned layer)
 {
     return net->g + w_off(net, layer);
 }
 
-double *nn_grad_bias(nn_net *net, unsigned layer)
+float *nn_grad_bias(nn_net *net, unsigned layer)
 {
     return net->g + b_off(net, layer);
 }
@@ -141,22 +142,31 @@ void nn_init(nn_net *net, gsl_rng *r, double final_w)
         nn_shape s = net->shape[l];
         double bound = 1.0 / sqrt((double)s.in);
         double wb = l + 1 == net->n_layers ? final_w : bound;
-        double *w = nn_weight(net, l), *b = nn_bias(net, l);
+        float *w = nn_weight(net, l), *b = nn_bias(net, l);
         for (size_t i = 0; i < (size_t)s.in * s.out; i++)
-            w[i] = flat(r, -wb, wb);
+            w[i] = (float)flat(r, -wb, wb);
         for (unsigned j = 0; j < s.out; j++)
-            b[j] = flat(r, -bound, bound);
+            b[j] = (float)flat(r, -bound, bound);
     }
-    memset(net->g, 0, net->n_params * sizeof(double));
-    memset(net->m, 0, net->n_params * sizeof(double));
-    memset(net->v, 0, net->n_params * sizeof(double));
+    memset(net->g, 0, net->n_params * sizeof(float));
+    memset(net->m, 0, net->n_params * sizeof(float));
+    memset(net->v, 0, net->n_params * sizeof(float));
     net->steps = 0;
 }
+
+/* OpenBLAS's exported shutdown of its worker threads (its fork handler calls it too); the next
+ * product that wants more than one thread starts them again. */
+int blas_thread_shutdown_(void);
 
 void nn_blas_set_threads(int n)
 {
     assert(n >= 1);
     openblas_set_num_threads(n);
+    /* Workers started at load spin (sched_yield) for ~0.1 s before they sleep, taking a core from
+     * a caller that runs its own threads (a sweep's points); with one thread they are not needed.
+     */
+    if (n == 1)
+        blas_thread_shutdown_();
 }
 
 int nn_blas_threads(void)
@@ -171,88 +181,96 @@ static int blas_dim(unsigned n)
     return (int)n;
 }
 
-void nn_dense_forward(const nn_net *net, unsigned layer, unsigned n, const double *x,
-                      int accumulate, double *y)
+void nn_dense_forward(const nn_net *net, unsigned layer, unsigned n, const float *x, int accumulate,
+                      float *y)
 {
     nn_shape s = nn_layer_shape(net, layer);
-    const double *w = net->p + w_off(net, layer), *b = net->p + b_off(net, layer);
+    const float *w = net->p + w_off(net, layer), *b = net->p + b_off(net, layer);
     for (unsigned i = 0; i < n; i++) {
-        double *row = y + (size_t)i * s.out;
+        float *row = y + (size_t)i * s.out;
         if (accumulate)
             for (unsigned j = 0; j < s.out; j++)
                 row[j] += b[j];
         else
-            memcpy(row, b, s.out * sizeof(double));
+            memcpy(row, b, s.out * sizeof(float));
     }
     if (n == 0)
         return;
     /* y (n x out) += x (n x in) W^T, W stored out x in. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_dim(n), blas_dim(s.out),
-                blas_dim(s.in), 1.0, x, blas_dim(s.in), w, blas_dim(s.in), 1.0, y, blas_dim(s.out));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_dim(n), blas_dim(s.out),
+                blas_dim(s.in), 1.0f, x, blas_dim(s.in), w, blas_dim(s.in), 1.0f, y,
+                blas_dim(s.out));
 }
 
-void nn_act_forward(nn_act act, size_t count, double *y)
+void nn_act_forward(nn_act act, size_t count, float *y)
 {
     switch (act) {
     case NN_ACT_IDENTITY:
         break;
     case NN_ACT_RELU:
         for (size_t i = 0; i < count; i++)
-            y[i] = y[i] > 0 ? y[i] : 0.0;
+            y[i] = y[i] > 0 ? y[i] : 0.0f;
         break;
     case NN_ACT_SIGMOID:
         /* Split by sign so exp never overflows. */
         for (size_t i = 0; i < count; i++) {
             if (y[i] >= 0) {
-                y[i] = 1.0 / (1.0 + exp(-y[i]));
+                y[i] = 1.0f / (1.0f + expf(-y[i]));
             } else {
-                double e = exp(y[i]);
-                y[i] = e / (1.0 + e);
+                float e = expf(y[i]);
+                y[i] = e / (1.0f + e);
             }
         }
         break;
     }
 }
 
-void nn_act_backward(nn_act act, size_t count, const double *y, double *dy)
+void nn_act_backward(nn_act act, size_t count, const float *y, float *dy)
 {
     switch (act) {
     case NN_ACT_IDENTITY:
         break;
     case NN_ACT_RELU:
         for (size_t i = 0; i < count; i++)
-            dy[i] = y[i] > 0 ? dy[i] : 0.0;
+            dy[i] = y[i] > 0 ? dy[i] : 0.0f;
         break;
     case NN_ACT_SIGMOID:
         for (size_t i = 0; i < count; i++)
-            dy[i] *= y[i] * (1.0 - y[i]);
+            dy[i] *= y[i] * (1.0f - y[i]);
         break;
     }
 }
 
-void nn_dense_backward_input(const nn_net *net, unsigned layer, unsigned n, const double *dz,
-                             double *dx)
+void nn_dense_backward_input(const nn_net *net, unsigned layer, unsigned n, const float *dz,
+                             float *dx)
 {
     nn_shape s = nn_layer_shape(net, layer);
     if (n == 0)
         return;
-    /* dx (n x in) = dz (n x out) W (out x in). */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_dim(n), blas_dim(s.in),
-                blas_dim(s.out), 1.0, dz, blas_dim(s.out), net->p + w_off(net, layer),
-                blas_dim(s.in), 0.0, dx, blas_dim(s.in));
+    /* dx (n x in) = dz (n x out) W (out x in). A layer of one input (the critic's action) is a
+     * matrix-vector product: sgemv, since OpenBLAS's small-matrix sgemm kernel mallocs for it
+     * at every call. */
+    if (s.in == 1) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, blas_dim(n), blas_dim(s.out), 1.0f, dz,
+                    blas_dim(s.out), net->p + w_off(net, layer), 1, 0.0f, dx, 1);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_dim(n), blas_dim(s.in),
+                blas_dim(s.out), 1.0f, dz, blas_dim(s.out), net->p + w_off(net, layer),
+                blas_dim(s.in), 0.0f, dx, blas_dim(s.in));
 }
 
-void nn_dense_backward(nn_net *net, unsigned layer, unsigned n, const double *x, const double *dz,
-                       double *dx)
+void nn_dense_backward(nn_net *net, unsigned layer, unsigned n, const float *x, const float *dz,
+                       float *dx)
 {
     nn_shape s = nn_layer_shape(net, layer);
     if (n == 0)
         return;
     /* dW (out x in) += dz^T (out x n) x (n x in). */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_dim(s.out), blas_dim(s.in),
-                blas_dim(n), 1.0, dz, blas_dim(s.out), x, blas_dim(s.in), 1.0,
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_dim(s.out), blas_dim(s.in),
+                blas_dim(n), 1.0f, dz, blas_dim(s.out), x, blas_dim(s.in), 1.0f,
                 net->g + w_off(net, layer), blas_dim(s.in));
-    double *gb = net->g + b_off(net, layer);
+    float *gb = net->g + b_off(net, layer);
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = 0; j < s.out; j++)
             gb[j] += dz[(size_t)i * s.out + j];
@@ -262,35 +280,58 @@ void nn_dense_backward(nn_net *net, unsigned layer, unsigned n, const double *x,
 
 void nn_zero_grad(nn_net *net)
 {
-    memset(net->g, 0, net->n_params * sizeof(double));
+    memset(net->g, 0, net->n_params * sizeof(float));
 }
 
-/* Adam on net and, when target is not NULL, target's soft update from the new parameters, in
- * one pass. The arrays are distinct (restrict), so the loop vectorises; every element sees the
- * same operations in the same order as nn_adam_step then nn_soft_update, so results are equal. */
-static void adam_pass(nn_net *net, double lr, nn_net *target, double tau)
+/* Adam's per-step factors in single precision; the bias corrections are worked out in double
+ * once per step, then rounded. */
+typedef struct adam_coef {
+    float b1, c1;   /* beta1, 1 - beta1 */
+    float b2, c2;   /* beta2, 1 - beta2 */
+    float step;     /* lr / (1 - beta1^t), parameter units per unit of m */
+    float bc2_sqrt; /* sqrt(1 - beta2^t) */
+    float eps;      /* Adam's epsilon */
+} adam_coef;
+
+static adam_coef adam_begin(nn_net *net, double lr)
 {
     net->steps++;
     double t = (double)net->steps;
-    double step = lr / (1.0 - pow(NN_ADAM_BETA1, t));
-    double bc2_sqrt = sqrt(1.0 - pow(NN_ADAM_BETA2, t));
+    return (adam_coef){
+        .b1 = (float)NN_ADAM_BETA1,
+        .c1 = (float)(1.0 - NN_ADAM_BETA1),
+        .b2 = (float)NN_ADAM_BETA2,
+        .c2 = (float)(1.0 - NN_ADAM_BETA2),
+        .step = (float)(lr / (1.0 - pow(NN_ADAM_BETA1, t))),
+        .bc2_sqrt = (float)sqrt(1.0 - pow(NN_ADAM_BETA2, t)),
+        .eps = (float)NN_ADAM_EPS,
+    };
+}
+
+/* Adam on net and, when target is not NULL, target's soft update from the new parameters, in
+ * one pass. The arrays are distinct (restrict), so the loops vectorise; every element sees the
+ * same operations in the same order as nn_adam_step then nn_soft_update, so results are equal. */
+static void adam_pass(nn_net *net, double lr, nn_net *target, double tau)
+{
+    adam_coef k = adam_begin(net, lr);
     size_t n = net->n_params;
-    double *restrict p = net->p, *restrict m = net->m, *restrict v = net->v;
-    const double *restrict g = net->g;
+    float *restrict p = net->p, *restrict m = net->m, *restrict v = net->v;
+    const float *restrict g = net->g;
     if (!target) {
         for (size_t i = 0; i < n; i++) {
-            m[i] = NN_ADAM_BETA1 * m[i] + (1.0 - NN_ADAM_BETA1) * g[i];
-            v[i] = NN_ADAM_BETA2 * v[i] + (1.0 - NN_ADAM_BETA2) * g[i] * g[i];
-            p[i] -= step * m[i] / (sqrt(v[i]) / bc2_sqrt + NN_ADAM_EPS);
+            m[i] = k.b1 * m[i] + k.c1 * g[i];
+            v[i] = k.b2 * v[i] + k.c2 * g[i] * g[i];
+            p[i] -= k.step * m[i] / (sqrtf(v[i]) / k.bc2_sqrt + k.eps);
         }
         return;
     }
-    double *restrict q = target->p;
+    float *restrict q = target->p;
+    float keep = (float)(1.0 - tau), take = (float)tau;
     for (size_t i = 0; i < n; i++) {
-        m[i] = NN_ADAM_BETA1 * m[i] + (1.0 - NN_ADAM_BETA1) * g[i];
-        v[i] = NN_ADAM_BETA2 * v[i] + (1.0 - NN_ADAM_BETA2) * g[i] * g[i];
-        p[i] -= step * m[i] / (sqrt(v[i]) / bc2_sqrt + NN_ADAM_EPS);
-        q[i] = q[i] * (1.0 - tau) + p[i] * tau;
+        m[i] = k.b1 * m[i] + k.c1 * g[i];
+        v[i] = k.b2 * v[i] + k.c2 * g[i] * g[i];
+        p[i] -= k.step * m[i] / (sqrtf(v[i]) / k.bc2_sqrt + k.eps);
+        q[i] = q[i] * keep + p[i] * take;
     }
 }
 
@@ -311,14 +352,15 @@ static void assert_same_shape(const nn_net *a, const nn_net *b)
 void nn_copy(nn_net *dst, const nn_net *src)
 {
     assert_same_shape(dst, src);
-    memcpy(dst->p, src->p, src->n_params * sizeof(double));
+    memcpy(dst->p, src->p, src->n_params * sizeof(float));
 }
 
 void nn_soft_update(nn_net *dst, const nn_net *src, double tau)
 {
     assert_same_shape(dst, src);
+    float keep = (float)(1.0 - tau), take = (float)tau;
     for (size_t i = 0; i < dst->n_params; i++)
-        dst->p[i] = dst->p[i] * (1.0 - tau) + src->p[i] * tau;
+        dst->p[i] = dst->p[i] * keep + src->p[i] * take;
 }
 
 void nn_adam_soft_step(nn_net *net, double lr, nn_net *target, double tau)
@@ -357,9 +399,9 @@ int nn_save(const nn_net *net, FILE *f, err *e)
         ERR_TRY(put(f, dims, sizeof dims[0], 2, e, "layer shape"));
     }
     ERR_TRY(put(f, &net->steps, sizeof net->steps, 1, e, "Adam step count"));
-    ERR_TRY(put(f, net->p, sizeof(double), net->n_params, e, "parameters"));
-    ERR_TRY(put(f, net->m, sizeof(double), net->n_params, e, "Adam first moments"));
-    ERR_TRY(put(f, net->v, sizeof(double), net->n_params, e, "Adam second moments"));
+    ERR_TRY(put(f, net->p, sizeof(float), net->n_params, e, "parameters"));
+    ERR_TRY(put(f, net->m, sizeof(float), net->n_params, e, "Adam first moments"));
+    ERR_TRY(put(f, net->v, sizeof(float), net->n_params, e, "Adam second moments"));
     return 0;
 }
 
@@ -406,9 +448,9 @@ nn_net *nn_load(FILE *f, err *e)
     nn_net *net = nn_create(n_layers, shapes);
     free(shapes);
     if (get(f, &net->steps, sizeof net->steps, 1, e, "Adam step count") < 0 ||
-        get(f, net->p, sizeof(double), net->n_params, e, "parameters") < 0 ||
-        get(f, net->m, sizeof(double), net->n_params, e, "Adam first moments") < 0 ||
-        get(f, net->v, sizeof(double), net->n_params, e, "Adam second moments") < 0) {
+        get(f, net->p, sizeof(float), net->n_params, e, "parameters") < 0 ||
+        get(f, net->m, sizeof(float), net->n_params, e, "Adam first moments") < 0 ||
+        get(f, net->v, sizeof(float), net->n_params, e, "Adam second moments") < 0) {
         nn_destroy(net);
         return NULL;
     }

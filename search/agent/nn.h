@@ -1,8 +1,9 @@
 /* nn: small dense networks for the precision search's DDPG agent -- layers y = W x + b over CBLAS
- * (OpenBLAS; see ddpg.h on bit-reproducibility), activations, backward passes, Adam, target
- * updates. Invariant: a net's parameters are one flat array, layer by layer W (out x in, row-major)
- * then b (out); gradients and both Adam moments share that layout. Batches are row-major, one
- * sample per row. */
+ * (OpenBLAS sgemm; see ddpg.h on bit-reproducibility), activations, backward passes, Adam, target
+ * updates, all in single precision (twice sgemm's rate and half the bytes of double; the agent's
+ * convergence tests pass alike). Invariant: a net's parameters are one flat float array, layer by
+ * layer W (out x in, row-major) then b (out); gradients and both Adam moments share that layout.
+ * Batches are row-major, one sample per row. */
 #ifndef XBARSIM_SEARCH_NN_H
 #define XBARSIM_SEARCH_NN_H
 
@@ -14,7 +15,8 @@
 
 #include "err.h"
 
-/* OpenBLAS's thread count: process-wide, for every later BLAS call of any net (n >= 1). */
+/* OpenBLAS's thread count: process-wide, for every later BLAS call of any net (n >= 1). With 1,
+ * OpenBLAS's idle worker threads are also stopped (a later count above 1 starts them again). */
 void nn_blas_set_threads(int n);
 int nn_blas_threads(void);
 
@@ -25,7 +27,7 @@ int nn_blas_threads(void);
 
 /* Checkpoint format: magic "XBNN" then a format version. */
 #define NN_FILE_MAGIC   UINT32_C(0x4e4e4258)
-#define NN_FILE_VERSION UINT32_C(1)
+#define NN_FILE_VERSION UINT32_C(2) /* 2: float arrays (1 held doubles) */
 
 /* Most layers, widest layer and most parameters a net (or a checkpoint) may have. */
 #define NN_MAX_LAYERS 64u
@@ -58,13 +60,13 @@ size_t nn_param_count(const nn_net *net);
 uint64_t nn_adam_steps(const nn_net *net);
 
 /* The flat arrays (layout in the file header); pointers stay valid until nn_destroy. */
-double *nn_params(nn_net *net);
-double *nn_grads(nn_net *net);
+float *nn_params(nn_net *net);
+float *nn_grads(nn_net *net);
 /* Views of one layer: W (out x in, row-major) and b (out), in the parameters or the gradients. */
-double *nn_weight(nn_net *net, unsigned layer);
-double *nn_bias(nn_net *net, unsigned layer);
-double *nn_grad_weight(nn_net *net, unsigned layer);
-double *nn_grad_bias(nn_net *net, unsigned layer);
+float *nn_weight(nn_net *net, unsigned layer);
+float *nn_bias(nn_net *net, unsigned layer);
+float *nn_grad_weight(nn_net *net, unsigned layer);
+float *nn_grad_bias(nn_net *net, unsigned layer);
 
 /* HAQ's (PyTorch's) initialisation, drawn from r in order layer by layer, W row-major then b:
  * W ~ U(-1/sqrt(in), 1/sqrt(in)) except the last layer's W ~ U(-final_w, final_w) (HAQ: 3e-3);
@@ -75,32 +77,34 @@ void nn_init(nn_net *net, gsl_rng *r, double final_w);
 
 /* y (n x out) = x (n x in) W^T + b, plus the previous y when accumulate is non-zero (the critic's
  * fc11(s) + fc12(a)). No activation. */
-void nn_dense_forward(const nn_net *net, unsigned layer, unsigned n, const double *x,
-                      int accumulate, double *y);
+void nn_dense_forward(const nn_net *net, unsigned layer, unsigned n, const float *x, int accumulate,
+                      float *y);
 /* Apply act in place to count values. */
-void nn_act_forward(nn_act act, size_t count, double *y);
+void nn_act_forward(nn_act act, size_t count, float *y);
 /* dy (in place, count values) becomes dL/dz from dL/dy, given the activation's output y:
  * ReLU y > 0 (gradient 0 at the kink, as PyTorch), sigmoid y (1 - y), identity unchanged. */
-void nn_act_backward(nn_act act, size_t count, const double *y, double *dy);
+void nn_act_backward(nn_act act, size_t count, const float *y, float *dy);
 /* Backward through a dense layer whose input was x (n x in) and whose pre-activation gradient is
  * dz (n x out): the layer's gradients grow by dW += dz^T x, db += column sums of dz; when dx is not
  * NULL it is overwritten with dL/dx = dz W (n x in). */
-void nn_dense_backward(nn_net *net, unsigned layer, unsigned n, const double *x, const double *dz,
-                       double *dx);
+void nn_dense_backward(nn_net *net, unsigned layer, unsigned n, const float *x, const float *dz,
+                       float *dx);
 /* dx (n x in) = dz W only; the gradients are untouched (backward through a net held fixed). */
-void nn_dense_backward_input(const nn_net *net, unsigned layer, unsigned n, const double *dz,
-                             double *dx);
+void nn_dense_backward_input(const nn_net *net, unsigned layer, unsigned n, const float *dz,
+                             float *dx);
 /* Set every gradient to 0. */
 void nn_zero_grad(nn_net *net);
 
 /* One Adam step on the accumulated gradients with step size lr, PyTorch's form:
  * t += 1; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
- * p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps). Gradients are left as they are. */
+ * p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), in float (lr / (1 - b1^t) and
+ * sqrt(1 - b2^t) worked out in double, then rounded). Gradients are left as they are. */
 void nn_adam_step(nn_net *net, double lr);
 
 /* dst's parameters = src's (same shapes; moments, step count and gradients of dst untouched). */
 void nn_copy(nn_net *dst, const nn_net *src);
-/* dst's parameters = dst (1 - tau) + src tau, elementwise in that order (HAQ's soft_update). */
+/* dst's parameters = dst (1 - tau) + src tau, elementwise in that order, with 1 - tau and tau
+ * rounded to float (HAQ's soft_update). */
 void nn_soft_update(nn_net *dst, const nn_net *src, double tau);
 
 /* nn_adam_step(net, lr) then nn_soft_update(target, net, tau), with the same results, in one
