@@ -539,6 +539,12 @@ static void print_summary(const summary *sm)
            "accuracy %.3f\n",
            total, log->t_agent_s, log->t_update_s, log->t_replicate_s, log->t_cost_s,
            log->t_accuracy_s);
+    if (log->acc_reused + log->acc_computed > 0)
+        printf("accuracy: %llu of %llu layer products reused from the previous evaluation "
+               "(%.1f %%)\n",
+               (unsigned long long)log->acc_reused,
+               (unsigned long long)(log->acc_reused + log->acc_computed),
+               100.0 * (double)log->acc_reused / (double)(log->acc_reused + log->acc_computed));
     if (sm->mc->keep_best)
         printf("best policy: %s\nbest copies: %s\n", sm->policy_path, sm->copies_path);
     else

@@ -150,6 +150,45 @@ void xbarfunc_params_from_arch(const arch *a, unsigned adc_bits, xbarfunc_adc_mo
     p->dev_stream = 0;
 }
 
+#define FNV_OFFSET 14695981039346656037ull /* FNV-1a 64-bit offset basis (Fowler, Noll, Vo) */
+#define FNV_PRIME  1099511628211ull        /* FNV-1a 64-bit prime */
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * FNV_PRIME;
+    return h;
+}
+
+#define FNV_FIELD(h, x) fnv(h, &(x), sizeof(x))
+
+uint64_t xbarfunc_params_digest(const xbarfunc_params *p)
+{
+    uint64_t h = FNV_OFFSET;
+    unsigned mapping = (unsigned)p->mapping, mode = (unsigned)p->adc_mode;
+    unsigned char absolute = p->dev.absolute;
+    h = FNV_FIELD(h, p->cell_bits);
+    h = FNV_FIELD(h, mapping);
+    h = FNV_FIELD(h, p->rows);
+    h = FNV_FIELD(h, p->rows_active);
+    h = FNV_FIELD(h, p->dac_bits);
+    h = FNV_FIELD(h, p->adc_bits);
+    h = FNV_FIELD(h, mode);
+    h = FNV_FIELD(h, p->cols);
+    h = FNV_FIELD(h, p->dev_stream);
+    const device_params *d = &p->dev;
+    h = FNV_FIELD(h, d->seed);
+    h = FNV_FIELD(h, d->sigma);
+    h = FNV_FIELD(h, absolute);
+    h = FNV_FIELD(h, d->n_sigma_levels);
+    h = fnv(h, d->sigma_per_level, d->n_sigma_levels * sizeof d->sigma_per_level[0]);
+    const double rest[] = {d->stuck_off,      d->stuck_on,   d->read_noise, d->drift_nu,
+                           d->drift_nu_sigma, d->drift_t0_s, d->time_s,     d->on_off_ratio,
+                           d->wire_ohm,       d->g_on_us};
+    return fnv(h, rest, sizeof rest);
+}
+
 static int bad_field(err *e, const char *field, unsigned found, const char *expected)
 {
     return err_set(e, ERR_INPUT, "xbarfunc: %s: found %u, expected %s", field, found, expected);

@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "fnet.h"
 #include "mem.h"
+#include "qcache.h"
 #include "quant.h"
 #include "train.h"
 #include "weights.h"
@@ -32,6 +33,7 @@ typedef struct functional {
     double ft_lr;
     uint64_t seed;
     xbarfunc_adc_mode mode;
+    qcache *cache; /* the last evaluation's products (NULL with QAT: the weights change) */
 } functional;
 
 static size_t calib_count(const functional *x)
@@ -94,13 +96,21 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
     int rc = quant_build(g, p, a, x->mode, clip, QUANT_CROSSBAR, &q, e);
     if (rc == 0) {
         size_t in = fnet_in_size(g);
+        uint64_t h0, m0, h1, m1;
+        qcache_counts(x->cache, &h0, &m0);
+        xbarfunc_params xp; /* the chip: arch and device sample, ADC mode */
+        xbarfunc_params_from_arch(a, 0, x->mode, &xp);
+        quant_use_cache(&q, x->cache, xbarfunc_params_digest(&xp));
         double acc = quant_accuracy(&q, x->tr.x + x->n_fit * in, x->tr.y + x->n_fit, x->holdout);
+        qcache_counts(x->cache, &h1, &m1);
         *out = (acc_result){.accuracy = acc, .reference = x->reference, .estimate = false};
         snprintf(out->note, sizeof out->note,
                  "functional: %zu hold-out images, ADC %s, %llu clipped conversions, QAT %u "
                  "epoch(s)",
                  x->holdout, xbarfunc_adc_mode_name(x->mode), (unsigned long long)q.clipped,
                  x->ft_epochs);
+        out->reused = h1 - h0;
+        out->computed = m1 - m0;
         quant_fini(&q);
     }
     if (g != x->f) {
@@ -115,6 +125,7 @@ static void functional_destroy(acc_backend *b)
 {
     functional *x = (functional *)b;
     fnet_destroy(x->f);
+    qcache_destroy(x->cache);
     dataset_fini(&x->tr);
     free(x->clip);
     free(x);
@@ -191,6 +202,8 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
         functional_destroy(&x->base);
         return rc;
     }
+    if (x->ft_epochs == 0)
+        x->cache = qcache_create(c->net);
     x->clip = mem_calloc(c->net->n_xbar ? c->net->n_xbar : 1, sizeof *x->clip, "calibration");
     quant_calibrate(x->f, x->tr.x, calib_count(x), x->clip);
     size_t in = fnet_in_size(x->f);

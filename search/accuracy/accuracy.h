@@ -144,6 +144,8 @@ typedef struct acc_result {
     bool estimate;             /* true for the proxy: whatever shows accuracy must say "estimate" */
     double seconds;            /* wall time of the evaluation, s */
     char note[ACC_NOTE_BYTES]; /* short remark: model figures, the command's stderr tail */
+    uint64_t reused;           /* layer products served from the functional cache, count */
+    uint64_t computed;         /* layer products computed (functional; else 0), count */
 } acc_result;
 
 typedef struct acc_proxy_config {

@@ -93,6 +93,14 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
     quant_layer *l = &q->l[k];
     assert(r == l->r && n == l->n && groups == l->g);
     size_t G = groups;
+    if (k == 0) /* fnet runs the crossbar layers in order: layer 0 begins every pass */
+        q->pass++;
+    assert(q->pass > 0);
+    uint64_t before = q->clipped, clipped;
+    if (q->cache && qcache_get(q->cache, k, q->pass - 1, y, G * v * n, &clipped)) {
+        q->clipped += clipped;
+        return;
+    }
     q->xi = grow(q->xi, &q->xi_cap, G * v * r, sizeof *q->xi, "quantised inputs");
     q->yi = grow(q->yi, &q->yi_cap, G * v * n, sizeof *q->yi, "integer products");
     int32_t lo, hi;
@@ -109,6 +117,8 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
     double scale = (double)l->w_step * (double)l->in_step;
     for (size_t i = 0; i < G * v * n; i++)
         y[i] = (float)((double)q->yi[i] * scale);
+    if (q->cache)
+        qcache_put(q->cache, k, q->pass - 1, y, G * v * n, q->clipped - before);
 }
 
 static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xbarfunc_adc_mode mode,
@@ -214,8 +224,27 @@ void quant_fini(quant_net *q)
     memset(q, 0, sizeof *q);
 }
 
+void quant_use_cache(quant_net *q, qcache *c, uint64_t chip)
+{
+    assert(!c || q->path == QUANT_CROSSBAR || q->path == QUANT_SLICED);
+    q->cache = c;
+    if (!c)
+        return;
+    uint64_t *key = mem_alloc((q->n ? q->n : 1) * sizeof *key, "layer keys");
+    for (unsigned k = 0; k < q->n; k++) {
+        const quant_layer *l = &q->l[k];
+        uint32_t step;
+        memcpy(&step, &l->in_step, sizeof step);
+        key[k] = (uint64_t)l->wb | (uint64_t)l->ab << 8 | (uint64_t)l->adc << 16 |
+                 (uint64_t)l->in_signed << 24 | (uint64_t)step << 32;
+    }
+    qcache_begin(c, key, chip);
+    free(key);
+}
+
 static void attach(quant_net *q)
 {
+    q->pass = 0;
     fnet_set_matmul(q->f, q->path == QUANT_FLOAT ? NULL : product, q);
 }
 

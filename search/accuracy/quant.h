@@ -35,6 +35,7 @@
 #include "err.h"
 #include "fnet.h"
 #include "policy.h"
+#include "qcache.h"
 #include "xbarfunc.h"
 
 #define QUANT_CALIB_IMAGES 1000 /* calibration images (first of the training set), count */
@@ -72,6 +73,8 @@ typedef struct quant_net {
     int32_t *xp;      /* scratch: a packed tile's inputs */
     int64_t *yp;      /* scratch: a packed tile's outputs */
     size_t xi_cap, yi_cap, xp_cap, yp_cap;
+    qcache *cache; /* borrowed; NULL: every product computed */
+    size_t pass;   /* forward passes begun since the evaluation started, count */
 } quant_net;
 
 /* The largest |input| of every crossbar layer of f (clip[0 .. n_xbar-1]) over the count images
@@ -86,6 +89,12 @@ int quant_build(fnet *f, const policy *p, const arch *a, xbarfunc_adc_mode mode,
                 quant_path path, quant_net *q, err *e);
 void quant_fini(quant_net *q);
 
+/* From now on, q's crossbar products are looked up in c (borrowed; NULL: none) and stored there,
+ * the layers keyed by their bits and input steps, `chip` digesting all else they depend on (arch,
+ * device sample, ADC mode: xbarfunc_params_digest; qcache_begin). Only for a
+ * crossbar path whose weights and calibration are those of every evaluation sharing c (no QAT),
+ * and evaluations that forward the same images in the same passes. */
+void quant_use_cache(quant_net *q, qcache *c, uint64_t chip);
 /* Logits of the B images x through q (B x fnet_out_size into out). Adds to q->clipped. */
 void quant_forward(quant_net *q, const float *x, size_t B, float *out);
 /* Accuracy through q on n images, fraction. Adds to q->clipped. */
