@@ -137,6 +137,20 @@ START_TEST(test_quant_quantisers_by_hand)
     ck_assert_int_eq(fnet_quantize(9.0f, 0.5f, -3, 3), 3);  /* clamped */
     ck_assert_int_eq(fnet_quantize(-9.0f, 0.5f, 0, 15), 0); /* unsigned: no negatives */
     ck_assert_int_eq(fnet_quantize(NAN, 0.5f, -3, 3), -3);
+    /* against the library's rintf, clamped: every quarter in +-2^13, the halves near 2^22 where
+     * the fast rounding hands over to rintf, and levels up to 2^30 */
+    const int32_t big = 1 << 30;
+    for (int32_t k = -(1 << 15); k <= 1 << 15; k++) {
+        float t = (float)k / 4.0f;
+        int32_t r = (int32_t)rintf(t);
+        ck_assert_int_eq(fnet_quantize(t, 1.0f, -100, 100), r < -100 ? -100 : r > 100 ? 100 : r);
+        ck_assert_int_eq(fnet_quantize(t * 3.0f, 3.0f, -big, big), (int32_t)rintf(t * 3.0f / 3.0f));
+    }
+    for (int32_t k = -4; k <= 4; k++) {
+        float t = 0x1p22f + (float)k * 0.5f;
+        ck_assert_int_eq(fnet_quantize(t, 1.0f, -big, big), (int32_t)rintf(t));
+        ck_assert_int_eq(fnet_quantize(-t, 1.0f, -big, big), (int32_t)rintf(-t));
+    }
 }
 END_TEST
 

@@ -66,6 +66,7 @@ struct fnet {
     float *ybuf;    /* cap * max(p n) */
     float *dcols;   /* cap * max(p r) */
     fnet_matmul_fn mm;
+    fnet_reuse_fn reuse;
     void *mm_ctx;
     fnet_fq *fq; /* nx entries, or NULL */
 };
@@ -422,9 +423,11 @@ const float *fnet_xbar_input(const fnet *f, unsigned k, size_t *v)
     return f->cols[f->xl[k]];
 }
 
-void fnet_set_matmul(fnet *f, fnet_matmul_fn m, void *ctx)
+void fnet_set_matmul(fnet *f, fnet_matmul_fn m, fnet_reuse_fn r, void *ctx)
 {
+    assert(m || !r);
     f->mm = m;
+    f->reuse = r;
     f->mm_ctx = ctx;
 }
 
@@ -452,16 +455,6 @@ float fnet_weight_step(const float *w, size_t count, unsigned wb)
     for (size_t i = 0; i < count; i++)
         m = fabsf(w[i]) > m ? fabsf(w[i]) : m;
     return m > 0.0f ? m / (float)((1u << (wb - 1)) - 1u) : 1.0f;
-}
-
-int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi)
-{
-    float q = rintf(x / step); /* round half to even, as PyTorch's torch.round */
-    if (!(q >= (float)lo))
-        return lo; /* also NaN */
-    if (q > (float)hi)
-        return hi;
-    return (int32_t)q;
 }
 
 void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi)
@@ -639,7 +632,8 @@ static void forward_bn(fnet *f, unsigned i, size_t B)
     }
 }
 
-static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
+/* Layer i's product of the B samples in into f->ybuf: lowered, fake-quantised, multiplied. */
+static void product(fnet *f, unsigned i, const float *in, size_t B)
 {
     layer *L = &f->L[i];
     size_t V = B * L->p, G = L->g;
@@ -660,6 +654,14 @@ static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
                         blas_int(L->r), 1.0f, X + g * V * L->r, blas_int(L->r), W + g * L->n * L->r,
                         blas_int(L->r), 0.0f, f->ybuf + g * V * L->n, blas_int(L->n));
+}
+
+static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
+{
+    layer *L = &f->L[i];
+    size_t V = B * L->p, G = L->g;
+    if (!f->reuse || !f->reuse(f->mm_ctx, (unsigned)L->xbar, V, L->n, G, f->ybuf))
+        product(f, i, in, B);
     const float *bias = f->p + L->b_off;
     float *out = f->act[i];
 #pragma omp parallel for schedule(static)

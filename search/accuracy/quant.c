@@ -93,14 +93,8 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
     quant_layer *l = &q->l[k];
     assert(r == l->r && n == l->n && groups == l->g);
     size_t G = groups;
-    if (k == 0) /* fnet runs the crossbar layers in order: layer 0 begins every pass */
-        q->pass++;
     assert(q->pass > 0);
-    uint64_t before = q->clipped, clipped;
-    if (q->cache && qcache_get(q->cache, k, q->pass - 1, y, G * v * n, &clipped)) {
-        q->clipped += clipped;
-        return;
-    }
+    uint64_t before = q->clipped;
     q->xi = grow(q->xi, &q->xi_cap, G * v * r, sizeof *q->xi, "quantised inputs");
     q->yi = grow(q->yi, &q->yi_cap, G * v * n, sizeof *q->yi, "integer products");
     int32_t lo, hi;
@@ -119,6 +113,20 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
         y[i] = (float)((double)q->yi[i] * scale);
     if (q->cache)
         qcache_put(q->cache, k, q->pass - 1, y, G * v * n, q->clipped - before);
+}
+
+/* fnet's reuse hook: counts the passes and serves layer k's product from the cache if it has it. */
+static bool reuse(void *ctx, unsigned k, size_t v, size_t n, size_t groups, float *y)
+{
+    quant_net *q = ctx;
+    if (k == 0) /* fnet runs the crossbar layers in order: layer 0 begins every pass */
+        q->pass++;
+    assert(q->pass > 0);
+    uint64_t clipped;
+    if (!q->cache || !qcache_get(q->cache, k, q->pass - 1, y, groups * v * n, &clipped))
+        return false;
+    q->clipped += clipped;
+    return true;
 }
 
 static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xbarfunc_adc_mode mode,
@@ -245,14 +253,15 @@ void quant_use_cache(quant_net *q, qcache *c, uint64_t chip)
 static void attach(quant_net *q)
 {
     q->pass = 0;
-    fnet_set_matmul(q->f, q->path == QUANT_FLOAT ? NULL : product, q);
+    bool fl = q->path == QUANT_FLOAT;
+    fnet_set_matmul(q->f, fl ? NULL : product, fl ? NULL : reuse, q);
 }
 
 void quant_forward(quant_net *q, const float *x, size_t B, float *out)
 {
     attach(q);
     fnet_forward(q->f, x, B);
-    fnet_set_matmul(q->f, NULL, NULL);
+    fnet_set_matmul(q->f, NULL, NULL, NULL);
     memcpy(out, fnet_output(q->f), B * fnet_out_size(q->f) * sizeof *out);
 }
 
@@ -260,7 +269,7 @@ double quant_accuracy(quant_net *q, const float *x, const uint8_t *y, size_t n)
 {
     attach(q);
     double acc = train_accuracy(q->f, x, y, n);
-    fnet_set_matmul(q->f, NULL, NULL);
+    fnet_set_matmul(q->f, NULL, NULL, NULL);
     return acc;
 }
 
