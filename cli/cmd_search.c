@@ -30,7 +30,8 @@ typedef struct opts {
     const char *config, *net, *out, *command, *objective, *tile_budget, *weights, *data;
     int mode, accuracy, budget_kind, agent, adc_mode; /* by their registries; -1: unset */
     int fix_ends, cell_aligned;                       /* -1: the mode's default */
-    long long holdout, finetune_epochs, finetune_images;
+    long long holdout, finetune_epochs, finetune_images, device_samples;
+    double device_quantile; /* fraction; -1: the chips' mean */
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
         checkpoint_every, threads;
     double budget, timeout_s, budget_start, reference;
@@ -83,6 +84,14 @@ static const opt_spec search_table[] = {
             "before the hold-out)"),
     OPT_ENUM("--adc-mode", adc_mode_names, opts, adc_mode,
              "functional: saturate (default, Huang et al.), drop_lsb or ideal"),
+    OPT_INT("--device-samples", "K", opts, device_samples, 0, 100000,
+            "functional: measure every policy on K chips sampled from\n"
+            "arch.tiles.device (device seeds S x 1000003 + 1..K from --seed S);\n"
+            "the reward's accuracy is their mean (default 0: the arch's one chip)"),
+    OPT_REAL("--device-quantile", "Q", opts, device_quantile, 0.0, 1.0,
+             "functional, with --device-samples: the reward's accuracy is the\n"
+             "Q quantile over the chips instead of their mean (0: the worst chip;\n"
+             "0.1: the chip a tenth of the way up; linear between chips)"),
     OPT_REAL("--reference", "F", opts, reference, 1e-9, 1.0,
              "the reference (full-precision) accuracy, fraction. external: else\n"
              "the command must report it as \"reference\" in its result JSON;\n"
@@ -236,7 +245,10 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
         .finetune_images = (unsigned)o->finetune_images,
         .adc_mode =
             o->adc_mode >= 0 ? xbarfunc_adc_mode_name((xbarfunc_adc_mode)o->adc_mode) : NULL,
-        .seed = o->seed >= 0 ? (uint64_t)o->seed : 1};
+        .seed = o->seed >= 0 ? (uint64_t)o->seed : 1,
+        .device_samples = (unsigned)o->device_samples,
+        .device_by_quantile = o->device_quantile >= 0.0,
+        .device_quantile = o->device_quantile};
     return acc_create(k, &c, out, e);
 }
 
@@ -635,6 +647,7 @@ int cmd_search(int argc, char **argv)
               .hidden = -1,
               .checkpoint_every = -1,
               .min_accuracy = -1,
+              .device_quantile = -1,
               .out = "traces/search.h5"};
     int prc = opt_parse_arg(&search_command, argc, argv, &o, &o.config);
     if (prc != OPT_GO)

@@ -186,7 +186,7 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
     double sum = 0.0, sum2 = 0.0, lo = 1.0;
     int rc = 0;
     for (long long k = 1; rc == 0 && k <= o->device_samples; k++) {
-        chip.tiles.device.seed = (uint64_t)o->seed * UINT64_C(1000003) + (uint64_t)k;
+        chip.tiles.device.seed = device_chip_seed((uint64_t)o->seed, (uint64_t)k);
         quant_net q;
         double t0 = wallclock_s();
         rc = quant_build(f, p, &chip, mode, clip, QUANT_CROSSBAR, &q, e);

@@ -96,6 +96,12 @@ est=$($py -c "
 import h5py; e = h5py.File('fs.h5')['/search/episodes'][()]
 print(int(e['estimate'].max()), int(e['failed'].max()), len(e), 0.5 < e['reference'][0] < 1)")
 expect "functional measured" 0 '^0 0 3 True$' -- echo "$est"
+expect "functional search, two chips" 0 'accuracy .*% \(reference' -- "$bin" search "$lrmp" \
+    --net mlp-fmnist --mode lrmp --episodes 2 --warmup 2 --hidden 16 --accuracy functional \
+    --weights mlp.h5 --holdout 100 --device-samples 2 --device-quantile 0 -o fs2.h5
+expect "quantile without chips" 2 'expected a fraction in 0..1 with device samples >= 1' -- \
+    "$bin" search "$lrmp" --net mlp-fmnist --mode lrmp --episodes 2 --accuracy functional \
+    --weights mlp.h5 --holdout 100 --device-quantile 0.1 -o fs3.h5
 
 # Bad input: exit 2, saying where and what.
 expect "unknown net" 2 'configs/net/nope.cfg' -- "$bin" train --net nope --epochs 0
