@@ -24,3 +24,16 @@ chips_point() {
     # "device samples = K: mean M %, std S %, min L %"
     sed 's/.*mean \([0-9.]*\) %, std \([0-9.]*\) %, min \([0-9.]*\) %.*/\1,\2,\3/' <<<"$line"
 }
+
+# chips_study NAME XCOL CHIPS [WEIGHTS]: set up a device study's run: weights (default
+# traces/resnet8-fmnist.h5), chips ($CHIPS, else CHIPS), images ($TEST_IMAGES, else 500), the
+# folder out=traces/examples/NAME and csv=$out/NAME.csv with its header (policy,XCOL,chips,...).
+chips_study() {
+    weights=${4:-traces/resnet8-fmnist.h5}
+    chips=${CHIPS:-$3}
+    images=${TEST_IMAGES:-500}
+    out=traces/examples/$1
+    mkdir -p "$out"
+    csv=$out/$1.csv
+    echo "policy,$2,chips,mean_pct,std_pct,min_pct" >"$csv"
+}

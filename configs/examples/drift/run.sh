@@ -15,13 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=configs/examples/lib.sh
 . "$here/../lib.sh"
-weights=${1:-traces/resnet8-fmnist.h5}
-chips=${CHIPS:-3}
-images=${TEST_IMAGES:-500}
-out=traces/examples/drift
-mkdir -p "$out"
-csv=$out/drift.csv
-echo "policy,time_s,chips,mean_pct,std_pct,min_pct" >"$csv"
+chips_study drift time_s 3 "${1:-}"
 for b in ${POLICIES:-8 6 4}; do
     for t in ${TIMES:-1 100 1e4 1e6 1e7 1e8 3.156e8}; do
         m=$(chips_point "$weights" "$b" "$images" "$chips" drift_nu=0.06 drift_nu_sigma=0.02 \

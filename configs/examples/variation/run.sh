@@ -13,13 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=configs/examples/lib.sh
 . "$here/../lib.sh"
-weights=${1:-traces/resnet8-fmnist.h5}
-chips=${CHIPS:-10}
-images=${TEST_IMAGES:-500}
-out=traces/examples/variation
-mkdir -p "$out"
-csv=$out/variation.csv
-echo "policy,sigma_pct,chips,mean_pct,std_pct,min_pct" >"$csv"
+chips_study variation sigma_pct 10 "${1:-}"
 for b in ${POLICIES:-8 6 4}; do
     for s in ${SIGMAS:-0 0.02 0.05 0.1 0.15 0.2}; do
         m=$(chips_point "$weights" "$b" "$images" "$chips" "variation_sigma=$s")
