@@ -903,6 +903,13 @@ static uint64_t forward_analog(const xbarfunc_layer *L, const int32_t *x, size_t
     return clips;
 }
 
+/* llrint(v) without the library call where |v| < 2^51: adding and subtracting 1.5 x 2^52 rounds
+ * to an integer, half to even, in the default rounding mode; beyond, llrint itself. */
+static inline int64_t round_i64(double v)
+{
+    return fabs(v) < 0x1p51 ? (int64_t)((v + 0x1.8p52) - 0x1.8p52) : (int64_t)llrint(v);
+}
+
 /* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. */
 static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t *x, size_t B,
                          int64_t *y)
@@ -917,7 +924,7 @@ static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
                     (int)R, W, (int)N, 0.0, yd, (int)N);
         for (size_t i = 0; i < nb * N; i++)
-            y[b0 * N + i] = (int64_t)llrint(yd[i]);
+            y[b0 * N + i] = round_i64(yd[i]);
     }
     free(xd);
     free(yd);

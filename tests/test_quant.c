@@ -146,6 +146,15 @@ START_TEST(test_quant_quantisers_by_hand)
         ck_assert_int_eq(fnet_quantize(t, 1.0f, -100, 100), r < -100 ? -100 : r > 100 ? 100 : r);
         ck_assert_int_eq(fnet_quantize(t * 3.0f, 3.0f, -big, big), (int32_t)rintf(t * 3.0f / 3.0f));
     }
+    /* the array form, the same values: quarters, halves and far beyond the levels */
+    float xs[64];
+    int32_t got[64];
+    for (int k = 0; k < 64; k++)
+        xs[k] = k < 48 ? (float)(k - 24) * 0.25f : (k % 2 ? -1.0f : 1.0f) * 0x1p20f * (float)k;
+    xs[63] = NAN;
+    fnet_quantize_array(xs, 64, 0.5f, -7, 7, got);
+    for (int k = 0; k < 64; k++)
+        ck_assert_int_eq(got[k], fnet_quantize(xs[k], 0.5f, -7, 7));
     for (int32_t k = -4; k <= 4; k++) {
         float t = 0x1p22f + (float)k * 0.5f;
         ck_assert_int_eq(fnet_quantize(t, 1.0f, -big, big), (int32_t)rintf(t));

@@ -457,6 +457,24 @@ float fnet_weight_step(const float *w, size_t count, unsigned wb)
     return m > 0.0f ? m / (float)((1u << (wb - 1)) - 1u) : 1.0f;
 }
 
+/* With |lo|, |hi| < 2^22 the fast rounding needs no rintf fallback: where |t| >= 2^22 its result
+ * stays beyond the levels (or is NaN) and the clamp gives what rintf's would. The clamps are
+ * written as selects so NaN goes to lo, as in fnet_quantize. */
+void fnet_quantize_array(const float *x, size_t count, float step, int32_t lo, int32_t hi,
+                         int32_t *out)
+{
+    assert(lo > -(1 << 22) && hi < (1 << 22));
+    const float lof = (float)lo, hif = (float)hi;
+#pragma omp parallel for schedule(static) firstprivate(step, lof, hif)
+    for (size_t i = 0; i < count; i++) {
+        float t = x[i] / step;
+        float q = (t + 0x1.8p23f) - 0x1.8p23f;
+        q = q >= lof ? q : lof;
+        q = q <= hif ? q : hif;
+        out[i] = (int32_t)q;
+    }
+}
+
 void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi)
 {
     assert(ab >= 1 && ab <= 30);
@@ -510,16 +528,24 @@ static void lower(const layer *L, const float *in, size_t B, unsigned c0, float 
         for (unsigned oy = 0; oy < OH; oy++)
             for (unsigned ox = 0; ox < OW; ox++) {
                 float *row = X + ((b * OH + oy) * OW + ox) * L->r;
-                size_t k = 0;
+                long ix0 = (long)ox * L->sw - (long)L->pw;
+                bool inside = ix0 >= 0 && ix0 + (long)L->kw <= (long)W; /* no column padding */
                 for (unsigned c = 0; c < C; c++)
-                    for (unsigned ki = 0; ki < L->kh; ki++) {
+                    for (unsigned ki = 0; ki < L->kh; ki++, row += L->kw) {
                         long iy = (long)oy * L->sh - (long)L->ph + ki;
-                        for (unsigned kj = 0; kj < L->kw; kj++, k++) {
-                            long ix = (long)ox * L->sw - (long)L->pw + kj;
-                            row[k] = iy >= 0 && iy < H && ix >= 0 && ix < W
-                                         ? s[((size_t)c * H + (size_t)iy) * W + (size_t)ix]
-                                         : 0.0f;
+                        if (iy < 0 || iy >= H) {
+                            memset(row, 0, L->kw * sizeof *row);
+                            continue;
                         }
+                        const float *src = s + ((size_t)c * H + (size_t)iy) * W;
+                        if (inside)
+                            for (unsigned kj = 0; kj < L->kw; kj++)
+                                row[kj] = src[ix0 + kj];
+                        else
+                            for (unsigned kj = 0; kj < L->kw; kj++) {
+                                long ix = ix0 + kj;
+                                row[kj] = ix >= 0 && ix < W ? src[ix] : 0.0f;
+                            }
                     }
             }
     }

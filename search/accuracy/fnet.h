@@ -136,6 +136,10 @@ static inline int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi)
         return hi;
     return (int32_t)q;
 }
+/* out[i] = fnet_quantize(x[i], step, lo, hi) for i < count, the same values, in a loop the
+ * compiler vectorises (OpenMP over i); the levels must lie within +-2^22 (ab <= 22 bits). */
+void fnet_quantize_array(const float *x, size_t count, float step, int32_t lo, int32_t hi,
+                         int32_t *out);
 /* Activation levels at ab bits: unsigned 0 .. 2^ab - 1, signed -(2^(ab-1) - 1) .. 2^(ab-1) - 1. */
 void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi);
 

@@ -99,9 +99,7 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
     q->yi = grow(q->yi, &q->yi_cap, G * v * n, sizeof *q->yi, "integer products");
     int32_t lo, hi;
     fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < G * v * r; i++)
-        q->xi[i] = fnet_quantize(x[i], l->in_step, lo, hi);
+    fnet_quantize_array(x, G * v * r, l->in_step, lo, hi, q->xi);
     if (q->path == QUANT_INTEGER)
         for (size_t g = 0; g < G; g++)
             quant_int_gemm(q->xi + g * v * r, l->wq + g * r * n, v, r, n, q->yi + g * v * n);
