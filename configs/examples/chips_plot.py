@@ -1,5 +1,6 @@
 """Plot a device study's CSV (columns policy, X, chips, mean_pct, std_pct, min_pct): test
-accuracy against X, one line per policy, error bars +-1 standard deviation over the chips.
+accuracy against X, one line per policy (B: uniform B/B; "B+QAT": after QAT fine-tuning), error
+bars +-1 standard deviation over the chips.
 Usage: chips_plot.py CSV PNG X XLABEL TITLE [log]  (log: X on a log axis)."""
 import sys
 
@@ -14,7 +15,9 @@ logx = len(sys.argv) > 6 and sys.argv[6] == "log"
 d = pd.read_csv(csv)
 fig, ax = plt.subplots(figsize=(6, 4))
 for b, g in d.groupby("policy", sort=False):
-    ax.errorbar(g[x], g["mean_pct"], yerr=g["std_pct"], capsize=3, marker="o", label=f"{b}/{b}")
+    bits, _, qat = str(b).partition("+")
+    label = f"{bits}/{bits}" + (f" + {qat}" if qat else "")
+    ax.errorbar(g[x], g["mean_pct"], yerr=g["std_pct"], capsize=3, marker="o", label=label)
 if logx:
     ax.set_xscale("log")
 ax.set_xlabel(xlabel)
