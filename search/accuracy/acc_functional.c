@@ -37,11 +37,12 @@ typedef struct functional {
     double ft_lr;
     uint64_t seed;
     xbarfunc_adc_mode mode;
-    unsigned chips;  /* device samples, count; 0: the arch's own chip */
-    double quantile; /* statistic over chips: < 0 mean, else this quantile */
-    qcache **cache;  /* per chip (1 when chips is 0): the last evaluation's products; entries
-                        NULL with QAT (the weights change) */
-    double *accs;    /* scratch: accuracy per chip, fraction */
+    unsigned chips;        /* device samples, count; 0: the arch's own chip */
+    double quantile;       /* statistic over chips: < 0 mean, else this quantile */
+    qcache **cache;        /* per chip (1 when chips is 0): the last evaluation's products; entries
+                              NULL with QAT (the weights change) */
+    double *accs;          /* scratch: accuracy per chip, fraction */
+    quant_scratch scratch; /* the integer products' buffers, kept across evaluations */
 } functional;
 
 static size_t calib_count(const functional *x)
@@ -93,11 +94,12 @@ static void counts(const functional *x, uint64_t *hits, uint64_t *misses)
 
 /* The hold-out accuracy of g under p on chip a through cache c (NULL: none); adds the clipped
  * conversions to *clipped. */
-static int measure(const functional *x, fnet *g, const float *clip, const policy *p, const arch *a,
+static int measure(functional *x, fnet *g, const float *clip, const policy *p, const arch *a,
                    qcache *c, double *acc, uint64_t *clipped, err *e)
 {
     quant_net q;
     ERR_TRY(quant_build(g, p, a, x->mode, clip, QUANT_CROSSBAR, &q, e));
+    quant_use_scratch(&q, &x->scratch);
     xbarfunc_params xp; /* the chip: arch and device sample, ADC mode */
     xbarfunc_params_from_arch(a, 0, x->mode, &xp);
     quant_use_cache(&q, c, xbarfunc_params_digest(&xp));
@@ -180,6 +182,7 @@ static void functional_destroy(acc_backend *b)
         qcache_destroy(x->cache[k]);
     free(x->cache);
     free(x->accs);
+    quant_scratch_fini(&x->scratch);
     dataset_fini(&x->tr);
     free(x->clip);
     free(x);

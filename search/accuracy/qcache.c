@@ -12,9 +12,11 @@
 #include "mem.h"
 
 typedef struct entry {
-    float *y;         /* the product; owned */
-    size_t count;     /* floats, count */
+    float *y;         /* the product; owned, kept when the entry is dropped for reuse */
+    size_t count;     /* floats of the product, count */
+    size_t cap;       /* floats allocated, count */
     uint64_t clipped; /* conversions that clipped, count */
+    bool valid;       /* y holds the product of the slot's key */
 } entry;
 
 typedef struct slot {
@@ -71,12 +73,11 @@ qcache *qcache_create(const network *n)
     return c;
 }
 
+/* Drop the slot's entries, keeping their memory for the next key's products. */
 static void slot_clear(slot *s)
 {
-    for (size_t p = 0; p < s->n_passes; p++) {
-        free(s->e[p].y);
-        s->e[p] = (entry){0};
-    }
+    for (size_t p = 0; p < s->n_passes; p++)
+        s->e[p].valid = false;
     s->valid = false;
 }
 
@@ -85,7 +86,8 @@ void qcache_destroy(qcache *c)
     if (!c)
         return;
     for (unsigned k = 0; k < c->n; k++) {
-        slot_clear(&c->s[k]);
+        for (size_t p = 0; p < c->s[k].n_passes; p++)
+            free(c->s[k].e[p].y);
         free(c->s[k].e);
         free(c->s[k].key);
     }
@@ -114,7 +116,7 @@ bool qcache_get(qcache *c, unsigned k, size_t pass, float *y, size_t count, uint
 {
     assert(k < c->n);
     const slot *s = &c->s[k];
-    if (pass >= s->n_passes || !s->e[pass].y) {
+    if (pass >= s->n_passes || !s->e[pass].valid) {
         c->misses++;
         return false;
     }
@@ -136,11 +138,15 @@ void qcache_put(qcache *c, unsigned k, size_t pass, const float *y, size_t count
         s->n_passes = m;
     }
     entry *en = &s->e[pass];
-    free(en->y);
-    en->y = mem_alloc(count * sizeof *en->y, "cached product");
+    if (en->cap < count) {
+        free(en->y);
+        en->y = mem_alloc(count * sizeof *en->y, "cached product");
+        en->cap = count;
+    }
     memcpy(en->y, y, count * sizeof *y);
     en->count = count;
     en->clipped = clipped;
+    en->valid = true;
 }
 
 void qcache_counts(const qcache *c, uint64_t *hits, uint64_t *misses)
