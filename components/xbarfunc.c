@@ -910,24 +910,34 @@ static inline int64_t round_i64(double v)
     return fabs(v) < 0x1p51 ? (int64_t)((v + 0x1.8p52) - 0x1.8p52) : (int64_t)llrint(v);
 }
 
-/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. */
+/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. The blocks are
+ * shared among the OpenMP threads, each calling a one-thread dgemm: BLAS's own threads would
+ * busy-wait (sched_yield) on cores the OpenMP threads need. Every element is the same dgemm's
+ * dot product of its block whichever thread runs it, so y does not depend on the thread count. */
 static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t *x, size_t B,
                          int64_t *y)
 {
-    size_t R = L->R, N = L->N;
-    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
-    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc GEMM outputs");
-    for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
-        size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
-        for (size_t i = 0; i < nb * R; i++)
-            xd[i] = (double)x[b0 * R + i];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
-                    (int)R, W, (int)N, 0.0, yd, (int)N);
-        for (size_t i = 0; i < nb * N; i++)
-            y[b0 * N + i] = round_i64(yd[i]);
+    size_t R = L->R, N = L->N, nblocks = (B + GEMM_BLOCK - 1) / GEMM_BLOCK;
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel
+    {
+        double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
+        double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc GEMM outputs");
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < nblocks; k++) {
+            size_t b0 = k * GEMM_BLOCK, nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
+            for (size_t i = 0; i < nb * R; i++)
+                xd[i] = (double)x[b0 * R + i];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
+                        (int)R, W, (int)N, 0.0, yd, (int)N);
+            for (size_t i = 0; i < nb * N; i++)
+                y[b0 * N + i] = round_i64(yd[i]);
+        }
+        free(xd);
+        free(yd);
     }
-    free(xd);
-    free(yd);
+    openblas_set_num_threads(blas);
 }
 
 /* Device effects, linear case: y = rint(x W_eff). */
