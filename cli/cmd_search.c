@@ -135,7 +135,9 @@ static const opt_spec search_table[] = {
             "search, bit for bit"),
     OPT_INT("--threads", "N", opts, threads, 1, 256,
             "OpenBLAS threads of the agent's updates and OpenMP threads of\n"
-            "the functional backend (default 1)"),
+            "the functional backend (default 1); with --accuracy functional\n"
+            "the threads are the backend's and the agent keeps one (its small\n"
+            "products would busy-wait on the cores the backend needs)"),
     OPT_STR("-o", "FILE.h5", opts, out,
             "output (default traces/search.h5); the best policy and copies\n"
             "go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
@@ -683,8 +685,8 @@ int cmd_search(int argc, char **argv)
         so.ddpg.warmup = (unsigned)o.warmup;
     if (o.hidden > 0)
         so.ddpg.hidden1 = so.ddpg.hidden2 = (unsigned)o.hidden;
-    if (o.threads > 0)
-        so.ddpg.blas_threads = (int)o.threads;
+    if (o.threads > 0) /* functional: the threads are the model's; BLAS's would busy-wait */
+        so.ddpg.blas_threads = o.accuracy == ACC_BACKEND_FUNCTIONAL ? 1 : (int)o.threads;
     if (o.checkpoint_every >= 0)
         so.checkpoint_every = (unsigned)o.checkpoint_every;
     so.stop_on_failure = o.stop_on_failure;
