@@ -98,6 +98,9 @@ else
 fi
 echo
 search_args --net $net --mode lrmp --episodes 600 --holdout 1000 --threads 2 -- "$@"
+# Idle OpenMP threads sleep instead of spinning: on a shared machine a spinning thread takes the
+# core its partner needs (override by setting OMP_WAIT_POLICY).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 echo "== 1. search: $net on lrmp, mode lrmp (DDPG + replication, measured accuracy)"
 $x search configs/arch/lrmp.cfg --accuracy functional --weights "$w" "${args[@]}" \
     -o traces/measured.h5 "$@"
