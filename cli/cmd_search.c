@@ -30,7 +30,8 @@ typedef struct opts {
     const char *config, *net, *out, *command, *objective, *tile_budget, *weights, *data;
     int mode, accuracy, budget_kind, agent, adc_mode; /* by their registries; -1: unset */
     int fix_ends, cell_aligned;                       /* -1: the mode's default */
-    long long holdout, finetune_epochs, finetune_images;
+    long long holdout, finetune_epochs, finetune_images, device_samples;
+    double device_quantile; /* fraction; -1: the chips' mean */
     long long episodes, seed, warmup, hidden, min_bits, max_bits, adc_min, adc_max,
         checkpoint_every, threads;
     double budget, timeout_s, budget_start, reference;
@@ -83,6 +84,14 @@ static const opt_spec search_table[] = {
             "before the hold-out)"),
     OPT_ENUM("--adc-mode", adc_mode_names, opts, adc_mode,
              "functional: saturate (default, Huang et al.), drop_lsb or ideal"),
+    OPT_INT("--device-samples", "K", opts, device_samples, 0, 100000,
+            "functional: measure every policy on K chips sampled from\n"
+            "arch.tiles.device (device seeds S x 1000003 + 1..K from --seed S);\n"
+            "the reward's accuracy is their mean (default 0: the arch's one chip)"),
+    OPT_REAL("--device-quantile", "Q", opts, device_quantile, 0.0, 1.0,
+             "functional, with --device-samples: the reward's accuracy is the\n"
+             "Q quantile over the chips instead of their mean (0: the worst chip;\n"
+             "0.1: the chip a tenth of the way up; linear between chips)"),
     OPT_REAL("--reference", "F", opts, reference, 1e-9, 1.0,
              "the reference (full-precision) accuracy, fraction. external: else\n"
              "the command must report it as \"reference\" in its result JSON;\n"
@@ -126,7 +135,9 @@ static const opt_spec search_table[] = {
             "search, bit for bit"),
     OPT_INT("--threads", "N", opts, threads, 1, 256,
             "OpenBLAS threads of the agent's updates and OpenMP threads of\n"
-            "the functional backend (default 1)"),
+            "the functional backend (default 1); with --accuracy functional\n"
+            "the threads are the backend's and the agent keeps one (its small\n"
+            "products would busy-wait on the cores the backend needs)"),
     OPT_STR("-o", "FILE.h5", opts, out,
             "output (default traces/search.h5); the best policy and copies\n"
             "go to FILE.policy.csv and FILE.replication.csv, the checkpoint\n"
@@ -236,7 +247,10 @@ static int make_backend(const opts *o, const network *n, acc_backend **out, err 
         .finetune_images = (unsigned)o->finetune_images,
         .adc_mode =
             o->adc_mode >= 0 ? xbarfunc_adc_mode_name((xbarfunc_adc_mode)o->adc_mode) : NULL,
-        .seed = o->seed >= 0 ? (uint64_t)o->seed : 1};
+        .seed = o->seed >= 0 ? (uint64_t)o->seed : 1,
+        .device_samples = (unsigned)o->device_samples,
+        .device_by_quantile = o->device_quantile >= 0.0,
+        .device_quantile = o->device_quantile};
     return acc_create(k, &c, out, e);
 }
 
@@ -539,6 +553,12 @@ static void print_summary(const summary *sm)
            "accuracy %.3f\n",
            total, log->t_agent_s, log->t_update_s, log->t_replicate_s, log->t_cost_s,
            log->t_accuracy_s);
+    if (log->acc_reused + log->acc_computed > 0)
+        printf("accuracy: %llu of %llu layer products reused from the previous evaluation "
+               "(%.1f %%)\n",
+               (unsigned long long)log->acc_reused,
+               (unsigned long long)(log->acc_reused + log->acc_computed),
+               100.0 * (double)log->acc_reused / (double)(log->acc_reused + log->acc_computed));
     if (sm->mc->keep_best)
         printf("best policy: %s\nbest copies: %s\n", sm->policy_path, sm->copies_path);
     else
@@ -629,6 +649,7 @@ int cmd_search(int argc, char **argv)
               .hidden = -1,
               .checkpoint_every = -1,
               .min_accuracy = -1,
+              .device_quantile = -1,
               .out = "traces/search.h5"};
     int prc = opt_parse_arg(&search_command, argc, argv, &o, &o.config);
     if (prc != OPT_GO)
@@ -664,8 +685,8 @@ int cmd_search(int argc, char **argv)
         so.ddpg.warmup = (unsigned)o.warmup;
     if (o.hidden > 0)
         so.ddpg.hidden1 = so.ddpg.hidden2 = (unsigned)o.hidden;
-    if (o.threads > 0)
-        so.ddpg.blas_threads = (int)o.threads;
+    if (o.threads > 0) /* functional: the threads are the model's; BLAS's would busy-wait */
+        so.ddpg.blas_threads = o.accuracy == ACC_BACKEND_FUNCTIONAL ? 1 : (int)o.threads;
     if (o.checkpoint_every >= 0)
         so.checkpoint_every = (unsigned)o.checkpoint_every;
     so.stop_on_failure = o.stop_on_failure;

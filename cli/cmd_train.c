@@ -36,8 +36,10 @@ typedef struct topts {
     const char *sets[MAX_SETS];
     unsigned n_sets;
     int adc_mode; /* xbarfunc_adc_mode; -1: saturate */
+    int schedule; /* train_schedule of the float training */
+    int flip;     /* 1: mirror training images at random (augmentation) */
     long long epochs, batch, seed, threads, train_images, test_images, finetune_epochs, adc_bits,
-        logits_images, device_samples;
+        logits_images, device_samples, shift;
     double lr, finetune_lr;
     bool json;
     FILE *log;    /* the text output: stdout, or stderr under --json */
@@ -45,6 +47,13 @@ typedef struct topts {
 } topts;
 
 OPT_NAMES(adc_mode_names, xbarfunc_adc_mode, XBARFUNC_ADC_MODE_COUNT, xbarfunc_adc_mode_name)
+OPT_NAMES(schedule_names, train_schedule, TRAIN_LR_COUNT, train_schedule_name)
+
+static const char *flip_names(unsigned i)
+{
+    static const char *const names[] = {"off", "on"};
+    return i < 2 ? names[i] : NULL;
+}
 
 static const opt_spec train_table[] = {
     OPT_STR("--net", "NAME|FILE", topts, net,
@@ -53,7 +62,19 @@ static const opt_spec train_table[] = {
             "float training epochs (default 10; 0: none, e.g. to evaluate\n"
             "--weights)"),
     OPT_INT("--batch", "B", topts, batch, 1, 1 << 20, "images per step (default 64)"),
-    OPT_REAL("--lr", "LR", topts, lr, 1e-12, 10.0, "Adam's step size (default 0.001)"),
+    OPT_REAL("--lr", "LR", topts, lr, 1e-12, 10.0,
+             "Adam's step size, the peak of the schedule (default 0.001)"),
+    OPT_ENUM("--lr-schedule", schedule_names, topts, schedule,
+             "cosine (default: lr x (1 + cos(pi t / T)) / 2 at step t of T,\n"
+             "down to 0 at the end; Loshchilov and Hutter, ICLR 2017) or\n"
+             "constant"),
+    OPT_INT("--shift", "P", topts, shift, 0, TRAIN_MAX_SHIFT,
+            "augmentation: shift each training image by up to P pixels\n"
+            "each way, zeros filling in (a random crop of the image padded\n"
+            "by P; default 2, 0: none)"),
+    OPT_ENUM("--flip", flip_names, topts, flip,
+             "augmentation: mirror each training image left-right with\n"
+             "probability 1/2 (on, the default, or off)"),
     OPT_INT("--seed", "S", topts, seed, 0, LLONG_MAX,
             "initial weights and shuffling (default 1); same seed, data and\n"
             "--threads: same weights, bit for bit"),
@@ -103,9 +124,11 @@ static const opt_command train_command = {
     .about =
         "Train the float model of a small network (mlp-fmnist, lenet5, resnet8-fmnist,\n"
         "mobilenet-fmnist, or a FILE.cfg of conv2d (grouped, batch-normalised), linear, relu,\n"
-        "relu6, pool, flatten and add layers) on Fashion-MNIST: softmax cross-entropy, Adam,\n"
-        "mini-batches reshuffled each epoch; prints per epoch the loss, the training accuracy\n"
-        "(on the batches as trained) and the test accuracy, and writes the weights.\n"
+        "relu6, pool, flatten and add layers) on Fashion-MNIST: softmax cross-entropy, Adam\n"
+        "with a cosine-annealed step size, mini-batches reshuffled each epoch, each training\n"
+        "image shifted up to 2 pixels and mirrored at random (QAT fine-tuning: constant step,\n"
+        "no augmentation); prints per epoch the loss, the training accuracy (on the batches\n"
+        "as trained) and the test accuracy, and writes the weights.\n"
         "With --policy, the network is also quantised (weights symmetric per tensor, inputs\n"
         "unsigned after relu, scales calibrated on the first 1000 training images; model in\n"
         "search/accuracy/quant.h) and its test accuracy measured through the exact integer\n"
@@ -163,7 +186,7 @@ static int device_samples(fnet *f, const topts *o, const dataset *tr, const data
     double sum = 0.0, sum2 = 0.0, lo = 1.0;
     int rc = 0;
     for (long long k = 1; rc == 0 && k <= o->device_samples; k++) {
-        chip.tiles.device.seed = (uint64_t)o->seed * UINT64_C(1000003) + (uint64_t)k;
+        chip.tiles.device.seed = device_chip_seed((uint64_t)o->seed, (uint64_t)k);
         quant_net q;
         double t0 = wallclock_s();
         rc = quant_build(f, p, &chip, mode, clip, QUANT_CROSSBAR, &q, e);
@@ -297,12 +320,14 @@ static int write_weights(fnet *f, const topts *o, const char *cmdline, const cha
 {
     h5file *h;
     ERR_TRY(h5file_create(o->out, &h, e));
-    char cfg[512];
+    char cfg[768];
     snprintf(cfg, sizeof cfg,
              "train.network = \"%s\"\ntrain.epochs = %lld\ntrain.batch = %lld\ntrain.lr = %g\n"
+             "train.lr_schedule = \"%s\"\ntrain.shift = %lld\ntrain.flip = %s\n"
              "train.policy = \"%s\"\ntrain.finetune_epochs = %lld\n",
-             fnet_network(f)->origin, o->epochs, o->batch, o->lr, o->policy ? o->policy : "",
-             o->finetune_epochs);
+             fnet_network(f)->origin, o->epochs, o->batch, o->lr,
+             train_schedule_name((train_schedule)o->schedule), o->shift,
+             o->flip == 1 ? "true" : "false", o->policy ? o->policy : "", o->finetune_epochs);
     weights_meta m = {.source = "xbarsim train",
                       .test_accuracy = test_acc,
                       .epochs = (unsigned)o->epochs,
@@ -386,6 +411,9 @@ static int train_main(const topts *o, const char *cmdline)
     train_config c = {.epochs = (unsigned)o->epochs,
                       .batch = (size_t)o->batch,
                       .lr = o->lr,
+                      .schedule = (train_schedule)o->schedule,
+                      .shift = (unsigned)o->shift,
+                      .flip = o->flip == 1,
                       .seed = (uint64_t)o->seed};
     status = 1;
     epoch_ctx ec = {"float", o->log};
@@ -475,6 +503,9 @@ int cmd_train(int argc, char **argv)
                .logits_images = 8,
                .threads = 1,
                .adc_mode = -1,
+               .schedule = TRAIN_LR_COSINE,
+               .shift = 2,
+               .flip = 1,
                .res = &res};
     int rc = opt_parse_arg(&train_command, argc, argv, &o, NULL);
     if (rc != OPT_GO)

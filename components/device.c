@@ -271,6 +271,11 @@ static uint64_t mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
+uint64_t device_chip_seed(uint64_t run_seed, uint64_t k)
+{
+    return run_seed * (uint64_t)DEVICE_CHIP_STRIDE + k;
+}
+
 double device_normal_at(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
     uint64_t h = mix(mix(mix(seed ^ mix(a)) ^ b) ^ c);

@@ -86,6 +86,12 @@ void device_describe(const device_params *d, char *buf, size_t cap);
 double device_conductance(const device_params *d, unsigned cell_bits, uint32_t level, unsigned i,
                           unsigned j, void *rng);
 
+#define DEVICE_CHIP_STRIDE 1000003 /* run seeds' distance between chip-seed ranges (a prime) */
+
+/* The device seed of chip k (1..) sampled under run seed S: S x DEVICE_CHIP_STRIDE + k, so the
+ * chips of different runs do not overlap for k < DEVICE_CHIP_STRIDE. */
+uint64_t device_chip_seed(uint64_t run_seed, uint64_t k);
+
 /* A standard normal from a counter (seed, a, b, c): the same value for the same arguments on
  * every thread (read noise). */
 double device_normal_at(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);

@@ -150,6 +150,45 @@ void xbarfunc_params_from_arch(const arch *a, unsigned adc_bits, xbarfunc_adc_mo
     p->dev_stream = 0;
 }
 
+#define FNV_OFFSET 14695981039346656037ull /* FNV-1a 64-bit offset basis (Fowler, Noll, Vo) */
+#define FNV_PRIME  1099511628211ull        /* FNV-1a 64-bit prime */
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * FNV_PRIME;
+    return h;
+}
+
+#define FNV_FIELD(h, x) fnv(h, &(x), sizeof(x))
+
+uint64_t xbarfunc_params_digest(const xbarfunc_params *p)
+{
+    uint64_t h = FNV_OFFSET;
+    unsigned mapping = (unsigned)p->mapping, mode = (unsigned)p->adc_mode;
+    unsigned char absolute = p->dev.absolute;
+    h = FNV_FIELD(h, p->cell_bits);
+    h = FNV_FIELD(h, mapping);
+    h = FNV_FIELD(h, p->rows);
+    h = FNV_FIELD(h, p->rows_active);
+    h = FNV_FIELD(h, p->dac_bits);
+    h = FNV_FIELD(h, p->adc_bits);
+    h = FNV_FIELD(h, mode);
+    h = FNV_FIELD(h, p->cols);
+    h = FNV_FIELD(h, p->dev_stream);
+    const device_params *d = &p->dev;
+    h = FNV_FIELD(h, d->seed);
+    h = FNV_FIELD(h, d->sigma);
+    h = FNV_FIELD(h, absolute);
+    h = FNV_FIELD(h, d->n_sigma_levels);
+    h = fnv(h, d->sigma_per_level, d->n_sigma_levels * sizeof d->sigma_per_level[0]);
+    const double rest[] = {d->stuck_off,      d->stuck_on,   d->read_noise, d->drift_nu,
+                           d->drift_nu_sigma, d->drift_t0_s, d->time_s,     d->on_off_ratio,
+                           d->wire_ohm,       d->g_on_us};
+    return fnv(h, rest, sizeof rest);
+}
+
 static int bad_field(err *e, const char *field, unsigned found, const char *expected)
 {
     return err_set(e, ERR_INPUT, "xbarfunc: %s: found %u, expected %s", field, found, expected);
@@ -864,24 +903,41 @@ static uint64_t forward_analog(const xbarfunc_layer *L, const int32_t *x, size_t
     return clips;
 }
 
-/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. */
+/* llrint(v) without the library call where |v| < 2^51: adding and subtracting 1.5 x 2^52 rounds
+ * to an integer, half to even, in the default rounding mode; beyond, llrint itself. */
+static inline int64_t round_i64(double v)
+{
+    return fabs(v) < 0x1p51 ? (int64_t)((v + 0x1.8p52) - 0x1.8p52) : (int64_t)llrint(v);
+}
+
+/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. The blocks are
+ * shared among the OpenMP threads, each calling a one-thread dgemm: BLAS's own threads would
+ * busy-wait (sched_yield) on cores the OpenMP threads need. Every element is the same dgemm's
+ * dot product of its block whichever thread runs it, so y does not depend on the thread count. */
 static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t *x, size_t B,
                          int64_t *y)
 {
-    size_t R = L->R, N = L->N;
-    double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
-    double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc GEMM outputs");
-    for (size_t b0 = 0; b0 < B; b0 += GEMM_BLOCK) {
-        size_t nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
-        for (size_t i = 0; i < nb * R; i++)
-            xd[i] = (double)x[b0 * R + i];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
-                    (int)R, W, (int)N, 0.0, yd, (int)N);
-        for (size_t i = 0; i < nb * N; i++)
-            y[b0 * N + i] = (int64_t)llrint(yd[i]);
+    size_t R = L->R, N = L->N, nblocks = (B + GEMM_BLOCK - 1) / GEMM_BLOCK;
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel
+    {
+        double *xd = mem_alloc(GEMM_BLOCK * R * sizeof *xd, "xbarfunc GEMM inputs");
+        double *yd = mem_alloc(GEMM_BLOCK * N * sizeof *yd, "xbarfunc GEMM outputs");
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < nblocks; k++) {
+            size_t b0 = k * GEMM_BLOCK, nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
+            for (size_t i = 0; i < nb * R; i++)
+                xd[i] = (double)x[b0 * R + i];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
+                        (int)R, W, (int)N, 0.0, yd, (int)N);
+            for (size_t i = 0; i < nb * N; i++)
+                y[b0 * N + i] = round_i64(yd[i]);
+        }
+        free(xd);
+        free(yd);
     }
-    free(xd);
-    free(yd);
+    openblas_set_num_threads(blas);
 }
 
 /* Device effects, linear case: y = rint(x W_eff). */

@@ -57,6 +57,11 @@ typedef struct xbarfunc_params {
 void xbarfunc_params_from_arch(const arch *a, unsigned adc_bits, xbarfunc_adc_mode mode,
                                xbarfunc_params *p);
 
+/* A 64-bit FNV-1a digest of every field of p (device effects and seed included), field by field so
+ * that padding never counts: equal parameters, equal digests; different ones collide with
+ * probability about 2^-64. Keys caches of products computed under p. */
+uint64_t xbarfunc_params_digest(const xbarfunc_params *p);
+
 /* 0, or ERR_INPUT with e naming the field, the value found and the range expected. */
 int xbarfunc_params_check(const xbarfunc_params *p, err *e);
 

@@ -155,6 +155,58 @@ START_TEST(test_acc_functional_finetune_repeatable)
 }
 END_TEST
 
+/* The accuracy of uniform 6/6 with 3 ADC bits on chip arch a by a backend of K chips
+ * (quantile q < 0: their mean). */
+static double chips(const arch *a, unsigned K, double q)
+{
+    acc_functional_config c = config();
+    c.device_samples = K;
+    c.device_by_quantile = q >= 0.0;
+    c.device_quantile = q;
+    acc_backend *b;
+    err e;
+    int rc = acc_functional_create(&c, &b, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    policy p;
+    policy_uniform(&p, &net, 6, 6);
+    for (unsigned k = 0; k < p.n; k++)
+        p.layers[k].adc_bits = 3;
+    acc_result r;
+    rc = acc_evaluate(b, &net, &p, a, &r, &e);
+    ck_assert_msg(rc == 0, "%s", e.msg);
+    policy_fini(&p);
+    acc_destroy(b);
+    return r.accuracy;
+}
+
+START_TEST(test_acc_functional_device_samples)
+{
+    /* every device effect off: any number of chips is the one chip, mean and quantile alike */
+    double one = chips(&lrmp, 0, -1.0);
+    ck_assert_double_eq(chips(&lrmp, 4, -1.0), one);
+    ck_assert_double_eq(chips(&lrmp, 4, 0.25), one);
+    /* programming variation: the K-chip figures against K single chips with the seeds
+     * S x 1000003 + k (S = config's seed 3), worked out here */
+    arch v = lrmp; /* shallow: the test owns lrmp */
+    v.tiles.device.sigma = 0.3;
+    double acc[3], sum = 0.0, lo = 1.0, hi = 0.0;
+    for (unsigned k = 0; k < 3; k++) {
+        v.tiles.device.seed = 3ull * 1000003ull + k + 1;
+        acc[k] = chips(&v, 0, -1.0);
+        sum += acc[k];
+        lo = acc[k] < lo ? acc[k] : lo;
+        hi = acc[k] > hi ? acc[k] : hi;
+    }
+    v.tiles.device.seed = 999; /* ignored with K chips */
+    double mean = chips(&v, 3, -1.0);
+    ck_assert_double_eq_tol(mean, sum / 3.0, 1e-12);
+    ck_assert_double_eq(chips(&v, 3, -1.0), mean); /* same seed, same bits */
+    ck_assert_double_lt(lo, hi);                   /* the chips differ */
+    ck_assert_double_eq(chips(&v, 3, 0.0), lo);
+    ck_assert_double_eq(chips(&v, 3, 1.0), hi);
+}
+END_TEST
+
 START_TEST(test_acc_functional_bad_settings)
 {
     acc_backend *b = NULL;
@@ -175,6 +227,12 @@ START_TEST(test_acc_functional_bad_settings)
     c.adc_mode = "linear";
     ck_assert_int_eq(acc_functional_create(&c, &b, &e), ERR_INPUT);
     ck_assert_msg_has(e, "found 'linear', expected saturate, drop_lsb or ideal");
+    c = config();
+    c.device_by_quantile = true;
+    c.device_quantile = 0.1;
+    ck_assert_int_eq(acc_functional_create(&c, &b, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "functional.device_quantile (--device-quantile): found 0.1 with 0 device "
+                         "samples, expected a fraction in 0..1 with device samples >= 1");
     c = config();
     c.data = "/nonexistent-xbarsim";
     ck_assert_int_eq(acc_functional_create(&c, &b, &e), ERR_IO);
@@ -204,6 +262,7 @@ static Suite *acc_functional_suite(void)
                                                         survive a fork */
     tcase_add_test(tc, test_acc_functional_measures);
     tcase_add_test(tc, test_acc_functional_finetune_repeatable);
+    tcase_add_test(tc, test_acc_functional_device_samples);
     tcase_add_test(tc, test_acc_functional_bad_settings);
     suite_add_tcase(s, tc);
     return s;

@@ -473,6 +473,18 @@ START_TEST(test_fnet_training_separates)
     ck_assert_int_eq(train_run(g, &tr, &te, &c, NULL, NULL, &e), 0);
     ck_assert_int_eq(memcmp(fnet_params(f), fnet_params(g), fnet_param_count(f) * sizeof(float)),
                      0);
+    /* augmentation draws from its own seeded stream: the same seed, the same bits again */
+    train_config a = {.epochs = 2,
+                      .batch = 16,
+                      .lr = 0.01,
+                      .schedule = TRAIN_LR_COSINE,
+                      .shift = 1,
+                      .flip = true,
+                      .seed = 5};
+    ck_assert_int_eq(train_run(f, &tr, NULL, &a, NULL, NULL, &e), 0);
+    ck_assert_int_eq(train_run(g, &tr, NULL, &a, NULL, NULL, &e), 0);
+    ck_assert_int_eq(memcmp(fnet_params(f), fnet_params(g), fnet_param_count(f) * sizeof(float)),
+                     0);
     fnet_destroy(f);
     fnet_destroy(g);
     dataset_fini(&tr);
@@ -498,9 +510,44 @@ START_TEST(test_fnet_training_rejects_data)
     tr.y[3] = 4; /* the net has 4 classes */
     ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), ERR_INPUT);
     ck_assert_msg_has(e, "image 3: found label 4, expected 0..3");
+    tr.y[3] = 3;
+    c.shift = TRAIN_MAX_SHIFT + 1;
+    ck_assert_int_eq(train_run(f, &tr, NULL, &c, NULL, NULL, &e), ERR_INPUT);
+    ck_assert_msg_has(e, "shift 9, schedule 0, expected batch >= 1, lr > 0, shift 0..8");
     fnet_destroy(f);
     dataset_fini(&tr);
     network_fini(&n);
+}
+END_TEST
+
+START_TEST(test_fnet_training_cosine_schedule)
+{
+    train_config c = {.lr = 0.004, .schedule = TRAIN_LR_COSINE};
+    /* lr (1 + cos(pi t / T)) / 2: t = 0 -> lr, T/2 -> lr / 2, T/3 -> 3 lr / 4, T -> 0 */
+    ck_assert_double_eq_tol(train_lr_at(&c, 0, 300), 0.004, 1e-15);
+    ck_assert_double_eq_tol(train_lr_at(&c, 150, 300), 0.002, 1e-15);
+    ck_assert_double_eq_tol(train_lr_at(&c, 100, 300), 0.003, 1e-15);
+    ck_assert_double_eq_tol(train_lr_at(&c, 300, 300), 0.0, 1e-15);
+    c.schedule = TRAIN_LR_CONSTANT;
+    ck_assert_double_eq(train_lr_at(&c, 150, 300), 0.004);
+    ck_assert_str_eq(train_schedule_name(TRAIN_LR_COSINE), "cosine");
+    ck_assert_ptr_null(train_schedule_name(TRAIN_LR_COUNT));
+}
+END_TEST
+
+START_TEST(test_fnet_training_augment_image)
+{
+    /* 2 planes of 2 x 3: pixel value = 10 plane + 3 row + col + 1 */
+    const float src[12] = {1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16};
+    float dst[12];
+    /* mirrored: rows (3 2 1) (6 5 4); moved right 1, up 1: row 0 = (0 6 5), row 1 = zeros */
+    const float want[12] = {0, 6, 5, 0, 0, 0, 0, 16, 15, 0, 0, 0};
+    train_augment_image(dst, src, 2, 2, 3, 1, -1, true);
+    for (int i = 0; i < 12; i++)
+        ck_assert_float_eq(dst[i], want[i]);
+    /* no move, no mirror: a copy */
+    train_augment_image(dst, src, 2, 2, 3, 0, 0, false);
+    ck_assert_int_eq(memcmp(dst, src, sizeof src), 0);
 }
 END_TEST
 
@@ -534,6 +581,8 @@ static Suite *fnet_suite(void)
     tcase_add_test(tc, test_fnet_gradients_mlp);
     tcase_add_test(tc, test_fnet_training_separates);
     tcase_add_test(tc, test_fnet_training_rejects_data);
+    tcase_add_test(tc, test_fnet_training_cosine_schedule);
+    tcase_add_test(tc, test_fnet_training_augment_image);
     tcase_add_test(tc, test_fnet_rejects_layers);
     suite_add_tcase(s, tc);
     return s;

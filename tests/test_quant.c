@@ -137,6 +137,29 @@ START_TEST(test_quant_quantisers_by_hand)
     ck_assert_int_eq(fnet_quantize(9.0f, 0.5f, -3, 3), 3);  /* clamped */
     ck_assert_int_eq(fnet_quantize(-9.0f, 0.5f, 0, 15), 0); /* unsigned: no negatives */
     ck_assert_int_eq(fnet_quantize(NAN, 0.5f, -3, 3), -3);
+    /* against the library's rintf, clamped: every quarter in +-2^13, the halves near 2^22 where
+     * the fast rounding hands over to rintf, and levels up to 2^30 */
+    const int32_t big = 1 << 30;
+    for (int32_t k = -(1 << 15); k <= 1 << 15; k++) {
+        float t = (float)k / 4.0f;
+        int32_t r = (int32_t)rintf(t);
+        ck_assert_int_eq(fnet_quantize(t, 1.0f, -100, 100), r < -100 ? -100 : r > 100 ? 100 : r);
+        ck_assert_int_eq(fnet_quantize(t * 3.0f, 3.0f, -big, big), (int32_t)rintf(t * 3.0f / 3.0f));
+    }
+    /* the array form, the same values: quarters, halves and far beyond the levels */
+    float xs[64];
+    int32_t got[64];
+    for (int k = 0; k < 64; k++)
+        xs[k] = k < 48 ? (float)(k - 24) * 0.25f : (k % 2 ? -1.0f : 1.0f) * 0x1p20f * (float)k;
+    xs[63] = NAN;
+    fnet_quantize_array(xs, 64, 0.5f, -7, 7, got);
+    for (int k = 0; k < 64; k++)
+        ck_assert_int_eq(got[k], fnet_quantize(xs[k], 0.5f, -7, 7));
+    for (int32_t k = -4; k <= 4; k++) {
+        float t = 0x1p22f + (float)k * 0.5f;
+        ck_assert_int_eq(fnet_quantize(t, 1.0f, -big, big), (int32_t)rintf(t));
+        ck_assert_int_eq(fnet_quantize(-t, 1.0f, -big, big), (int32_t)rintf(-t));
+    }
 }
 END_TEST
 

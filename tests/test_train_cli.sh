@@ -21,10 +21,16 @@ source "$(dirname "$0")/testlib.sh"
 py=/usr/bin/python3
 cd "$tmp" || exit 1
 lrmp=$src/configs/arch/lrmp.cfg
-short=(--epochs 1 --train-images 400 --test-images 300)
+# One epoch on 400 images: a constant step without augmentation learns the most in it (the
+# defaults, cosine decay and shift/flip, pay off over full runs).
+short=(--epochs 1 --train-images 400 --test-images 300 --lr-schedule constant --shift 0 --flip off)
 
 expect "train mlp" 0 'float epoch 1: loss .* test .*%' -- "$bin" train --net mlp-fmnist \
     "${short[@]}" -o mlp.h5
+expect "bad shift" 2 '--shift' -- "$bin" train --net mlp-fmnist --shift 9 -o x.h5
+expect "bad schedule" 2 'cosine' -- "$bin" train --net mlp-fmnist --lr-schedule step -o x.h5
+expect "schedule in the weights" 0 'lr_schedule = "constant"' -- $py -c "
+import h5py; print(h5py.File('mlp.h5')['meta'].attrs['config'])"
 expect "train lenet5" 0 'wrote l5.h5' -- "$bin" train --net lenet5 "${short[@]}" -o l5.h5
 "$bin" train --net mlp-fmnist "${short[@]}" -o mlp2.h5 >/dev/null
 same=$($py -c "
@@ -90,6 +96,12 @@ est=$($py -c "
 import h5py; e = h5py.File('fs.h5')['/search/episodes'][()]
 print(int(e['estimate'].max()), int(e['failed'].max()), len(e), 0.5 < e['reference'][0] < 1)")
 expect "functional measured" 0 '^0 0 3 True$' -- echo "$est"
+expect "functional search, two chips" 0 'accuracy .*% \(reference' -- "$bin" search "$lrmp" \
+    --net mlp-fmnist --mode lrmp --episodes 2 --warmup 2 --hidden 16 --accuracy functional \
+    --weights mlp.h5 --holdout 100 --device-samples 2 --device-quantile 0 -o fs2.h5
+expect "quantile without chips" 2 'expected a fraction in 0..1 with device samples >= 1' -- \
+    "$bin" search "$lrmp" --net mlp-fmnist --mode lrmp --episodes 2 --accuracy functional \
+    --weights mlp.h5 --holdout 100 --device-quantile 0.1 -o fs3.h5
 
 # Bad input: exit 2, saying where and what.
 expect "unknown net" 2 'configs/net/nope.cfg' -- "$bin" train --net nope --epochs 0

@@ -6,13 +6,18 @@
  */
 #include <math.h>
 #include <stdio.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "accuracy_internal.h"
 #include "dataset.h"
+#include "device.h"
 #include "fnet.h"
 #include "mem.h"
+#include "qcache.h"
 #include "quant.h"
 #include "train.h"
 #include "weights.h"
@@ -32,6 +37,12 @@ typedef struct functional {
     double ft_lr;
     uint64_t seed;
     xbarfunc_adc_mode mode;
+    unsigned chips;        /* device samples, count; 0: the arch's own chip */
+    double quantile;       /* statistic over chips: < 0 mean, else this quantile */
+    qcache **cache;        /* per chip (1 when chips is 0): the last evaluation's products; entries
+                              NULL with QAT (the weights change) */
+    double *accs;          /* scratch: accuracy per chip, fraction */
+    quant_scratch scratch; /* the integer products' buffers, kept across evaluations */
 } functional;
 
 static size_t calib_count(const functional *x)
@@ -69,6 +80,36 @@ static int finetuned(const functional *x, const policy *p, fnet **out, float *cl
     return 0;
 }
 
+/* Reuse counts summed over the chips' caches. */
+static void counts(const functional *x, uint64_t *hits, uint64_t *misses)
+{
+    *hits = *misses = 0;
+    for (unsigned k = 0; k < (x->chips ? x->chips : 1); k++) {
+        uint64_t h, m;
+        qcache_counts(x->cache[k], &h, &m);
+        *hits += h;
+        *misses += m;
+    }
+}
+
+/* The hold-out accuracy of g under p on chip a through cache c (NULL: none); adds the clipped
+ * conversions to *clipped. */
+static int measure(functional *x, fnet *g, const float *clip, const policy *p, const arch *a,
+                   qcache *c, double *acc, uint64_t *clipped, err *e)
+{
+    quant_net q;
+    ERR_TRY(quant_build(g, p, a, x->mode, clip, QUANT_CROSSBAR, &q, e));
+    quant_use_scratch(&q, &x->scratch);
+    xbarfunc_params xp; /* the chip: arch and device sample, ADC mode */
+    xbarfunc_params_from_arch(a, 0, x->mode, &xp);
+    quant_use_cache(&q, c, xbarfunc_params_digest(&xp));
+    size_t in = fnet_in_size(g);
+    *acc = quant_accuracy(&q, x->tr.x + x->n_fit * in, x->tr.y + x->n_fit, x->holdout);
+    *clipped += q.clipped;
+    quant_fini(&q);
+    return 0;
+}
+
 static int functional_evaluate(acc_backend *b, const network *n, const policy *p, const arch *a,
                                acc_result *out, err *e)
 {
@@ -90,18 +131,40 @@ static int functional_evaluate(acc_backend *b, const network *n, const policy *p
             return rc;
         }
     }
-    quant_net q;
-    int rc = quant_build(g, p, a, x->mode, clip, QUANT_CROSSBAR, &q, e);
+    uint64_t h0, m0, h1, m1, clipped = 0;
+    unsigned K = x->chips ? x->chips : 1;
+    counts(x, &h0, &m0);
+    int rc = 0;
+    for (unsigned k = 0; rc == 0 && k < K; k++) {
+        arch chip = *a; /* shallow: only the device seed changes; a keeps what it owns */
+        if (x->chips)
+            chip.tiles.device.seed = device_chip_seed(x->seed, k + 1);
+        rc = measure(x, g, clip, p, &chip, x->cache[k], &x->accs[k], &clipped, e);
+    }
     if (rc == 0) {
-        size_t in = fnet_in_size(g);
-        double acc = quant_accuracy(&q, x->tr.x + x->n_fit * in, x->tr.y + x->n_fit, x->holdout);
-        *out = (acc_result){.accuracy = acc, .reference = x->reference, .estimate = false};
+        counts(x, &h1, &m1);
+        double acc = x->accs[0];
+        if (x->chips && x->quantile < 0.0)
+            acc = gsl_stats_mean(x->accs, 1, K);
+        else if (x->chips) {
+            gsl_sort(x->accs, 1, K);
+            acc = gsl_stats_quantile_from_sorted_data(x->accs, 1, K, x->quantile);
+        }
+        *out = (acc_result){.accuracy = acc,
+                            .reference = x->reference,
+                            .estimate = false,
+                            .reused = h1 - h0,
+                            .computed = m1 - m0};
         snprintf(out->note, sizeof out->note,
                  "functional: %zu hold-out images, ADC %s, %llu clipped conversions, QAT %u "
                  "epoch(s)",
-                 x->holdout, xbarfunc_adc_mode_name(x->mode), (unsigned long long)q.clipped,
+                 x->holdout, xbarfunc_adc_mode_name(x->mode), (unsigned long long)clipped,
                  x->ft_epochs);
-        quant_fini(&q);
+        if (x->chips) {
+            size_t len = strlen(out->note);
+            snprintf(out->note + len, sizeof out->note - len, ", %u chips' %s", K,
+                     x->quantile < 0.0 ? "mean" : "quantile");
+        }
     }
     if (g != x->f) {
         fnet_destroy(g);
@@ -115,6 +178,11 @@ static void functional_destroy(acc_backend *b)
 {
     functional *x = (functional *)b;
     fnet_destroy(x->f);
+    for (unsigned k = 0; x->cache && k < (x->chips ? x->chips : 1); k++)
+        qcache_destroy(x->cache[k]);
+    free(x->cache);
+    free(x->accs);
+    quant_scratch_fini(&x->scratch);
     dataset_fini(&x->tr);
     free(x->clip);
     free(x);
@@ -138,6 +206,12 @@ static int check_config(const acc_functional_config *c, xbarfunc_adc_mode *mode,
     if (!(c->finetune_lr >= 0.0 && isfinite(c->finetune_lr)))
         return err_set(e, ERR_INPUT, "functional.finetune_lr: found %g, expected >= 0",
                        c->finetune_lr);
+    if (c->device_by_quantile &&
+        (!(c->device_quantile >= 0.0 && c->device_quantile <= 1.0) || c->device_samples == 0))
+        return err_set(e, ERR_INPUT,
+                       "functional.device_quantile (--device-quantile): found %g with %u device "
+                       "samples, expected a fraction in 0..1 with device samples >= 1",
+                       c->device_quantile, c->device_samples);
     *mode = XBARFUNC_ADC_SATURATE;
     if (c->adc_mode && xbarfunc_adc_mode_parse(c->adc_mode, mode) < 0)
         return err_set(e, ERR_INPUT,
@@ -178,6 +252,8 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
     x->ft_epochs = c->finetune_epochs;
     x->ft_lr = c->finetune_lr > 0.0 ? c->finetune_lr : ACC_FUNCTIONAL_FINETUNE_LR;
     x->seed = c->seed;
+    x->chips = c->device_samples;
+    x->quantile = c->device_by_quantile ? c->device_quantile : -1.0;
     int rc = fnet_create(c->net, 0, &x->f, e);
     if (rc == 0 && (rc = weights_read(x->f, c->weights, NULL, e)) < 0)
         err_prefix(e, "functional.weights (--weights)");
@@ -191,6 +267,11 @@ int acc_functional_create(const acc_functional_config *c, acc_backend **out, err
         functional_destroy(&x->base);
         return rc;
     }
+    unsigned K = x->chips ? x->chips : 1;
+    x->cache = mem_calloc(K, sizeof *x->cache, "product caches");
+    x->accs = mem_calloc(K, sizeof *x->accs, "accuracy per chip");
+    for (unsigned k = 0; x->ft_epochs == 0 && k < K; k++)
+        x->cache[k] = qcache_create(c->net);
     x->clip = mem_calloc(c->net->n_xbar ? c->net->n_xbar : 1, sizeof *x->clip, "calibration");
     quant_calibrate(x->f, x->tr.x, calib_count(x), x->clip);
     size_t in = fnet_in_size(x->f);

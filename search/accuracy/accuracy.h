@@ -144,6 +144,8 @@ typedef struct acc_result {
     bool estimate;             /* true for the proxy: whatever shows accuracy must say "estimate" */
     double seconds;            /* wall time of the evaluation, s */
     char note[ACC_NOTE_BYTES]; /* short remark: model figures, the command's stderr tail */
+    uint64_t reused;           /* layer products served from the functional cache, count */
+    uint64_t computed;         /* layer products computed (functional; else 0), count */
 } acc_result;
 
 typedef struct acc_proxy_config {
@@ -173,7 +175,10 @@ typedef struct acc_external_config {
  * finetune_epochs > 0 every evaluation first fine-tunes a copy of the weights with fake
  * quantisation (QAT) on the first finetune_images training images (never the hold-out), shuffled
  * by the stream (seed, 1): HAQ's one-epoch fine-tune per episode. The reference is the float
- * network's accuracy on the same hold-out. */
+ * network's accuracy on the same hold-out. With device_samples K > 0 every policy is measured on
+ * K chips (device seeds device_chip_seed(seed, 1..K)) and the accuracy is their mean or the
+ * device_quantile. Without fine-tuning, the products of layers whose bits did not change since
+ * the previous evaluation are reused (qcache.h, one cache per chip): the same bits as computing. */
 typedef struct acc_functional_config {
     const network *net;       /* the network searched (borrowed; must outlive the backend) */
     const char *weights;      /* weights file of net (traces/README.md "Weights files"); copied */
@@ -183,7 +188,13 @@ typedef struct acc_functional_config {
     unsigned finetune_images; /* QAT images, count; 0: every training image before the hold-out */
     double finetune_lr;       /* Adam step, 0: ACC_FUNCTIONAL_FINETUNE_LR */
     const char *adc_mode;     /* "saturate" (NULL: default), "drop_lsb" or "ideal" */
-    uint64_t seed;            /* fine-tuning shuffles */
+    uint64_t seed;            /* fine-tuning shuffles; chip seeds device_chip_seed(seed, 1..K) */
+    unsigned device_samples;  /* K chips sampled from the arch's device effects, count; 0: the
+                                 one chip of the arch's own device seed */
+    bool device_by_quantile;  /* with K chips, the accuracy is their device_quantile (else the
+                                 default: their mean) */
+    double device_quantile;   /* 0: the worst chip, 1: the best; GSL's linear interpolation
+                                 between sorted accuracies, fraction 0..1 */
 } acc_functional_config;
 
 /* Everything a backend may be created from; each factory reads its own member. */

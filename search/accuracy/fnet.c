@@ -66,6 +66,7 @@ struct fnet {
     float *ybuf;    /* cap * max(p n) */
     float *dcols;   /* cap * max(p r) */
     fnet_matmul_fn mm;
+    fnet_reuse_fn reuse;
     void *mm_ctx;
     fnet_fq *fq; /* nx entries, or NULL */
 };
@@ -422,9 +423,11 @@ const float *fnet_xbar_input(const fnet *f, unsigned k, size_t *v)
     return f->cols[f->xl[k]];
 }
 
-void fnet_set_matmul(fnet *f, fnet_matmul_fn m, void *ctx)
+void fnet_set_matmul(fnet *f, fnet_matmul_fn m, fnet_reuse_fn r, void *ctx)
 {
+    assert(m || !r);
     f->mm = m;
+    f->reuse = r;
     f->mm_ctx = ctx;
 }
 
@@ -454,14 +457,22 @@ float fnet_weight_step(const float *w, size_t count, unsigned wb)
     return m > 0.0f ? m / (float)((1u << (wb - 1)) - 1u) : 1.0f;
 }
 
-int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi)
+/* With |lo|, |hi| < 2^22 the fast rounding needs no rintf fallback: where |t| >= 2^22 its result
+ * stays beyond the levels (or is NaN) and the clamp gives what rintf's would. The clamps are
+ * written as selects so NaN goes to lo, as in fnet_quantize. */
+void fnet_quantize_array(const float *x, size_t count, float step, int32_t lo, int32_t hi,
+                         int32_t *out)
 {
-    float q = rintf(x / step); /* round half to even, as PyTorch's torch.round */
-    if (!(q >= (float)lo))
-        return lo; /* also NaN */
-    if (q > (float)hi)
-        return hi;
-    return (int32_t)q;
+    assert(lo > -(1 << 22) && hi < (1 << 22));
+    const float lof = (float)lo, hif = (float)hi;
+#pragma omp parallel for schedule(static) firstprivate(step, lof, hif)
+    for (size_t i = 0; i < count; i++) {
+        float t = x[i] / step;
+        float q = (t + 0x1.8p23f) - 0x1.8p23f;
+        q = q >= lof ? q : lof;
+        q = q <= hif ? q : hif;
+        out[i] = (int32_t)q;
+    }
 }
 
 void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi)
@@ -517,16 +528,24 @@ static void lower(const layer *L, const float *in, size_t B, unsigned c0, float 
         for (unsigned oy = 0; oy < OH; oy++)
             for (unsigned ox = 0; ox < OW; ox++) {
                 float *row = X + ((b * OH + oy) * OW + ox) * L->r;
-                size_t k = 0;
+                long ix0 = (long)ox * L->sw - (long)L->pw;
+                bool inside = ix0 >= 0 && ix0 + (long)L->kw <= (long)W; /* no column padding */
                 for (unsigned c = 0; c < C; c++)
-                    for (unsigned ki = 0; ki < L->kh; ki++) {
+                    for (unsigned ki = 0; ki < L->kh; ki++, row += L->kw) {
                         long iy = (long)oy * L->sh - (long)L->ph + ki;
-                        for (unsigned kj = 0; kj < L->kw; kj++, k++) {
-                            long ix = (long)ox * L->sw - (long)L->pw + kj;
-                            row[k] = iy >= 0 && iy < H && ix >= 0 && ix < W
-                                         ? s[((size_t)c * H + (size_t)iy) * W + (size_t)ix]
-                                         : 0.0f;
+                        if (iy < 0 || iy >= H) {
+                            memset(row, 0, L->kw * sizeof *row);
+                            continue;
                         }
+                        const float *src = s + ((size_t)c * H + (size_t)iy) * W;
+                        if (inside)
+                            for (unsigned kj = 0; kj < L->kw; kj++)
+                                row[kj] = src[ix0 + kj];
+                        else
+                            for (unsigned kj = 0; kj < L->kw; kj++) {
+                                long ix = ix0 + kj;
+                                row[kj] = ix >= 0 && ix < W ? src[ix] : 0.0f;
+                            }
                     }
             }
     }
@@ -639,7 +658,8 @@ static void forward_bn(fnet *f, unsigned i, size_t B)
     }
 }
 
-static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
+/* Layer i's product of the B samples in into f->ybuf: lowered, fake-quantised, multiplied. */
+static void product(fnet *f, unsigned i, const float *in, size_t B)
 {
     layer *L = &f->L[i];
     size_t V = B * L->p, G = L->g;
@@ -660,6 +680,14 @@ static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
                         blas_int(L->r), 1.0f, X + g * V * L->r, blas_int(L->r), W + g * L->n * L->r,
                         blas_int(L->r), 0.0f, f->ybuf + g * V * L->n, blas_int(L->n));
+}
+
+static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)
+{
+    layer *L = &f->L[i];
+    size_t V = B * L->p, G = L->g;
+    if (!f->reuse || !f->reuse(f->mm_ctx, (unsigned)L->xbar, V, L->n, G, f->ybuf))
+        product(f, i, in, B);
     const float *bias = f->p + L->b_off;
     float *out = f->act[i];
 #pragma omp parallel for schedule(static)

@@ -21,6 +21,7 @@
 #ifndef XBARSIM_SEARCH_FNET_H
 #define XBARSIM_SEARCH_FNET_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,11 @@ typedef struct fnet fnet;
  * order from fnet_forward; ctx is the caller's. */
 typedef void (*fnet_matmul_fn)(void *ctx, unsigned xbar, const float *x, size_t v, size_t r,
                                size_t n, size_t groups, float *y);
+/* Asked before a crossbar layer's inputs are lowered (same arguments as fnet_matmul_fn but the
+ * inputs): true when it has filled y with the product of this pass itself (e.g. from a cache),
+ * and then neither lowering nor the product runs; false: they run as usual. */
+typedef bool (*fnet_reuse_fn)(void *ctx, unsigned xbar, size_t v, size_t n, size_t groups,
+                              float *y);
 
 /* Fake quantisation of one crossbar layer for quantisation-aware training: weights symmetric per
  * tensor at wb bits (step max|w| / (2^(wb-1) - 1)), inputs to ab bits of step in_step, unsigned
@@ -108,15 +114,32 @@ void fnet_zero_grad(fnet *f);
 /* Class with the largest logit of sample b of the last forward (the lowest index on ties). */
 unsigned fnet_argmax(const fnet *f, size_t b);
 
-/* Hooks: m (NULL: BLAS) replaces every crossbar product in forward passes; fq (NULL: none; else
- * one per crossbar layer, copied) fakes quantisation. */
-void fnet_set_matmul(fnet *f, fnet_matmul_fn m, void *ctx);
+/* Hooks: m (NULL: BLAS) replaces every crossbar product in forward passes, r (NULL: none; only
+ * with m) may supply one before it is computed (fnet_xbar_input is then stale for that layer);
+ * fq (NULL: none; else one per crossbar layer, copied) fakes quantisation. */
+void fnet_set_matmul(fnet *f, fnet_matmul_fn m, fnet_reuse_fn r, void *ctx);
 void fnet_set_fake_quant(fnet *f, const fnet_fq *fq);
 
 /* Symmetric per-tensor weight quantisation shared by QAT and the quantised inference: the step
  * max|w| / (2^(wb-1) - 1) (1 when every w is 0; wb >= 2), and the level of w. */
 float fnet_weight_step(const float *w, size_t count, unsigned wb);
-int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi);
+/* Inline: the quantised inference calls it once per input element. Rounding is half to even, as
+ * PyTorch's torch.round: for |t| < 2^22, adding and subtracting 1.5 x 2^23 leaves t rounded to an
+ * integer in the default rounding mode, the same value as rintf(t) without its library call. */
+static inline int32_t fnet_quantize(float x, float step, int32_t lo, int32_t hi)
+{
+    float t = x / step;
+    float q = fabsf(t) < 0x1p22f ? (t + 0x1.8p23f) - 0x1.8p23f : rintf(t);
+    if (!(q >= (float)lo))
+        return lo; /* also NaN */
+    if (q > (float)hi)
+        return hi;
+    return (int32_t)q;
+}
+/* out[i] = fnet_quantize(x[i], step, lo, hi) for i < count, the same values, in a loop the
+ * compiler vectorises (OpenMP over i); the levels must lie within +-2^22 (ab <= 22 bits). */
+void fnet_quantize_array(const float *x, size_t count, float step, int32_t lo, int32_t hi,
+                         int32_t *out);
 /* Activation levels at ab bits: unsigned 0 .. 2^ab - 1, signed -(2^(ab-1) - 1) .. 2^(ab-1) - 1. */
 void fnet_act_levels(unsigned ab, bool is_signed, int32_t *lo, int32_t *hi);
 

@@ -65,24 +65,24 @@ static uint64_t packed_forward(quant_net *q, const quant_layer *l, unsigned m, s
 {
     size_t g0 = (size_t)m * l->pack, P = l->g - g0 < l->pack ? l->g - g0 : l->pack;
     size_t R = P * l->r, N = P * l->n;
-    const int32_t *x = q->xi + g0 * V * l->r;
-    int64_t *y = q->yi + g0 * V * l->n;
+    const int32_t *x = q->s->xi + g0 * V * l->r;
+    int64_t *y = q->s->yi + g0 * V * l->n;
     if (P > 1) {
-        q->xp = grow(q->xp, &q->xp_cap, V * R, sizeof *q->xp, "packed inputs");
-        q->yp = grow(q->yp, &q->yp_cap, V * N, sizeof *q->yp, "packed outputs");
+        q->s->xp = grow(q->s->xp, &q->s->xp_cap, V * R, sizeof *q->s->xp, "packed inputs");
+        q->s->yp = grow(q->s->yp, &q->s->yp_cap, V * N, sizeof *q->s->yp, "packed outputs");
         for (size_t v = 0; v < V; v++)
             for (size_t j = 0; j < P; j++)
-                memcpy(q->xp + v * R + j * l->r, x + (j * V + v) * l->r, l->r * sizeof *x);
-        x = q->xp;
+                memcpy(q->s->xp + v * R + j * l->r, x + (j * V + v) * l->r, l->r * sizeof *x);
+        x = q->s->xp;
     }
-    int64_t *yo = P > 1 ? q->yp : y;
+    int64_t *yo = P > 1 ? q->s->yp : y;
     uint64_t clipped = q->path == QUANT_CROSSBAR
                            ? xbarfunc_layer_forward(l->xf[m], x, V, l->ab, l->in_signed, yo)
                            : xbarfunc_layer_forward_sliced(l->xf[m], x, V, l->ab, l->in_signed, yo);
     if (P > 1)
         for (size_t j = 0; j < P; j++)
             for (size_t v = 0; v < V; v++)
-                memcpy(y + (j * V + v) * l->n, q->yp + v * N + j * l->n, l->n * sizeof *y);
+                memcpy(y + (j * V + v) * l->n, q->s->yp + v * N + j * l->n, l->n * sizeof *y);
     return clipped;
 }
 
@@ -93,22 +93,38 @@ static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, s
     quant_layer *l = &q->l[k];
     assert(r == l->r && n == l->n && groups == l->g);
     size_t G = groups;
-    q->xi = grow(q->xi, &q->xi_cap, G * v * r, sizeof *q->xi, "quantised inputs");
-    q->yi = grow(q->yi, &q->yi_cap, G * v * n, sizeof *q->yi, "integer products");
+    assert(q->pass > 0);
+    uint64_t before = q->clipped;
+    q->s->xi = grow(q->s->xi, &q->s->xi_cap, G * v * r, sizeof *q->s->xi, "quantised inputs");
+    q->s->yi = grow(q->s->yi, &q->s->yi_cap, G * v * n, sizeof *q->s->yi, "integer products");
     int32_t lo, hi;
     fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < G * v * r; i++)
-        q->xi[i] = fnet_quantize(x[i], l->in_step, lo, hi);
+    fnet_quantize_array(x, G * v * r, l->in_step, lo, hi, q->s->xi);
     if (q->path == QUANT_INTEGER)
         for (size_t g = 0; g < G; g++)
-            quant_int_gemm(q->xi + g * v * r, l->wq + g * r * n, v, r, n, q->yi + g * v * n);
+            quant_int_gemm(q->s->xi + g * v * r, l->wq + g * r * n, v, r, n, q->s->yi + g * v * n);
     else
         for (unsigned m = 0; m < l->n_xf; m++)
             q->clipped += packed_forward(q, l, m, v);
     double scale = (double)l->w_step * (double)l->in_step;
     for (size_t i = 0; i < G * v * n; i++)
-        y[i] = (float)((double)q->yi[i] * scale);
+        y[i] = (float)((double)q->s->yi[i] * scale);
+    if (q->cache)
+        qcache_put(q->cache, k, q->pass - 1, y, G * v * n, q->clipped - before);
+}
+
+/* fnet's reuse hook: counts the passes and serves layer k's product from the cache if it has it. */
+static bool reuse(void *ctx, unsigned k, size_t v, size_t n, size_t groups, float *y)
+{
+    quant_net *q = ctx;
+    if (k == 0) /* fnet runs the crossbar layers in order: layer 0 begins every pass */
+        q->pass++;
+    assert(q->pass > 0);
+    uint64_t clipped;
+    if (!q->cache || !qcache_get(q->cache, k, q->pass - 1, y, groups * v * n, &clipped))
+        return false;
+    q->clipped += clipped;
+    return true;
 }
 
 static int build_layer(fnet *f, unsigned k, const policy *p, const arch *a, xbarfunc_adc_mode mode,
@@ -183,6 +199,7 @@ int quant_build(fnet *f, const policy *p, const arch *a, xbarfunc_adc_mode mode,
     assert(a || path == QUANT_FLOAT || path == QUANT_INTEGER);
     memset(q, 0, sizeof *q);
     q->f = f;
+    q->s = &q->own;
     q->path = path;
     q->n = net->n_xbar;
     q->l = mem_calloc(q->n ? q->n : 1, sizeof *q->l, "quantised layers");
@@ -207,23 +224,56 @@ void quant_fini(quant_net *q)
         free(q->l[k].xf);
     }
     free(q->l);
-    free(q->xi);
-    free(q->yi);
-    free(q->xp);
-    free(q->yp);
+    quant_scratch_fini(&q->own);
     memset(q, 0, sizeof *q);
+}
+
+void quant_scratch_fini(quant_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->xi);
+    free(s->yi);
+    free(s->xp);
+    free(s->yp);
+    memset(s, 0, sizeof *s);
+}
+
+void quant_use_scratch(quant_net *q, quant_scratch *s)
+{
+    q->s = s ? s : &q->own;
+}
+
+void quant_use_cache(quant_net *q, qcache *c, uint64_t chip)
+{
+    assert(!c || q->path == QUANT_CROSSBAR || q->path == QUANT_SLICED);
+    q->cache = c;
+    if (!c)
+        return;
+    uint64_t *key = mem_alloc((q->n ? q->n : 1) * sizeof *key, "layer keys");
+    for (unsigned k = 0; k < q->n; k++) {
+        const quant_layer *l = &q->l[k];
+        uint32_t step;
+        memcpy(&step, &l->in_step, sizeof step);
+        key[k] = (uint64_t)l->wb | (uint64_t)l->ab << 8 | (uint64_t)l->adc << 16 |
+                 (uint64_t)l->in_signed << 24 | (uint64_t)step << 32;
+    }
+    qcache_begin(c, key, chip);
+    free(key);
 }
 
 static void attach(quant_net *q)
 {
-    fnet_set_matmul(q->f, q->path == QUANT_FLOAT ? NULL : product, q);
+    q->pass = 0;
+    bool fl = q->path == QUANT_FLOAT;
+    fnet_set_matmul(q->f, fl ? NULL : product, fl ? NULL : reuse, q);
 }
 
 void quant_forward(quant_net *q, const float *x, size_t B, float *out)
 {
     attach(q);
     fnet_forward(q->f, x, B);
-    fnet_set_matmul(q->f, NULL, NULL);
+    fnet_set_matmul(q->f, NULL, NULL, NULL);
     memcpy(out, fnet_output(q->f), B * fnet_out_size(q->f) * sizeof *out);
 }
 
@@ -231,7 +281,7 @@ double quant_accuracy(quant_net *q, const float *x, const uint8_t *y, size_t n)
 {
     attach(q);
     double acc = train_accuracy(q->f, x, y, n);
-    fnet_set_matmul(q->f, NULL, NULL);
+    fnet_set_matmul(q->f, NULL, NULL, NULL);
     return acc;
 }
 

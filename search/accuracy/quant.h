@@ -35,6 +35,7 @@
 #include "err.h"
 #include "fnet.h"
 #include "policy.h"
+#include "qcache.h"
 #include "xbarfunc.h"
 
 #define QUANT_CALIB_IMAGES 1000 /* calibration images (first of the training set), count */
@@ -61,17 +62,29 @@ typedef struct quant_layer {
     xbarfunc_layer **xf; /* crossbar paths only: n_xf matrices; owned */
 } quant_layer;
 
+/* Scratch of the integer products, grown on demand; a caller that evaluates many nets may keep
+ * one across them (quant_use_scratch) so that the buffers are not mapped afresh each time. */
+typedef struct quant_scratch {
+    int32_t *xi;                           /* integer inputs */
+    int64_t *yi;                           /* integer outputs */
+    int32_t *xp;                           /* a packed tile's inputs */
+    int64_t *yp;                           /* a packed tile's outputs */
+    size_t xi_cap, yi_cap, xp_cap, yp_cap; /* elements allocated, counts */
+} quant_scratch;
+
+/* Free what s holds and zero it (s may be NULL). */
+void quant_scratch_fini(quant_scratch *s);
+
 typedef struct quant_net {
     fnet *f; /* borrowed: its float weights and biases */
     quant_path path;
-    unsigned n;       /* crossbar layers, count */
-    quant_layer *l;   /* owned */
-    uint64_t clipped; /* ADC conversions that clipped or lost bits since the last reset, count */
-    int32_t *xi;      /* scratch: integer inputs */
-    int64_t *yi;      /* scratch: integer outputs */
-    int32_t *xp;      /* scratch: a packed tile's inputs */
-    int64_t *yp;      /* scratch: a packed tile's outputs */
-    size_t xi_cap, yi_cap, xp_cap, yp_cap;
+    unsigned n;        /* crossbar layers, count */
+    quant_layer *l;    /* owned */
+    uint64_t clipped;  /* ADC conversions that clipped or lost bits since the last reset, count */
+    quant_scratch own; /* the net's own scratch, freed by quant_fini */
+    quant_scratch *s;  /* the scratch in use: &own, or the caller's (quant_use_scratch) */
+    qcache *cache;     /* borrowed; NULL: every product computed */
+    size_t pass;       /* forward passes begun since the evaluation started, count */
 } quant_net;
 
 /* The largest |input| of every crossbar layer of f (clip[0 .. n_xbar-1]) over the count images
@@ -86,6 +99,14 @@ int quant_build(fnet *f, const policy *p, const arch *a, xbarfunc_adc_mode mode,
                 quant_path path, quant_net *q, err *e);
 void quant_fini(quant_net *q);
 
+/* From now on q works in s (borrowed; kept by the caller for the next net) instead of its own. */
+void quant_use_scratch(quant_net *q, quant_scratch *s);
+/* From now on, q's crossbar products are looked up in c (borrowed; NULL: none) and stored there,
+ * the layers keyed by their bits and input steps, `chip` digesting all else they depend on (arch,
+ * device sample, ADC mode: xbarfunc_params_digest; qcache_begin). Only for a
+ * crossbar path whose weights and calibration are those of every evaluation sharing c (no QAT),
+ * and evaluations that forward the same images in the same passes. */
+void quant_use_cache(quant_net *q, qcache *c, uint64_t chip);
 /* Logits of the B images x through q (B x fnet_out_size into out). Adds to q->clipped. */
 void quant_forward(quant_net *q, const float *x, size_t B, float *out);
 /* Accuracy through q on n images, fraction. Adds to q->clipped. */

@@ -1,5 +1,7 @@
-/* train: Adam over mini-batches of a shuffled training set. The moments live here for the length
- * of one train_run; each step is a forward, the loss, a backward and one fixed-order update loop.
+/* train: Adam over mini-batches of a shuffled, optionally augmented training set. The moments live
+ * here for the length of one train_run; each step is a forward, the loss, a backward and one
+ * fixed-order update loop at the schedule's step size. Augmentation draws from its own stream, so
+ * turning it on leaves the shuffling order unchanged.
  */
 #include "train.h"
 
@@ -16,6 +18,7 @@
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
 #define ADAM_EPS   1e-8
+#define TRAIN_PI   3.14159265358979323846 /* pi (M_PI is not C11) */
 
 int train_check_data(const fnet *f, const dataset *ds, const char *what, err *e)
 {
@@ -44,6 +47,52 @@ double train_accuracy(fnet *f, const float *x, const uint8_t *y, size_t n)
     return n ? (double)correct / (double)n : 0.0;
 }
 
+static const char *const schedule_names[TRAIN_LR_COUNT] = {"constant", "cosine"};
+
+const char *train_schedule_name(train_schedule s)
+{
+    return (unsigned)s < TRAIN_LR_COUNT ? schedule_names[s] : NULL;
+}
+
+double train_lr_at(const train_config *c, uint64_t step, uint64_t steps)
+{
+    if (c->schedule == TRAIN_LR_CONSTANT || steps == 0)
+        return c->lr;
+    return c->lr * 0.5 * (1.0 + cos(TRAIN_PI * (double)step / (double)steps));
+}
+
+void train_augment_image(float *dst, const float *src, size_t planes, unsigned rows, unsigned cols,
+                         int dx, int dy, bool flip)
+{
+    for (size_t p = 0; p < planes; p++)
+        for (int r = 0; r < (int)rows; r++)
+            for (int q = 0; q < (int)cols; q++) {
+                int sr = r - dy, sq = q - dx;
+                float v = 0.0f;
+                if (sr >= 0 && sr < (int)rows && sq >= 0 && sq < (int)cols)
+                    v = src[(p * rows + (size_t)sr) * cols +
+                            (size_t)(flip ? (int)cols - 1 - sq : sq)];
+                dst[(p * rows + (size_t)r) * cols + (size_t)q] = v;
+            }
+}
+
+/* Fill dst with training image i, augmented as c asks (draws from rng). */
+static void load_image(float *dst, const dataset *tr, size_t i, size_t in, const train_config *c,
+                       gsl_rng *rng)
+{
+    const float *src = tr->x + i * in;
+    if (c->shift == 0 && !c->flip) {
+        memcpy(dst, src, in * sizeof *dst);
+        return;
+    }
+    int span = 2 * (int)c->shift + 1;
+    int dx = (int)gsl_rng_uniform_int(rng, (unsigned long)span) - (int)c->shift;
+    int dy = (int)gsl_rng_uniform_int(rng, (unsigned long)span) - (int)c->shift;
+    bool flip = c->flip && gsl_rng_uniform_int(rng, 2) == 1;
+    train_augment_image(dst, src, in / ((size_t)tr->rows * tr->cols), tr->rows, tr->cols, dx, dy,
+                        flip);
+}
+
 typedef struct adam {
     double *m, *v; /* first and second moments, per parameter */
     uint64_t t;    /* steps taken, count */
@@ -66,11 +115,13 @@ static void adam_step(adam *a, fnet *f, double lr)
 int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config *c,
               train_epoch_fn cb, void *ctx, err *e)
 {
-    if (c->batch < 1 || !(c->lr > 0.0 && isfinite(c->lr)))
+    if (c->batch < 1 || !(c->lr > 0.0 && isfinite(c->lr)) || c->shift > TRAIN_MAX_SHIFT ||
+        !train_schedule_name(c->schedule))
         return err_set(e, ERR_INPUT,
-                       "training: found batch %zu, lr %g, expected batch >= 1 and "
-                       "lr > 0",
-                       c->batch, c->lr);
+                       "training: found batch %zu, lr %g, shift %u, schedule %d, expected batch "
+                       ">= 1, lr > 0, shift 0..%d and a schedule below %d",
+                       c->batch, c->lr, c->shift, (int)c->schedule, TRAIN_MAX_SHIFT,
+                       TRAIN_LR_COUNT);
     if (c->epochs == 0)
         return 0; /* nothing read */
     ERR_TRY(train_check_data(f, tr, "training set", e));
@@ -88,6 +139,8 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
     float *xb = mem_alloc(B * in * sizeof *xb, "training batch");
     uint8_t *yb = mem_alloc(B, "training labels");
     gsl_rng *rng = rng_stream_create(NULL, c->seed, 1);
+    gsl_rng *aug = rng_stream_create(NULL, c->seed, 2);
+    uint64_t steps_total = (uint64_t)c->epochs * ((tr->n + B - 1) / B), step = 0;
     for (unsigned ep = 0; ep < c->epochs; ep++) {
         double t0 = wallclock_s(), loss = 0.0;
         size_t correct = 0, steps = 0;
@@ -96,7 +149,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
         for (size_t s = 0; s < tr->n; s += B) {
             size_t nb = tr->n - s < B ? tr->n - s : B;
             for (size_t b = 0; b < nb; b++) {
-                memcpy(xb + b * in, tr->x + order[s + b] * in, in * sizeof *xb);
+                load_image(xb + b * in, tr, order[s + b], in, c, aug);
                 yb[b] = tr->y[order[s + b]];
             }
             fnet_forward(f, xb, nb);
@@ -105,7 +158,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
             loss += fnet_loss(f, yb, nb);
             fnet_zero_grad(f);
             fnet_backward(f);
-            adam_step(&a, f, c->lr);
+            adam_step(&a, f, train_lr_at(c, step++, steps_total));
             steps++;
         }
         fnet_set_training(f, false);
@@ -118,6 +171,7 @@ int train_run(fnet *f, const dataset *tr, const dataset *te, const train_config 
             cb(&r, ctx);
     }
     gsl_rng_free(rng);
+    gsl_rng_free(aug);
     free(xb);
     free(yb);
     free(order);

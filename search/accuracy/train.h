@@ -1,11 +1,13 @@
 /* train: mini-batch training of an fnet -- softmax cross-entropy, Adam (PyTorch's defaults:
- * beta1 0.9, beta2 0.999, eps 1e-8), the training set reshuffled every epoch by a seeded GSL
- * stream -- and its evaluation. Invariant: the same net, data, config and thread count give the
- * same parameters, bit for bit.
+ * beta1 0.9, beta2 0.999, eps 1e-8) with a constant or cosine step size, optional random-shift and
+ * horizontal-flip augmentation, the training set reshuffled every epoch by a seeded GSL stream --
+ * and its evaluation. Invariant: the same net, data, config and thread count give the same
+ * parameters, bit for bit.
  */
 #ifndef XBARSIM_SEARCH_TRAIN_H
 #define XBARSIM_SEARCH_TRAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,12 +17,34 @@
 
 #define TRAIN_EVAL_CHUNK 500 /* images per forward pass when evaluating, count */
 
+/* The step size over the run: constant, or cosine annealing (Loshchilov and Hutter, "SGDR", ICLR
+ * 2017, eq. 5 without restarts): lr x (1 + cos(pi x step / steps)) / 2, from lr down to 0 at the
+ * last step. */
+typedef enum train_schedule { TRAIN_LR_CONSTANT, TRAIN_LR_COSINE, TRAIN_LR_COUNT } train_schedule;
+
+#define TRAIN_MAX_SHIFT 8 /* largest random shift, pixels */
+
 typedef struct train_config {
-    unsigned epochs; /* passes over the training set, count (0: none) */
-    size_t batch;    /* images per step, count >= 1 */
-    double lr;       /* Adam's step size, dimensionless > 0 */
-    uint64_t seed;   /* shuffling stream (seed, 1) */
+    unsigned epochs;         /* passes over the training set, count (0: none) */
+    size_t batch;            /* images per step, count >= 1 */
+    double lr;               /* Adam's (peak) step size, dimensionless > 0 */
+    train_schedule schedule; /* how the step size moves over the run's steps */
+    unsigned shift;          /* augmentation: shift each image by dx, dy uniform in -shift..shift
+                                pixels, zeros filling in (= random crop of a zero-padded image,
+                                He et al. CVPR 2016 sec. 4.2), 0..TRAIN_MAX_SHIFT; 0: none */
+    bool flip;               /* augmentation: mirror each image left-right with probability 1/2 */
+    uint64_t seed;           /* shuffling stream (seed, 1), augmentation stream (seed, 2) */
 } train_config;
+
+/* The schedule's name ("constant", "cosine") or NULL past the end. */
+const char *train_schedule_name(train_schedule s);
+/* Step size of step `step` (from 0) of `steps` under c's schedule, dimensionless. */
+double train_lr_at(const train_config *c, uint64_t step, uint64_t steps);
+/* Copy the `planes` planes of rows x cols pixels src to dst (not overlapping), mirrored left-right
+ * when flip, then moved right by dx and down by dy pixels (negative: left, up); zeros fill what
+ * the move uncovers. */
+void train_augment_image(float *dst, const float *src, size_t planes, unsigned rows, unsigned cols,
+                         int dx, int dy, bool flip);
 
 /* What one epoch gave. */
 typedef struct train_epoch {

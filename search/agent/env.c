@@ -408,6 +408,8 @@ void env_finish(env *v, unsigned episode, env_outcome *out)
     } else {
         out->accuracy = ar.accuracy;
         out->reference = ar.reference;
+        out->acc_reused = ar.reused;
+        out->acc_computed = ar.computed;
         out->estimate = ar.estimate;
         out->reward = mode->reward(v, out, &mo);
         size_t len = strlen(out->note); /* the wall's remark, then the backend's */

@@ -96,6 +96,7 @@ typedef struct env_outcome {
     double budget;           /* the budget this episode (x baseline; 0 when the mode has none) */
     double cost;             /* the budgeted figure after the wall (x baseline) */
     double t_replicate_s, t_cost_s, t_accuracy_s; /* wall time by step, s */
+    uint64_t acc_reused, acc_computed; /* the backend's layer products reused, computed, count */
 } env_outcome;
 
 typedef struct env env;

@@ -288,6 +288,8 @@ int search_run(env *v, const search_options *o, search_log *log, search_progress
         log->t_replicate_s += rec.out.t_replicate_s;
         log->t_cost_s += rec.out.t_cost_s;
         log->t_accuracy_s += rec.out.t_accuracy_s;
+        log->acc_reused += rec.out.acc_reused;
+        log->acc_computed += rec.out.acc_computed;
         log_record(log, v, &rec);
         if (g.kind == SEARCH_AGENT_DDPG)
             log->t_update_s = ddpg_update_seconds(g.d);

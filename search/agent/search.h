@@ -60,7 +60,9 @@ typedef struct search_log {
     double t_agent_s;   /* agent: actions and updates, s */
     double t_update_s;  /* of which network updates, s */
     double t_replicate_s, t_cost_s, t_accuracy_s; /* environment steps, s */
-    unsigned resumed_at; /* episode the run resumed from (0: a fresh start) */
+    uint64_t acc_reused, acc_computed; /* layer products the accuracy backend reused, computed,
+                                          count (functional; this process's episodes) */
+    unsigned resumed_at;               /* episode the run resumed from (0: a fresh start) */
 } search_log;
 
 /* Called after every episode (e.g. for a progress bar); may be NULL. */
