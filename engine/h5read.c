@@ -13,6 +13,9 @@
 
 #include "mem.h"
 
+/* The longest fixed-length string attribute read (bytes): a longer one is a corrupt file's. */
+#define ATTR_STR_MAX (1u << 20)
+
 struct h5reader {
     hid_t id;   /* the open file */
     char *path; /* for messages */
@@ -64,6 +67,17 @@ int h5reader_exists(h5reader *r, const char *obj)
     }
 }
 
+/* Whether attribute a holds exactly one element (a corrupt file's array would overrun the
+ * one-element buffers read into). */
+static bool one_element(hid_t a)
+{
+    hid_t sp = H5Aget_space(a);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    return n == 1;
+}
+
 static hid_t open_attr(h5reader *r, const char *obj, const char *name, err *e)
 {
     hid_t a =
@@ -71,8 +85,15 @@ static hid_t open_attr(h5reader *r, const char *obj, const char *name, err *e)
     if (a < 0) {
         H5Eclear2(H5E_DEFAULT);
         err_set(e, ERR_INPUT, "%s: %s: no attribute '%s'", r->path, obj, name);
+        return a;
     }
-    return a;
+    if (one_element(a))
+        return a;
+    H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    err_set(e, ERR_INPUT, "%s: %s: attribute '%s' holds more than one value, expected one", r->path,
+            obj, name);
+    return -1;
 }
 
 int h5reader_attr_str(h5reader *r, const char *obj, const char *name, char **out, err *e)
@@ -94,7 +115,7 @@ int h5reader_attr_str(h5reader *r, const char *obj, const char *name, char **out
                 rc = 0;
             }
             H5Tclose(m);
-        } else {
+        } else if (H5Tget_size(t) <= ATTR_STR_MAX) {
             size_t n = H5Tget_size(t);
             char *s = mem_calloc(n + 1, 1, "attribute");
             hid_t m = H5Tcopy(H5T_C_S1);
@@ -201,6 +222,13 @@ static void read_description(hid_t dset, h5rtable *t)
     t->description = NULL;
     if (H5Aexists(dset, "description") > 0) {
         hid_t a = H5Aopen(dset, "description", H5P_DEFAULT);
+        if (a < 0 || !one_element(a)) {
+            if (a >= 0)
+                H5Aclose(a);
+            H5Eclear2(H5E_DEFAULT);
+            t->description = mem_strdup("", "description");
+            return;
+        }
         hid_t m = H5Tcopy(H5T_C_S1);
         H5Tset_size(m, H5T_VARIABLE);
         H5Tset_cset(m, H5T_CSET_UTF8);

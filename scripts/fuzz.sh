@@ -81,19 +81,21 @@ for h in "${harnesses[@]}"; do
     timeouts=$(grep -c 'ERROR: libFuzzer: timeout' "$log" || true)
     ooms=$(grep -c 'ERROR: libFuzzer: out-of-memory\|ERROR: libFuzzer: malloc' "$log" || true)
     # HDF5 1.10.8 overruns buffers, loops or asks for absurd sizes on some corrupt files
-    # (tests/fuzz/README.md). A crash or timeout whose innermost frame (past the sanitizer, libFuzzer,
-    # the interceptors and libc) is inside libhdf5 is HDF5's, counted apart, its input kept in
-    # $art/hdf5/.
+    # (tests/fuzz/README.md). A crash, timeout or out-of-memory stop whose innermost frame (past
+    # the sanitizer, libFuzzer, the interceptors, libc and malloc) is inside libhdf5 is HDF5's,
+    # counted apart, its input kept in $art/hdf5/. An out-of-memory stop without a stack (the RSS
+    # limit) stays a finding.
     hdf5=0
-    if [ $((crashes + timeouts)) -eq 1 ] &&
+    if [ $((crashes + timeouts + ooms)) -eq 1 ] &&
         sed -n '/ERROR: \(AddressSanitizer\|libFuzzer\)/,/^$/p' "$log" | grep '^ *#[0-9]' |
         grep -v '__sanitizer\|fuzzer::\|__interceptor\|libc\.so\|in \(malloc\|calloc\|realloc\|free\) ' |
             head -1 | grep -q 'libhdf5'; then
         hdf5=1
         crashes=0
         timeouts=0
+        ooms=0
         mkdir -p "$art/hdf5"
-        find "$art" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' \) \
+        find "$art" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) \
             -newer "$out/logs/$h.start" -exec mv {} "$art/hdf5/" \;
         status=0
     fi

@@ -1,7 +1,8 @@
 /* test_weights: the weights file -- a save/load round trip restores every parameter bit for bit,
  * datasets carry PyTorch's shapes (read back with the HDF5 API), and a file that does not fit the
  * network (a layer missing, a wrong shape, another network, not HDF5, no file) is an error naming
- * path, dataset, found and expected that leaves the network unchanged.
+ * path, dataset, found and expected that leaves the network unchanged; so is a /meta attribute
+ * that holds an array where one value belongs.
  */
 #include <check.h>
 #include <hdf5.h>
@@ -216,6 +217,21 @@ START_TEST(test_weights_errors)
     H5Dclose(d);
     H5Fclose(file);
     expect_error("w", "fc", 4, ERR_INPUT, "/layers/fc/weight: found nan at flat index 5");
+    /* a corrupt /meta whose format_version is an array is refused, not read past its buffer */
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert_int_ge(file, 0);
+    ck_assert_int_ge(H5Adelete_by_name(file, "/meta", "format_version", H5P_DEFAULT), 0);
+    hsize_t many = 1000;
+    static double values[1000];
+    hid_t sp = H5Screate_simple(1, &many, NULL);
+    hid_t at = H5Acreate_by_name(file, "/meta", "format_version", H5T_NATIVE_DOUBLE, sp,
+                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_ge(at, 0);
+    ck_assert_int_ge(H5Awrite(at, H5T_NATIVE_DOUBLE, values), 0);
+    H5Aclose(at);
+    H5Sclose(sp);
+    H5Fclose(file);
+    expect_error("w", "fc", 4, ERR_INPUT, "/meta: found format \"xbarsim-weights\" version -1");
     FILE *f = fopen(path, "w");
     fputs("not an HDF5 file\n", f);
     fclose(f);

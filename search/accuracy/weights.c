@@ -98,13 +98,35 @@ int weights_write(h5file *h, const fnet *f, const weights_meta *m, err *e)
     return 0;
 }
 
-/* A string attribute of /meta into buf ("" when absent). */
+/* The attribute name of /meta when it holds exactly one element, else H5I_INVALID_HID (absent, or a
+ * corrupt file's array: reading it whole would overrun a one-element buffer). */
+static hid_t meta_open(hid_t file, const char *name)
+{
+    if (H5Aexists_by_name(file, "/meta", name, H5P_DEFAULT) <= 0)
+        return H5I_INVALID_HID;
+    hid_t a = H5Aopen_by_name(file, "/meta", name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0)
+        return H5I_INVALID_HID;
+    hid_t s = H5Aget_space(a);
+    hssize_t points = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    if (points != 1) {
+        H5Aclose(a);
+        return H5I_INVALID_HID;
+    }
+    return a;
+}
+
+/* The longest fixed-length string attribute read (bytes); a longer one is not xbarsim's. */
+#define META_STR_MAX 4096
+
+/* A string attribute of /meta into buf ("" when absent or not one string of at most
+ * META_STR_MAX bytes). */
 static void meta_str(hid_t file, const char *name, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    if (H5Aexists_by_name(file, "/meta", name, H5P_DEFAULT) <= 0)
-        return;
-    hid_t a = H5Aopen_by_name(file, "/meta", name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = meta_open(file, name);
     hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
     if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
         hid_t mt = H5Tcopy(t);
@@ -114,7 +136,7 @@ static void meta_str(hid_t file, const char *name, char *buf, size_t cap)
                 snprintf(buf, cap, "%s", s);
                 H5free_memory(s);
             }
-        } else {
+        } else if (H5Tget_size(t) <= META_STR_MAX) {
             size_t size = H5Tget_size(t);
             char *s = mem_calloc(size + 1, 1, "weights attribute");
             if (H5Aread(a, mt, s) >= 0)
@@ -131,9 +153,7 @@ static void meta_str(hid_t file, const char *name, char *buf, size_t cap)
 
 static double meta_f64(hid_t file, const char *name, double absent)
 {
-    if (H5Aexists_by_name(file, "/meta", name, H5P_DEFAULT) <= 0)
-        return absent;
-    hid_t a = H5Aopen_by_name(file, "/meta", name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = meta_open(file, name);
     double v = absent;
     if (a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
         v = absent;
