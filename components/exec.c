@@ -45,6 +45,7 @@ typedef struct copy_run {
     bus *in_bus, *out_bus;     /* not owned (components of the sim) */
     vecmod *vm;                /* not owned */
     tile **tiles;              /* weight-stationary: the copy's tiles in order; owned array */
+    bool mirrored;             /* weight-stationary: shapes led by their first tile */
     simtime start_ps;          /* the running inference entered the copy, ps */
     unsigned route_first;      /* its routes: program routes [route_first, route_end), index */
     unsigned route_end;
@@ -309,6 +310,20 @@ static void attach_offchip(exec *x, layer_ctl *l, const program_task *t, unsigne
     l->io = x->offchip[chip];
 }
 
+/* Every vector of a weight-stationary copy goes to all its tiles at once, so the tiles of one
+ * shape see the same requests at the same times: the first of each shape leads, the rest mirror
+ * it. Only for a copy whose tiles are its own. */
+static void mirror_shapes(copy_run *cr, const program_task *t)
+{
+    uint64_t k = 0;
+    for (unsigned sh = 0; sh < t->n_shapes; sh++) {
+        tile *leader = cr->tiles[k];
+        for (uint64_t i = 1; i < t->shapes[sh].count; i++)
+            tile_mirror(cr->tiles[k + i], leader);
+        k += t->shapes[sh].count;
+    }
+}
+
 static void build_task(exec *x, unsigned ti)
 {
     const arch *a = x->a;
@@ -350,8 +365,13 @@ static void build_task(exec *x, unsigned ti)
             continue;
         }
         cr->tiles = mem_calloc(t->tiles_per_copy, sizeof *cr->tiles, "exec copy tiles");
+        cr->mirrored = true; /* unless a tile is shared with a copy built before */
+        for (uint64_t k = 0; k < t->tiles_per_copy; k++)
+            cr->mirrored = cr->mirrored && !x->tile_by_id[t->copy_tile[c] + k];
         for (uint64_t k = 0; k < t->tiles_per_copy; k++)
             cr->tiles[k] = tile_at(x, t->copy_tile[c] + k);
+        if (cr->mirrored)
+            mirror_shapes(cr, t);
         attach_io(x, cr, t, c, arch_tile_group(a, t->copy_tile[c]));
         attach_routes(x, cr, t, c);
     }
@@ -571,7 +591,19 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     r.target = PART_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
     simtime end = sim_now(x->s);
     simtime busy = 0;
-    if (!x->reprogram) {
+    if (cr->mirrored) { /* one request per shape; mirrors only trace */
+        uint64_t k = 0;
+        bool traced = tile_traces_vmms(cr->tiles[0]);
+        for (unsigned sh = 0; sh < t->n_shapes; sh++) {
+            uint64_t count = t->shapes[sh].count;
+            resource_grant g = tile_vmm(cr->tiles[k], &x->vmm[l->task][sh], &r);
+            for (uint64_t i = 1; traced && i < count; i++)
+                tile_trace_mirror(cr->tiles[k + i], &r, g);
+            busy += (g.end - g.start) * count;
+            end = g.end > end ? g.end : end;
+            k += count;
+        }
+    } else if (!x->reprogram) {
         uint64_t k = 0, n = t->tiles_per_copy;
         for (unsigned sh = 0; sh < t->n_shapes; sh++)
             for (uint64_t i = 0; i < t->shapes[sh].count; i++, k++) {

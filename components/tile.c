@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "trace.h"
 
@@ -51,6 +52,7 @@ tile *tile_create(sim *s, const char *name, const arch *a)
 
 resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
 {
+    assert(!t->leader);
     const arch *a = t->arch;
     sim *s = t->base.sim;
     if (!t->memo_valid || t->memo_v.rows_used != v->rows_used ||
@@ -84,6 +86,7 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
 
 resource_grant tile_write(tile *t, uint64_t cells, const part_reply *reply)
 {
+    assert(!t->leader);
     const arch *a = t->arch;
     sim *s = t->base.sim;
     double pj = cost_write_energy_pj(a, cells);
@@ -100,18 +103,44 @@ resource_grant tile_write(tile *t, uint64_t cells, const part_reply *reply)
     return g;
 }
 
+void tile_mirror(tile *t, tile *leader)
+{
+    assert(t != leader && !leader->leader && !t->leader);
+    assert(t->xbar.served == 0);
+    t->leader = leader;
+}
+
+bool tile_traces_vmms(const tile *t)
+{
+    return trace_wants(component_trace(&t->base), TRACE_VECTOR);
+}
+
+void tile_trace_mirror(tile *t, const part_reply *reply, resource_grant g)
+{
+    assert(t->leader && t->leader->memo_valid);
+    part_trace(&t->base, PART_ACT_VMM, reply, g, t->leader->memo_pj);
+}
+
+/* The tile whose crossbar, energy and statistics are t's: t, or its leader. */
+static tile *source(tile *t)
+{
+    return t->leader ? t->leader : t;
+}
+
 double tile_dynamic_pj(const tile *t)
 {
+    t = t->leader ? t->leader : t;
     return cost_dynamic_total(t->vmm_pj) + t->write_pj;
 }
 
 void tile_account(component *c, part_account *out)
 {
     tile *t = as_tile(c);
-    out->res = &t->xbar;
+    tile *src = source(t);
+    out->res = &src->xbar;
     for (int k = 0; k < COST_E_COUNT; k++)
-        out->dynamic_pj[k] = t->vmm_pj[k];
-    out->dynamic_pj[COST_E_WRITE] += t->write_pj;
+        out->dynamic_pj[k] = src->vmm_pj[k];
+    out->dynamic_pj[COST_E_WRITE] += src->write_pj;
     out->static_pj = t->static_pj;
 }
 
@@ -170,15 +199,20 @@ static void tile_finish(component *c)
 {
     tile *t = as_tile(c);
     simtime now = sim_now(c->sim);
+    if (t->leader) { /* its leader's requests were its own */
+        stats_copy_numbers(&c->stats, &t->leader->base.stats);
+        memcpy(t->vmm_pj, t->leader->vmm_pj, sizeof t->vmm_pj);
+        t->write_pj = t->leader->write_pj;
+    }
     t->total_ps = now;
-    t->busy_ps = resource_busy_ps(&t->xbar, now);
+    t->busy_ps = resource_busy_ps(&source(t)->xbar, now);
     t->static_pj = cost_tile_static_pj(t->arch, t->busy_ps, t->total_ps);
 }
 
 static void tile_report(component *c, stats *st)
 {
     tile *t = as_tile(c);
-    part_report_resource(st, &t->xbar, t->total_ps);
+    part_report_resource(st, &source(t)->xbar, t->total_ps);
     stats_set(st, stats_value(st, "total_ps", "ps"), (double)t->total_ps);
     static const cost_category vmm_cats[] = {COST_E_DAC, COST_E_XBAR, COST_E_SAMPLE_HOLD,
                                              COST_E_ADC, COST_E_SHIFT_ADD};

@@ -27,7 +27,8 @@
  * linked through event->next in Top and in buckets; Bottom keeps (time, order, event) entries.
  * Memory grows with the largest queue seen (rung buckets at most RUNG_FANOUT per event, Bottom
  * and sort buffer as large as the largest bucket), never per event. In large queues most time
- * goes to cache misses on events, so pushes and refills prefetch (see STAGE, PREFETCH_AHEAD). */
+ * goes to cache misses on events, so from PREFETCH_MIN queued events pushes and refills prefetch
+ * (see STAGE, PREFETCH_AHEAD); below it everything is in cache and they do not. */
 
 #define SPAWN_MIN   50 /* a bucket with more events than this becomes a rung, count */
 #define BOTTOM_MAX  50 /* Bottom at this size moves to a new rung before an insertion, count */
@@ -83,6 +84,7 @@ typedef struct ladder {
     size_t stage_idx[STAGE];    /* bucket index */
     unsigned stage_rung[STAGE]; /* rung index; stable, rungs never move while they hold events */
     unsigned stage_pos;         /* next ring entry */
+    unsigned stage_n;           /* entries in use, count (refill skips the ring at 0) */
 } ladder;
 
 static inline ladder *as_ladder(evq *q)
@@ -364,8 +366,13 @@ static void place(ladder *L, event *ev)
              * that bucket). */
             size_t i = (size_t)((t - g->start) >> g->shift);
             assert(i >= g->cur && i < g->nbuckets);
-            PREFETCH(&g->b[i], 1);
             g->count++;
+            if (L->base.size < PREFETCH_MIN) { /* all in cache: link it now */
+                ev->next = g->b[i];
+                g->b[i] = ev;
+                return;
+            }
+            PREFETCH(&g->b[i], 1);
             unsigned k = L->stage_pos;
             L->stage_pos = (k + 1) & (STAGE - 1);
             event *old = L->stage_ev[k];
@@ -373,6 +380,8 @@ static void place(ladder *L, event *ev)
                 event **head = &L->rungs[L->stage_rung[k]].b[L->stage_idx[k]];
                 old->next = *head;
                 *head = old;
+            } else {
+                L->stage_n++;
             }
             L->stage_ev[k] = ev;
             L->stage_idx[k] = i;
@@ -462,19 +471,20 @@ static void refill(ladder *L)
         /* The first bucket holding events, linked or staged. */
         unsigned r = L->nrungs - 1;
         size_t lim = g->nbuckets;
-        for (unsigned k = 0; k < STAGE; k++)
+        for (unsigned k = 0; L->stage_n && k < STAGE; k++)
             if (L->stage_ev[k] && L->stage_rung[k] == r && L->stage_idx[k] < lim)
                 lim = L->stage_idx[k];
         size_t i = g->cur;
         while (i < lim && !g->b[i])
             i++;
         assert(i < g->nbuckets);
-        for (unsigned k = 0; k < STAGE; k++) {
+        for (unsigned k = 0; L->stage_n && k < STAGE; k++) {
             event *ev = L->stage_ev[k];
             if (ev && L->stage_rung[k] == r && L->stage_idx[k] == i) {
                 ev->next = g->b[i];
                 g->b[i] = ev;
                 L->stage_ev[k] = NULL;
+                L->stage_n--;
             }
         }
         if (i != g->cur) {

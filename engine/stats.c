@@ -111,3 +111,17 @@ void stats_reset(stats *st)
         e->max = 0.0;
     }
 }
+
+void stats_copy_numbers(stats *to, const stats *from)
+{
+    assert(to->n == from->n);
+    for (size_t i = 0; i < to->n; i++) {
+        stats_entry *t = &to->entries[i];
+        const stats_entry *f = &from->entries[i];
+        assert(t->type == f->type && strcmp(t->name, f->name) == 0);
+        t->count = f->count;
+        t->sum = f->sum;
+        t->min = f->min;
+        t->max = f->max;
+    }
+}

@@ -55,5 +55,9 @@ long stats_find(const stats *st, const char *name);
 double stats_mean(const stats_entry *e);
 /* Reset every entry's numbers (not its registration) -- e.g. after a warm-up window. */
 void stats_reset(stats *st);
+/* Set the numbers of every entry of `to` to those of `from`'s entry at the same index; both
+ * tables registered the same names in the same order (asserted), as two components of one
+ * class do. */
+void stats_copy_numbers(stats *to, const stats *from);
 
 #endif

@@ -325,6 +325,70 @@ START_TEST(test_components_tile_fifo_and_report)
 }
 END_TEST
 
+/* Default simulation options with the trace going to sink. */
+static sim_options traced_options(trace_sink *sink)
+{
+    sim_options o;
+    sim_options_default(&o);
+    o.trace = sink;
+    return o;
+}
+
+/* Mirrors (tile_mirror): a leader and two mirrors, the leader given the three VMMs above at 0 and
+ * 100 ns idle after; each mirror reports what a tile given those requests itself reports -- the
+ * hand-worked figures above: busy 162 ns, 3 VMMs, 238.5 pJ dynamic, 16.2 pJ static -- and
+ * accounts the same energy by category; tile_trace_mirror writes the mirror's own VMM record. */
+START_TEST(test_components_tile_mirrors_report_as_their_leader)
+{
+    arch a = small_arch(ARCH_MAP_UNSIGNED);
+    trace_sink *sink = trace_memory_create(TRACE_VECTOR);
+    sim_options o = traced_options(sink);
+    sim *s = sim_create(&o);
+    tile *lead = tile_create(s, "lead", &a);
+    tile *m[2] = {tile_create(s, "m0", &a), tile_create(s, "m1", &a)};
+    tile_mirror(m[0], lead);
+    tile_mirror(m[1], lead);
+    ck_assert(tile_traces_vmms(m[0]));
+    cost_vmm v = {.rows_used = 4, .cols_used = 4, .in_bits = 3, .adc_bits = 4};
+    for (int i = 0; i < 3; i++) {
+        part_reply rep = {.target = PART_REPLY_NONE, .layer = 2, .copy = 0, .vector = i};
+        resource_grant g = tile_vmm(lead, &v, &rep);
+        for (int k = 0; k < 2; k++)
+            tile_trace_mirror(m[k], &rep, g);
+    }
+    recorder *r = recorder_create(s); /* an event to it ends the run at 262 ns */
+    sim_schedule_at(s, 262 * NS, r->base.id, 1, 0, NULL);
+    ck_assert_int_eq(sim_run(s), SIM_EMPTY);
+    ck_assert_uint_eq(sim_now(s), 262 * NS);
+    sim_finish(s);
+    for (int k = 0; k < 2; k++) {
+        component *c = &m[k]->base;
+        ck_assert_double_eq(stat_of(c, "busy_ps"), 162000);
+        ck_assert_double_eq(stat_of(c, "total_ps"), 262000);
+        ck_assert_double_eq(stat_of(c, "vmms"), 3);
+        ck_assert_double_eq(stat_of(c, "adc_conversions"), stat_of(&lead->base, "adc_conversions"));
+        ck_assert_double_eq(stat_of(c, "energy_adc_pj"), 180);
+        ck_assert_double_eq_tol(stat_of(c, "energy_static_pj"), 26.2, 1e-9);
+        ck_assert_double_eq_tol(stat_of(c, "energy_total_pj"), 238.5 + 26.2, 1e-9);
+        ck_assert_double_eq(stat_of(c, "wait_max_ps"), 108000);
+        part_account acc;
+        ck_assert(chip_component_account(c, &acc));
+        ck_assert_double_eq(acc.dynamic_pj[COST_E_ADC], 180);
+        ck_assert_double_eq_tol(acc.static_pj, 26.2, 1e-9);
+    }
+    /* 3 records per tile, in call order: lead, m0, m1 for each VMM */
+    ck_assert_uint_eq(trace_memory_count(sink), 9);
+    const trace_record *tr = trace_memory_at(sink, 5);
+    ck_assert_uint_eq(tr->component, m[1]->base.id);
+    ck_assert_int_eq(tr->vector, 1);
+    ck_assert_uint_eq(tr->t0, 54 * NS);
+    ck_assert_uint_eq(tr->t1, 108 * NS);
+    ck_assert_double_eq(tr->energy_pj, 79.5);
+    sim_destroy(s);
+    trace_destroy(sink);
+}
+END_TEST
+
 /* ---- reprogram mode -------------------------------------------------------------------------- */
 
 /* execute_ns_per_bit = 10 fixes the VMM time at steps x 10 ns whatever rows, columns or ADC:
@@ -430,9 +494,7 @@ START_TEST(test_components_tile_event_requests_reply_and_trace)
 {
     arch a = small_arch(ARCH_MAP_UNSIGNED);
     trace_sink *sink = trace_memory_create(TRACE_VECTOR);
-    sim_options o;
-    sim_options_default(&o);
-    o.trace = sink;
+    sim_options o = traced_options(sink);
     sim *s = sim_create(&o);
     tile *t = tile_create(s, "tile0", &a);
     recorder *r = recorder_create(s);
@@ -983,6 +1045,7 @@ static Suite *components_suite(void)
     tcase_add_test(tc, test_components_registry);
     tcase_add_test(tc, test_components_pipeline_one_vector_by_hand);
     tcase_add_test(tc, test_components_determinism);
+    tcase_add_test(tc, test_components_tile_mirrors_report_as_their_leader);
     suite_add_tcase(s, tc);
     /* Aborting tests need Check's fork mode; skip them when it is off (valgrind runs). */
     const char *fork_env = getenv("CK_FORK");
