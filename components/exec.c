@@ -591,14 +591,11 @@ static void issue_tiles(layer_ctl *l, copy_run *cr, unsigned c, uint64_t j)
     r.target = PART_REPLY_NONE; /* the tiles trace with it; the controller is told once below */
     simtime end = sim_now(x->s);
     simtime busy = 0;
-    if (cr->mirrored) { /* one request per shape; mirrors only trace */
+    if (cr->mirrored) { /* one request per shape, to its leader */
         uint64_t k = 0;
-        bool traced = tile_traces_vmms(cr->tiles[0]);
         for (unsigned sh = 0; sh < t->n_shapes; sh++) {
             uint64_t count = t->shapes[sh].count;
             resource_grant g = tile_vmm(cr->tiles[k], &x->vmm[l->task][sh], &r);
-            for (uint64_t i = 1; traced && i < count; i++)
-                tile_trace_mirror(cr->tiles[k + i], &r, g);
             busy += (g.end - g.start) * count;
             end = g.end > end ? g.end : end;
             k += count;
@@ -751,6 +748,7 @@ static void trace_copy(layer_ctl *l, unsigned c, bool last)
     trace_record rec = {
         .component = l->base.id,
         .kind = PART_ACT_LAYER,
+        .units = 1,
         .layer = (int32_t)t->layer,
         .copy = (int32_t)c,
         .inference = (int64_t)l->inference,

@@ -95,12 +95,19 @@ part_reply part_reply_unpack(const event_payload *p)
 void part_trace(component *c, part_activity act, const part_reply *reply, resource_grant g,
                 double energy_pj)
 {
+    part_trace_units(c, act, reply, g, energy_pj, 1);
+}
+
+void part_trace_units(component *c, part_activity act, const part_reply *reply, resource_grant g,
+                      double energy_pj, uint32_t units)
+{
     trace_sink *sink = component_trace(c);
     if (!trace_wants(sink, TRACE_VECTOR))
         return;
     trace_record r = {
         .component = c->id,
         .kind = (uint32_t)act,
+        .units = units,
         .layer = reply ? reply->layer : -1,
         .copy = reply ? reply->copy : -1,
         .inference = reply ? reply->inference : -1,
@@ -108,7 +115,7 @@ void part_trace(component *c, part_activity act, const part_reply *reply, resour
         .vectors = reply ? reply->vectors : 0,
         .t0 = g.start,
         .t1 = g.end,
-        .energy_pj = energy_pj,
+        .energy_pj = energy_pj * (double)units,
     };
     trace_record_send(sink, &r);
 }

@@ -94,6 +94,10 @@ const char *part_activity_name(part_activity act);
  * sink wants TRACE_VECTOR records; layer/copy/inference from reply (NULL: -1). */
 void part_trace(component *c, part_activity act, const part_reply *reply, resource_grant g,
                 double energy_pj);
+/* The same for `units` components with consecutive ids from c's, each doing that activity with
+ * energy_pj: one record of units x energy_pj (trace_record.units). */
+void part_trace_units(component *c, part_activity act, const part_reply *reply, resource_grant g,
+                      double energy_pj, uint32_t units);
 
 /* ---- shared helpers of the components -------------------------------------------------------- */
 

@@ -79,7 +79,7 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
     stats_sample(st, t->st_vmm_pj, total_pj);
     cost_energy_add(t->vmm_pj, &e, 1.0);
 
-    part_trace(&t->base, PART_ACT_VMM, reply, g, total_pj);
+    part_trace_units(&t->base, PART_ACT_VMM, reply, g, total_pj, 1 + t->mirrors);
     part_reply_send(s, t->base.id, reply, g);
     return g;
 }
@@ -106,19 +106,10 @@ resource_grant tile_write(tile *t, uint64_t cells, const part_reply *reply)
 void tile_mirror(tile *t, tile *leader)
 {
     assert(t != leader && !leader->leader && !t->leader);
-    assert(t->xbar.served == 0);
+    assert(t->xbar.served == 0 && leader->xbar.served == 0);
+    assert(t->base.id == leader->base.id + leader->mirrors + 1);
     t->leader = leader;
-}
-
-bool tile_traces_vmms(const tile *t)
-{
-    return trace_wants(component_trace(&t->base), TRACE_VECTOR);
-}
-
-void tile_trace_mirror(tile *t, const part_reply *reply, resource_grant g)
-{
-    assert(t->leader && t->leader->memo_valid);
-    part_trace(&t->base, PART_ACT_VMM, reply, g, t->leader->memo_pj);
+    leader->mirrors++;
 }
 
 /* The tile whose crossbar, energy and statistics are t's: t, or its leader. */

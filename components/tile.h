@@ -23,6 +23,7 @@ struct tile {
     /* A mirror's leader (tile_mirror), or NULL: a mirror receives no request of its own, and its
      * crossbar, energy and statistics are its leader's. Not owned. */
     struct tile *leader;
+    uint32_t mirrors; /* a leader's mirrors, count; their component ids follow its own */
     /* dynamic energy charged so far, pJ, by category: the VMMs' parts and the cell writes */
     double vmm_pj[COST_E_COUNT];
     double write_pj;
@@ -73,17 +74,13 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply);
 
 /* Make t a mirror of leader: from now on t receives exactly the requests leader does, at the
  * same times, so its state would equal leader's request for request. t is fresh (no request
- * yet), leader is no mirror, and neither ever gets a request that the other does not. The caller
- * then sends requests to leader alone and, when the trace wants vector records, calls
- * tile_trace_mirror for t after each; t's busy time, energy and statistics are taken from leader
- * at finish. This is how a copy's tiles of one shape (weight-stationary, every vector goes to all
- * of them) cost one request per vector instead of one per tile. */
+ * yet), its component id follows leader's and its other mirrors' (so a leader and its mirrors
+ * are one run of ids), leader is no mirror, and neither ever gets a request that the other does
+ * not. The caller then sends requests to leader alone: each is traced as one record of
+ * 1 + mirrors units (trace_record.units), and t's busy time, energy and statistics are taken
+ * from leader at finish. This is how a copy's tiles of one shape (weight-stationary: every vector
+ * goes to all of them) cost one request per vector instead of one per tile. */
 void tile_mirror(tile *t, tile *leader);
-/* Whether the trace of t's simulation wants a record per VMM (ask once per batch of mirrors). */
-bool tile_traces_vmms(const tile *t);
-/* The vector trace record mirror t would have written for the VMM its leader was just granted
- * (g, with reply): the leader's last VMM energy. */
-void tile_trace_mirror(tile *t, const part_reply *reply, resource_grant g);
 
 /* Program `cells` cells arriving now: the whole tile's write time cost_write_ps and energy
  * cost_write_energy_pj(cells); VMMs requested after it start no earlier than its end. */

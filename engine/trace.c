@@ -10,6 +10,14 @@
 
 #include "mem.h"
 
+bool trace_record_same(const trace_record *a, const trace_record *b)
+{
+    return a->component == b->component && a->kind == b->kind && a->units == b->units &&
+           a->layer == b->layer && a->copy == b->copy && a->inference == b->inference &&
+           a->vector == b->vector && a->vectors == b->vectors && a->t0 == b->t0 && a->t1 == b->t1 &&
+           memcmp(&a->energy_pj, &b->energy_pj, sizeof a->energy_pj) == 0;
+}
+
 void trace_record_send(trace_sink *s, const trace_record *r)
 {
     assert(s && s->ops && r);

@@ -26,15 +26,16 @@ typedef enum trace_level {
 } trace_level;
 
 typedef struct trace_record {
-    uint32_t component; /* component id */
+    uint32_t component; /* component id: the first of `units` with consecutive ids */
     uint32_t kind;      /* activity kind, defined by the component */
+    uint32_t units;     /* components that did the same activity at the same time, count >= 1 */
     int32_t layer;      /* layer index, -1 when none */
     int32_t copy;       /* layer copy (replica) index, -1 when none */
     int64_t inference;  /* inference index, -1 when none */
     int64_t vector;     /* first input vector of the activity, -1 when none */
     uint64_t vectors;   /* input vectors it covers from `vector` on, count (0 when none) */
     simtime t0, t1;     /* activity interval, ps */
-    double energy_pj;   /* energy charged for it, pJ */
+    double energy_pj;   /* energy charged for it, summed over its units, pJ */
 } trace_record;
 
 typedef struct trace_sink trace_sink;
@@ -54,6 +55,9 @@ static inline bool trace_wants(const trace_sink *s, trace_level level)
 {
     return s && level != TRACE_NONE && level <= s->level;
 }
+
+/* Whether a and b hold the same fields (bit for bit; the struct's padding is not compared). */
+bool trace_record_same(const trace_record *a, const trace_record *b);
 
 /* Send r to s (not NULL: guard with trace_wants), which copies it; r stays the caller's. */
 void trace_record_send(trace_sink *s, const trace_record *r);

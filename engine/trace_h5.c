@@ -22,6 +22,7 @@ static const h5file_col columns[] = {
     COLUMN("t_start_ps", t0, H5FILE_U64, "ps"),
     COLUMN("t_end_ps", t1, H5FILE_U64, "ps"),
     COLUMN("component", component, H5FILE_U32, "id"),
+    COLUMN("units", units, H5FILE_U32, "count"),
     COLUMN("kind", kind, H5FILE_U32, "-"),
     COLUMN("layer", layer, H5FILE_I32, "index"),
     COLUMN("copy", copy, H5FILE_I32, "index"),
@@ -32,9 +33,10 @@ static const h5file_col columns[] = {
 };
 
 #define DESCRIPTION                                                                                \
-    "One row per traced activity: its service interval, the component that did it, its kind "      \
-    "(an index into kind_names), the layer, copy, inference and input vectors it served, and the " \
-    "dynamic energy charged for it."
+    "One row per traced activity: its service interval, the components that did it (units of "     \
+    "them with consecutive ids from component, each the same), its kind (an index into "           \
+    "kind_names), the layer, copy, inference and input vectors it served, and the dynamic energy " \
+    "charged for it, summed over its units."
 
 typedef struct h5_sink {
     trace_sink base;   /* first member */

@@ -47,7 +47,9 @@ From Python:
 Keys of load(): mapping_layers, components, events, summary_layers, summary_components,
 summary_inferences, summary_network (DataFrames, columns as in traces/README.md, fixed-length
 strings decoded to str), meta (dict of the /meta attributes, strings decoded) and units
-(table key -> {column: unit}). The events frame gets three extra columns, `kind_name` (from the
+(table key -> {column: unit}). The events frame has one row per component and activity: a file
+row of `units` > 1 (mirrored tiles, traces/README.md) is expanded into one row per component
+(expand_units; load(expand=False) keeps the file's rows). It gets three extra columns, `kind_name` (from the
 dataset's `kind_names` attribute), `component_name` and `component_kind` (from /components), as
 pandas categoricals. events.attrs says how it was read: `present` (the dataset exists), `rows`
 (rows in the file), `loaded` (False with events=False) and `kinds` (the kind filter or None).
@@ -76,9 +78,9 @@ TABLES = {
 }
 
 # /trace/events columns and types (traces/README.md), for the empty frame of a run without one.
-EVENT_COLUMNS = [("t_start_ps", "u8"), ("t_end_ps", "u8"), ("component", "u4"), ("kind", "u4"),
-                 ("layer", "i4"), ("copy", "i4"), ("inference", "i8"), ("vector", "i8"),
-                 ("vectors", "u8"), ("energy_pj", "f8")]
+EVENT_COLUMNS = [("t_start_ps", "u8"), ("t_end_ps", "u8"), ("component", "u4"), ("units", "u4"),
+                 ("kind", "u4"), ("layer", "i4"), ("copy", "i4"), ("inference", "i8"),
+                 ("vector", "i8"), ("vectors", "u8"), ("energy_pj", "f8")]
 EVENT_EXTRA = ["kind_name", "component_name", "component_kind"]
 
 # /summary/inferences keeps the last this many inferences of a longer run (EXEC_INFERENCE_WINDOW).
@@ -160,6 +162,24 @@ def _read_events(ds, kinds, kind_names, slice_rows):
     return np.concatenate(parts) if parts else np.zeros(0, dtype=ds.dtype)
 
 
+def expand_units(arr):
+    """Rows of a /trace/events array with units > 1 as one row per component: a row of `units`
+    components with ids component .. component + units - 1 becomes that many rows, each with
+    energy_pj / units and units 1. Arrays without a units column (older files) are returned as
+    they are."""
+    if "units" not in (arr.dtype.names or ()) or not len(arr):
+        return arr
+    u = arr["units"].astype(np.int64)
+    if (u <= 1).all():
+        return arr
+    out = np.repeat(arr, u)
+    first = np.repeat(np.cumsum(u) - u, u)  # each output row's group start
+    out["component"] += (np.arange(len(out)) - first).astype(out["component"].dtype)
+    out["energy_pj"] /= np.repeat(u, u)
+    out["units"] = 1
+    return out
+
+
 def _lookup(idx, values):
     """Categorical of values[idx]; an index outside values gives NaN."""
     values = [str(v) for v in values]
@@ -171,12 +191,14 @@ def _lookup(idx, values):
     return pd.Categorical.from_codes(code_of[idx], categories=cats)
 
 
-def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS):
+def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS, expand=True):
     """Read an xbarsim HDF5 file into a dict of DataFrames (see the module docstring).
 
     events=False leaves /trace/events unread (an empty frame with the right columns);
     kinds=["layer", ...] keeps only the trace rows of those activity kinds (read slice by slice,
-    so memory holds the kept rows only). Raises KeyError naming a missing table.
+    so memory holds the kept rows only). expand=True gives one event row per component
+    (expand_units); expand=False keeps the file's rows, where a row of `units` > 1 stands for
+    that many components. Raises KeyError naming a missing table.
     """
     data = {"units": {}}
     with h5py.File(path, "r") as f:
@@ -202,6 +224,8 @@ def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS):
             data["units"]["events"] = _units(ds)
             if events and rows:
                 arr = _read_events(ds, kinds, kind_names, slice_rows)
+                if expand:
+                    arr = expand_units(arr)
                 if len(arr):
                     ev = _frame(arr)
                     ev["kind_name"] = _lookup(arr["kind"], kind_names)
@@ -214,7 +238,8 @@ def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS):
         else:
             data["units"]["events"] = {n: u for n, u in zip(
                 [c for c, _ in EVENT_COLUMNS],
-                ["ps", "ps", "id", "-", "index", "index", "index", "index", "count", "pJ"])}
+                ["ps", "ps", "id", "count", "-", "index", "index", "index", "index", "count",
+                 "pJ"])}
         ev.attrs.update({"present": present, "rows": rows, "loaded": bool(events),
                          "kinds": None if kinds is None else list(kinds)})
         data["events"] = ev

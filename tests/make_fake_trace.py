@@ -293,8 +293,10 @@ def make(path, broken=False, level="vector", inferences=2):
             if level == "vector":
                 rows += events
             rows.sort(key=lambda ev: (ev[1], ev[0], ev[2]))
+            rows = [ev[:3] + (1,) + ev[3:] for ev in rows]  # units: one component each
             cols = [("t_start_ps", "u8", "ps"), ("t_end_ps", "u8", "ps"),
-                    ("component", "u4", "id"), ("kind", "u4", "-"), ("layer", "i4", "index"),
+                    ("component", "u4", "id"), ("units", "u4", "count"), ("kind", "u4", "-"),
+                    ("layer", "i4", "index"),
                     ("copy", "i4", "index"), ("inference", "i8", "index"),
                     ("vector", "i8", "index"), ("vectors", "u8", "count"),
                     ("energy_pj", "f8", "pJ")]

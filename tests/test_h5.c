@@ -518,7 +518,7 @@ END_TEST
 /* ---- the trace sink ---- */
 
 static const char *const kinds[] = {"vmm", "write", "transfer", "vector_op", "layer"};
-static const char *const trace_units[] = {"ps",    "ps",    "id",    "-",     "index",
+static const char *const trace_units[] = {"ps",    "ps",    "id",    "count", "-", "index",
                                           "index", "index", "index", "count", "pJ"};
 
 static trace_record make_trace(size_t i)
@@ -528,6 +528,7 @@ static trace_record make_trace(size_t i)
     r.t0 = (simtime)i * 1000;
     r.t1 = i == 2 ? SIMTIME_MAX : r.t0 + 10 + i % 13;
     r.component = (uint32_t)(i % 97);
+    r.units = (uint32_t)(i % 7 + 1);
     r.kind = (uint32_t)(i % 5);
     r.layer = i % 11 == 0 ? -1 : (int32_t)(i % 50);
     r.copy = i % 3 == 0 ? -1 : (int32_t)(i % 4);
@@ -541,7 +542,7 @@ static trace_record make_trace(size_t i)
 /* The reading struct of /trace/events, in the README's order. */
 typedef struct event_row {
     uint64_t t_start_ps, t_end_ps;
-    uint32_t component, kind;
+    uint32_t component, units, kind;
     int32_t layer, copy;
     int64_t inference, vector;
     uint64_t vectors;
@@ -554,6 +555,7 @@ static hid_t event_type(void)
     H5Tinsert(t, "t_start_ps", offsetof(event_row, t_start_ps), H5T_NATIVE_UINT64);
     H5Tinsert(t, "t_end_ps", offsetof(event_row, t_end_ps), H5T_NATIVE_UINT64);
     H5Tinsert(t, "component", offsetof(event_row, component), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "units", offsetof(event_row, units), H5T_NATIVE_UINT32);
     H5Tinsert(t, "kind", offsetof(event_row, kind), H5T_NATIVE_UINT32);
     H5Tinsert(t, "layer", offsetof(event_row, layer), H5T_NATIVE_INT32);
     H5Tinsert(t, "copy", offsetof(event_row, copy), H5T_NATIVE_INT32);
@@ -573,19 +575,20 @@ static void expect_trace_file(const char *path, size_t n, size_t chunk)
     ck_assert_int_ge(d, 0);
     expect_layout(d, n, chunk);
     hid_t ft = H5Dget_type(d);
-    ck_assert_int_eq(H5Tget_nmembers(ft), 10);
+    ck_assert_int_eq(H5Tget_nmembers(ft), 11);
     expect_member(ft, 0, "t_start_ps", H5T_INTEGER, 8, H5T_SGN_NONE);
     expect_member(ft, 1, "t_end_ps", H5T_INTEGER, 8, H5T_SGN_NONE);
     expect_member(ft, 2, "component", H5T_INTEGER, 4, H5T_SGN_NONE);
-    expect_member(ft, 3, "kind", H5T_INTEGER, 4, H5T_SGN_NONE);
-    expect_member(ft, 4, "layer", H5T_INTEGER, 4, H5T_SGN_2);
-    expect_member(ft, 5, "copy", H5T_INTEGER, 4, H5T_SGN_2);
-    expect_member(ft, 6, "inference", H5T_INTEGER, 8, H5T_SGN_2);
-    expect_member(ft, 7, "vector", H5T_INTEGER, 8, H5T_SGN_2);
-    expect_member(ft, 8, "vectors", H5T_INTEGER, 8, H5T_SGN_NONE);
-    expect_member(ft, 9, "energy_pj", H5T_FLOAT, 8, H5T_SGN_NONE);
+    expect_member(ft, 3, "units", H5T_INTEGER, 4, H5T_SGN_NONE);
+    expect_member(ft, 4, "kind", H5T_INTEGER, 4, H5T_SGN_NONE);
+    expect_member(ft, 5, "layer", H5T_INTEGER, 4, H5T_SGN_2);
+    expect_member(ft, 6, "copy", H5T_INTEGER, 4, H5T_SGN_2);
+    expect_member(ft, 7, "inference", H5T_INTEGER, 8, H5T_SGN_2);
+    expect_member(ft, 8, "vector", H5T_INTEGER, 8, H5T_SGN_2);
+    expect_member(ft, 9, "vectors", H5T_INTEGER, 8, H5T_SGN_NONE);
+    expect_member(ft, 10, "energy_pj", H5T_FLOAT, 8, H5T_SGN_NONE);
     H5Tclose(ft);
-    expect_strings(file, "/trace/events", "units", trace_units, 10);
+    expect_strings(file, "/trace/events", "units", trace_units, 11);
     expect_strings(file, "/trace/events", "kind_names", kinds, 5);
 
     event_row *got = malloc((n ? n : 1) * sizeof *got);
@@ -597,9 +600,9 @@ static void expect_trace_file(const char *path, size_t n, size_t chunk)
         trace_record w = make_trace(i);
         const event_row *g = &got[i];
         int ok = g->t_start_ps == w.t0 && g->t_end_ps == w.t1 && g->component == w.component &&
-                 g->kind == w.kind && g->layer == w.layer && g->copy == w.copy &&
-                 g->inference == w.inference && g->vector == w.vector && g->vectors == w.vectors &&
-                 g->energy_pj == w.energy_pj;
+                 g->units == w.units && g->kind == w.kind && g->layer == w.layer &&
+                 g->copy == w.copy && g->inference == w.inference && g->vector == w.vector &&
+                 g->vectors == w.vectors && g->energy_pj == w.energy_pj;
         if (!ok && bad++ == 0)
             first_bad = i;
     }

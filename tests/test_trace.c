@@ -44,6 +44,7 @@ static trace_record make_record(size_t i)
     memset(&r, 0, sizeof r);
     r.component = (uint32_t)(1000 + i);
     r.kind = (uint32_t)(7 * i + 3);
+    r.units = (uint32_t)(i % 5 + 1);
     r.layer = i % 5 == 0 ? -1 : (int32_t)i;
     r.copy = i % 3 == 0 ? -1 : (int32_t)(i / 3);
     r.inference = i % 4 == 0 ? -1 : (int64_t)i * INT64_C(1000000007);
@@ -52,6 +53,36 @@ static trace_record make_record(size_t i)
     r.energy_pj = i == 3 ? -0.0 : 0.125 * (double)i + 1e-9;
     return r;
 }
+
+/* trace_record_same compares fields, not bytes: a record built field by field over 0xa5 bytes is
+ * the same as make_record's (built over zeros); a change in any one field (units, energy's sign,
+ * an end) is seen. */
+START_TEST(test_trace_record_same_fields_only)
+{
+    trace_record a = make_record(3), b, want = make_record(3);
+    memset(&b, 0xa5, sizeof b);
+    b.component = want.component;
+    b.kind = want.kind;
+    b.units = want.units;
+    b.layer = want.layer;
+    b.copy = want.copy;
+    b.inference = want.inference;
+    b.vector = want.vector;
+    b.vectors = want.vectors;
+    b.t0 = want.t0;
+    b.t1 = want.t1;
+    b.energy_pj = want.energy_pj;
+    ck_assert(trace_record_same(&a, &b));
+    b.units++;
+    ck_assert(!trace_record_same(&a, &b));
+    b = a;
+    b.energy_pj = 0.0; /* make_record(3) has -0.0 */
+    ck_assert(!trace_record_same(&a, &b));
+    b = a;
+    b.t1--;
+    ck_assert(!trace_record_same(&a, &b));
+}
+END_TEST
 
 START_TEST(test_trace_memory_keeps_copies_in_order)
 {
@@ -70,6 +101,7 @@ START_TEST(test_trace_memory_keeps_copies_in_order)
         const trace_record *got = trace_memory_at(s, i);
         ck_assert_uint_eq(got->component, want.component);
         ck_assert_uint_eq(got->kind, want.kind);
+        ck_assert_uint_eq(got->units, want.units);
         ck_assert_int_eq(got->layer, want.layer);
         ck_assert_int_eq(got->copy, want.copy);
         ck_assert_int_eq(got->inference, want.inference);
@@ -127,6 +159,7 @@ static Suite *trace_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_trace_level_gating);
     tcase_add_test(tc, test_trace_memory_keeps_copies_in_order);
+    tcase_add_test(tc, test_trace_record_same_fields_only);
     tcase_add_test(tc, test_trace_null_sink_noop);
     tcase_add_test(tc, test_trace_level_names_round_trip);
     tcase_add_test(tc, test_trace_level_parse_unknown);
