@@ -50,6 +50,24 @@ tile *tile_create(sim *s, const char *name, const arch *a)
     return as_tile(c);
 }
 
+/* Add the memo's pending VMMs to the statistics and the energy by part. */
+static void flush_memo(tile *t)
+{
+    uint64_t k = t->memo_count;
+    if (k == 0)
+        return;
+    const cost_vmm_counts *n = &t->memo_n;
+    stats *st = &t->base.stats;
+    stats_add(st, t->st_vmms, k);
+    stats_add(st, t->st_dac_convs, n->dac_convs * k);
+    stats_add(st, t->st_adc_convs, n->adc_convs * k);
+    stats_add(st, t->st_xbar_reads, n->xbar_reads * k);
+    stats_add(st, t->st_shift_adds, n->shift_adds * k);
+    stats_sample_n(st, t->st_vmm_pj, t->memo_pj, k);
+    cost_energy_add(t->vmm_pj, &t->memo_e, (double)k);
+    t->memo_count = 0;
+}
+
 resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
 {
     assert(!t->leader);
@@ -58,6 +76,7 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
     if (!t->memo_valid || t->memo_v.rows_used != v->rows_used ||
         t->memo_v.cols_used != v->cols_used || t->memo_v.in_bits != v->in_bits ||
         t->memo_v.adc_bits != v->adc_bits) {
+        flush_memo(t);
         t->memo_v = *v;
         t->memo_n = cost_vmm_count(a, v);
         t->memo_e = cost_vmm_energy(a, v);
@@ -65,21 +84,9 @@ resource_grant tile_vmm(tile *t, const cost_vmm *v, const part_reply *reply)
         t->memo_ps = cost_vmm_ps(a, v);
         t->memo_valid = true;
     }
-    const cost_vmm_counts n = t->memo_n;
-    const cost_energy e = t->memo_e;
+    t->memo_count++;
     resource_grant g = resource_request(&t->xbar, sim_now(s), t->memo_ps);
-
-    stats *st = &t->base.stats;
-    stats_add(st, t->st_vmms, 1);
-    stats_add(st, t->st_dac_convs, n.dac_convs);
-    stats_add(st, t->st_adc_convs, n.adc_convs);
-    stats_add(st, t->st_xbar_reads, n.xbar_reads);
-    stats_add(st, t->st_shift_adds, n.shift_adds);
-    double total_pj = t->memo_pj;
-    stats_sample(st, t->st_vmm_pj, total_pj);
-    cost_energy_add(t->vmm_pj, &e, 1.0);
-
-    part_trace_units(&t->base, PART_ACT_VMM, reply, g, total_pj, 1 + t->mirrors);
+    part_trace_units(&t->base, PART_ACT_VMM, reply, g, t->memo_pj, 1 + t->mirrors);
     part_reply_send(s, t->base.id, reply, g);
     return g;
 }
@@ -190,7 +197,9 @@ static void tile_finish(component *c)
 {
     tile *t = as_tile(c);
     simtime now = sim_now(c->sim);
+    flush_memo(t);
     if (t->leader) { /* its leader's requests were its own */
+        flush_memo(t->leader);
         stats_copy_numbers(&c->stats, &t->leader->base.stats);
         memcpy(t->vmm_pj, t->leader->vmm_pj, sizeof t->vmm_pj);
         t->write_pj = t->leader->write_pj;

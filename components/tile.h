@@ -31,8 +31,11 @@ struct tile {
     simtime busy_ps;  /* crossbar busy time in [0, finish time], set at finish, ps */
     simtime total_ps; /* finish time, ps */
     /* The last VMM priced (a tile's VMMs are nearly always alike): its inputs and the counts,
-     * energy (pJ) and duration (ps) cost.c gave for them, reused while the inputs match. */
+     * energy (pJ) and duration (ps) cost.c gave for them, reused while the inputs match. The
+     * statistics and vmm_pj take its VMMs in one step (memo_count of them) when the inputs change
+     * and at finish, so a VMM touches neither on its way. */
     bool memo_valid;
+    uint64_t memo_count; /* VMMs at the memo's inputs not yet in the statistics, count */
     cost_vmm memo_v;
     cost_vmm_counts memo_n;
     cost_energy memo_e;
@@ -50,7 +53,7 @@ struct tile {
  *   TILE_EV_WRITE: u[0] = cells to program, count */
 enum { TILE_EV_VMM = 1, TILE_EV_WRITE = 2 };
 
-/* Statistics the tile keeps (names; units in the entries):
+/* Statistics the tile keeps, complete at finish (names; units in the entries):
  *   counters  vmms, dac_conversions, adc_conversions, xbar_reads, shift_adds, writes,
  *             cells_written (count)
  *   accums    vmm_energy_pj, write_energy_pj (pJ, one sample per request)
@@ -92,7 +95,7 @@ event_payload tile_pack_write(uint64_t cells, const part_reply *reply);
 /* Inverse of tile_pack_vmm's word 0. */
 cost_vmm tile_unpack_vmm(const event_payload *p);
 
-/* Dynamic energy charged so far (all parts), pJ. */
+/* Dynamic energy charged over the run (all parts), complete after finish, pJ. */
 double tile_dynamic_pj(const tile *t);
 /* Registry hook (chip_component_account): resource, dynamic energy by category, static energy. */
 void tile_account(component *c, part_account *out);

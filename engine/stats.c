@@ -71,6 +71,20 @@ void stats_sample(stats *st, size_t id, double x)
     e->sum += x;
 }
 
+void stats_sample_n(stats *st, size_t id, double x, uint64_t n)
+{
+    assert(id < st->n && st->entries[id].type == STATS_ACCUM);
+    if (n == 0)
+        return;
+    stats_entry *e = &st->entries[id];
+    if (e->count == 0 || x < e->min)
+        e->min = x;
+    if (e->count == 0 || x > e->max)
+        e->max = x;
+    e->count += n;
+    e->sum += x * (double)n;
+}
+
 void stats_set(stats *st, size_t id, double x)
 {
     assert(id < st->n && st->entries[id].type == STATS_VALUE);

@@ -45,6 +45,8 @@ static inline void stats_add(stats *st, size_t id, uint64_t n)
     st->entries[id].count += n;
 }
 void stats_sample(stats *st, size_t id, double x);
+/* n samples of the same value x at once: count n, sum n x (one product, not n additions). */
+void stats_sample_n(stats *st, size_t id, double x, uint64_t n);
 void stats_set(stats *st, size_t id, double x);
 
 /* Read back. stats_find returns the index, or -1 when absent. */
