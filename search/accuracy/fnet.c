@@ -501,11 +501,24 @@ static bool pointwise(const layer *L)
     return L->kh == 1 && L->kw == 1 && L->sh == 1 && L->sw == 1 && L->ph == 0 && L->pw == 0;
 }
 
-/* Lower channels [c0, c0 + C) of B samples of in (in_size each) to X (B p x r). */
-static void lower(const layer *L, const float *in, size_t B, unsigned c0, float *X)
+/* One element of a lowered array: a float, or the int32 level it was quantised to (lower copies
+ * bits, so it serves both; a zero of either is all zero bits). */
+#define ELEM 4
+_Static_assert(sizeof(float) == ELEM && sizeof(int32_t) == ELEM, "4-byte elements");
+
+/* Element k of the ELEM-byte array p, copied from q's element l (memcpy: no type punning). */
+#define COPY_ELEM(p, k, q, l)                                                                      \
+    memcpy((unsigned char *)(p) + (size_t)(k)*ELEM, (const unsigned char *)(q) + (size_t)(l)*ELEM, \
+           ELEM)
+
+/* Lower channels [c0, c0 + C) of B samples of in (in_size ELEM-byte elements each: floats, or
+ * int32 levels) to X (B p x r of the same). */
+static void lower(const layer *L, const void *in, size_t B, unsigned c0, void *X)
 {
+    const unsigned char *src0 = in;
+    unsigned char *dst = X;
     if (L->kind == NETWORK_KIND_LINEAR) {
-        memcpy(X, in, B * L->r * sizeof *X);
+        memcpy(X, in, B * L->r * ELEM);
         return;
     }
     const unsigned C = L->in.channels / (unsigned)L->g, H = L->in.height, W = L->in.width;
@@ -514,41 +527,59 @@ static void lower(const layer *L, const float *in, size_t B, unsigned c0, float 
         const size_t HW = (size_t)H * W;
 #pragma omp parallel for schedule(static)
         for (size_t b = 0; b < B; b++) {
-            const float *s = in + b * L->in_size + (size_t)c0 * HW;
-            float *xb = X + b * HW * L->r;
+            const unsigned char *s = src0 + (b * L->in_size + (size_t)c0 * HW) * ELEM;
+            unsigned char *xb = dst + b * HW * L->r * ELEM;
             for (size_t c = 0; c < C; c++)
                 for (size_t q = 0; q < HW; q++)
-                    xb[q * L->r + c] = s[c * HW + q];
+                    COPY_ELEM(xb, q * L->r + c, s, c * HW + q);
         }
         return;
     }
 #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
-        const float *s = in + b * L->in_size + (size_t)c0 * H * W;
+        const unsigned char *s = src0 + (b * L->in_size + (size_t)c0 * H * W) * ELEM;
         for (unsigned oy = 0; oy < OH; oy++)
             for (unsigned ox = 0; ox < OW; ox++) {
-                float *row = X + ((b * OH + oy) * OW + ox) * L->r;
+                unsigned char *row = dst + ((b * OH + oy) * OW + ox) * L->r * ELEM;
                 long ix0 = (long)ox * L->sw - (long)L->pw;
                 bool inside = ix0 >= 0 && ix0 + (long)L->kw <= (long)W; /* no column padding */
                 for (unsigned c = 0; c < C; c++)
-                    for (unsigned ki = 0; ki < L->kh; ki++, row += L->kw) {
+                    for (unsigned ki = 0; ki < L->kh; ki++, row += L->kw * ELEM) {
                         long iy = (long)oy * L->sh - (long)L->ph + ki;
                         if (iy < 0 || iy >= H) {
-                            memset(row, 0, L->kw * sizeof *row);
+                            memset(row, 0, L->kw * ELEM);
                             continue;
                         }
-                        const float *src = s + ((size_t)c * H + (size_t)iy) * W;
+                        const unsigned char *line = s + ((size_t)c * H + (size_t)iy) * W * ELEM;
                         if (inside)
                             for (unsigned kj = 0; kj < L->kw; kj++)
-                                row[kj] = src[ix0 + kj];
+                                COPY_ELEM(row, kj, line, ix0 + kj);
                         else
                             for (unsigned kj = 0; kj < L->kw; kj++) {
                                 long ix = ix0 + kj;
-                                row[kj] = ix >= 0 && ix < W ? src[ix] : 0.0f;
+                                if (ix >= 0 && ix < W)
+                                    COPY_ELEM(row, kj, line, ix);
+                                else
+                                    memset(row + kj * ELEM, 0, ELEM);
                             }
                     }
             }
     }
+}
+
+size_t fnet_xbar_in_size(const fnet *f, unsigned k)
+{
+    assert(k < f->nx);
+    return f->L[f->xl[k]].in_size;
+}
+
+void fnet_lower_levels(const fnet *f, unsigned k, const int32_t *in, size_t B, int32_t *X)
+{
+    assert(k < f->nx);
+    const layer *L = &f->L[f->xl[k]];
+    size_t V = B * L->p, G = L->g;
+    for (size_t g = 0; g < G; g++)
+        lower(L, in, B, (unsigned)(g * (L->in.channels / G)), X + g * V * L->r);
 }
 
 /* The inverse of lower for gradients: channels [c0, c0 + C) of dIn += the contributions of dX. */
@@ -663,6 +694,10 @@ static void product(fnet *f, unsigned i, const float *in, size_t B)
 {
     layer *L = &f->L[i];
     size_t V = B * L->p, G = L->g;
+    if (f->mm) { /* the hook lowers what it needs */
+        f->mm(f->mm_ctx, (unsigned)L->xbar, in, B, V, L->r, L->n, G, f->ybuf);
+        return;
+    }
     for (size_t g = 0; g < G; g++)
         lower(L, in, B, (unsigned)(g * (L->in.channels / G)), f->cols[i] + g * V * L->r);
     const float *X = f->cols[i], *W = f->p + L->w_off;
@@ -673,13 +708,10 @@ static void product(fnet *f, unsigned i, const float *in, size_t B)
         X = f->colsq[i];
         W = f->wq + L->w_off;
     }
-    if (f->mm)
-        f->mm(f->mm_ctx, (unsigned)L->xbar, X, V, L->r, L->n, G, f->ybuf);
-    else
-        for (size_t g = 0; g < G; g++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
-                        blas_int(L->r), 1.0f, X + g * V * L->r, blas_int(L->r), W + g * L->n * L->r,
-                        blas_int(L->r), 0.0f, f->ybuf + g * V * L->n, blas_int(L->n));
+    for (size_t g = 0; g < G; g++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(V), blas_int(L->n),
+                    blas_int(L->r), 1.0f, X + g * V * L->r, blas_int(L->r), W + g * L->n * L->r,
+                    blas_int(L->r), 0.0f, f->ybuf + g * V * L->n, blas_int(L->n));
 }
 
 static void forward_xbar(fnet *f, unsigned i, const float *in, size_t B)

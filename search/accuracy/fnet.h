@@ -32,13 +32,16 @@
 typedef struct fnet fnet;
 
 /* A crossbar layer's product Y_g = X_g W_g^T for each of its `groups` channel groups replaced,
- * e.g. by integer or crossbar arithmetic: x holds groups blocks of v x r (lowered inputs: im2col
- * rows of a conv, one row per output pixel per sample; block g for input channels g C/groups ..),
- * y groups blocks of v x n to be filled (block g for output channels g n .. g n + n - 1); the
- * weights of group g are rows g n .. of the layer's (groups n x r) float weights. Called in layer
- * order from fnet_forward; ctx is the caller's. */
-typedef void (*fnet_matmul_fn)(void *ctx, unsigned xbar, const float *x, size_t v, size_t r,
-                               size_t n, size_t groups, float *y);
+ * e.g. by integer or crossbar arithmetic. in holds the layer's B input samples as they are
+ * (fnet_in_size-like: the layer's input channels x height x width each), not lowered: X_g is
+ * their lowering, groups blocks of v x r (im2col rows of a conv, one row per output pixel per
+ * sample; block g for input channels g C/groups ..), which the hook builds itself -- e.g. after
+ * quantising in, with fnet_lower_levels, which quantises 1/(kh kw) of the elements a lowered
+ * array has. y: groups blocks of v x n to be filled (block g for output channels g n .. g n + n -
+ * 1); the weights of group g are rows g n .. of the layer's (groups n x r) float weights. Called
+ * in layer order from fnet_forward; ctx is the caller's. */
+typedef void (*fnet_matmul_fn)(void *ctx, unsigned xbar, const float *in, size_t B, size_t v,
+                               size_t r, size_t n, size_t groups, float *y);
 /* Asked before a crossbar layer's inputs are lowered (same arguments as fnet_matmul_fn but the
  * inputs): true when it has filled y with the product of this pass itself (e.g. from a cache),
  * and then neither lowering nor the product runs; false: they run as usual. */
@@ -84,6 +87,8 @@ float *fnet_bias(fnet *f, unsigned k, size_t *count);
 /* Crossbar layer k's lowered dims of one group: rows r (in/groups x kh x kw) and columns n
  * (out/groups), counts; and its groups (1 unless a grouped conv), count. */
 void fnet_xbar_dims(const fnet *f, unsigned k, size_t *r, size_t *n);
+/* Elements of one input sample of crossbar layer k (channels x height x width), count. */
+size_t fnet_xbar_in_size(const fnet *f, unsigned k);
 size_t fnet_xbar_groups(const fnet *f, unsigned k);
 /* Crossbar layer k's batch norm: returns its channels C and points at gamma, beta (parameters)
  * and the running mean and variance (C floats each), or 0 when it has none (or it is folded). */
@@ -114,10 +119,15 @@ void fnet_zero_grad(fnet *f);
 /* Class with the largest logit of sample b of the last forward (the lowest index on ties). */
 unsigned fnet_argmax(const fnet *f, size_t b);
 
-/* Hooks: m (NULL: BLAS) replaces every crossbar product in forward passes, r (NULL: none; only
- * with m) may supply one before it is computed (fnet_xbar_input is then stale for that layer);
+/* Hooks: m (NULL: BLAS) replaces every crossbar product in forward passes (fnet_xbar_input is
+ * then stale: fnet lowers nothing), r (NULL: none; only with m) may supply one before it is
+ * computed;
  * fq (NULL: none; else one per crossbar layer, copied) fakes quantisation. */
 void fnet_set_matmul(fnet *f, fnet_matmul_fn m, fnet_reuse_fn r, void *ctx);
+/* Crossbar layer k's lowering (as fnet_matmul_fn describes X) of B samples of its input in
+ * quantised levels: in holds B x the layer's input size int32 levels, X receives groups blocks of
+ * v x r (padding gives level 0, the level of 0.0 for every quantiser here). */
+void fnet_lower_levels(const fnet *f, unsigned k, const int32_t *in, size_t B, int32_t *X);
 void fnet_set_fake_quant(fnet *f, const fnet_fq *fq);
 
 /* Symmetric per-tensor weight quantisation shared by QAT and the quantised inference: the step

@@ -86,20 +86,24 @@ static uint64_t packed_forward(quant_net *q, const quant_layer *l, unsigned m, s
     return clipped;
 }
 
-static void product(void *ctx, unsigned k, const float *x, size_t v, size_t r, size_t n,
+/* fnet's product hook: the layer's input quantised as it is, then lowered (fnet_lower_levels),
+ * so each input element is quantised once rather than once per kernel position. */
+static void product(void *ctx, unsigned k, const float *in, size_t B, size_t v, size_t r, size_t n,
                     size_t groups, float *y)
 {
     quant_net *q = ctx;
     quant_layer *l = &q->l[k];
     assert(r == l->r && n == l->n && groups == l->g);
-    size_t G = groups;
+    size_t G = groups, in_count = B * fnet_xbar_in_size(q->f, k);
     assert(q->pass > 0);
     uint64_t before = q->clipped;
-    q->s->xi = grow(q->s->xi, &q->s->xi_cap, G * v * r, sizeof *q->s->xi, "quantised inputs");
+    q->s->xq = grow(q->s->xq, &q->s->xq_cap, in_count, sizeof *q->s->xq, "quantised inputs");
+    q->s->xi = grow(q->s->xi, &q->s->xi_cap, G * v * r, sizeof *q->s->xi, "lowered inputs");
     q->s->yi = grow(q->s->yi, &q->s->yi_cap, G * v * n, sizeof *q->s->yi, "integer products");
     int32_t lo, hi;
     fnet_act_levels(l->ab, l->in_signed, &lo, &hi);
-    fnet_quantize_array(x, G * v * r, l->in_step, lo, hi, q->s->xi);
+    fnet_quantize_array(in, in_count, l->in_step, lo, hi, q->s->xq);
+    fnet_lower_levels(q->f, k, q->s->xq, B, q->s->xi);
     if (q->path == QUANT_INTEGER)
         for (size_t g = 0; g < G; g++)
             quant_int_gemm(q->s->xi + g * v * r, l->wq + g * r * n, v, r, n, q->s->yi + g * v * n);
@@ -232,6 +236,7 @@ void quant_scratch_fini(quant_scratch *s)
 {
     if (!s)
         return;
+    free(s->xq);
     free(s->xi);
     free(s->yi);
     free(s->xp);

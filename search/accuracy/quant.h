@@ -65,10 +65,12 @@ typedef struct quant_layer {
 /* Scratch of the integer products, grown on demand; a caller that evaluates many nets may keep
  * one across them (quant_use_scratch) so that the buffers are not mapped afresh each time. */
 typedef struct quant_scratch {
-    int32_t *xi;                           /* integer inputs */
+    int32_t *xq;                           /* a layer's quantised input samples */
+    int32_t *xi;                           /* integer inputs (lowered) */
     int64_t *yi;                           /* integer outputs */
     int32_t *xp;                           /* a packed tile's inputs */
     int64_t *yp;                           /* a packed tile's outputs */
+    size_t xq_cap;                         /* elements allocated, count */
     size_t xi_cap, yi_cap, xp_cap, yp_cap; /* elements allocated, counts */
 } quant_scratch;
 
