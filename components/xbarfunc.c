@@ -94,6 +94,8 @@ struct xbarfunc_layer {
     int64_t off;         /* 2^(wb-1) - 1 for the offset-coded mappings, else 0 */
     int64_t off_dig;     /* off when the vector module subtracts off * sum x (unsigned), else 0 */
     double *wd;          /* R x N weights for the exact path; owned */
+    float *wf;           /* wd in single precision, for inputs small enough (exact_in_float) */
+    double col_abs_max;  /* largest sum of |w| down a column of wd */
     size_t nlanes;       /* converted columns incl. the reference, count */
     size_t nblocks;      /* blocks of LANES lanes, count */
     lane *lanes;         /* nblocks * LANES; owned */
@@ -477,6 +479,19 @@ static void build_device(xbarfunc_layer *L, const int32_t *w)
             L->wl[r * L->N + n] -= (double)L->off_dig;
 }
 
+/* The largest sum of |w| down a column of the R x N weights w. */
+static double col_abs_max(const int32_t *w, size_t R, size_t N)
+{
+    double m = 0.0;
+    for (size_t n = 0; n < N; n++) {
+        double s = 0.0;
+        for (size_t r = 0; r < R; r++)
+            s += fabs((double)w[r * N + n]);
+        m = s > m ? s : m;
+    }
+    return m;
+}
+
 int xbarfunc_layer_create(const xbarfunc_params *p, const int32_t *w, size_t R, size_t N,
                           unsigned wb, xbarfunc_layer **out, err *e)
 {
@@ -500,8 +515,12 @@ int xbarfunc_layer_create(const xbarfunc_params *p, const int32_t *w, size_t R, 
     L->off = offset_coded ? (INT64_C(1) << (wb - 1)) - 1 : 0;
     L->off_dig = p->mapping == ARCH_MAP_UNSIGNED ? L->off : 0;
     L->wd = mem_alloc(R * N * sizeof *L->wd, "xbarfunc weights");
-    for (size_t i = 0; i < R * N; i++)
+    L->wf = mem_alloc(R * N * sizeof *L->wf, "xbarfunc single-precision weights");
+    for (size_t i = 0; i < R * N; i++) {
         L->wd[i] = (double)w[i];
+        L->wf[i] = (float)w[i]; /* exact: |w| < 2^15 */
+    }
+    L->col_abs_max = col_abs_max(w, R, N);
     L->bits = p->cell_bits == 1 && p->dac_bits == 1;
     L->chunk_rows = L->bits ? BIT_ROWS : CHUNK_ROWS;
     build_adc(L);
@@ -519,6 +538,7 @@ void xbarfunc_layer_destroy(xbarfunc_layer *L)
     if (!L)
         return;
     free(L->wd);
+    free(L->wf);
     free(L->lanes);
     free(L->prow);
     free(L->ppol);
@@ -910,12 +930,37 @@ static inline int64_t round_i64(double v)
     return fabs(v) < 0x1p51 ? (int64_t)((v + 0x1.8p52) - 0x1.8p52) : (int64_t)llrint(v);
 }
 
-/* y = rint(x W) in double, GEMM_BLOCK images at a time; W is R x N, row-major. The blocks are
- * shared among the OpenMP threads, each calling a one-thread dgemm: BLAS's own threads would
- * busy-wait (sched_yield) on cores the OpenMP threads need. Every element is the same dgemm's
- * dot product of its block whichever thread runs it, so y does not depend on the thread count. */
-static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t *x, size_t B,
-                         int64_t *y)
+/* Rows b0 .. b0 + nb - 1 of y = x W in single precision (Wf: W as floats); xs, ys scratch. */
+static void gemm_block_f32(size_t R, size_t N, const float *Wf, const int32_t *x, size_t nb,
+                           float *xs, float *ys, int64_t *y)
+{
+    for (size_t i = 0; i < nb * R; i++)
+        xs[i] = (float)x[i];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0f, xs,
+                (int)R, Wf, (int)N, 0.0f, ys, (int)N);
+    for (size_t i = 0; i < nb * N; i++)
+        y[i] = round_i64((double)ys[i]);
+}
+
+/* The same in double precision. */
+static void gemm_block_f64(size_t R, size_t N, const double *W, const int32_t *x, size_t nb,
+                           double *xd, double *yd, int64_t *y)
+{
+    for (size_t i = 0; i < nb * R; i++)
+        xd[i] = (double)x[i];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd, (int)R,
+                W, (int)N, 0.0, yd, (int)N);
+    for (size_t i = 0; i < nb * N; i++)
+        y[i] = round_i64(yd[i]);
+}
+
+/* y = rint(x W), GEMM_BLOCK images at a time; W is R x N, row-major, in double, or with Wf (not
+ * NULL) in single precision. The blocks are shared among the OpenMP threads, each calling a
+ * one-thread BLAS: BLAS's own threads would busy-wait (sched_yield) on cores the OpenMP threads
+ * need. Every element is the same GEMM's dot product of its block whichever thread runs it, so y
+ * does not depend on the thread count. */
+static void forward_gemm(const xbarfunc_layer *L, const double *W, const float *Wf,
+                         const int32_t *x, size_t B, int64_t *y)
 {
     size_t R = L->R, N = L->N, nblocks = (B + GEMM_BLOCK - 1) / GEMM_BLOCK;
     int blas = openblas_get_num_threads();
@@ -927,12 +972,10 @@ static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t
 #pragma omp for schedule(static)
         for (size_t k = 0; k < nblocks; k++) {
             size_t b0 = k * GEMM_BLOCK, nb = B - b0 < GEMM_BLOCK ? B - b0 : GEMM_BLOCK;
-            for (size_t i = 0; i < nb * R; i++)
-                xd[i] = (double)x[b0 * R + i];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)N, (int)R, 1.0, xd,
-                        (int)R, W, (int)N, 0.0, yd, (int)N);
-            for (size_t i = 0; i < nb * N; i++)
-                y[b0 * N + i] = round_i64(yd[i]);
+            if (Wf) /* the double buffers hold as many floats */
+                gemm_block_f32(R, N, Wf, x + b0 * R, nb, (float *)xd, (float *)yd, y + b0 * N);
+            else
+                gemm_block_f64(R, N, W, x + b0 * R, nb, xd, yd, y + b0 * N);
         }
         free(xd);
         free(yd);
@@ -943,7 +986,7 @@ static void forward_gemm(const xbarfunc_layer *L, const double *W, const int32_t
 /* Device effects, linear case: y = rint(x W_eff). */
 static void forward_linear(const xbarfunc_layer *L, const int32_t *x, size_t B, int64_t *y)
 {
-    forward_gemm(L, L->wl, x, B, y);
+    forward_gemm(L, L->wl, NULL, x, B, y);
 }
 
 bool xbarfunc_layer_exact(const xbarfunc_layer *L)
@@ -984,11 +1027,23 @@ uint64_t xbarfunc_layer_forward_sliced(const xbarfunc_layer *L, const int32_t *x
     return clips;
 }
 
-/* Lossless: the exact GEMM, in double (every partial sum is an integer below 2^53, so exact and
- * independent of the summation order; the rounding is then the identity). */
-static void forward_exact(const xbarfunc_layer *L, const int32_t *x, size_t B, int64_t *y)
+/* Whether every partial sum of x W is an integer below 2^24 in magnitude, and so exact in single
+ * precision whatever the summation order, for inputs of ab bits: |x| <= 2^ab - 1 (signed:
+ * 2^(ab-1), the two's-complement range inputs_in_range admits) and a column's sum of |w| at most
+ * col_abs_max bound every partial sum. */
+static bool exact_in_float(const xbarfunc_layer *L, unsigned ab, bool x_signed)
 {
-    forward_gemm(L, L->wd, x, B, y);
+    double xmax = x_signed ? ldexp(1.0, (int)ab - 1) : ldexp(1.0, (int)ab) - 1.0;
+    return xmax * L->col_abs_max < 0x1p24;
+}
+
+/* Lossless: the exact GEMM (every partial sum is an integer below 2^53, so exact in double and
+ * independent of the summation order; the rounding is then the identity), in single precision
+ * where exact_in_float proves it exact too: the same integers, half the arithmetic. */
+static void forward_exact(const xbarfunc_layer *L, const int32_t *x, size_t B, unsigned ab,
+                          bool x_signed, int64_t *y)
+{
+    forward_gemm(L, L->wd, exact_in_float(L, ab, x_signed) ? L->wf : NULL, x, B, y);
 }
 
 uint64_t xbarfunc_layer_forward(const xbarfunc_layer *L, const int32_t *x, size_t B, unsigned ab,
@@ -999,7 +1054,7 @@ uint64_t xbarfunc_layer_forward(const xbarfunc_layer *L, const int32_t *x, size_
     if (B == 0)
         return 0;
     if (xbarfunc_layer_exact(L)) {
-        forward_exact(L, x, B, y);
+        forward_exact(L, x, B, ab, x_signed, y);
         return 0;
     }
     if (L->g && lossless(L) && L->p.dev.read_noise == 0.0) {

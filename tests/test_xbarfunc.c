@@ -332,6 +332,45 @@ START_TEST(test_xbarfunc_exact_gemm)
 }
 END_TEST
 
+/* The exact path near single precision's limit: 301 rows of weights all +-255 (wb 9), so a
+ * column's sum of |w| is 76 755. With 6-bit inputs partial sums stay below 64 x 76 755 = 4.9 M <
+ * 2^24 (the single-precision GEMM is exact); with unsigned 8-bit ones image 0 (every input 255)
+ * sums column 0 (every weight +255) to 255 x 76 755 = 19 572 525, odd and above 2^24, which no
+ * float holds: the double GEMM must serve. Both give the int64 reference GEMM bit for bit. */
+START_TEST(test_xbarfunc_exact_gemm_precision_limit)
+{
+    enum { R = 301, N = 3, B = 70 };
+    static int32_t w[R * N], x[B * R];
+    static int64_t y[B * N], want[B * N];
+    uint64_t s = 77;
+    for (size_t i = 0; i < R * N; i++) /* column 0 all +255, the others of random sign */
+        w[i] = i % N == 0 || rng_range(&s, 0, 1) ? 255 : -255;
+    for (unsigned ab = 6; ab <= 8; ab += 2)
+        for (int sgn = 0; sgn < 2; sgn++) {
+            random_inputs(&s, x, B * R, ab, sgn);
+            int32_t top = sgn ? (int32_t)(1 << (ab - 1)) : (int32_t)((1 << ab) - 1);
+            for (size_t r = 0; r < R; r++) /* image 0 at the extreme with w's sign: the bound */
+                x[r] = w[r * N] > 0 ? top : (sgn ? -top : 0);
+            xbarfunc_params p = {.cell_bits = 2,
+                                 .mapping = ARCH_MAP_DIFF_COLUMN,
+                                 .rows = 128,
+                                 .rows_active = 16,
+                                 .dac_bits = 1,
+                                 .adc_bits = 1,
+                                 .adc_mode = XBARFUNC_ADC_IDEAL};
+            xbarfunc_layer *L;
+            err e;
+            ck_assert_int_eq(xbarfunc_layer_create(&p, w, R, N, 9, &L, &e), 0);
+            ck_assert(xbarfunc_layer_exact(L));
+            ck_assert_uint_eq(xbarfunc_layer_forward(L, x, B, ab, sgn, y), 0);
+            gemm_ref(x, w, B, R, N, want);
+            for (size_t i = 0; i < B * N; i++)
+                ck_assert_int_eq(y[i], want[i]);
+            xbarfunc_layer_destroy(L);
+        }
+}
+END_TEST
+
 /* Lossy ADCs in every mode and mapping against the slow reference: identical outputs and
  * lossy-conversion counts (offset reference columns counted once per column tile). */
 START_TEST(test_xbarfunc_reference_lossy)
@@ -979,6 +1018,7 @@ static Suite *xbarfunc_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_xbarfunc_exact_gemm);
+    tcase_add_test(tc, test_xbarfunc_exact_gemm_precision_limit);
     tcase_add_test(tc, test_xbarfunc_reference_lossy);
     tcase_add_test(tc, test_xbarfunc_reference_large_groups);
     tcase_add_test(tc, test_xbarfunc_hand_diff_column);
