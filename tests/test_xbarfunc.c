@@ -348,9 +348,9 @@ START_TEST(test_xbarfunc_exact_gemm_precision_limit)
     for (unsigned ab = 6; ab <= 8; ab += 2)
         for (int sgn = 0; sgn < 2; sgn++) {
             random_inputs(&s, x, B * R, ab, sgn);
-            int32_t top = sgn ? (int32_t)(1 << (ab - 1)) : (int32_t)((1 << ab) - 1);
+            int32_t hi = sgn ? (1 << (ab - 1)) - 1 : (1 << ab) - 1, lo = sgn ? -(1 << (ab - 1)) : 0;
             for (size_t r = 0; r < R; r++) /* image 0 at the extreme with w's sign: the bound */
-                x[r] = w[r * N] > 0 ? top : (sgn ? -top : 0);
+                x[r] = w[r * N] > 0 ? hi : lo;
             xbarfunc_params p = {.cell_bits = 2,
                                  .mapping = ARCH_MAP_DIFF_COLUMN,
                                  .rows = 128,
