@@ -59,7 +59,7 @@ static const opt_spec train_table[] = {
     OPT_STR("--net", "NAME|FILE", topts, net,
             "network (a built-in name from configs/net/ or a file)", .required = true),
     OPT_INT("--epochs", "E", topts, epochs, 0, 100000,
-            "float training epochs (default 10; 0: none, e.g. to evaluate\n"
+            "float training epochs (default 20; 0: none, e.g. to evaluate\n"
             "--weights)"),
     OPT_INT("--batch", "B", topts, batch, 1, 1 << 20, "images per step (default 64)"),
     OPT_REAL("--lr", "LR", topts, lr, 1e-12, 10.0,
@@ -495,7 +495,7 @@ static void print_json(const topts *o)
 int cmd_train(int argc, char **argv)
 {
     tresult res = {.float_acc = NAN, .integer_acc = NAN, .crossbar_acc = NAN};
-    topts o = {.epochs = 10,
+    topts o = {.epochs = 20,
                .batch = 64,
                .seed = 1,
                .lr = 1e-3,
