@@ -312,7 +312,7 @@ static void attach_offchip(exec *x, layer_ctl *l, const program_task *t, unsigne
 
 /* Every vector of a weight-stationary copy goes to all its tiles at once, so the tiles of one
  * shape see the same requests at the same times: the first of each shape leads, the rest mirror
- * it. Only for a copy whose tiles are its own. */
+ * it. */
 static void mirror_shapes(copy_run *cr, const program_task *t)
 {
     uint64_t k = 0;
@@ -322,6 +322,34 @@ static void mirror_shapes(copy_run *cr, const program_task *t)
             tile_mirror(cr->tiles[k + i], leader);
         k += t->shapes[sh].count;
     }
+    cr->mirrored = true;
+}
+
+/* Weight-stationary: mirror the shapes of every copy whose tiles no other copy uses. The mapper
+ * gives every copy tiles of its own (mapping.h), so that is every copy; a hand-built program
+ * that shares tiles keeps one request per tile for the copies that share. Such a copy's tiles
+ * were created in its own loop of build_task, one after the other, so their ids run on. */
+static void mirror_copies(exec *x)
+{
+    const program *p = x->p;
+    uint8_t *uses = mem_calloc(arch_system_tiles(x->a), sizeof *uses, "exec tile uses");
+    for (unsigned ti = 0; ti < p->n; ti++)
+        for (unsigned c = 0; p->tasks[ti].kind == PROGRAM_CROSSBAR && c < p->tasks[ti].copies; c++)
+            for (uint64_t k = 0; k < p->tasks[ti].tiles_per_copy; k++) {
+                uint8_t *u = &uses[p->tasks[ti].copy_tile[c] + k];
+                *u = *u < 2 ? *u + 1 : 2;
+            }
+    for (unsigned ti = 0; ti < p->n; ti++) {
+        const program_task *t = &p->tasks[ti];
+        for (unsigned c = 0; t->kind == PROGRAM_CROSSBAR && c < t->copies; c++) {
+            bool own = true;
+            for (uint64_t k = 0; own && k < t->tiles_per_copy; k++)
+                own = uses[t->copy_tile[c] + k] == 1;
+            if (own)
+                mirror_shapes(&x->ctl[ti]->copies[c], t);
+        }
+    }
+    free(uses);
 }
 
 static void build_task(exec *x, unsigned ti)
@@ -365,13 +393,8 @@ static void build_task(exec *x, unsigned ti)
             continue;
         }
         cr->tiles = mem_calloc(t->tiles_per_copy, sizeof *cr->tiles, "exec copy tiles");
-        cr->mirrored = true; /* unless a tile is shared with a copy built before */
-        for (uint64_t k = 0; k < t->tiles_per_copy; k++)
-            cr->mirrored = cr->mirrored && !x->tile_by_id[t->copy_tile[c] + k];
         for (uint64_t k = 0; k < t->tiles_per_copy; k++)
             cr->tiles[k] = tile_at(x, t->copy_tile[c] + k);
-        if (cr->mirrored)
-            mirror_shapes(cr, t);
         attach_io(x, cr, t, c, arch_tile_group(a, t->copy_tile[c]));
         attach_routes(x, cr, t, c);
     }
@@ -439,6 +462,8 @@ exec *exec_create(sim *s, const arch *a, const program *p, const exec_options *o
     }
     for (unsigned i = 0; i < n; i++)
         build_task(x, i);
+    if (!x->reprogram)
+        mirror_copies(x);
     if (x->reprogram) /* the crossbars exist whether or not a layer needs them all */
         for (uint64_t i = 0; i < a->tiles.count; i++)
             tile_at(x, i);
