@@ -153,16 +153,21 @@ static int scan_include(scan *sc, const char *text, size_t len, size_t q, size_t
         return scan_fail(sc, line,
                          "found @include, expected the settings inline (a config held in memory "
                          "cannot include files)");
-    char name[PATH_BYTES];
-    size_t n = 0, i = q + 1;
+    /* name: \\ and \" unescaped; bare: every backslash dropped, as a scanner that keeps the
+     * character after an unknown escape reads it (fuzz_policy: "\//" is the directory "//"). */
+    char name[PATH_BYTES], bare[PATH_BYTES];
+    size_t n = 0, nb = 0, i = q + 1;
     for (; i < len && text[i] != '"'; i++) {
         char ch = text[i];
         if (ch == '\\' && i + 1 < len && (text[i + 1] == '\\' || text[i + 1] == '"'))
             ch = text[++i];
         if (n + 1 < sizeof name)
             name[n++] = ch;
+        if (text[i] != '\\' && nb + 1 < sizeof bare)
+            bare[nb++] = text[i];
     }
     name[n] = '\0';
+    bare[nb] = '\0';
     *end = i < len ? i + 1 : i;
     if (sc->depth >= MAX_INCLUDE)
         return 0; /* libconfig reports the nesting itself */
@@ -173,7 +178,10 @@ static int scan_include(scan *sc, const char *text, size_t len, size_t q, size_t
     struct stat st;
     if (!*name)
         return scan_fail(sc, line, "found @include \"\", expected the name of a file to include");
-    if (stat(full, &st) == 0 && !S_ISREG(st.st_mode))
+    char alt[PATH_BYTES * 2];
+    snprintf(alt, sizeof alt, "%s/%s", sc->incdir, bare);
+    if ((stat(full, &st) == 0 && !S_ISREG(st.st_mode)) ||
+        (stat(alt, &st) == 0 && !S_ISREG(st.st_mode)))
         return scan_fail(sc, line,
                          "found @include \"%.64s\", which is not a regular file (%s), "
                          "expected the name of a file to include",
