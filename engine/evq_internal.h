@@ -42,6 +42,14 @@ static inline event *evq__pop_inline(evq *q)
     return q->ops->pop(q);
 }
 
+/* The event k places after the first (k = 0: the first) when the run holds it, else NULL; never
+ * a call. The kernel uses it to prefetch what events further ahead will touch. */
+static inline event *evq__ahead_inline(const evq *q, size_t k)
+{
+    size_t i = q->run_head + k;
+    return i < q->run_tail ? q->run[i].ev : NULL;
+}
+
 /* evq_peek without a call when the run holds events. */
 static inline event *evq__peek_inline(evq *q)
 {

@@ -30,14 +30,11 @@
  * goes to cache misses on events, so from PREFETCH_MIN queued events pushes and refills prefetch
  * (see STAGE, PREFETCH_AHEAD); below it everything is in cache and they do not. */
 
-#define SPAWN_MIN   50 /* a bucket with more events than this becomes a rung, count */
-#define BOTTOM_MAX  50 /* Bottom at this size moves to a new rung before an insertion, count */
-#define MAX_RUNGS   16 /* rungs at most; past it big buckets are sorted into Bottom instead */
-#define SORT_RUN    16 /* insertion-sort runs below this length, entries */
-#define RUNG_FANOUT 4  /* buckets per event in a new rung at most */
-#ifndef BUCKET_EVENTS
-#define BUCKET_EVENTS 16 /* events per bucket a new rung aims at where they are densest */
-#endif
+#define SPAWN_MIN      50   /* a bucket with more events than this becomes a rung, count */
+#define BOTTOM_MAX     50   /* Bottom at this size moves to a new rung before an insertion, count */
+#define MAX_RUNGS      16   /* rungs at most; past it big buckets are sorted into Bottom instead */
+#define SORT_RUN       16   /* insertion-sort runs below this length, entries */
+#define RUNG_FANOUT    4    /* buckets per event in a new rung at most */
 #define STAGE          8    /* rung pushes held back while their bucket is prefetched; 2^k */
 #define PREFETCH_AHEAD 6    /* non-empty buckets ahead whose events a refill prefetches */
 #define PREFETCH_SCAN  64   /* buckets ahead a refill looks at for them */
