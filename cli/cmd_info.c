@@ -37,7 +37,7 @@ static const opt_command info_command = {
              "the peak at arch.peak_bits (weights per tile, VMM time and energy by part, MAC/s,\n"
              "op/s = 2 per MAC, power = the tiles' dynamic power at that rate + every part's\n"
              "static power, GOPS/W, GOPS/s/mm2), the chip area and the static power by part.\n"
-             "Presets: lrmp, chang2022, cimaq, puma, isaac (configs/arch/).\n",
+             "Presets: lrmp, chang2022, cimaq, puma, isaac, lrmp_milo2021 (configs/arch/).\n",
     .opts = info_table,
     .n_opts = OPT_COUNT(info_table),
 };

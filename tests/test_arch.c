@@ -156,6 +156,35 @@ START_TEST(test_arch_preset_lrmp)
 }
 END_TEST
 
+/* lrmp with Milo et al.'s programming spread: CrossSim's fit sigma_G = -0.009107 G + 4.782321 uS
+ * at G_on = 225 uS, in steps of G_on (off state 0): 2.733246 / 225 levels on, none off. */
+START_TEST(test_arch_preset_lrmp_milo2021)
+{
+    arch a, base;
+    load_preset("lrmp_milo2021.cfg", &a);
+    load_preset("lrmp.cfg", &base);
+    ck_assert_str_eq(a.name, "lrmp_milo2021");
+    const device_params *d = &a.tiles.device;
+    ck_assert(d->absolute);
+    ck_assert_uint_eq(d->n_sigma_levels, 2);
+    ck_assert_double_eq(d->sigma_per_level[0], 0.0);
+    ck_assert_double_eq_tol(d->sigma_per_level[1], (-0.009107 * 225.0 + 4.782321) / 225.0, 5e-7);
+    ck_assert_double_eq(d->on_off_ratio, 0.0);
+    ck_assert_double_eq(d->stuck_off + d->stuck_on + d->read_noise + d->wire_ohm, 0.0);
+    /* Everything the cost model reads is lrmp's. */
+    ck_assert_uint_eq(a.cycle_ps, base.cycle_ps);
+    ck_assert_uint_eq(a.tiles.count, base.tiles.count);
+    ck_assert_uint_eq(a.tiles.cell_bits, base.tiles.cell_bits);
+    ck_assert_uint_eq(a.tiles.rows_active, base.tiles.rows_active);
+    ck_assert_uint_eq(a.groups.tiles, base.groups.tiles);
+    ck_assert_uint_eq(a.vector.count, base.vector.count);
+    ck_assert_double_eq(arch_bits_fn_eval(&a.tiles.adc.energy_pj, 4),
+                        arch_bits_fn_eval(&base.tiles.adc.energy_pj, 4));
+    arch_fini(&a);
+    arch_fini(&base);
+}
+END_TEST
+
 START_TEST(test_arch_preset_chang2022)
 {
     arch a;
@@ -719,6 +748,7 @@ int main(void)
     TCase *tc = tcase_create("presets");
     tcase_add_test(tc, test_arch_preset_lrmp);
     tcase_add_test(tc, test_arch_preset_chang2022);
+    tcase_add_test(tc, test_arch_preset_lrmp_milo2021);
     tcase_add_test(tc, test_arch_preset_cimaq);
     tcase_add_test(tc, test_arch_preset_puma);
     tcase_add_test(tc, test_arch_print_derived);
