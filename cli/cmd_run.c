@@ -647,7 +647,7 @@ int cmd_run(int argc, char **argv)
     trace_sink *sink = NULL;
     if (r.trace != TRACE_NONE &&
         !(sink = trace_h5_create(f, "/trace/events", r.trace, runout_kind_names, runout_kind_count,
-                                 0, &e))) {
+                                 0, true, &e))) {
         fprintf(stderr, "xbarsim run: %s: %s\n", o.output, e.msg);
         h5file_abort(f);
         status = 1;

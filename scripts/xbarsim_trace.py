@@ -48,8 +48,9 @@ Keys of load(): mapping_layers, components, events, summary_layers, summary_comp
 summary_inferences, summary_network (DataFrames, columns as in traces/README.md, fixed-length
 strings decoded to str), meta (dict of the /meta attributes, strings decoded) and units
 (table key -> {column: unit}). The events frame has one row per component and activity: a file
-row of `units` > 1 (mirrored tiles, traces/README.md) is expanded into one row per component
-(expand_units; load(expand=False) keeps the file's rows). It gets three extra columns, `kind_name` (from the
+row of `repeat` > 1 (regular repetitions of one stream, traces/README.md) is expanded into one row
+per repetition (expand_repeats), then a row of `units` > 1 (mirrored tiles) into one row per
+component (expand_units); load(expand=False) keeps the file's rows. It gets three extra columns, `kind_name` (from the
 dataset's `kind_names` attribute), `component_name` and `component_kind` (from /components), as
 pandas categoricals. events.attrs says how it was read: `present` (the dataset exists), `rows`
 (rows in the file), `loaded` (False with events=False) and `kinds` (the kind filter or None).
@@ -80,7 +81,8 @@ TABLES = {
 # /trace/events columns and types (traces/README.md), for the empty frame of a run without one.
 EVENT_COLUMNS = [("t_start_ps", "u8"), ("t_end_ps", "u8"), ("component", "u4"), ("units", "u4"),
                  ("kind", "u4"), ("layer", "i4"), ("copy", "i4"), ("inference", "i8"),
-                 ("vector", "i8"), ("vectors", "u8"), ("energy_pj", "f8")]
+                 ("vector", "i8"), ("vectors", "u8"), ("energy_pj", "f8"), ("repeat", "u4"),
+                 ("period_ps", "u8")]
 EVENT_EXTRA = ["kind_name", "component_name", "component_kind"]
 
 # /summary/inferences keeps the last this many inferences of a longer run (EXEC_INFERENCE_WINDOW).
@@ -162,6 +164,29 @@ def _read_events(ds, kinds, kind_names, slice_rows):
     return np.concatenate(parts) if parts else np.zeros(0, dtype=ds.dtype)
 
 
+def expand_repeats(arr):
+    """Rows of a /trace/events array with repeat > 1 as one row per repetition: the k-th (k from
+    0) of a row starts and ends k x period_ps later, serves vectors from vector + k x vectors
+    (when vector >= 0), and has energy_pj / repeat; every output row has repeat 1 and period_ps 0.
+    Arrays without a repeat column (older files) are returned as they are."""
+    if "repeat" not in (arr.dtype.names or ()) or not len(arr):
+        return arr
+    r = arr["repeat"].astype(np.int64)
+    if (r <= 1).all():
+        return arr
+    out = np.repeat(arr, r)
+    k = np.arange(len(out)) - np.repeat(np.cumsum(r) - r, r)  # repetition index of each row
+    shift = k.astype(np.uint64) * out["period_ps"]
+    out["t_start_ps"] += shift
+    out["t_end_ps"] += shift
+    served = out["vector"] >= 0
+    out["vector"][served] += (k[served] * out["vectors"][served].astype(np.int64))
+    out["energy_pj"] /= np.repeat(r, r)
+    out["repeat"] = 1
+    out["period_ps"] = 0
+    return out
+
+
 def expand_units(arr):
     """Rows of a /trace/events array with units > 1 as one row per component: a row of `units`
     components with ids component .. component + units - 1 becomes that many rows, each with
@@ -196,9 +221,10 @@ def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS, expand=True):
 
     events=False leaves /trace/events unread (an empty frame with the right columns);
     kinds=["layer", ...] keeps only the trace rows of those activity kinds (read slice by slice,
-    so memory holds the kept rows only). expand=True gives one event row per component
-    (expand_units); expand=False keeps the file's rows, where a row of `units` > 1 stands for
-    that many components. Raises KeyError naming a missing table.
+    so memory holds the kept rows only). expand=True gives one event row per repetition and
+    component (expand_repeats, expand_units); expand=False keeps the file's rows, where a row
+    stands for `repeat` repetitions on `units` components. Raises KeyError naming a missing
+    table.
     """
     data = {"units": {}}
     with h5py.File(path, "r") as f:
@@ -225,7 +251,7 @@ def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS, expand=True):
             if events and rows:
                 arr = _read_events(ds, kinds, kind_names, slice_rows)
                 if expand:
-                    arr = expand_units(arr)
+                    arr = expand_units(expand_repeats(arr))
                 if len(arr):
                     ev = _frame(arr)
                     ev["kind_name"] = _lookup(arr["kind"], kind_names)
@@ -239,7 +265,7 @@ def load(path, events=True, kinds=None, slice_rows=SLICE_ROWS, expand=True):
             data["units"]["events"] = {n: u for n, u in zip(
                 [c for c, _ in EVENT_COLUMNS],
                 ["ps", "ps", "id", "count", "-", "index", "index", "index", "index", "count",
-                 "pJ"])}
+                 "pJ", "count", "ps"])}
         ev.attrs.update({"present": present, "rows": rows, "loaded": bool(events),
                          "kinds": None if kinds is None else list(kinds)})
         data["events"] = ev

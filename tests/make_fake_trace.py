@@ -293,13 +293,15 @@ def make(path, broken=False, level="vector", inferences=2):
             if level == "vector":
                 rows += events
             rows.sort(key=lambda ev: (ev[1], ev[0], ev[2]))
-            rows = [ev[:3] + (1,) + ev[3:] for ev in rows]  # units: one component each
+            # units: one component each; repeat 1, period 0: one row per activity
+            rows = [ev[:3] + (1,) + ev[3:] + (1, 0) for ev in rows]
             cols = [("t_start_ps", "u8", "ps"), ("t_end_ps", "u8", "ps"),
                     ("component", "u4", "id"), ("units", "u4", "count"), ("kind", "u4", "-"),
                     ("layer", "i4", "index"),
                     ("copy", "i4", "index"), ("inference", "i8", "index"),
                     ("vector", "i8", "index"), ("vectors", "u8", "count"),
-                    ("energy_pj", "f8", "pJ")]
+                    ("energy_pj", "f8", "pJ"), ("repeat", "u4", "count"),
+                    ("period_ps", "u8", "ps")]
             dtype = np.dtype([(n, t) for n, t, _ in cols])
             data = np.array(rows, dtype=dtype)
             ds = f.create_dataset("/trace/events", shape=(0,), maxshape=(None,), dtype=dtype,

@@ -518,8 +518,9 @@ END_TEST
 /* ---- the trace sink ---- */
 
 static const char *const kinds[] = {"vmm", "write", "transfer", "vector_op", "layer"};
-static const char *const trace_units[] = {"ps",    "ps",    "id",    "count", "-", "index",
-                                          "index", "index", "index", "count", "pJ"};
+static const char *const trace_units[] = {"ps",    "ps",    "id",    "count", "-",
+                                          "index", "index", "index", "index", "count",
+                                          "pJ",    "count", "ps"};
 
 static trace_record make_trace(size_t i)
 {
@@ -547,6 +548,8 @@ typedef struct event_row {
     int64_t inference, vector;
     uint64_t vectors;
     double energy_pj;
+    uint32_t repeat;
+    uint64_t period_ps;
 } event_row;
 
 static hid_t event_type(void)
@@ -563,6 +566,8 @@ static hid_t event_type(void)
     H5Tinsert(t, "vector", offsetof(event_row, vector), H5T_NATIVE_INT64);
     H5Tinsert(t, "vectors", offsetof(event_row, vectors), H5T_NATIVE_UINT64);
     H5Tinsert(t, "energy_pj", offsetof(event_row, energy_pj), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "repeat", offsetof(event_row, repeat), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "period_ps", offsetof(event_row, period_ps), H5T_NATIVE_UINT64);
     return t;
 }
 
@@ -575,7 +580,7 @@ static void expect_trace_file(const char *path, size_t n, size_t chunk)
     ck_assert_int_ge(d, 0);
     expect_layout(d, n, chunk);
     hid_t ft = H5Dget_type(d);
-    ck_assert_int_eq(H5Tget_nmembers(ft), 11);
+    ck_assert_int_eq(H5Tget_nmembers(ft), 13);
     expect_member(ft, 0, "t_start_ps", H5T_INTEGER, 8, H5T_SGN_NONE);
     expect_member(ft, 1, "t_end_ps", H5T_INTEGER, 8, H5T_SGN_NONE);
     expect_member(ft, 2, "component", H5T_INTEGER, 4, H5T_SGN_NONE);
@@ -587,8 +592,10 @@ static void expect_trace_file(const char *path, size_t n, size_t chunk)
     expect_member(ft, 8, "vector", H5T_INTEGER, 8, H5T_SGN_2);
     expect_member(ft, 9, "vectors", H5T_INTEGER, 8, H5T_SGN_NONE);
     expect_member(ft, 10, "energy_pj", H5T_FLOAT, 8, H5T_SGN_NONE);
+    expect_member(ft, 11, "repeat", H5T_INTEGER, 4, H5T_SGN_NONE);
+    expect_member(ft, 12, "period_ps", H5T_INTEGER, 8, H5T_SGN_NONE);
     H5Tclose(ft);
-    expect_strings(file, "/trace/events", "units", trace_units, 11);
+    expect_strings(file, "/trace/events", "units", trace_units, 13);
     expect_strings(file, "/trace/events", "kind_names", kinds, 5);
 
     event_row *got = malloc((n ? n : 1) * sizeof *got);
@@ -602,7 +609,8 @@ static void expect_trace_file(const char *path, size_t n, size_t chunk)
         int ok = g->t_start_ps == w.t0 && g->t_end_ps == w.t1 && g->component == w.component &&
                  g->units == w.units && g->kind == w.kind && g->layer == w.layer &&
                  g->copy == w.copy && g->inference == w.inference && g->vector == w.vector &&
-                 g->vectors == w.vectors && g->energy_pj == w.energy_pj;
+                 g->vectors == w.vectors && g->energy_pj == w.energy_pj && g->repeat == 1 &&
+                 g->period_ps == 0;
         if (!ok && bad++ == 0)
             first_bad = i;
     }
@@ -629,7 +637,7 @@ START_TEST(test_h5_trace_sink_flush)
     err_clear(&e);
     h5file *f = NULL;
     ck_assert_int_eq(h5file_create(s.path, &f, &e), 0);
-    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_LAYER, kinds, 5, CHUNK, &e);
+    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_LAYER, kinds, 5, CHUNK, false, &e);
     ck_assert_ptr_nonnull(t);
     ck_assert(trace_wants(t, TRACE_LAYER));
     ck_assert(!trace_wants(t, TRACE_VECTOR));
@@ -649,6 +657,88 @@ START_TEST(test_h5_trace_sink_flush)
 }
 END_TEST
 
+/* Runs on, worked by hand: component 3 repeats every 100 ps (three times), then at 110 ps (a new
+ * row), twice more, then skips a vector (a new row); component 5 repeats once at 40 ps, then
+ * changes its energy (a new row). Rows are appended as they close, and flush closes the rest in
+ * component order: A (3 x comp 3), B (2 x comp 5), C (2 x comp 3), D (comp 3), E (comp 5). */
+START_TEST(test_h5_trace_sink_runs)
+{
+    static const struct {
+        uint32_t comp;
+        simtime t0, t1;
+        int64_t vector;
+        uint64_t vectors;
+        double energy;
+    } in[] = {
+        {3, 100, 130, 0, 1, 2.5},  {5, 110, 120, 7, 2, 1.0}, {3, 200, 230, 1, 1, 2.5},
+        {5, 150, 160, 9, 2, 1.0},  {3, 300, 330, 2, 1, 2.5}, {3, 410, 440, 3, 1, 2.5},
+        {5, 190, 200, 11, 2, 1.5}, {3, 510, 540, 4, 1, 2.5}, {3, 610, 640, 6, 1, 2.5},
+    };
+    static const event_row want[] = {
+        {100, 130, 3, 1, 0, 4, 1, 2, 0, 1, 7.5, 3, 100},
+        {110, 120, 5, 1, 0, 4, 1, 2, 7, 2, 2.0, 2, 40},
+        {410, 440, 3, 1, 0, 4, 1, 2, 3, 1, 5.0, 2, 100},
+        {610, 640, 3, 1, 0, 4, 1, 2, 6, 1, 2.5, 1, 0},
+        {190, 200, 5, 1, 0, 4, 1, 2, 11, 2, 1.5, 1, 0},
+    };
+    enum { N = sizeof in / sizeof in[0], ROWS = sizeof want / sizeof want[0] };
+    scratch s;
+    scratch_open(&s);
+    err e;
+    err_clear(&e);
+    h5file *f = NULL;
+    ck_assert_int_eq(h5file_create(s.path, &f, &e), 0);
+    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, 4, true, &e);
+    ck_assert_ptr_nonnull(t);
+    for (size_t i = 0; i < N; i++) {
+        trace_record r = {.component = in[i].comp,
+                          .units = 1,
+                          .kind = 0,
+                          .layer = 4,
+                          .copy = 1,
+                          .inference = 2,
+                          .vector = in[i].vector,
+                          .vectors = in[i].vectors,
+                          .t0 = in[i].t0,
+                          .t1 = in[i].t1,
+                          .energy_pj = in[i].energy};
+        trace_record_send(t, &r);
+    }
+    ck_assert_uint_eq(trace_h5_rows(t), 3); /* A, B, C closed before the flush */
+    ck_assert_int_eq(trace_flush(t, &e), 0);
+    ck_assert_uint_eq(trace_h5_records(t), N);
+    ck_assert_uint_eq(trace_h5_rows(t), ROWS);
+    trace_destroy(t);
+    ck_assert_int_eq(h5file_commit(f, &e), 0);
+
+    hid_t file = open_read(s.path);
+    hid_t d = H5Dopen2(file, "/trace/events", H5P_DEFAULT);
+    ck_assert_int_ge(d, 0);
+    expect_layout(d, ROWS, 4);
+    event_row got[ROWS];
+    hid_t mt = event_type();
+    ck_assert_int_ge(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, got), 0);
+    H5Tclose(mt);
+    for (size_t i = 0; i < ROWS; i++) {
+        const event_row *g = &got[i], *w = &want[i];
+        ck_assert_uint_eq(g->t_start_ps, w->t_start_ps);
+        ck_assert_uint_eq(g->t_end_ps, w->t_end_ps);
+        ck_assert_uint_eq(g->component, w->component);
+        ck_assert_int_eq(g->vector, w->vector);
+        ck_assert_uint_eq(g->vectors, w->vectors);
+        ck_assert_double_eq(g->energy_pj, w->energy_pj);
+        ck_assert_uint_eq(g->repeat, w->repeat);
+        ck_assert_uint_eq(g->period_ps, w->period_ps);
+        ck_assert_int_eq(g->layer, 4);
+        ck_assert_int_eq(g->copy, 1);
+        ck_assert_int_eq(g->inference, 2);
+    }
+    H5Dclose(d);
+    H5Fclose(file);
+    scratch_close(&s);
+}
+END_TEST
+
 /* With chunk_rows 0 the chunk is 65 536 records; 70 000 records fill one and flush the rest. */
 START_TEST(test_h5_trace_sink_default_chunk)
 {
@@ -659,7 +749,7 @@ START_TEST(test_h5_trace_sink_default_chunk)
     err_clear(&e);
     h5file *f = NULL;
     ck_assert_int_eq(h5file_create(s.path, &f, &e), 0);
-    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, 0, &e);
+    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, 0, false, &e);
     ck_assert_ptr_nonnull(t);
     for (size_t i = 0; i < N; i++) {
         trace_record r = make_trace(i);
@@ -683,7 +773,7 @@ START_TEST(test_h5_trace_sink_empty)
     err_clear(&e);
     h5file *f = NULL;
     ck_assert_int_eq(h5file_create(s.path, &f, &e), 0);
-    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, 16, &e);
+    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, 16, false, &e);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(trace_flush(t, &e), 0);
     ck_assert_uint_eq(trace_h5_records(t), 0);
@@ -715,7 +805,7 @@ START_TEST(test_h5_trace_sink_keeps_first_error)
     err_clear(&e);
     h5file *f = NULL;
     ck_assert_int_eq(h5file_create(s.path, &f, &e), 0);
-    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, CHUNK, &e);
+    trace_sink *t = trace_h5_create(f, "/trace/events", TRACE_VECTOR, kinds, 5, CHUNK, false, &e);
     ck_assert_ptr_nonnull(t);
 
     struct rlimit old;
@@ -1006,7 +1096,7 @@ START_TEST(test_h5_groups_and_name_clashes)
     ck_assert_ptr_nonnull(strstr(e.msg, "/a/b/t"));
     ck_assert_ptr_nonnull(strstr(e.msg, s.path));
     err_clear(&e);
-    ck_assert_ptr_null(trace_h5_create(f, "/a/b/t", TRACE_VECTOR, kinds, 5, 4, &e));
+    ck_assert_ptr_null(trace_h5_create(f, "/a/b/t", TRACE_VECTOR, kinds, 5, 4, false, &e));
     ck_assert_int_eq(e.code, ERR_IO);
     err_clear(&e);
     ck_assert_int_eq(h5file_group(f, "/a/b/t", &e), ERR_IO);
@@ -1058,6 +1148,7 @@ static Suite *h5_suite(void)
     tcase_add_test(tc, test_h5_append_crosses_chunks);
     tcase_add_test(tc, test_h5_direct_chunks);
     tcase_add_test(tc, test_h5_trace_sink_flush);
+    tcase_add_test(tc, test_h5_trace_sink_runs);
     tcase_add_test(tc, test_h5_trace_sink_default_chunk);
     tcase_add_test(tc, test_h5_trace_sink_empty);
     tcase_add_test(tc, test_h5_trace_sink_keeps_first_error);

@@ -226,6 +226,32 @@ def test_expand_units_by_hand():
     assert xt.expand_units(old) is old  # a file from before units: unchanged
 
 
+def test_expand_repeats_by_hand():
+    """A row of 3 repetitions 100 ps apart from vector 4 (2 vectors each), energy 30, and a row
+    without vectors (-1) of 2 repetitions: five rows at 10, 110, 210 and 50, 80 ps."""
+    dt = np.dtype([(n, t) for n, t in xt.EVENT_COLUMNS])
+    arr = np.zeros(2, dtype=dt)
+    arr["t_start_ps"] = [10, 50]
+    arr["t_end_ps"] = [15, 60]
+    arr["component"] = [5, 9]
+    arr["units"] = [1, 1]
+    arr["vector"] = [4, -1]
+    arr["vectors"] = [2, 0]
+    arr["energy_pj"] = [30.0, 5.0]
+    arr["repeat"] = [3, 2]
+    arr["period_ps"] = [100, 30]
+    out = xt.expand_repeats(arr)
+    assert list(out["t_start_ps"]) == [10, 110, 210, 50, 80], list(out["t_start_ps"])
+    assert list(out["t_end_ps"]) == [15, 115, 215, 60, 90], list(out["t_end_ps"])
+    assert list(out["vector"]) == [4, 6, 8, -1, -1], list(out["vector"])
+    assert list(out["energy_pj"]) == [10.0, 10.0, 10.0, 2.5, 2.5]
+    assert list(out["repeat"]) == [1] * 5 and list(out["period_ps"]) == [0] * 5
+    assert list(out["component"]) == [5, 5, 5, 9, 9]
+    old = np.zeros(1, dtype=[(n, t) for n, t in xt.EVENT_COLUMNS if n not in ("repeat",
+                                                                             "period_ps")])
+    assert xt.expand_repeats(old) is old  # a file from before repeat: unchanged
+
+
 def test_cli_check():
     r = run(["check", Files.good])
     assert r.returncode == 0 and r.stdout.strip() == "consistent", (r.returncode, r.stdout,
