@@ -320,8 +320,12 @@ static int read_range(sweep_spec *s, sweep_axis *a, const config_setting_t *r, c
             return fail(e, s, r, where, "step: expected a positive step of a linear range");
         count = floor((to - from) / step + 1e-9) + 1;
     }
-    if (count < 1 || count > (double)SWEEP_MAX_POINTS || count != floor(count))
-        return fail(e, s, r, where, "count: expected an integer >= 1");
+    if (count < 1 || count > (double)SWEEP_MAX_POINTS || count != floor(count)) {
+        char what[96];
+        snprintf(what, sizeof what, "count: found %g, expected an integer 1..%llu", count,
+                 (unsigned long long)SWEEP_MAX_POINTS);
+        return fail(e, s, r, where, what);
+    }
     if (log_scale && (from <= 0 || to <= 0))
         return fail(e, s, r, where, "a log range needs from > 0 and to > 0");
     for (uint64_t i = 0; i < (uint64_t)count; i++) {

@@ -231,10 +231,14 @@ static int cfg_entry(reader *r, const char *group, unsigned i, const config_sett
             return cfg_fail(r, s, "%s.[%u].%s: unknown key, expected one of: %s", group, i, key,
                             names);
         }
-        if (config_setting_type(s) != CONFIG_TYPE_INT)
-            return cfg_fail(r, s, "%s.[%u].%s: expected an integer %ld..%ld", group, i, key,
-                            r->cols[c].lo, r->cols[c].hi);
-        v[c] = config_setting_get_int(s);
+        int type = config_setting_type(s);
+        if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+            char found[64];
+            cfgfile_describe(s, found, sizeof found);
+            return cfg_fail(r, s, "%s.[%u].%s: found %s, expected an integer %ld..%ld", group, i,
+                            key, found, r->cols[c].lo, r->cols[c].hi);
+        }
+        v[c] = (long)config_setting_get_int64(s); /* range checked with the row (add_row) */
         has[c] = true;
     }
     const char *name;

@@ -44,8 +44,11 @@ static int parse_pairs(const char *spec, const network *n, unsigned *copies, err
         errno = 0;
         long k = strtol(eq + 1, &end, 10);
         if (end == eq + 1 || (*end != ',' && *end != '\0') || errno) {
-            rc = err_set(e, ERR_INPUT, "replication \"%s\": %s: expected an integer copy count",
-                         spec, name);
+            const char *comma_at = strchr(eq + 1, ',');
+            int len = comma_at ? (int)(comma_at - (eq + 1)) : (int)strlen(eq + 1);
+            rc = err_set(e, ERR_INPUT,
+                         "replication \"%s\": %s: found \"%.*s\", expected an integer copy count",
+                         spec, name, len > 40 ? 40 : len, eq + 1);
             break;
         }
         int li = network_find_layer(n, name);

@@ -190,7 +190,12 @@ START_TEST(test_policy_cfg_loads_and_errors)
                                  ");\n");
     expect_error(path, NULL, &lrmp, "key.cfg:3:", "policy.[1].wbits: unknown key");
     path = write_file("type.cfg", "policy = ( { layer = \"fc1\"; wb = 8.5; ab = 8; } );\n");
-    expect_error(path, NULL, &lrmp, "type.cfg:1:", "policy.[0].wb: expected an integer");
+    expect_error(path, NULL, &lrmp,
+                 "type.cfg:1:", "policy.[0].wb: found the number 8.5, expected an integer 1..16");
+    path = write_file("huge.cfg", "policy = ( { layer = \"fc1\"; wb = 1e300; ab = 8; } );\n");
+    expect_error(path, NULL, &lrmp, "huge.cfg:1:", "policy.[0].wb: found the number 1e+300");
+    path = write_file("big.cfg", "policy = ( { layer = \"fc1\"; wb = 5000000000L; ab = 8; } );\n");
+    expect_error(path, NULL, &lrmp, "layer \"fc1\": wb: found 5000000000", "expected 1..16");
     path = write_file("nolist.cfg", "nothing = 1;\n");
     expect_error(path, NULL, &lrmp, "nolist.cfg", "policy: missing");
     path = write_file("syntax.cfg", "policy = ( { layer = ; } );\n");

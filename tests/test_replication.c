@@ -90,7 +90,9 @@ START_TEST(test_replication_errors)
     expect_error("fc1=0", "copies: found 0", "expected 1..6");
     expect_error("act=2", "found \"act\"", "expected a crossbar layer");
     expect_error("fc1=2,fc1=3", "\"fc1\"", "given twice");
-    expect_error("fc1=two", "fc1", "expected an integer");
+    expect_error("fc1=two,fc2=3", "fc1: found \"two\"", "expected an integer copy count");
+    expect_error(write_file("float.cfg", "replication = ( { layer = \"fc1\"; copies = 2.5; } );\n"),
+                 "float.cfg:1", "replication.[0].copies: found the number 2.5");
     expect_error("=3", "=3", "expected NAME=COPIES");
     expect_error(write_file("big.csv", "layer,copies\nfc1,2\nfc2,9\n"), "big.csv:3",
                  "copies: found 9");

@@ -197,6 +197,10 @@ START_TEST(test_sweep_errors)
          "run.inferences: found '-1', expected a non-negative integer"},
         {"sweep = { " BASE "\naxes = ( { path = \"seed\"; range = { from = 1; to = 5; }; } ); };",
          "expected exactly one of count and step"},
+        {"sweep = { " BASE
+         "\naxes = ( { path = \"seed\"; range = { from = 1; to = 5; count = 2.5; }; "
+         "} ); };",
+         "count: found 2.5, expected an integer 1..100000000"},
         {"sweep = { " BASE "\nextra = 1; };", "s.cfg:3: sweep.extra: unknown setting"},
         {"sweeps = { };", "sweep: missing"},
         {"sweep = { " BASE "\naxes = ( { path = \"seed\"; values = [1, 2]; },\n{ path = "
