@@ -866,6 +866,9 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
     size_t plen = (size_t)(eq - assignment);
     while (plen > 0 && assignment[plen - 1] == ' ')
         plen--;
+    if (plen == 0) /* only blanks before '=': the empty path would name the root */
+        return err_set(e, ERR_INPUT, "--set %s: expected PATH=VALUE, e.g. arch.tiles.adc.bits=6",
+                       assignment);
     if (plen >= sizeof path)
         return err_set(e, ERR_INPUT, "--set %s: the path is longer than %zu bytes", assignment,
                        sizeof path - 1);

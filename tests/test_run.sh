@@ -56,6 +56,10 @@ expect "set a new key" 2 '^xbarsim run: --set arch.tiles.dac.static_power_uw=-3:
     -- "$bin" run -q --set arch.tiles.dac.static_power_uw=-3
 expect "set unknown group" 2 "found no group 'arch.tilez'" \
     -- "$bin" run -q --set arch.tilez.rows=1
+# fuzz_run: only blanks before '=' named the root setting, whose missing parent crashed the
+# override (a null dereference under UBSan).
+expect "set empty path" 2 "^xbarsim run: --set  = 256: expected PATH=VALUE" \
+    -- "$bin" run -q --set " = 256"
 
 # Bad input: file, line and setting; exit 2; nothing written.
 printf 'run = {\n  arch = "lrmp";\n  network = "resnet18";\n  inferences = "many";\n};\n' > bad1.cfg
