@@ -241,9 +241,13 @@ static int read_base_group(sweep_spec *s, const config_setting_t *g, const char 
 
 /* ---- axes ----------------------------------------------------------------------------------- */
 
+/* Append a value. The array's room is the least power of two >= n, so it doubles when n reaches
+ * one: a range of a million values costs 20 reallocations, not a million (fuzz_sweep). */
 static void add_value(sweep_axis *a, char *text, bool numeric, double num)
 {
-    a->values = mem_realloc(a->values, a->n + 1, sizeof *a->values, "sweep values");
+    if ((a->n & (a->n - 1)) == 0) /* n is 0 or a power of two: full */
+        a->values =
+            mem_realloc(a->values, a->n ? 2 * (size_t)a->n : 1, sizeof *a->values, "sweep values");
     a->values[a->n++] = (sweep_value){.text = text, .numeric = numeric, .num = num};
 }
 

@@ -92,6 +92,16 @@ START_TEST(test_sweep_ranges)
     ck_assert_double_eq(s.axes[1].values[7].num, 64.0);
     ck_assert_uint_eq(s.points, 32);
     sweep_spec_fini(&s);
+    /* A million values, every one kept (fuzz_sweep: one reallocation per value was quadratic, and
+     * timed out under ASan). */
+    ck_assert_int_eq(load("sweep = { " BASE "axes = ( { path = \"seed\"; range = { from = 1; "
+                          "to = 1000000; count = 1000000; integer = true; }; } ); };",
+                          &s, &e),
+                     0);
+    ck_assert_uint_eq(s.axes[0].n, 1000000);
+    ck_assert_double_eq(s.axes[0].values[999999].num, 1e6);
+    ck_assert_str_eq(s.axes[0].values[499999].text, "500000");
+    sweep_spec_fini(&s);
 }
 END_TEST
 
