@@ -216,13 +216,26 @@ void device_describe(const device_params *d, char *buf, size_t cap)
         snprintf(buf, cap, "ideal");
         return;
     }
+    /* The variation: one sigma, or the first few per level ("per level [0, 0.012148]"). */
+    char var[96];
+    if (d->n_sigma_levels == 0) {
+        snprintf(var, sizeof var, "%g", d->sigma);
+    } else {
+        int n = snprintf(var, sizeof var, "per level [");
+        unsigned shown = d->n_sigma_levels < 4 ? d->n_sigma_levels : 4;
+        for (unsigned k = 0; k < shown && n > 0 && (size_t)n < sizeof var; k++)
+            n += snprintf(var + n, sizeof var - (size_t)n, "%s%g", k ? ", " : "",
+                          d->sigma_per_level[k]);
+        if (n > 0 && (size_t)n < sizeof var)
+            snprintf(var + n, sizeof var - (size_t)n, "%s]",
+                     shown < d->n_sigma_levels ? ", ..." : "");
+    }
     snprintf(buf, cap,
-             "seed %llu, variation %g%s%s, stuck off %g on %g, read noise %g, drift nu %g+-%g "
+             "seed %llu, variation %s%s, stuck off %g on %g, read noise %g, drift nu %g+-%g "
              "at %g s (t0 %g s), on/off %g, wire %g ohm (G_on %g uS)",
-             (unsigned long long)d->seed, d->sigma, d->absolute ? " levels" : " relative",
-             d->n_sigma_levels ? " (per level)" : "", d->stuck_off, d->stuck_on, d->read_noise,
-             d->drift_nu, d->drift_nu_sigma, d->time_s, d->drift_t0_s, d->on_off_ratio, d->wire_ohm,
-             d->g_on_us);
+             (unsigned long long)d->seed, var, d->absolute ? " levels" : " relative", d->stuck_off,
+             d->stuck_on, d->read_noise, d->drift_nu, d->drift_nu_sigma, d->time_s, d->drift_t0_s,
+             d->on_off_ratio, d->wire_ohm, d->g_on_us);
 }
 
 double device_conductance(const device_params *d, unsigned cell_bits, uint32_t level, unsigned i,

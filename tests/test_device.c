@@ -90,6 +90,18 @@ START_TEST(test_device_defaults_ideal)
     ck_assert(!device_static_any(&a.tiles.device));
     ck_assert(device_any(&a.tiles.device));
     arch_fini(&a);
+    /* The description names what is on: one sigma, or the per-level values. */
+    char d[512];
+    ck_assert_int_eq(load_with("variation_sigma = 0.05;", &a, &e), 0);
+    device_describe(&a.tiles.device, d, sizeof d);
+    ck_assert_ptr_nonnull(strstr(d, "variation 0.05 relative,"));
+    arch_fini(&a);
+    ck_assert_int_eq(
+        load_with("variation_kind = \"absolute\"; variation_per_level = [0.0, 0.012148];", &a, &e),
+        0);
+    device_describe(&a.tiles.device, d, sizeof d);
+    ck_assert_ptr_nonnull(strstr(d, "variation per level [0, 0.012148] levels,"));
+    arch_fini(&a);
 }
 END_TEST
 
