@@ -720,11 +720,17 @@ int cmd_search(int argc, char **argv)
         status = rc == ERR_IO ? 1 : 2;
         goto done;
     }
-    if (rc < 0) { /* nothing under the requested names; the checkpoint keeps the episodes */
-        fprintf(stderr,
-                "xbarsim search: %s (after %u episodes; nothing written to %s: the same command "
-                "with --resume continues from %s)\n",
-                e.msg, log.n, o.out, ckpt);
+    if (rc < 0) { /* nothing under the requested names; a checkpoint keeps the episodes */
+        if (access(ckpt, R_OK) == 0)
+            fprintf(stderr,
+                    "xbarsim search: %s (after %u episodes; nothing written to %s: the same "
+                    "command with --resume continues from the last checkpoint, %s)\n",
+                    e.msg, log.n, o.out, ckpt);
+        else
+            fprintf(stderr,
+                    "xbarsim search: %s (after %u episodes; nothing written to %s, and no "
+                    "checkpoint was kept: run it again from the start)\n",
+                    e.msg, log.n, o.out);
         status = 1;
         goto done;
     }

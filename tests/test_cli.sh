@@ -271,7 +271,7 @@ for c in info map replicate run search train sweep merge validate; do
     for o in $opts; do
         grep -qE -- "(^|[ [])$o([] ]|$)" <<<"$help" || missing="$missing $o"
     done
-    check "$c --help lists every option ($opts)" [ -n "$opts" ] && [ -z "$missing" ]
+    check "$c --help lists every option ($opts)" [ -n "$opts" -a -z "$missing" ]
 done
 
 finish

@@ -81,9 +81,24 @@ expect "resume finished" 0 '^same$' -- echo "$same"
 # --resume with no checkpoint is an error, not a silent fresh start (issue 20); nothing written.
 expect "resume without checkpoint" 2 '--resume: found no checkpoint .*none\.ckpt' -- \
     "$bin" search "$lrmp" --net lenet5 --mode lrmp "${small[@]}" --resume -o none.h5 -q
-check "nothing written without checkpoint" [ ! -e none.h5 ] && [ ! -e none.policy.csv ]
+check "nothing written without checkpoint" [ ! -e none.h5 -a ! -e none.policy.csv ]
 expect "resume other seed" 2 'seed 1' -- "$bin" search "$lrmp" --net lenet5 --mode lrmp \
     "${small[@]}" --seed 2 --resume -o l5.h5
+# Output that cannot be written (the issue's full disk, here a 64 KiB file-size limit with SIGXFSZ
+# ignored so that write() fails with EFBIG): exit 1 and nothing under the requested names. No
+# checkpoint fits either, so the message must not offer --resume.
+mkdir -p full
+(
+    trap '' XFSZ
+    ulimit -f 64
+    "$bin" search "$lrmp" --mode haq --net lenet5 --episodes 30 -q -o full/se.h5 2>full.err
+)
+rc=$?
+expect "write failure: exit 1, no resume offered" 0 '^1 .*cannot write it whole .*no checkpoint was kept' \
+    -- echo "$rc $(cat full.err)"
+check "write failure: nothing under the requested names" \
+    [ ! -e full/se.h5 -a ! -e full/se.policy.csv -a ! -e full/se.replication.csv ]
+check "write failure: no temporary left" [ -z "$(ls full)" ]
 
 # A chance-level search (issue 19: 10.3 % on 10 classes): no episode reaches the default minimum
 # (chance 0.1 + 0.1 x (0.9 - 0.1) = 18 %), so a warning, exit 1, FILE.h5 without /search/best and
@@ -92,7 +107,7 @@ expect "chance level refused" 1 \
     'warning: no episode of 4 reached the minimum accuracy 18\.0000% .*best episode, [0-9]+, has 10\.3000%\): no best policy written' \
     -- "$bin" search "$lrmp" --net lenet5 --mode haq --episodes 4 --warmup 2 --hidden 16 \
     --accuracy external --command 'echo 0.103' --reference 0.9 -o chance.h5
-check "chance level: no best files" [ ! -e chance.policy.csv ] && [ ! -e chance.replication.csv ]
+check "chance level: no best files" [ ! -e chance.policy.csv -a ! -e chance.replication.csv ]
 refused=$($py -c "
 import h5py; s = h5py.File('chance.h5')['/search']
 print(round(s.attrs['min_accuracy'], 12), s.attrs['episodes_at_min_accuracy'], 'best' in s, len(s['episodes']))")
