@@ -878,6 +878,11 @@ int cfgfile_override(config_t *cfg, const char *assignment, err *e)
     while (*value == ' ')
         value++;
     config_setting_t *s = config_lookup(cfg, path);
+    if (s && !config_setting_parent(s)) /* libconfig reads ".", ":" or "/" as the root */
+        return err_set(e, ERR_INPUT,
+                       "--set %s: found the path '%s', which names the whole file, expected "
+                       "PATH=VALUE, e.g. arch.tiles.adc.bits=6",
+                       assignment, path);
     bool aggregate = s && (config_setting_is_aggregate(s) || is_structured(value));
     if (aggregate && !config_setting_is_group(config_setting_parent(s)))
         return err_set(e, ERR_INPUT,

@@ -60,6 +60,11 @@ expect "set unknown group" 2 "found no group 'arch.tilez'" \
 # override (a null dereference under UBSan).
 expect "set empty path" 2 "^xbarsim run: --set  = 256: expected PATH=VALUE" \
     -- "$bin" run -q --set " = 256"
+# ... and so did a path of separators only (libconfig reads '.', ':' and '/' as separators).
+for p in : . /; do
+    expect "set root path '$p'" 2 "^xbarsim run: --set $p=3: found the path '$p', which names the whole file" \
+        -- "$bin" run -q --set "$p=3"
+done
 
 # Bad input: file, line and setting; exit 2; nothing written.
 printf 'run = {\n  arch = "lrmp";\n  network = "resnet18";\n  inferences = "many";\n};\n' > bad1.cfg
