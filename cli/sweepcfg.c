@@ -319,15 +319,20 @@ static int read_range(sweep_spec *s, sweep_axis *a, const config_setting_t *r, c
         return fail(e, s, r, path, "expected \"linear\" or \"log\"");
     if ((has_count == 0) == (has_step == 0))
         return fail(e, s, r, where, "expected exactly one of count and step");
+    char what[128];
     if (has_step == 0) {
-        if (log_scale || step <= 0 || (to - from) / step > (double)SWEEP_MAX_POINTS)
+        if (log_scale || step <= 0)
             return fail(e, s, r, where, "step: expected a positive step of a linear range");
+        if ((to - from) / step >= (double)SWEEP_MAX_RANGE_VALUES) {
+            snprintf(what, sizeof what, "step: found %g, giving %.4g values, expected at most %d",
+                     step, floor((to - from) / step) + 1, SWEEP_MAX_RANGE_VALUES);
+            return fail(e, s, r, where, what);
+        }
         count = floor((to - from) / step + 1e-9) + 1;
     }
-    if (count < 1 || count > (double)SWEEP_MAX_POINTS || count != floor(count)) {
-        char what[96];
-        snprintf(what, sizeof what, "count: found %g, expected an integer 1..%llu", count,
-                 (unsigned long long)SWEEP_MAX_POINTS);
+    if (count < 1 || count > (double)SWEEP_MAX_RANGE_VALUES || count != floor(count)) {
+        snprintf(what, sizeof what, "count: found %.17g, expected an integer 1..%d", count,
+                 SWEEP_MAX_RANGE_VALUES);
         return fail(e, s, r, where, what);
     }
     if (log_scale && (from <= 0 || to <= 0))

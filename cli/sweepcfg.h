@@ -16,6 +16,9 @@
 #include "point.h"
 
 #define SWEEP_MAX_POINTS ((uint64_t)100000000) /* largest sweep accepted, points */
+/* Most values one range may give, count: every value is held as text while the sweep loads
+ * (about 60 bytes each), so a range of 10^8 would take gigabytes before any check (fuzz_sweep). */
+#define SWEEP_MAX_RANGE_VALUES 1000000
 
 typedef enum sweep_combine { SWEEP_PRODUCT, SWEEP_ZIP } sweep_combine;
 

@@ -210,7 +210,14 @@ START_TEST(test_sweep_errors)
         {"sweep = { " BASE
          "\naxes = ( { path = \"seed\"; range = { from = 1; to = 5; count = 2.5; }; "
          "} ); };",
-         "count: found 2.5, expected an integer 1..100000000"},
+         "count: found 2.5, expected an integer 1..1000000"},
+        /* fuzz_sweep: a step that gives 3e7 values took gigabytes and timed out */
+        {"sweep = { " BASE "\naxes = ( { path = \"seed\"; range = { from = 7503; to = 2080e8; "
+         "step = 6880; }; } ); };",
+         "step: found 6880, giving 3.023e+07 values, expected at most 1000000"},
+        {"sweep = { " BASE "\naxes = ( { path = \"seed\"; range = { from = 1; to = 2; count = "
+         "1000001; }; } ); };",
+         "count: found 1000001, expected an integer 1..1000000"},
         {"sweep = { " BASE "\nextra = 1; };", "s.cfg:3: sweep.extra: unknown setting"},
         {"sweeps = { };", "sweep: missing"},
         {"sweep = { " BASE "\naxes = ( { path = \"seed\"; values = [1, 2]; },\n{ path = "
