@@ -218,8 +218,9 @@ static inline void dispatch(sim *s, event *ev)
 {
     s->now = ev->time;
     component *c = s->comps[ev->target];
-    /* Start loading the next event's component while this one is handled: the targets of
-     * consecutive events are unrelated, so the load would otherwise miss in cache each time. */
+    /* Start loading a coming event's component (DISPATCH_AHEAD places on) while this one is
+     * handled: the targets of consecutive events are unrelated, so the load would otherwise miss
+     * in cache each time. */
     const event *next = evq__ahead_inline(s->queue, DISPATCH_AHEAD);
     if (!next)
         next = evq__peek_inline(s->queue);
